@@ -1,0 +1,7 @@
+package benchmarks
+
+// slogstackSyncTargets returns slogstack's synchronous setups.
+func slogstackSyncTargets() []Target { return nil }
+
+// slogstackBufferedTargets returns slogstack's asynchronous setups.
+func slogstackBufferedTargets() []Target { return nil }
