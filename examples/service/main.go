@@ -1,0 +1,219 @@
+// Command service is slogstack's reference service: a small payments-style
+// HTTP API on net/http with an embedded SQLite database and OpenTelemetry
+// tracing, logging through the whole slogstack stack built by handler.New
+// from LOG_* environment variables.
+//
+// Run it as a server:
+//
+//	go run . -addr 127.0.0.1:8080
+//
+// or drive it with its own load generator and print a report:
+//
+//	go run . -load 10s
+//
+// SIGINT and SIGTERM shut it down gracefully: in-flight requests finish and
+// every log record the stack accepted is written before the process exits.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "service:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command-line flags.
+type options struct {
+	addr            string
+	load            time.Duration
+	clients         int
+	dbPath          string
+	logPath         string
+	dbConns         int
+	shutdownTimeout time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("service", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "`address` to listen on (port 0 picks a free port)")
+	fs.DurationVar(&o.load, "load", 0, "drive the service with concurrent loopback clients for this `duration`, then shut down and print a report")
+	fs.IntVar(&o.clients, "clients", 8, "`number` of concurrent load clients (with -load)")
+	fs.StringVar(&o.dbPath, "db", "", "SQLite database `file` (default: a new file in a temporary directory, removed on exit)")
+	fs.StringVar(&o.logPath, "log", "", "log output `file`, \"-\" for standard output (default: standard output; with -load, a temporary file so the report stays readable)")
+	fs.IntVar(&o.dbConns, "db-conns", 4, "maximum open database `connections`")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if o.load < 0 || o.clients < 1 || o.dbConns < 1 || o.shutdownTimeout <= 0 {
+		return o, errors.New("-load must not be negative; -clients, -db-conns and -shutdown-timeout must be positive")
+	}
+	return o, nil
+}
+
+// lineCounter counts the records written to the log output: one line each.
+type lineCounter struct {
+	w     io.Writer
+	lines atomic.Uint64
+}
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.lines.Add(uint64(bytes.Count(p[:n], []byte{'\n'})))
+	return n, err
+}
+
+// run is the whole program; it returns when ctx is done (a signal) or the
+// load run is over, after a graceful shutdown.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+
+	tmpDir, err := os.MkdirTemp("", "slogstack-service-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmpDir)
+
+	logOut, logName, closeLog, err := openLog(o, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	lines := &lineCounter{w: logOut}
+
+	logs, err := newLogging(lines)
+	if err != nil {
+		return err
+	}
+	log := logs.logger
+
+	tp := newTracerProvider()
+	tracer := tp.Tracer("github.com/slogstack/slogstack/examples/service")
+
+	dbPath := o.dbPath
+	if dbPath == "" {
+		dbPath = filepath.Join(tmpDir, "service.db")
+	}
+	store, err := OpenStore(ctx, dbPath, o.dbConns, log, tracer)
+	if err != nil {
+		return errors.Join(err, logs.shutdown(context.Background()))
+	}
+
+	api := &API{store: store, log: log}
+	srv := &http.Server{
+		Handler:           traceRequests(tracer, logs.middleware(api.Routes())),
+		ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelError),
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return errors.Join(fmt.Errorf("listen: %w", err), store.Close(), logs.shutdown(context.Background()))
+	}
+	addr := ln.Addr().String()
+	log.Info("service started", "addr", addr, "db", dbPath)
+	fmt.Fprintf(stderr, "listening on http://%s\n", addr)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	var load *loadResult
+	var loadTime time.Duration
+	if o.load > 0 {
+		start := time.Now()
+		load = runLoad(ctx, "http://"+addr, o.clients, o.load)
+		loadTime = time.Since(start)
+	} else {
+		select {
+		case <-ctx.Done():
+		case err := <-serveErr:
+			serveErr <- err
+		}
+	}
+
+	// Shutdown order: stop taking requests and let in-flight ones finish,
+	// end tracing, then close the logging stack (aggregation summaries
+	// first, then the async queue), so every accepted record is written.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	var errs []error
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("serve: %w", err))
+	}
+	log.Info("service stopped", "addr", addr)
+	if err := shutdownTracing(shutdownCtx, tp); err != nil {
+		errs = append(errs, fmt.Errorf("tracing shutdown: %w", err))
+	}
+	if err := store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close database: %w", err))
+	}
+	if err := logs.shutdown(shutdownCtx); err != nil {
+		errs = append(errs, fmt.Errorf("logging shutdown: %w", err))
+	}
+
+	rep := report{
+		load:     load,
+		loadTime: loadTime,
+		clients:  o.clients,
+		stats:    logs.stats(),
+		written:  lines.lines.Load(),
+		callers:  logs.callers,
+		logName:  logName,
+	}
+	reportOut := stdout
+	if load == nil {
+		reportOut = stderr
+	}
+	rep.print(reportOut)
+	return errors.Join(errs...)
+}
+
+// openLog opens the log output chosen by -log.
+func openLog(o options, stdout io.Writer) (w io.Writer, name string, closeFn func(), err error) {
+	path := o.logPath
+	switch {
+	case path == "-" || (path == "" && o.load == 0):
+		return stdout, "standard output", func() {}, nil
+	case path == "":
+		f, err := os.CreateTemp("", "slogstack-service-*.log")
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return f, f.Name(), func() { f.Close() }, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return f, path, func() { f.Close() }, nil
+}

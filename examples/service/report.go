@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+)
+
+// report is the table printed when the service stops.
+type report struct {
+	load     *loadResult // nil when the service ran without -load
+	loadTime time.Duration
+	clients  int
+	stats    stackStats
+	written  uint64 // lines in the log output
+	callers  *histogram
+	logName  string
+}
+
+func (r report) print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if r.load != nil {
+		fmt.Fprintf(tw, "slogstack reference service: %s of load from %d clients\n", r.loadTime.Round(time.Millisecond), r.clients)
+		n := r.load.Requests.Load()
+		fmt.Fprintf(tw, "requests\t%d\t(%.0f/s; 2xx %d, 4xx %d, 5xx %d, transport errors %d)\n", n,
+			float64(n)/r.loadTime.Seconds(), r.load.Status2xx.Load(), r.load.Status4xx.Load(), r.load.Status5xx.Load(), r.load.Failures.Load())
+	} else {
+		fmt.Fprintf(tw, "slogstack reference service: stopped\n")
+	}
+	s := r.stats
+	fmt.Fprintf(tw, "records logged\t%d\t(handed to the stack)\n", s.Logged)
+	fmt.Fprintf(tw, "records written\t%d\t(lines in %s, summaries included)\n", r.written, r.logName)
+	fmt.Fprintf(tw, "sampled out\t%d\t(records of requests not sampled, dropped)\n", s.SampledOut)
+	fmt.Fprintf(tw, "rescued by errors\t%d\t(records of requests not sampled, kept for an error)\n", s.Rescued)
+	fmt.Fprintf(tw, "folded by aggregation\t%d\t(into %d summary records)\n", s.Folded, s.Summaries)
+	fmt.Fprintf(tw, "dropped by async queue\t%d\n", s.AsyncDropped)
+	fmt.Fprintf(tw, "caller latency per log call\tp50 %s\tp99 %s\n", fmtDur(r.callers.Quantile(0.50)), fmtDur(r.callers.Quantile(0.99)))
+	if r.load != nil {
+		fmt.Fprintf(tw, "HTTP latency\tp50 %s\tp99 %s\n", fmtDur(r.load.Latency.Quantile(0.50)), fmtDur(r.load.Latency.Quantile(0.99)))
+	}
+	tw.Flush()
+}
+
+// fmtDur prints a latency with three significant digits.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return d.Round(time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond).String()
+	case d >= time.Microsecond:
+		return d.Round(10 * time.Nanosecond).String()
+	}
+	return d.String()
+}
