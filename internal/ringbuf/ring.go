@@ -1,0 +1,267 @@
+package ringbuf
+
+import "sync"
+
+// Options configures a Ring. The zero value is not useful: Capacity must be
+// positive (New treats values below 1 as 1).
+type Options struct {
+	// Capacity is the most entries the ring holds at once.
+	Capacity int
+
+	// Reserved is the number of slots that only entries pushed with
+	// reserved=true may occupy: unreserved entries never hold more than
+	// Capacity-Reserved slots, so a flood of them cannot evict the last
+	// Reserved reserved entries. Zero or less disables the reserve; a value of
+	// Capacity or more is clamped to Capacity-1.
+	Reserved int
+
+	// MaxBytes, when positive, also bounds the sum of the sizes given to Push.
+	// An entry larger than MaxBytes is still accepted, after evicting every
+	// other entry, so the bound is max(MaxBytes, largest single entry).
+	MaxBytes int
+}
+
+// Ring is a bounded multi-producer single-consumer queue that evicts its
+// oldest entries instead of blocking producers. Push may be called from any
+// number of goroutines; Pop, Wake and the other consumer methods from one
+// goroutine at a time. Stats methods may be called from anywhere.
+type Ring[T any] struct {
+	mu        sync.Mutex
+	low, high fifo[T] // unreserved and reserved classes; high is unused without a reserve
+	capacity  int
+	lowCap    int
+	maxBytes  int
+	bytes     int
+	seq       uint64
+	closed    bool
+	idle      bool // the consumer found the ring empty and may be asleep
+	highWater int
+	pushed    uint64
+	evicted   uint64
+	onDrop    func(T)
+	wake      chan struct{}
+}
+
+type item[T any] struct {
+	v    T
+	seq  uint64
+	size int
+}
+
+// fifo is a fixed-size circular queue of items.
+type fifo[T any] struct {
+	buf  []item[T]
+	head int
+	n    int
+}
+
+func (f *fifo[T]) push(it item[T]) {
+	f.buf[(f.head+f.n)%len(f.buf)] = it
+	f.n++
+}
+
+func (f *fifo[T]) peek() *item[T] { return &f.buf[f.head] }
+
+func (f *fifo[T]) pop() item[T] {
+	it := f.buf[f.head]
+	f.buf[f.head] = item[T]{} // release references held by the entry
+	f.head++
+	if f.head == len(f.buf) {
+		f.head = 0
+	}
+	f.n--
+	return it
+}
+
+// New returns an empty ring. onDrop, if not nil, is called with every entry
+// the ring evicts, while the ring's lock is held: it must be quick and must
+// not call back into the ring.
+func New[T any](opts Options, onDrop func(T)) *Ring[T] {
+	c := max(opts.Capacity, 1)
+	reserved := min(max(opts.Reserved, 0), c-1)
+	r := &Ring[T]{
+		capacity: c,
+		lowCap:   c - reserved,
+		maxBytes: max(opts.MaxBytes, 0),
+		onDrop:   onDrop,
+		wake:     make(chan struct{}, 1),
+	}
+	r.low.buf = make([]item[T], r.lowCap)
+	if reserved > 0 {
+		r.high.buf = make([]item[T], c)
+	}
+	return r
+}
+
+// Push appends v, first evicting the oldest entries as needed to respect the
+// ring's bounds. reserved marks an entry that may use the reserved slots;
+// without a reserve it is ignored. size counts against Options.MaxBytes.
+// Push reports false, and leaves v to the caller, only if the ring is closed.
+// It never blocks beyond the ring's short critical section.
+func (r *Ring[T]) Push(v T, reserved bool, size int) bool {
+	useHigh := reserved && r.high.buf != nil
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return false
+	}
+	for {
+		n := r.low.n + r.high.n
+		if !useHigh && r.low.n >= r.lowCap {
+			r.evict(&r.low)
+			continue
+		}
+		if n >= r.capacity || r.maxBytes > 0 && n > 0 && r.bytes+size > r.maxBytes {
+			r.evict(r.oldest())
+			continue
+		}
+		break
+	}
+	r.seq++
+	it := item[T]{v: v, seq: r.seq, size: size}
+	if useHigh {
+		r.high.push(it)
+	} else {
+		r.low.push(it)
+	}
+	r.bytes += size
+	r.pushed++
+	if n := r.low.n + r.high.n; n > r.highWater {
+		r.highWater = n
+	}
+	signal := r.idle
+	r.idle = false
+	r.mu.Unlock()
+	if signal {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// oldest returns the non-empty class whose head entry was pushed first.
+// The ring must not be empty.
+func (r *Ring[T]) oldest() *fifo[T] {
+	switch {
+	case r.high.n == 0:
+		return &r.low
+	case r.low.n == 0:
+		return &r.high
+	case r.high.peek().seq < r.low.peek().seq:
+		return &r.high
+	default:
+		return &r.low
+	}
+}
+
+func (r *Ring[T]) evict(f *fifo[T]) {
+	it := f.pop()
+	r.bytes -= it.size
+	r.evicted++
+	if r.onDrop != nil {
+		r.onDrop(it.v)
+	}
+}
+
+// Pop appends to dst, in push order, up to maxEntries of the oldest entries
+// and removes them from the ring. When maxBytes is positive it stops before
+// an entry that would take the sizes of the popped entries past maxBytes,
+// but it always takes at least one entry, however large, so an entry is
+// never split or stranded. If the ring is empty, Pop marks the consumer idle
+// so that the next Push signals Wake. then, if it is not nil, is called with
+// the lock held after the entries were taken, so the caller can take other
+// state atomically with the pop (for example, counts kept by the drop
+// callback).
+func (r *Ring[T]) Pop(dst []T, maxEntries, maxBytes int, then func()) []T {
+	r.mu.Lock()
+	taken, bytes := 0, 0
+	for taken < maxEntries && r.low.n+r.high.n > 0 {
+		f := r.oldest()
+		size := f.peek().size
+		if maxBytes > 0 && taken > 0 && bytes+size > maxBytes {
+			break
+		}
+		it := f.pop()
+		r.bytes -= it.size
+		bytes += it.size
+		dst = append(dst, it.v)
+		taken++
+	}
+	if taken == 0 {
+		r.idle = true
+	}
+	if then != nil {
+		then()
+	}
+	r.mu.Unlock()
+	return dst
+}
+
+// Wake returns the channel the consumer sleeps on after Pop found the ring
+// empty. It receives a value after a later Push or Close; a value may also be
+// left over from earlier, so the consumer must Pop again rather than assume
+// an entry is there.
+func (r *Ring[T]) Wake() <-chan struct{} { return r.wake }
+
+// Close makes every later Push fail and wakes the consumer. Entries already
+// in the ring stay there for Pop. Close is idempotent.
+func (r *Ring[T]) Close() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Closed reports whether Close has been called.
+func (r *Ring[T]) Closed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
+
+// Discard removes every entry without passing it to the drop callback,
+// calls f (if not nil) with each, and returns how many there were.
+func (r *Ring[T]) Discard(f func(T)) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for r.low.n+r.high.n > 0 {
+		it := r.oldest().pop()
+		r.bytes -= it.size
+		if f != nil {
+			f(it.v)
+		}
+		n++
+	}
+	return n
+}
+
+// Stats is a snapshot of a ring's counters.
+type Stats struct {
+	Len       int    // entries in the ring now
+	Bytes     int    // sum of the sizes of the entries in the ring now
+	HighWater int    // the most entries the ring has held at once
+	Pushed    uint64 // entries accepted by Push since New
+	Evicted   uint64 // entries evicted to make room since New
+}
+
+// Stats returns the ring's counters. It is safe to call at any time.
+func (r *Ring[T]) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Stats{
+		Len:       r.low.n + r.high.n,
+		Bytes:     r.bytes,
+		HighWater: r.highWater,
+		Pushed:    r.pushed,
+		Evicted:   r.evicted,
+	}
+}
+
+// Cap returns the ring's capacity in entries.
+func (r *Ring[T]) Cap() int { return r.capacity }
