@@ -52,8 +52,11 @@ type Scope struct {
 
 	flags atomic.Uint32
 
+	// attachments is copied on write under mu and read without a lock, so
+	// that Lookup (called for every record by the handlers) costs one
+	// atomic load and a short scan.
 	mu          sync.Mutex
-	attachments []attachment
+	attachments atomic.Pointer[[]attachment]
 }
 
 type attachment struct {
@@ -121,10 +124,9 @@ func (s *Scope) Keep() bool {
 			break
 		}
 	}
-	s.mu.Lock()
-	listeners := s.listenersLocked()
-	s.mu.Unlock()
-	for _, l := range listeners {
+	// The flag is set before the attachments are listed: a value attached
+	// after this load sees Kept() == true (see the comment above).
+	for _, l := range listeners(s.attachments.Load()) {
 		l.ScopeKept(s)
 	}
 	return true
@@ -143,18 +145,22 @@ func (s *Scope) End() bool {
 		}
 	}
 	s.mu.Lock()
-	listeners := s.listenersLocked()
-	s.attachments = nil
+	all := s.attachments.Swap(nil)
 	s.mu.Unlock()
-	for _, l := range listeners {
+	for _, l := range listeners(all) {
 		l.ScopeEnded(s)
 	}
 	return true
 }
 
-func (s *Scope) listenersLocked() []Listener {
+// listeners returns the attached values that implement Listener, in
+// attachment order.
+func listeners(all *[]attachment) []Listener {
+	if all == nil {
+		return nil
+	}
 	var ls []Listener
-	for _, a := range s.attachments {
+	for _, a := range *all {
 		if l, ok := a.value.(Listener); ok {
 			ls = append(ls, l)
 		}
@@ -166,32 +172,50 @@ func (s *Scope) listenersLocked() []Listener {
 // there is none yet. Keys are compared with ==; use an unexported pointer
 // (a handler's shared state) so that independent handlers do not collide.
 // On an ended scope it returns nil, false and does not call create: a done
-// scope holds no per-scope state. create runs under the scope's lock and
-// must not call back into the scope.
+// scope holds no per-scope state. create runs under the scope's lock, at
+// most once per key, and must not call back into the scope.
+//
+// When the value exists, Attach takes no lock. Callers on a hot path that
+// want to avoid building a create closure for every call can try Lookup
+// first.
 func (s *Scope) Attach(key any, create func() any) (any, bool) {
 	if s.flags.Load()&flagEnded != 0 {
 		return nil, false
 	}
+	if v, ok := find(s.attachments.Load(), key); ok {
+		return v, true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.flags.Load()&flagEnded != 0 {
 		return nil, false
 	}
-	for _, a := range s.attachments {
-		if a.key == key {
-			return a.value, true
-		}
+	old := s.attachments.Load()
+	if v, ok := find(old, key); ok {
+		return v, true
 	}
 	v := create()
-	s.attachments = append(s.attachments, attachment{key: key, value: v})
+	var next []attachment
+	if old != nil {
+		next = make([]attachment, len(*old), len(*old)+1)
+		copy(next, *old)
+	}
+	next = append(next, attachment{key: key, value: v})
+	s.attachments.Store(&next)
 	return v, true
 }
 
-// Lookup returns the value attached under key, if any.
+// Lookup returns the value attached under key, if any; after End it finds
+// nothing. It takes no lock: one atomic load and a scan of the attachments.
 func (s *Scope) Lookup(key any) (any, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, a := range s.attachments {
+	return find(s.attachments.Load(), key)
+}
+
+func find(all *[]attachment, key any) (any, bool) {
+	if all == nil {
+		return nil, false
+	}
+	for _, a := range *all {
 		if a.key == key {
 			return a.value, true
 		}
