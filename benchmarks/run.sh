@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs slogstack's side-by-side benchmarks and writes docs/benchmarks.md.
+#
+#   bash benchmarks/run.sh
+#
+# Environment (defaults in brackets):
+#   ROUNDS      rounds; each runs every benchmark once, interleaved [6]
+#   BENCHTIME   -test.benchtime of each benchmark in each round [300ms]
+#   BENCH       -test.bench pattern [.]
+#   STALL_FLAGS extra flags for cmd/stall (see its doc) []
+#
+# Steps: install benchstat if missing; vet and test the module (every
+# target must write the same payload); compile the test binary once; run
+# the rounds into results/bench.txt; benchstat them into
+# results/benchstat.txt; run cmd/stall into results/stall.md; render
+# docs/benchmarks.md with cmd/benchmd. results/ is not committed.
+# With the defaults it takes about 12 minutes on a 2-core machine.
+set -euo pipefail
+
+cd "$(dirname "$0")"
+ROUNDS=${ROUNDS:-6}
+BENCHTIME=${BENCHTIME:-300ms}
+BENCH=${BENCH:-.}
+STALL_FLAGS=${STALL_FLAGS:-}
+results=results
+start=$(date +%s)
+
+benchstat=$(command -v benchstat || true)
+if [[ -z $benchstat ]]; then
+	benchstat="$(go env GOPATH)/bin/benchstat"
+	if [[ ! -x $benchstat ]]; then
+		echo "installing benchstat" >&2
+		go install golang.org/x/perf/cmd/benchstat@latest
+	fi
+fi
+
+mkdir -p "$results"
+go vet ./...
+go test ./...
+go test -c -o "$results/benchmarks.test" .
+
+: >"$results/bench.txt"
+for round in $(seq 1 "$ROUNDS"); do
+	echo "round $round of $ROUNDS ($(($(date +%s) - start))s elapsed)" >&2
+	"$results/benchmarks.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem \
+		-test.count 1 -test.benchtime "$BENCHTIME" -test.timeout 0 >>"$results/bench.txt"
+done
+"$benchstat" "$results/bench.txt" >"$results/benchstat.txt"
+
+echo "cmd/stall ($(($(date +%s) - start))s elapsed)" >&2
+# shellcheck disable=SC2086 # STALL_FLAGS is a list of flags
+go run ./cmd/stall -out "$results/stall.md" $STALL_FLAGS
+
+command="ROUNDS=$ROUNDS BENCHTIME=$BENCHTIME BENCH='$BENCH'"
+[[ -n $STALL_FLAGS ]] && command+=" STALL_FLAGS='$STALL_FLAGS'"
+command+=" bash benchmarks/run.sh"
+go run ./cmd/benchmd -bench "$results/bench.txt" -benchstat "$results/benchstat.txt" \
+	-stall "$results/stall.md" -command "$command" -gomod go.mod -o ../docs/benchmarks.md
+echo "wrote docs/benchmarks.md in $(($(date +%s) - start))s" >&2
