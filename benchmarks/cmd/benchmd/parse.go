@@ -13,11 +13,11 @@ import (
 // output first names them.
 type samples struct {
 	groups   []string
-	targets  map[string][]string           // group -> targets
-	variants map[string][]string           // group -> variants
+	targets  map[string][]string          // group -> targets
+	variants map[string][]string          // group -> variants
 	values   map[key]map[string][]float64 // unit -> one value per round
-	procs    string                        // the -N GOMAXPROCS suffix
-	cpu      string                        // the "cpu:" header line
+	procs    string                       // the -N GOMAXPROCS suffix
+	cpu      string                       // the "cpu:" header line
 }
 
 // key names one benchmark: Benchmark<group>/<target>/<variant>.
