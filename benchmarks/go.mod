@@ -6,6 +6,7 @@ require (
 	github.com/google/go-cmp v0.7.0
 	github.com/phuslu/log v1.0.121
 	github.com/rs/zerolog v1.35.1
+	github.com/slogstack/slogstack v0.0.0-00010101000000-000000000000
 	go.uber.org/zap v1.28.0
 	go.uber.org/zap/exp v0.3.0
 )

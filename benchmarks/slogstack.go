@@ -1,11 +1,25 @@
 package benchmarks
 
-// slogstackSyncTargets returns slogstack's synchronous setups.
-func slogstackSyncTargets() []Target { return nil }
+import (
+	"io"
+	"log/slog"
 
-// slogstackBufferedTargets returns slogstack's asynchronous setups.
-func slogstackBufferedTargets() []Target { return nil }
+	"github.com/slogstack/slogstack/handler"
+)
 
 // SlogstackJSONName is the name of the target that logs through
 // handler.JSONHandler synchronously.
 const SlogstackJSONName = "slogstack-json"
+
+// SlogstackJSON logs through slogstack's handler.JSONHandler, writing
+// synchronously.
+var SlogstackJSON = Target{Name: SlogstackJSONName, Source: true, Open: func(w io.Writer, o Options) Setup {
+	return slogSetup(handler.NewJSONHandler(w, &slog.HandlerOptions{AddSource: o.AddSource}), slog.LevelInfo)
+}}
+
+// slogstackSyncTargets returns slogstack's synchronous setups.
+func slogstackSyncTargets() []Target { return []Target{SlogstackJSON} }
+
+// slogstackBufferedTargets returns slogstack's setups in the buffered
+// comparison: the synchronous handler writing straight to the sink.
+func slogstackBufferedTargets() []Target { return []Target{SlogstackJSON} }
