@@ -1,0 +1,31 @@
+package sampling
+
+import "sync/atomic"
+
+// budget is the byte budget shared by all request buffers of one Handler
+// and the handlers derived from it.
+type budget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// reserve takes n bytes from the budget and reports whether they fit. A
+// failed reserve takes nothing. Two reserves racing for the last bytes may
+// both fail; neither ever takes the total past the limit.
+func (b *budget) reserve(n int64) bool {
+	if n <= 0 {
+		return true
+	}
+	if b.used.Add(n) > b.limit {
+		b.used.Add(-n)
+		return false
+	}
+	return true
+}
+
+// release returns n bytes to the budget.
+func (b *budget) release(n int64) {
+	if n > 0 {
+		b.used.Add(-n)
+	}
+}

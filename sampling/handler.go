@@ -1,0 +1,204 @@
+package sampling
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/slogstack/slogstack/internal/reqscope"
+)
+
+// Handler is a slog.Handler that keeps or drops the records of whole
+// requests according to the sampling decision of the request scope in each
+// record's context (reqscope, opened by httpctx's middleware or httpctx.Start).
+//
+//   - No scope in the context: the record passes unchanged (see
+//     Options.SampleUnscoped for sampling such records one by one).
+//   - Sampled scope: the record passes with _sampled=true, _sample_rate and
+//     _sample_reason (the reason the scope was sampled).
+//   - Scope not sampled: records below ERROR wait in the scope's bounded
+//     buffer. The first record at ERROR or above, or a Keep of the scope (a
+//     panic or a 5xx, from httpctx), keeps the scope: the buffered records
+//     are written first, in the order they were logged, then the trigger,
+//     then every later record of the scope, all with _sampled=true,
+//     _sample_rate and _sample_reason=error. When the scope ends without
+//     being kept, its buffered records are dropped and counted.
+//   - Records logged after the scope ended follow its final decision,
+//     without a buffer: written if it was kept (or they are at ERROR or
+//     above, which keeps it), otherwise dropped and counted.
+//
+// A Handler and the handlers derived from it with WithAttrs and WithGroup
+// share their options, buffers, budget and counters. Its methods are safe
+// for concurrent use.
+type Handler struct {
+	sh   *shared
+	next slog.Handler // the next handler with this handler's chain applied
+
+	// The chain from the root (NewHandler), used to build annotated
+	// handlers whose annotations sit outside every group.
+	parent *Handler
+	op     chainOp
+
+	// groups is the number of groups open on this handler; corrID is a
+	// top-level correlation_id added with WithAttrs (for SampleUnscoped).
+	groups    int
+	corrID    string
+	hasCorrID bool
+
+	variantsMu sync.Mutex
+	variants   atomic.Pointer[[]variant]
+}
+
+// shared is the state common to a Handler and the handlers derived from it.
+type shared struct {
+	cfg    config
+	budget budget
+	stats  counters
+}
+
+// NewHandler returns a Handler that writes the records it keeps to next.
+// The zero Options gives the documented defaults. A nil next panics, as it
+// would in slog.New.
+func NewHandler(next slog.Handler, opts Options) *Handler {
+	if next == nil {
+		panic("sampling: NewHandler called with a nil next handler")
+	}
+	cfg := opts.config()
+	sh := &shared{cfg: cfg}
+	sh.budget.limit = cfg.maxBufferedBytes
+	return &Handler{sh: sh, next: next}
+}
+
+// NewMiddleware returns NewHandler with opts as a middleware, for
+// slogmulti.Pipe and the module's builder. Each call of the returned
+// function makes a Handler with its own buffers, budget and counters.
+func NewMiddleware(opts Options) func(slog.Handler) slog.Handler {
+	return func(next slog.Handler) slog.Handler {
+		return NewHandler(next, opts)
+	}
+}
+
+// Enabled reports whether a record at level would be handled in ctx. For a
+// request scope that is not sampled (and not kept) with buffering off, it
+// reports false below ERROR without asking the next handler, so the call
+// costs about what a call at a disabled level costs. Otherwise it reports
+// what the next handler's Enabled reports: with buffering on, records the
+// next handler would refuse are not buffered either.
+func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
+	if !h.sh.cfg.buffering && level < slog.LevelError {
+		if s := reqscope.FromContext(ctx); s != nil && !s.Sampled() {
+			h.sh.scopeState(s) // counts the request at first sight
+			return false
+		}
+	}
+	return h.next.Enabled(ctx, level)
+}
+
+// Handle keeps, buffers or drops r according to the sampling decision of
+// the request scope in ctx (see Handler). It returns the next handler's
+// error for a record written at once, and nil for a record buffered or
+// dropped.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	s := reqscope.FromContext(ctx)
+	if s == nil {
+		return h.handleUnscoped(ctx, r)
+	}
+	d := s.Initial()
+	if d.Sampled {
+		h.sh.scopeState(s)
+		h.sh.stats.passed.Add(1)
+		return h.annotated(d.Rate, d.Reason).Handle(ctx, r)
+	}
+	st := h.sh.scopeState(s)
+	if st == nil || !h.sh.cfg.buffering {
+		return h.handleUnbuffered(ctx, s, d, r)
+	}
+	return st.handle(h, ctx, d, r)
+}
+
+// handleUnbuffered handles a record of a scope that is not sampled without
+// a buffer: buffering is off, or the scope has ended.
+func (h *Handler) handleUnbuffered(ctx context.Context, s *reqscope.Scope, d reqscope.Decision, r slog.Record) error {
+	if !s.Kept() {
+		if r.Level < slog.LevelError {
+			h.sh.stats.discarded.Add(1)
+			return nil
+		}
+		s.Keep()
+	}
+	return h.pass(ctx, d, r)
+}
+
+// pass writes a record of a kept scope at once.
+func (h *Handler) pass(ctx context.Context, d reqscope.Decision, r slog.Record) error {
+	h.sh.stats.passed.Add(1)
+	return h.annotated(d.Rate, reqscope.ReasonError).Handle(ctx, r)
+}
+
+// WithAttrs returns a Handler whose records carry attrs, as if each record
+// had been logged with them. It shares the receiver's buffers, budget and
+// counters.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	c := &Handler{
+		sh:        h.sh,
+		next:      h.next.WithAttrs(attrs),
+		parent:    h,
+		op:        chainOp{attrs: slices.Clone(attrs)},
+		groups:    h.groups,
+		corrID:    h.corrID,
+		hasCorrID: h.hasCorrID,
+	}
+	if c.groups == 0 {
+		for _, a := range attrs {
+			if a.Key == correlationIDKey && a.Value.Kind() == slog.KindString {
+				c.corrID, c.hasCorrID = a.Value.String(), true
+			}
+		}
+	}
+	return c
+}
+
+// WithGroup returns a Handler whose records' attributes (and those added
+// later with WithAttrs) sit in the group name. The sampling annotations
+// stay at the top level. An empty name returns the receiver.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return &Handler{
+		sh:        h.sh,
+		next:      h.next.WithGroup(name),
+		parent:    h,
+		op:        chainOp{group: name},
+		groups:    h.groups + 1,
+		corrID:    h.corrID,
+		hasCorrID: h.hasCorrID,
+	}
+}
+
+// scopeState returns the per-scope state of s for this handler family,
+// creating it (and counting the request) at first sight. It returns nil
+// when the scope has ended.
+func (sh *shared) scopeState(s *reqscope.Scope) *scopeState {
+	if v, ok := s.Lookup(sh); ok {
+		return v.(*scopeState)
+	}
+	v, ok := s.Attach(sh, func() any {
+		d := s.Initial()
+		if d.Sampled {
+			sh.stats.requestsSampled.add(d.Reason)
+		} else {
+			sh.stats.requestsNotSampled.add(d.Reason)
+		}
+		return &scopeState{sh: sh, scope: s}
+	})
+	if !ok {
+		return nil
+	}
+	return v.(*scopeState)
+}

@@ -1,0 +1,167 @@
+package sampling
+
+import (
+	"sync/atomic"
+
+	"github.com/slogstack/slogstack/internal/reqscope"
+)
+
+// ReasonCounts counts requests by the rule that decided them.
+type ReasonCounts struct {
+	Excluded uint64 // reason "excluded"
+	Path     uint64 // reason "path"
+	Trace    uint64 // reason "trace"
+	Rate     uint64 // reason "rate"
+	Other    uint64 // any other reason (a scope opened with a custom Decision)
+}
+
+// Total returns the sum of the counts.
+func (c ReasonCounts) Total() uint64 {
+	return c.Excluded + c.Path + c.Trace + c.Rate + c.Other
+}
+
+// Stats is a snapshot of a Handler's counters, shared by the handlers
+// derived from it with WithAttrs and WithGroup. Counters only grow, except
+// the two gauges BufferedRecords and BufferedBytes.
+//
+// Every record that enters a buffer is accounted for exactly once:
+//
+//	RecordsBuffered = RecordsRescued + RecordsFiltered + RecordsDropped
+//	                + RecordsLostRequestBound + RecordsLostGlobalBudget
+//	                + BufferedRecords
+type Stats struct {
+	// RequestsSampled and RequestsNotSampled count request scopes by their
+	// initial decision and its reason, at first sight: when the first record
+	// of the request (or the first Enabled call for it) reaches the handler.
+	// Requests that log nothing through the handler are not counted.
+	RequestsSampled    ReasonCounts
+	RequestsNotSampled ReasonCounts
+	// RequestsKept counts requests that were not sampled, were kept (an
+	// error record, a panic, a 5xx) and then ended; RequestsDropped counts
+	// those that ended without being kept. Both are counted when the
+	// request ends.
+	RequestsKept    uint64
+	RequestsDropped uint64
+
+	// RecordsPassed counts records of request scopes handed to the next
+	// handler at once: records of sampled and kept requests, and the
+	// ERROR records that keep a request.
+	RecordsPassed uint64
+	// RecordsBuffered counts records held in a request's buffer.
+	RecordsBuffered uint64
+	// RecordsRescued counts buffered records written when their request was
+	// kept.
+	RecordsRescued uint64
+	// RecordsFiltered counts buffered records that the next handler's
+	// Enabled refused when they were replayed (its level changed meanwhile).
+	RecordsFiltered uint64
+	// RecordsDropped counts buffered records dropped when their request
+	// ended without being kept.
+	RecordsDropped uint64
+	// RecordsDiscarded counts records below ERROR of a request that is not
+	// sampled which reached Handle but were not buffered: buffering is off,
+	// or the request had already ended. (With buffering off, Enabled
+	// refuses such records before Handle, and those are not counted, just
+	// as records at a disabled level are not.)
+	RecordsDiscarded uint64
+	// RecordsLostRequestBound and RecordsLostGlobalBudget count buffered
+	// records dropped to make room, by the bound that forced it.
+	RecordsLostRequestBound uint64
+	RecordsLostGlobalBudget uint64
+
+	// UnscopedPassed and UnscopedDropped count records logged without a
+	// request scope that were passed and dropped (only SampleUnscoped
+	// drops).
+	UnscopedPassed  uint64
+	UnscopedDropped uint64
+
+	// HandleErrors counts errors the next handler returned while writing
+	// buffered records (errors for records passed at once are returned to
+	// the caller instead).
+	HandleErrors uint64
+
+	// BufferedRecords is the number of records buffered now.
+	BufferedRecords int64
+	// BufferedBytes is the estimated size of the buffers now, in bytes, as
+	// counted against Options.MaxBufferedBytes.
+	BufferedBytes int64
+}
+
+// reasonCounters is the live form of ReasonCounts.
+type reasonCounters struct {
+	excluded, path, trace, rate, other atomic.Uint64
+}
+
+func (c *reasonCounters) add(reason string) {
+	switch reason {
+	case reqscope.ReasonExcluded:
+		c.excluded.Add(1)
+	case reqscope.ReasonPath:
+		c.path.Add(1)
+	case reqscope.ReasonTrace:
+		c.trace.Add(1)
+	case reqscope.ReasonRate:
+		c.rate.Add(1)
+	default:
+		c.other.Add(1)
+	}
+}
+
+func (c *reasonCounters) load() ReasonCounts {
+	return ReasonCounts{
+		Excluded: c.excluded.Load(),
+		Path:     c.path.Load(),
+		Trace:    c.trace.Load(),
+		Rate:     c.rate.Load(),
+		Other:    c.other.Load(),
+	}
+}
+
+// counters is the live form of Stats.
+type counters struct {
+	requestsSampled    reasonCounters
+	requestsNotSampled reasonCounters
+	requestsKept       atomic.Uint64
+	requestsDropped    atomic.Uint64
+
+	passed           atomic.Uint64
+	buffered         atomic.Uint64
+	rescued          atomic.Uint64
+	filtered         atomic.Uint64
+	dropped          atomic.Uint64
+	discarded        atomic.Uint64
+	lostRequestBound atomic.Uint64
+	lostGlobalBudget atomic.Uint64
+	unscopedPassed   atomic.Uint64
+	unscopedDropped  atomic.Uint64
+	handleErrors     atomic.Uint64
+
+	bufferedRecords atomic.Int64
+}
+
+// Stats returns a snapshot of the counters of h and of every handler
+// derived from it. It is safe to call at any time, concurrently with
+// logging; the counters are read one by one, so a snapshot taken while
+// records are being logged need not satisfy the conservation rule exactly.
+func (h *Handler) Stats() Stats {
+	c := &h.sh.stats
+	return Stats{
+		RequestsSampled:         c.requestsSampled.load(),
+		RequestsNotSampled:      c.requestsNotSampled.load(),
+		RequestsKept:            c.requestsKept.Load(),
+		RequestsDropped:         c.requestsDropped.Load(),
+		RecordsPassed:           c.passed.Load(),
+		RecordsBuffered:         c.buffered.Load(),
+		RecordsRescued:          c.rescued.Load(),
+		RecordsFiltered:         c.filtered.Load(),
+		RecordsDropped:          c.dropped.Load(),
+		RecordsDiscarded:        c.discarded.Load(),
+		RecordsLostRequestBound: c.lostRequestBound.Load(),
+		RecordsLostGlobalBudget: c.lostGlobalBudget.Load(),
+		UnscopedPassed:          c.unscopedPassed.Load(),
+		UnscopedDropped:         c.unscopedDropped.Load(),
+		HandleErrors:            c.handleErrors.Load(),
+		BufferedRecords:         c.bufferedRecords.Load(),
+		BufferedBytes:           h.sh.budget.used.Load(),
+	}
+}
