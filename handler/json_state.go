@@ -1,0 +1,278 @@
+package handler
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"sync"
+)
+
+// encodeState is the scratch space for rendering one record (or one
+// WithAttrs call). It mirrors the state slog's built-in handlers keep per
+// record, so that separators, groups and ReplaceAttr calls come out the same.
+type encodeState struct {
+	h   *JSONHandler
+	buf []byte
+	// sep reports whether a comma goes before the next key.
+	sep bool
+	// track reports whether opened groups are recorded in groups for
+	// ReplaceAttr. It is off while the built-in attributes are written,
+	// as in slog, which passes them (and everything nested in them) a nil
+	// groups slice.
+	track  bool
+	groups []string
+	// cacheTime is set while the record's own time is written: it may
+	// refresh the cache of formatted seconds.
+	cacheTime bool
+
+	// encBuf and enc encode values of kind Any the way encoding/json does,
+	// created on first use and kept with the pooled state.
+	encBuf *bytes.Buffer
+	enc    *json.Encoder
+}
+
+const (
+	// initialBufferSize is the capacity a new pooled buffer starts with:
+	// large enough for a typical access-log record.
+	initialBufferSize = 1 << 10
+	// maxPooledBufferSize bounds the buffers kept in the pool, so that one
+	// huge record does not pin its buffer for the life of the process.
+	maxPooledBufferSize = 64 << 10
+	// maxPooledEncoderSize bounds the json.Encoder buffer kept in the pool,
+	// the same bound slog uses for its encoders.
+	maxPooledEncoderSize = 16 << 10
+)
+
+var statePool = sync.Pool{New: func() any {
+	return &encodeState{
+		buf:    make([]byte, 0, initialBufferSize),
+		groups: make([]string, 0, 10),
+	}
+}}
+
+// newEncodeState takes a state from the pool, set up to render a record
+// for h.
+func newEncodeState(h *JSONHandler) *encodeState {
+	s := statePool.Get().(*encodeState)
+	s.h = h
+	s.sep = false
+	s.track = false
+	if h.opts.ReplaceAttr != nil {
+		s.groups = append(s.groups, h.groups[:h.nOpenGroups]...)
+	}
+	return s
+}
+
+// free returns s to the pool unless its buffers grew too large.
+func (s *encodeState) free() {
+	s.h = nil
+	clear(s.groups)
+	s.groups = s.groups[:0]
+	if s.encBuf != nil && s.encBuf.Cap() > maxPooledEncoderSize {
+		s.encBuf, s.enc = nil, nil
+	}
+	if cap(s.buf) > maxPooledBufferSize {
+		return
+	}
+	s.buf = s.buf[:0]
+	statePool.Put(s)
+}
+
+// appendRecord renders r, newline included, into s.buf.
+func (s *encodeState) appendRecord(r slog.Record) {
+	s.buf = append(s.buf, '{')
+	if s.h.opts.ReplaceAttr == nil {
+		s.appendBuiltInsFast(r)
+	} else {
+		s.appendBuiltInsReplaced(r)
+		s.track = true
+	}
+	s.appendNonBuiltIns(r)
+	s.buf = append(s.buf, '\n')
+}
+
+// appendBuiltInsFast writes time, level, source and msg when there is no
+// ReplaceAttr to consult.
+func (s *encodeState) appendBuiltInsFast(r slog.Record) {
+	if !r.Time.IsZero() {
+		s.buf = append(s.buf, `"time":`...)
+		s.cacheTime = true
+		s.appendTime(r.Time)
+		s.cacheTime = false
+		s.buf = append(s.buf, `,"level":`...)
+	} else {
+		s.buf = append(s.buf, `"level":`...)
+	}
+	s.appendLevel(r.Level)
+	if s.h.opts.AddSource {
+		if e := lookupSource(r.PC); e != nil && e.json != nil {
+			s.buf = append(s.buf, `,"source":`...)
+			s.buf = append(s.buf, e.json...)
+		}
+	}
+	s.buf = append(s.buf, `,"msg":`...)
+	s.appendString(r.Message)
+	s.sep = true
+}
+
+// appendBuiltInsReplaced writes time, level, source and msg through
+// ReplaceAttr, exactly as slog does: as ordinary attributes, outside any
+// group, with group tracking off.
+func (s *encodeState) appendBuiltInsReplaced(r slog.Record) {
+	if !r.Time.IsZero() {
+		s.cacheTime = true
+		s.appendAttr(slog.Time(slog.TimeKey, r.Time.Round(0)))
+		s.cacheTime = false
+	}
+	s.appendAttr(slog.Any(slog.LevelKey, r.Level))
+	if s.h.opts.AddSource {
+		src := new(slog.Source)
+		if e := lookupSource(r.PC); e != nil {
+			*src = e.src
+		}
+		s.appendAttr(slog.Any(slog.SourceKey, src))
+	}
+	s.appendAttr(slog.String(slog.MessageKey, r.Message))
+}
+
+// appendNonBuiltIns writes the preformatted WithAttrs output, the record's
+// attributes inside the groups not yet opened, and the closing braces.
+func (s *encodeState) appendNonBuiltIns(r slog.Record) {
+	h := s.h
+	if pfa := h.preformatted; len(pfa) > 0 {
+		if s.sep {
+			s.buf = append(s.buf, ',')
+		}
+		s.buf = append(s.buf, pfa...)
+		s.sep = pfa[len(pfa)-1] != '{'
+	}
+	// If the record has no attributes, open no groups. If it has some but
+	// all of them are elided, remove the groups opened for them.
+	nOpenGroups := h.nOpenGroups
+	if r.NumAttrs() > 0 {
+		pos := len(s.buf)
+		s.openGroups()
+		nOpenGroups = len(h.groups)
+		empty := true
+		r.Attrs(func(a slog.Attr) bool {
+			if s.appendAttr(a) {
+				empty = false
+			}
+			return true
+		})
+		if empty {
+			s.buf = s.buf[:pos]
+			nOpenGroups = h.nOpenGroups
+		}
+	}
+	for range nOpenGroups {
+		s.buf = append(s.buf, '}')
+	}
+	s.buf = append(s.buf, '}')
+}
+
+// openGroups opens the groups from WithGroup not yet opened in the
+// preformatted attributes.
+func (s *encodeState) openGroups() {
+	for _, name := range s.h.groups[s.h.nOpenGroups:] {
+		s.openGroup(name)
+	}
+}
+
+// openGroup writes the key of a nested object and its opening brace.
+func (s *encodeState) openGroup(name string) {
+	s.appendKey(name)
+	s.buf = append(s.buf, '{')
+	s.sep = false
+	if s.track {
+		s.groups = append(s.groups, name)
+	}
+}
+
+// closeGroup writes the closing brace of the innermost open group.
+func (s *encodeState) closeGroup() {
+	s.buf = append(s.buf, '}')
+	s.sep = true
+	if s.track {
+		s.groups = s.groups[:len(s.groups)-1]
+	}
+}
+
+// appendAttrs appends as and reports whether anything was appended.
+func (s *encodeState) appendAttrs(as []slog.Attr) bool {
+	nonEmpty := false
+	for _, a := range as {
+		if s.appendAttr(a) {
+			nonEmpty = true
+		}
+	}
+	return nonEmpty
+}
+
+// appendAttr resolves a, passes it through ReplaceAttr unless it is a
+// group, and appends it unless it is empty. It reports whether something
+// was appended (an empty group counts, as in slog).
+func (s *encodeState) appendAttr(a slog.Attr) bool {
+	if a.Value.Kind() == slog.KindLogValuer {
+		a.Value = a.Value.Resolve()
+	}
+	if rep := s.h.opts.ReplaceAttr; rep != nil && a.Value.Kind() != slog.KindGroup {
+		var gs []string
+		if s.track {
+			gs = s.groups
+		}
+		a = rep(gs, a)
+		// ReplaceAttr may return an unresolved value.
+		if a.Value.Kind() == slog.KindLogValuer {
+			a.Value = a.Value.Resolve()
+		}
+	}
+	if isEmptyAttr(a) {
+		return false
+	}
+	kind := a.Value.Kind()
+	if kind == slog.KindAny {
+		if src, ok := a.Value.Any().(*slog.Source); ok {
+			if src == nil || *src == (slog.Source{}) {
+				return false
+			}
+			a.Value = sourceGroup(src)
+			kind = slog.KindGroup
+		}
+	}
+	if kind != slog.KindGroup {
+		s.appendKey(a.Key)
+		s.appendValue(a.Value)
+		return true
+	}
+	attrs := a.Value.Group()
+	if len(attrs) == 0 {
+		return true
+	}
+	// The group may turn out empty even though it has attributes
+	// (ReplaceAttr may remove them all); then take back what was written.
+	// As in slog, the separator state and the tracked group name are
+	// not restored.
+	pos := len(s.buf)
+	if a.Key != "" {
+		s.openGroup(a.Key)
+	}
+	if !s.appendAttrs(attrs) {
+		s.buf = s.buf[:pos]
+		return false
+	}
+	if a.Key != "" {
+		s.closeGroup()
+	}
+	return true
+}
+
+// appendKey writes the separator if one is due, then key and a colon.
+func (s *encodeState) appendKey(key string) {
+	if s.sep {
+		s.buf = append(s.buf, ',')
+	}
+	s.appendString(key)
+	s.buf = append(s.buf, ':')
+	s.sep = true
+}

@@ -1,0 +1,114 @@
+package handler
+
+import (
+	"errors"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// errYearOutOfRange is the error slog writes before a time whose year has
+// more or fewer than 4 digits in RFC 3339.
+var errYearOutOfRange = errors.New("time.Time year outside of range [0,9999]")
+
+// appendTime writes t as slog.JSONHandler does: a JSON string in
+// time.RFC3339Nano layout (nanoseconds with trailing zeros trimmed, "Z" or
+// the zone offset), preceded by an "!ERROR:" string if the year is outside
+// [0, 9999].
+//
+// The date, clock and zone text of the current second is cached per
+// location, so that most calls only format the fraction. Only the record's
+// own time (s.cacheTime set) refreshes the cache: attribute times far from
+// now must not evict it, nor allocate.
+func (s *encodeState) appendTime(t time.Time) {
+	sec, loc := t.Unix(), t.Location()
+	slot := &timeCache[timeSlot(loc)]
+	if p := slot.Load(); p != nil && p.sec == sec && p.loc == loc {
+		s.buf = append(s.buf, '"')
+		s.buf = append(s.buf, p.dateTime[:]...)
+		s.buf = appendNanoFraction(s.buf, t.Nanosecond())
+		s.buf = append(s.buf, p.zone[:p.zoneLen]...)
+		s.buf = append(s.buf, '"')
+		return
+	}
+	year := t.Year()
+	if year < 0 || year >= 10000 {
+		s.appendError(errYearOutOfRange)
+	}
+	s.buf = append(s.buf, '"')
+	start := len(s.buf)
+	s.buf = t.AppendFormat(s.buf, time.RFC3339Nano)
+	if s.cacheTime && year >= 0 && year < 10000 {
+		if p := newTimePrefix(sec, loc, s.buf[start:]); p != nil {
+			slot.Store(p)
+		}
+	}
+	s.buf = append(s.buf, '"')
+}
+
+// timePrefix is the cached RFC 3339 text of one second in one location:
+// everything but the fraction.
+type timePrefix struct {
+	sec      int64
+	loc      *time.Location
+	dateTime [len("2006-01-02T15:04:05")]byte
+	zone     [len("-07:00")]byte
+	zoneLen  uint8
+}
+
+// timeCacheSlots is the number of locations whose current second is cached
+// at once; a process usually formats times in one or two (Local, UTC).
+const timeCacheSlots = 4
+
+// timeCache holds one immutable timePrefix per slot, replaced, never
+// modified, when a time in another second or location is formatted.
+var timeCache [timeCacheSlots]atomic.Pointer[timePrefix]
+
+// timeSlot picks the cache slot for a location.
+func timeSlot(loc *time.Location) uintptr {
+	p := uintptr(unsafe.Pointer(loc))
+	return (p>>4 ^ p>>10) % timeCacheSlots
+}
+
+// newTimePrefix splits text, the time.RFC3339Nano formatting of a time in
+// second sec and location loc whose year has 4 digits, into its cacheable
+// parts. It returns nil if text does not have the expected shape.
+func newTimePrefix(sec int64, loc *time.Location, text []byte) *timePrefix {
+	p := &timePrefix{sec: sec, loc: loc}
+	n := copy(p.dateTime[:], text)
+	if n != len(p.dateTime) || len(text) == n {
+		return nil
+	}
+	rest := text[n:]
+	if rest[0] == '.' {
+		i := 1
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		rest = rest[i:]
+	}
+	if len(rest) == 0 || len(rest) > len(p.zone) {
+		return nil
+	}
+	p.zoneLen = uint8(copy(p.zone[:], rest))
+	return p
+}
+
+// appendNanoFraction appends ns (0 to 999999999) as RFC3339Nano does: a
+// dot and up to 9 digits with trailing zeros trimmed, or nothing for 0.
+func appendNanoFraction(b []byte, ns int) []byte {
+	if ns == 0 {
+		return b
+	}
+	var d [10]byte
+	d[0] = '.'
+	for i := 9; i >= 1; i-- {
+		d[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	n := len(d)
+	for d[n-1] == '0' {
+		n--
+	}
+	return append(b, d[:n]...)
+}
