@@ -1,0 +1,122 @@
+package redact
+
+import "strconv"
+
+// maxCardDigits is the longest card number.
+const maxCardDigits = 19
+
+// maxCardGroups bounds the digit groups examined in one run.
+const maxCardGroups = 24
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isAlnum(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_'
+}
+
+// isCardNumber reports whether digits (which may contain ' ' and '-')
+// holds 13 to 19 digits, starts with 2 to 6 (the major networks' issuer
+// prefixes; this keeps Unix timestamps in nanoseconds and most sequential
+// IDs out) and passes the Luhn check.
+func isCardNumber[T string | []byte](digits T) bool {
+	n := 0
+	first := byte(0)
+	for i := 0; i < len(digits); i++ {
+		if isDigit(digits[i]) {
+			if n == 0 {
+				first = digits[i]
+			}
+			n++
+		}
+	}
+	if n < minCardDigits || n > maxCardDigits || first < '2' || first > '6' {
+		return false
+	}
+	sum := 0
+	double := false
+	for i := len(digits) - 1; i >= 0; i-- {
+		c := digits[i]
+		if !isDigit(c) {
+			continue
+		}
+		d := int(c - '0')
+		if double {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return sum%10 == 0
+}
+
+// findCards appends to out the spans of card numbers in s. A candidate is a
+// run of digit groups separated by single spaces or dashes, not touching a
+// letter, digit or underscore on either side. Within a run, each window of
+// whole consecutive groups holding 13 to 19 digits is tried from the left;
+// a run that is one group longer than 19 digits (a long ID) is never a card.
+func findCards(s string, out []span) []span {
+	var groups [maxCardGroups][2]int
+	for i := 0; i < len(s); {
+		if !isDigit(s[i]) || i > 0 && isAlnum(s[i-1]) {
+			i++
+			continue
+		}
+		ng := 0
+		j := i
+		for {
+			start := j
+			for j < len(s) && isDigit(s[j]) {
+				j++
+			}
+			if ng < maxCardGroups {
+				groups[ng] = [2]int{start, j}
+				ng++
+			}
+			if j+1 < len(s) && (s[j] == ' ' || s[j] == '-') && isDigit(s[j+1]) {
+				j++
+				continue
+			}
+			break
+		}
+		end := j
+		if end < len(s) && isAlnum(s[end]) {
+			// Part of a longer token: skip the rest of it.
+			for end < len(s) && isAlnum(s[end]) {
+				end++
+			}
+			i = end
+			continue
+		}
+		for a := 0; a < ng; a++ {
+			count := 0
+			for b := a; b < ng; b++ {
+				count += groups[b][1] - groups[b][0]
+				if count > maxCardDigits {
+					break
+				}
+				if count >= minCardDigits && isCardNumber(s[groups[a][0]:groups[b][1]]) {
+					out = append(out, span{start: groups[a][0], end: groups[b][1], pat: PatternCard})
+					a = b
+					break
+				}
+			}
+		}
+		i = end
+	}
+	return out
+}
+
+// minCardInt is the smallest 13-digit number.
+const minCardInt = 1_000_000_000_000
+
+// isCardInt reports whether an integer value is a card number.
+func isCardInt(u uint64) bool {
+	if u < minCardInt {
+		return false
+	}
+	var buf [20]byte
+	return isCardNumber(strconv.AppendUint(buf[:0], u, 10))
+}

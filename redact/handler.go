@@ -1,0 +1,159 @@
+package redact
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+)
+
+// Handler is a slog.Handler that masks secrets in every record, and in the
+// attributes bound with WithAttrs, before passing them to the next handler.
+//
+// A record in which nothing is masked is passed on as is, without
+// allocating. Otherwise the next handler gets a new record with the same
+// time, level and PC, the masked message and the attributes with masked
+// values, in their original order. LogValuer values are resolved once here
+// (a record carrying one is always rebuilt with the resolved value), so the
+// next handler sees exactly what was checked.
+//
+// Attributes bound with WithAttrs are masked once, when bound. A group
+// opened with WithGroup whose name matches a key rule (WithGroup("auth"))
+// masks every value logged inside it, as slog.Group("auth", ...) on the
+// record would. Handler is safe for concurrent use.
+type Handler struct {
+	next    slog.Handler
+	red     *Redactor
+	maskAll bool // inside a WithGroup whose name is a secret key
+}
+
+// NewHandler returns a Handler that masks with the rules of opts and passes
+// records to next. A nil next discards every record.
+func NewHandler(next slog.Handler, opts Options) *Handler {
+	return NewHandlerWithRedactor(next, NewRedactor(opts))
+}
+
+// NewHandlerWithRedactor returns a Handler that masks with red, so that a
+// handler and other code (body capture, for example) share one rule set and
+// one set of counters. A nil red uses the default rules.
+func NewHandlerWithRedactor(next slog.Handler, red *Redactor) *Handler {
+	if next == nil {
+		next = slog.DiscardHandler
+	}
+	if red == nil {
+		red = NewRedactor(Options{})
+	}
+	return &Handler{next: next, red: red}
+}
+
+// NewMiddleware returns NewHandler as a middleware for slogmulti.Pipe and
+// the module's builder. Every handler it makes has its own Redactor.
+func NewMiddleware(opts Options) func(slog.Handler) slog.Handler {
+	return func(next slog.Handler) slog.Handler { return NewHandler(next, opts) }
+}
+
+// Redactor returns the Redactor the handler masks with.
+func (h *Handler) Redactor() *Redactor { return h.red }
+
+// Stats returns the handler's counters, shared with every handler derived
+// from it and with other users of its Redactor.
+func (h *Handler) Stats() Stats { return h.red.Stats() }
+
+// Enabled reports whether the next handler handles records at level.
+func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.next.Enabled(ctx, level)
+}
+
+// Handle masks r and passes it to the next handler, returning its error.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	var t tally
+	h.red.c.records.Add(1)
+	msg, building := h.red.text(r.Message, &t)
+	var nr slog.Record
+	if building {
+		nr = slog.NewRecord(r.Time, r.Level, msg, r.PC)
+	}
+	i := 0
+	r.Attrs(func(a slog.Attr) bool {
+		na, changed := h.attr(a, &t)
+		if changed && !building {
+			building = true
+			nr = slog.NewRecord(r.Time, r.Level, msg, r.PC)
+			j := 0
+			r.Attrs(func(b slog.Attr) bool {
+				if j == i {
+					return false
+				}
+				nr.AddAttrs(b)
+				j++
+				return true
+			})
+		}
+		if building {
+			nr.AddAttrs(na)
+		}
+		i++
+		return true
+	})
+	if t.masked() {
+		h.red.c.recordsChanged.Add(1)
+	}
+	h.red.c.flush(&t)
+	if !building {
+		return h.next.Handle(ctx, r)
+	}
+	return h.next.Handle(ctx, nr)
+}
+
+// attr masks one attribute of a record or of WithAttrs.
+func (h *Handler) attr(a slog.Attr, t *tally) (slog.Attr, bool) {
+	if !h.maskAll {
+		return h.red.attr(a, t)
+	}
+	key := a.Key
+	if vd := h.red.verdict(a.Key, t); vd.changed {
+		key = vd.masked
+		t.addHits(&vd.hits)
+	}
+	return slog.Attr{Key: key, Value: h.red.maskWhole(a.Value, t, 0)}, true
+}
+
+// WithAttrs masks attrs once and returns a Handler whose next handler has
+// them bound.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	var t tally
+	out := attrs
+	copied := false
+	for i, a := range attrs {
+		na, changed := h.attr(a, &t)
+		if !changed {
+			continue
+		}
+		if !copied {
+			out = slices.Clone(attrs)
+			copied = true
+		}
+		out[i] = na
+	}
+	h.red.c.flush(&t)
+	return &Handler{next: h.next.WithAttrs(out), red: h.red, maskAll: h.maskAll}
+}
+
+// WithGroup returns a Handler whose next handler has the group open. A name
+// that contains a secret is masked; a name that matches a key rule makes
+// every value logged inside the group masked.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	var t tally
+	vd := h.red.verdict(name, &t)
+	if vd.changed {
+		name = vd.masked
+		t.addHits(&vd.hits)
+	}
+	h.red.c.flush(&t)
+	return &Handler{next: h.next.WithGroup(name), red: h.red, maskAll: h.maskAll || vd.secret}
+}

@@ -1,0 +1,87 @@
+package redact
+
+// DefaultReplacement is the text that replaces a masked value or a masked
+// part of a string when Options.Replacement is empty. It has a fixed length,
+// so the output does not reveal the length of the secret.
+const DefaultReplacement = "[REDACTED]"
+
+// DefaultKeyCacheSize is the number of keys whose verdict is remembered when
+// Options.KeyCacheSize is zero.
+const DefaultKeyCacheSize = 4096
+
+// maxKeyCacheSize bounds Options.KeyCacheSize.
+const maxKeyCacheSize = 1 << 20
+
+// DefaultKeys are the key rules applied unless removed with
+// Options.RemoveKeys. Each is compared in normalised form (ASCII letters
+// lower-cased, every byte that is not a letter, digit or non-ASCII byte
+// removed), so "api_key", "api-key" and "apiKey" are the same rule.
+var DefaultKeys = []string{
+	// passwords and passphrases
+	"password", "passwd", "pwd", "passphrase", "credential", "credentials",
+	// generic secrets and keys
+	"secret", "secret_key", "client_secret", "api_secret", "app_secret",
+	"private_key", "signing_key", "encryption_key", "master_key", "access_key",
+	"api_key", "apikey",
+	// tokens
+	"token", "access_token", "refresh_token", "id_token", "auth_token",
+	"bearer", "jwt", "csrf", "xsrf", "otp", "totp", "mfa_code",
+	// HTTP credentials and sessions
+	"auth", "authorization", "proxy_authorization", "cookie", "set_cookie",
+	"session", "session_id", "sid",
+	// connection strings
+	"dsn", "connection_string",
+	// payment and identity data
+	"card_number", "credit_card", "cc", "ccnum", "pan_number", "cvv", "cvv2",
+	"cvc", "cvc2", "ssn", "social_security_number", "pin",
+}
+
+// Options configures a Redactor and a Handler. The zero value gives the
+// documented defaults: DefaultKeys, every Pattern, DefaultReplacement and a
+// key cache of DefaultKeyCacheSize entries.
+type Options struct {
+	// Replacement replaces every masked value and every masked part of a
+	// string. Empty means DefaultReplacement.
+	Replacement string
+
+	// Keys are key rules added to DefaultKeys (or to nothing when
+	// NoDefaultKeys is set).
+	//
+	// A rule matches a key when the rule's normalised form equals the
+	// normalised concatenation of a run of whole words of the key that
+	// starts at its first word or ends at its last word. Words are split at
+	// separators (any ASCII byte that is not a letter or digit), at a
+	// lower-case letter or digit followed by an upper-case letter, and
+	// before the last upper-case letter of an acronym followed by a
+	// lower-case letter (APIKey is API + Key). So the rule "token" matches
+	// token, Token, access_token, X-Auth-Token and token_type, but not
+	// tokens_used or tokenizer; the rule "api_key" matches apiKey, APIKey,
+	// X-Api-Key and api_key_id.
+	Keys []string
+
+	// RemoveKeys are rules taken out of DefaultKeys and Keys, compared in
+	// normalised form ("session-id" removes "session_id").
+	RemoveKeys []string
+
+	// SafeKeys are whole keys never masked by a key rule, compared in
+	// normalised form, for keys that a rule would otherwise catch
+	// ("token_count", "auth_method"). Their values are still scanned by the
+	// value patterns.
+	SafeKeys []string
+
+	// NoDefaultKeys starts from an empty rule set instead of DefaultKeys.
+	NoDefaultKeys bool
+
+	// DisablePatterns turns off individual value patterns.
+	DisablePatterns []Pattern
+
+	// Patterns are additional value patterns, applied after the built-in
+	// ones to every string that contains their Literal.
+	Patterns []CustomPattern
+
+	// KeyCacheSize is the number of keys whose verdict is remembered
+	// (rounded up to a power of two, at most 1<<20). Zero means
+	// DefaultKeyCacheSize; a negative value turns the cache off. Keys longer
+	// than 64 bytes are never cached.
+	KeyCacheSize int
+}

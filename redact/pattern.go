@@ -1,0 +1,204 @@
+package redact
+
+import (
+	"bytes"
+	"encoding/base64"
+	"regexp"
+	"strings"
+)
+
+// Pattern names one built-in value pattern. Options.DisablePatterns turns
+// patterns off; Stats counts masks by pattern.
+type Pattern uint8
+
+// The built-in value patterns. Each masks only the secret part of what it
+// finds (the credential after "Bearer ", the password of a URL), so the
+// surrounding text stays readable.
+const (
+	// PatternBearer masks the credential of "Bearer <credential>"
+	// (any case) when it looks like one: at least 8 characters of the
+	// RFC 6750 token alphabet with a digit or a symbol, or at least 20.
+	PatternBearer Pattern = iota
+	// PatternBasic masks the credential of "Basic <base64>" (any case)
+	// when it decodes to user:password.
+	PatternBasic
+	// PatternJWT masks JSON Web Tokens (eyJ<header>.<payload>.<signature>).
+	PatternJWT
+	// PatternCard masks card numbers: 13 to 19 digits, optionally grouped
+	// by single spaces or dashes, starting with 2 to 6 and passing the Luhn
+	// check. Also applies to int64 and uint64 values.
+	PatternCard
+	// PatternAWSAccessKey masks AWS access key IDs (AKIA... and ASIA...).
+	PatternAWSAccessKey
+	// PatternGCPAPIKey masks Google Cloud API keys (AIza...).
+	PatternGCPAPIKey
+	// PatternGitHubToken masks GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_,
+	// github_pat_).
+	PatternGitHubToken
+	// PatternSlackToken masks Slack tokens (xoxb-, xoxp-, ...) and the path
+	// of Slack incoming-webhook URLs.
+	PatternSlackToken
+	// PatternStripeKey masks Stripe secret and restricted keys (sk_live_,
+	// sk_test_, rk_live_, rk_test_) and webhook secrets (whsec_).
+	PatternStripeKey
+	// PatternPrivateKey masks PEM private-key blocks from -----BEGIN ...
+	// PRIVATE KEY----- to the matching END line, or to the end of the
+	// string when the block is cut short.
+	PatternPrivateKey
+	// PatternURLPassword masks the password of scheme://user:password@ in
+	// URLs, keeping the scheme, the user and the host.
+	PatternURLPassword
+	// PatternKeyValue masks the value in key=value, key: value,
+	// "key":"value" and key="value" inside text when the key matches a key
+	// rule (a query string, a DSN, JSON or a header dump inside a string).
+	// After an unquoted key and a colon, only a value that looks like a
+	// credential (6 characters or more with a digit) is masked, so prose
+	// such as "invalid token: expired" stays readable.
+	PatternKeyValue
+	// PatternCustom counts masks made by Options.Patterns.
+	PatternCustom
+
+	numPatterns
+)
+
+var patternNames = [numPatterns]string{
+	PatternBearer:       "bearer",
+	PatternBasic:        "basic",
+	PatternJWT:          "jwt",
+	PatternCard:         "card",
+	PatternAWSAccessKey: "aws_access_key",
+	PatternGCPAPIKey:    "gcp_api_key",
+	PatternGitHubToken:  "github_token",
+	PatternSlackToken:   "slack_token",
+	PatternStripeKey:    "stripe_key",
+	PatternPrivateKey:   "private_key",
+	PatternURLPassword:  "url_password",
+	PatternKeyValue:     "key_value",
+	PatternCustom:       "custom",
+}
+
+// String returns the pattern's name as used in documentation and stats,
+// such as "jwt" or "url_password", or "pattern(N)" for an unknown value.
+func (p Pattern) String() string {
+	if p < numPatterns {
+		return patternNames[p]
+	}
+	return "pattern(" + itoa(int(p)) + ")"
+}
+
+// CustomPattern is a value pattern added with Options.Patterns.
+type CustomPattern struct {
+	// Literal must occur in a string for Regexp to run on it; it is the
+	// cheap pre-screen. Empty means Regexp runs on every string, which costs
+	// a regular-expression search per string attribute.
+	Literal string
+	// Regexp finds the secrets. When it has a capturing group, only the
+	// text of the first group is masked; otherwise the whole match is. A nil
+	// Regexp makes the pattern do nothing.
+	Regexp *regexp.Regexp
+}
+
+// builtinRegexp is one built-in pattern implemented with a regular
+// expression, compiled once at package initialisation.
+type builtinRegexp struct {
+	re *regexp.Regexp
+	// group selects the submatch to mask (0 = the whole match).
+	group int
+	// valid, when set, must accept the masked text.
+	valid func(string) bool
+}
+
+var builtinRegexps = [numPatterns]*builtinRegexp{
+	PatternBearer: {
+		re:    regexp.MustCompile(`(?i)\bbearer[ \t]+([A-Za-z0-9\-._~+/]+=*)`),
+		group: 1,
+		valid: looksLikeCredential,
+	},
+	PatternBasic: {
+		re:    regexp.MustCompile(`(?i)\bbasic[ \t]+([A-Za-z0-9+/]+={0,2})`),
+		group: 1,
+		valid: isBasicCredential,
+	},
+	PatternJWT: {
+		re: regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`),
+	},
+	PatternAWSAccessKey: {
+		re: regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`),
+	},
+	PatternGCPAPIKey: {
+		re: regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`),
+	},
+	PatternGitHubToken: {
+		re: regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})\b`),
+	},
+	PatternSlackToken: {
+		re:    regexp.MustCompile(`\b(xox[abeoprs]-[A-Za-z0-9-]{10,250})|hooks\.slack\.com/services/([A-Za-z0-9_/-]+)`),
+		group: -1, // first non-empty group
+	},
+	PatternStripeKey: {
+		re: regexp.MustCompile(`\b(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,247}|whsec_[A-Za-z0-9+/=]{16,250})\b`),
+	},
+	PatternPrivateKey: {
+		re: regexp.MustCompile(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)`),
+	},
+	PatternURLPassword: {
+		re:    regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@"'\\<>]*:([^\s@/?#"'\\<>]+)@`),
+		group: 1,
+	},
+}
+
+// itoa formats a small non-negative int without strconv.
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// minBearerLen is the shortest bearer credential masked.
+const minBearerLen = 8
+
+// looksLikeCredential accepts the credential after "Bearer ": at least 8
+// characters with a digit or a symbol, or at least 20 (so that "bearer
+// authentication" in prose stays readable).
+func looksLikeCredential(s string) bool {
+	if len(s) < minBearerLen {
+		return false
+	}
+	if len(s) >= 20 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isDigit(c) || strings.IndexByte("-._~+/=", c) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// isBasicCredential accepts the credential after "Basic " when it is
+// base64 of user:password.
+func isBasicCredential(s string) bool {
+	if len(s) < 4 || len(s) > 1024 {
+		return false
+	}
+	enc := base64.StdEncoding
+	if len(s)%4 != 0 {
+		enc = base64.RawStdEncoding
+	}
+	var stack [768]byte
+	dst := stack[:enc.DecodedLen(len(s))]
+	n, err := enc.Decode(dst, []byte(s))
+	if err != nil {
+		return false
+	}
+	return bytes.IndexByte(dst[:n], ':') >= 0
+}

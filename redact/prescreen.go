@@ -1,0 +1,130 @@
+package redact
+
+import "strings"
+
+// trigger classes of the byte pre-screen.
+const (
+	trigNone  = iota
+	trigDigit // a digit: counts towards a card-number run
+	trigSep   // ' ' or '-': may separate digit groups
+	trigByte  // may start a pattern's literal prefix
+)
+
+// triggers classifies every byte for prescreen.
+var triggers = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = trigDigit
+	}
+	t[' '], t['-'] = trigSep, trigSep
+	for _, c := range "ebBAgxkw:=" {
+		t[c] = trigByte
+	}
+	return t
+}()
+
+// minCardDigits is the shortest card number.
+const minCardDigits = 13
+
+// prescreen returns the set (bit i = Pattern i) of patterns that may match
+// s. It reads every byte once, looks most of them up in a 256-entry table
+// and compares a few bytes at rare trigger positions; it never allocates. A
+// zero result means nothing in s can match a built-in pattern.
+func prescreen(s string) uint32 {
+	var f uint32
+	run := 0
+	lastDigit := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch triggers[c] {
+		case trigNone:
+			run, lastDigit = 0, false
+			continue
+		case trigDigit:
+			run++
+			lastDigit = true
+			if run >= minCardDigits {
+				f |= 1 << PatternCard
+			}
+			continue
+		case trigSep:
+			if !lastDigit {
+				run = 0
+			}
+			lastDigit = false
+			if c == '-' && strings.HasPrefix(s[i:], "-----BEGIN") {
+				f |= 1 << PatternPrivateKey
+			}
+			continue
+		}
+		run, lastDigit = 0, false
+		rest := s[i:]
+		switch c {
+		case 'e':
+			if strings.HasPrefix(rest, "eyJ") {
+				f |= 1 << PatternJWT
+			}
+		case 'b', 'B':
+			if hasPrefixFold(rest, "bearer") {
+				f |= 1 << PatternBearer
+			} else if hasPrefixFold(rest, "basic") {
+				f |= 1 << PatternBasic
+			}
+		case 'A':
+			if strings.HasPrefix(rest, "AKIA") || strings.HasPrefix(rest, "ASIA") {
+				f |= 1 << PatternAWSAccessKey
+			} else if strings.HasPrefix(rest, "AIza") {
+				f |= 1 << PatternGCPAPIKey
+			}
+		case 'g':
+			if len(rest) >= 4 && rest[1] == 'h' && rest[3] == '_' && strings.IndexByte("pousr", rest[2]) >= 0 ||
+				strings.HasPrefix(rest, "github_pat_") {
+				f |= 1 << PatternGitHubToken
+			}
+		case 'x':
+			if strings.HasPrefix(rest, "xox") {
+				f |= 1 << PatternSlackToken
+			}
+		case 'k':
+			if i > 0 && (s[i-1] == 's' || s[i-1] == 'r') &&
+				(strings.HasPrefix(rest, "k_live_") || strings.HasPrefix(rest, "k_test_")) {
+				f |= 1 << PatternStripeKey
+			}
+		case 'w':
+			if strings.HasPrefix(rest, "whsec_") {
+				f |= 1 << PatternStripeKey
+			}
+		case ':':
+			if strings.HasPrefix(rest, "://") {
+				if strings.IndexByte(rest, '@') >= 0 {
+					f |= 1 << PatternURLPassword
+				}
+				if strings.HasPrefix(rest, "://hooks.slack.com/") {
+					f |= 1 << PatternSlackToken
+				}
+			} else {
+				f |= 1 << PatternKeyValue
+			}
+		case '=':
+			f |= 1 << PatternKeyValue
+		}
+	}
+	return f
+}
+
+// hasPrefixFold reports whether s starts with lower, ignoring ASCII case.
+// lower must be lower-case ASCII.
+func hasPrefixFold(s, lower string) bool {
+	if len(s) < len(lower) {
+		return false
+	}
+	for i := 0; i < len(lower); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,465 @@
+package redact
+
+import (
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// maxAnyDepth bounds the nesting of maps and slices walked inside an Any
+// value; anything deeper is masked whole (a cycle cannot hang the redactor,
+// and a secret cannot hide below the limit).
+const maxAnyDepth = 8
+
+// Redactor applies the key rules and value patterns of one Options to
+// strings, slog values and attributes. It is safe for concurrent use, and
+// its methods never panic. Handler uses one; body capture (httpctx) and any
+// other code that must mask with the same rules can use one directly.
+type Redactor struct {
+	repl      string
+	replValue slog.Value
+	keys      *keyRules
+	cache     *keyCache
+	enabled   uint32 // bit p set: built-in Pattern p is on
+	custom    []CustomPattern
+	c         counters
+}
+
+// NewRedactor returns a Redactor for opts. The zero Options gives the
+// defaults described on Options.
+func NewRedactor(opts Options) *Redactor {
+	x := &Redactor{
+		repl:  opts.Replacement,
+		keys:  newKeyRules(&opts),
+		cache: newKeyCache(opts.KeyCacheSize),
+	}
+	if x.repl == "" {
+		x.repl = DefaultReplacement
+	}
+	x.replValue = slog.StringValue(x.repl)
+	x.enabled = 1<<PatternCustom - 1
+	for _, p := range opts.DisablePatterns {
+		if p < numPatterns {
+			x.enabled &^= 1 << p
+		}
+	}
+	if len(x.keys.rules) == 0 {
+		x.enabled &^= 1 << PatternKeyValue
+	}
+	for _, cp := range opts.Patterns {
+		if cp.Regexp != nil {
+			x.custom = append(x.custom, cp)
+		}
+	}
+	return x
+}
+
+var defaultRedactor = sync.OnceValue(func() *Redactor { return NewRedactor(Options{}) })
+
+// String masks s with the default rules (the zero Options) and reports
+// whether anything was masked. When nothing is, it returns s itself without
+// allocating.
+func String(s string) (string, bool) { return defaultRedactor().RedactString(s) }
+
+// Stats returns the redactor's counters. Records and RecordsChanged are
+// counted only by a Handler.
+func (x *Redactor) Stats() Stats { return x.c.stats() }
+
+// IsSecretKey reports whether an attribute with this key has its value
+// masked whole.
+func (x *Redactor) IsSecretKey(key string) bool {
+	var t tally
+	v := x.verdict(key, &t)
+	x.c.flush(&t)
+	return v.secret
+}
+
+// RedactString returns s with every secret found by the value patterns
+// replaced, and whether anything was replaced. When nothing is, it returns s
+// itself without allocating.
+func (x *Redactor) RedactString(s string) (string, bool) {
+	var t tally
+	out, ok := x.text(s, &t)
+	x.c.flush(&t)
+	return out, ok
+}
+
+// RedactValue returns v with secrets masked, and whether the result differs
+// from v. Strings, error texts and []byte are scanned by the value patterns;
+// card numbers are also found in int64 and uint64 values; group values are
+// walked with the key rules applied to their attributes; LogValuer values
+// are resolved first (the result is always the resolved value, and the
+// boolean is then true); maps and slices of strings and of any, inside an
+// Any value, are walked up to a depth of 8 and copied when something in them
+// is masked. Other kinds are returned unchanged.
+func (x *Redactor) RedactValue(v slog.Value) (slog.Value, bool) {
+	var t tally
+	out, ok := x.value(v, &t)
+	x.c.flush(&t)
+	return out, ok
+}
+
+// RedactAttr returns a with its value masked whole when its key matches a
+// key rule (group values keep their structure and have every leaf masked),
+// and with RedactValue applied otherwise; a key that itself contains a
+// secret is masked too. It reports whether the result differs from a.
+func (x *Redactor) RedactAttr(a slog.Attr) (slog.Attr, bool) {
+	var t tally
+	out, ok := x.attr(a, &t)
+	x.c.flush(&t)
+	return out, ok
+}
+
+// verdict returns the cached or freshly computed verdict for key.
+func (x *Redactor) verdict(key string, t *tally) *keyVerdict {
+	var h uint64
+	if x.cache != nil && len(key) <= maxCachedKeyLen {
+		var v *keyVerdict
+		if v, h = x.cache.get(key); v != nil {
+			t.cacheHits++
+			return v
+		}
+		t.cacheMisses++
+	}
+	v := &keyVerdict{key: key, secret: x.keys.isSecret(key)}
+	var kt tally
+	if masked, ok := x.text(key, &kt); ok {
+		v.masked, v.changed = masked, true
+		v.hits = kt.patterns
+	}
+	if x.cache != nil && len(key) <= maxCachedKeyLen {
+		x.cache.put(h, v)
+	}
+	return v
+}
+
+// secretKey is the key=value scanner's view of verdict.
+func (x *Redactor) secretKey(key string, t *tally) bool {
+	return x.verdict(key, t).secret
+}
+
+// attr implements RedactAttr.
+func (x *Redactor) attr(a slog.Attr, t *tally) (slog.Attr, bool) {
+	if a.Key == "" && a.Value.Kind() != slog.KindGroup && a.Value.Kind() != slog.KindLogValuer {
+		v, ok := x.value(a.Value, t)
+		return slog.Attr{Key: a.Key, Value: v}, ok
+	}
+	vd := x.verdict(a.Key, t)
+	key, keyChanged := a.Key, false
+	if vd.changed {
+		key, keyChanged = vd.masked, true
+		t.addHits(&vd.hits)
+	}
+	if vd.secret {
+		return slog.Attr{Key: key, Value: x.maskWhole(a.Value, t, 0)}, true
+	}
+	v, ok := x.value(a.Value, t)
+	return slog.Attr{Key: key, Value: v}, ok || keyChanged
+}
+
+// maskWhole replaces every leaf of v with the replacement, keeping the keys
+// and structure of groups.
+func (x *Redactor) maskWhole(v slog.Value, t *tally, depth int) slog.Value {
+	v = v.Resolve()
+	if v.Kind() != slog.KindGroup || depth >= maxAnyDepth {
+		t.keyMasked++
+		return x.replValue
+	}
+	g := v.Group()
+	out := make([]slog.Attr, len(g))
+	for i, a := range g {
+		out[i] = slog.Attr{Key: a.Key, Value: x.maskWhole(a.Value, t, depth+1)}
+	}
+	return slog.GroupValue(out...)
+}
+
+// value implements RedactValue.
+func (x *Redactor) value(v slog.Value, t *tally) (slog.Value, bool) {
+	switch v.Kind() {
+	case slog.KindString:
+		if s, ok := x.text(v.String(), t); ok {
+			return slog.StringValue(s), true
+		}
+	case slog.KindInt64:
+		if i := v.Int64(); i > 0 && x.enabled&(1<<PatternCard) != 0 && isCardInt(uint64(i)) {
+			t.hit(PatternCard)
+			return x.replValue, true
+		}
+	case slog.KindUint64:
+		if x.enabled&(1<<PatternCard) != 0 && isCardInt(v.Uint64()) {
+			t.hit(PatternCard)
+			return x.replValue, true
+		}
+	case slog.KindGroup:
+		g := v.Group()
+		var out []slog.Attr
+		for i, a := range g {
+			na, ok := x.attr(a, t)
+			if ok && out == nil {
+				out = slices.Clone(g)
+			}
+			if out != nil {
+				out[i] = na
+			}
+		}
+		if out != nil {
+			return slog.GroupValue(out...), true
+		}
+	case slog.KindLogValuer:
+		rv := v.Resolve()
+		nv, _ := x.value(rv, t)
+		return nv, true
+	case slog.KindAny:
+		if nv, ok := x.anyValue(v.Any(), t, 0); ok {
+			return slog.AnyValue(nv), true
+		}
+	}
+	return v, false
+}
+
+// anyValue masks inside the common dynamic types. It returns the masked
+// value and true, or (nil, false) when nothing changed.
+func (x *Redactor) anyValue(a any, t *tally, depth int) (any, bool) {
+	if depth > maxAnyDepth {
+		t.keyMasked++
+		return x.repl, true
+	}
+	switch a := a.(type) {
+	case string:
+		if s, ok := x.text(a, t); ok {
+			return s, true
+		}
+	case error:
+		if a == nil {
+			return nil, false
+		}
+		if s, ok := x.text(safeError(a), t); ok {
+			return s, true
+		}
+	case []byte:
+		if s, ok := x.text(unsafe.String(unsafe.SliceData(a), len(a)), t); ok {
+			return s, true
+		}
+	case map[string]string:
+		var out map[string]string
+		for k, v := range a {
+			nk, nv, ok := x.mapEntry(k, v, t, depth)
+			if ok && out == nil {
+				out = make(map[string]string, len(a))
+				for k2, v2 := range a {
+					out[k2] = v2
+				}
+			}
+			if ok {
+				delete(out, k)
+				out[nk] = nv.(string)
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	case map[string]any:
+		var out map[string]any
+		for k, v := range a {
+			nk, nv, ok := x.mapEntry(k, v, t, depth)
+			if ok && out == nil {
+				out = make(map[string]any, len(a))
+				for k2, v2 := range a {
+					out[k2] = v2
+				}
+			}
+			if ok {
+				delete(out, k)
+				out[nk] = nv
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	case []string:
+		var out []string
+		for i, v := range a {
+			s, ok := x.text(v, t)
+			if ok && out == nil {
+				out = slices.Clone(a)
+			}
+			if ok {
+				out[i] = s
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	case []any:
+		var out []any
+		for i, v := range a {
+			nv, ok := x.anyValue(v, t, depth+1)
+			if ok && out == nil {
+				out = slices.Clone(a)
+			}
+			if ok {
+				out[i] = nv
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	case slog.Value:
+		if nv, ok := x.value(a, t); ok {
+			return nv, true
+		}
+	}
+	return nil, false
+}
+
+// mapEntry masks one map entry: the whole value when the key is secret,
+// the value's contents otherwise; a key containing a secret is masked too.
+func (x *Redactor) mapEntry(k string, v any, t *tally, depth int) (string, any, bool) {
+	vd := x.verdict(k, t)
+	nk := k
+	if vd.changed {
+		nk = vd.masked
+		t.addHits(&vd.hits)
+	}
+	if vd.secret {
+		t.keyMasked++
+		return nk, x.repl, true
+	}
+	if nv, ok := x.anyValue(v, t, depth+1); ok {
+		return nk, nv, true
+	}
+	return nk, v, vd.changed
+}
+
+// safeError returns err.Error(), or a fixed text when Error panics (a nil
+// pointer with a value receiver), as slog itself does.
+func safeError(err error) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = "<panic in Error>"
+		}
+	}()
+	return err.Error()
+}
+
+// span is one part of a string to mask.
+type span struct {
+	start, end int
+	pat        Pattern
+}
+
+func (t *tally) hit(p Pattern) {
+	t.patterns[p]++
+	t.anyPattern = true
+}
+
+func (t *tally) addHits(h *patternHits) {
+	for p, n := range h {
+		if n > 0 {
+			t.patterns[p] += n
+			t.anyPattern = true
+		}
+	}
+}
+
+// patternHits counts matches by pattern.
+type patternHits = [numPatterns]uint32
+
+// text masks the secrets the value patterns find in s.
+func (x *Redactor) text(s string, t *tally) (string, bool) {
+	f := prescreen(s) & x.enabled
+	if f == 0 && len(x.custom) == 0 {
+		return s, false
+	}
+	var spans []span
+	for p := Pattern(0); f != 0 && p < PatternCustom; p++ {
+		if f&(1<<p) == 0 {
+			continue
+		}
+		f &^= 1 << p
+		switch p {
+		case PatternCard:
+			spans = findCards(s, spans)
+		case PatternKeyValue:
+			spans = x.findKeyValues(s, t, spans)
+		default:
+			spans = builtinRegexps[p].find(s, p, spans)
+		}
+	}
+	for i := range x.custom {
+		cp := &x.custom[i]
+		if cp.Literal == "" || strings.Contains(s, cp.Literal) {
+			spans = findRegexp(cp.Regexp, s, 1, nil, PatternCustom, spans)
+		}
+	}
+	if len(spans) == 0 {
+		return s, false
+	}
+	return x.apply(s, spans, t), true
+}
+
+// find appends the spans of b's matches in s.
+func (b *builtinRegexp) find(s string, p Pattern, out []span) []span {
+	return findRegexp(b.re, s, b.group, b.valid, p, out)
+}
+
+// findRegexp appends the spans of re's matches in s. group selects the
+// submatch masked: 0 the whole match, 1 the first group when re has one
+// (else the whole match), -1 the first group that matched.
+func findRegexp(re *regexp.Regexp, s string, group int, valid func(string) bool, p Pattern, out []span) []span {
+	for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+		start, end := m[0], m[1]
+		switch {
+		case group > 0 && len(m) > 2*group+1 && m[2*group] >= 0:
+			start, end = m[2*group], m[2*group+1]
+		case group < 0:
+			for g := 1; 2*g+1 < len(m); g++ {
+				if m[2*g] >= 0 {
+					start, end = m[2*g], m[2*g+1]
+					break
+				}
+			}
+		}
+		if end <= start || valid != nil && !valid(s[start:end]) {
+			continue
+		}
+		out = append(out, span{start: start, end: end, pat: p})
+	}
+	return out
+}
+
+// apply replaces the spans of s (counting them) and returns the result.
+// Overlapping and touching spans are merged into one replacement.
+func (x *Redactor) apply(s string, spans []span, t *tally) string {
+	for _, sp := range spans {
+		t.hit(sp.pat)
+	}
+	slices.SortFunc(spans, func(a, b span) int {
+		if a.start != b.start {
+			return a.start - b.start
+		}
+		return b.end - a.end
+	})
+	var b strings.Builder
+	b.Grow(len(s) + len(spans)*len(x.repl))
+	pos := 0
+	for i := 0; i < len(spans); {
+		start, end := spans[i].start, spans[i].end
+		for i++; i < len(spans) && spans[i].start <= end; i++ {
+			end = max(end, spans[i].end)
+		}
+		b.WriteString(s[pos:start])
+		b.WriteString(x.repl)
+		pos = end
+	}
+	b.WriteString(s[pos:])
+	return b.String()
+}
+
+// findKeyValues runs the key=value scanner with the redactor's key rules.
+func (x *Redactor) findKeyValues(s string, t *tally, out []span) []span {
+	return scanKeyValues(s, x, t, out)
+}

@@ -1,0 +1,157 @@
+package redact
+
+import "sync/atomic"
+
+// Stats are the counters of a Handler or a Redactor, read with atomic loads;
+// reading them is safe at any time and never blocks logging. A Handler and
+// every handler derived from it with With or WithGroup share one set.
+type Stats struct {
+	// Records is the number of records the Handler handled (always 0 for
+	// a Redactor used on its own).
+	Records uint64
+	// RecordsChanged is the number of those records in which something was
+	// masked (in the message or in an attribute, not counting attributes
+	// bound with With, which were masked once, when they were bound).
+	RecordsChanged uint64
+	// KeyMasked is the number of attribute values masked whole because
+	// their key matched a key rule, including attributes bound with With
+	// and leaves of groups opened with a secret WithGroup name.
+	KeyMasked uint64
+	// Patterns counts the occurrences masked by each value pattern.
+	Patterns PatternCounts
+	// KeyCacheHits and KeyCacheMisses count lookups of the key-verdict
+	// cache. A miss computes the verdict and stores it.
+	KeyCacheHits   uint64
+	KeyCacheMisses uint64
+}
+
+// PatternCounts holds one counter per value pattern (see Pattern).
+type PatternCounts struct {
+	Bearer       uint64
+	Basic        uint64
+	JWT          uint64
+	Card         uint64
+	AWSAccessKey uint64
+	GCPAPIKey    uint64
+	GitHubToken  uint64
+	SlackToken   uint64
+	StripeKey    uint64
+	PrivateKey   uint64
+	URLPassword  uint64
+	KeyValue     uint64
+	Custom       uint64
+}
+
+// Get returns the counter of pattern p, or 0 for an unknown pattern.
+func (c PatternCounts) Get(p Pattern) uint64 {
+	switch p {
+	case PatternBearer:
+		return c.Bearer
+	case PatternBasic:
+		return c.Basic
+	case PatternJWT:
+		return c.JWT
+	case PatternCard:
+		return c.Card
+	case PatternAWSAccessKey:
+		return c.AWSAccessKey
+	case PatternGCPAPIKey:
+		return c.GCPAPIKey
+	case PatternGitHubToken:
+		return c.GitHubToken
+	case PatternSlackToken:
+		return c.SlackToken
+	case PatternStripeKey:
+		return c.StripeKey
+	case PatternPrivateKey:
+		return c.PrivateKey
+	case PatternURLPassword:
+		return c.URLPassword
+	case PatternKeyValue:
+		return c.KeyValue
+	case PatternCustom:
+		return c.Custom
+	}
+	return 0
+}
+
+// Total returns the sum of all pattern counters.
+func (c PatternCounts) Total() uint64 {
+	var n uint64
+	for p := Pattern(0); p < numPatterns; p++ {
+		n += c.Get(p)
+	}
+	return n
+}
+
+// counters are the shared atomic counters behind Stats.
+type counters struct {
+	records        atomic.Uint64
+	recordsChanged atomic.Uint64
+	keyMasked      atomic.Uint64
+	patterns       [numPatterns]atomic.Uint64
+	cacheHits      atomic.Uint64
+	cacheMisses    atomic.Uint64
+}
+
+// tally collects the counts of one operation (one record, one WithAttrs,
+// one RedactString) on the stack; flush adds them to the shared counters
+// with one atomic add per non-zero counter.
+type tally struct {
+	keyMasked   uint32
+	cacheHits   uint32
+	cacheMisses uint32
+	anyPattern  bool
+	patterns    [numPatterns]uint32
+}
+
+// masked reports whether anything was masked.
+func (t *tally) masked() bool { return t.keyMasked > 0 || t.anyPattern }
+
+func (c *counters) flush(t *tally) {
+	if t.cacheHits > 0 {
+		c.cacheHits.Add(uint64(t.cacheHits))
+	}
+	if t.cacheMisses > 0 {
+		c.cacheMisses.Add(uint64(t.cacheMisses))
+	}
+	if t.keyMasked > 0 {
+		c.keyMasked.Add(uint64(t.keyMasked))
+	}
+	if t.anyPattern {
+		for i, n := range t.patterns {
+			if n > 0 {
+				c.patterns[i].Add(uint64(n))
+			}
+		}
+	}
+}
+
+func (c *counters) stats() Stats {
+	s := Stats{
+		Records:        c.records.Load(),
+		RecordsChanged: c.recordsChanged.Load(),
+		KeyMasked:      c.keyMasked.Load(),
+		KeyCacheHits:   c.cacheHits.Load(),
+		KeyCacheMisses: c.cacheMisses.Load(),
+	}
+	p := &s.Patterns
+	for i, dst := range [numPatterns]*uint64{
+		PatternBearer:       &p.Bearer,
+		PatternBasic:        &p.Basic,
+		PatternJWT:          &p.JWT,
+		PatternCard:         &p.Card,
+		PatternAWSAccessKey: &p.AWSAccessKey,
+		PatternGCPAPIKey:    &p.GCPAPIKey,
+		PatternGitHubToken:  &p.GitHubToken,
+		PatternSlackToken:   &p.SlackToken,
+		PatternStripeKey:    &p.StripeKey,
+		PatternPrivateKey:   &p.PrivateKey,
+		PatternURLPassword:  &p.URLPassword,
+		PatternKeyValue:     &p.KeyValue,
+		PatternCustom:       &p.Custom,
+	} {
+		*dst = c.patterns[i].Load()
+	}
+	return s
+}
