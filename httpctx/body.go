@@ -1,0 +1,259 @@
+package httpctx
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// DefaultBodyMaxBytes is the number of body bytes captured when
+// BodyOptions.MaxBytes is zero.
+const DefaultBodyMaxBytes = 4096
+
+// Keys of the body attributes of the access record.
+const (
+	KeyRequestBody           = "request_body"
+	KeyRequestBodyTruncated  = "request_body_truncated"
+	KeyResponseBody          = "response_body"
+	KeyResponseBodyTruncated = "response_body_truncated"
+)
+
+// BodyOptions configures body logging. The zero value logs no body.
+//
+// A body is captured while the handler reads it (request) or writes it
+// (response): the first MaxBytes bytes are copied aside, the rest pass
+// through untouched, so a body of any size costs at most MaxBytes of memory
+// per request and per direction. A body whose content type is not text
+// (see IsText) is never copied, not even its first byte; a body without a
+// Content-Type header is classified by http.DetectContentType on its first
+// bytes, as net/http does for responses, and a body with a Content-Encoding
+// other than identity counts as binary.
+//
+// In the access record, a JSON body (application/json or a +json type)
+// that was captured whole and is valid JSON is logged as JSON
+// (json.RawMessage); any other captured body is logged as a string, and
+// when it was cut at MaxBytes, or the handler did not read the request body
+// to its end, the record also carries request_body_truncated or
+// response_body_truncated = true.
+type BodyOptions struct {
+	// Request captures request bodies.
+	Request bool
+	// Response captures response bodies.
+	Response bool
+	// MaxBytes is the most bytes captured per body; zero means
+	// DefaultBodyMaxBytes. A negative value captures nothing.
+	MaxBytes int
+	// IsText reports whether a content type is text that may be logged;
+	// nil means IsTextContentType.
+	IsText func(contentType string) bool
+	// Redact, when set, is given each captured body (its content type and
+	// bytes, possibly cut at MaxBytes) before it is logged and returns what
+	// to log instead. It may modify and return body. A JSON body is logged
+	// as JSON only if what Redact returns is still valid JSON. The access
+	// record also passes through the logger's own handlers, so a redaction
+	// handler there sees the body attribute too.
+	Redact func(contentType string, body []byte) []byte
+}
+
+func (o BodyOptions) maxBytes() int {
+	switch {
+	case o.MaxBytes == 0:
+		return DefaultBodyMaxBytes
+	case o.MaxBytes < 0:
+		return 0
+	}
+	return o.MaxBytes
+}
+
+// IsTextContentType reports whether a Content-Type value names text:
+// text/*, application/json, application/xml, any +json or +xml type,
+// application/x-www-form-urlencoded, application/x-ndjson,
+// application/javascript, application/graphql and application/yaml.
+// Parameters (charset) are ignored and case does not matter.
+func IsTextContentType(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	typ, sub, ok := strings.Cut(mt, "/")
+	if !ok {
+		return false
+	}
+	if strings.EqualFold(typ, "text") {
+		return true
+	}
+	if !strings.EqualFold(typ, "application") {
+		return hasFoldSuffix(sub, "+json") || hasFoldSuffix(sub, "+xml")
+	}
+	switch strings.ToLower(sub) {
+	case "json", "xml", "x-www-form-urlencoded", "x-ndjson", "javascript",
+		"ecmascript", "graphql", "yaml", "x-yaml":
+		return true
+	}
+	return hasFoldSuffix(sub, "+json") || hasFoldSuffix(sub, "+xml")
+}
+
+// isJSONContentType reports whether ct is application/json or a +json type.
+func isJSONContentType(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	typ, sub, ok := strings.Cut(mt, "/")
+	if !ok {
+		return false
+	}
+	return (strings.EqualFold(typ, "application") && strings.EqualFold(sub, "json")) || hasFoldSuffix(sub, "+json")
+}
+
+func hasFoldSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}
+
+// bodyCapture keeps the first max bytes of one body. It is safe for
+// concurrent use (a handler may read its body from another goroutine).
+type bodyCapture struct {
+	opts *BodyOptions
+	max  int
+
+	mu          sync.Mutex
+	decided     bool   // the content type has been classified
+	binary      bool   // not text: nothing is copied
+	contentType string // as classified
+	buf         []byte // at most max bytes
+	total       int64  // bytes seen
+	complete    bool   // the whole body has been seen (request: EOF)
+}
+
+func newBodyCapture(opts *BodyOptions, contentType, contentEncoding string) *bodyCapture {
+	c := &bodyCapture{opts: opts, max: opts.maxBytes()}
+	if contentType != "" || contentEncoding != "" {
+		c.decide(contentType, contentEncoding, nil)
+	}
+	return c
+}
+
+// decide classifies the body from its headers or, with no Content-Type,
+// from its first bytes p. It is called before any byte is copied.
+func (c *bodyCapture) decide(contentType, contentEncoding string, p []byte) {
+	c.decided = true
+	if contentEncoding != "" && !strings.EqualFold(contentEncoding, "identity") {
+		c.binary = true
+		return
+	}
+	if contentType == "" {
+		contentType = http.DetectContentType(p)
+	}
+	c.contentType = contentType
+	isText := c.opts.IsText
+	if isText == nil {
+		isText = IsTextContentType
+	}
+	c.binary = !isText(contentType)
+}
+
+// observe records that p passed through, copying what fits; header is
+// consulted to classify the body if that has not been done yet.
+func (c *bodyCapture) observe(p []byte, header http.Header) {
+	if len(p) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.decided {
+		var ct, ce string
+		if header != nil {
+			ct, ce = header.Get("Content-Type"), header.Get("Content-Encoding")
+		}
+		c.decide(ct, ce, p)
+	}
+	c.total += int64(len(p))
+	if c.binary {
+		return
+	}
+	if room := c.max - len(c.buf); room > 0 {
+		if c.buf == nil {
+			c.buf = make([]byte, 0, c.max)
+		}
+		c.buf = append(c.buf, p[:min(room, len(p))]...)
+	}
+}
+
+// observeUncopied records n bytes that passed without being seen (the
+// wrapped writer's ReadFrom, once the capture is full or binary).
+func (c *bodyCapture) observeUncopied(n int64) {
+	c.mu.Lock()
+	c.total += n
+	c.mu.Unlock()
+}
+
+// room reports how many more bytes would be copied: 0 once the body is
+// known to be binary or the buffer is full.
+func (c *bodyCapture) room() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.binary {
+		return 0
+	}
+	return c.max - len(c.buf)
+}
+
+func (c *bodyCapture) markComplete() {
+	c.mu.Lock()
+	c.complete = true
+	c.mu.Unlock()
+}
+
+// bodyResult is what a capture contributes to the access record.
+type bodyResult struct {
+	captured  int  // bytes copied
+	binary    bool // skipped as binary
+	truncated bool
+}
+
+// appendAttrs appends the body attribute (and the truncation mark) to as.
+// complete says whether the body was seen to its end.
+func (c *bodyCapture) appendAttrs(as []slog.Attr, key, truncKey string) ([]slog.Attr, bodyResult) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.binary {
+		return as, bodyResult{binary: true}
+	}
+	if !c.decided || c.total == 0 {
+		return as, bodyResult{}
+	}
+	whole := c.complete && c.total == int64(len(c.buf))
+	body := c.buf
+	if c.opts.Redact != nil {
+		body = c.opts.Redact(c.contentType, body)
+	}
+	res := bodyResult{captured: len(c.buf), truncated: !whole}
+	if whole && isJSONContentType(c.contentType) && json.Valid(body) {
+		return append(as, slog.Any(key, json.RawMessage(body))), res
+	}
+	as = append(as, slog.String(key, string(body)))
+	if !whole {
+		as = append(as, slog.Bool(truncKey, true))
+	}
+	return as, res
+}
+
+// requestBody tees what the handler reads from a request body into a
+// capture.
+type requestBody struct {
+	rc     io.ReadCloser
+	c      *bodyCapture
+	header http.Header
+}
+
+func (b *requestBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.c.observe(p[:n], b.header)
+	}
+	if err == io.EOF {
+		b.c.markComplete()
+	}
+	return n, err
+}
+
+func (b *requestBody) Close() error { return b.rc.Close() }

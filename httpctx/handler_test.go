@@ -1,0 +1,249 @@
+package httpctx
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"testing"
+	"testing/slogtest"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/reqscope"
+	"go.opentelemetry.io/otel/trace"
+)
+
+func TestHandlerSlogtest(t *testing.T) {
+	var sink jsonSink
+	h := NewHandler(slog.NewJSONHandler(&sink, nil), HandlerOptions{})
+	results := func() []map[string]any { return sink.records(t) }
+	if err := slogtest.TestHandler(h, results); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHandlerSlogtestWithScope runs slogtest with a scope and a span bound
+// to every record (slogtest logs without a context, so the logger is bound
+// with BindLogger): the handler's own attributes are at the top level, and
+// slogtest's checks on everything else still hold.
+func TestHandlerSlogtestWithScope(t *testing.T) {
+	var sink jsonSink
+	ctx, end := Start(withSpan(context.Background(), testSpanContext), StartOptions{CorrelationID: "job-1"})
+	defer end(nil)
+	h := BindLogger(ctx, slog.New(NewHandler(slog.NewJSONHandler(&sink, nil), HandlerOptions{}))).Handler()
+	slogtest.Run(t, func(t *testing.T) slog.Handler {
+		sink.mu.Lock()
+		sink.buf.Reset()
+		sink.mu.Unlock()
+		return h
+	}, func(t *testing.T) map[string]any {
+		recs := sink.records(t)
+		if len(recs) != 1 {
+			t.Fatalf("got %d records, want 1", len(recs))
+		}
+		r := recs[0]
+		want := map[string]any{KeyCorrelationID: "job-1", KeyTraceID: testTraceID.String(), KeySpanID: testSpanID.String()}
+		for k, v := range want {
+			if r[k] != v {
+				t.Errorf("%s = %v, want %v", k, r[k], v)
+			}
+			delete(r, k)
+		}
+		return r
+	})
+}
+
+// scopedContext returns a context with a scope (ID id) and the span sc.
+func scopedContext(id string, sc trace.SpanContext) (context.Context, func(error)) {
+	return Start(context.Background(), StartOptions{CorrelationID: id, SpanContext: sc})
+}
+
+func TestHandlerAttributes(t *testing.T) {
+	scopeCtx, end := scopedContext("req-1", noSpan)
+	defer end(nil)
+	traceCtx, end2 := scopedContext("req-2", testSpanContext)
+	defer end2(nil)
+	otherSpan := trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}})
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		opts HandlerOptions
+		log  func(l *slog.Logger, ctx context.Context)
+		want string
+	}{
+		{
+			name: "no scope, no span",
+			ctx:  context.Background(),
+			log:  func(l *slog.Logger, ctx context.Context) { l.InfoContext(ctx, "m", "a", 1) },
+			want: `{"level":"INFO","msg":"m","a":1}`,
+		},
+		{
+			name: "span only",
+			ctx:  withSpan(context.Background(), testSpanContext),
+			log:  func(l *slog.Logger, ctx context.Context) { l.InfoContext(ctx, "m", "a", 1) },
+			want: `{"level":"INFO","msg":"m","a":1,"trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331"}`,
+		},
+		{
+			name: "scope",
+			ctx:  scopeCtx,
+			log:  func(l *slog.Logger, ctx context.Context) { l.InfoContext(ctx, "m", "a", 1) },
+			want: `{"level":"INFO","msg":"m","a":1,"correlation_id":"req-1"}`,
+		},
+		{
+			name: "scope with span",
+			ctx:  traceCtx,
+			log:  func(l *slog.Logger, ctx context.Context) { l.InfoContext(ctx, "m") },
+			want: `{"level":"INFO","msg":"m","correlation_id":"req-2","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331"}`,
+		},
+		{
+			name: "child span in the context wins over the scope's",
+			ctx:  withSpan(traceCtx, otherSpan),
+			log:  func(l *slog.Logger, ctx context.Context) { l.InfoContext(ctx, "m") },
+			want: `{"level":"INFO","msg":"m","correlation_id":"req-2","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"0102030405060708"}`,
+		},
+		{
+			name: "omit trace",
+			ctx:  traceCtx,
+			opts: HandlerOptions{OmitTrace: true},
+			log:  func(l *slog.Logger, ctx context.Context) { l.InfoContext(ctx, "m") },
+			want: `{"level":"INFO","msg":"m","correlation_id":"req-2"}`,
+		},
+		{
+			name: "with attrs before",
+			ctx:  scopeCtx,
+			log:  func(l *slog.Logger, ctx context.Context) { l.With("svc", "x").InfoContext(ctx, "m", "a", 1) },
+			want: `{"level":"INFO","msg":"m","svc":"x","a":1,"correlation_id":"req-1"}`,
+		},
+		{
+			name: "correlation_id already bound is not repeated",
+			ctx:  traceCtx,
+			log:  func(l *slog.Logger, ctx context.Context) { l.With("correlation_id", "mine").InfoContext(ctx, "m") },
+			want: `{"level":"INFO","msg":"m","correlation_id":"mine","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331"}`,
+		},
+		{
+			name: "group: attributes go to the top level",
+			ctx:  scopeCtx,
+			log: func(l *slog.Logger, ctx context.Context) {
+				l.With("svc", "x").WithGroup("g").With("b", 2).WithGroup("h").InfoContext(ctx, "m", "a", 1)
+			},
+			want: `{"level":"INFO","msg":"m","svc":"x","correlation_id":"req-1","g":{"b":2,"h":{"a":1}}}`,
+		},
+		{
+			name: "group, no record attrs: empty inner group dropped as slog does",
+			ctx:  scopeCtx,
+			log:  func(l *slog.Logger, ctx context.Context) { l.WithGroup("g").With("b", 2).WithGroup("h").InfoContext(ctx, "m") },
+			want: `{"level":"INFO","msg":"m","correlation_id":"req-1","g":{"b":2}}`,
+		},
+		{
+			name: "group, nothing in it",
+			ctx:  scopeCtx,
+			log:  func(l *slog.Logger, ctx context.Context) { l.WithGroup("g").InfoContext(ctx, "m") },
+			want: `{"level":"INFO","msg":"m","correlation_id":"req-1"}`,
+		},
+		{
+			name: "group without scope passes as is",
+			ctx:  context.Background(),
+			log:  func(l *slog.Logger, ctx context.Context) { l.WithGroup("g").With("b", 2).InfoContext(ctx, "m", "a", 1) },
+			want: `{"level":"INFO","msg":"m","g":{"b":2,"a":1}}`,
+		},
+		{
+			name: "correlation_id inside a group does not count as bound",
+			ctx:  scopeCtx,
+			log:  func(l *slog.Logger, ctx context.Context) { l.WithGroup("g").With("correlation_id", "x").InfoContext(ctx, "m") },
+			want: `{"level":"INFO","msg":"m","correlation_id":"req-1","g":{"correlation_id":"x"}}`,
+		},
+		{
+			name: "many attributes",
+			ctx:  scopeCtx,
+			log: func(l *slog.Logger, ctx context.Context) {
+				l.InfoContext(ctx, "m", "a", 1, "b", 2, "c", 3, "d", 4, "e", 5, "f", 6)
+			},
+			want: `{"level":"INFO","msg":"m","a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"correlation_id":"req-1"}`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sink jsonSink
+			l := slog.New(NewHandler(sink.handler(), tc.opts))
+			tc.log(l, tc.ctx)
+			lines := sink.lines()
+			if len(lines) != 1 {
+				t.Fatalf("got %d lines, want 1: %q", len(lines), lines)
+			}
+			if diff := cmp.Diff(tc.want, lines[0]); diff != "" {
+				t.Errorf("output (-want +got):\n%s", diff)
+			}
+			// The same record without the handler, minus its attributes,
+			// must decode to the same thing: nothing else changed.
+			var plain jsonSink
+			tc.log(slog.New(plain.handler()), tc.ctx)
+			var got, want map[string]any
+			_ = json.Unmarshal([]byte(lines[0]), &got)
+			_ = json.Unmarshal([]byte(plain.lines()[0]), &want)
+			for _, k := range []string{KeyCorrelationID, KeyTraceID, KeySpanID} {
+				if _, ok := want[k]; !ok {
+					delete(got, k)
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("beyond the correlation attributes, output differs from the plain handler (-plain +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHandlerStats(t *testing.T) {
+	var sink jsonSink
+	h := NewHandler(sink.handler(), HandlerOptions{})
+	l := slog.New(h)
+	ctx, end := scopedContext("a", testSpanContext)
+	defer end(nil)
+	l.Info("no scope")
+	l.InfoContext(ctx, "scope")
+	l.WithGroup("g").InfoContext(ctx, "grouped", "k", 1)
+	l.InfoContext(withSpan(context.Background(), testSpanContext), "span only")
+	want := HandlerStats{Records: 4, WithCorrelationID: 2, WithTrace: 3, Regrouped: 1}
+	if diff := cmp.Diff(want, h.Stats()); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+}
+
+// TestHandlerAllocs checks that a record with a scope and a span costs no
+// allocation beyond the record itself.
+func TestHandlerAllocs(t *testing.T) {
+	h := NewHandler(discardHandler{}, HandlerOptions{})
+	ctx, end := scopedContext("a", testSpanContext)
+	defer end(nil)
+	r := slog.NewRecord(testTime, slog.LevelInfo, "m", 0)
+	r.AddAttrs(slog.Int("a", 1))
+	if n := testing.AllocsPerRun(1000, func() { _ = h.Handle(ctx, r) }); n != 0 {
+		t.Errorf("Handle allocates %v times, want 0", n)
+	}
+	noScope := context.Background()
+	if n := testing.AllocsPerRun(1000, func() { _ = h.Handle(noScope, r) }); n != 0 {
+		t.Errorf("Handle without scope allocates %v times, want 0", n)
+	}
+}
+
+func TestHandlerForeignScope(t *testing.T) {
+	// A scope put in the context by someone else (no cached state) still
+	// gets its attributes.
+	var sink jsonSink
+	l := slog.New(NewHandler(sink.handler(), HandlerOptions{}))
+	ctx := reqscope.NewContext(context.Background(), reqscope.New("f-1", testSpanContext, reqscope.Decision{}))
+	l.InfoContext(ctx, "m")
+	want := `{"level":"INFO","msg":"m","correlation_id":"f-1","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331"}`
+	if got := sink.lines(); len(got) != 1 || got[0] != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestNewMiddlewareComposes(t *testing.T) {
+	var sink jsonSink
+	l := slog.New(NewMiddleware(HandlerOptions{OmitTrace: true})(sink.handler()))
+	ctx, end := scopedContext("c", testSpanContext)
+	defer end(nil)
+	l.InfoContext(ctx, "m")
+	want := `{"level":"INFO","msg":"m","correlation_id":"c"}`
+	if got := sink.lines(); len(got) != 1 || got[0] != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

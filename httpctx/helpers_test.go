@@ -1,0 +1,99 @@
+package httpctx
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// jsonSink collects the JSON lines of a slog.JSONHandler.
+type jsonSink struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *jsonSink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+// handler returns a JSON handler writing to s with the time removed and
+// every level enabled.
+func (s *jsonSink) handler() slog.Handler {
+	return slog.NewJSONHandler(s, &slog.HandlerOptions{
+		Level: slog.LevelDebug,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})
+}
+
+// lines returns the raw lines written so far.
+func (s *jsonSink) lines() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := strings.Split(strings.TrimSuffix(s.buf.String(), "\n"), "\n")
+	if len(out) == 1 && out[0] == "" {
+		return nil
+	}
+	return out
+}
+
+// records returns the lines decoded.
+func (s *jsonSink) records(t testing.TB) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range s.lines() {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("bad JSON line %q: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// withMessage returns the records with message msg.
+func withMessage(recs []map[string]any, msg string) []map[string]any {
+	var out []map[string]any
+	for _, r := range recs {
+		if r[slog.MessageKey] == msg {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+var (
+	noSpan          trace.SpanContext
+	testTraceID     = trace.TraceID{0x0a, 0xf7, 0x65, 0x19, 0x16, 0xcd, 0x43, 0xdd, 0x84, 0x48, 0xeb, 0x21, 0x1c, 0x80, 0x31, 0x9c}
+	testSpanID      = trace.SpanID{0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31}
+	testSpanContext = trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: testSpanID, TraceFlags: trace.FlagsSampled})
+)
+
+func slogNew(h slog.Handler) *slog.Logger { return slog.New(h) }
+
+func withSpan(ctx context.Context, sc trace.SpanContext) context.Context {
+	return trace.ContextWithSpanContext(ctx, sc)
+}
+
+var testTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// discardHandler handles every record and does nothing.
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return true }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discardHandler) WithGroup(string) slog.Handler           { return d }

@@ -1,0 +1,313 @@
+package httpctx
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/slogstack/slogstack/internal/reqscope"
+	"github.com/slogstack/slogstack/sampling"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// DefaultAccessMessage is the message of access records when
+// Options.AccessMessage is empty.
+const DefaultAccessMessage = "request completed"
+
+// PanicMessage is the message of the ERROR record logged for a panic.
+const PanicMessage = "panic serving request"
+
+// Request header names read by Middleware, in canonical form.
+const (
+	HeaderRequestID   = "X-Request-Id"
+	HeaderTraceparent = "Traceparent"
+)
+
+// Options configures Middleware and NewRequestMiddleware. The zero value
+// logs access records through slog.Default(), decides with the zero
+// sampling.Policy, logs no bodies and re-raises panics.
+type Options struct {
+	// Logger writes the access and panic records, and is the logger that
+	// Logger(ctx) binds to each request. Nil means slog.Default() at the
+	// time of each request. For the records to carry correlation_id, its
+	// handler chain should include a Handler (NewHandler), as the module's
+	// builder arranges.
+	Logger *slog.Logger
+	// Policy makes each request's sampling decision, from r.URL.Path, the
+	// correlation ID and the span context.
+	Policy sampling.Policy
+	// NoAccessLog turns off the access record.
+	NoAccessLog bool
+	// AccessMessage is the message of access records; empty means
+	// DefaultAccessMessage.
+	AccessMessage string
+	// Body configures body logging in access records; the zero value logs
+	// no body.
+	Body BodyOptions
+	// Recover answers a panic with 500 Internal Server Error (when no
+	// header has been written yet) instead of re-raising it. Either way the
+	// panic is logged at ERROR with its stack and keeps the request's
+	// records. A panic with http.ErrAbortHandler is always re-raised.
+	Recover bool
+}
+
+// RequestMiddleware opens a scope for each HTTP request and writes its
+// access record; see Middleware. Make one with NewRequestMiddleware; its
+// methods are safe for concurrent use.
+type RequestMiddleware struct {
+	opts  Options
+	stats counters
+}
+
+// NewRequestMiddleware returns a RequestMiddleware with opts.
+func NewRequestMiddleware(opts Options) *RequestMiddleware {
+	return &RequestMiddleware{opts: opts}
+}
+
+// Middleware returns net/http middleware that opens a request scope for
+// every request. It is NewRequestMiddleware(opts).Handler; use
+// NewRequestMiddleware to read Stats.
+//
+// For each request, in order:
+//
+//   - The correlation ID is taken from X-Correlation-ID, else X-Request-ID,
+//     else the trace ID of a valid span context in the request's context
+//     (put there by OpenTelemetry instrumentation), else of a valid W3C
+//     traceparent header, else a new random ID (NewCorrelationID). An
+//     incoming ID that fails ValidCorrelationID is never used, echoed or
+//     logged: it is counted as rejected and the next source is tried.
+//   - opts.Policy decides, once, whether the request's records are
+//     sampled, from r.URL.Path, the correlation ID and the span context.
+//   - The handler runs with a context that carries the scope: records
+//     logged with it (or through Logger(ctx)) carry correlation_id (with a
+//     Handler in the stack) and follow the decision (with sampling.Handler).
+//   - When the handler writes the header (WriteHeader, the first Write,
+//     ReadFrom or Flush), X-Correlation-ID and X-Log-Sampled: true|false are
+//     set, the latter from the decision as it stands then. A 5xx status
+//     keeps a request that was not sampled before the header goes out, so
+//     its X-Log-Sampled is true. A handler that writes nothing gets an
+//     explicit 200 so the headers are still sent. A hijacked connection
+//     gets no headers.
+//   - At the end: a panic is logged at ERROR with its stack (after keeping
+//     the request), the access record is logged, the scope ends (records of
+//     a request not sampled and not kept are dropped), and the panic is
+//     re-raised, or answered 500 with Options.Recover.
+//
+// The access record has the message opts.AccessMessage and the attributes
+// method, path (r.URL.Path, no query), route (the ServeMux pattern that
+// matched, r.Pattern, "" if none), status, bytes (response body bytes),
+// duration, remote_addr and user_agent, plus panic=true after a panic,
+// hijacked=true after a hijack and the body attributes of BodyOptions. Its
+// level is ERROR for a 5xx or a panic, WARN for a 4xx, else INFO. It is
+// logged with the request's context, so it follows the request's decision.
+func Middleware(opts Options) func(http.Handler) http.Handler {
+	return NewRequestMiddleware(opts).Handler
+}
+
+// Stats returns the middleware's counters; it is safe to call at any time.
+func (m *RequestMiddleware) Stats() Stats { return m.stats.snapshot() }
+
+// Handler wraps next; see Middleware.
+func (m *RequestMiddleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.serve(next, w, r)
+	})
+}
+
+func (m *RequestMiddleware) logger() *slog.Logger {
+	if m.opts.Logger != nil {
+		return m.opts.Logger
+	}
+	return slog.Default()
+}
+
+// serve handles one request.
+func (m *RequestMiddleware) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	m.stats.requests.Add(1)
+	ctx := r.Context()
+	id, sc := m.correlationID(ctx, r.Header)
+	d := m.opts.Policy.Decide(r.URL.Path, id, sc)
+	m.countDecision(d)
+	ctx, st := openScope(ctx, id, sc, d, m.opts.Logger)
+
+	rw := &responseWriter{w: w, scope: st.scope, m: m}
+	r2 := r.WithContext(ctx)
+	var reqBody *bodyCapture
+	if m.opts.Body.Request && r.Body != nil && r.Body != http.NoBody {
+		reqBody = newBodyCapture(&m.opts.Body, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"))
+		r2.Body = &requestBody{rc: r.Body, c: reqBody, header: r.Header}
+	}
+	if m.opts.Body.Response {
+		rw.body = &bodyCapture{opts: &m.opts.Body, max: m.opts.Body.maxBytes()}
+	}
+	defer func() {
+		m.finish(ctx, rw, r2, reqBody, start, recover())
+	}()
+	next.ServeHTTP(rw, r2)
+}
+
+// correlationID picks the request's correlation ID and span context.
+func (m *RequestMiddleware) correlationID(ctx context.Context, h http.Header) (string, trace.SpanContext) {
+	sc := trace.SpanContextFromContext(ctx)
+	fromCtx := sc.IsValid()
+	if !fromCtx {
+		if vs := h[HeaderTraceparent]; len(vs) > 0 {
+			if psc, ok := ParseTraceparent(vs[0]); ok {
+				sc = psc
+			} else {
+				m.stats.rejTraceparent.Add(1)
+			}
+		}
+	}
+	if vs := h[HeaderCorrelationID]; len(vs) > 0 {
+		if ValidCorrelationID(vs[0]) {
+			m.stats.fromCorr.Add(1)
+			return vs[0], sc
+		}
+		m.stats.rejCorr.Add(1)
+	}
+	if vs := h[HeaderRequestID]; len(vs) > 0 {
+		if ValidCorrelationID(vs[0]) {
+			m.stats.fromReqID.Add(1)
+			return vs[0], sc
+		}
+		m.stats.rejReqID.Add(1)
+	}
+	if sc.IsValid() {
+		if fromCtx {
+			m.stats.fromSpan.Add(1)
+		} else {
+			m.stats.fromTraceparent.Add(1)
+		}
+		return sc.TraceID().String(), sc
+	}
+	m.stats.generated.Add(1)
+	return NewCorrelationID(), sc
+}
+
+func (m *RequestMiddleware) countDecision(d reqscope.Decision) {
+	if d.Sampled {
+		m.stats.sampled.Add(1)
+	} else {
+		m.stats.notSampled.Add(1)
+	}
+	switch d.Reason {
+	case reqscope.ReasonExcluded:
+		m.stats.excluded.Add(1)
+	case reqscope.ReasonPath:
+		m.stats.path.Add(1)
+	case reqscope.ReasonTrace:
+		m.stats.trace.Add(1)
+	case reqscope.ReasonRate:
+		m.stats.rate.Add(1)
+	}
+}
+
+// finish ends a request: the panic record, the implicit header, the keep
+// for a 5xx, the access record, the end of the scope, and the re-raised
+// panic.
+func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *http.Request, reqBody *bodyCapture, start time.Time, p any) {
+	s := rw.scope
+	aborted := p == http.ErrAbortHandler
+	panicked := p != nil && !aborted
+	reraise := aborted || (panicked && !m.opts.Recover)
+	logger := m.logger()
+	if panicked {
+		m.stats.panics.Add(1)
+		s.Keep()
+		logger.LogAttrs(ctx, slog.LevelError, PanicMessage,
+			slog.String("panic", fmt.Sprint(p)),
+			slog.String("stack", string(debug.Stack())))
+		if !reraise && !rw.wroteHeader && !rw.hijacked {
+			http.Error(rw, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		}
+	}
+	if aborted {
+		m.stats.aborted.Add(1)
+	}
+	if p == nil && !rw.wroteHeader && !rw.hijacked {
+		rw.writeHeader(http.StatusOK)
+	}
+	status := rw.status
+	if p != nil && !rw.wroteHeader {
+		status = http.StatusInternalServerError
+	}
+	if status >= 500 && !aborted && s.Keep() {
+		rw.keptBy5xx = true
+	}
+	if rw.keptBy5xx {
+		m.stats.serverErrorKeeps.Add(1)
+	}
+	if !s.Initial().Sampled && s.Kept() {
+		m.stats.kept.Add(1)
+	}
+	if !m.opts.NoAccessLog {
+		m.accessRecord(ctx, logger, rw, r, reqBody, status, time.Since(start), panicked)
+	}
+	s.End()
+	if reraise {
+		panic(p)
+	}
+}
+
+// accessRecord logs the request's access record.
+func (m *RequestMiddleware) accessRecord(ctx context.Context, logger *slog.Logger, rw *responseWriter, r *http.Request, reqBody *bodyCapture, status int, dur time.Duration, panicked bool) {
+	level := slog.LevelInfo
+	switch {
+	case status >= 500 || panicked:
+		level = slog.LevelError
+	case status >= 400:
+		level = slog.LevelWarn
+	}
+	if !logger.Enabled(ctx, level) {
+		return
+	}
+	var buf [14]slog.Attr
+	as := append(buf[:0],
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("route", r.Pattern),
+		slog.Int("status", status),
+		slog.Int64("bytes", rw.bytes),
+		slog.Duration("duration", dur),
+		slog.String("remote_addr", r.RemoteAddr),
+		slog.String("user_agent", r.UserAgent()),
+	)
+	if panicked {
+		as = append(as, slog.Bool("panic", true))
+	}
+	if rw.hijacked {
+		as = append(as, slog.Bool("hijacked", true))
+	}
+	if reqBody != nil {
+		var res bodyResult
+		as, res = reqBody.appendAttrs(as, KeyRequestBody, KeyRequestBodyTruncated)
+		m.countBody(res, &m.stats.reqBody)
+	}
+	if rw.body != nil {
+		rw.body.markComplete()
+		var res bodyResult
+		as, res = rw.body.appendAttrs(as, KeyResponseBody, KeyResponseBodyTruncated)
+		m.countBody(res, &m.stats.respBody)
+	}
+	msg := m.opts.AccessMessage
+	if msg == "" {
+		msg = DefaultAccessMessage
+	}
+	logger.LogAttrs(ctx, level, msg, as...)
+}
+
+func (m *RequestMiddleware) countBody(res bodyResult, bytes interface{ Add(uint64) uint64 }) {
+	if res.binary {
+		m.stats.skipped.Add(1)
+		return
+	}
+	bytes.Add(uint64(res.captured))
+	if res.truncated && res.captured > 0 {
+		m.stats.truncated.Add(1)
+	}
+}

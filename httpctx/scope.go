@@ -1,0 +1,135 @@
+package httpctx
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/slogstack/slogstack/internal/reqscope"
+	"github.com/slogstack/slogstack/sampling"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// StartOptions configures Start. The zero value opens a scope with a new
+// correlation ID (or the trace ID of a span in the context), decided by the
+// zero sampling.Policy, logging through slog.Default().
+type StartOptions struct {
+	// CorrelationID is the ID of the unit of work, for example the one a
+	// queued message carries. It is used when ValidCorrelationID accepts
+	// it; otherwise the trace ID of a valid span context (SpanContext, or
+	// the one in the context) is used, else a new ID.
+	CorrelationID string
+	// Name identifies the kind of work for the policy's path rules, for
+	// example "job/nightly-report" or "queue/orders": it is matched as the
+	// path against Policy.ExcludedPaths and Policy.AlwaysSamplePaths.
+	Name string
+	// Policy makes the sampling decision, once, when the scope opens.
+	Policy sampling.Policy
+	// SpanContext is the OpenTelemetry span context of the work, for
+	// example extracted from a message's headers. When it is not valid, the
+	// span context in the context passed to Start (if any) is used.
+	SpanContext trace.SpanContext
+	// Logger is the logger that Logger(ctx) binds to the scope. Nil means
+	// the logger set on the parent context with WithLogger, else
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Start opens a scope for work that is not an HTTP request (a job, a queue
+// consumer, a scheduled task) and returns a context that carries it, and
+// the function that ends it.
+//
+// The scope is the same kind Middleware opens: records logged with the
+// returned context (or through Logger(ctx)) carry its correlation ID and
+// follow its one sampling decision. Call end exactly when the work is done:
+// a non-nil error keeps the scope (its buffered records are written, as for
+// an HTTP 5xx) before it ends. end may be called more than once; only the
+// first call counts. Records logged after end follow the final decision.
+func Start(ctx context.Context, opts StartOptions) (context.Context, func(err error)) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	sc := opts.SpanContext
+	if !sc.IsValid() {
+		sc = trace.SpanContextFromContext(ctx)
+	}
+	id := opts.CorrelationID
+	if !ValidCorrelationID(id) {
+		if sc.IsValid() {
+			id = sc.TraceID().String()
+		} else {
+			id = NewCorrelationID()
+		}
+	}
+	d := opts.Policy.Decide(opts.Name, id, sc)
+	ctx, st := openScope(ctx, id, sc, d, opts.Logger)
+	s := st.scope
+	return ctx, func(err error) {
+		if err != nil {
+			s.Keep()
+		}
+		s.End()
+	}
+}
+
+// Keep keeps the records of the scope in ctx, as an error would: records
+// held back because the scope was not sampled are written, and later ones
+// pass. It reports whether this call kept the scope (false when there is no
+// scope, it was sampled, or it was kept before).
+func Keep(ctx context.Context) bool {
+	if s := reqscope.FromContext(ctx); s != nil {
+		return s.Keep()
+	}
+	return false
+}
+
+// Sampled reports whether the records of the scope in ctx are written now:
+// it was sampled when it opened, or it has been kept since. Without a scope
+// it reports true (such records are not sampled by scope).
+func Sampled(ctx context.Context) bool {
+	if s := reqscope.FromContext(ctx); s != nil {
+		return s.Sampled()
+	}
+	return true
+}
+
+// scopeState is what this package keeps in a context beside the
+// reqscope.Scope: the hex forms of the scope's span IDs, computed once, and
+// the logger that Logger binds to the scope.
+type scopeState struct {
+	scope   *reqscope.Scope             // nil for a state made by WithLogger outside a scope
+	traceID string                      // hex trace ID of scope.SpanContext(), "" if not valid
+	spanID  string                      // hex span ID of scope.SpanContext(), "" if not valid
+	logger  *slog.Logger                // nil means slog.Default()
+	ctx     context.Context             // the context this state was put into
+	bound   atomic.Pointer[slog.Logger] // logger bound to ctx, built on first use
+}
+
+type stateKey struct{}
+
+// stateFrom returns the nearest scopeState in ctx, or nil.
+func stateFrom(ctx context.Context) *scopeState {
+	if ctx == nil {
+		return nil
+	}
+	st, _ := ctx.Value(stateKey{}).(*scopeState)
+	return st
+}
+
+// openScope puts a new scope and its state into ctx.
+func openScope(ctx context.Context, id string, sc trace.SpanContext, d reqscope.Decision, logger *slog.Logger) (context.Context, *scopeState) {
+	s := reqscope.New(id, sc, d)
+	if logger == nil {
+		if parent := stateFrom(ctx); parent != nil {
+			logger = parent.logger
+		}
+	}
+	st := &scopeState{scope: s, logger: logger}
+	if sc.IsValid() {
+		st.traceID = sc.TraceID().String()
+		st.spanID = sc.SpanID().String()
+	}
+	ctx = context.WithValue(reqscope.NewContext(ctx, s), stateKey{}, st)
+	st.ctx = ctx
+	return ctx, st
+}

@@ -1,0 +1,94 @@
+package httpctx
+
+import "sync/atomic"
+
+// Stats are the counters of a RequestMiddleware. Every field counts since
+// the middleware was made; Stats is safe to call at any time.
+type Stats struct {
+	// Requests is the number of requests that entered the middleware.
+	Requests uint64
+	// Sampled and NotSampled split Requests by the decision made when the
+	// request started.
+	Sampled, NotSampled uint64
+	// Reasons splits Requests by the rule that decided.
+	Reasons ReasonStats
+	// Kept is the number of requests not sampled at the start whose records
+	// were kept by the end (an ERROR record, a 5xx, a panic, or Keep).
+	Kept uint64
+	// ServerErrorKeeps is the number of requests not sampled at the start
+	// that a 5xx status kept.
+	ServerErrorKeeps uint64
+	// Panics is the number of handler panics (http.ErrAbortHandler aside).
+	Panics uint64
+	// Aborted is the number of requests aborted with http.ErrAbortHandler.
+	Aborted uint64
+	// IDs says where correlation IDs came from.
+	IDs IDStats
+	// RequestBodyBytes and ResponseBodyBytes are the body bytes captured
+	// for access records.
+	RequestBodyBytes, ResponseBodyBytes uint64
+	// BodiesTruncated is the number of captured bodies logged cut short.
+	BodiesTruncated uint64
+	// BodiesSkipped is the number of bodies not captured because their
+	// content type is not text.
+	BodiesSkipped uint64
+}
+
+// ReasonStats counts requests by the rule that decided their sampling.
+type ReasonStats struct {
+	Excluded, Path, Trace, Rate uint64
+}
+
+// IDStats counts correlation IDs by source. An incoming ID that fails
+// ValidCorrelationID (or a traceparent that fails ParseTraceparent) is
+// counted as rejected and the next source is tried.
+type IDStats struct {
+	// Accepted from X-Correlation-ID, X-Request-ID, a span context in the
+	// request's context, and a traceparent header.
+	FromCorrelationHeader, FromRequestIDHeader, FromSpanContext, FromTraceparent uint64
+	// Generated is the number of new IDs made.
+	Generated uint64
+	// Rejected X-Correlation-ID, X-Request-ID and traceparent values.
+	RejectedCorrelationHeader, RejectedRequestIDHeader, RejectedTraceparent uint64
+}
+
+type counters struct {
+	requests, sampled, notSampled                             atomic.Uint64
+	excluded, path, trace, rate                               atomic.Uint64
+	kept, serverErrorKeeps, panics, aborted                   atomic.Uint64
+	fromCorr, fromReqID, fromSpan, fromTraceparent, generated atomic.Uint64
+	rejCorr, rejReqID, rejTraceparent                         atomic.Uint64
+	reqBody, respBody, truncated, skipped                     atomic.Uint64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		Requests:   c.requests.Load(),
+		Sampled:    c.sampled.Load(),
+		NotSampled: c.notSampled.Load(),
+		Reasons: ReasonStats{
+			Excluded: c.excluded.Load(),
+			Path:     c.path.Load(),
+			Trace:    c.trace.Load(),
+			Rate:     c.rate.Load(),
+		},
+		Kept:             c.kept.Load(),
+		ServerErrorKeeps: c.serverErrorKeeps.Load(),
+		Panics:           c.panics.Load(),
+		Aborted:          c.aborted.Load(),
+		IDs: IDStats{
+			FromCorrelationHeader:     c.fromCorr.Load(),
+			FromRequestIDHeader:       c.fromReqID.Load(),
+			FromSpanContext:           c.fromSpan.Load(),
+			FromTraceparent:           c.fromTraceparent.Load(),
+			Generated:                 c.generated.Load(),
+			RejectedCorrelationHeader: c.rejCorr.Load(),
+			RejectedRequestIDHeader:   c.rejReqID.Load(),
+			RejectedTraceparent:       c.rejTraceparent.Load(),
+		},
+		RequestBodyBytes:  c.reqBody.Load(),
+		ResponseBodyBytes: c.respBody.Load(),
+		BodiesTruncated:   c.truncated.Load(),
+		BodiesSkipped:     c.skipped.Load(),
+	}
+}
