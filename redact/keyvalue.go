@@ -99,14 +99,15 @@ func scanKeyValues(s string, x *Redactor, t *tally, out []span) []span {
 			for end < len(s) && !isValueStop(s[end]) {
 				end++
 			}
-			// "Authorization: Bearer abc": mask the word after the scheme.
+			// "Authorization: Bearer abc": mask the word after the scheme,
+			// keep the scheme.
 			if end+1 < len(s) && s[end] == ' ' && isAuthScheme(s[start:end]) {
 				e := end + 1
 				for e < len(s) && !isValueStop(s[e]) {
 					e++
 				}
 				if e > end+1 {
-					end = e
+					start, end = end+1, e
 					scheme = true
 				}
 			}

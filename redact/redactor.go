@@ -21,6 +21,7 @@ const maxAnyDepth = 8
 type Redactor struct {
 	repl      string
 	replValue slog.Value
+	replJSON  string
 	keys      *keyRules
 	cache     *keyCache
 	enabled   uint32 // bit p set: built-in Pattern p is on
@@ -40,6 +41,7 @@ func NewRedactor(opts Options) *Redactor {
 		x.repl = DefaultReplacement
 	}
 	x.replValue = slog.StringValue(x.repl)
+	x.replJSON = quoteJSON(x.repl)
 	x.enabled = 1<<PatternCustom - 1
 	for _, p := range opts.DisablePatterns {
 		if p < numPatterns {
