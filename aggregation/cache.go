@@ -1,0 +1,278 @@
+package aggregation
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/slogstack/slogstack/internal/reqscope"
+)
+
+// group is the state of one group key: its burst count and its open
+// summary, if any. Groups live in their shard's map and LRU list.
+type group struct {
+	h1, h2     uint64
+	prev, next *group // LRU list; the shard's sentinel closes the ring
+	scope      *reqscope.Scope
+	burstStart time.Time
+	burstCount int
+	lastSeen   time.Time
+	sum        *summary
+}
+
+// groupOverhead approximates the memory of a group without its summary:
+// the struct and its map entry.
+const groupOverhead = 160
+
+// cause says why a summary was written.
+type cause uint8
+
+const (
+	causeWindow cause = iota
+	causeMaxCount
+	causeRequestEnd
+	causeEvicted
+	causeFlush
+	numCauses
+)
+
+// closed is a summary taken from the cache to be written.
+type closed struct {
+	sum   *summary
+	cause cause
+}
+
+// shard is one lock's share of the group cache. Its fields are guarded
+// by mu.
+type shard struct {
+	mu     sync.Mutex
+	groups map[uint64]*group
+	lru    group // sentinel: lru.next is the most recently used
+	limit  int
+	bytes  int64 // approximate memory of groups and summaries
+
+	passedMatched uint64
+	folded        uint64
+	collisions    uint64
+	evicted       uint64
+	expired       uint64
+	_             [64]byte // keep shards on separate cache lines
+}
+
+func (s *shard) init(limit int) {
+	s.groups = make(map[uint64]*group)
+	s.lru.next, s.lru.prev = &s.lru, &s.lru
+	s.limit = limit
+}
+
+func (s *shard) unlink(g *group) {
+	g.prev.next, g.next.prev = g.next, g.prev
+	g.prev, g.next = nil, nil
+}
+
+func (s *shard) pushFront(g *group) {
+	g.prev, g.next = &s.lru, s.lru.next
+	s.lru.next.prev = g
+	s.lru.next = g
+}
+
+// remove deletes g from the shard and returns its open summary, if any.
+func (s *shard) remove(g *group) *summary {
+	s.unlink(g)
+	delete(s.groups, g.h1)
+	s.bytes -= groupOverhead
+	sum := g.sum
+	if sum != nil {
+		s.bytes -= int64(sum.rec.heapBytes)
+		g.sum = nil
+	}
+	return sum
+}
+
+// take closes g's open summary and returns it.
+func (s *shard) take(g *group) *summary {
+	sum := g.sum
+	s.bytes -= int64(sum.rec.heapBytes)
+	g.sum = nil
+	return sum
+}
+
+// verdict is what observe decided for a record.
+type verdict struct {
+	fold       bool // the record was folded; do not pass it on
+	added      bool // a group was added to the cache
+	needFreeze bool // call observe again with a frozen copy of the record
+	emit       [4]closed
+	nemit      int // summaries to write before passing the record
+}
+
+func (v *verdict) push(sum *summary, c cause) {
+	if sum != nil {
+		v.emit[v.nemit] = closed{sum, c}
+		v.nemit++
+	}
+}
+
+// observed is what observe needs to know about the record being handled.
+type observed struct {
+	h     *Handler
+	ctx   context.Context
+	h1    uint64
+	h2    uint64
+	scope *reqscope.Scope
+	now   time.Time
+}
+
+// observe applies the burst and fold rules to one system record of the
+// group o.h1 and o.h2. It runs under the shard's lock and calls no code
+// outside the package: when the record opens a summary and pre is nil, it
+// sets v.needFreeze and returns without counting the record, and the
+// caller freezes the record (running the record's LogValue, MarshalJSON and
+// Error methods outside the lock) and calls it again with the copy. Each
+// call may close summaries; a record is counted by exactly one call.
+func (s *shard) observe(sh *shared, o *observed, pre *frozen, v *verdict) {
+	c := &sh.cfg
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sh.closed.Load() {
+		s.passedMatched++
+		return
+	}
+	g := s.groups[o.h1]
+	if g == nil {
+		if len(s.groups) >= s.limit {
+			victim := s.lru.prev
+			v.push(s.remove(victim), causeEvicted)
+			s.evicted++
+			sh.groups.Add(-1)
+		}
+		g = &group{h1: o.h1, h2: o.h2, scope: o.scope, burstStart: o.now, burstCount: 1, lastSeen: o.now}
+		s.groups[o.h1] = g
+		s.pushFront(g)
+		s.bytes += groupOverhead
+		sh.groups.Add(1)
+		v.added = true
+		s.passedMatched++
+		return
+	}
+	if g.h2 != o.h2 {
+		// Two different keys with the same first hash: never fold them
+		// together; the newcomer passes.
+		s.collisions++
+		s.passedMatched++
+		return
+	}
+	s.unlink(g)
+	s.pushFront(g)
+	g.lastSeen = o.now
+	if g.sum != nil {
+		if o.now.Sub(g.sum.first) < c.window {
+			g.sum.count++
+			g.sum.last = o.now
+			s.folded++
+			v.fold = true
+			if g.sum.count >= c.maxCount {
+				v.push(s.take(g), causeMaxCount)
+			}
+			return
+		}
+		v.push(s.take(g), causeWindow)
+	}
+	if d := o.now.Sub(g.burstStart); d >= c.burstWindow || d < 0 {
+		g.burstStart = o.now
+		g.burstCount = 0
+	}
+	if g.burstCount < c.burst {
+		g.burstCount++
+		s.passedMatched++
+		return
+	}
+	if pre == nil {
+		v.needFreeze = true
+		return
+	}
+	rec := *pre
+	g.sum = &summary{
+		seq:   sh.opened.Add(1),
+		ctx:   context.WithoutCancel(o.ctx),
+		next:  o.h.next,
+		rec:   rec,
+		first: o.now,
+		last:  o.now,
+		count: 1,
+	}
+	s.bytes += int64(rec.heapBytes)
+	s.folded++
+	v.fold = true
+	if c.maxCount <= 1 {
+		v.push(s.take(g), causeMaxCount)
+	}
+}
+
+// sweep closes the summaries whose window has ended at now and removes
+// groups idle for a whole window, appending what to write to out.
+func (s *shard) sweep(sh *shared, now time.Time, out []closed) []closed {
+	w := sh.cfg.window
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for g := s.lru.prev; g != &s.lru; {
+		nx := g.prev
+		if g.sum != nil {
+			if now.Sub(g.sum.first) >= w {
+				out = append(out, closed{s.take(g), causeWindow})
+			}
+		} else if now.Sub(g.lastSeen) >= w {
+			s.remove(g)
+			s.expired++
+			sh.groups.Add(-1)
+		}
+		g = nx
+	}
+	return out
+}
+
+// flush closes every open summary; with drop it also empties the shard.
+func (s *shard) flush(sh *shared, drop bool, out []closed) []closed {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for g := s.lru.prev; g != &s.lru; {
+		nx := g.prev
+		if drop {
+			if sum := s.remove(g); sum != nil {
+				out = append(out, closed{sum, causeFlush})
+			}
+			sh.groups.Add(-1)
+		} else if g.sum != nil {
+			out = append(out, closed{s.take(g), causeFlush})
+		}
+		g = nx
+	}
+	return out
+}
+
+// endScope closes the summaries and removes the groups of a scope.
+func (s *shard) endScope(sh *shared, sc *reqscope.Scope, out []closed) []closed {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for g := s.lru.prev; g != &s.lru; {
+		nx := g.prev
+		if g.scope == sc {
+			if sum := s.remove(g); sum != nil {
+				out = append(out, closed{sum, causeRequestEnd})
+			}
+			sh.groups.Add(-1)
+		}
+		g = nx
+	}
+	return out
+}
+
+// detachScope forgets the scope of the group h1 (its scope ended before
+// the group could be attached to it).
+func (s *shard) detachScope(h1 uint64, sc *reqscope.Scope) {
+	s.mu.Lock()
+	if g := s.groups[h1]; g != nil && g.scope == sc {
+		g.scope = nil
+	}
+	s.mu.Unlock()
+}

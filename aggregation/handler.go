@@ -1,0 +1,177 @@
+package aggregation
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/slogstack/slogstack/internal/reqscope"
+)
+
+// Handler folds repetitive system records into summaries and passes every
+// other record to the next handler unchanged. See the package
+// documentation for the rules.
+//
+// A Handler and the handlers derived from it with WithAttrs and WithGroup
+// share one group cache, one flusher and one set of Stats; Flush and Close
+// act on all of them. Its methods are safe for concurrent use.
+type Handler struct {
+	next   slog.Handler // next, with this handler's With/WithGroup chain applied
+	sh     *shared
+	chain  []byte // canonical encoding of the With/WithGroup chain
+	marked bool   // the chain carries the System marker
+}
+
+// NewHandler returns a Handler that writes to next. It panics if next is
+// nil. Call Close when done with it: it writes the open summaries and stops
+// the background flusher.
+func NewHandler(next slog.Handler, opts Options) *Handler {
+	if next == nil {
+		panic("aggregation: NewHandler: next handler is nil")
+	}
+	return &Handler{next: next, sh: newShared(opts.config())}
+}
+
+// NewMiddleware returns a function that wraps a handler in a new Handler
+// with opts, for slogmulti.Pipe. The Handler it creates is reachable only
+// through the returned slog.Handler: type-assert it to *Handler to call
+// Flush, Close or Stats.
+func NewMiddleware(opts Options) func(slog.Handler) slog.Handler {
+	return func(next slog.Handler) slog.Handler { return NewHandler(next, opts) }
+}
+
+// Enabled reports whether the next handler handles records at level.
+func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.next.Enabled(ctx, level)
+}
+
+// WithAttrs returns a Handler whose records carry attrs, in the same group
+// cache: attrs are part of the group key of its records, and its summaries
+// are written through the next handler's WithAttrs(attrs).
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	h2 := *h
+	h2.next = h.next.WithAttrs(attrs)
+	chain := append([]byte(nil), h.chain...)
+	for _, a := range attrs {
+		chain = appendAttr(chain, a)
+		if isMarker(a) {
+			h2.marked = true
+		}
+	}
+	h2.chain = chain
+	return &h2
+}
+
+// WithGroup returns a Handler whose records' attributes are qualified by
+// name, in the same group cache. An empty name returns h.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	h2 := *h
+	h2.next = h.next.WithGroup(name)
+	chain := append([]byte(nil), h.chain...)
+	chain = append(chain, tagGroup)
+	h2.chain = appendString(chain, name)
+	return &h2
+}
+
+// Handle passes r on, or folds it into its group's summary. Records below
+// ERROR that are system records (see Options.Match and System) are
+// candidates; every other record goes to the next handler unchanged, as
+// do candidates within their group's burst allowance and every record
+// handled after Close. It returns the next handler's error for a record it
+// passes, and nil for a record it folds; errors writing summaries are
+// counted in Stats.SummaryErrors.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	sh := h.sh
+	if r.Level >= slog.LevelError || !h.system(ctx, r) {
+		sh.passedUnmatched.Add(1)
+		return h.next.Handle(ctx, r)
+	}
+	scope := reqscope.FromContext(ctx)
+	cid := ""
+	if scope != nil {
+		cid = scope.CorrelationID()
+	}
+	bp := keyPool.Get().(*[]byte)
+	b := append((*bp)[:0], h.chain...)
+	b = appendRecordKey(b, r.Level, r.Message, cid, r)
+	h1, h2 := keyHashes(b)
+	if cap(b) <= maxPooledKey {
+		*bp = b
+		keyPool.Put(bp)
+	}
+
+	o := observed{h: h, ctx: ctx, h1: h1, h2: h2, scope: scope, now: sh.cfg.now()}
+	var v verdict
+	s := sh.shardOf(h1)
+	s.observe(sh, &o, nil, &v)
+	if v.needFreeze {
+		v.needFreeze = false
+		rec := freeze(r, sh.cfg.maxValueBytes, sh.cfg.maxAttrBytes)
+		s.observe(sh, &o, &rec, &v)
+	}
+	if v.added {
+		if scope != nil {
+			if _, ok := scope.Attach(sh, sh.listener); !ok {
+				s.detachScope(h1, scope)
+			}
+		}
+		sh.ensureFlusher()
+	}
+	for i := 0; i < v.nemit; i++ {
+		// Errors writing summaries are counted in Stats; Handle reports
+		// on the caller's record.
+		_ = sh.emit(v.emit[i])
+	}
+	if v.fold {
+		return nil
+	}
+	return h.next.Handle(ctx, r)
+}
+
+// system reports whether r is a system record.
+func (h *Handler) system(ctx context.Context, r slog.Record) bool {
+	if h.marked || h.sh.cfg.match(ctx, r) {
+		return true
+	}
+	found := false
+	r.Attrs(func(a slog.Attr) bool {
+		found = isMarker(a)
+		return !found
+	})
+	return found
+}
+
+// isMarker reports whether a is the System marker.
+func isMarker(a slog.Attr) bool {
+	return a.Key == MarkerKey && a.Value.Kind() == slog.KindString && a.Value.String() == MarkerValue
+}
+
+// Flush writes every open summary now, whatever its window, through the
+// chain it was logged on. Groups keep their burst state. It returns the
+// errors of the next handler, joined.
+func (h *Handler) Flush() error {
+	return h.sh.flushAll(false)
+}
+
+// Close writes every open summary, empties the group cache and stops the
+// background flusher, waiting for it to exit. Records handled after Close
+// are passed on individually. Close is idempotent: later calls return nil.
+// It returns the errors of the next handler writing the summaries, joined.
+func (h *Handler) Close() error {
+	sh := h.sh
+	if !sh.stopFlusher() {
+		return nil
+	}
+	return sh.flushAll(true)
+}
+
+// Stats returns the handler's counters. It is safe to call at any time;
+// the counters of a Handler and all handlers derived from it are shared.
+func (h *Handler) Stats() Stats { return h.sh.stats() }
+
+var _ slog.Handler = (*Handler)(nil)

@@ -1,0 +1,666 @@
+package aggregation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/reqscope"
+	"go.opentelemetry.io/otel/trace"
+)
+
+const poolMsg = "Connection pool size"
+
+func TestBurstThenFold(t *testing.T) {
+	tests := []struct {
+		name        string
+		records     int
+		wantSingles int
+		wantCounts  []float64
+	}{
+		{"below burst", 3, 3, nil},
+		{"exactly burst", 5, 5, nil},
+		{"one past burst", 6, 5, []float64{1}},
+		{"many", 100, 5, []float64{95}},
+		{"past max count", 5 + 2500, 5, []float64{1000, 1000, 500}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			clock := newFakeClock()
+			var out sink
+			h := NewHandler(out.handler(), withFakes(Options{}, clock, nil))
+			log := slog.New(h)
+			for range tt.records {
+				log.Debug(poolMsg, "size", 10)
+			}
+			closeOrFail(t, h)
+			lines := out.lines(t)
+			c := count(t, lines)
+			if c.individual != tt.wantSingles {
+				t.Errorf("individual lines = %d, want %d", c.individual, tt.wantSingles)
+			}
+			var counts []float64
+			for _, s := range summaries(lines) {
+				counts = append(counts, s[KeyCount].(float64))
+			}
+			if diff := cmp.Diff(tt.wantCounts, counts); diff != "" {
+				t.Errorf("summary counts (-want +got):\n%s", diff)
+			}
+			if c.individual+c.folded != tt.records {
+				t.Errorf("conservation: %d individual + %d folded != %d logged", c.individual, c.folded, tt.records)
+			}
+			st := h.Stats()
+			if st.Seen != uint64(tt.records) || st.Folded != uint64(c.folded) || st.FoldedWritten != uint64(c.folded) {
+				t.Errorf("stats = %+v, want seen %d folded %d", st, tt.records, c.folded)
+			}
+		})
+	}
+}
+
+func TestSummaryRecord(t *testing.T) {
+	leakcheck.Check(t)
+	clock := newFakeClock()
+	var out sink
+	h := NewHandler(out.handler(), withFakes(Options{}, clock, nil))
+	log := slog.New(h).With("service", "db").WithGroup("pool")
+	start := clock.Now()
+	for i := range 8 {
+		if i == 5 {
+			clock.Advance(1500 * time.Microsecond)
+		}
+		log.Debug(poolMsg, "size", 10, slog.Group("limits", "max", 20))
+	}
+	clock.Advance(time.Millisecond)
+	if err := h.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	lines := out.lines(t)
+	if len(lines) != 6 {
+		t.Fatalf("got %d lines, want 6:\n%s", len(lines), out.String())
+	}
+	want := map[string]any{
+		"level":   "DEBUG",
+		"msg":     poolMsg,
+		"service": "db",
+		"pool": map[string]any{
+			"size":             float64(10),
+			"limits":           map[string]any{"max": float64(20)},
+			KeyAggregated:      true,
+			KeyCount:           float64(3),
+			KeyFirstOccurrence: start.Add(1500 * time.Microsecond).Format(OccurrenceLayout),
+			KeyLastOccurrence:  start.Add(1500 * time.Microsecond).Format(OccurrenceLayout),
+			KeyWindowSeconds:   float64(10),
+		},
+	}
+	if diff := cmp.Diff(want, lines[5]); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+	if got := want["pool"].(map[string]any)[KeyFirstOccurrence]; got != "2026-11-28T10:00:00.001500000Z" {
+		t.Errorf("_first_occurrence = %v, want RFC 3339 with nine fractional digits", got)
+	}
+	for i := range 5 {
+		if lines[i]["pool"].(map[string]any)[KeyAggregated] != nil {
+			t.Errorf("line %d is a summary, want an individual record", i)
+		}
+	}
+	closeOrFail(t, h)
+	if st := h.Stats(); st.Summaries.Flush != 1 || st.Summaries.Total() != 1 {
+		t.Errorf("summaries by cause = %+v, want one flush", st.Summaries)
+	}
+}
+
+func TestBurstWindowResets(t *testing.T) {
+	leakcheck.Check(t)
+	clock := newFakeClock()
+	var out sink
+	h := NewHandler(out.handler(), withFakes(Options{}, clock, nil))
+	log := slog.New(h)
+	// Five records per second, spread out: never more than five within one
+	// burst window, so nothing folds.
+	for range 100 {
+		log.Info("Health check completed", "status", "ok")
+		clock.Advance(200 * time.Millisecond)
+	}
+	closeOrFail(t, h)
+	c := count(t, out.lines(t))
+	if c.individual != 100 || c.summaries != 0 {
+		t.Errorf("got %+v, want 100 individual lines and no summary", c)
+	}
+}
+
+// TestNeverFoldedTogether logs records that differ in exactly one thing and
+// checks that each group folds on its own.
+func TestNeverFoldedTogether(t *testing.T) {
+	scopeA := reqscope.New("req-a", trace.SpanContext{}, reqscope.Decision{Sampled: true})
+	scopeB := reqscope.New("req-b", trace.SpanContext{}, reqscope.Decision{Sampled: true})
+	ctxA := reqscope.NewContext(context.Background(), scopeA)
+	ctxB := reqscope.NewContext(context.Background(), scopeB)
+	tm := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	type logFn func(l *slog.Logger)
+	tests := []struct {
+		name string
+		a, b logFn
+	}{
+		{"int value", func(l *slog.Logger) { l.Debug(poolMsg, "size", 10) }, func(l *slog.Logger) { l.Debug(poolMsg, "size", 11) }},
+		{"int vs string", func(l *slog.Logger) { l.Debug(poolMsg, "size", 10) }, func(l *slog.Logger) { l.Debug(poolMsg, "size", "10") }},
+		{"string value", func(l *slog.Logger) { l.Info("Metric recorded", "name", "a") }, func(l *slog.Logger) { l.Info("Metric recorded", "name", "b") }},
+		{"key", func(l *slog.Logger) { l.Info("Metric recorded", "a", 1) }, func(l *slog.Logger) { l.Info("Metric recorded", "b", 1) }},
+		{"extra attribute", func(l *slog.Logger) { l.Info("Metric recorded", "a", 1) }, func(l *slog.Logger) { l.Info("Metric recorded", "a", 1, "b", 2) }},
+		{"float", func(l *slog.Logger) { l.Info("Metric recorded", "v", 0.1) }, func(l *slog.Logger) { l.Info("Metric recorded", "v", 0.2) }},
+		{"bool", func(l *slog.Logger) { l.Info("Metric recorded", "v", true) }, func(l *slog.Logger) { l.Info("Metric recorded", "v", false) }},
+		{"error text", func(l *slog.Logger) { l.Warn(poolMsg, "err", errors.New("x")) }, func(l *slog.Logger) { l.Warn(poolMsg, "err", errors.New("y")) }},
+		{"any value", func(l *slog.Logger) { l.Info("Metric recorded", "v", []int{1}) }, func(l *slog.Logger) { l.Info("Metric recorded", "v", []int{2}) }},
+		{"time location", func(l *slog.Logger) { l.Info("Metric recorded", "t", tm) }, func(l *slog.Logger) { l.Info("Metric recorded", "t", tm.In(time.FixedZone("X", 3600))) }},
+		{"nested group value", func(l *slog.Logger) { l.Info("Metric recorded", slog.Group("g", "v", 1)) }, func(l *slog.Logger) { l.Info("Metric recorded", slog.Group("g", "v", 2)) }},
+		{"group structure", func(l *slog.Logger) { l.Info("Metric recorded", slog.Group("g", "v", 1)) }, func(l *slog.Logger) { l.Info("Metric recorded", "g", 1) }},
+		{"level", func(l *slog.Logger) { l.Info(poolMsg) }, func(l *slog.Logger) { l.Warn(poolMsg) }},
+		{"message", func(l *slog.Logger) { l.Info(poolMsg + " a") }, func(l *slog.Logger) { l.Info(poolMsg + " b") }},
+		{"With value", func(l *slog.Logger) { l.With("db", "a").Info(poolMsg) }, func(l *slog.Logger) { l.With("db", "b").Info(poolMsg) }},
+		{"With vs WithGroup order", func(l *slog.Logger) { l.With("db", "a").WithGroup("g").Info(poolMsg, "v", 1) }, func(l *slog.Logger) { l.WithGroup("g").With("db", "a").Info(poolMsg, "v", 1) }},
+		{"WithGroup name", func(l *slog.Logger) { l.WithGroup("a").Info(poolMsg, "v", 1) }, func(l *slog.Logger) { l.WithGroup("b").Info(poolMsg, "v", 1) }},
+		{"correlation ID from scope", func(l *slog.Logger) { l.InfoContext(ctxA, poolMsg) }, func(l *slog.Logger) { l.InfoContext(ctxB, poolMsg) }},
+		{"correlation_id attribute", func(l *slog.Logger) { l.Info(poolMsg, "correlation_id", "a") }, func(l *slog.Logger) { l.Info(poolMsg, "correlation_id", "b") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			clock := newFakeClock()
+			var outA, outB, outMixed sink
+			// The reference: each kind alone, written by a plain handler.
+			tt.a(slog.New(outA.handler()))
+			tt.b(slog.New(outB.handler()))
+			h := NewHandler(outMixed.handler(), withFakes(Options{}, clock, nil))
+			log := slog.New(h)
+			for range 20 {
+				tt.a(log)
+				tt.b(log)
+			}
+			closeOrFail(t, h)
+			lines := outMixed.lines(t)
+			c := count(t, lines)
+			if c.individual != 10 || c.summaries != 2 || c.folded != 30 {
+				t.Fatalf("got %+v, want 10 individual lines and 2 summaries of 15 each\n%s", c, outMixed.String())
+			}
+			// Each summary, without its added keys, is exactly one of the
+			// two kinds.
+			refs := []string{strings.TrimSpace(outA.String()), strings.TrimSpace(outB.String())}
+			var got []string
+			for _, l := range strings.Split(strings.TrimSpace(outMixed.String()), "\n") {
+				if strings.Contains(l, KeyAggregated) {
+					got = append(got, stripSummaryKeys(t, l))
+				}
+			}
+			if diff := cmp.Diff(refs, got); diff != "" {
+				t.Errorf("summaries, without the summary keys (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// stripSummaryKeys removes the keys a summary adds from a JSON line,
+// wherever they are nested.
+func stripSummaryKeys(t *testing.T, line string) string {
+	t.Helper()
+	for _, k := range []string{KeyAggregated, KeyCount, KeyFirstOccurrence, KeyLastOccurrence, KeyWindowSeconds} {
+		i := strings.Index(line, `,"`+k+`":`)
+		if i < 0 {
+			t.Fatalf("no %s in %s", k, line)
+		}
+		j := i + len(k) + 4
+		if line[j] == '"' {
+			j = j + 1 + strings.IndexByte(line[j+1:], '"') + 1
+		} else {
+			for j < len(line) && line[j] != ',' && line[j] != '}' {
+				j++
+			}
+		}
+		line = line[:i] + line[j:]
+	}
+	return line
+}
+
+func TestUntouched(t *testing.T) {
+	// Business events and records at ERROR or above pass exactly as a plain
+	// handler writes them, every one, however many.
+	tests := []struct {
+		name string
+		log  func(l *slog.Logger, i int)
+	}{
+		{"business event", func(l *slog.Logger, i int) { l.Info("request handled", "status", 200, "i", i%2) }},
+		{"business event, same record", func(l *slog.Logger, _ int) { l.Info("order placed", "amount", 10) }},
+		{"system message at ERROR", func(l *slog.Logger, _ int) { l.Error(poolMsg, "size", 0) }},
+		{"marked record at ERROR", func(l *slog.Logger, _ int) { l.Error("db down", System()) }},
+		{"system message above ERROR", func(l *slog.Logger, _ int) { l.Log(context.Background(), slog.LevelError+4, "Metric recorded") }},
+		{"prefix in the middle", func(l *slog.Logger, _ int) { l.Info("x Connection pool size") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			var want, got sink
+			ref := slog.New(want.handler())
+			h := NewHandler(got.handler(), withFakes(Options{}, newFakeClock(), nil))
+			log := slog.New(h)
+			for i := range 200 {
+				tt.log(ref, i)
+				tt.log(log, i)
+			}
+			closeOrFail(t, h)
+			if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+				t.Errorf("output (-plain +aggregation):\n%s", diff)
+			}
+			if st := h.Stats(); st.PassedUnmatched != 200 || st.Folded != 0 {
+				t.Errorf("stats = %+v, want 200 passed unmatched", st)
+			}
+		})
+	}
+}
+
+func TestMatching(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+		log  func(l *slog.Logger)
+		fold bool
+	}{
+		{"default prefix", Options{}, func(l *slog.Logger) { l.Info("Metric recorded: rps", "v", 1) }, true},
+		{"marker on record", Options{}, func(l *slog.Logger) { l.Info("cache stats", System(), "hits", 1) }, true},
+		{"marker through With", Options{}, func(l *slog.Logger) { l.With(System()).Info("cache stats") }, true},
+		{"marker through With in a group", Options{}, func(l *slog.Logger) { l.WithGroup("g").With(System()).Info("cache stats") }, true},
+		{"marker nested in a group value", Options{}, func(l *slog.Logger) { l.Info("cache stats", slog.Group("g", System())) }, false},
+		{"marker with another value", Options{}, func(l *slog.Logger) { l.Info("cache stats", MarkerKey, "business") }, false},
+		{"custom prefixes", Options{Prefixes: []string{"tick"}}, func(l *slog.Logger) { l.Info("tick 1") }, true},
+		{"custom prefixes replace defaults", Options{Prefixes: []string{"tick"}}, func(l *slog.Logger) { l.Info(poolMsg) }, false},
+		{"no prefixes, marker only", Options{Prefixes: []string{}}, func(l *slog.Logger) { l.Info(poolMsg) }, false},
+		{"no prefixes, marker still selects", Options{Prefixes: []string{}}, func(l *slog.Logger) { l.Info(poolMsg, System()) }, true},
+		{"custom matcher", Options{Match: func(_ context.Context, r slog.Record) bool { return r.Level == slog.LevelDebug }}, func(l *slog.Logger) { l.Debug("anything") }, true},
+		{"custom matcher declines", Options{Match: func(context.Context, slog.Record) bool { return false }}, func(l *slog.Logger) { l.Info(poolMsg) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			var out sink
+			h := NewHandler(out.handler(), withFakes(tt.opts, newFakeClock(), nil))
+			log := slog.New(h)
+			for range 10 {
+				tt.log(log)
+			}
+			closeOrFail(t, h)
+			c := count(t, out.lines(t))
+			want := tally{individual: 10}
+			if tt.fold {
+				want = tally{individual: 5, summaries: 1, folded: 5}
+			}
+			if c != want {
+				t.Errorf("got %+v, want %+v\n%s", c, want, out.String())
+			}
+		})
+	}
+}
+
+func TestBurstThenSilence(t *testing.T) {
+	// Driven tick by tick: the summary is written by the flusher, with no
+	// further record, on the first tick at or after the window's end.
+	leakcheck.Check(t)
+	clock := newFakeClock()
+	tk := newFakeTicker()
+	var out sink
+	h := NewHandler(out.handler(), withFakes(Options{}, clock, tk))
+	defer closeOrFail(t, h)
+	log := slog.New(h)
+	for range 50 {
+		log.Debug(poolMsg, "size", 3)
+	}
+	if c := count(t, out.lines(t)); c.summaries != 0 {
+		t.Fatalf("summary written before the window ended: %+v", c)
+	}
+	step := DefaultFlushInterval
+	elapsed := time.Duration(0)
+	for elapsed < DefaultWindow+step {
+		clock.Advance(step)
+		elapsed += step
+		if !tk.tick(t) {
+			t.Fatal("no flusher running while a summary is open")
+		}
+		if c := count(t, out.lines(t)); c.summaries > 0 {
+			break
+		}
+	}
+	c := count(t, out.lines(t))
+	if c.summaries != 1 || c.folded != 45 || c.individual != 5 {
+		t.Fatalf("got %+v, want 5 individual and one summary of 45", c)
+	}
+	if elapsed < DefaultWindow || elapsed > DefaultWindow+step {
+		t.Errorf("summary written after %v, want within [%v, %v]", elapsed, DefaultWindow, DefaultWindow+step)
+	}
+	if st := h.Stats(); st.Summaries.Window != 1 {
+		t.Errorf("summaries = %+v, want one by window", st.Summaries)
+	}
+}
+
+func TestBurstThenSilenceRealFlusher(t *testing.T) {
+	// The same with the real ticker: the flusher goroutine writes the
+	// summary on its own.
+	leakcheck.Check(t)
+	clock := newFakeClock()
+	var out sink
+	h := NewHandler(out.handler(), Options{Now: clock.Now, FlushInterval: 5 * time.Millisecond})
+	defer closeOrFail(t, h)
+	log := slog.New(h)
+	for range 50 {
+		log.Debug(poolMsg, "size", 3)
+	}
+	clock.Advance(DefaultWindow)
+	deadline := time.Now().Add(10 * time.Second)
+	for count(t, out.lines(t)).summaries == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no summary written by the flusher")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if c := count(t, out.lines(t)); c.folded != 45 {
+		t.Errorf("got %+v, want one summary of 45", c)
+	}
+}
+
+func TestNeverQuiet(t *testing.T) {
+	// A group logged 100 times a second for a minute yields a summary every
+	// window, never one open-ended summary.
+	leakcheck.Check(t)
+	clock := newFakeClock()
+	tk := newFakeTicker()
+	var out sink
+	h := NewHandler(out.handler(), withFakes(Options{}, clock, tk))
+	log := slog.New(h)
+	const seconds = 60
+	for i := range seconds * 100 {
+		log.Debug(poolMsg, "size", 7)
+		clock.Advance(10 * time.Millisecond)
+		if i%50 == 49 {
+			tk.tick(t)
+		}
+	}
+	closeOrFail(t, h)
+	lines := out.lines(t)
+	sums := summaries(lines)
+	if len(sums) < seconds/10 {
+		t.Fatalf("got %d summaries in %d s, want at least %d", len(sums), seconds, seconds/10)
+	}
+	for _, s := range sums[:len(sums)-1] {
+		first, _ := time.Parse(OccurrenceLayout, s[KeyFirstOccurrence].(string))
+		last, _ := time.Parse(OccurrenceLayout, s[KeyLastOccurrence].(string))
+		if span := last.Sub(first); span >= DefaultWindow || span < DefaultWindow-time.Second {
+			t.Errorf("summary spans %v, want just under the %v window", span, DefaultWindow)
+		}
+	}
+	if c := count(t, lines); c.individual+c.folded != seconds*100 {
+		t.Errorf("conservation: %+v, want %d records", c, seconds*100)
+	}
+}
+
+func TestEviction(t *testing.T) {
+	leakcheck.Check(t)
+	clock := newFakeClock()
+	var out sink
+	h := NewHandler(out.handler(), withFakes(Options{MaxGroups: 3}, clock, nil))
+	log := slog.New(h)
+	for g := range 4 {
+		for range 8 {
+			log.Debug(poolMsg, "size", g)
+		}
+	}
+	lines := out.lines(t)
+	sums := summaries(lines)
+	if len(sums) != 1 || sums[0]["size"] != float64(0) || sums[0][KeyCount] != float64(3) {
+		t.Fatalf("want the least recently used group 0 evicted with a summary of 3, got %v", sums)
+	}
+	st := h.Stats()
+	if st.GroupsEvicted != 1 || st.Groups != 3 || st.Summaries.Evicted != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+	closeOrFail(t, h)
+	if c := count(t, out.lines(t)); c.individual+c.folded != 32 {
+		t.Errorf("conservation: %+v", c)
+	}
+}
+
+func TestRequestEnd(t *testing.T) {
+	leakcheck.Check(t)
+	clock := newFakeClock()
+	var out sink
+	h := NewHandler(out.handler(), withFakes(Options{}, clock, nil))
+	log := slog.New(h)
+	scope := reqscope.New("req-1", trace.SpanContext{}, reqscope.Decision{Sampled: true})
+	ctx := reqscope.NewContext(context.Background(), scope)
+	for range 9 {
+		log.DebugContext(ctx, poolMsg, "size", 1)
+	}
+	log.Debug(poolMsg, "size", 1) // no scope: another group
+	if st := h.Stats(); st.Groups != 2 {
+		t.Fatalf("groups = %d, want 2", st.Groups)
+	}
+	scope.End()
+	sums := summaries(out.lines(t))
+	if len(sums) != 1 || sums[0][KeyCount] != float64(4) {
+		t.Fatalf("want one summary of 4 at request end, got %v", sums)
+	}
+	st := h.Stats()
+	if st.Summaries.RequestEnd != 1 || st.Groups != 1 {
+		t.Errorf("stats = %+v, want one request-end summary and the scope's group freed", st)
+	}
+	// Records logged with the ended scope's context still count.
+	for range 9 {
+		log.DebugContext(ctx, poolMsg, "size", 1)
+	}
+	closeOrFail(t, h)
+	if c := count(t, out.lines(t)); c.individual+c.folded != 19 {
+		t.Errorf("conservation: %+v, want 19", c)
+	}
+}
+
+func TestCloseAndAfter(t *testing.T) {
+	leakcheck.Check(t)
+	clock := newFakeClock()
+	var out sink
+	h := NewHandler(out.handler(), withFakes(Options{}, clock, nil))
+	log := slog.New(h)
+	for range 20 {
+		log.Debug(poolMsg)
+	}
+	closeOrFail(t, h)
+	if err := h.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	for range 20 {
+		log.Debug(poolMsg)
+	}
+	if err := h.Flush(); err != nil {
+		t.Errorf("Flush after Close: %v", err)
+	}
+	c := count(t, out.lines(t))
+	if c != (tally{individual: 25, summaries: 1, folded: 15}) {
+		t.Errorf("got %+v, want the summary at Close and every later record individually", c)
+	}
+	if st := h.Stats(); st.Groups != 0 || st.Bytes != 0 {
+		t.Errorf("cache not empty after Close: %+v", st)
+	}
+}
+
+func TestFlusherExitsWhenIdle(t *testing.T) {
+	leakcheck.Check(t)
+	clock := newFakeClock()
+	tk := newFakeTicker()
+	var out sink
+	h := NewHandler(out.handler(), withFakes(Options{}, clock, tk))
+	log := slog.New(h)
+	log.Debug(poolMsg)
+	clock.Advance(DefaultWindow)
+	if !tk.tick(t) {
+		t.Fatal("no flusher running while the cache holds a group")
+	}
+	if st := h.Stats(); st.Groups != 0 || st.GroupsExpired != 1 {
+		t.Fatalf("idle group not dropped: %+v", st)
+	}
+	if tk.tick(t) {
+		t.Fatal("flusher still running with an empty cache")
+	}
+	// A new group starts it again.
+	log.Debug(poolMsg)
+	if !tk.tick(t) {
+		t.Fatal("flusher not restarted by a new group")
+	}
+	closeOrFail(t, h)
+}
+
+func TestSummaryRechecksEnabled(t *testing.T) {
+	leakcheck.Check(t)
+	var out sink
+	var level slog.LevelVar
+	level.Set(slog.LevelDebug)
+	h := NewHandler(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: &level}), withFakes(Options{}, newFakeClock(), nil))
+	log := slog.New(h)
+	for range 10 {
+		log.Debug(poolMsg)
+	}
+	level.Set(slog.LevelInfo)
+	closeOrFail(t, h)
+	st := h.Stats()
+	if c := count(t, out.lines(t)); c.summaries != 0 || st.SummariesDisabled != 1 || st.FoldedDisabled != 5 {
+		t.Errorf("summary written at a disabled level or not counted: %+v, %+v", c, st)
+	}
+}
+
+// failingHandler fails or panics on summaries.
+type failingHandler struct {
+	slog.Handler
+	panics bool
+}
+
+func (f failingHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.NumAttrs() > 0 {
+		if f.panics {
+			panic("sink broke")
+		}
+		return errors.New("sink broke")
+	}
+	return f.Handler.Handle(ctx, r)
+}
+
+func TestSummaryErrors(t *testing.T) {
+	leakcheck.Check(t)
+	var out sink
+	clock := newFakeClock()
+	tk := newFakeTicker()
+	h := NewHandler(failingHandler{Handler: out.handler()}, withFakes(Options{}, clock, tk))
+	log := slog.New(h)
+	for range 10 {
+		log.Debug(poolMsg)
+	}
+	if err := h.Close(); err == nil || !strings.Contains(err.Error(), "sink broke") {
+		t.Errorf("Close = %v, want the sink's error", err)
+	}
+	// A panic writing a summary in the background is survived and counted.
+	h2 := NewHandler(failingHandler{Handler: out.handler(), panics: true}, withFakes(Options{}, clock, tk))
+	log2 := slog.New(h2)
+	for range 10 {
+		log2.Debug(poolMsg)
+	}
+	clock.Advance(DefaultWindow)
+	tk.tick(t)
+	closeOrFail(t, h2)
+	if st := h2.Stats(); st.SummaryErrors != 1 || st.Summaries.Window != 1 {
+		t.Errorf("stats = %+v, want one window summary failed", st)
+	}
+}
+
+func TestTruncation(t *testing.T) {
+	leakcheck.Check(t)
+	var out sink
+	h := NewHandler(out.handler(), withFakes(Options{}, newFakeClock(), nil))
+	log := slog.New(h)
+	long := strings.Repeat("é", 5000)   // 10,000 bytes
+	ctl := strings.Repeat("\x01", 3000) // escapes to 18,000 bytes of JSON
+	var attrs []any
+	for i := range 200 {
+		attrs = append(attrs, fmt.Sprintf("k%03d", i), strings.Repeat("v", 200))
+	}
+	args := append([]any{"long", long, "ctl", ctl, "obj", map[string]string{"a": long}}, attrs...)
+	for range 10 {
+		log.Debug(poolMsg+strings.Repeat("!", 3000), args...)
+	}
+	closeOrFail(t, h)
+	var summary string
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if strings.Contains(l, KeyAggregated) {
+			summary = l
+		}
+	}
+	if summary == "" {
+		t.Fatal("no summary")
+	}
+	if len(summary) >= 16<<10 {
+		t.Errorf("summary line is %d bytes, want under 16 KiB", len(summary))
+	}
+	for _, want := range []string{`"` + KeyTruncated + `":true`, `"` + KeyCount + `":5`, "é…", `"long":"` + strings.Repeat("é", 512) + `…"`} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q", want)
+		}
+	}
+}
+
+func TestHeldValuesAreFrozen(t *testing.T) {
+	// Mutating a value after the call does not change the summary, and the
+	// summary renders values as the plain handler would have.
+	leakcheck.Check(t)
+	var out, ref sink
+	h := NewHandler(out.handler(), withFakes(Options{}, newFakeClock(), nil))
+	log := slog.New(h)
+	type point struct{ X, Y int }
+	m := map[string]int{"a": 1}
+	p := &point{1, 2}
+	for range 6 {
+		log.Debug(poolMsg, "m", m, "p", p, "html", "<&>", "err", errors.New("boom"))
+	}
+	slog.New(ref.handler()).Debug(poolMsg, "m", map[string]int{"a": 1}, "p", &point{1, 2}, "html", "<&>", "err", errors.New("boom"))
+	m["a"] = 2
+	p.X = 9
+	closeOrFail(t, h)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	got := stripSummaryKeys(t, lines[len(lines)-1])
+	if diff := cmp.Diff(strings.TrimSpace(ref.String()), got); diff != "" {
+		t.Errorf("summary (-plain +summary):\n%s", diff)
+	}
+}
+
+type panicValuer struct{}
+
+func (panicValuer) LogValue() slog.Value { panic("valuer broke") }
+
+type panicJSON struct{}
+
+func (panicJSON) MarshalJSON() ([]byte, error) { panic("json broke") }
+func (panicJSON) String() string               { return "pj" }
+
+type nilError struct{ p *int }
+
+func (e *nilError) Error() string { return fmt.Sprint(*e.p) }
+
+func TestBadValuesNeverPanic(t *testing.T) {
+	leakcheck.Check(t)
+	var out sink
+	h := NewHandler(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}), withFakes(Options{}, newFakeClock(), nil))
+	log := slog.New(h)
+	for range 10 {
+		log.Debug(poolMsg, "v", panicValuer{}, "j", panicJSON{}, "e", &nilError{}, "nil", nil)
+	}
+	closeOrFail(t, h)
+	if c := strings.Count(out.String(), "\n"); c != 6 {
+		t.Errorf("got %d lines, want 6:\n%s", c, out.String())
+	}
+}

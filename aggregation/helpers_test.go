@@ -1,0 +1,183 @@
+package aggregation
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// fakeTicker fires only when the test says so; tick returns after the
+// flusher has processed the tick.
+type fakeTicker struct {
+	c    chan time.Time
+	done chan struct{}
+}
+
+func newFakeTicker() *fakeTicker {
+	return &fakeTicker{c: make(chan time.Time), done: make(chan struct{}, 1)}
+}
+
+func (f *fakeTicker) C() <-chan time.Time { return f.c }
+func (f *fakeTicker) Stop()               {}
+
+// tick fires the ticker and waits for the flusher to finish the tick. It
+// reports false if no flusher was running to receive it.
+func (f *fakeTicker) tick(t testing.TB) bool {
+	t.Helper()
+	select {
+	case f.c <- time.Time{}:
+	case <-time.After(100 * time.Millisecond):
+		return false
+	}
+	select {
+	case <-f.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("flusher did not finish its tick")
+	}
+	return true
+}
+
+// withFakes returns opts using clock and ticker.
+func withFakes(opts Options, clock *fakeClock, tk *fakeTicker) Options {
+	opts.Now = clock.Now
+	if tk != nil {
+		opts.newTicker = func(time.Duration) ticker { return tk }
+		opts.afterTick = func() { tk.done <- struct{}{} }
+	}
+	return opts
+}
+
+// sink collects JSON lines from any number of goroutines.
+type sink struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *sink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *sink) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+// handler returns a JSON handler at DEBUG writing to s, without times, so
+// that output can be compared exactly.
+func (s *sink) handler() slog.Handler {
+	return slog.NewJSONHandler(s, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: dropTime})
+}
+
+func dropTime(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.TimeKey {
+		return slog.Attr{}
+	}
+	return a
+}
+
+// lines returns the parsed lines written so far.
+func (s *sink) lines(t testing.TB) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(s.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("bad JSON line %q: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// tally counts individual lines and the sum of _count over summaries.
+type tally struct {
+	individual int
+	summaries  int
+	folded     int
+}
+
+func count(t testing.TB, lines []map[string]any) tally {
+	t.Helper()
+	var c tally
+	for _, m := range lines {
+		if f := summaryFields(m); f != nil {
+			c.summaries++
+			n, ok := f[KeyCount].(float64)
+			if !ok {
+				t.Fatalf("summary without a numeric _count: %v", m)
+			}
+			c.folded += int(n)
+			continue
+		}
+		c.individual++
+	}
+	return c
+}
+
+// summaryFields returns the object of a line that holds the summary keys
+// (the line itself, or the group the summary was logged in), or nil for an
+// individual record.
+func summaryFields(m map[string]any) map[string]any {
+	if m[KeyAggregated] == true {
+		return m
+	}
+	for _, v := range m {
+		if g, ok := v.(map[string]any); ok {
+			if f := summaryFields(g); f != nil {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// summaries returns the summary lines.
+func summaries(lines []map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, m := range lines {
+		if summaryFields(m) != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// closeOrFail closes h and fails on error.
+func closeOrFail(t testing.TB, h *Handler) {
+	t.Helper()
+	if err := h.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}

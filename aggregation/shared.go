@@ -1,0 +1,140 @@
+package aggregation
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+
+	"github.com/slogstack/slogstack/internal/reqscope"
+)
+
+// shared is the state of a Handler and every handler derived from it: the
+// sharded group cache, the flusher and the counters.
+type shared struct {
+	cfg    config
+	shards []shard
+	mask   uint64
+
+	closed atomic.Bool   // set by Close, before the last flush
+	groups atomic.Int64  // groups in the cache, all shards
+	opened atomic.Uint64 // summaries opened, numbering them
+
+	flusher flusher
+
+	// listener is the value attached to request scopes: shared itself, as
+	// a reqscope.Listener.
+	listener func() any
+
+	passedUnmatched atomic.Uint64
+	summaries       [numCauses]atomic.Uint64
+	foldedWritten   atomic.Uint64
+	foldedDisabled  atomic.Uint64
+	summaryDisabled atomic.Uint64
+	summaryErrors   atomic.Uint64
+}
+
+// numShards picks a power of two no larger than 8 that leaves each shard
+// at least 64 groups, so that small caches keep exact LRU order.
+func numShards(maxGroups int) int {
+	n := 1
+	for n < 8 && maxGroups/(n*2) >= 64 {
+		n *= 2
+	}
+	return n
+}
+
+func newShared(c config) *shared {
+	n := numShards(c.maxGroups)
+	sh := &shared{cfg: c, shards: make([]shard, n), mask: uint64(n - 1)}
+	for i := range sh.shards {
+		limit := c.maxGroups / n
+		if i < c.maxGroups%n {
+			limit++
+		}
+		sh.shards[i].init(limit)
+	}
+	sh.listener = func() any { return scopeListener{sh} }
+	sh.flusher.sh = sh
+	return sh
+}
+
+func (sh *shared) shardOf(h1 uint64) *shard {
+	// The top bits: the map inside the shard uses the whole hash.
+	return &sh.shards[(h1>>32)&sh.mask]
+}
+
+// emit writes a closed summary through the chain it was logged on, if the
+// next handler still handles its level.
+func (sh *shared) emit(c closed) (err error) {
+	s := c.sum
+	sh.summaries[c.cause].Add(1)
+	if !s.next.Enabled(s.ctx, s.rec.level) {
+		sh.summaryDisabled.Add(1)
+		sh.foldedDisabled.Add(uint64(s.count))
+		return nil
+	}
+	sh.foldedWritten.Add(uint64(s.count))
+	r := s.record(sh.cfg.now(), sh.cfg.window)
+	if err := s.next.Handle(s.ctx, r); err != nil {
+		sh.summaryErrors.Add(1)
+		return err
+	}
+	return nil
+}
+
+// emitSafe is emit for the background flusher: a panic of the next
+// handler is counted and turned into an error instead of ending the
+// process.
+func (sh *shared) emitSafe(c closed) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			sh.summaryErrors.Add(1)
+			err = fmt.Errorf("aggregation: next handler panicked writing a summary: %v", p)
+		}
+	}()
+	return sh.emit(c)
+}
+
+// flushAll closes every open summary and writes it; with drop it also
+// empties the cache.
+func (sh *shared) flushAll(drop bool) error {
+	var out []closed
+	for i := range sh.shards {
+		out = sh.shards[i].flush(sh, drop, out)
+	}
+	sortClosed(out)
+	var errs []error
+	for _, c := range out {
+		if err := sh.emit(c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// sortClosed orders summaries closed together by when they opened.
+func sortClosed(cs []closed) {
+	slices.SortFunc(cs, func(a, b closed) int { return cmp.Compare(a.sum.seq, b.sum.seq) })
+}
+
+// scopeListener writes the summaries of a request scope's groups and
+// frees them when the scope ends.
+type scopeListener struct{ sh *shared }
+
+// ScopeKept does nothing: keeping a scope does not change aggregation.
+func (scopeListener) ScopeKept(*reqscope.Scope) {}
+
+// ScopeEnded writes the open summaries of the scope's groups (cause
+// request end) and removes the groups from the cache.
+func (l scopeListener) ScopeEnded(s *reqscope.Scope) {
+	var out []closed
+	for i := range l.sh.shards {
+		out = l.sh.shards[i].endScope(l.sh, s, out)
+	}
+	sortClosed(out)
+	for _, c := range out {
+		_ = l.sh.emitSafe(c)
+	}
+}
