@@ -21,5 +21,8 @@ var SlogstackJSON = Target{Name: SlogstackJSONName, Source: true, Open: func(w i
 func slogstackSyncTargets() []Target { return []Target{SlogstackJSON} }
 
 // slogstackBufferedTargets returns slogstack's setups in the buffered
-// comparison: the synchronous handler writing straight to the sink.
-func slogstackBufferedTargets() []Target { return []Target{SlogstackJSON} }
+// comparison: the synchronous handler writing straight to the sink, then
+// the two asynchronous ones.
+func slogstackBufferedTargets() []Target {
+	return []Target{SlogstackJSON, SlogstackAsyncWriter, SlogstackAsyncHandler}
+}

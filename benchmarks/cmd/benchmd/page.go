@@ -16,6 +16,28 @@ type pageData struct {
 	stall     string
 }
 
+// reproduce says how to run the benchmarks, on the page.
+const reproduce = `## Reproducing
+
+` + "```sh" + `
+bash benchmarks/run.sh                     # the whole page: about 12 minutes on 2 cores
+ROUNDS=3 BENCHTIME=100ms bash benchmarks/run.sh   # a quicker, noisier page
+cd benchmarks
+go test -run '^$' -bench . -benchtime 1x ./...     # every benchmark once (what CI runs)
+go test -run '^$' -bench 'Sync/(slog-json|slogstack-json)/' -count 6 . | benchstat -
+go run ./cmd/stall -h                              # the slow-sink program's flags
+` + "```" + `
+
+The module is benchmarks/ (its own go.mod, so the peers never enter the
+library's dependencies). run.sh installs benchstat if it is missing, checks
+that every target writes the same payload (` + "`go test ./...`" + `), compiles the
+test binary once, runs the rounds, then cmd/stall, then cmd/benchmd, which
+writes this page. The raw output stays in benchmarks/results/ (not committed).
+Run it on a quiet machine: other processes on the same cores show up as noise
+in every row, most in the parallel ones.
+
+`
+
 // render returns the page.
 func (p pageData) render() string {
 	var b strings.Builder
@@ -78,6 +100,7 @@ is fairer on a noisy machine than running each one several times back to back.
 		b.WriteString(strings.TrimSpace(p.stall))
 		b.WriteString("\n\n")
 	}
+	b.WriteString(reproduce)
 	if p.benchstat != "" {
 		b.WriteString("## benchstat\n\n<details><summary>benchstat summary of all rounds</summary>\n\n```\n")
 		b.WriteString(strings.TrimSpace(p.benchstat))

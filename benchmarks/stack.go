@@ -1,0 +1,64 @@
+package benchmarks
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+
+	slogmulti "github.com/samber/slog-multi"
+	"github.com/slogstack/slogstack/aggregation"
+	"github.com/slogstack/slogstack/async"
+	"github.com/slogstack/slogstack/handler"
+	"github.com/slogstack/slogstack/httpctx"
+	"github.com/slogstack/slogstack/redact"
+	"github.com/slogstack/slogstack/sampling"
+)
+
+// Stack is the whole recommended slogstack pipeline in front of
+// handler.JSONHandler: httpctx's correlation handler, sampling,
+// aggregation, redact and async, in that order. The stateless wrappers are
+// composed with slog-multi's Pipe; the two that own goroutines are kept to
+// be closed.
+type Stack struct {
+	// Logger logs through the stack, bound to the payload's service; the
+	// correlation ID comes from the request scope in the context.
+	Logger *slog.Logger
+
+	aggregation *aggregation.Handler
+	async       *async.Handler
+}
+
+// NewStack builds the stack writing to w, with the given sampling options.
+func NewStack(w io.Writer, so sampling.Options) *Stack {
+	a := async.NewHandler(handler.NewJSONHandler(w, nil), async.Options{})
+	g := aggregation.NewHandler(redact.NewHandler(a, redact.Options{}), aggregation.Options{})
+	h := slogmulti.Pipe(httpctx.NewMiddleware(httpctx.HandlerOptions{}), sampling.NewMiddleware(so)).Handler(g)
+	return &Stack{Logger: BindService(slog.New(h)), aggregation: g, async: a}
+}
+
+// Close writes the open summaries and drains the queue, in that order; it
+// returns the records the queue counted as dropped.
+func (s *Stack) Close() (dropped uint64, err error) {
+	err = s.aggregation.Close()
+	err = errors.Join(err, closeWithin(s.async.Close))
+	return s.async.Stats().Dropped, err
+}
+
+// Request opens a request scope like httpctx's middleware does for an HTTP
+// request, with the payload's correlation ID, decided by p. It returns the
+// scope's context and the function that ends it.
+func Request(p sampling.Policy) (context.Context, func(error)) {
+	return httpctx.Start(context.Background(), httpctx.StartOptions{
+		CorrelationID: CorrelationID,
+		Name:          Path,
+		Policy:        p,
+	})
+}
+
+// Sampled and NotSampled are the policies of sampled and not-sampled
+// requests.
+var (
+	Sampled    = sampling.Policy{Rate: 1}
+	NotSampled = sampling.Policy{Rate: -1}
+)

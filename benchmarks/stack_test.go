@@ -1,0 +1,188 @@
+package benchmarks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/handler"
+	"github.com/slogstack/slogstack/sampling"
+)
+
+// RecordsPerRequest is how many records a request logs in the stack
+// benchmarks: each benchmark goroutine opens a request scope, logs this
+// many records with its context, ends it and opens the next. The scope's
+// opening and end are timed, amortised over its records.
+const RecordsPerRequest = 16
+
+// stackSetup is one row of BenchmarkStack, opened.
+type stackSetup struct {
+	logger *slog.Logger     // nil: log nothing (scope-only)
+	policy *sampling.Policy // nil: log without a request scope
+	level  slog.Level       // the level of every call
+	close  func() (uint64, error)
+}
+
+// stackRow opens a stackSetup on a writer.
+type stackRow struct {
+	name string
+	open func(w io.Writer) stackSetup
+}
+
+// onStack opens NewStack with so, for requests decided by p, logging at lvl.
+func onStack(so sampling.Options, p sampling.Policy, lvl slog.Level) func(io.Writer) stackSetup {
+	return func(w io.Writer) stackSetup {
+		s := NewStack(w, so)
+		return stackSetup{logger: s.Logger, policy: &p, level: lvl, close: s.Close}
+	}
+}
+
+var stackRows = []stackRow{
+	{"floor", func(io.Writer) stackSetup {
+		return stackSetup{logger: Bind(slog.New(FloorHandler{})), level: slog.LevelInfo}
+	}},
+	{"slogstack-json", func(w io.Writer) stackSetup {
+		return stackSetup{logger: Bind(slog.New(handler.NewJSONHandler(w, nil))), level: slog.LevelInfo}
+	}},
+	{"scope-only", func(io.Writer) stackSetup { return stackSetup{policy: &Sampled} }},
+	{"stack-sampled", onStack(sampling.Options{}, Sampled, slog.LevelInfo)},
+	{"stack-unsampled-nobuf", onStack(sampling.Options{DisableBuffering: true}, NotSampled, slog.LevelInfo)},
+	{"stack-unsampled-buf", onStack(sampling.Options{}, NotSampled, slog.LevelInfo)},
+	{"stack-debug", onStack(sampling.Options{}, Sampled, slog.LevelDebug)},
+}
+
+// requester logs through a stackSetup as one goroutine serving requests
+// one after the other, RecordsPerRequest records each.
+type requester struct {
+	s   stackSetup
+	ctx context.Context
+	end func(error)
+	n   int
+}
+
+func newRequester(s stackSetup) *requester {
+	return &requester{s: s, ctx: context.Background()}
+}
+
+// log logs one record, opening a request scope first or ending it after
+// as the count says.
+func (r *requester) log() {
+	if r.s.policy != nil && r.n == 0 {
+		r.ctx, r.end = Request(*r.s.policy)
+	}
+	if r.s.logger != nil {
+		LogAttrs(r.ctx, r.s.logger, r.s.level)
+	}
+	if r.n++; r.n == RecordsPerRequest {
+		r.finish()
+	}
+}
+
+// finish ends the open request scope, if any.
+func (r *requester) finish() {
+	if r.end != nil {
+		r.end(nil)
+		r.ctx, r.end = context.Background(), nil
+	}
+	r.n = 0
+}
+
+// BenchmarkStack measures the caller's cost of one record through the
+// whole stack (see Stack) for a sampled request, a request not sampled
+// with buffering off and on, and a call at a disabled level, next to
+// handler.JSONHandler alone, the floor and the cost of the request scopes
+// alone, all to io.Discard.
+func BenchmarkStack(b *testing.B) {
+	for _, row := range stackRows {
+		for _, parallel := range []bool{false, true} {
+			b.Run(row.name+"/"+modeName(parallel), func(b *testing.B) {
+				s := row.open(io.Discard)
+				b.ReportAllocs()
+				b.ResetTimer()
+				if parallel {
+					b.RunParallel(func(pb *testing.PB) {
+						r := newRequester(s)
+						for pb.Next() {
+							r.log()
+						}
+						r.finish()
+					})
+				} else {
+					r := newRequester(s)
+					for range b.N {
+						r.log()
+					}
+					r.finish()
+				}
+				b.StopTimer()
+				if s.close != nil {
+					if _, err := s.close(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// modeName names a serial or parallel benchmark variant.
+func modeName(parallel bool) string {
+	if parallel {
+		return "parallel"
+	}
+	return "serial"
+}
+
+// TestStackRows checks what each stack row writes for one request of
+// RecordsPerRequest records: every record of a sampled request, with the
+// payload and the sampling keys; nothing for a request not sampled or for
+// calls at a disabled level.
+func TestStackRows(t *testing.T) {
+	wantLines := map[string]int{
+		"floor": 0, "slogstack-json": RecordsPerRequest, "scope-only": 0,
+		"stack-sampled": RecordsPerRequest, "stack-unsampled-nobuf": 0, "stack-unsampled-buf": 0, "stack-debug": 0,
+	}
+	for _, row := range stackRows {
+		t.Run(row.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			s := row.open(&buf)
+			r := newRequester(s)
+			for range RecordsPerRequest {
+				r.log()
+			}
+			r.finish()
+			if s.close != nil {
+				dropped, err := s.close()
+				if err != nil || dropped != 0 {
+					t.Fatalf("close: dropped %d, %v", dropped, err)
+				}
+			}
+			lines := bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), []byte("\n"))
+			if buf.Len() == 0 {
+				lines = nil
+			}
+			if len(lines) != wantLines[row.name] {
+				t.Fatalf("got %d lines, want %d:\n%s", len(lines), wantLines[row.name], buf.String())
+			}
+			for _, line := range lines {
+				checkPayload(t, line, false)
+				if row.name != "stack-sampled" {
+					continue
+				}
+				var m map[string]any
+				if err := json.Unmarshal(line, &m); err != nil {
+					t.Fatal(err)
+				}
+				got := map[string]any{"_sampled": m["_sampled"], "_sample_rate": m["_sample_rate"], "_sample_reason": m["_sample_reason"]}
+				want := map[string]any{"_sampled": true, "_sample_rate": 1.0, "_sample_reason": "rate"}
+				if d := cmp.Diff(want, got); d != "" {
+					t.Errorf("sampling keys (-want +got):\n%s\nline: %s", d, line)
+				}
+			}
+		})
+	}
+}
