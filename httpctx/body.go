@@ -44,7 +44,7 @@ type BodyOptions struct {
 	// Response captures response bodies.
 	Response bool
 	// MaxBytes is the most bytes captured per body; zero means
-	// DefaultBodyMaxBytes. A negative value captures nothing.
+	// DefaultBodyMaxBytes. A negative value turns body logging off.
 	MaxBytes int
 	// IsText reports whether a content type is text that may be logged;
 	// nil means IsTextContentType.

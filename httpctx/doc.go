@@ -33,15 +33,18 @@
 //     consumer.
 //   - Handler (NewHandler, NewMiddleware) is a slog.Handler wrapper that adds
 //     correlation_id, trace_id and span_id to every record logged with a
-//     scoped context. It goes first in the stack, before sampling.Handler:
+//     scoped context.
+//   - Logger, WithLogger and BindLogger give request-bound loggers;
+//     CorrelationID, Keep and Sampled read or change the scope in a context.
+//
+// # Composing
+//
+// Handler goes first in the handler stack, before sampling.Handler, and the
+// same logger is given to the middleware:
 //
 //	h := httpctx.NewHandler(sampling.NewHandler(sink, sampling.Options{}), httpctx.HandlerOptions{})
 //	logger := slog.New(h)
-//	mux := http.NewServeMux()
 //	srv := &http.Server{Handler: httpctx.Middleware(httpctx.Options{Logger: logger})(mux)}
-//
-//   - Logger, WithLogger and BindLogger give request-bound loggers;
-//     CorrelationID, Keep and Sampled read or change the scope in a context.
 //
 // The scope itself is shared with the sampling and aggregation handlers of
 // this module, which read the decision from the context and are told when

@@ -130,7 +130,9 @@ func TestHandlerAttributes(t *testing.T) {
 		{
 			name: "group, no record attrs: empty inner group dropped as slog does",
 			ctx:  scopeCtx,
-			log:  func(l *slog.Logger, ctx context.Context) { l.WithGroup("g").With("b", 2).WithGroup("h").InfoContext(ctx, "m") },
+			log: func(l *slog.Logger, ctx context.Context) {
+				l.WithGroup("g").With("b", 2).WithGroup("h").InfoContext(ctx, "m")
+			},
 			want: `{"level":"INFO","msg":"m","correlation_id":"req-1","g":{"b":2}}`,
 		},
 		{
@@ -148,7 +150,9 @@ func TestHandlerAttributes(t *testing.T) {
 		{
 			name: "correlation_id inside a group does not count as bound",
 			ctx:  scopeCtx,
-			log:  func(l *slog.Logger, ctx context.Context) { l.WithGroup("g").With("correlation_id", "x").InfoContext(ctx, "m") },
+			log: func(l *slog.Logger, ctx context.Context) {
+				l.WithGroup("g").With("correlation_id", "x").InfoContext(ctx, "m")
+			},
 			want: `{"level":"INFO","msg":"m","correlation_id":"req-1","g":{"correlation_id":"x"}}`,
 		},
 		{

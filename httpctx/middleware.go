@@ -137,11 +137,12 @@ func (m *RequestMiddleware) serve(next http.Handler, w http.ResponseWriter, r *h
 	rw := &responseWriter{w: w, scope: st.scope, m: m}
 	r2 := r.WithContext(ctx)
 	var reqBody *bodyCapture
-	if m.opts.Body.Request && r.Body != nil && r.Body != http.NoBody {
+	capture := m.opts.Body.maxBytes() > 0
+	if capture && m.opts.Body.Request && r.Body != nil && r.Body != http.NoBody {
 		reqBody = newBodyCapture(&m.opts.Body, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"))
 		r2.Body = &requestBody{rc: r.Body, c: reqBody, header: r.Header}
 	}
-	if m.opts.Body.Response {
+	if capture && m.opts.Body.Response {
 		rw.body = &bodyCapture{opts: &m.opts.Body, max: m.opts.Body.maxBytes()}
 	}
 	defer func() {

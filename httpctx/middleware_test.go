@@ -1,0 +1,304 @@
+package httpctx
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/sampling"
+)
+
+// policy: /always is sampled, /health excluded, everything else not
+// sampled (rate below zero).
+var testPolicy = sampling.Policy{Rate: -1, AlwaysSamplePaths: []string{"/always"}}
+
+func TestMiddlewareSampledHeader(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		path    string
+		handler http.HandlerFunc
+		status  int
+		sampled string
+		stats   Stats
+	}{
+		{
+			name: "not sampled", path: "/x", status: 200, sampled: "false",
+			handler: func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") },
+			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Rate: 1}, IDs: IDStats{Generated: 1}},
+		},
+		{
+			name: "always sampled path", path: "/always/1", status: 200, sampled: "true",
+			handler: func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") },
+			stats:   Stats{Requests: 1, Sampled: 1, Reasons: ReasonStats{Path: 1}, IDs: IDStats{Generated: 1}},
+		},
+		{
+			name: "excluded path", path: "/health", status: 200, sampled: "false",
+			handler: func(w http.ResponseWriter, r *http.Request) {},
+			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Excluded: 1}, IDs: IDStats{Generated: 1}},
+		},
+		{
+			name: "5xx keeps before the header", path: "/x", status: 503, sampled: "true",
+			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) },
+			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Rate: 1}, Kept: 1, ServerErrorKeeps: 1, IDs: IDStats{Generated: 1}},
+		},
+		{
+			name: "5xx on a sampled request", path: "/always", status: 500, sampled: "true",
+			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) },
+			stats:   Stats{Requests: 1, Sampled: 1, Reasons: ReasonStats{Path: 1}, IDs: IDStats{Generated: 1}},
+		},
+		{
+			name: "4xx does not keep", path: "/x", status: 404, sampled: "false",
+			handler: func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) },
+			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Rate: 1}, IDs: IDStats{Generated: 1}},
+		},
+		{
+			name: "Keep before the header", path: "/x", status: 200, sampled: "true",
+			handler: func(w http.ResponseWriter, r *http.Request) { Keep(r.Context()); _, _ = io.WriteString(w, "ok") },
+			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Rate: 1}, Kept: 1, IDs: IDStats{Generated: 1}},
+		},
+		{
+			name: "Keep after the header", path: "/x", status: 200, sampled: "false",
+			handler: func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok"); Keep(r.Context()) },
+			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Rate: 1}, Kept: 1, IDs: IDStats{Generated: 1}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sink jsonSink
+			m := NewRequestMiddleware(Options{Logger: slog.New(sink.handler()), Policy: testPolicy})
+			rec := httptest.NewRecorder()
+			m.Handler(tc.handler).ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
+			if rec.Code != tc.status {
+				t.Errorf("status %d, want %d", rec.Code, tc.status)
+			}
+			if got := rec.Header().Get("X-Log-Sampled"); got != tc.sampled {
+				t.Errorf("X-Log-Sampled = %q, want %q", got, tc.sampled)
+			}
+			if got := rec.Header().Get("X-Correlation-ID"); !ValidCorrelationID(got) {
+				t.Errorf("X-Correlation-ID = %q", got)
+			}
+			if diff := cmp.Diff(tc.stats, m.Stats()); diff != "" {
+				t.Errorf("stats (-want +got):\n%s", diff)
+			}
+			recs := sink.records(t)
+			if len(recs) != 1 || recs[0]["status"] != float64(tc.status) {
+				t.Errorf("access records %v, want one with status %d", recs, tc.status)
+			}
+		})
+	}
+}
+
+func TestAccessRecord(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		method  string
+		target  string
+		status  int
+		body    string
+		level   string
+		route   string
+		handler http.HandlerFunc
+	}{
+		{name: "ok", method: "GET", target: "/items/42?secret=x", status: 200, body: "hello", level: "INFO", route: "GET /items/{id}"},
+		{name: "created", method: "POST", target: "/items/7", status: 201, body: "", level: "INFO", route: "POST /items/{id}"},
+		{name: "not found", method: "GET", target: "/nothing", status: 404, body: "404 page not found\n", level: "WARN", route: ""},
+		{name: "server error", method: "GET", target: "/fail", status: 502, body: "bad gateway", level: "ERROR", route: "GET /fail"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sink jsonSink
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "hello") })
+			mux.HandleFunc("POST /items/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(201) })
+			mux.HandleFunc("GET /fail", func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(502)
+				_, _ = io.WriteString(w, "bad gateway")
+			})
+			h := Middleware(Options{Logger: slog.New(NewHandler(sink.handler(), HandlerOptions{})), Policy: testPolicy})(mux)
+			req := httptest.NewRequest(tc.method, tc.target, nil)
+			req.Header.Set("User-Agent", "test-agent/1")
+			req.Header.Set("X-Request-ID", "rid-1")
+			req.RemoteAddr = "192.0.2.1:1234"
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.status || rec.Body.String() != tc.body {
+				t.Fatalf("response %d %q, want %d %q", rec.Code, rec.Body.String(), tc.status, tc.body)
+			}
+			recs := sink.records(t)
+			if len(recs) != 1 {
+				t.Fatalf("got %d records, want 1", len(recs))
+			}
+			r := recs[0]
+			if d, ok := r["duration"].(float64); !ok || d <= 0 {
+				t.Errorf("duration %v, want a positive number", r["duration"])
+			}
+			delete(r, "duration")
+			want := map[string]any{
+				"level": tc.level, "msg": DefaultAccessMessage,
+				"method": tc.method, "path": strings.Split(tc.target, "?")[0], "route": tc.route,
+				"status": float64(tc.status), "bytes": float64(len(tc.body)),
+				"remote_addr": "192.0.2.1:1234", "user_agent": "test-agent/1",
+				"correlation_id": "rid-1",
+			}
+			if diff := cmp.Diff(want, r); diff != "" {
+				t.Errorf("access record (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAccessRecordOptions(t *testing.T) {
+	var sink jsonSink
+	h := Middleware(Options{Logger: slog.New(sink.handler()), AccessMessage: "http"})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	if recs := sink.records(t); len(recs) != 1 || recs[0]["msg"] != "http" {
+		t.Errorf("records %v, want one with msg http", recs)
+	}
+	var none jsonSink
+	h = Middleware(Options{Logger: slog.New(none.handler()), NoAccessLog: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if len(none.lines()) != 0 {
+		t.Errorf("NoAccessLog wrote %q", none.lines())
+	}
+	if rec.Header().Get("X-Correlation-ID") == "" {
+		t.Error("NoAccessLog dropped the correlation header")
+	}
+}
+
+// TestAccessRecordFollowsDecision uses a sink that writes a scope's records
+// only while it is sampled: the access record of a request not sampled is
+// dropped unless the request was kept, and then it comes after the records
+// that kept it.
+func TestAccessRecordFollowsDecision(t *testing.T) {
+	var sink jsonSink
+	logger := slog.New(keepingSink{sink.handler()})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/quiet", func(w http.ResponseWriter, r *http.Request) { Logger(r.Context()).Info("work") })
+	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) {
+		Logger(r.Context()).Info("work")
+		w.WriteHeader(500)
+	})
+	mux.HandleFunc("/always", func(w http.ResponseWriter, r *http.Request) { Logger(r.Context()).Info("work") })
+	h := Middleware(Options{Logger: logger, Policy: testPolicy})(mux)
+	for _, p := range []string{"/quiet", "/fail", "/always"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
+	}
+	var got []string
+	for _, r := range sink.records(t) {
+		got = append(got, r["msg"].(string)+" "+r["level"].(string))
+	}
+	// /quiet: nothing. /fail: "work" was logged before the keep and is
+	// lost by this sink (sampling.Handler would replay it); the access
+	// record follows the keep.
+	want := []string{"request completed ERROR", "work INFO", "request completed INFO"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+}
+
+func TestPanicReraised(t *testing.T) {
+	leakcheck.Check(t)
+	var sink jsonSink
+	m := NewRequestMiddleware(Options{Logger: slog.New(keepingSink{sink.handler()}), Policy: testPolicy})
+	srv := quietServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		panicInHandler()
+	})))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/p")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("got a response (%d), want the connection aborted by the re-raised panic", resp.StatusCode)
+	}
+	srv.Client().CloseIdleConnections()
+	recs := sink.records(t)
+	if len(recs) != 2 {
+		t.Fatalf("got %d records, want the panic and the access record: %v", len(recs), recs)
+	}
+	if recs[0]["msg"] != PanicMessage || recs[0]["level"] != "ERROR" || recs[0]["panic"] != "boom" {
+		t.Errorf("panic record %v", recs[0])
+	}
+	if stack, _ := recs[0]["stack"].(string); !strings.Contains(stack, "panicInHandler") {
+		t.Errorf("stack does not show the panicking function:\n%s", stack)
+	}
+	if recs[1]["msg"] != DefaultAccessMessage || recs[1]["level"] != "ERROR" || recs[1]["panic"] != true || recs[1]["status"] != float64(500) {
+		t.Errorf("access record %v", recs[1])
+	}
+	want := Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Rate: 1}, Kept: 1, Panics: 1, IDs: IDStats{Generated: 1}}
+	if diff := cmp.Diff(want, m.Stats()); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+}
+
+//go:noinline
+func panicInHandler() { panic("boom") }
+
+func TestPanicRecovered(t *testing.T) {
+	var sink jsonSink
+	m := NewRequestMiddleware(Options{Logger: slog.New(keepingSink{sink.handler()}), Policy: testPolicy, Recover: true})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Partial", "1")
+		panic(errors.New("bad state"))
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/p", nil)) // must not panic
+	if rec.Code != 500 || rec.Header().Get("X-Log-Sampled") != "true" {
+		t.Errorf("response %d X-Log-Sampled=%q, want 500 and true", rec.Code, rec.Header().Get("X-Log-Sampled"))
+	}
+	recs := sink.records(t)
+	if len(recs) != 2 || recs[0]["panic"] != "bad state" || recs[1]["status"] != float64(500) {
+		t.Errorf("records %v", recs)
+	}
+	// A panic after the header was written cannot change the status.
+	var sink2 jsonSink
+	h = Middleware(Options{Logger: slog.New(sink2.handler()), Recover: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "partial")
+		panic("late")
+	}))
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/p", nil))
+	recs = sink2.records(t)
+	if rec.Code != 200 || len(recs) != 2 || recs[1]["status"] != float64(200) || recs[1]["level"] != "ERROR" {
+		t.Errorf("late panic: code %d, records %v", rec.Code, recs)
+	}
+}
+
+func TestPanicAbortHandler(t *testing.T) {
+	var sink jsonSink
+	m := NewRequestMiddleware(Options{Logger: slog.New(sink.handler()), Policy: testPolicy, Recover: true})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) }))
+	func() {
+		defer func() {
+			if p := recover(); p != http.ErrAbortHandler {
+				t.Errorf("recovered %v, want http.ErrAbortHandler re-raised", p)
+			}
+		}()
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/p", nil))
+	}()
+	recs := sink.records(t)
+	if len(recs) != 1 || recs[0]["msg"] != DefaultAccessMessage {
+		t.Errorf("records %v, want only the access record", recs)
+	}
+	if s := m.Stats(); s.Panics != 0 || s.Aborted != 1 || s.Kept != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestScopeEndsWithRequest(t *testing.T) {
+	var ctx context.Context
+	h := Middleware(Options{Logger: slog.New(discardHandler{})})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx = r.Context()
+		if scopeOf(ctx).Ended() {
+			t.Error("scope ended while the handler runs")
+		}
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	if !scopeOf(ctx).Ended() {
+		t.Error("scope not ended after the request")
+	}
+}
