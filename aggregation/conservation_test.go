@@ -1,0 +1,122 @@
+package aggregation
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/reqscope"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// TestConservation is a property test: under random interleavings of many
+// goroutines logging random messages, levels, correlation IDs and attribute
+// values, with clock jumps, evictions, request ends, flushes and a Close at
+// a random point, the individual lines plus the sum of _count equal the
+// records logged, exactly, and Stats agree.
+func TestConservation(t *testing.T) {
+	rounds, goroutines, perG := 10, 16, 300
+	if testing.Short() {
+		rounds, perG = 4, 200
+	}
+	for round := range rounds {
+		t.Run(fmt.Sprint("seed", round), func(t *testing.T) {
+			leakcheck.Check(t)
+			conservationRound(t, uint64(round), goroutines, perG)
+		})
+	}
+}
+
+func conservationRound(t *testing.T, seed uint64, goroutines, perG int) {
+	rng := rand.New(rand.NewPCG(seed, 0))
+	clock := newFakeClock()
+	opts := Options{
+		Now:           clock.Now,
+		FlushInterval: time.Millisecond,
+		MaxGroups:     1 + rng.IntN(300),
+		MaxCount:      2 + rng.IntN(30),
+		Burst:         1 + rng.IntN(5),
+		Window:        time.Duration(1+rng.IntN(10)) * time.Second,
+	}
+	nvalues := 1 + rng.IntN(3)
+	var out sink
+	h := NewHandler(out.handler(), opts)
+	root := slog.New(h)
+	loggers := []*slog.Logger{
+		root,
+		root.With("service", "db"),
+		root.WithGroup("pool").With("shard", 1),
+		root.With(System()),
+	}
+	scopes := make([]*reqscope.Scope, 1+rng.IntN(4))
+	ctxs := make([]context.Context, len(scopes)+1)
+	ctxs[0] = context.Background()
+	for i := range scopes {
+		scopes[i] = reqscope.New(fmt.Sprintf("req-%d", i), trace.SpanContext{}, reqscope.Decision{Sampled: true})
+		ctxs[i+1] = reqscope.NewContext(context.Background(), scopes[i])
+	}
+	messages := []string{poolMsg, "Health check completed", "Metric recorded", "order placed", "cache stats"}
+	levels := []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError}
+
+	total := goroutines * perG
+	closeAt := int64(rng.IntN(total + total/4)) // sometimes never before the end
+	var logged atomic.Int64
+	var closeOnce sync.Once
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, uint64(g)+1))
+			for range perG {
+				if r.IntN(2) == 0 {
+					// A hot group, to reach MaxCount and fold across goroutines.
+					loggers[1].Log(ctxs[0], slog.LevelDebug, poolMsg, "v", 0, "k", "x")
+				} else {
+					l := loggers[r.IntN(len(loggers))]
+					ctx := ctxs[r.IntN(len(ctxs))]
+					l.Log(ctx, levels[r.IntN(len(levels))], messages[r.IntN(len(messages))],
+						"v", r.IntN(nvalues), "k", "x")
+				}
+				n := logged.Add(1)
+				switch p := r.IntN(1000); {
+				case p < 4:
+					clock.Advance(time.Duration(r.IntN(3000)) * time.Millisecond)
+				case p < 5:
+					clock.Advance(-time.Duration(r.IntN(2000)) * time.Millisecond)
+				case p < 6:
+					scopes[r.IntN(len(scopes))].End()
+				case p < 7:
+					_ = h.Flush()
+				}
+				if n == closeAt {
+					closeOnce.Do(func() { _ = h.Close() })
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	closeOrFail(t, h)
+
+	c := count(t, out.lines(t))
+	if got := c.individual + c.folded; got != total {
+		t.Fatalf("conservation: %d individual + %d folded = %d, want %d logged (%d summaries)",
+			c.individual, c.folded, got, total, c.summaries)
+	}
+	st := h.Stats()
+	if st.Seen != uint64(total) || st.FoldedWritten != uint64(c.folded) || st.Folded != st.FoldedWritten ||
+		st.Summaries.Total() != uint64(c.summaries) || st.PassedUnmatched+st.PassedMatched != uint64(c.individual) {
+		t.Errorf("stats disagree with the output %+v: %+v", c, st)
+	}
+	if st.Groups != 0 || st.Bytes != 0 {
+		t.Errorf("cache not empty after Close: %+v", st)
+	}
+	t.Logf("%d records: %d individual, %d summaries of %d; evicted %d, by cause %+v",
+		total, c.individual, c.summaries, c.folded, st.GroupsEvicted, st.Summaries)
+}
