@@ -29,9 +29,9 @@ var redactRows = []redactRow{
 	}},
 }
 
-// secretErr is the error of the secret payload; it is built once, as a
+// errSecret is the error of the secret payload; it is built once, as a
 // service would wrap an error it already has.
-var secretErr = errors.New("charge declined for card " + SecretCard)
+var errSecret = errors.New("charge declined for card " + SecretCard)
 
 // logRedactPayload logs the standard payload through l, plus, when secret
 // is set, an authorization header with a bearer token and an error whose
@@ -49,7 +49,7 @@ func logRedactPayload(ctx context.Context, l *slog.Logger, secret bool) {
 		slog.Int64("bytes", Bytes),
 		slog.Bool("ok", OK),
 		slog.String("authorization", "Bearer "+SecretToken),
-		slog.Any("error", secretErr),
+		slog.Any("error", errSecret),
 	)
 }
 
@@ -61,9 +61,11 @@ func BenchmarkRedact(b *testing.B) {
 	for _, row := range redactRows {
 		for _, secret := range []bool{false, true} {
 			for _, parallel := range []bool{false, true} {
-				name := row.name + "/" + map[bool]string{false: "clean", true: "secret"}[secret] + "-" +
-					map[bool]string{false: "serial", true: "parallel"}[parallel]
-				b.Run(name, func(b *testing.B) {
+				payload := "clean"
+				if secret {
+					payload = "secret"
+				}
+				b.Run(row.name+"/"+payload+"-"+modeName(parallel), func(b *testing.B) {
 					l := Bind(slog.New(row.open(io.Discard)))
 					ctx := context.Background()
 					runSetup(b, Setup{Log: func() { logRedactPayload(ctx, l, secret) }}, parallel, false)

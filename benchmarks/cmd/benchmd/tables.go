@@ -47,9 +47,10 @@ var specs = []groupSpec{
 		title: "The whole stack, caller side",
 		about: "slog.Logger -> httpctx correlation -> sampling -> aggregation -> redact -> async -> handler.JSONHandler to io.Discard, " +
 			"logging with a request scope in the context. `stack-sampled`: the request is sampled, every record is written (handed to async). " +
-			"`stack-unsampled-nobuf`: not sampled, buffering off. `stack-unsampled-buf`: not sampled, records buffered until the request ends " +
-			"(requests of 16 records; the scope's creation and end are timed, amortised). `stack-debug`: a Debug call at level Info through the stack. " +
-			"Ratios are against `slogstack-json`, handler.JSONHandler alone.",
+			"`stack-unsampled-nobuf`: not sampled, buffering off. `stack-unsampled-buf`: not sampled, records buffered until the request ends and then dropped. " +
+			"`stack-debug`: a Debug call at level Info through the stack. Every stack row logs requests of 16 records: the scope's opening and end " +
+			"are timed, amortised over its records; `scope-only` is that cost alone (scopes opened and ended, nothing logged). " +
+			"`floor` and `slogstack-json` (handler.JSONHandler alone, the reference of the ratios) log without a scope, bound to both attributes.",
 		ref:    "slogstack-json",
 		allocs: []string{"serial"},
 	},
