@@ -8,107 +8,117 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
-// appendValue writes v, which is resolved and not a group, as a JSON value.
-func (s *encodeState) appendValue(v slog.Value) {
-	switch v.Kind() {
+// appendJSONValue appends v, of the given kind, resolved and not a group,
+// as slog.JSONHandler writes it. cacheTime is passed on to appendJSONTime.
+//
+// The encoders are plain functions on a byte slice held by the caller, not
+// methods storing into a shared buffer: stores into a heap or pointed-to
+// slice header cost a GC write barrier each while a collection runs.
+func appendJSONValue(b []byte, kind slog.Kind, v slog.Value, cacheTime bool) []byte {
+	switch kind {
 	case slog.KindString:
-		s.appendString(v.String())
+		return appendJSONString(b, v.String())
 	case slog.KindInt64:
-		s.buf = strconv.AppendInt(s.buf, v.Int64(), 10)
+		return strconv.AppendInt(b, v.Int64(), 10)
 	case slog.KindUint64:
-		s.buf = strconv.AppendUint(s.buf, v.Uint64(), 10)
+		return strconv.AppendUint(b, v.Uint64(), 10)
 	case slog.KindFloat64:
-		s.appendFloat(v.Float64())
+		return appendJSONFloat(b, v.Float64())
 	case slog.KindBool:
-		s.buf = strconv.AppendBool(s.buf, v.Bool())
+		return strconv.AppendBool(b, v.Bool())
 	case slog.KindDuration:
 		// As encoding/json does: integer nanoseconds.
-		s.buf = strconv.AppendInt(s.buf, int64(v.Duration()), 10)
+		return strconv.AppendInt(b, int64(v.Duration()), 10)
 	case slog.KindTime:
-		s.appendTime(v.Time())
+		return appendJSONTime(b, v.Time(), cacheTime)
 	default:
-		s.appendAny(v)
+		return appendJSONAny(b, v)
 	}
 }
 
-// appendAny writes a value of kind Any: an error (that is not a
-// json.Marshaler) as its Error text, anything else as encoding/json would.
-// A panic in an Error or MarshalJSON method is written as slog writes it.
-func (s *encodeState) appendAny(v slog.Value) {
+// appendJSONAny appends a value of kind Any: an error (that is not a
+// json.Marshaler) as its Error text, anything else as encoding/json would,
+// an encoding failure as "!ERROR:<error>". A panic in an Error or
+// MarshalJSON method is written as slog writes it: "<nil>" for a nil
+// pointer, "!PANIC: <value>" otherwise.
+func appendJSONAny(b []byte, v slog.Value) (out []byte) {
 	defer func() {
 		if r := recover(); r != nil {
 			// As slog (adapted from fmt): a nil pointer whose method does
 			// not guard against nil prints as "<nil>".
 			if rv := reflect.ValueOf(v.Any()); rv.Kind() == reflect.Pointer && rv.IsNil() {
-				s.appendString("<nil>")
+				out = appendJSONString(b, "<nil>")
 				return
 			}
-			s.appendString(fmt.Sprintf("!PANIC: %v", r))
+			out = appendJSONString(b, fmt.Sprintf("!PANIC: %v", r))
 		}
 	}()
 	switch a := v.Any().(type) {
 	case nil:
-		s.buf = append(s.buf, "null"...)
-		return
+		return append(b, "null"...)
 	case slog.Level:
 		// Level.MarshalJSON quotes Level.String, whose output needs no
 		// escaping.
-		s.appendString(a.String())
-		return
+		return appendJSONString(b, a.String())
 	}
 	a := v.Any()
 	_, isMarshaler := a.(json.Marshaler)
 	if err, ok := a.(error); ok && !isMarshaler {
-		s.appendString(err.Error())
-		return
+		return appendJSONString(b, err.Error())
 	}
-	if err := s.appendMarshal(a); err != nil {
-		s.appendError(err)
-	}
+	return appendJSONMarshal(b, a)
 }
 
-// appendMarshal appends the encoding/json encoding of v, with HTML
-// escaping off, or returns the encoder's error having appended nothing.
-func (s *encodeState) appendMarshal(v any) error {
-	if s.enc == nil {
-		s.encBuf = new(bytes.Buffer)
-		s.enc = json.NewEncoder(s.encBuf)
-		s.enc.SetEscapeHTML(false)
-	}
-	s.encBuf.Reset()
-	if err := s.enc.Encode(v); err != nil {
-		return err
-	}
-	b := s.encBuf.Bytes()
-	s.buf = append(s.buf, b[:len(b)-1]...) // drop the encoder's newline
-	return nil
-}
-
-// appendError writes an encoding failure as slog does: a string
-// "!ERROR:" followed by the error text.
-func (s *encodeState) appendError(err error) {
-	s.appendString(fmt.Sprintf("!ERROR:%v", err))
-}
-
-// appendFloat writes f as encoding/json does (ES6 number formatting). NaN
-// and the infinities, which JSON cannot represent, go through
-// encoding/json itself so that the "!ERROR:" text is its own.
-func (s *encodeState) appendFloat(f float64) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		if err := s.appendMarshal(f); err != nil {
-			s.appendError(err)
+// appendJSONMarshal appends the encoding/json encoding of v, with HTML
+// escaping off, or, if encoding fails, the error as "!ERROR:<error>".
+func appendJSONMarshal(b []byte, v any) []byte {
+	j := jsonEncoderPool.Get().(*jsonEncoder)
+	defer func() {
+		// Keep only small buffers, as slog does, to bound pooled memory.
+		if j.buf.Cap() <= maxPooledEncoderSize {
+			j.buf.Reset()
+			jsonEncoderPool.Put(j)
 		}
-		return
+	}()
+	if err := j.enc.Encode(v); err != nil {
+		return appendJSONError(b, err)
 	}
-	s.buf = appendJSONFloat(s.buf, f)
+	enc := j.buf.Bytes()
+	return append(b, enc[:len(enc)-1]...) // drop the encoder's newline
 }
 
-// appendJSONFloat appends a finite f formatted as encoding/json formats a
-// float64.
+// jsonEncoder is an encoding/json Encoder with HTML escaping off and the
+// buffer it writes to.
+type jsonEncoder struct {
+	buf *bytes.Buffer
+	enc *json.Encoder
+}
+
+var jsonEncoderPool = sync.Pool{New: func() any {
+	j := &jsonEncoder{buf: new(bytes.Buffer)}
+	j.enc = json.NewEncoder(j.buf)
+	j.enc.SetEscapeHTML(false)
+	return j
+}}
+
+// appendJSONError appends an encoding failure as slog does: a string
+// "!ERROR:" followed by the error text.
+func appendJSONError(b []byte, err error) []byte {
+	return appendJSONString(b, fmt.Sprintf("!ERROR:%v", err))
+}
+
+// appendJSONFloat appends f formatted as encoding/json formats a float64
+// (ES6 number formatting). NaN and the infinities, which JSON cannot
+// represent, go through encoding/json itself so that the "!ERROR:" text is
+// its own.
 func appendJSONFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return appendJSONMarshal(b, f)
+	}
 	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
@@ -126,27 +136,28 @@ func appendJSONFloat(b []byte, f float64) []byte {
 	return b
 }
 
-// appendLevel writes l as a JSON string, as slog.Level.String spells it.
-func (s *encodeState) appendLevel(l slog.Level) {
+// appendJSONLevel appends l as a JSON string, spelled as slog.Level.String
+// spells it.
+func appendJSONLevel(b []byte, l slog.Level) []byte {
 	switch l {
 	case slog.LevelDebug:
-		s.buf = append(s.buf, `"DEBUG"`...)
+		return append(b, `"DEBUG"`...)
 	case slog.LevelInfo:
-		s.buf = append(s.buf, `"INFO"`...)
+		return append(b, `"INFO"`...)
 	case slog.LevelWarn:
-		s.buf = append(s.buf, `"WARN"`...)
+		return append(b, `"WARN"`...)
 	case slog.LevelError:
-		s.buf = append(s.buf, `"ERROR"`...)
+		return append(b, `"ERROR"`...)
 	default:
-		s.appendString(l.String())
+		return appendJSONString(b, l.String())
 	}
 }
 
-// appendString writes str as a quoted JSON string.
-func (s *encodeState) appendString(str string) {
-	s.buf = append(s.buf, '"')
-	s.buf = appendEscapedJSONString(s.buf, str)
-	s.buf = append(s.buf, '"')
+// appendJSONString appends str as a quoted, escaped JSON string.
+func appendJSONString(b []byte, str string) []byte {
+	b = append(b, '"')
+	b = appendEscapedJSONString(b, str)
+	return append(b, '"')
 }
 
 // appendEscapedJSONString appends str escaped exactly as slog.JSONHandler

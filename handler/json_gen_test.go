@@ -59,8 +59,10 @@ func (e *testError) Error() string { return e.msg }
 // it with MarshalJSON, not Error.
 type marshalerError struct{ msg string }
 
-func (e marshalerError) Error() string                { return "error:" + e.msg }
-func (e marshalerError) MarshalJSON() ([]byte, error) { return json.Marshal(map[string]string{"m": e.msg}) }
+func (e marshalerError) Error() string { return "error:" + e.msg }
+func (e marshalerError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"m": e.msg})
+}
 
 // badMarshaler fails to marshal.
 type badMarshaler struct{}

@@ -124,12 +124,15 @@ func (h *JSONHandler) WithGroup(name string) slog.Handler {
 // as an "!ERROR:" string. The context is not used. The error is the
 // writer's.
 func (h *JSONHandler) Handle(_ context.Context, r slog.Record) error {
-	s := newEncodeState(h)
-	s.appendRecord(r)
+	return h.handleRecord(r, h.write)
+}
+
+// write passes one rendered record to the writer, under the mutex shared
+// by all handlers derived from the same NewJSONHandler.
+func (h *JSONHandler) write(p []byte) error {
 	h.mu.Lock()
-	_, err := h.w.Write(s.buf)
-	h.mu.Unlock()
-	s.free()
+	defer h.mu.Unlock()
+	_, err := h.w.Write(p)
 	return err
 }
 
@@ -160,10 +163,4 @@ func countEmptyGroups(as []slog.Attr) int {
 // isEmptyGroup reports whether v is a group with no attributes.
 func isEmptyGroup(v slog.Value) bool {
 	return v.Kind() == slog.KindGroup && len(v.Group()) == 0
-}
-
-// isEmptyAttr reports whether a is the zero Attr (equivalently
-// slog.Any("", nil)), which handlers ignore.
-func isEmptyAttr(a slog.Attr) bool {
-	return a.Key == "" && a.Value.Kind() == slog.KindAny && a.Value.Any() == nil
 }

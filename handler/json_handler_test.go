@@ -366,3 +366,36 @@ func TestJSONHandlerTimeCache(t *testing.T) {
 		t.Fatalf("output differs (-slog +handler):\n%s", cmp.Diff(want, got))
 	}
 }
+
+// panicValuer panics in LogValue.
+type panicValuer struct{}
+
+func (panicValuer) LogValue() slog.Value { panic("boom") }
+
+// TestJSONHandlerPanickingLogValuer checks the one documented difference
+// from slog.JSONHandler: a LogValue that panics is written as slog writes
+// it, "LogValue panicked" and the call stack, but the stack names this
+// handler's functions where slog's names its own. Up to the frame of
+// slog.Value.Resolve the text is the same.
+func TestJSONHandlerPanickingLogValuer(t *testing.T) {
+	want, got := compareHandlers(nil, func(h slog.Handler) {
+		slog.New(fixedTimeHandler{h}).Info("m", "p", panicValuer{})
+	})
+	const resolveFrame = `called from log/slog.Value.Resolve (`
+	cut := func(s string) string {
+		i := strings.Index(s, resolveFrame)
+		if i < 0 {
+			t.Fatalf("no Resolve frame in %q", s)
+		}
+		return s[:i]
+	}
+	if diff := cmp.Diff(cut(want), cut(got)); diff != "" {
+		t.Errorf("output up to the Resolve frame differs (-slog +handler):\n%s", diff)
+	}
+	if !strings.Contains(got, `"p":"LogValue panicked\ncalled from github.com/slogstack/slogstack/handler.panicValuer.LogValue (`) {
+		t.Errorf("unexpected output %q", got)
+	}
+	if !strings.Contains(got, "handler.(*encodeState).appendAttr") || !strings.HasSuffix(got, "(rest of stack elided)\\n\"}\n") {
+		t.Errorf("stack does not name the handler's frames: %q", got)
+	}
+}

@@ -67,18 +67,16 @@ func appendSourceJSON(b []byte, src *slog.Source) []byte {
 	b = append(b, '{')
 	sep := false
 	if src.Function != "" {
-		b = append(b, `"function":"`...)
-		b = appendEscapedJSONString(b, src.Function)
-		b = append(b, '"')
+		b = append(b, `"function":`...)
+		b = appendJSONString(b, src.Function)
 		sep = true
 	}
 	if src.File != "" {
 		if sep {
 			b = append(b, ',')
 		}
-		b = append(b, `"file":"`...)
-		b = appendEscapedJSONString(b, src.File)
-		b = append(b, '"')
+		b = append(b, `"file":`...)
+		b = appendJSONString(b, src.File)
 		sep = true
 	}
 	if src.Line != 0 {

@@ -1,8 +1,6 @@
 package handler
 
 import (
-	"bytes"
-	"encoding/json"
 	"log/slog"
 	"sync"
 )
@@ -10,6 +8,11 @@ import (
 // encodeState is the scratch space for rendering one record (or one
 // WithAttrs call). It mirrors the state slog's built-in handlers keep per
 // record, so that separators, groups and ReplaceAttr calls come out the same.
+//
+// An encodeState lives on the stack of Handle; only its byte buffer and
+// groups slice come from pools. Appending to a buffer whose header is on
+// the stack costs no GC write barrier, which a pooled heap state would pay
+// on every append while a collection is running.
 type encodeState struct {
 	h   *JSONHandler
 	buf []byte
@@ -21,14 +24,11 @@ type encodeState struct {
 	// groups slice.
 	track  bool
 	groups []string
+	// groupsBox is the pooled holder of groups, if one was taken.
+	groupsBox *[]string
 	// cacheTime is set while the record's own time is written: it may
 	// refresh the cache of formatted seconds.
 	cacheTime bool
-
-	// encBuf and enc encode values of kind Any the way encoding/json does,
-	// created on first use and kept with the pooled state.
-	encBuf *bytes.Buffer
-	enc    *json.Encoder
 }
 
 const (
@@ -43,39 +43,38 @@ const (
 	maxPooledEncoderSize = 16 << 10
 )
 
-var statePool = sync.Pool{New: func() any {
-	return &encodeState{
-		buf:    make([]byte, 0, initialBufferSize),
-		groups: make([]string, 0, 10),
-	}
-}}
+var (
+	bufPool = sync.Pool{New: func() any {
+		b := make([]byte, 0, initialBufferSize)
+		return &b
+	}}
+	groupsPool = sync.Pool{New: func() any {
+		g := make([]string, 0, 10)
+		return &g
+	}}
+)
 
-// newEncodeState takes a state from the pool, set up to render a record
-// for h.
-func newEncodeState(h *JSONHandler) *encodeState {
-	s := statePool.Get().(*encodeState)
-	s.h = h
-	s.sep = false
-	s.track = false
+// handleRecord renders r for h into a pooled buffer and passes the bytes,
+// newline included, to write.
+func (h *JSONHandler) handleRecord(r slog.Record, write func([]byte) error) error {
+	bp := bufPool.Get().(*[]byte)
+	s := encodeState{h: h, buf: (*bp)[:0]}
 	if h.opts.ReplaceAttr != nil {
-		s.groups = append(s.groups, h.groups[:h.nOpenGroups]...)
+		s.groupsBox = groupsPool.Get().(*[]string)
+		s.groups = append((*s.groupsBox)[:0], h.groups[:h.nOpenGroups]...)
 	}
-	return s
-}
-
-// free returns s to the pool unless its buffers grew too large.
-func (s *encodeState) free() {
-	s.h = nil
-	clear(s.groups)
-	s.groups = s.groups[:0]
-	if s.encBuf != nil && s.encBuf.Cap() > maxPooledEncoderSize {
-		s.encBuf, s.enc = nil, nil
+	s.appendRecord(r)
+	err := write(s.buf)
+	if cap(s.buf) <= maxPooledBufferSize {
+		*bp = s.buf[:0]
+		bufPool.Put(bp)
 	}
-	if cap(s.buf) > maxPooledBufferSize {
-		return
+	if s.groupsBox != nil {
+		clear(s.groups)
+		*s.groupsBox = s.groups[:0]
+		groupsPool.Put(s.groupsBox)
 	}
-	s.buf = s.buf[:0]
-	statePool.Put(s)
+	return err
 }
 
 // appendRecord renders r, newline included, into s.buf.
@@ -94,24 +93,23 @@ func (s *encodeState) appendRecord(r slog.Record) {
 // appendBuiltInsFast writes time, level, source and msg when there is no
 // ReplaceAttr to consult.
 func (s *encodeState) appendBuiltInsFast(r slog.Record) {
+	b := s.buf
 	if !r.Time.IsZero() {
-		s.buf = append(s.buf, `"time":`...)
-		s.cacheTime = true
-		s.appendTime(r.Time)
-		s.cacheTime = false
-		s.buf = append(s.buf, `,"level":`...)
+		b = append(b, `"time":`...)
+		b = appendJSONTime(b, r.Time, true)
+		b = append(b, `,"level":`...)
 	} else {
-		s.buf = append(s.buf, `"level":`...)
+		b = append(b, `"level":`...)
 	}
-	s.appendLevel(r.Level)
+	b = appendJSONLevel(b, r.Level)
 	if s.h.opts.AddSource {
 		if e := lookupSource(r.PC); e != nil && e.json != nil {
-			s.buf = append(s.buf, `,"source":`...)
-			s.buf = append(s.buf, e.json...)
+			b = append(b, `,"source":`...)
+			b = append(b, e.json...)
 		}
 	}
-	s.buf = append(s.buf, `,"msg":`...)
-	s.appendString(r.Message)
+	b = append(b, `,"msg":`...)
+	s.buf = appendJSONString(b, r.Message)
 	s.sep = true
 }
 
@@ -213,26 +211,30 @@ func (s *encodeState) appendAttrs(as []slog.Attr) bool {
 // group, and appends it unless it is empty. It reports whether something
 // was appended (an empty group counts, as in slog).
 func (s *encodeState) appendAttr(a slog.Attr) bool {
-	if a.Value.Kind() == slog.KindLogValuer {
+	kind := a.Value.Kind()
+	if kind == slog.KindLogValuer {
 		a.Value = a.Value.Resolve()
+		kind = a.Value.Kind()
 	}
-	if rep := s.h.opts.ReplaceAttr; rep != nil && a.Value.Kind() != slog.KindGroup {
+	if rep := s.h.opts.ReplaceAttr; rep != nil && kind != slog.KindGroup {
 		var gs []string
 		if s.track {
 			gs = s.groups
 		}
 		a = rep(gs, a)
 		// ReplaceAttr may return an unresolved value.
-		if a.Value.Kind() == slog.KindLogValuer {
+		kind = a.Value.Kind()
+		if kind == slog.KindLogValuer {
 			a.Value = a.Value.Resolve()
+			kind = a.Value.Kind()
 		}
 	}
-	if isEmptyAttr(a) {
-		return false
-	}
-	kind := a.Value.Kind()
 	if kind == slog.KindAny {
-		if src, ok := a.Value.Any().(*slog.Source); ok {
+		v := a.Value.Any()
+		if v == nil && a.Key == "" {
+			return false // the empty Attr
+		}
+		if src, ok := v.(*slog.Source); ok {
 			if src == nil || *src == (slog.Source{}) {
 				return false
 			}
@@ -241,8 +243,14 @@ func (s *encodeState) appendAttr(a slog.Attr) bool {
 		}
 	}
 	if kind != slog.KindGroup {
-		s.appendKey(a.Key)
-		s.appendValue(a.Value)
+		b := s.buf
+		if s.sep {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, a.Key)
+		b = append(b, ':')
+		s.buf = appendJSONValue(b, kind, a.Value, s.cacheTime)
+		s.sep = true
 		return true
 	}
 	attrs := a.Value.Group()
@@ -269,10 +277,11 @@ func (s *encodeState) appendAttr(a slog.Attr) bool {
 
 // appendKey writes the separator if one is due, then key and a colon.
 func (s *encodeState) appendKey(key string) {
+	b := s.buf
 	if s.sep {
-		s.buf = append(s.buf, ',')
+		b = append(b, ',')
 	}
-	s.appendString(key)
-	s.buf = append(s.buf, ':')
+	b = appendJSONString(b, key)
+	s.buf = append(b, ':')
 	s.sep = true
 }

@@ -11,39 +11,39 @@ import (
 // more or fewer than 4 digits in RFC 3339.
 var errYearOutOfRange = errors.New("time.Time year outside of range [0,9999]")
 
-// appendTime writes t as slog.JSONHandler does: a JSON string in
+// appendJSONTime appends t as slog.JSONHandler writes it: a JSON string in
 // time.RFC3339Nano layout (nanoseconds with trailing zeros trimmed, "Z" or
 // the zone offset), preceded by an "!ERROR:" string if the year is outside
 // [0, 9999].
 //
 // The date, clock and zone text of the current second is cached per
 // location, so that most calls only format the fraction. Only the record's
-// own time (s.cacheTime set) refreshes the cache: attribute times far from
-// now must not evict it, nor allocate.
-func (s *encodeState) appendTime(t time.Time) {
+// own time (refresh set) refreshes the cache: attribute times far from now
+// must not evict it, nor allocate.
+func appendJSONTime(b []byte, t time.Time, refresh bool) []byte {
 	sec, loc := t.Unix(), t.Location()
 	slot := &timeCache[timeSlot(loc)]
 	if p := slot.Load(); p != nil && p.sec == sec && p.loc == loc {
-		s.buf = append(s.buf, '"')
-		s.buf = append(s.buf, p.dateTime[:]...)
-		s.buf = appendNanoFraction(s.buf, t.Nanosecond())
-		s.buf = append(s.buf, p.zone[:p.zoneLen]...)
-		s.buf = append(s.buf, '"')
-		return
+		b = append(b, '"')
+		b = append(b, p.dateTime[:]...)
+		b = appendNanoFraction(b, t.Nanosecond())
+		b = append(b, p.zone[:p.zoneLen]...)
+		return append(b, '"')
 	}
 	year := t.Year()
-	if year < 0 || year >= 10000 {
-		s.appendError(errYearOutOfRange)
+	inRange := year >= 0 && year < 10000
+	if !inRange {
+		b = appendJSONError(b, errYearOutOfRange)
 	}
-	s.buf = append(s.buf, '"')
-	start := len(s.buf)
-	s.buf = t.AppendFormat(s.buf, time.RFC3339Nano)
-	if s.cacheTime && year >= 0 && year < 10000 {
-		if p := newTimePrefix(sec, loc, s.buf[start:]); p != nil {
+	b = append(b, '"')
+	start := len(b)
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	if refresh && inRange {
+		if p := newTimePrefix(sec, loc, b[start:]); p != nil {
 			slot.Store(p)
 		}
 	}
-	s.buf = append(s.buf, '"')
+	return append(b, '"')
 }
 
 // timePrefix is the cached RFC 3339 text of one second in one location:
