@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -65,17 +65,6 @@ func (s *jsonSink) records(t testing.TB) []map[string]any {
 			t.Fatalf("bad JSON line %q: %v", l, err)
 		}
 		out = append(out, m)
-	}
-	return out
-}
-
-// withMessage returns the records with message msg.
-func withMessage(recs []map[string]any, msg string) []map[string]any {
-	var out []map[string]any
-	for _, r := range recs {
-		if r[slog.MessageKey] == msg {
-			out = append(out, r)
-		}
 	}
 	return out
 }

@@ -1,0 +1,135 @@
+package httpctx
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// TestLoggerWithoutContext is the point of Logger: Info without a context
+// still carries the request's correlation ID and follows its decision.
+func TestLoggerWithoutContext(t *testing.T) {
+	var sink jsonSink
+	logger := slog.New(NewHandler(keepingSink{sink.handler()}, HandlerOptions{}))
+	h := Middleware(Options{Logger: logger, Policy: testPolicy, NoAccessLog: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := Logger(r.Context())
+		if l2 := Logger(r.Context()); l2 != l {
+			t.Error("Logger built a second bound logger for the same request")
+		}
+		l.Info("plain", "k", 1)
+		l.With("a", 1).WithGroup("g").Warn("grouped", "k", 2)
+		logger.Info("unbound") // no scope: passes, without correlation_id
+	}))
+	req := httptest.NewRequest("GET", "/always", nil)
+	req.Header.Set("X-Correlation-ID", "abc")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	want := []string{
+		`{"level":"INFO","msg":"plain","k":1,"correlation_id":"abc"}`,
+		`{"level":"WARN","msg":"grouped","a":1,"correlation_id":"abc","g":{"k":2}}`,
+		`{"level":"INFO","msg":"unbound"}`,
+	}
+	got := sink.lines()
+	if len(got) != len(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d: got %s, want %s", i, got[i], want[i])
+		}
+	}
+
+	// The same on a request that is not sampled: nothing is written.
+	sink.buf.Reset()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/quiet", nil))
+	if got := sink.lines(); len(got) != 1 || got[0] != `{"level":"INFO","msg":"unbound"}` {
+		t.Errorf("not sampled: got %q, want only the unbound record", got)
+	}
+}
+
+func TestLoggerOutsideScope(t *testing.T) {
+	if Logger(context.Background()) != slog.Default() {
+		t.Error("Logger without a scope is not slog.Default()")
+	}
+	var sink jsonSink
+	mine := slog.New(sink.handler())
+	ctx := WithLogger(context.Background(), mine)
+	if Logger(ctx) != mine {
+		t.Error("Logger after WithLogger without a scope is not that logger")
+	}
+	// A scope opened under WithLogger binds that logger.
+	ctx, end := Start(ctx, StartOptions{CorrelationID: "job-9"})
+	defer end(nil)
+	Logger(ctx).Info("x")
+	if got := sink.lines(); len(got) != 1 || got[0] != `{"level":"INFO","msg":"x"}` {
+		// no Handler in this chain: no correlation_id, but the record went
+		// to the logger set with WithLogger
+		t.Errorf("got %q", got)
+	}
+	if l := BindLogger(context.Background(), mine); l != mine {
+		t.Error("BindLogger without a scope wrapped the logger")
+	}
+}
+
+func TestWithLoggerInsideScope(t *testing.T) {
+	var a, b jsonSink
+	ctx, end := Start(context.Background(), StartOptions{CorrelationID: "s-1", Logger: slog.New(NewHandler(a.handler(), HandlerOptions{}))})
+	defer end(nil)
+	ctx2 := WithLogger(ctx, slog.New(NewHandler(b.handler(), HandlerOptions{})))
+	Logger(ctx).Info("to a")
+	Logger(ctx2).Info("to b")
+	if got := a.lines(); len(got) != 1 || got[0] != `{"level":"INFO","msg":"to a","correlation_id":"s-1"}` {
+		t.Errorf("a: %q", got)
+	}
+	if got := b.lines(); len(got) != 1 || got[0] != `{"level":"INFO","msg":"to b","correlation_id":"s-1"}` {
+		t.Errorf("b: %q", got)
+	}
+}
+
+// TestBoundLoggerKeepsOwnContext: a context passed to the bound logger that
+// has no scope but has its own span keeps the span and gains the scope.
+func TestBoundLoggerKeepsOwnContext(t *testing.T) {
+	var sink jsonSink
+	ctx, end := Start(context.Background(), StartOptions{CorrelationID: "s-2", Logger: slog.New(NewHandler(sink.handler(), HandlerOptions{}))})
+	defer end(nil)
+	l := Logger(ctx)
+	child := trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: trace.SpanID{9, 9, 9, 9, 9, 9, 9, 9}})
+	l.InfoContext(withSpan(context.Background(), child), "child")
+	// A context with a scope of its own is used as is.
+	other, end2 := Start(context.Background(), StartOptions{CorrelationID: "other"})
+	defer end2(nil)
+	l.InfoContext(other, "other")
+	want := []string{
+		`{"level":"INFO","msg":"child","correlation_id":"s-2","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"0909090909090909"}`,
+		`{"level":"INFO","msg":"other","correlation_id":"other"}`,
+	}
+	got := sink.lines()
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestBoundLoggerEnabledSeesScope(t *testing.T) {
+	ctx, end := Start(context.Background(), StartOptions{CorrelationID: "e"})
+	defer end(nil)
+	var seen string
+	l := BindLogger(ctx, slog.New(enabledProbe{&seen}))
+	l.Info("x")
+	if seen != "e" {
+		t.Errorf("Enabled saw correlation ID %q, want e", seen)
+	}
+}
+
+// enabledProbe records the correlation ID its Enabled sees.
+type enabledProbe struct{ seen *string }
+
+func (p enabledProbe) Enabled(ctx context.Context, _ slog.Level) bool {
+	*p.seen = CorrelationID(ctx)
+	return true
+}
+func (p enabledProbe) Handle(context.Context, slog.Record) error { return nil }
+func (p enabledProbe) WithAttrs([]slog.Attr) slog.Handler        { return p }
+func (p enabledProbe) WithGroup(string) slog.Handler             { return p }
