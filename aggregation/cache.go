@@ -48,7 +48,6 @@ type shard struct {
 	mu     sync.Mutex
 	groups map[uint64]*group
 	lru    group // sentinel: lru.next is the most recently used
-	limit  int
 	bytes  int64 // approximate memory of groups and summaries
 
 	passedMatched uint64
@@ -59,10 +58,31 @@ type shard struct {
 	_             [64]byte // keep shards on separate cache lines
 }
 
-func (s *shard) init(limit int) {
+func (s *shard) init() {
 	s.groups = make(map[uint64]*group)
 	s.lru.next, s.lru.prev = &s.lru, &s.lru
-	s.limit = limit
+}
+
+// evictOther evicts the least recently used group of another shard whose
+// lock it can take without waiting (the caller holds own's lock, so it
+// must not wait for another). It reports whether it evicted one.
+func (sh *shared) evictOther(own *shard, v *verdict) bool {
+	for i := range sh.shards {
+		o := &sh.shards[i]
+		if o == own || !o.mu.TryLock() {
+			continue
+		}
+		if o.lru.prev == &o.lru {
+			o.mu.Unlock()
+			continue
+		}
+		v.push(o.remove(o.lru.prev), causeEvicted)
+		o.evicted++
+		sh.groups.Add(-1)
+		o.mu.Unlock()
+		return true
+	}
+	return false
 }
 
 func (s *shard) unlink(g *group) {
@@ -140,17 +160,25 @@ func (s *shard) observe(sh *shared, o *observed, pre *frozen, v *verdict) {
 	}
 	g := s.groups[o.h1]
 	if g == nil {
-		if len(s.groups) >= s.limit {
-			victim := s.lru.prev
-			v.push(s.remove(victim), causeEvicted)
-			s.evicted++
-			sh.groups.Add(-1)
+		// Reserve a place in the cache; past the bound, evict this
+		// shard's least recently used group, or another shard's if this
+		// one is empty. If none can be had without waiting, the record
+		// passes without a group.
+		if sh.groups.Add(1) > int64(c.maxGroups) {
+			if s.lru.prev != &s.lru {
+				v.push(s.remove(s.lru.prev), causeEvicted)
+				s.evicted++
+				sh.groups.Add(-1)
+			} else if !sh.evictOther(s, v) {
+				sh.groups.Add(-1)
+				s.passedMatched++
+				return
+			}
 		}
 		g = &group{h1: o.h1, h2: o.h2, scope: o.scope, burstStart: o.now, burstCount: 1, lastSeen: o.now}
 		s.groups[o.h1] = g
 		s.pushFront(g)
 		s.bytes += groupOverhead
-		sh.groups.Add(1)
 		v.added = true
 		s.passedMatched++
 		return

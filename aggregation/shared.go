@@ -36,7 +36,7 @@ type shared struct {
 }
 
 // numShards picks a power of two no larger than 8 that leaves each shard
-// at least 64 groups, so that small caches keep exact LRU order.
+// at least 64 groups on average, so that small caches keep exact LRU order.
 func numShards(maxGroups int) int {
 	n := 1
 	for n < 8 && maxGroups/(n*2) >= 64 {
@@ -49,11 +49,7 @@ func newShared(c config) *shared {
 	n := numShards(c.maxGroups)
 	sh := &shared{cfg: c, shards: make([]shard, n), mask: uint64(n - 1)}
 	for i := range sh.shards {
-		limit := c.maxGroups / n
-		if i < c.maxGroups%n {
-			limit++
-		}
-		sh.shards[i].init(limit)
+		sh.shards[i].init()
 	}
 	sh.listener = func() any { return scopeListener{sh} }
 	sh.flusher.sh = sh
