@@ -387,8 +387,8 @@ func TestWithEmptyReturnsReceiver(t *testing.T) {
 type errHandler struct{ slog.Handler }
 
 func (errHandler) Handle(context.Context, slog.Record) error { return errors.New("sink down") }
-func (e errHandler) WithAttrs(a []slog.Attr) slog.Handler  { return errHandler{e.Handler.WithAttrs(a)} }
-func (e errHandler) WithGroup(n string) slog.Handler       { return errHandler{e.Handler.WithGroup(n)} }
+func (e errHandler) WithAttrs(a []slog.Attr) slog.Handler    { return errHandler{e.Handler.WithAttrs(a)} }
+func (e errHandler) WithGroup(n string) slog.Handler         { return errHandler{e.Handler.WithGroup(n)} }
 
 func TestNextErrors(t *testing.T) {
 	_, next := newJSON(slog.LevelDebug)

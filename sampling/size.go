@@ -27,9 +27,9 @@ const (
 // also reports whether any attribute, at any depth, is a slog.LogValuer
 // still to be resolved.
 func payloadSize(r slog.Record) (n int, logValuer bool) {
-	n = len(r.Message)
+	n = allocSize(len(r.Message))
 	if extra := r.NumAttrs() - inlineAttrs; extra > 0 {
-		n += extra * attrSize
+		n += allocSize(extra * attrSize)
 	}
 	r.Attrs(func(a slog.Attr) bool {
 		n += attrPayload(a, &logValuer)
@@ -38,14 +38,25 @@ func payloadSize(r slog.Record) (n int, logValuer bool) {
 	return n, logValuer
 }
 
+// allocSize is the estimated heap footprint of an allocation of n bytes:
+// rounded up to 16 (the allocator's size classes) plus an eighth for the
+// wider spacing of the larger classes. Strings that are not on the heap at
+// all (constants) are overcounted, which errs on the safe side.
+func allocSize(n int) int {
+	if n <= 0 {
+		return 0
+	}
+	return (n+15)&^15 + n/8
+}
+
 func attrPayload(a slog.Attr, logValuer *bool) int {
-	n := len(a.Key)
+	n := allocSize(len(a.Key))
 	switch v := a.Value; v.Kind() {
 	case slog.KindString:
-		n += len(v.String())
+		n += allocSize(len(v.String()))
 	case slog.KindGroup:
 		g := v.Group()
-		n += len(g) * attrSize
+		n += allocSize(len(g) * attrSize)
 		for _, ga := range g {
 			n += attrPayload(ga, logValuer)
 		}

@@ -1,0 +1,240 @@
+package sampling
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/reqscope"
+)
+
+func TestRequestRecordBound(t *testing.T) {
+	out, next := newJSON(slog.LevelDebug)
+	h := NewHandler(next, Options{MaxRequestRecords: 10})
+	ctx, s := open(notSampled)
+	l := slog.New(h)
+	for i := 0; i < 25; i++ {
+		l.InfoContext(ctx, "r", "i", i)
+	}
+	l.ErrorContext(ctx, "boom")
+	s.End()
+	want := []map[string]any{kept(rec("WARN", "sampling: records of this request were lost from its buffer", LostRecordsKey, 15.0), 0.1)}
+	for i := 15; i < 25; i++ {
+		want = append(want, kept(rec("INFO", "r", "i", float64(i)), 0.1))
+	}
+	want = append(want, kept(rec("ERROR", "boom"), 0.1))
+	if diff := cmp.Diff(want, out.records(t)); diff != "" {
+		t.Fatalf("output (-want +got):\n%s", diff)
+	}
+	st := h.Stats()
+	if st.RecordsLostRequestBound != 15 || st.RecordsRescued != 10 || st.RecordsBuffered != 25 {
+		t.Fatalf("stats: %+v", st)
+	}
+	checkConservation(t, st)
+}
+
+func TestRequestByteBound(t *testing.T) {
+	out, next := newJSON(slog.LevelDebug)
+	big := strings.Repeat("x", 1000)
+	sample := slog.NewRecord(time0, slog.LevelInfo, "r", 0)
+	sample.AddAttrs(slog.String("v", big))
+	payload, _ := payloadSize(sample)
+	one := entrySize + payload
+	h := NewHandler(next, Options{MaxRequestBytes: 3*one + one/2})
+	ctx, s := open(notSampled)
+	l := slog.New(h)
+	for i := 0; i < 5; i++ {
+		l.InfoContext(ctx, "r", "v", big)
+	}
+	// A record larger than the whole bound is lost, not buffered.
+	l.InfoContext(ctx, "huge", "v", strings.Repeat("y", 4*one))
+	l.WarnContext(ctx, "small")
+	s.Keep()
+	s.End()
+	got := out.records(t)
+	if len(got) != 1+3+1 {
+		t.Fatalf("%d records written, want the loss report, 3 big and the small one", len(got))
+	}
+	if got[0][LostRecordsKey] != 3.0 {
+		t.Fatalf("loss report %v, want 3 lost (2 evicted big records, the huge one)", got[0])
+	}
+	st := h.Stats()
+	if st.RecordsLostRequestBound != 3 {
+		t.Fatalf("stats: %+v", st)
+	}
+	checkConservation(t, st)
+}
+
+func checkConservation(t *testing.T, st Stats) {
+	t.Helper()
+	sum := st.RecordsRescued + st.RecordsFiltered + st.RecordsDropped +
+		st.RecordsLostRequestBound + st.RecordsLostGlobalBudget + uint64(st.BufferedRecords)
+	if sum != st.RecordsBuffered {
+		t.Fatalf("conservation: rescued+filtered+dropped+lost+buffered = %d, buffered in total %d (%+v)", sum, st.RecordsBuffered, st)
+	}
+}
+
+// TestGlobalBudgetLossReported fills the global budget with one request,
+// then keeps a second one that could buffer nothing: its flush reports
+// exactly the records it lost.
+func TestGlobalBudgetLossReported(t *testing.T) {
+	out, next := newJSON(slog.LevelDebug)
+	const budget = 100_000
+	h := NewHandler(next, Options{MaxBufferedBytes: budget})
+	l := slog.New(h)
+	// Request A fills the budget with 1 KB records; it then drops its own
+	// oldest to make room, so the budget stays within about one record and
+	// one ring growth of full.
+	ctxA, a := open(notSampled)
+	for i := 0; i < 1000; i++ {
+		l.InfoContext(ctxA, "a", "i", i, "v", strings.Repeat("a", 1000))
+		if b := h.Stats().BufferedBytes; b > budget {
+			t.Fatalf("buffered %d bytes, budget %d", b, budget)
+		}
+	}
+	if st := h.Stats(); st.RecordsLostGlobalBudget == 0 || st.BufferedBytes < budget/2 {
+		t.Fatalf("request A did not fill the budget: %+v", st)
+	}
+	// Request B's records (half the budget each) find no room and B has
+	// nothing of its own to drop: every one is lost, and its flush says so.
+	ctxB, b := open(notSampled)
+	for i := 0; i < 7; i++ {
+		l.InfoContext(ctxB, "b", "i", i, "v", strings.Repeat("b", budget/2))
+	}
+	l.ErrorContext(ctxB, "b failed")
+	b.End()
+	want := []map[string]any{
+		kept(rec("WARN", "sampling: records of this request were lost from its buffer", LostRecordsKey, 7.0), 0.1),
+		kept(rec("ERROR", "b failed"), 0.1),
+	}
+	if diff := cmp.Diff(want, out.records(t)); diff != "" {
+		t.Fatalf("output (-want +got):\n%s", diff)
+	}
+	a.End()
+	st := h.Stats()
+	if st.BufferedBytes != 0 || st.BufferedRecords != 0 {
+		t.Fatalf("budget not returned: %+v", st)
+	}
+	checkConservation(t, st)
+}
+
+// TestManyScopesHeapBounded keeps 10,000 requests that are not sampled in
+// flight, each logging 1,000 records that own their memory, and checks with
+// runtime.ReadMemStats that the heap grows by no more than the global
+// budget plus a fixed allowance per request for the scope itself. Without
+// the budget, the records would take gigabytes.
+func TestManyScopesHeapBounded(t *testing.T) {
+	scopes, perScope := 10_000, 1_000
+	if raceEnabled || testing.Short() {
+		scopes, perScope = 1_000, 200
+	}
+	const budget = DefaultMaxBufferedBytes
+	// Allowance per request beyond the budget: the reqscope.Scope, its
+	// context, its attachment list and this handler's per-scope state.
+	const perScopeOverhead = 1 << 10
+	out, next := newJSON(slog.LevelDebug)
+	h := NewHandler(next, Options{}) // the default budget
+	l := slog.New(h)
+
+	ctxs := make([]context.Context, scopes)
+	ss := make([]*reqscope.Scope, scopes)
+	before := heapInUse()
+	for i := range ctxs {
+		ctxs[i], ss[i] = open(notSampled)
+	}
+	logged := 0
+	for j := 0; j < perScope; j++ {
+		for i := range ctxs {
+			// A fresh string per record, so the records own memory.
+			l.LogAttrs(ctxs[i], slog.LevelInfo, "step", slog.String("payload", strconv.Itoa(i)+strings.Repeat("p", 40)), slog.Int("j", j))
+			logged++
+		}
+	}
+	st := h.Stats()
+	if st.BufferedBytes > budget {
+		t.Fatalf("buffered bytes %d over the budget %d", st.BufferedBytes, budget)
+	}
+	grew := heapInUse() - before
+	limit := int64(budget + scopes*perScopeOverhead)
+	t.Logf("%d scopes x %d records: heap grew %.1f MiB (limit %.1f MiB), buffered %d records, %.1f MiB estimated, lost %d",
+		scopes, perScope, float64(grew)/(1<<20), float64(limit)/(1<<20), st.BufferedRecords, float64(st.BufferedBytes)/(1<<20), st.RecordsLostGlobalBudget)
+	if grew > limit {
+		t.Fatalf("heap grew by %d bytes, over the budget plus per-scope allowance %d", grew, limit)
+	}
+	if st.RecordsLostGlobalBudget == 0 || st.RecordsBuffered != uint64(logged) {
+		t.Fatalf("the budget never bound: %+v", st)
+	}
+
+	// The first request errs: its flush reports exactly how many of its
+	// records were lost, and what it writes plus what it lost is all it
+	// logged.
+	l.ErrorContext(ctxs[0], "failed")
+	got := out.records(t)
+	if len(got) < 2 {
+		t.Fatalf("flush wrote %d records", len(got))
+	}
+	lost, ok := got[0][LostRecordsKey].(float64)
+	if !ok {
+		t.Fatalf("first flushed record %v does not report the loss", got[0])
+	}
+	written := len(got) - 2 // the report and the trigger
+	if int(lost)+written != perScope {
+		t.Fatalf("request logged %d, wrote %d, reported %v lost", perScope, written, lost)
+	}
+	for _, s := range ss {
+		s.End()
+	}
+	st = h.Stats()
+	if st.BufferedBytes != 0 || st.BufferedRecords != 0 {
+		t.Fatalf("budget not returned after all requests ended: %+v", st)
+	}
+	checkConservation(t, st)
+	runtime.KeepAlive(ctxs)
+}
+
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+func TestEstimateIsConservative(t *testing.T) {
+	// The estimate charged for a buffered record is at least the memory
+	// the buffer really holds for it, for records of the common kinds.
+	for _, n := range []int{0, 3, 5, 6, 12} {
+		t.Run(fmt.Sprint(n, " attrs"), func(t *testing.T) {
+			_, next := newJSON(slog.LevelDebug)
+			h := NewHandler(next, Options{MaxRequestRecords: 1 << 20, MaxRequestBytes: 1 << 30, MaxBufferedBytes: 1 << 30})
+			ctx, s := open(notSampled)
+			defer s.End()
+			const records = 20_000
+			attrs := make([]slog.Attr, n)
+			before := heapInUse()
+			for i := 0; i < records; i++ {
+				for k := range attrs {
+					attrs[k] = slog.String("k"+strconv.Itoa(k), strconv.Itoa(i)+"-value")
+				}
+				h.Handle(ctx, newRecord(attrs))
+			}
+			grew := heapInUse() - before
+			est := h.Stats().BufferedBytes
+			if grew > est {
+				t.Fatalf("heap grew %d bytes, estimate %d", grew, est)
+			}
+			t.Logf("heap %d, estimate %d (%.2fx)", grew, est, float64(est)/float64(grew))
+		})
+	}
+}
+
+func newRecord(attrs []slog.Attr) slog.Record {
+	r := slog.NewRecord(time0, slog.LevelInfo, "estimate", 0)
+	r.AddAttrs(attrs...)
+	return r
+}
