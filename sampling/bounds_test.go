@@ -214,7 +214,10 @@ func TestEstimateIsConservative(t *testing.T) {
 			h := NewHandler(next, Options{MaxRequestRecords: 1 << 20, MaxRequestBytes: 1 << 30, MaxBufferedBytes: 1 << 30})
 			ctx, s := open(notSampled)
 			defer s.End()
-			const records = 20_000
+			records := 20_000
+			if raceEnabled {
+				records = 5_000
+			}
 			attrs := make([]slog.Attr, n)
 			before := heapInUse()
 			for i := 0; i < records; i++ {
