@@ -96,14 +96,10 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if scope != nil {
 		cid = scope.CorrelationID()
 	}
-	bp := keyPool.Get().(*[]byte)
-	b := append((*bp)[:0], h.chain...)
+	var kb [keyStackBytes]byte
+	b := append(kb[:0], h.chain...)
 	b = appendRecordKey(b, r.Level, r.Message, cid, r)
 	h1, h2 := keyHashes(b)
-	if cap(b) <= maxPooledKey {
-		*bp = b
-		keyPool.Put(bp)
-	}
 
 	o := observed{h: h, ctx: ctx, h1: h1, h2: h2, scope: scope, now: sh.cfg.now()}
 	var v verdict

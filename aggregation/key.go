@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -49,11 +48,9 @@ func keyHashes(b []byte) (h1, h2 uint64) {
 	return xxhash.Sum64(b), d.Sum64()
 }
 
-// maxPooledKey is the largest buffer kept in keyPool, so that one huge
-// record does not pin a huge buffer.
-const maxPooledKey = 16 << 10
-
-var keyPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+// keyStackBytes is the size of the buffer on the stack a group key is
+// encoded into; longer keys move to the heap.
+const keyStackBytes = 512
 
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))

@@ -1,0 +1,105 @@
+package aggregation
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// benchClock advances by step on every reading.
+type benchClock struct {
+	base time.Time
+	n    atomic.Int64
+	step time.Duration
+}
+
+func (c *benchClock) Now() time.Time {
+	return c.base.Add(time.Duration(c.n.Add(1)) * c.step)
+}
+
+func discardJSON() slog.Handler {
+	return slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})
+}
+
+var systemAttrs = []slog.Attr{
+	slog.Int("size", 10), slog.Int("idle", 2), slog.Int("in_use", 8),
+	slog.Int64("wait_count", 0), slog.Int("max_open", 20),
+}
+
+var businessAttrs = []slog.Attr{
+	slog.String("method", "GET"), slog.String("path", "/api/v1/orders"), slog.Int("status", 200),
+	slog.Duration("latency", 1234*time.Microsecond), slog.Int("bytes", 512), slog.Bool("ok", true),
+}
+
+// BenchmarkHandle measures the caller's cost per record through
+// slog.Logger.LogAttrs: a business event (not matched), a system record
+// passed individually, a system record folded (one group, and 1000 live
+// groups), against writing the same system record with slog.JSONHandler to
+// io.Discard. Run with -cpu 1,2 for the parallel rows' scaling.
+func BenchmarkHandle(b *testing.B) {
+	ctx := context.Background()
+	groupAttrs := make([][]slog.Attr, 1000)
+	for i := range groupAttrs {
+		as := append([]slog.Attr(nil), systemAttrs...)
+		as[0] = slog.Int("size", i)
+		groupAttrs[i] = as
+	}
+	cases := []struct {
+		name string
+		// handler builds the handler under test; nil closer for none.
+		handler func() (slog.Handler, func())
+		msg     string
+		attrs   func(i int) []slog.Attr
+	}{
+		{"json_write_baseline", func() (slog.Handler, func()) { return discardJSON(), func() {} },
+			poolMsg, func(int) []slog.Attr { return systemAttrs }},
+		{"not_matched", aggregating(time.Millisecond), "request handled", func(int) []slog.Attr { return businessAttrs }},
+		{"matched_passed", aggregating(DefaultBurstWindow / DefaultBurst * 5 / 4), poolMsg, func(int) []slog.Attr { return systemAttrs }},
+		{"matched_folded", aggregating(0), poolMsg, func(int) []slog.Attr { return systemAttrs }},
+		{"matched_folded_1000_groups", aggregating(0), poolMsg, func(i int) []slog.Attr { return groupAttrs[i%len(groupAttrs)] }},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			h, done := c.handler()
+			defer done()
+			log := slog.New(h).With("service", "api")
+			// Warm up: open the groups and their summaries.
+			for i := range 6 * len(groupAttrs) {
+				log.LogAttrs(ctx, slog.LevelDebug, c.msg, c.attrs(i)...)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				log.LogAttrs(ctx, slog.LevelDebug, c.msg, c.attrs(i)...)
+			}
+		})
+		b.Run(c.name+"_parallel", func(b *testing.B) {
+			h, done := c.handler()
+			defer done()
+			log := slog.New(h).With("service", "api")
+			for i := range 6 * len(groupAttrs) {
+				log.LogAttrs(ctx, slog.LevelDebug, c.msg, c.attrs(i)...)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for i := 0; pb.Next(); i++ {
+					log.LogAttrs(ctx, slog.LevelDebug, c.msg, c.attrs(i)...)
+				}
+			})
+		})
+	}
+}
+
+// aggregating returns a constructor of an aggregation handler in front of
+// slog.JSONHandler to io.Discard whose clock advances step per reading.
+func aggregating(step time.Duration) func() (slog.Handler, func()) {
+	return func() (slog.Handler, func()) {
+		clock := &benchClock{base: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), step: step}
+		h := NewHandler(discardJSON(), Options{Now: clock.Now})
+		return h, func() { _ = h.Close() }
+	}
+}

@@ -1,0 +1,93 @@
+package aggregation
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// FuzzGroupKey checks the group key encoding: records that a JSON handler
+// writes differently never get the same encoding (so they are never folded
+// together), and the encoding of a record does not depend on anything but
+// the record.
+func FuzzGroupKey(f *testing.F) {
+	f.Add("Connection pool size", "size", "10", "size", "10", int64(1), int64(1), "g", true)
+	f.Add("m", "a", "b", "ab", "", int64(0), int64(0), "", false)
+	f.Add("m", "k", "\x00", "k", "\u0000", int64(-1), int64(1), "\xff", true)
+	f.Fuzz(func(t *testing.T, msg, k1, v1, k2, v2 string, n1, n2 int64, group string, nest bool) {
+		mk := func(k, v string, n int64) slog.Record {
+			r := slog.NewRecord(time.Time{}, slog.LevelInfo, msg, 0)
+			if nest {
+				r.AddAttrs(slog.Group(group, slog.String(k, v)), slog.Int64("n", n))
+			} else {
+				r.AddAttrs(slog.String(k, v), slog.Int64("n", n))
+			}
+			return r
+		}
+		a, b := mk(k1, v1, n1), mk(k2, v2, n2)
+		ka := appendRecordKey(nil, a.Level, a.Message, "", a)
+		kb := appendRecordKey(nil, b.Level, b.Message, "", b)
+		if again := appendRecordKey(nil, a.Level, a.Message, "", a); !bytes.Equal(ka, again) {
+			t.Fatalf("encoding not deterministic: %q vs %q", ka, again)
+		}
+		ja, jb := render(t, a), render(t, b)
+		if bytes.Equal(ka, kb) && !bytes.Equal(ja, jb) {
+			t.Fatalf("same key for different records:\n%s\n%s", ja, jb)
+		}
+		h1a, h2a := keyHashes(ka)
+		h1b, h2b := keyHashes(kb)
+		if !bytes.Equal(ka, kb) && h1a == h1b && h2a == h2b {
+			t.Fatalf("both hashes collide for %q and %q", ka, kb)
+		}
+	})
+}
+
+// render writes r with slog.JSONHandler.
+func render(t *testing.T, r slog.Record) []byte {
+	var buf bytes.Buffer
+	if err := slog.NewJSONHandler(&buf, nil).Handle(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// FuzzSummary checks the copy held for a summary: for any message and
+// values, the summary is valid JSON, stays under 16 KiB, cut values stay
+// valid UTF-8 when they were, and nothing panics.
+func FuzzSummary(f *testing.F) {
+	f.Add("Connection pool size", "size", "10", []byte("x"), 0, 0)
+	f.Add("m\xff", "k", "é\u2028\x01", []byte{0xff}, 3, 40)
+	f.Add(string(bytes.Repeat([]byte("\x01"), 5000)), "k", string(bytes.Repeat([]byte("é"), 9000)), bytes.Repeat([]byte{1}, 5000), 1, 1)
+	f.Fuzz(func(t *testing.T, msg, key, val string, raw []byte, maxValue, maxAttr int) {
+		r := slog.NewRecord(time.Time{}, slog.LevelDebug, msg, 0)
+		for i := range 20 {
+			r.AddAttrs(slog.String(key, val), slog.Any("raw", raw), slog.Group("g", slog.Int("i", i), slog.String(key, val)))
+		}
+		fr := freeze(r, maxValue%4096, maxAttr%(16<<10))
+		if maxValue <= 0 || maxAttr <= 0 {
+			fr = freeze(r, DefaultMaxValueBytes, DefaultMaxAttrBytes)
+		}
+		s := &summary{ctx: t.Context(), rec: fr, count: 3}
+		var buf bytes.Buffer
+		h := slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})
+		if err := h.Handle(t.Context(), s.record(time.Time{}, DefaultWindow)); err != nil {
+			t.Fatal(err)
+		}
+		if !json.Valid(buf.Bytes()) {
+			t.Fatalf("invalid JSON: %s", buf.Bytes())
+		}
+		if maxValue <= 0 || maxAttr <= 0 {
+			if buf.Len() >= 16<<10 {
+				t.Fatalf("summary is %d bytes with the default bounds", buf.Len())
+			}
+		}
+		for _, a := range fr.attrs {
+			if a.Value.Kind() == slog.KindString && utf8.ValidString(val) && !utf8.ValidString(a.Value.String()) {
+				t.Fatalf("cut made invalid UTF-8: %q", a.Value.String())
+			}
+		}
+	})
+}
