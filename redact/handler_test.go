@@ -49,7 +49,9 @@ func TestHandlerMasksEveryPosition(t *testing.T) {
 		{"nested group", func(l *slog.Logger) {
 			l.Info("req", slog.Group("http", slog.Group("headers", slog.String("Authorization", "Basic "+secretBasic), slog.String("Accept", "*/*"))))
 		}, `{"level":"INFO","msg":"req","http":{"headers":{"Authorization":"[REDACTED]","Accept":"*/*"}}}`},
-		{"secret group", func(l *slog.Logger) { l.Info("m", slog.Group("credentials", slog.String("user", "bob"), slog.Int("n", 2))) },
+		{"secret group", func(l *slog.Logger) {
+			l.Info("m", slog.Group("credentials", slog.String("user", "bob"), slog.Int("n", 2)))
+		},
 			`{"level":"INFO","msg":"m","credentials":{"user":"[REDACTED]","n":"[REDACTED]"}}`},
 		{"error text", func(l *slog.Logger) {
 			l.Error("failed", "err", fmt.Errorf("connect: %w", errors.New("dial postgres://app:s3cret@db:5432/x: refused")))

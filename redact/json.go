@@ -119,7 +119,7 @@ func (m *jsonMasker) value(i, depth int) (int, bool) {
 		for j < len(m.src) && (isAlnum(m.src[j]) || m.src[j] == '-' || m.src[j] == '+' || m.src[j] == '.') {
 			j++
 		}
-		if !json.Valid(m.src[i:j]) {
+		if !validLiteral(m.src[i:j]) {
 			return 0, false
 		}
 		return j, true
@@ -174,16 +174,10 @@ func (m *jsonMasker) object(i, depth int) (int, bool) {
 		if !ok {
 			return 0, false
 		}
-		key := m.src[i+1 : kend-1]
-		var name string
-		if esc {
-			if json.Unmarshal(m.src[i:kend], &name) != nil {
-				return 0, false
-			}
-		} else {
-			name = unsafe.String(unsafe.SliceData(key), len(key))
+		secret, ok := m.secretName(i, kend, esc)
+		if !ok {
+			return 0, false
 		}
-		secret := m.x.verdict(name, m.t).secret
 		m.maskString(i+1, kend-1)
 		i = m.space(kend)
 		if i >= len(m.src) || m.src[i] != ':' {
@@ -222,6 +216,19 @@ func (m *jsonMasker) object(i, depth int) (int, bool) {
 	}
 }
 
+// secretName judges the member name src[start:end] (quotes included).
+func (m *jsonMasker) secretName(start, end int, escaped bool) (secret, ok bool) {
+	if escaped {
+		var name string
+		if json.Unmarshal(m.src[start:end], &name) != nil {
+			return false, false
+		}
+		return m.x.verdict(name, m.t).secret, true
+	}
+	raw := m.src[start+1 : end-1]
+	return m.x.verdict(unsafe.String(unsafe.SliceData(raw), len(raw)), m.t).secret, true
+}
+
 func (m *jsonMasker) array(i, depth int) (int, bool) {
 	i = m.space(i + 1)
 	if i < len(m.src) && m.src[i] == ']' {
@@ -254,4 +261,48 @@ func quoteJSON(s string) string {
 		return `"` + DefaultReplacement + `"`
 	}
 	return string(b)
+}
+
+// validLiteral reports whether b is true, false, null or a JSON number.
+func validLiteral(b []byte) bool {
+	switch string(b) {
+	case "true", "false", "null":
+		return true
+	}
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || !isDigit(b[i]) {
+			return false
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || !isDigit(b[i]) {
+			return false
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	return i == len(b)
 }

@@ -1,7 +1,7 @@
 package redact
 
-// maxKeyWords bounds the word boundaries considered in one key; words past
-// it are merged into the last one, which can only make a key match less.
+// maxKeyWords is the number of words at each end of a key that rules are
+// matched against; a rule longer than that many words cannot match.
 const maxKeyWords = 32
 
 // keyBufSize is the normalised length handled without allocating.
@@ -73,18 +73,23 @@ func (kr *keyRules) isSecret(key string) bool {
 	if len(key) > keyBufSize {
 		buf = make([]byte, 0, len(key))
 	}
-	var bounds [maxKeyWords]int
-	nb := 0
-	prev, prev2 := classSep, classSep
+	// head holds the start of the first maxKeyWords words, tail (a ring)
+	// the start of the last maxKeyWords words: prefix runs are built from
+	// head, suffix runs from tail, so a key of any length is judged by
+	// both of its ends.
+	var head, tail [maxKeyWords]int
+	nw := 0
 	addBound := func(at int) {
-		if nb > 0 && bounds[nb-1] == at {
+		if nw > 0 && tail[(nw-1)%maxKeyWords] == at {
 			return
 		}
-		if nb < maxKeyWords {
-			bounds[nb] = at
-			nb++
+		if nw < maxKeyWords {
+			head[nw] = at
 		}
+		tail[nw%maxKeyWords] = at
+		nw++
 	}
+	prev, prev2 := classSep, classSep
 	for i := 0; i < len(key); i++ {
 		c := key[i]
 		cls := classSep
@@ -117,15 +122,14 @@ func (kr *keyRules) isSecret(key string) bool {
 			return false
 		}
 	}
-	// bounds holds the start of every word in ascending order (bounds[0]
-	// is 0). A rule matches a run of words touching either end of the key.
-	for i := 0; i < nb; i++ {
-		if _, ok := kr.rules[string(buf[bounds[i]:])]; ok {
+	// A rule matches a run of words touching either end of the key.
+	for i := max(0, nw-maxKeyWords); i < nw; i++ {
+		if _, ok := kr.rules[string(buf[tail[i%maxKeyWords]:])]; ok {
 			return true
 		}
 	}
-	for i := 1; i < nb; i++ {
-		if _, ok := kr.rules[string(buf[:bounds[i]])]; ok {
+	for i := 1; i < min(nw, maxKeyWords); i++ {
+		if _, ok := kr.rules[string(buf[:head[i]])]; ok {
 			return true
 		}
 	}

@@ -126,7 +126,9 @@ func (x *Redactor) verdict(key string, t *tally) *keyVerdict {
 		}
 		t.cacheMisses++
 	}
-	v := &keyVerdict{key: key, secret: x.keys.isSecret(key)}
+	// The key is copied: it may point into a caller's buffer (a JSON body
+	// seen through unsafe.String) that changes after this call.
+	v := &keyVerdict{key: strings.Clone(key), secret: x.keys.isSecret(key)}
 	var kt tally
 	if masked, ok := x.text(key, &kt); ok {
 		v.masked, v.changed = masked, true
