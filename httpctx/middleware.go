@@ -213,6 +213,7 @@ func (m *RequestMiddleware) countDecision(d reqscope.Decision) {
 // panic.
 func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *http.Request, reqBody *bodyCapture, start time.Time, p any) {
 	s := rw.scope
+	defer s.End() // also when a record below panics, and before a re-raise unwinds further
 	aborted := p == http.ErrAbortHandler
 	panicked := p != nil && !aborted
 	reraise := aborted || (panicked && !m.opts.Recover)
@@ -249,7 +250,6 @@ func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *h
 	if !m.opts.NoAccessLog {
 		m.accessRecord(ctx, logger, rw, r, reqBody, status, time.Since(start), panicked)
 	}
-	s.End()
 	if reraise {
 		panic(p)
 	}

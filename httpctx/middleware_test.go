@@ -302,3 +302,18 @@ func TestScopeEndsWithRequest(t *testing.T) {
 		t.Error("scope not ended after the request")
 	}
 }
+
+// TestInvalidStatusCode: net/http panics on an invalid code; the panic is
+// handled like any other and the code is not recorded as the status.
+func TestInvalidStatusCode(t *testing.T) {
+	var sink jsonSink
+	h := Middleware(Options{Logger: slog.New(sink.handler()), Recover: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(1000)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	recs := sink.records(t)
+	if rec.Code != 500 || len(recs) != 2 || recs[0]["msg"] != PanicMessage || recs[1]["status"] != float64(500) {
+		t.Errorf("code %d, records %v", rec.Code, recs)
+	}
+}

@@ -49,9 +49,10 @@ func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
 // WriteHeader writes the final header with the correlation headers added,
 // or passes an informational (1xx) header through.
 func (rw *responseWriter) WriteHeader(code int) {
-	if rw.wroteHeader || rw.hijacked || (code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols) {
+	if rw.wroteHeader || rw.hijacked || code < 100 || code > 999 ||
+		(code <= 199 && code != http.StatusSwitchingProtocols) {
 		// Informational headers may come before the final one; a
-		// superfluous call is net/http's to report.
+		// superfluous call and an invalid code are net/http's to report.
 		rw.w.WriteHeader(code)
 		return
 	}

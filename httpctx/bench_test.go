@@ -1,0 +1,133 @@
+package httpctx
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/slogstack/slogstack/sampling"
+)
+
+// nopWriter is a ResponseWriter that keeps nothing, so that a benchmark
+// measures the middleware and not a recorder.
+type nopWriter struct{ header http.Header }
+
+func (w *nopWriter) Header() http.Header         { return w.header }
+func (w *nopWriter) WriteHeader(int)             {}
+func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkMiddleware measures the middleware's cost per request, against
+// calling the handler directly ("bare").
+func BenchmarkMiddleware(b *testing.B) {
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("hello")) })
+	discard := slog.New(discardHandler{})
+	jsonLogger := slog.New(NewHandler(sampling.NewHandler(slog.NewJSONHandler(io.Discard, nil), sampling.Options{}), HandlerOptions{}))
+	for _, bc := range []struct {
+		name   string
+		h      http.Handler
+		header map[string]string
+	}{
+		{name: "bare", h: hello},
+		{name: "no-access-log", h: Middleware(Options{Logger: discard, NoAccessLog: true})(hello)},
+		{name: "access-log-discard", h: Middleware(Options{Logger: discard})(hello)},
+		{name: "access-log-discard/incoming-id", h: Middleware(Options{Logger: discard})(hello), header: map[string]string{"X-Correlation-ID": "0af7651916cd43dd8448eb211c80319c"}},
+		{name: "access-log-discard/traceparent", h: Middleware(Options{Logger: discard})(hello), header: map[string]string{"Traceparent": validTP}},
+		{name: "access-log-json-stack/sampled", h: Middleware(Options{Logger: jsonLogger, Policy: sampling.Policy{Rate: 1}})(hello)},
+		{name: "access-log-json-stack/not-sampled", h: Middleware(Options{Logger: jsonLogger, Policy: sampling.Policy{Rate: -1}})(hello)},
+		{name: "body-capture", h: Middleware(Options{Logger: discard, Body: BodyOptions{Response: true}})(hello)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/orders/42", nil)
+			for k, v := range bc.header {
+				req.Header.Set(k, v)
+			}
+			w := &nopWriter{header: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				bc.h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+func BenchmarkNewCorrelationID(b *testing.B) {
+	b.Run("pooled-chacha8", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = NewCorrelationID()
+		}
+	})
+	b.Run("crypto-rand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var raw [16]byte
+			_, _ = crand.Read(raw[:])
+			_ = hex.EncodeToString(raw[:])
+		}
+	})
+	b.Run("pooled-chacha8/parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				_ = NewCorrelationID()
+			}
+		})
+	})
+}
+
+func BenchmarkParseTraceparent(b *testing.B) {
+	for _, bc := range []struct{ name, v string }{
+		{"valid", validTP},
+		{"invalid-upper", strings.ToUpper(validTP)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = ParseTraceparent(bc.v)
+			}
+		})
+	}
+}
+
+func BenchmarkValidCorrelationID(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = ValidCorrelationID("0af7651916cd43dd8448eb211c80319c")
+	}
+}
+
+// BenchmarkHandler measures the correlation handler per record, against
+// the same logger without it ("bare").
+func BenchmarkHandler(b *testing.B) {
+	scoped, end := Start(context.Background(), StartOptions{CorrelationID: "req-1"})
+	defer end(nil)
+	traced, end2 := Start(context.Background(), StartOptions{CorrelationID: "req-2", SpanContext: testSpanContext})
+	defer end2(nil)
+	bare := slog.New(discardHandler{})
+	wrapped := slog.New(NewHandler(discardHandler{}, HandlerOptions{}))
+	for _, bc := range []struct {
+		name string
+		l    *slog.Logger
+		ctx  context.Context
+	}{
+		{"bare", bare, scoped},
+		{"no-scope", wrapped, context.Background()},
+		{"scope", wrapped, scoped},
+		{"scope-and-span", wrapped, traced},
+		{"scope-and-span/group-open", wrapped.WithGroup("g"), traced},
+		{"bound-logger/no-context", Logger(WithLogger(traced, wrapped)), context.Background()},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bc.l.LogAttrs(bc.ctx, slog.LevelInfo, "request handled", slog.String("method", "GET"), slog.Int("status", 200))
+			}
+		})
+	}
+}
