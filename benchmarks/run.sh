@@ -5,7 +5,7 @@
 #
 # Environment (defaults in brackets):
 #   ROUNDS      rounds; each runs every benchmark once, interleaved [6]
-#   BENCHTIME   -test.benchtime of each benchmark in each round [300ms]
+#   BENCHTIME   -test.benchtime of each benchmark in each round [500ms]
 #   BENCH       -test.bench pattern [.]
 #   STALL_FLAGS extra flags for cmd/stall (see its doc) []
 #
@@ -14,12 +14,12 @@
 # the rounds into results/bench.txt; benchstat them into
 # results/benchstat.txt; run cmd/stall into results/stall.md; render
 # docs/benchmarks.md with cmd/benchmd. results/ is not committed.
-# With the defaults it takes about 12 minutes on a 2-core machine.
+# With the defaults it takes about 8 minutes on a quiet 2-core machine.
 set -euo pipefail
 
 cd "$(dirname "$0")"
 ROUNDS=${ROUNDS:-6}
-BENCHTIME=${BENCHTIME:-300ms}
+BENCHTIME=${BENCHTIME:-500ms}
 BENCH=${BENCH:-.}
 STALL_FLAGS=${STALL_FLAGS:-}
 results=results

@@ -20,7 +20,7 @@ type pageData struct {
 const reproduce = `## Reproducing
 
 ` + "```sh" + `
-bash benchmarks/run.sh                     # the whole page: about 12 minutes on 2 cores
+bash benchmarks/run.sh                     # the whole page: about 8 minutes on 2 quiet cores
 ROUNDS=3 BENCHTIME=100ms bash benchmarks/run.sh   # a quicker, noisier page
 cd benchmarks
 go test -run '^$' -bench . -benchtime 1x ./...     # every benchmark once (what CI runs)

@@ -104,10 +104,11 @@ func run(c config) error {
 	}
 
 	ref := referenceTarget()
-	res, err := measure(ref, &sink{next: io.Discard}, 1, c.records, false)
+	res, err := measure(ref, &sink{next: io.Discard, uncounted: true}, 1, c.records, false)
 	if err != nil {
 		return fmt.Errorf("%s: %w", ref.Name, err)
 	}
+	res.written = res.logged // written synchronously to io.Discard, uncounted
 	r.reference = res
 	for _, t := range targets {
 		res, err := measureFile(t, filepath.Join(dir, t.Name+".sustained.json"), 1, c.records)
