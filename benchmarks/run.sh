@@ -8,6 +8,8 @@
 #   BENCHTIME   -test.benchtime of each benchmark in each round [500ms]
 #   BENCH       -test.bench pattern [.]
 #   STALL_FLAGS extra flags for cmd/stall (see its doc) []
+#   NOTE        a caveat printed at the top of the page (for example that
+#               the machine was busy) []
 #
 # Steps: install benchstat if missing; vet and test the module (every
 # target must write the same payload); compile the test binary once; run
@@ -24,6 +26,7 @@ BENCH=${BENCH:-.}
 STALL_FLAGS=${STALL_FLAGS:-}
 results=results
 start=$(date +%s)
+load_start=$(cat /proc/loadavg 2>/dev/null || true)
 
 benchstat=$(command -v benchstat || true)
 if [[ -z $benchstat ]]; then
@@ -55,5 +58,6 @@ command="ROUNDS=$ROUNDS BENCHTIME=$BENCHTIME BENCH='$BENCH'"
 [[ -n $STALL_FLAGS ]] && command+=" STALL_FLAGS='$STALL_FLAGS'"
 command+=" bash benchmarks/run.sh"
 go run ./cmd/benchmd -bench "$results/bench.txt" -benchstat "$results/benchstat.txt" \
-	-stall "$results/stall.md" -command "$command" -gomod go.mod -o ../docs/benchmarks.md
+	-stall "$results/stall.md" -command "$command" -gomod go.mod -note "${NOTE:-}" -load-start "$load_start" \
+	-o ../docs/benchmarks.md
 echo "wrote docs/benchmarks.md in $(($(date +%s) - start))s" >&2

@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/benchmd -bench results/bench.txt [-benchstat results/benchstat.txt] [-stall results/stall.md] [-command 'bash run.sh'] [-gomod go.mod] [-o ../docs/benchmarks.md]
+//	go run ./cmd/benchmd -bench results/bench.txt [-benchstat results/benchstat.txt] [-stall results/stall.md] [-command 'bash run.sh'] [-gomod go.mod] [-note text] [-load-start "$(cat /proc/loadavg)"] [-o ../docs/benchmarks.md]
 package main
 
 import (
@@ -29,15 +29,18 @@ func main() {
 		command   = flag.String("command", "bash benchmarks/run.sh", "the command that produced the numbers")
 		gomod     = flag.String("gomod", "go.mod", "the benchmarks module's go.mod, for the peers' versions")
 		outPath   = flag.String("o", "", "output file (default stdout)")
+		note      = flag.String("note", "", "a caveat printed at the top of the page, such as a trial run on a busy machine")
+		loadStart = flag.String("load-start", "", "the contents of /proc/loadavg when the run started")
 	)
 	flag.Parse()
-	if err := run(*benchPath, *statPath, *stallPath, *command, *gomod, *outPath); err != nil {
+	page := pageData{command: *command, note: *note, peers: peerVersions(*gomod)}
+	if err := run(page, *benchPath, *statPath, *stallPath, *loadStart, *outPath); err != nil {
 		fmt.Fprintln(os.Stderr, "benchmd:", err)
 		os.Exit(1)
 	}
 }
 
-func run(benchPath, statPath, stallPath, command, gomod, outPath string) error {
+func run(page pageData, benchPath, statPath, stallPath, loadStart, outPath string) error {
 	if benchPath == "" {
 		return fmt.Errorf("-bench is required")
 	}
@@ -53,7 +56,7 @@ func run(benchPath, statPath, stallPath, command, gomod, outPath string) error {
 	if len(s.groups) == 0 {
 		return fmt.Errorf("%s: no benchmark results", benchPath)
 	}
-	page := pageData{samples: s, command: command, machine: machine(s), peers: peerVersions(gomod)}
+	page.samples, page.machine = s, machine(s, loadStart)
 	if statPath != "" {
 		b, err := os.ReadFile(statPath)
 		if err != nil {
@@ -81,8 +84,9 @@ func run(benchPath, statPath, stallPath, command, gomod, outPath string) error {
 	return err
 }
 
-// machine describes where the numbers were taken.
-func machine(s *samples) []string {
+// machine describes where the numbers were taken; loadStart is
+// /proc/loadavg as it was when the run started.
+func machine(s *samples, loadStart string) []string {
 	cpu := s.cpu
 	if model := cpuModel(); model != "" {
 		cpu = model
@@ -93,7 +97,21 @@ func machine(s *samples) []string {
 		"CPU model: " + cpu,
 		"date: " + time.Now().UTC().Format("2006-01-02 15:04 MST"),
 	}
+	if end, err := os.ReadFile("/proc/loadavg"); err == nil {
+		host = append(host, fmt.Sprintf("load average (1, 5, 15 min) when the run started: %s; when it ended: %s",
+			loadFields(loadStart), loadFields(string(end))))
+	}
 	return host
+}
+
+// loadFields returns the three load averages of a /proc/loadavg line, or
+// "unknown".
+func loadFields(line string) string {
+	f := strings.Fields(line)
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // cpuModel returns the first "model name" of /proc/cpuinfo, or "".

@@ -10,6 +10,7 @@ import (
 type pageData struct {
 	samples   *samples
 	command   string
+	note      string
 	machine   []string
 	peers     []string
 	benchstat string
@@ -60,6 +61,9 @@ interleave all the benchmarks (each round runs every one of them once), which
 is fairer on a noisy machine than running each one several times back to back.
 
 `)
+	if p.note != "" {
+		fmt.Fprintf(&b, "> **Note:** %s\n\n", p.note)
+	}
 	b.WriteString("## Machine and command\n\n")
 	for _, m := range p.machine {
 		fmt.Fprintf(&b, "- %s\n", m)
