@@ -9,7 +9,7 @@ import (
 )
 
 // silent names the targets that never write a record.
-var silent = map[string]bool{"floor": true, "slog-discard": true, "slog-json-debug": true}
+var silent = map[string]bool{"floor": true, "slog-discard": true}
 
 // TestTargetsWriteThePayload checks that every target writes exactly the
 // standard payload, one JSON object per call, so that the benchmarks
@@ -17,7 +17,7 @@ var silent = map[string]bool{"floor": true, "slog-discard": true, "slog-json-deb
 // level, message, source) are checked for presence only.
 func TestTargetsWriteThePayload(t *testing.T) {
 	seen := map[string]bool{}
-	for _, tg := range append(append(SyncTargets(), BufferedTargets()...), SlogJSONDisabled) {
+	for _, tg := range append(SyncTargets(), BufferedTargets()...) {
 		if seen[tg.Name] {
 			continue
 		}

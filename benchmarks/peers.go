@@ -40,12 +40,6 @@ var SlogJSON = Target{Name: "slog-json", Source: true, Open: func(w io.Writer, o
 	return slogSetup(slog.NewJSONHandler(w, &slog.HandlerOptions{AddSource: o.AddSource}), slog.LevelInfo)
 }}
 
-// SlogJSONDisabled logs at Debug through slog.JSONHandler at level Info:
-// a call at a disabled level.
-var SlogJSONDisabled = Target{Name: "slog-json-debug", Open: func(w io.Writer, o Options) Setup {
-	return slogSetup(slog.NewJSONHandler(w, nil), slog.LevelDebug)
-}}
-
 // zapCore returns zap's production JSON core writing to ws at Info.
 func zapCore(ws zapcore.WriteSyncer) zapcore.Core {
 	return zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), ws, zap.InfoLevel)
