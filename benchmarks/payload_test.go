@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/leakcheck"
 )
 
 // silent names the targets that never write a record.
@@ -16,6 +17,7 @@ var silent = map[string]bool{"floor": true, "slog-discard": true}
 // compare the same work. Keys that each library names its own way (time,
 // level, message, source) are checked for presence only.
 func TestTargetsWriteThePayload(t *testing.T) {
+	leakcheck.Check(t)
 	seen := map[string]bool{}
 	for _, tg := range append(SyncTargets(), BufferedTargets()...) {
 		if seen[tg.Name] {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/handler"
 	"github.com/slogstack/slogstack/sampling"
 )
@@ -142,6 +143,7 @@ func modeName(parallel bool) string {
 // payload and the sampling keys; nothing for a request not sampled or for
 // calls at a disabled level.
 func TestStackRows(t *testing.T) {
+	leakcheck.Check(t)
 	wantLines := map[string]int{
 		"floor": 0, "slogstack-json": RecordsPerRequest, "scope-only": 0,
 		"stack-sampled": RecordsPerRequest, "stack-unsampled-nobuf": 0, "stack-unsampled-buf": 0, "stack-debug": 0,
