@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/handler"
+	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/sampling"
 )
 
