@@ -37,6 +37,7 @@ type Ring[T any] struct {
 	idle      bool // the consumer found the ring empty and may be asleep
 	highWater int
 	pushed    uint64
+	pushedB   int64
 	evicted   uint64
 	onDrop    func(T)
 	wake      chan struct{}
@@ -126,6 +127,7 @@ func (r *Ring[T]) Push(v T, reserved bool, size int) bool {
 	}
 	r.bytes += size
 	r.pushed++
+	r.pushedB += int64(size)
 	if n := r.low.n + r.high.n; n > r.highWater {
 		r.highWater = n
 	}
@@ -137,6 +139,27 @@ func (r *Ring[T]) Push(v T, reserved bool, size int) bool {
 		case r.wake <- struct{}{}:
 		default:
 		}
+	}
+	return true
+}
+
+// Reject counts v as pushed and at once evicted: it passes v to the drop
+// callback under the ring's lock, as Push does with the entries it evicts,
+// without touching the entries in the ring. It serves entries the caller
+// will not queue (for example, larger than the ring's byte bound) so that
+// they are accounted for with the others. It reports false, and leaves v to
+// the caller, if the ring is closed.
+func (r *Ring[T]) Reject(v T, size int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	r.pushed++
+	r.pushedB += int64(size)
+	r.evicted++
+	if r.onDrop != nil {
+		r.onDrop(v)
 	}
 	return true
 }
@@ -243,11 +266,12 @@ func (r *Ring[T]) Discard(f func(T)) int {
 
 // Stats is a snapshot of a ring's counters.
 type Stats struct {
-	Len       int    // entries in the ring now
-	Bytes     int    // sum of the sizes of the entries in the ring now
-	HighWater int    // the most entries the ring has held at once
-	Pushed    uint64 // entries accepted by Push since New
-	Evicted   uint64 // entries evicted to make room since New
+	Len         int    // entries in the ring now
+	Bytes       int    // sum of the sizes of the entries in the ring now
+	HighWater   int    // the most entries the ring has held at once
+	Pushed      uint64 // entries accepted by Push since New
+	PushedBytes uint64 // sum of the sizes given to accepted Pushes since New
+	Evicted     uint64 // entries evicted to make room since New
 }
 
 // Stats returns the ring's counters. It is safe to call at any time.
@@ -255,11 +279,12 @@ func (r *Ring[T]) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return Stats{
-		Len:       r.low.n + r.high.n,
-		Bytes:     r.bytes,
-		HighWater: r.highWater,
-		Pushed:    r.pushed,
-		Evicted:   r.evicted,
+		Len:         r.low.n + r.high.n,
+		Bytes:       r.bytes,
+		HighWater:   r.highWater,
+		Pushed:      r.pushed,
+		PushedBytes: uint64(r.pushedB),
+		Evicted:     r.evicted,
 	}
 }
 

@@ -1,0 +1,176 @@
+package async
+
+import (
+	"bytes"
+	"log/slog"
+	"time"
+)
+
+// DropReportMessage is the message of the in-band WARN record that reports
+// dropped records. Its attributes are:
+//
+//	dropped           number of records dropped since the previous report
+//	dropped_by_level  group of counts: DEBUG, INFO, WARN, ERROR (and UNKNOWN
+//	                  for a Writer's records whose level it could not read)
+//	dropped_bytes     bytes dropped (Writer only)
+//	first_dropped     time of the oldest dropped record
+//	last_dropped      time of the newest dropped record
+//
+// A Writer takes the times from the "time" field of the dropped JSON or
+// text lines; when it cannot find one it leaves the time attribute out.
+const DropReportMessage = "async: records dropped"
+
+// dropTally accumulates drops between two reports.
+type dropTally struct {
+	n           [numBands]uint64
+	bytes       uint64
+	first, last time.Time
+	// lastRaw holds the time text of the newest dropped Writer line; it is
+	// parsed only when the tally is taken, not on every drop.
+	lastRaw    [48]byte
+	lastRawLen int
+}
+
+func (t *dropTally) count() uint64 {
+	var s uint64
+	for _, n := range t.n {
+		s += n
+	}
+	return s
+}
+
+// addRecord counts a dropped record of the Handler.
+func (t *dropTally) addRecord(l slog.Level, at time.Time) {
+	if t.count() == 0 || at.Before(t.first) {
+		t.first = at
+	}
+	if at.After(t.last) {
+		t.last = at
+	}
+	t.n[bandOf(l)]++
+}
+
+// addLine counts a dropped line of the Writer.
+func (t *dropTally) addLine(b band, rawTime []byte, size int) {
+	if len(rawTime) > 0 {
+		if t.count() == 0 {
+			t.first = parseLineTime(rawTime)
+		}
+		t.lastRawLen = copy(t.lastRaw[:], rawTime)
+	}
+	t.n[b]++
+	t.bytes += uint64(size)
+}
+
+// settle parses the deferred time of the newest dropped line.
+func (t *dropTally) settle() {
+	if t.lastRawLen > 0 {
+		t.last = parseLineTime(t.lastRaw[:t.lastRawLen])
+		t.lastRawLen = 0
+	}
+}
+
+// moveTo adds t to dst (t being newer than dst) and clears t.
+func (t *dropTally) moveTo(dst *dropTally) {
+	if t.count() == 0 {
+		return
+	}
+	t.settle()
+	if dst.count() == 0 || (!t.first.IsZero() && t.first.Before(dst.first)) || dst.first.IsZero() {
+		dst.first = t.first
+	}
+	if t.last.After(dst.last) {
+		dst.last = t.last
+	}
+	for i := range t.n {
+		dst.n[i] += t.n[i]
+	}
+	dst.bytes += t.bytes
+	*t = dropTally{}
+}
+
+// attrs returns the attributes of a drop report for t.
+func (t *dropTally) attrs(withBytes bool) []slog.Attr {
+	levels := []slog.Attr{
+		slog.Uint64("DEBUG", t.n[bandDebug]),
+		slog.Uint64("INFO", t.n[bandInfo]),
+		slog.Uint64("WARN", t.n[bandWarn]),
+		slog.Uint64("ERROR", t.n[bandError]),
+	}
+	if t.n[bandUnknown] > 0 {
+		levels = append(levels, slog.Uint64("UNKNOWN", t.n[bandUnknown]))
+	}
+	out := []slog.Attr{
+		slog.Uint64("dropped", t.count()),
+		{Key: "dropped_by_level", Value: slog.GroupValue(levels...)},
+	}
+	if withBytes {
+		out = append(out, slog.Uint64("dropped_bytes", t.bytes))
+	}
+	if !t.first.IsZero() {
+		out = append(out, slog.Time("first_dropped", t.first))
+	}
+	if !t.last.IsZero() {
+		out = append(out, slog.Time("last_dropped", t.last))
+	}
+	return out
+}
+
+// lineScanLimit bounds how far into a line the Writer looks for its level
+// and time, so a dropped line costs a bounded scan whatever its length.
+const lineScanLimit = 256
+
+var (
+	jsonLevelKey = []byte(`"level":"`)
+	jsonTimeKey  = []byte(`"time":"`)
+	textLevelKey = []byte("level=")
+	textTimeKey  = []byte("time=")
+)
+
+// scanLine finds the level band and the raw time text of a JSON or text
+// line as slog's handlers write them. It returns bandUnknown and nil when
+// it cannot find them.
+func scanLine(p []byte) (band, []byte) {
+	head := p[:min(len(p), lineScanLimit)]
+	b, raw := bandUnknown, []byte(nil)
+	if i := bytes.Index(head, jsonLevelKey); i >= 0 {
+		b = bandOfName(head[i+len(jsonLevelKey):])
+	} else if i := bytes.Index(head, textLevelKey); i >= 0 {
+		b = bandOfName(head[i+len(textLevelKey):])
+	}
+	if i := bytes.Index(head, jsonTimeKey); i >= 0 {
+		rest := head[i+len(jsonTimeKey):]
+		if j := bytes.IndexByte(rest, '"'); j >= 0 {
+			raw = rest[:j]
+		}
+	} else if i := bytes.Index(head, textTimeKey); i >= 0 {
+		rest := head[i+len(textTimeKey):]
+		if j := bytes.IndexByte(rest, ' '); j >= 0 {
+			raw = rest[:j]
+		}
+	}
+	return b, raw
+}
+
+func bandOfName(s []byte) band {
+	switch {
+	case bytes.HasPrefix(s, []byte("DEBUG")):
+		return bandDebug
+	case bytes.HasPrefix(s, []byte("INFO")):
+		return bandInfo
+	case bytes.HasPrefix(s, []byte("WARN")):
+		return bandWarn
+	case bytes.HasPrefix(s, []byte("ERROR")):
+		return bandError
+	default:
+		return bandUnknown
+	}
+}
+
+func parseLineTime(raw []byte) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, string(raw))
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}

@@ -1,0 +1,192 @@
+package async
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Handler is a slog.Handler that queues records for another handler and
+// returns at once; one background goroutine per Handler (shared with the
+// handlers derived from it by WithAttrs and WithGroup) passes them to the
+// wrapped handler in batches.
+//
+// On the caller's goroutine Handle checks the wrapped handler's Enabled
+// (done by slog.Logger before Handle), resolves LogValuers, deep-copies
+// attribute values the caller could mutate afterwards (maps, slices,
+// arrays, pointers, structs holding them), detaches the context from its
+// cancellation with context.WithoutCancel (its values, such as the
+// OpenTelemetry span, stay visible), and pushes the record. On the drain
+// goroutine the wrapped handler's Enabled is checked again and its Handle
+// called; that is where the encoding and the I/O happen.
+//
+// When the queue is full the oldest record is dropped (see
+// Options.Reserved for WARN and above), counted by level in Stats, and
+// reported in-band by a WARN record with message DropReportMessage.
+//
+// A Handler must be closed with Close to stop its goroutine and to write
+// what is queued.
+type Handler struct {
+	next slog.Handler // the wrapped handler, as derived by WithAttrs/WithGroup
+	c    *handlerCore
+}
+
+type handlerCore struct {
+	pipeline[*entry]
+	root slog.Handler
+	pool sync.Pool
+}
+
+// entry is one queued record with what the drain goroutine needs to
+// replay it.
+type entry struct {
+	rec slog.Record
+	ctx context.Context
+	h   slog.Handler
+}
+
+// NewHandler returns a Handler that queues records for next and starts its
+// drain goroutine. next must not be nil.
+func NewHandler(next slog.Handler, opts Options) *Handler {
+	if next == nil {
+		panic("async: NewHandler: next handler is nil")
+	}
+	opts = opts.withDefaults()
+	c := &handlerCore{root: next}
+	c.pool.New = func() any { return new(entry) }
+	c.init(opts, opts.Reserved, 0, c.onDrop)
+	c.deliver = c.deliverOne
+	c.release = c.releaseEntry
+	c.report = c.writeReport
+	c.start()
+	return &Handler{next: next, c: c}
+}
+
+// NewMiddleware returns a middleware that wraps a handler in a new Handler
+// with opts, for slogmulti.Pipe and the module's builder. The handler it
+// returns is an *Handler; keep it (or a type assertion of it) to call Close.
+func NewMiddleware(opts Options) func(slog.Handler) slog.Handler {
+	return func(next slog.Handler) slog.Handler { return NewHandler(next, opts) }
+}
+
+// Enabled reports whether the wrapped handler handles records at level.
+func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.next.Enabled(ctx, level)
+}
+
+// Handle queues a snapshot of r and returns nil without waiting for the
+// wrapped handler. After Close it handles r synchronously instead (waiting
+// first for Close to finish with the queue, so a goroutine's records stay in
+// order) and returns the wrapped handler's error.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	c := h.c
+	if !c.closed.Load() {
+		e := c.pool.Get().(*entry)
+		e.rec = snapshotRecord(r)
+		e.ctx = detach(ctx)
+		e.h = h.next
+		if c.ring.Push(e, r.Level >= slog.LevelWarn, 0) {
+			return nil
+		}
+		c.releaseEntry(e)
+	}
+	return c.handleSync(ctx, h.next, r)
+}
+
+// detach returns ctx without its cancellation and deadline, keeping its
+// values. A context that can never be cancelled is returned as is, saving
+// an allocation.
+func detach(ctx context.Context) context.Context {
+	if ctx.Done() == nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
+
+// WithAttrs returns a Handler sharing h's queue and goroutine whose records
+// go to the wrapped handler's WithAttrs(attrs). Mutable attribute values are
+// copied first, as in Handle.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	return &Handler{next: h.next.WithAttrs(snapshotAttrs(attrs)), c: h.c}
+}
+
+// WithGroup returns a Handler sharing h's queue and goroutine whose records
+// go to the wrapped handler's WithGroup(name). An empty name returns h.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return &Handler{next: h.next.WithGroup(name), c: h.c}
+}
+
+// Close stops accepting records into the queue, waits until every record
+// accepted before it has been handed to the wrapped handler, stops the
+// drain goroutine and returns nil. If ctx is done first, Close returns at
+// once with an error saying exactly how many records were lost (the queued
+// ones and the one the wrapped handler is stuck on); the drain goroutine
+// then exits as soon as the wrapped handler returns. Close closes the
+// handlers derived from h too. It is idempotent: later calls return the
+// first outcome. Records handled after Close are written synchronously.
+func (h *Handler) Close(ctx context.Context) error { return h.c.close(ctx) }
+
+// Stats returns the Handler's counters (shared with its derived
+// handlers). It is safe to call at any time.
+func (h *Handler) Stats() Stats { return h.c.stats() }
+
+func (c *handlerCore) onDrop(e *entry) {
+	c.noteDrop(bandOf(e.rec.Level), 0)
+	c.tally.addRecord(e.rec.Level, e.rec.Time)
+	c.releaseEntry(e)
+}
+
+func (c *handlerCore) releaseEntry(e *entry) {
+	*e = entry{}
+	c.pool.Put(e)
+}
+
+func (c *handlerCore) deliverOne(batch []*entry) delivery {
+	e := batch[0]
+	if !e.h.Enabled(e.ctx, e.rec.Level) {
+		return delivery{n: 1, skipped: 1}
+	}
+	c.countCall(safeHandle(e.ctx, e.h, e.rec))
+	return delivery{n: 1}
+}
+
+func (c *handlerCore) handleSync(ctx context.Context, next slog.Handler, r slog.Record) error {
+	c.beginSync()
+	defer c.syncMu.Unlock()
+	if !next.Enabled(ctx, r.Level) {
+		return nil
+	}
+	err, panicked := safeHandle(ctx, next, r)
+	c.countCall(err, panicked)
+	return err
+}
+
+func (c *handlerCore) writeReport(t *dropTally) {
+	r := slog.NewRecord(time.Now(), slog.LevelWarn, DropReportMessage, 0)
+	r.AddAttrs(t.attrs(false)...)
+	ctx := context.Background()
+	if c.root.Enabled(ctx, slog.LevelWarn) {
+		c.countCall(safeHandle(ctx, c.root, r))
+	}
+}
+
+// safeHandle calls h.Handle, turning a panic into an error.
+func safeHandle(ctx context.Context, h slog.Handler, r slog.Record) (err error, panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			err, panicked = fmt.Errorf("async: sink panicked: %v", v), true
+		}
+	}()
+	return h.Handle(ctx, r), false
+}

@@ -1,0 +1,241 @@
+package async
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slogstack/slogstack/internal/ringbuf"
+)
+
+// delivery is what one sink call consumed from the front of a batch.
+type delivery struct {
+	n       int // entries consumed (at least 1)
+	skipped int // of those, refused by the sink's Enabled
+	bytes   int
+}
+
+// pipeline is the part Handler and Writer share: the ring, the drain
+// goroutine, drop accounting and reporting, Close and the counters.
+type pipeline[T any] struct {
+	opts     Options
+	ring     *ringbuf.Ring[T]
+	popBytes int // byte bound per batch; 0 for none
+
+	// Set by the owner before start.
+	deliver func(batch []T) delivery // writes a prefix of batch
+	release func(T)                  // recycles an entry nobody will use again
+	report  func(*dropTally)         // writes an in-band drop report
+
+	closed   atomic.Bool
+	done     chan struct{} // closed when the drain goroutine returns
+	released chan struct{} // closed when the drain finished or was abandoned
+	relOnce  sync.Once
+
+	drainMu   sync.Mutex // orders the drain's progress against Close giving up
+	abandoned bool
+	batchLeft int // entries of the current batch not yet fully delivered
+	closeErr  error
+
+	syncMu sync.Mutex // serializes writes made after Close
+
+	tally     dropTally // guarded by the ring's lock (onDrop and takeTally)
+	pending   dropTally // owned by the drain goroutine
+	takeTally func()
+
+	written, skipped, lost, synchronous atomic.Uint64
+	writeErrors, sinkPanics, batches    atomic.Uint64
+	reports, reported                   atomic.Uint64
+	writtenBytes, droppedBytes          atomic.Uint64
+	oversize, oversizeBytes             atomic.Uint64 // Writer: too large to queue
+	dropped                             [numBands]atomic.Uint64
+}
+
+func (p *pipeline[T]) init(opts Options, reserved, maxBytes int, onDrop func(T)) {
+	p.opts = opts
+	p.ring = ringbuf.New(ringbuf.Options{Capacity: opts.Capacity, Reserved: reserved, MaxBytes: maxBytes}, onDrop)
+	p.done = make(chan struct{})
+	p.released = make(chan struct{})
+	p.takeTally = func() { p.tally.moveTo(&p.pending) }
+}
+
+func (p *pipeline[T]) start() { go p.run() }
+
+// noteDrop counts a dropped entry; it runs under the ring's lock.
+func (p *pipeline[T]) noteDrop(b band, size int) {
+	p.dropped[b].Add(1)
+	if size > 0 {
+		p.droppedBytes.Add(uint64(size))
+	}
+}
+
+func (p *pipeline[T]) run() {
+	defer close(p.done)
+	batch := make([]T, 0, p.opts.BatchSize)
+	var lastReport time.Time
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		closing := p.ring.Closed()
+		p.drainMu.Lock()
+		if p.abandoned {
+			p.drainMu.Unlock()
+			return
+		}
+		batch = p.ring.Pop(batch[:0], p.opts.BatchSize, p.popBytes, p.takeTally)
+		p.batchLeft = len(batch)
+		p.drainMu.Unlock()
+
+		var wait time.Duration // until the pending drops may be reported
+		if p.pending.count() > 0 && p.opts.ReportInterval > 0 {
+			wait = p.opts.ReportInterval - time.Since(lastReport)
+			if wait <= 0 || (len(batch) == 0 && closing) {
+				p.emitReport()
+				lastReport = time.Now()
+				wait = 0
+			}
+		} else if p.opts.ReportInterval < 0 {
+			p.pending = dropTally{}
+		}
+		if len(batch) == 0 {
+			if closing {
+				return
+			}
+			var tick <-chan time.Time
+			if wait > 0 {
+				timer.Reset(wait)
+				tick = timer.C
+			}
+			select {
+			case <-p.ring.Wake():
+			case <-tick:
+			}
+			continue
+		}
+		p.batches.Add(1)
+		p.deliverBatch(batch)
+		clear(batch)
+	}
+}
+
+func (p *pipeline[T]) deliverBatch(batch []T) {
+	for i := 0; i < len(batch); {
+		p.drainMu.Lock()
+		if p.abandoned { // Close counted the rest as lost
+			p.drainMu.Unlock()
+			for _, e := range batch[i:] {
+				p.release(e)
+			}
+			return
+		}
+		p.drainMu.Unlock()
+		d := p.deliver(batch[i:])
+		p.drainMu.Lock()
+		p.batchLeft -= d.n
+		if !p.abandoned {
+			p.written.Add(uint64(d.n - d.skipped))
+			p.skipped.Add(uint64(d.skipped))
+			p.writtenBytes.Add(uint64(d.bytes))
+		}
+		p.drainMu.Unlock()
+		for _, e := range batch[i : i+d.n] {
+			p.release(e)
+		}
+		i += d.n
+	}
+}
+
+func (p *pipeline[T]) emitReport() {
+	t := &p.pending
+	n := t.count()
+	p.reports.Add(1)
+	p.reported.Add(n)
+	p.report(t)
+	p.pending = dropTally{}
+}
+
+// countCall records the outcome of one sink call.
+func (p *pipeline[T]) countCall(err error, panicked bool) {
+	if panicked {
+		p.sinkPanics.Add(1)
+	} else if err != nil {
+		p.writeErrors.Add(1)
+	}
+}
+
+// beginSync waits until queued records are out of the way (the drain
+// finished, or Close gave up on it) and then serializes the caller with the
+// other synchronous writers. The caller must call p.syncMu.Unlock.
+func (p *pipeline[T]) beginSync() {
+	<-p.released
+	p.syncMu.Lock()
+	p.synchronous.Add(1)
+}
+
+func (p *pipeline[T]) releaseWaiters() { p.relOnce.Do(func() { close(p.released) }) }
+
+// close implements Close for Handler and Writer.
+func (p *pipeline[T]) close(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	p.closed.Store(true)
+	p.ring.Close()
+	select {
+	case <-p.released: // an earlier Close finished or gave up
+	case <-p.done:
+	case <-ctx.Done():
+		p.drainMu.Lock()
+		select {
+		case <-p.done:
+		default:
+			if !p.abandoned {
+				p.abandoned = true
+				lost := p.batchLeft + p.ring.Discard(p.release)
+				p.batchLeft = 0
+				p.lost.Add(uint64(lost))
+				if lost > 0 {
+					p.closeErr = fmt.Errorf("async: close: %d records lost: the sink did not take them before the deadline: %w", lost, context.Cause(ctx))
+				}
+			}
+		}
+		p.drainMu.Unlock()
+	}
+	p.releaseWaiters()
+	p.drainMu.Lock()
+	defer p.drainMu.Unlock()
+	return p.closeErr
+}
+
+func (p *pipeline[T]) stats() Stats {
+	rs := p.ring.Stats()
+	var bands [numBands]uint64
+	var dropped uint64
+	for i := range bands {
+		bands[i] = p.dropped[i].Load()
+		dropped += bands[i]
+	}
+	return Stats{
+		Accepted:       rs.Pushed,
+		AcceptedBytes:  rs.PushedBytes,
+		Written:        p.written.Load(),
+		Skipped:        p.skipped.Load(),
+		Dropped:        dropped,
+		DroppedByLevel: levelCounts(&bands),
+		Reported:       p.reported.Load(),
+		Reports:        p.reports.Load(),
+		Lost:           p.lost.Load(),
+		Synchronous:    p.synchronous.Load(),
+		WriteErrors:    p.writeErrors.Load(),
+		SinkPanics:     p.sinkPanics.Load(),
+		Batches:        p.batches.Load(),
+		QueueDepth:     rs.Len,
+		HighWater:      rs.HighWater,
+		WrittenBytes:   p.writtenBytes.Load(),
+		DroppedBytes:   p.droppedBytes.Load(),
+		QueueBytes:     rs.Bytes,
+	}
+}

@@ -1,0 +1,89 @@
+package async
+
+import "log/slog"
+
+// LevelCounts counts records by level band: Debug counts levels below INFO,
+// Info levels from INFO to below WARN, Warn from WARN to below ERROR, Error
+// ERROR and above. Unknown counts a Writer's records whose level could not
+// be read from the bytes.
+type LevelCounts struct {
+	Debug, Info, Warn, Error, Unknown uint64
+}
+
+// Total returns the sum of all bands.
+func (c LevelCounts) Total() uint64 { return c.Debug + c.Info + c.Warn + c.Error + c.Unknown }
+
+type band int
+
+const (
+	bandDebug band = iota
+	bandInfo
+	bandWarn
+	bandError
+	bandUnknown
+	numBands
+)
+
+func bandOf(l slog.Level) band {
+	switch {
+	case l < slog.LevelInfo:
+		return bandDebug
+	case l < slog.LevelWarn:
+		return bandInfo
+	case l < slog.LevelError:
+		return bandWarn
+	default:
+		return bandError
+	}
+}
+
+func levelCounts(n *[numBands]uint64) LevelCounts {
+	return LevelCounts{Debug: n[bandDebug], Info: n[bandInfo], Warn: n[bandWarn], Error: n[bandError], Unknown: n[bandUnknown]}
+}
+
+// Stats is a snapshot of a Handler's or Writer's counters. Every count is
+// since the Handler or Writer was created. Once Close has returned:
+//
+//	Accepted == Written + Skipped + Dropped + Lost
+//
+// exactly; before, the difference is what is still queued or being written.
+// Records handled synchronously after Close are counted in Synchronous only.
+type Stats struct {
+	// Accepted counts records (Writer: Write calls) taken into the queue.
+	Accepted uint64
+	// Written counts queued records handed to the sink, whether or not the
+	// sink returned an error or panicked.
+	Written uint64
+	// Skipped counts queued records the sink's Enabled refused when the
+	// drain goroutine checked it again (Handler only).
+	Skipped uint64
+	// Dropped counts records dropped to make room (or, for a Writer, too
+	// large to queue); DroppedByLevel splits it by level.
+	Dropped        uint64
+	DroppedByLevel LevelCounts
+	// Reported counts the dropped records that in-band drop reports have
+	// announced so far, and Reports the reports themselves. After Close,
+	// Reported == Dropped unless reports are off.
+	Reported uint64
+	Reports  uint64
+	// Lost counts records still queued or being written when Close gave up
+	// at its context's deadline.
+	Lost uint64
+	// Synchronous counts records written on the caller's goroutine after
+	// Close.
+	Synchronous uint64
+	// WriteErrors counts sink calls that returned an error; SinkPanics those
+	// that panicked (the panic is recovered and the drain goes on).
+	WriteErrors uint64
+	SinkPanics  uint64
+	// Batches counts batches the drain goroutine took from the queue
+	// (for a Writer, Write calls on the underlying writer).
+	Batches uint64
+	// QueueDepth is the number of records queued now; HighWater the most
+	// that have been queued at once.
+	QueueDepth int
+	HighWater  int
+	// Byte counts, Writer only.
+	AcceptedBytes, WrittenBytes, DroppedBytes uint64
+	QueueBytes                                int
+}

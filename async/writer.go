@@ -1,0 +1,177 @@
+package async
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// maxPooledChunk is the largest buffer a Writer keeps for reuse; larger
+// ones (from unusually long lines) are left to the garbage collector.
+const maxPooledChunk = 64 << 10
+
+// Writer is an io.Writer that queues a copy of each Write and returns at
+// once; one background goroutine writes the queued bytes to the
+// underlying writer, many Writes at a time in one Write call of at most
+// Options.BatchBytes. It is meant for byte sinks fed by an encoding
+// handler (slog.JSONHandler, handler.JSONHandler): the handler encodes on
+// the caller's goroutine, one Write per record, and Writer keeps each
+// Write's bytes contiguous, never splitting them across Write calls on
+// the underlying writer.
+//
+// When the queue is full (Options.Capacity records or Options.MaxBytes
+// bytes) the oldest Writes are dropped. Writer counts them by level when it
+// can read a slog JSON or text "level" field near the start of the line
+// (otherwise as Unknown), and reports them in-band with a JSON line whose
+// message is DropReportMessage. Writer never changes the underlying file's
+// flags: it stays a blocking descriptor, and only Writer's own goroutine
+// waits on it.
+//
+// A Writer must be closed with Close to stop its goroutine and to write
+// what is queued.
+type Writer struct {
+	pipeline[*chunk]
+	w       io.Writer
+	writeMu sync.Mutex // held around each Write on w
+	pool    sync.Pool
+	buf     []byte // the drain goroutine's batch buffer
+	enc     bytes.Buffer
+}
+
+// chunk is one queued Write. size is the Write's length (b may hold only
+// the head of a rejected oversize Write).
+type chunk struct {
+	b    []byte
+	size int
+}
+
+// NewWriter returns a Writer queueing for w and starts its drain
+// goroutine. w must not be nil. Options.Reserved does not apply.
+func NewWriter(w io.Writer, opts Options) *Writer {
+	if w == nil {
+		panic("async: NewWriter: writer is nil")
+	}
+	opts = opts.withDefaults()
+	x := &Writer{w: w}
+	x.pool.New = func() any { return new(chunk) }
+	x.init(opts, 0, opts.MaxBytes, x.onDrop)
+	x.popBytes = opts.BatchBytes
+	x.deliver = x.deliverBatch
+	x.release = x.releaseChunk
+	x.report = x.writeReport
+	x.start()
+	return x
+}
+
+// Write queues a copy of p and returns len(p), nil without waiting for the
+// underlying writer. A p larger than Options.MaxBytes is dropped and
+// counted instead. After Close, Write writes p to the underlying writer
+// synchronously (after Close has finished with the queue) and returns its
+// result.
+func (x *Writer) Write(p []byte) (int, error) {
+	if !x.closed.Load() {
+		if len(p) > x.opts.MaxBytes {
+			c := x.pool.Get().(*chunk)
+			c.b = append(c.b[:0], p[:min(len(p), lineScanLimit)]...) // enough to read level and time
+			c.size = len(p)
+			if x.ring.Reject(c, len(p)) {
+				return len(p), nil
+			}
+			x.releaseChunk(c)
+		} else {
+			c := x.pool.Get().(*chunk)
+			c.b = append(c.b[:0], p...)
+			c.size = len(p)
+			if x.ring.Push(c, false, len(p)) {
+				return len(p), nil
+			}
+			x.releaseChunk(c)
+		}
+	}
+	x.beginSync()
+	defer x.syncMu.Unlock()
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
+	n, err, panicked := safeWrite(x.w, p)
+	x.countCall(err, panicked)
+	return n, err
+}
+
+// Close stops accepting Writes into the queue, waits until every Write
+// accepted before it has been written to the underlying writer, stops the
+// drain goroutine and returns nil. If ctx is done first, Close returns at
+// once with an error saying exactly how many records (Writes) were lost;
+// the drain goroutine exits when the underlying Write it is stuck in
+// returns. Close does not close the underlying writer. It is idempotent:
+// later calls return the first outcome.
+func (x *Writer) Close(ctx context.Context) error { return x.close(ctx) }
+
+// Stats returns the Writer's counters. It is safe to call at any time.
+func (x *Writer) Stats() Stats { return x.stats() }
+
+func (x *Writer) onDrop(c *chunk) {
+	b, raw := scanLine(c.b)
+	x.noteDrop(b, c.size)
+	x.tally.addLine(b, raw, c.size)
+	x.releaseChunk(c)
+}
+
+func (x *Writer) releaseChunk(c *chunk) {
+	if c == nil {
+		return
+	}
+	if cap(c.b) > maxPooledChunk {
+		c.b = nil
+	}
+	c.b = c.b[:0]
+	x.pool.Put(c)
+}
+
+func (x *Writer) deliverBatch(batch []*chunk) delivery {
+	x.buf = x.buf[:0]
+	for _, c := range batch {
+		x.buf = append(x.buf, c.b...)
+	}
+	n := len(x.buf)
+	x.writeMu.Lock()
+	_, err, panicked := safeWrite(x.w, x.buf)
+	x.writeMu.Unlock()
+	x.countCall(err, panicked)
+	if cap(x.buf) > 4*x.opts.BatchBytes {
+		x.buf = nil // an oversize record grew it; do not keep it
+	}
+	return delivery{n: len(batch), bytes: n}
+}
+
+func (x *Writer) writeReport(t *dropTally) {
+	r := slog.NewRecord(time.Now(), slog.LevelWarn, DropReportMessage, 0)
+	r.AddAttrs(t.attrs(true)...)
+	x.enc.Reset()
+	if err := slog.NewJSONHandler(&x.enc, nil).Handle(context.Background(), r); err != nil {
+		x.countCall(err, false)
+		return
+	}
+	x.writeMu.Lock()
+	_, err, panicked := safeWrite(x.w, x.enc.Bytes())
+	x.writeMu.Unlock()
+	x.countCall(err, panicked)
+}
+
+// safeWrite calls w.Write, turning a panic into an error and a short write
+// without an error into io.ErrShortWrite.
+func safeWrite(w io.Writer, p []byte) (n int, err error, panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			n, err, panicked = 0, fmt.Errorf("async: writer panicked: %v", v), true
+		}
+	}()
+	n, err = w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	return n, err, false
+}
