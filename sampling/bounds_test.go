@@ -241,3 +241,36 @@ func newRecord(attrs []slog.Attr) slog.Record {
 	r.AddAttrs(attrs...)
 	return r
 }
+
+func TestRingSizes(t *testing.T) {
+	if got := ringClass(maxPooledSlots); got != len(ringPools)-1 {
+		t.Fatalf("ringClass(maxPooledSlots) = %d, want %d", got, len(ringPools)-1)
+	}
+	for _, tc := range []struct{ cur, max, want int }{
+		{0, 512, 8}, {8, 512, 16}, {256, 512, 512}, {0, 10, 8}, {8, 10, 16}, {0, 1, 1}, {0, 3, 4}, {4, 3, 4},
+	} {
+		if got := ringSlots(tc.cur, tc.max); got != tc.want {
+			t.Errorf("ringSlots(%d, %d) = %d, want %d", tc.cur, tc.max, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ slots, want int }{{4, -1}, {8, 0}, {16, 1}, {24, -1}, {4096, 9}, {8192, -1}} {
+		if got := ringClass(tc.slots); got != tc.want {
+			t.Errorf("ringClass(%d) = %d, want %d", tc.slots, got, tc.want)
+		}
+	}
+	// A recycled ring comes back cleared.
+	p := getRing(16)
+	(*p)[3].payload = 7
+	putRing(p)
+	for i := 0; i < 3; i++ {
+		q := getRing(16)
+		if len(*q) != 16 {
+			t.Fatalf("ring of %d slots, want 16", len(*q))
+		}
+		for _, e := range *q {
+			if e.payload != 0 {
+				t.Fatal("recycled ring not cleared")
+			}
+		}
+	}
+}

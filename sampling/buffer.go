@@ -16,9 +16,6 @@ const (
 	phaseEnded            // the scope ended; nothing is held any more
 )
 
-// initialSlots is the capacity of a buffer's first ring.
-const initialSlots = 8
-
 // entry is one buffered record with the handler it was logged on (its
 // WithAttrs/WithGroup chain) and its context.
 type entry struct {
@@ -37,7 +34,8 @@ type scopeState struct {
 
 	mu    sync.Mutex
 	phase int
-	ring  []entry // ring buffer; len(ring) is its capacity
+	ringp *[]entry // the ring's slice, recycled through the ring pools
+	ring  []entry  // *ringp: a ring buffer whose len is its capacity
 	head  int     // index of the oldest record
 	n     int     // records held
 	bytes int     // per-request estimate: n*entrySize + payloads
@@ -104,7 +102,7 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Recor
 	need := int64(payload)
 	newSlots := 0
 	if st.n == len(st.ring) {
-		newSlots = min(max(2*len(st.ring), initialSlots), sh.cfg.maxRequestRecords)
+		newSlots = ringSlots(len(st.ring), sh.cfg.maxRequestRecords)
 		need += int64((newSlots - len(st.ring)) * entrySize)
 	}
 	for !sh.budget.reserve(need) {
@@ -118,12 +116,14 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Recor
 		}
 	}
 	if newSlots != 0 {
-		ring := make([]entry, newSlots)
+		ringp := getRing(newSlots)
+		ring := *ringp
 		for i := 0; i < st.n; i++ {
 			ring[i] = st.ring[(st.head+i)%len(st.ring)]
 		}
 		st.charged += int64((newSlots - len(st.ring)) * entrySize)
-		st.ring, st.head = ring, 0
+		putRing(st.ringp)
+		st.ringp, st.ring, st.head = ringp, ring, 0
 	}
 	st.ring[(st.head+st.n)%len(st.ring)] = entry{h: h, ctx: ctx, r: r, payload: payload}
 	st.n++
@@ -155,7 +155,8 @@ func (st *scopeState) noteLost(h *Handler, ctx context.Context, t time.Time, cou
 func (st *scopeState) releaseLocked() {
 	st.sh.budget.release(st.charged)
 	st.sh.stats.bufferedRecords.Add(-int64(st.n))
-	st.ring, st.head, st.n, st.bytes, st.charged = nil, 0, 0, 0, 0
+	putRing(st.ringp)
+	st.ringp, st.ring, st.head, st.n, st.bytes, st.charged = nil, nil, 0, 0, 0, 0
 	st.lastLost.h, st.lastLost.ctx = nil, nil
 }
 

@@ -1,14 +1,52 @@
 // Package sampling keeps or drops the records of whole requests.
 //
-// The decision is made once per request (Policy.Decide, usually called by
-// httpctx's middleware) from the request's path, its trace flags and an
-// xxhash of its correlation ID (Decide), and stored in the request's scope in
-// the context. Handler reads that one decision for every record: records of
-// sampled requests pass with _sampled, _sample_rate and _sample_reason;
-// records of requests not sampled wait in a bounded per-request buffer and
-// are dropped when the request ends, unless an error, a panic or a 5xx keeps
-// the request, which writes the buffered records first, in order.
+// # The decision
+//
+// The decision is made once per request (Policy.Decide, called by httpctx's
+// middleware or httpctx.Start when the request's scope opens) from the
+// request's path, its trace flags and an xxhash of its correlation ID
+// (Decide), and stored in the request's scope (internal/reqscope) in the
+// context. Decide is a fixed formula, xxhash64(id) < rate * 2^64, so every
+// process and service that sees the same correlation ID decides the same.
+//
+// # The handler
+//
+// Handler reads that one decision for every record logged with the
+// request's context:
+//
+//   - records of sampled requests pass with _sampled=true, _sample_rate and
+//     _sample_reason;
+//   - records of requests not sampled wait in a bounded per-request buffer
+//     and are dropped (and counted) when the request ends, unless an ERROR
+//     record, a panic or a 5xx keeps the request, which writes the buffered
+//     records first, in order, then the trigger, then every later record,
+//     all with _sample_reason=error;
+//   - records without a request scope pass unchanged, or are sampled one by
+//     one with Options.SampleUnscoped.
+//
+// The annotations are added at the top level of the record, outside any
+// group opened with WithGroup. Buffered records are cloned, keep the
+// handler they were logged on (its WithAttrs and WithGroup chain) and are
+// checked against the next handler's Enabled again when written.
+//
+// # Buffer bounds
+//
+// Each request's buffer is bounded in records (Options.MaxRequestRecords)
+// and in estimated bytes (Options.MaxRequestBytes), and all buffers of a
+// Handler together by a shared budget (Options.MaxBufferedBytes). Past a
+// bound the oldest records of the request go. When a request with lost
+// records is kept, a WARN record carrying _lost_records (the exact number
+// lost) is written before its first buffered record. The byte estimate is
+// cheap: the buffer slot (the record with its five inline attributes, its
+// context and handler), plus the message, the overflow attributes, keys,
+// string values and groups rounded up to allocation sizes, and a fixed
+// charge for values of kind Any. LogValuer attributes are resolved when a
+// record is buffered.
+//
+// # Composition
 //
 // Handler wraps any slog.Handler; NewMiddleware offers it as a
-// func(slog.Handler) slog.Handler for slog-multi's Pipe.
+// func(slog.Handler) slog.Handler for slog-multi's Pipe and the module's
+// builder. Put it first in the stack, so that records it drops cost the
+// handlers after it nothing.
 package sampling
