@@ -36,9 +36,9 @@ type scopeState struct {
 	phase int
 	ringp *[]entry // the ring's slice, recycled through the ring pools
 	ring  []entry  // *ringp: a ring buffer whose len is its capacity
-	head  int     // index of the oldest record
-	n     int     // records held
-	bytes int     // per-request estimate: n*entrySize + payloads
+	head  int      // index of the oldest record
+	n     int      // records held
+	bytes int      // per-request estimate: n*entrySize + payloads
 	// charged is what this buffer holds of the global budget: the ring's
 	// slots plus the payloads.
 	charged int64
