@@ -40,7 +40,7 @@ func Logger(ctx context.Context) *slog.Logger {
 	if l := st.bound.Load(); l != nil {
 		return l
 	}
-	l := BindLogger(st.ctx, base)
+	l := BindLogger(st, base)
 	if st.bound.CompareAndSwap(nil, l) {
 		return l
 	}
@@ -53,7 +53,7 @@ func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st := &scopeState{logger: l}
+	st := &scopeState{Context: ctx, logger: l}
 	if parent := stateFrom(ctx); parent != nil && parent.scope == reqscope.FromContext(ctx) {
 		st.scope, st.traceID, st.spanID = parent.scope, parent.traceID, parent.spanID
 	} else {
@@ -64,9 +64,7 @@ func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
 			}
 		}
 	}
-	ctx = context.WithValue(ctx, stateKey{}, st)
-	st.ctx = ctx
-	return ctx
+	return st
 }
 
 // BindLogger returns a logger that writes through l's handler and, for a

@@ -132,9 +132,12 @@ func (m *RequestMiddleware) serve(next http.Handler, w http.ResponseWriter, r *h
 	id, sc := m.correlationID(ctx, r.Header)
 	d := m.opts.Policy.Decide(r.URL.Path, id, sc)
 	m.countDecision(d)
-	ctx, st := openScope(ctx, id, sc, d, m.opts.Logger)
-
-	rw := &responseWriter{w: w, scope: st.scope, m: m}
+	// One allocation holds the scope's state (which is also the context)
+	// and the wrapped writer.
+	rs := &requestState{}
+	ctx = rs.st.init(ctx, id, sc, d, m.opts.Logger)
+	rw := &rs.rw
+	*rw = responseWriter{w: w, scope: rs.st.scope}
 	r2 := r.WithContext(ctx)
 	var reqBody *bodyCapture
 	capture := m.opts.Body.maxBytes() > 0
@@ -149,6 +152,12 @@ func (m *RequestMiddleware) serve(next http.Handler, w http.ResponseWriter, r *h
 		m.finish(ctx, rw, r2, reqBody, start, recover())
 	}()
 	next.ServeHTTP(rw, r2)
+}
+
+// requestState is what the middleware allocates per request.
+type requestState struct {
+	st scopeState
+	rw responseWriter
 }
 
 // correlationID picks the request's correlation ID and span context.

@@ -24,7 +24,6 @@ const (
 type responseWriter struct {
 	w     http.ResponseWriter
 	scope *reqscope.Scope
-	m     *RequestMiddleware
 	body  *bodyCapture // nil unless response bodies are captured
 
 	status      int

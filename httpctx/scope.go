@@ -2,6 +2,7 @@ package httpctx
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 
@@ -95,17 +96,32 @@ func Sampled(ctx context.Context) bool {
 
 // scopeState is what this package keeps in a context beside the
 // reqscope.Scope: the hex forms of the scope's span IDs, computed once, and
-// the logger that Logger binds to the scope.
+// the logger that Logger binds to the scope. It is itself the context that
+// carries it (answering Value(stateKey{}) and delegating everything else to
+// its parent), which saves the allocation of a separate context value.
 type scopeState struct {
-	scope   *reqscope.Scope             // nil for a state made by WithLogger outside a scope
-	traceID string                      // hex trace ID of scope.SpanContext(), "" if not valid
-	spanID  string                      // hex span ID of scope.SpanContext(), "" if not valid
-	logger  *slog.Logger                // nil means slog.Default()
-	ctx     context.Context             // the context this state was put into
-	bound   atomic.Pointer[slog.Logger] // logger bound to ctx, built on first use
+	context.Context                             // the parent, carrying the scope
+	scope           *reqscope.Scope             // nil for a state made by WithLogger outside a scope
+	traceID         string                      // hex trace ID of scope.SpanContext(), "" if not valid
+	spanID          string                      // hex span ID of scope.SpanContext(), "" if not valid
+	logger          *slog.Logger                // nil means slog.Default()
+	bound           atomic.Pointer[slog.Logger] // logger bound to this context, built on first use
 }
 
 type stateKey struct{}
+
+// Value returns st for stateKey{} and asks the parent for anything else.
+func (st *scopeState) Value(key any) any {
+	if _, ok := key.(stateKey); ok {
+		return st
+	}
+	return st.Context.Value(key)
+}
+
+// String describes the context for debugging.
+func (st *scopeState) String() string {
+	return fmt.Sprintf("%v.WithValue(httpctx scope)", st.Context)
+}
 
 // stateFrom returns the nearest scopeState in ctx, or nil.
 func stateFrom(ctx context.Context) *scopeState {
@@ -118,18 +134,25 @@ func stateFrom(ctx context.Context) *scopeState {
 
 // openScope puts a new scope and its state into ctx.
 func openScope(ctx context.Context, id string, sc trace.SpanContext, d reqscope.Decision, logger *slog.Logger) (context.Context, *scopeState) {
+	st := new(scopeState)
+	return st.init(ctx, id, sc, d, logger), st
+}
+
+// init opens a new scope under parent, makes st its state and returns st
+// as the context that carries both.
+func (st *scopeState) init(parent context.Context, id string, sc trace.SpanContext, d reqscope.Decision, logger *slog.Logger) context.Context {
 	s := reqscope.New(id, sc, d)
 	if logger == nil {
-		if parent := stateFrom(ctx); parent != nil {
-			logger = parent.logger
+		if p := stateFrom(parent); p != nil {
+			logger = p.logger
 		}
 	}
-	st := &scopeState{scope: s, logger: logger}
+	st.Context = reqscope.NewContext(parent, s)
+	st.scope = s
+	st.logger = logger
 	if sc.IsValid() {
 		st.traceID = sc.TraceID().String()
 		st.spanID = sc.SpanID().String()
 	}
-	ctx = context.WithValue(reqscope.NewContext(ctx, s), stateKey{}, st)
-	st.ctx = ctx
-	return ctx, st
+	return st
 }
