@@ -1,0 +1,266 @@
+package async
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/leakcheck"
+)
+
+// callRecorder remembers every Write call separately; it can be gated, and
+// can fail or panic at random.
+type callRecorder struct {
+	mu     sync.Mutex
+	calls  [][]byte
+	gate   chan struct{}
+	errP   float64
+	panicP float64
+	stallP float64
+}
+
+func (w *callRecorder) Write(p []byte) (int, error) {
+	if w.gate != nil {
+		<-w.gate
+	}
+	if w.stallP > 0 && rand.Float64() < w.stallP {
+		time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
+	}
+	if w.panicP > 0 && rand.Float64() < w.panicP {
+		panic("writer exploded")
+	}
+	w.mu.Lock()
+	w.calls = append(w.calls, bytes.Clone(p))
+	w.mu.Unlock()
+	if w.errP > 0 && rand.Float64() < w.errP {
+		return len(p), errors.New("random write failure")
+	}
+	return len(p), nil
+}
+
+func (w *callRecorder) all() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return string(bytes.Join(w.calls, nil))
+}
+
+func TestWriterBatchesWholeLines(t *testing.T) {
+	leakcheck.Check(t)
+	rec := &callRecorder{gate: make(chan struct{})}
+	w := NewWriter(rec, Options{BatchBytes: 100})
+	var want strings.Builder
+	for i := range 40 {
+		line := fmt.Sprintf("line %d %s\n", i, strings.Repeat("x", i%30))
+		want.WriteString(line)
+		if n, err := w.Write([]byte(line)); n != len(line) || err != nil {
+			t.Fatalf("Write = %d, %v; want %d, nil", n, err, len(line))
+		}
+	}
+	big := strings.Repeat("y", 250) + "\n" // larger than BatchBytes: written alone
+	want.WriteString(big)
+	w.Write([]byte(big))
+	close(rec.gate)
+	closeNow(t, w)
+	if diff := cmp.Diff(want.String(), rec.all()); diff != "" {
+		t.Fatalf("bytes written (-want +got):\n%s", diff)
+	}
+	for i, c := range rec.calls {
+		if len(c) > 100 && string(c) != big {
+			t.Errorf("Write call %d has %d bytes, over BatchBytes 100", i, len(c))
+		}
+		if !bytes.HasSuffix(c, []byte("\n")) {
+			t.Errorf("Write call %d splits a line: %q", i, c)
+		}
+	}
+	st := w.Stats()
+	if st.Accepted != 41 || st.Written != 41 || st.WrittenBytes != uint64(want.Len()) || st.AcceptedBytes != uint64(want.Len()) {
+		t.Fatalf("Stats = %+v", st)
+	}
+	if st.Batches != uint64(len(rec.calls)) || len(rec.calls) < 2 {
+		t.Fatalf("Batches %d, Write calls %d", st.Batches, len(rec.calls))
+	}
+}
+
+func TestWriterReportsDropsByLevel(t *testing.T) {
+	leakcheck.Check(t)
+	rec := &callRecorder{gate: make(chan struct{})}
+	w := NewWriter(rec, Options{Capacity: 10})
+	l := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	l.Info("first") // taken by the drain, which then waits on the gate
+	time.Sleep(50 * time.Millisecond)
+	levels := []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError}
+	for i := range 40 {
+		l.Log(context.Background(), levels[i%4], "m", "i", i)
+	}
+	close(rec.gate)
+	closeNow(t, w)
+	st := w.Stats()
+	// 41 accepted; the drain took 1 (or a few, if it was quick); the queue
+	// kept the last 10.
+	var reports []map[string]any
+	var records int
+	for _, m := range lines(t, rec.all()) {
+		if m["msg"] == DropReportMessage {
+			reports = append(reports, m)
+		} else {
+			records++
+		}
+	}
+	if len(reports) != 1 {
+		t.Fatalf("got %d drop reports, want 1", len(reports))
+	}
+	r := reports[0]
+	if r["level"] != "WARN" || uint64(r["dropped"].(float64)) != st.Dropped || st.Dropped < 30 {
+		t.Fatalf("report %v, Stats %+v", r, st)
+	}
+	byLevel := r["dropped_by_level"].(map[string]any)
+	got := LevelCounts{
+		Debug: uint64(byLevel["DEBUG"].(float64)), Info: uint64(byLevel["INFO"].(float64)),
+		Warn: uint64(byLevel["WARN"].(float64)), Error: uint64(byLevel["ERROR"].(float64)),
+	}
+	if diff := cmp.Diff(st.DroppedByLevel, got); diff != "" {
+		t.Fatalf("report by level vs Stats (-stats +report):\n%s", diff)
+	}
+	if uint64(r["dropped_bytes"].(float64)) != st.DroppedBytes {
+		t.Fatalf("report bytes %v, Stats %d", r["dropped_bytes"], st.DroppedBytes)
+	}
+	first, err1 := time.Parse(time.RFC3339Nano, r["first_dropped"].(string))
+	last, err2 := time.Parse(time.RFC3339Nano, r["last_dropped"].(string))
+	if err1 != nil || err2 != nil || last.Before(first) {
+		t.Fatalf("time range %v..%v (%v, %v)", r["first_dropped"], r["last_dropped"], err1, err2)
+	}
+	if uint64(records) != st.Written || st.Written+st.Dropped != 41 {
+		t.Fatalf("records written %d, Stats %+v", records, st)
+	}
+}
+
+func TestWriterOversizeWriteIsDroppedAndCounted(t *testing.T) {
+	leakcheck.Check(t)
+	rec := &callRecorder{}
+	w := NewWriter(rec, Options{MaxBytes: 64})
+	line := []byte(`{"time":"2026-01-02T03:04:05Z","level":"ERROR","msg":"` + strings.Repeat("z", 100) + "\"}\n")
+	if n, err := w.Write(line); n != len(line) || err != nil {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	w.Write([]byte("small\n"))
+	closeNow(t, w)
+	st := w.Stats()
+	want := Stats{Accepted: 2, Written: 1, Dropped: 1, DroppedByLevel: LevelCounts{Error: 1}, Reported: 1, Reports: 1, Batches: st.Batches,
+		AcceptedBytes: uint64(len(line) + 6), WrittenBytes: 6, DroppedBytes: uint64(len(line)), HighWater: st.HighWater}
+	if diff := cmp.Diff(want, st); diff != "" {
+		t.Fatalf("Stats (-want +got):\n%s", diff)
+	}
+	out := rec.all()
+	if !strings.Contains(out, "small\n") || !strings.Contains(out, `"first_dropped":"2026-01-02T03:04:05Z"`) {
+		t.Fatalf("output %q", out)
+	}
+}
+
+func TestWriterErrorsAndPanicsAreSurvived(t *testing.T) {
+	leakcheck.Check(t)
+	rec := &callRecorder{errP: 0.3, panicP: 0.3}
+	w := NewWriter(rec, Options{BatchBytes: 16})
+	for i := range 200 {
+		fmt.Fprintf(w, "%d\n", i)
+	}
+	closeNow(t, w)
+	st := w.Stats()
+	if st.Written != 200 || st.WriteErrors == 0 || st.SinkPanics == 0 {
+		t.Fatalf("Stats = %+v, want Written 200 and some errors and panics", st)
+	}
+	if st.WriteErrors+st.SinkPanics > st.Batches {
+		t.Fatalf("more failures than Write calls: %+v", st)
+	}
+}
+
+func TestWriterCloseTwiceAndWriteAfterClose(t *testing.T) {
+	leakcheck.Check(t)
+	rec := &callRecorder{}
+	w := NewWriter(rec, Options{})
+	w.Write([]byte("a\n"))
+	closeNow(t, w)
+	closeNow(t, w)
+	if n, err := w.Write([]byte("b\n")); n != 2 || err != nil {
+		t.Fatalf("Write after Close = %d, %v", n, err)
+	}
+	if got := rec.all(); got != "a\nb\n" {
+		t.Fatalf("output %q", got)
+	}
+	if st := w.Stats(); st.Accepted != 1 || st.Written != 1 || st.Synchronous != 1 {
+		t.Fatalf("Stats = %+v", st)
+	}
+}
+
+// TestWriterConservationUnderChaos: 64 producers log through
+// slog.JSONHandler into a Writer whose writer stalls and fails at random;
+// Close comes at a random point while they keep logging.
+func TestWriterConservationUnderChaos(t *testing.T) {
+	leakcheck.Check(t)
+	const producers = 64
+	perProducer := 400
+	if testing.Short() {
+		perProducer = 100
+	}
+	rec := &callRecorder{errP: 0.1, stallP: 0.05}
+	w := NewWriter(rec, Options{Capacity: 256, BatchBytes: 4096, ReportInterval: time.Millisecond})
+	l := slog.New(slog.NewJSONHandler(w, nil))
+	var closeErr error
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		time.Sleep(time.Duration(rand.IntN(40)) * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		closeErr = w.Close(ctx)
+	}()
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			for n := range perProducer {
+				l.Info("m", "p", p, "n", n)
+			}
+		})
+	}
+	wg.Wait()
+	<-closed
+	if closeErr != nil {
+		t.Fatalf("Close: %v", closeErr)
+	}
+	st := w.Stats()
+	if st.Accepted+st.Synchronous != producers*uint64(perProducer) || st.Written+st.Dropped != st.Accepted {
+		t.Fatalf("conservation broken: %+v", st)
+	}
+	seqs := map[int64][]int64{}
+	var reported uint64
+	var records uint64
+	dec := json.NewDecoder(strings.NewReader(rec.all()))
+	for {
+		var m struct {
+			Msg     string
+			P, N    int64
+			Dropped uint64
+		}
+		if err := dec.Decode(&m); err != nil {
+			break
+		}
+		if m.Msg == DropReportMessage {
+			reported += m.Dropped
+			continue
+		}
+		records++
+		seqs[m.P] = append(seqs[m.P], m.N)
+	}
+	if records != st.Written+st.Synchronous || reported != st.Dropped || st.Reported != st.Dropped {
+		t.Fatalf("lines %d, reported drops %d; Stats %+v", records, reported, st)
+	}
+	checkOrder(t, seqs)
+}
