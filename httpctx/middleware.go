@@ -71,7 +71,11 @@ func NewRequestMiddleware(opts Options) *RequestMiddleware {
 // every request. It is NewRequestMiddleware(opts).Handler; use
 // NewRequestMiddleware to read Stats.
 //
-// For each request, in order:
+// A request whose context already carries a scope (an outer Middleware, or
+// Start) is passed to next unchanged and counted in Stats().Nested: a
+// request has one scope and one access record.
+//
+// For each other request, in order:
 //
 //   - The correlation ID is taken from X-Correlation-ID, else X-Request-ID,
 //     else the trace ID of a valid span context in the request's context
@@ -126,9 +130,16 @@ func (m *RequestMiddleware) logger() *slog.Logger {
 
 // serve handles one request.
 func (m *RequestMiddleware) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if reqscope.FromContext(ctx) != nil {
+		// An outer Middleware (or Start) already opened this request's
+		// scope: one scope and one access record per request.
+		m.stats.nested.Add(1)
+		next.ServeHTTP(w, r)
+		return
+	}
 	start := time.Now()
 	m.stats.requests.Add(1)
-	ctx := r.Context()
 	id, sc := m.correlationID(ctx, r.Header)
 	d := m.opts.Policy.Decide(r.URL.Path, id, sc)
 	m.countDecision(d)

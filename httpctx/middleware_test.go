@@ -317,3 +317,25 @@ func TestInvalidStatusCode(t *testing.T) {
 		t.Errorf("code %d, records %v", rec.Code, recs)
 	}
 }
+
+func TestNestedMiddleware(t *testing.T) {
+	var sink jsonSink
+	logger := slog.New(NewHandler(sink.handler(), HandlerOptions{}))
+	inner := NewRequestMiddleware(Options{Logger: logger})
+	outer := NewRequestMiddleware(Options{Logger: logger})
+	var seen string
+	h := outer.Handler(inner.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = CorrelationID(r.Context())
+	})))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if seen == "" || rec.Header().Get("X-Correlation-ID") != seen {
+		t.Errorf("handler saw %q, header %q", seen, rec.Header().Get("X-Correlation-ID"))
+	}
+	if n := len(sink.lines()); n != 1 {
+		t.Errorf("%d access records, want 1", n)
+	}
+	if o, i := outer.Stats(), inner.Stats(); o.Requests != 1 || i.Requests != 0 || i.Nested != 1 {
+		t.Errorf("outer %+v inner %+v", o, i)
+	}
+}

@@ -7,6 +7,10 @@ import "sync/atomic"
 type Stats struct {
 	// Requests is the number of requests that entered the middleware.
 	Requests uint64
+	// Nested is the number of requests passed through unchanged because
+	// they already carried a scope (an outer middleware opened it); they
+	// are not in Requests.
+	Nested uint64
 	// Sampled and NotSampled split Requests by the decision made when the
 	// request started.
 	Sampled, NotSampled uint64
@@ -53,7 +57,7 @@ type IDStats struct {
 }
 
 type counters struct {
-	requests, sampled, notSampled                             atomic.Uint64
+	requests, nested, sampled, notSampled                     atomic.Uint64
 	excluded, path, trace, rate                               atomic.Uint64
 	kept, serverErrorKeeps, panics, aborted                   atomic.Uint64
 	fromCorr, fromReqID, fromSpan, fromTraceparent, generated atomic.Uint64
@@ -64,6 +68,7 @@ type counters struct {
 func (c *counters) snapshot() Stats {
 	return Stats{
 		Requests:   c.requests.Load(),
+		Nested:     c.nested.Load(),
 		Sampled:    c.sampled.Load(),
 		NotSampled: c.notSampled.Load(),
 		Reasons: ReasonStats{
