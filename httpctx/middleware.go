@@ -20,9 +20,16 @@ const DefaultAccessMessage = "request completed"
 // PanicMessage is the message of the ERROR record logged for a panic.
 const PanicMessage = "panic serving request"
 
-// Request header names read by Middleware, in canonical form.
+// Header names, in canonical form (as keys of http.Header).
 const (
-	HeaderRequestID   = "X-Request-Id"
+	// HeaderCorrelationID (X-Correlation-ID) is read from requests and
+	// set on responses.
+	HeaderCorrelationID = "X-Correlation-Id"
+	// HeaderLogSampled (X-Log-Sampled: true|false) is set on responses.
+	HeaderLogSampled = "X-Log-Sampled"
+	// HeaderRequestID (X-Request-ID) is read from requests.
+	HeaderRequestID = "X-Request-Id"
+	// HeaderTraceparent (W3C traceparent) is read from requests.
 	HeaderTraceparent = "Traceparent"
 )
 

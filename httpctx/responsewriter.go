@@ -9,12 +9,6 @@ import (
 	"github.com/slogstack/slogstack/internal/reqscope"
 )
 
-// Response header names set by Middleware, in canonical form.
-const (
-	HeaderCorrelationID = "X-Correlation-Id" // canonical form of X-Correlation-ID
-	HeaderLogSampled    = "X-Log-Sampled"
-)
-
 // responseWriter wraps the handler's http.ResponseWriter: it sets the
 // correlation headers when the header is written, records the status and
 // the bytes written, tees the first bytes of the body into a capture, and
