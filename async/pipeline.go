@@ -49,7 +49,6 @@ type pipeline[T any] struct {
 	writeErrors, sinkPanics, batches    atomic.Uint64
 	reports, reported                   atomic.Uint64
 	writtenBytes, droppedBytes          atomic.Uint64
-	oversize, oversizeBytes             atomic.Uint64 // Writer: too large to queue
 	dropped                             [numBands]atomic.Uint64
 }
 

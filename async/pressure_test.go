@@ -18,14 +18,13 @@ import (
 // recordingSink remembers, per producer, the sequence numbers it received,
 // and the drop reports. It can stall and fail at random.
 type recordingSink struct {
-	mu       sync.Mutex
-	seqs     map[int64][]int64
-	reports  []slog.Record
-	calls    int
-	stallP   float64 // probability of a short stall per record
-	errP     float64 // probability of an error per record
-	gate     chan struct{}
-	gateOnce sync.Once
+	mu      sync.Mutex
+	seqs    map[int64][]int64
+	reports []slog.Record
+	calls   int
+	stallP  float64 // probability of a short stall per record
+	errP    float64 // probability of an error per record
+	gate    chan struct{}
 }
 
 func newRecordingSink() *recordingSink {

@@ -1,0 +1,120 @@
+package async_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/slogstack/slogstack/async"
+	"github.com/slogstack/slogstack/handler"
+)
+
+// The standard payload (SPEC 11): a logger bound with With to service and
+// correlation_id, logging "request handled" with six attributes.
+func payloadLogger(h slog.Handler) *slog.Logger {
+	return slog.New(h).With("service", "checkout", "correlation_id", "4bf92f3577b34da6a3ce929d0e0e4736")
+}
+
+func logPayload(ctx context.Context, l *slog.Logger) {
+	l.LogAttrs(ctx, slog.LevelInfo, "request handled",
+		slog.String("method", "GET"),
+		slog.String("path", "/api/v1/orders"),
+		slog.Int("status", 200),
+		slog.Duration("latency", 1234567*time.Nanosecond),
+		slog.Int64("bytes", 5120),
+		slog.Bool("ok", true),
+	)
+}
+
+type closer interface {
+	Close(context.Context) error
+	Stats() async.Stats
+}
+
+// target builds a handler writing to w and, for async targets, the value
+// to Close and read Stats from.
+type target struct {
+	name  string
+	build func(w io.Writer) (slog.Handler, closer)
+}
+
+var targets = []target{
+	{"sync/slog-json", func(w io.Writer) (slog.Handler, closer) { return slog.NewJSONHandler(w, nil), nil }},
+	{"sync/handler-json", func(w io.Writer) (slog.Handler, closer) { return handler.NewJSONHandler(w, nil), nil }},
+	{"async-handler/slog-json", func(w io.Writer) (slog.Handler, closer) {
+		h := async.NewHandler(slog.NewJSONHandler(w, nil), async.Options{})
+		return h, h
+	}},
+	{"async-handler/handler-json", func(w io.Writer) (slog.Handler, closer) {
+		h := async.NewHandler(handler.NewJSONHandler(w, nil), async.Options{})
+		return h, h
+	}},
+	{"async-writer/slog-json", func(w io.Writer) (slog.Handler, closer) {
+		aw := async.NewWriter(w, async.Options{})
+		return slog.NewJSONHandler(aw, nil), aw
+	}},
+	{"async-writer/handler-json", func(w io.Writer) (slog.Handler, closer) {
+		aw := async.NewWriter(w, async.Options{})
+		return handler.NewJSONHandler(aw, nil), aw
+	}},
+}
+
+// BenchmarkCaller measures what a log call costs the calling goroutine,
+// synchronous handlers against the async ones, into io.Discard and into a
+// real file, serially and from b.RunParallel's goroutines. drops/op is the
+// share of records an async target dropped (counted after Close, outside
+// the timed region).
+func BenchmarkCaller(b *testing.B) {
+	sinks := []struct {
+		name string
+		open func(b *testing.B) io.Writer
+	}{
+		{"discard", func(*testing.B) io.Writer { return io.Discard }},
+		{"file", func(b *testing.B) io.Writer {
+			f, err := os.CreateTemp(b.TempDir(), "bench-*.log")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { f.Close() })
+			return f
+		}},
+	}
+	ctx := context.Background()
+	for _, sink := range sinks {
+		for _, tg := range targets {
+			for _, parallel := range []bool{false, true} {
+				mode := "serial"
+				if parallel {
+					mode = "parallel"
+				}
+				b.Run(sink.name+"/"+tg.name+"/"+mode, func(b *testing.B) {
+					h, c := tg.build(sink.open(b))
+					l := payloadLogger(h)
+					b.ReportAllocs()
+					b.ResetTimer()
+					if parallel {
+						b.RunParallel(func(pb *testing.PB) {
+							for pb.Next() {
+								logPayload(ctx, l)
+							}
+						})
+					} else {
+						for range b.N {
+							logPayload(ctx, l)
+						}
+					}
+					b.StopTimer()
+					if c != nil {
+						if err := c.Close(ctx); err != nil {
+							b.Fatal(err)
+						}
+						b.ReportMetric(float64(c.Stats().Dropped)/float64(b.N), "drops/op")
+					}
+				})
+			}
+		}
+	}
+}

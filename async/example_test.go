@@ -1,0 +1,92 @@
+package async_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/slogstack/slogstack/async"
+)
+
+// A Handler in front of a handler that encodes and writes: the caller only
+// queues; Close writes what is queued.
+func ExampleNewHandler() {
+	sink := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{} // stable output for the example
+			}
+			return a
+		},
+	})
+	h := async.NewHandler(sink, async.Options{})
+	logger := slog.New(h).With("service", "checkout")
+	logger.Info("request handled", "status", 200)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.Close(ctx); err != nil {
+		fmt.Println("close:", err)
+	}
+	st := h.Stats()
+	fmt.Println("accepted", st.Accepted, "written", st.Written, "dropped", st.Dropped)
+	// Output:
+	// level=INFO msg="request handled" service=checkout status=200
+	// accepted 1 written 1 dropped 0
+}
+
+// A Writer under an encoding handler: the record is encoded on the caller's
+// goroutine and only its bytes are queued, the cheapest form of async
+// logging.
+func ExampleNewWriter() {
+	w := async.NewWriter(os.Stdout, async.Options{})
+	logger := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	logger.Warn("disk almost full", "free_mb", 512)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.Close(ctx); err != nil {
+		fmt.Println("close:", err)
+	}
+	// Output:
+	// {"level":"WARN","msg":"disk almost full","free_mb":512}
+}
+
+// With a dead sink, Close gives up at its deadline and says exactly how many
+// records were lost.
+func ExampleHandler_Close() {
+	stuck := make(chan struct{})
+	defer close(stuck)
+	h := async.NewHandler(blockingHandler{stuck}, async.Options{})
+	logger := slog.New(h)
+	for range 3 {
+		logger.Info("never written")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	fmt.Println(h.Close(ctx))
+	fmt.Println("lost", h.Stats().Lost)
+	// Output:
+	// async: close: 3 records lost: the sink did not take them before the deadline: context deadline exceeded
+	// lost 3
+}
+
+// blockingHandler stands for a sink that hangs.
+type blockingHandler struct{ release chan struct{} }
+
+func (h blockingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h blockingHandler) Handle(context.Context, slog.Record) error {
+	<-h.release
+	return nil
+}
+func (h blockingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h blockingHandler) WithGroup(string) slog.Handler      { return h }
