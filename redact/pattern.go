@@ -98,52 +98,45 @@ type CustomPattern struct {
 	Regexp *regexp.Regexp
 }
 
-// builtinRegexp is one built-in pattern implemented with a regular
-// expression, compiled once at package initialisation.
-type builtinRegexp struct {
+// regexpRule is one regular expression of a built-in pattern, compiled
+// once at package initialisation. Every rule starts with a literal, so that
+// the regexp package skips to the literal's occurrences instead of running
+// its automaton over the whole string; the word boundary that a leading \b
+// would check (and that would defeat that skip) is checked by findRegexp.
+type regexpRule struct {
 	re *regexp.Regexp
 	// group selects the submatch to mask (0 = the whole match).
 	group int
-	// valid, when set, must accept the masked text.
-	valid func(string) bool
+	// wordStart: the match must not follow a letter, digit or underscore.
+	wordStart bool
 }
 
-var builtinRegexps = [numPatterns]*builtinRegexp{
-	PatternBearer: {
-		re:    regexp.MustCompile(`(?i)\bbearer[ \t]+([A-Za-z0-9\-._~+/]+=*)`),
-		group: 1,
-		valid: looksLikeCredential,
-	},
-	PatternBasic: {
-		re:    regexp.MustCompile(`(?i)\bbasic[ \t]+([A-Za-z0-9+/]+={0,2})`),
-		group: 1,
-		valid: isBasicCredential,
-	},
+var builtinRegexps = [numPatterns][]regexpRule{
 	PatternJWT: {
-		re: regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`),
+		{re: regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), wordStart: true},
 	},
 	PatternAWSAccessKey: {
-		re: regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`),
+		{re: regexp.MustCompile(`AKIA[A-Z0-9]{16}\b`), wordStart: true},
+		{re: regexp.MustCompile(`ASIA[A-Z0-9]{16}\b`), wordStart: true},
 	},
 	PatternGCPAPIKey: {
-		re: regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`),
+		{re: regexp.MustCompile(`AIza[0-9A-Za-z_-]{35}`), wordStart: true},
 	},
 	PatternGitHubToken: {
-		re: regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})\b`),
+		{re: regexp.MustCompile(`gh[pousr]_[A-Za-z0-9]{36,251}\b`), wordStart: true},
+		{re: regexp.MustCompile(`github_pat_[A-Za-z0-9_]{22,244}\b`), wordStart: true},
 	},
 	PatternSlackToken: {
-		re:    regexp.MustCompile(`\b(xox[abeoprs]-[A-Za-z0-9-]{10,250})|hooks\.slack\.com/services/([A-Za-z0-9_/-]+)`),
-		group: -1, // first non-empty group
+		{re: regexp.MustCompile(`xox[abeoprs]-[A-Za-z0-9-]{10,250}`), wordStart: true},
+		{re: regexp.MustCompile(`hooks\.slack\.com/services/([A-Za-z0-9_/-]+)`), group: 1},
 	},
 	PatternStripeKey: {
-		re: regexp.MustCompile(`\b(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,247}|whsec_[A-Za-z0-9+/=]{16,250})\b`),
+		{re: regexp.MustCompile(`sk_(?:live|test)_[A-Za-z0-9]{10,247}\b`), wordStart: true},
+		{re: regexp.MustCompile(`rk_(?:live|test)_[A-Za-z0-9]{10,247}\b`), wordStart: true},
+		{re: regexp.MustCompile(`whsec_[A-Za-z0-9+/=]{16,250}`), wordStart: true},
 	},
 	PatternPrivateKey: {
-		re: regexp.MustCompile(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)`),
-	},
-	PatternURLPassword: {
-		re:    regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@"'\\<>]*:([^\s@/?#"'\\<>]+)@`),
-		group: 1,
+		{re: regexp.MustCompile(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)`)},
 	},
 }
 

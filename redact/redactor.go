@@ -389,14 +389,22 @@ func (x *Redactor) text(s string, t *tally) (string, bool) {
 			spans = findCards(s, spans)
 		case PatternKeyValue:
 			spans = x.findKeyValues(s, t, spans)
+		case PatternBearer:
+			spans = findSchemeCredentials(s, "bearer", isBearerByte, looksLikeCredential, PatternBearer, spans)
+		case PatternBasic:
+			spans = findSchemeCredentials(s, "basic", isBase64Byte, isBasicCredential, PatternBasic, spans)
+		case PatternURLPassword:
+			spans = findURLPasswords(s, spans)
 		default:
-			spans = builtinRegexps[p].find(s, p, spans)
+			for _, r := range builtinRegexps[p] {
+				spans = findRegexp(r.re, s, r.group, r.wordStart, p, spans)
+			}
 		}
 	}
 	for i := range x.custom {
 		cp := &x.custom[i]
 		if cp.Literal == "" || strings.Contains(s, cp.Literal) {
-			spans = findRegexp(cp.Regexp, s, 1, nil, PatternCustom, spans)
+			spans = findRegexp(cp.Regexp, s, 1, false, PatternCustom, spans)
 		}
 	}
 	if len(spans) == 0 {
@@ -405,32 +413,34 @@ func (x *Redactor) text(s string, t *tally) (string, bool) {
 	return x.apply(s, spans, t), true
 }
 
-// find appends the spans of b's matches in s.
-func (b *builtinRegexp) find(s string, p Pattern, out []span) []span {
-	return findRegexp(b.re, s, b.group, b.valid, p, out)
-}
-
 // findRegexp appends the spans of re's matches in s. group selects the
-// submatch masked: 0 the whole match, 1 the first group when re has one
-// (else the whole match), -1 the first group that matched.
-func findRegexp(re *regexp.Regexp, s string, group int, valid func(string) bool, p Pattern, out []span) []span {
-	for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
-		start, end := m[0], m[1]
-		switch {
-		case group > 0 && len(m) > 2*group+1 && m[2*group] >= 0:
-			start, end = m[2*group], m[2*group+1]
-		case group < 0:
-			for g := 1; 2*g+1 < len(m); g++ {
-				if m[2*g] >= 0 {
-					start, end = m[2*g], m[2*g+1]
-					break
-				}
-			}
+// submatch masked (0 the whole match, or the whole match when that group
+// did not take part). With wordStart, a match that follows a letter, digit
+// or underscore is rejected and the search resumes one byte after its
+// start, as a leading \b would.
+func findRegexp(re *regexp.Regexp, s string, group int, wordStart bool, p Pattern, out []span) []span {
+	for pos := 0; pos < len(s); {
+		m := re.FindStringSubmatchIndex(s[pos:])
+		if m == nil {
+			break
 		}
-		if end <= start || valid != nil && !valid(s[start:end]) {
+		mstart, mend := pos+m[0], pos+m[1]
+		if wordStart && mstart > 0 && isAlnum(s[mstart-1]) {
+			pos = mstart + 1
 			continue
 		}
-		out = append(out, span{start: start, end: end, pat: p})
+		start, end := mstart, mend
+		if group > 0 && len(m) > 2*group+1 && m[2*group] >= 0 {
+			start, end = pos+m[2*group], pos+m[2*group+1]
+		}
+		if end > start {
+			out = append(out, span{start: start, end: end, pat: p})
+		}
+		if mend > mstart {
+			pos = mend
+		} else {
+			pos = mstart + 1
+		}
 	}
 	return out
 }

@@ -147,6 +147,7 @@ func TestRedactStringSecrets(t *testing.T) {
 		{"pem", "key:\n" + secretPEM + "\nend", "key:\n[REDACTED]\nend", PatternPrivateKey},
 		{"pem cut short", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhk", "[REDACTED]", PatternPrivateKey},
 		{"url password", "dial postgres://app:s3cr3t@db.internal:5432/orders failed", "dial postgres://app:[REDACTED]@db.internal:5432/orders failed", PatternURLPassword},
+		{"url password with colons", "amqp://u:a:b:c@mq/", "amqp://u:[REDACTED]@mq/", PatternURLPassword},
 		{"url empty user", "redis://:hunter2@cache:6379/0", "redis://:[REDACTED]@cache:6379/0", PatternURLPassword},
 		{"query token", "GET /cb?code=1&access_token=abc.def&state=x", "GET /cb?code=1&access_token=[REDACTED]&state=x", PatternKeyValue},
 		{"dsn", "host=db user=app password=hunter2 dbname=x", "host=db user=app password=[REDACTED] dbname=x", PatternKeyValue},
