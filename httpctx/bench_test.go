@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/slogstack/slogstack/sampling"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // nopWriter is a ResponseWriter that keeps nothing, so that a benchmark
@@ -121,6 +122,8 @@ func BenchmarkHandler(b *testing.B) {
 		{"scope", wrapped, scoped},
 		{"scope-and-span", wrapped, traced},
 		{"scope-and-span/group-open", wrapped.WithGroup("g"), traced},
+		{"scope-and-child-span", wrapped, withSpan(traced, trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}}))},
+		{"span-without-scope", wrapped, withSpan(context.Background(), testSpanContext)},
 		{"bound-logger/no-context", Logger(WithLogger(traced, wrapped)), context.Background()},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

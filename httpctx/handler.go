@@ -178,7 +178,10 @@ func (h *Handler) regroup(r slog.Record, top []slog.Attr) slog.Record {
 }
 
 // traceIDs returns the hex trace and span IDs of the valid span context in
-// ctx, else of the scope's, or "" when there is none.
+// ctx, else of the scope's, or "" when there is none. The scope's own IDs
+// are encoded once per scope; for a span in ctx that is not the scope's
+// (a child span), the last one seen is cached on the scope's state, so a
+// request logging under one child span encodes it once.
 func traceIDs(ctx context.Context, s *reqscope.Scope) (traceID, spanID string) {
 	sc := trace.SpanContextFromContext(ctx)
 	if !sc.IsValid() {
@@ -190,14 +193,29 @@ func traceIDs(ctx context.Context, s *reqscope.Scope) (traceID, spanID string) {
 			return "", ""
 		}
 	}
-	if s != nil {
-		if ssc := s.SpanContext(); ssc.TraceID() == sc.TraceID() && ssc.SpanID() == sc.SpanID() {
-			if st := stateFrom(ctx); st != nil && st.scope == s && st.traceID != "" {
-				return st.traceID, st.spanID
-			}
-		}
+	if s == nil {
+		return sc.TraceID().String(), sc.SpanID().String()
 	}
-	return sc.TraceID().String(), sc.SpanID().String()
+	st := stateFrom(ctx)
+	if st == nil || st.scope != s {
+		return sc.TraceID().String(), sc.SpanID().String()
+	}
+	if ssc := s.SpanContext(); st.traceID != "" && ssc.TraceID() == sc.TraceID() && ssc.SpanID() == sc.SpanID() {
+		return st.traceID, st.spanID
+	}
+	if c := st.childSpan.Load(); c != nil && c.traceID == sc.TraceID() && c.spanID == sc.SpanID() {
+		return c.traceHex, c.spanHex
+	}
+	c := &spanHex{traceID: sc.TraceID(), spanID: sc.SpanID(), traceHex: sc.TraceID().String(), spanHex: sc.SpanID().String()}
+	st.childSpan.Store(c)
+	return c.traceHex, c.spanHex
+}
+
+// spanHex is a span's IDs with their hex forms.
+type spanHex struct {
+	traceID           trace.TraceID
+	spanID            trace.SpanID
+	traceHex, spanHex string
 }
 
 // WithAttrs returns a Handler whose next handler has as added. Attributes

@@ -221,6 +221,11 @@ func TestHandlerAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(1000, func() { _ = h.Handle(ctx, r) }); n != 0 {
 		t.Errorf("Handle allocates %v times, want 0", n)
 	}
+	child := withSpan(ctx, trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}}))
+	_ = h.Handle(child, r)
+	if n := testing.AllocsPerRun(1000, func() { _ = h.Handle(child, r) }); n != 0 {
+		t.Errorf("Handle under a child span allocates %v times, want 0 after its first record", n)
+	}
 	noScope := context.Background()
 	if n := testing.AllocsPerRun(1000, func() { _ = h.Handle(noScope, r) }); n != 0 {
 		t.Errorf("Handle without scope allocates %v times, want 0", n)

@@ -106,6 +106,7 @@ type scopeState struct {
 	spanID          string                      // hex span ID of scope.SpanContext(), "" if not valid
 	logger          *slog.Logger                // nil means slog.Default()
 	bound           atomic.Pointer[slog.Logger] // logger bound to this context, built on first use
+	childSpan       atomic.Pointer[spanHex]     // the last span other than the scope's seen by Handler
 }
 
 type stateKey struct{}
