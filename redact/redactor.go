@@ -2,6 +2,7 @@ package redact
 
 import (
 	"log/slog"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -52,7 +53,7 @@ func NewRedactor(opts Options) *Redactor {
 		x.enabled &^= 1 << PatternKeyValue
 	}
 	for _, cp := range opts.Patterns {
-		if cp.Regexp != nil {
+		if cp.Regexp != nil && !slices.Contains(opts.DisablePatterns, PatternCustom) {
 			x.custom = append(x.custom, cp)
 		}
 	}
@@ -314,6 +315,62 @@ func (x *Redactor) anyValue(a any, t *tally, depth int) (any, bool) {
 	case slog.Value:
 		if nv, ok := x.value(a, t); ok {
 			return nv, true
+		}
+	case nil:
+	default:
+		return x.reflectValue(reflect.ValueOf(a), t, depth)
+	}
+	return nil, false
+}
+
+// reflectValue masks inside maps with string keys and slices of other named
+// types (http.Header, url.Values, map[string][]string, []error, ...). A
+// changed map comes back as a map[string]any and a changed slice as an
+// []any, which encode the same way.
+func (x *Redactor) reflectValue(rv reflect.Value, t *tally, depth int) (any, bool) {
+	switch rv.Kind() {
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return nil, false
+		}
+		var out map[string]any
+		for it := rv.MapRange(); it.Next(); {
+			k := it.Key().String()
+			v := it.Value().Interface()
+			nk, nv, ok := x.mapEntry(k, v, t, depth)
+			if ok && out == nil {
+				out = make(map[string]any, rv.Len())
+				for it2 := rv.MapRange(); it2.Next(); {
+					out[it2.Key().String()] = it2.Value().Interface()
+				}
+			}
+			if ok {
+				delete(out, k)
+				out[nk] = nv
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	case reflect.Slice, reflect.Array:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return nil, false // []byte-like: encoded as base64, not text
+		}
+		var out []any
+		for i := 0; i < rv.Len(); i++ {
+			nv, ok := x.anyValue(rv.Index(i).Interface(), t, depth+1)
+			if ok && out == nil {
+				out = make([]any, rv.Len())
+				for j := range out {
+					out[j] = rv.Index(j).Interface()
+				}
+			}
+			if ok {
+				out[i] = nv
+			}
+		}
+		if out != nil {
+			return out, true
 		}
 	}
 	return nil, false

@@ -407,3 +407,44 @@ func TestKeyCacheBounded(t *testing.T) {
 		t.Errorf("cache size %d, want the cap %d", len(big.cache.slots), maxKeyCacheSize)
 	}
 }
+
+func TestRedactNamedMapsAndSlices(t *testing.T) {
+	type header map[string][]string
+	x := NewRedactor(Options{})
+	in := header{"Authorization": {"Bearer " + secretBearer}, "Accept": {"*/*"}, "X-Note": {"see " + secretAWS}}
+	got, ok := x.RedactValue(slog.AnyValue(in))
+	want := map[string]any{"Authorization": "[REDACTED]", "Accept": []string{"*/*"}, "X-Note": []string{"see [REDACTED]"}}
+	if !ok {
+		t.Fatal("want changed")
+	}
+	if diff := cmp.Diff(want, got.Any()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	errs := []error{errors.New("ok"), errors.New("password=x")}
+	got, ok = x.RedactValue(slog.AnyValue(errs))
+	if diff := cmp.Diff([]any{errs[0], "password=[REDACTED]"}, got.Any(), cmp.Comparer(func(a, b error) bool { return a == b })); !ok || diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	// Untouched values keep their type.
+	clean := header{"Accept": {"*/*"}}
+	if got, ok := x.RedactValue(slog.AnyValue(clean)); ok || fmt.Sprint(got.Any()) != fmt.Sprint(clean) {
+		t.Errorf("clean header changed: %v", got)
+	}
+	if got, ok := x.RedactValue(slog.AnyValue(map[int]string{1: "password=x"})); ok {
+		t.Errorf("non-string keys are not walked, got %v", got)
+	}
+}
+
+func TestRedactBody(t *testing.T) {
+	x := NewRedactor(Options{})
+	if got := string(x.RedactBody("application/x-www-form-urlencoded", []byte("user=bob&password=hunter2"))); got != "user=bob&password=[REDACTED]" {
+		t.Errorf("form: %s", got)
+	}
+	if got := string(x.RedactBody("application/json", []byte(`{"token":"t"}`))); got != `{"token":"[REDACTED]"}` {
+		t.Errorf("json: %s", got)
+	}
+	x2 := NewRedactor(Options{DisablePatterns: []Pattern{PatternCustom}, Patterns: []CustomPattern{{Regexp: regexp.MustCompile(`x`)}}})
+	if got, ok := x2.RedactString("x"); ok {
+		t.Errorf("custom patterns disabled, got %q", got)
+	}
+}
