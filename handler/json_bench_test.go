@@ -102,3 +102,32 @@ func BenchmarkHandleKinds(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHandleStandardRecord measures Handle alone, without
+// slog.Logger's own cost, for the standard payload on a handler bound with
+// With to service and correlation_id.
+func BenchmarkHandleStandardRecord(b *testing.B) {
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request handled", 0)
+	r.AddAttrs(slog.String("method", "GET"),
+		slog.String("path", "/api/v1/orders/42"),
+		slog.Int("status", 200),
+		slog.Duration("latency", 1234567*time.Nanosecond),
+		slog.Int64("bytes", 5120),
+		slog.Bool("ok", true))
+	bound := []slog.Attr{slog.String("service", "checkout"), slog.String("correlation_id", "4bf92f3577b34da6a3ce929d0e0e4736")}
+	for _, impl := range []struct {
+		name string
+		h    slog.Handler
+	}{
+		{"slog", slog.NewJSONHandler(io.Discard, nil).WithAttrs(bound)},
+		{"slogstack", NewJSONHandler(io.Discard, nil).WithAttrs(bound)},
+	} {
+		b.Run("handler="+impl.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = impl.h.Handle(ctx, r)
+			}
+		})
+	}
+}

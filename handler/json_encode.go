@@ -167,10 +167,7 @@ func appendJSONString(b []byte, str string) []byte {
 // \u2028 and \u2029. It does not add the quotation marks.
 func appendEscapedJSONString(buf []byte, str string) []byte {
 	// Fast path: a run of bytes that need no escaping is copied at once.
-	i := 0
-	for i < len(str) && safeASCII[str[i]] {
-		i++
-	}
+	i := safePrefixLen(str)
 	if i == len(str) {
 		return append(buf, str...)
 	}
@@ -224,6 +221,44 @@ func appendEscapedJSONString(buf []byte, str string) []byte {
 }
 
 const hexDigits = "0123456789abcdef"
+
+// safePrefixLen returns the length of the longest prefix of str made of
+// bytes that need no escaping (see safeASCII). It tests eight bytes at a
+// time while it can.
+func safePrefixLen(str string) int {
+	i := 0
+	for ; i+8 <= len(str); i += 8 {
+		// One bounds check for the word; the compiler combines the byte
+		// loads into one unaligned load where the architecture allows it.
+		c := str[i : i+8]
+		w := uint64(c[0]) | uint64(c[1])<<8 | uint64(c[2])<<16 | uint64(c[3])<<24 |
+			uint64(c[4])<<32 | uint64(c[5])<<40 | uint64(c[6])<<48 | uint64(c[7])<<56
+		if wordNeedsEscape(w) {
+			break
+		}
+	}
+	for i < len(str) && safeASCII[str[i]] {
+		i++
+	}
+	return i
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// wordNeedsEscape reports whether any of the 8 bytes in w is below 0x20,
+// is '"' or '\\', or is 0x80 or above: whether safeASCII is false for any
+// of them. It may not say which; the caller rescans byte by byte.
+func wordNeedsEscape(w uint64) bool {
+	q := w ^ ('"' * ones)   // zero bytes where w has '"'
+	bs := w ^ ('\\' * ones) // zero bytes where w has '\\'
+	control := (w - 0x20*ones) &^ w
+	quote := (q - ones) &^ q
+	backslash := (bs - ones) &^ bs
+	return (control|quote|backslash|w)&highs != 0
+}
 
 // safeASCII reports, for every byte value, whether it is an ASCII character
 // that can appear in a JSON string as it is: everything from 0x20 to 0x7f

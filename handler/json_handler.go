@@ -124,7 +124,7 @@ func (h *JSONHandler) WithGroup(name string) slog.Handler {
 // as an "!ERROR:" string. The context is not used. The error is the
 // writer's.
 func (h *JSONHandler) Handle(_ context.Context, r slog.Record) error {
-	return h.handleRecord(r, h.write)
+	return h.handleRecord(&r)
 }
 
 // write passes one rendered record to the writer, under the mutex shared

@@ -54,9 +54,9 @@ var (
 	}}
 )
 
-// handleRecord renders r for h into a pooled buffer and passes the bytes,
-// newline included, to write.
-func (h *JSONHandler) handleRecord(r slog.Record, write func([]byte) error) error {
+// handleRecord renders r for h into a pooled buffer and writes the bytes,
+// newline included, with one Write call.
+func (h *JSONHandler) handleRecord(r *slog.Record) error {
 	bp := bufPool.Get().(*[]byte)
 	s := encodeState{h: h, buf: (*bp)[:0]}
 	if h.opts.ReplaceAttr != nil {
@@ -64,7 +64,7 @@ func (h *JSONHandler) handleRecord(r slog.Record, write func([]byte) error) erro
 		s.groups = append((*s.groupsBox)[:0], h.groups[:h.nOpenGroups]...)
 	}
 	s.appendRecord(r)
-	err := write(s.buf)
+	err := h.write(s.buf)
 	if cap(s.buf) <= maxPooledBufferSize {
 		*bp = s.buf[:0]
 		bufPool.Put(bp)
@@ -78,7 +78,7 @@ func (h *JSONHandler) handleRecord(r slog.Record, write func([]byte) error) erro
 }
 
 // appendRecord renders r, newline included, into s.buf.
-func (s *encodeState) appendRecord(r slog.Record) {
+func (s *encodeState) appendRecord(r *slog.Record) {
 	s.buf = append(s.buf, '{')
 	if s.h.opts.ReplaceAttr == nil {
 		s.appendBuiltInsFast(r)
@@ -92,7 +92,7 @@ func (s *encodeState) appendRecord(r slog.Record) {
 
 // appendBuiltInsFast writes time, level, source and msg when there is no
 // ReplaceAttr to consult.
-func (s *encodeState) appendBuiltInsFast(r slog.Record) {
+func (s *encodeState) appendBuiltInsFast(r *slog.Record) {
 	b := s.buf
 	if !r.Time.IsZero() {
 		b = append(b, `"time":`...)
@@ -116,7 +116,7 @@ func (s *encodeState) appendBuiltInsFast(r slog.Record) {
 // appendBuiltInsReplaced writes time, level, source and msg through
 // ReplaceAttr, exactly as slog does: as ordinary attributes, outside any
 // group, with group tracking off.
-func (s *encodeState) appendBuiltInsReplaced(r slog.Record) {
+func (s *encodeState) appendBuiltInsReplaced(r *slog.Record) {
 	if !r.Time.IsZero() {
 		s.cacheTime = true
 		s.appendAttr(slog.Time(slog.TimeKey, r.Time.Round(0)))
@@ -135,7 +135,7 @@ func (s *encodeState) appendBuiltInsReplaced(r slog.Record) {
 
 // appendNonBuiltIns writes the preformatted WithAttrs output, the record's
 // attributes inside the groups not yet opened, and the closing braces.
-func (s *encodeState) appendNonBuiltIns(r slog.Record) {
+func (s *encodeState) appendNonBuiltIns(r *slog.Record) {
 	h := s.h
 	if pfa := h.preformatted; len(pfa) > 0 {
 		if s.sep {

@@ -102,13 +102,29 @@ func appendNanoFraction(b []byte, ns int) []byte {
 	}
 	var d [10]byte
 	d[0] = '.'
-	for i := 9; i >= 1; i-- {
-		d[i] = byte('0' + ns%10)
-		ns /= 10
+	n := uint32(ns)
+	for i := 8; i >= 2; i -= 2 { // digit pairs d[8:10], d[6:8], d[4:6], d[2:4]
+		q := n / 100
+		r := (n - q*100) * 2
+		d[i], d[i+1] = twoDigits[r], twoDigits[r+1]
+		n = q
 	}
-	n := len(d)
-	for d[n-1] == '0' {
-		n--
+	d[1] = byte('0' + n)
+	end := len(d)
+	for d[end-1] == '0' {
+		end--
 	}
-	return append(b, d[:n]...)
+	return append(b, d[:end]...)
 }
+
+// twoDigits holds "00" to "99" back to back.
+const twoDigits = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
