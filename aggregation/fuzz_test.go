@@ -66,8 +66,11 @@ func FuzzSummary(f *testing.F) {
 		for i := range 20 {
 			r.AddAttrs(slog.String(key, val), slog.Any("raw", raw), slog.Group("g", slog.Int("i", i), slog.String(key, val)))
 		}
+		// Any bounds, even nonsense ones, must not break the copy; zero or
+		// negative ones stand for the defaults, as in Options.
+		defaults := maxValue <= 0 || maxAttr <= 0
 		fr := freeze(r, maxValue%4096, maxAttr%(16<<10))
-		if maxValue <= 0 || maxAttr <= 0 {
+		if defaults {
 			fr = freeze(r, DefaultMaxValueBytes, DefaultMaxAttrBytes)
 		}
 		s := &summary{ctx: t.Context(), rec: fr, count: 3}
@@ -79,7 +82,7 @@ func FuzzSummary(f *testing.F) {
 		if !json.Valid(buf.Bytes()) {
 			t.Fatalf("invalid JSON: %s", buf.Bytes())
 		}
-		if maxValue <= 0 || maxAttr <= 0 {
+		if defaults {
 			if buf.Len() >= 16<<10 {
 				t.Fatalf("summary is %d bytes with the default bounds", buf.Len())
 			}

@@ -74,6 +74,7 @@ type frozen struct {
 // freeze copies r for a summary, cutting values past maxValue bytes and
 // leaving out attributes past maxAttr estimated JSON bytes.
 func freeze(r slog.Record, maxValue, maxAttr int) frozen {
+	maxValue, maxAttr = max(maxValue, 0), max(maxAttr, 0)
 	f := freezer{maxValue: maxValue, budget: maxAttr}
 	out := frozen{level: r.Level, pc: r.PC}
 	out.msg = f.text(r.Message)
