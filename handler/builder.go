@@ -1,0 +1,239 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+
+	"github.com/slogstack/slogstack/aggregation"
+	"github.com/slogstack/slogstack/async"
+	"github.com/slogstack/slogstack/httpctx"
+	"github.com/slogstack/slogstack/redact"
+	"github.com/slogstack/slogstack/sampling"
+)
+
+// New builds the logging stack cfg describes, writing JSON lines to w, and
+// returns its logger and its shutdown function. It is NewStack for callers
+// that need nothing but those two:
+//
+//	cfg, err := handler.ConfigFromEnv()
+//	if err != nil { ... }
+//	logger, shutdown, err := handler.New(os.Stdout, cfg)
+//	if err != nil { ... }
+//	defer shutdown(context.Background())
+//
+// The shutdown function writes the aggregation's open summaries, then
+// drains the async queue, and returns; see Stack.Shutdown.
+func New(w io.Writer, cfg Config) (*slog.Logger, func(context.Context) error, error) {
+	s, err := NewStack(w, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.Logger(), s.Shutdown, nil
+}
+
+// Stack is a logging stack built from a Config: from the top, the
+// correlation attributes (httpctx.Handler), sampling.Handler,
+// aggregation.Handler, redact.Handler, the async queue, and the sink
+// (JSONHandler, or the handler given to NewStackWithSink). Features that
+// the Config switches off are left out, not bypassed.
+//
+// Its methods are safe for concurrent use.
+type Stack struct {
+	cfg    Config
+	top    *stackHandler
+	logger *slog.Logger
+
+	correlation *httpctx.Handler
+	sampling    *sampling.Handler
+	aggregation *aggregation.Handler
+	redact      *redact.Handler
+	asyncH      *async.Handler
+	asyncW      *async.Writer
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// NewStack builds the stack cfg describes over a JSONHandler writing to w,
+// with cfg's Level, AddSource and ReplaceAttr. With async on, the JSON is
+// encoded on the caller's goroutine and its bytes queued for w
+// (async.Writer): encoding before queueing costs the caller less than
+// copying the record for the background goroutine would, and leaves no
+// reference to the caller's values in the queue.
+//
+// It publishes the stack's Stats with expvar (see Config.ExpvarName).
+func NewStack(w io.Writer, cfg Config) (*Stack, error) {
+	if w == nil {
+		return nil, errors.New("handler: NewStack: nil writer")
+	}
+	return build(cfg, func(s *Stack) slog.Handler {
+		out := w
+		if cfg.Async {
+			s.asyncW = async.NewWriter(w, cfg.AsyncOptions)
+			out = s.asyncW
+		}
+		return NewJSONHandler(out, &slog.HandlerOptions{
+			Level:       cfg.level(),
+			AddSource:   cfg.AddSource,
+			ReplaceAttr: cfg.ReplaceAttr,
+		})
+	})
+}
+
+// NewStackWithSink builds the stack cfg describes in front of sink, any
+// slog.Handler: the OpenTelemetry log bridge, a text handler, a fan-out.
+// cfg.AddSource and cfg.ReplaceAttr do not apply (configure the sink);
+// cfg.Level does, before any wrapper. With async on, records are queued for
+// sink (async.Handler) and handed to it on the queue's goroutine, with the
+// values of their context (the span) intact.
+func NewStackWithSink(sink slog.Handler, cfg Config) (*Stack, error) {
+	if sink == nil {
+		return nil, errors.New("handler: NewStackWithSink: nil sink")
+	}
+	return build(cfg, func(s *Stack) slog.Handler {
+		if cfg.Async {
+			s.asyncH = async.NewHandler(sink, cfg.AsyncOptions)
+			return s.asyncH
+		}
+		return sink
+	})
+}
+
+// build validates cfg, makes the base with base and assembles the wrappers
+// on it, bottom up.
+func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
+	if r := cfg.SamplingPolicy.Rate; math.IsNaN(r) || math.IsInf(r, 0) {
+		return nil, fmt.Errorf("handler: SamplingPolicy.Rate %v is not a number from 0 to 1", r)
+	}
+	s := &Stack{cfg: cfg}
+	name := cfg.expvarName()
+	if name != "" {
+		if err := checkExpvar(name); err != nil {
+			return nil, err
+		}
+	}
+	h := base(s)
+	if cfg.Redact {
+		s.redact = redact.NewHandler(h, cfg.RedactOptions)
+		h = s.redact
+	}
+	if cfg.Aggregation {
+		s.aggregation = aggregation.NewHandler(h, cfg.AggregationOptions)
+		h = s.aggregation
+	}
+	if cfg.Sampling {
+		s.sampling = sampling.NewHandler(h, cfg.SamplingOptions)
+		h = s.sampling
+	}
+	if cfg.Correlation {
+		s.correlation = httpctx.NewHandler(h, httpctx.HandlerOptions{OmitTrace: cfg.OmitTraceAttrs})
+		h = s.correlation
+	}
+	s.top = &stackHandler{next: h, level: cfg.level(), records: new(atomic.Uint64)}
+	s.logger = slog.New(s.top)
+	if name != "" {
+		publishExpvar(name, s)
+	}
+	return s, nil
+}
+
+// Logger returns the stack's logger.
+func (s *Stack) Logger() *slog.Logger { return s.logger }
+
+// Handler returns the top of the stack, for callers that wrap it further
+// or build their own loggers on it.
+func (s *Stack) Handler() slog.Handler { return s.top }
+
+// HTTPOptions returns the httpctx.Options that match the stack: its logger
+// (for access records and for httpctx.Logger(ctx)) and its sampling policy
+// (a policy that samples every request when sampling is off). Change
+// other fields (access log, bodies, panic recovery) before use:
+//
+//	opts := stack.HTTPOptions()
+//	opts.Recover = true
+//	srv := &http.Server{Handler: httpctx.Middleware(opts)(mux)}
+func (s *Stack) HTTPOptions() httpctx.Options {
+	return httpctx.Options{Logger: s.logger, Policy: s.cfg.policy()}
+}
+
+// StartOptions returns the httpctx.StartOptions that open a scope for work
+// that is not an HTTP request (a job, a queue consumer) with the stack's
+// logger and sampling policy; name is matched against the policy's paths.
+func (s *Stack) StartOptions(name string) httpctx.StartOptions {
+	return httpctx.StartOptions{Name: name, Logger: s.logger, Policy: s.cfg.policy()}
+}
+
+// Shutdown flushes and closes the stack, once: the aggregation's open
+// summaries are written first, then the async queue is drained into the
+// sink. It returns when that is done, or when ctx is done, with an error
+// saying what could not be written (a dead sink). Later calls return the
+// first call's result at once. Records logged after Shutdown are still
+// written, synchronously.
+func (s *Stack) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() { s.shutdownErr = s.shutdown(ctx) })
+	return s.shutdownErr
+}
+
+func (s *Stack) shutdown(ctx context.Context) error {
+	var errs []error
+	if s.aggregation != nil {
+		// Close writes the open summaries through the layers below; with a
+		// synchronous sink that may block on the writer, so wait for it no
+		// longer than ctx allows.
+		done := make(chan error, 1)
+		go func() { done <- s.aggregation.Close() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				errs = append(errs, fmt.Errorf("aggregation: %w", err))
+			}
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("aggregation: summaries not written: %w", ctx.Err()))
+		}
+	}
+	if s.asyncH != nil {
+		if err := s.asyncH.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("async: %w", err))
+		}
+	}
+	if s.asyncW != nil {
+		if err := s.asyncW.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("async: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// stackHandler is the top of a Stack: it refuses records below the
+// configured level before any wrapper spends time on them, and counts the
+// records handed to the stack.
+type stackHandler struct {
+	next    slog.Handler
+	level   slog.Leveler
+	records *atomic.Uint64
+}
+
+func (h *stackHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level.Level() && h.next.Enabled(ctx, l)
+}
+
+func (h *stackHandler) Handle(ctx context.Context, r slog.Record) error {
+	h.records.Add(1)
+	return h.next.Handle(ctx, r)
+}
+
+// WithAttrs and WithGroup pass every call on, even an empty one, so that
+// the sink sees exactly the calls it would see on its own.
+func (h *stackHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &stackHandler{next: h.next.WithAttrs(as), level: h.level, records: h.records}
+}
+
+func (h *stackHandler) WithGroup(name string) slog.Handler {
+	return &stackHandler{next: h.next.WithGroup(name), level: h.level, records: h.records}
+}
