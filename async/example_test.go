@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	slogmulti "github.com/samber/slog-multi"
 	"github.com/slogstack/slogstack/async"
 )
 
@@ -90,3 +91,24 @@ func (h blockingHandler) Handle(context.Context, slog.Record) error {
 }
 func (h blockingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h blockingHandler) WithGroup(string) slog.Handler      { return h }
+
+// The middleware form composes with slogmulti.Pipe; the handler it builds
+// is an *async.Handler, kept to Close it at shutdown.
+func ExampleNewMiddleware() {
+	sink := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})
+	h := slogmulti.Pipe(async.NewMiddleware(async.Options{})).Handler(sink)
+	slog.New(h).Info("piped")
+
+	if err := h.(*async.Handler).Close(context.Background()); err != nil {
+		fmt.Println("close:", err)
+	}
+	// Output:
+	// {"level":"INFO","msg":"piped"}
+}

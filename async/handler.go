@@ -53,7 +53,7 @@ func NewHandler(next slog.Handler, opts Options) *Handler {
 	if next == nil {
 		panic("async: NewHandler: next handler is nil")
 	}
-	opts = opts.withDefaults()
+	opts = opts.withDefaults(DefaultCapacity)
 	c := &handlerCore{root: next}
 	c.pool.New = func() any { return new(entry) }
 	c.init(opts, opts.Reserved, 0, c.onDrop)

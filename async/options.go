@@ -4,7 +4,8 @@ import "time"
 
 // Defaults used for the zero values of Options fields.
 const (
-	DefaultCapacity       = 8192
+	DefaultCapacity       = 8192  // records, Handler
+	DefaultWriterCapacity = 32768 // records, Writer (MaxBytes bounds its memory)
 	DefaultMaxBytes       = 8 << 20
 	DefaultBatchSize      = 512
 	DefaultBatchBytes     = 256 << 10
@@ -16,7 +17,8 @@ const (
 type Options struct {
 	// Capacity is the most records the queue holds. When it is full the
 	// oldest record is dropped to make room (see Reserved). Default
-	// DefaultCapacity (8192).
+	// DefaultCapacity (8192) for a Handler, DefaultWriterCapacity (32768)
+	// for a Writer, whose queued bytes MaxBytes also bounds.
 	Capacity int
 
 	// Reserved is how many of the Capacity slots only records at WARN and
@@ -47,11 +49,11 @@ type Options struct {
 	ReportInterval time.Duration
 }
 
-// withDefaults returns o with every zero field replaced by its default and
-// every out-of-range field clamped.
-func (o Options) withDefaults() Options {
+// withDefaults returns o with every zero field replaced by its default
+// (capacity for Capacity) and every out-of-range field clamped.
+func (o Options) withDefaults(capacity int) Options {
 	if o.Capacity <= 0 {
-		o.Capacity = DefaultCapacity
+		o.Capacity = capacity
 	}
 	switch {
 	case o.Reserved == 0:

@@ -62,8 +62,8 @@ type Stats struct {
 	Dropped        uint64
 	DroppedByLevel LevelCounts
 	// Reported counts the dropped records that in-band drop reports have
-	// announced so far, and Reports the reports themselves. After Close,
-	// Reported == Dropped unless reports are off.
+	// announced so far, and Reports the reports themselves. After a Close
+	// that drained the queue, Reported == Dropped unless reports are off.
 	Reported uint64
 	Reports  uint64
 	// Lost counts records still queued or being written when Close gave up

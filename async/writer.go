@@ -55,7 +55,7 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	if w == nil {
 		panic("async: NewWriter: writer is nil")
 	}
-	opts = opts.withDefaults()
+	opts = opts.withDefaults(DefaultWriterCapacity)
 	x := &Writer{w: w}
 	x.pool.New = func() any { return new(chunk) }
 	x.init(opts, 0, opts.MaxBytes, x.onDrop)

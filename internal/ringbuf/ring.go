@@ -1,6 +1,9 @@
 package ringbuf
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // Options configures a Ring. The zero value is not useful: Capacity must be
 // positive (New treats values below 1 as 1).
@@ -35,6 +38,7 @@ type Ring[T any] struct {
 	seq       uint64
 	closed    bool
 	idle      bool // the consumer found the ring empty and may be asleep
+	woken     bool // a Push signalled Wake and the consumer has not popped since
 	highWater int
 	pushed    uint64
 	pushedB   int64
@@ -98,7 +102,10 @@ func New[T any](opts Options, onDrop func(T)) *Ring[T] {
 // ring's bounds. reserved marks an entry that may use the reserved slots;
 // without a reserve it is ignored. size counts against Options.MaxBytes.
 // Push reports false, and leaves v to the caller, only if the ring is closed.
-// It never blocks beyond the ring's short critical section.
+// It never waits for the consumer: beyond the ring's short critical section,
+// the most it does is yield the processor once (runtime.Gosched) when the
+// consumer has been woken but has not yet run while the ring filled past
+// half, so that a consumer starved of a processor gets to drain.
 func (r *Ring[T]) Push(v T, reserved bool, size int) bool {
 	useHigh := reserved && r.high.buf != nil
 	r.mu.Lock()
@@ -133,12 +140,24 @@ func (r *Ring[T]) Push(v T, reserved bool, size int) bool {
 	}
 	signal := r.idle
 	r.idle = false
+	if signal {
+		r.woken = true
+	}
+	starved := r.woken && 2*(r.low.n+r.high.n) >= r.capacity
 	r.mu.Unlock()
 	if signal {
 		select {
 		case r.wake <- struct{}{}:
 		default:
 		}
+	}
+	if starved {
+		// The consumer was woken but has not run since, while the ring
+		// filled to half: it is runnable and waiting for a processor
+		// (typically the one this goroutine holds). Yield once so it can
+		// run. This never waits for the consumer to make progress: a
+		// consumer busy in a slow sink has popped, so it is not "woken".
+		runtime.Gosched()
 	}
 	return true
 }
@@ -212,6 +231,7 @@ func (r *Ring[T]) Pop(dst []T, maxEntries, maxBytes int, then func()) []T {
 		dst = append(dst, it.v)
 		taken++
 	}
+	r.woken = false
 	if taken == 0 {
 		r.idle = true
 	}
