@@ -108,7 +108,7 @@ func nextRequest(ctx context.Context, r *rand.Rand, base string, shared *sharedI
 	case p < 30: // one user; IDs above seededUsers are absent (404)
 		method, path = http.MethodGet, fmt.Sprintf("/api/v1/users/%d", 1+r.IntN(seededUsers+seededUsers/5))
 	case p < 40: // batch lookup
-		ids := make([]string, 2+r.IntN(6))
+		ids := make([]string, 2+r.IntN(23))
 		for i := range ids {
 			ids[i] = strconv.Itoa(1 + r.IntN(seededUsers+10))
 		}

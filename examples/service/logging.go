@@ -5,48 +5,91 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
+	"os"
 	"time"
+
+	"github.com/slogstack/slogstack/handler"
+	"github.com/slogstack/slogstack/httpctx"
 )
 
 // stackStats are the logging stack's counters the report shows.
 type stackStats struct {
 	Logged       uint64 // records handed to the stack
 	SampledOut   uint64 // records of requests not sampled, dropped
-	Rescued      uint64 // records of requests not sampled, kept because of an error
+	Rescued      uint64 // records of requests not sampled, written because of an error
 	Folded       uint64 // records folded into aggregation summaries
-	Summaries    uint64 // summary records the aggregation emitted
+	Summaries    uint64 // summary records the aggregation wrote
 	AsyncDropped uint64 // records the async queue dropped
 }
 
-// logging is the service's logging stack.
+// logging is the service's logging stack: the one handler.NewStack builds
+// from the LOG_* environment, its HTTP middleware, and a timer around it
+// that measures what each log call costs its caller.
 type logging struct {
+	stack      *handler.Stack
 	logger     *slog.Logger
 	middleware func(http.Handler) http.Handler
-	stats      func() stackStats
-	shutdown   func(context.Context) error
 	callers    *histogram
 }
 
+// newLogging builds the stack from the environment (handler.ConfigFromEnv).
+// The service logs its database pool at DEBUG, so unless LOG_LEVEL says
+// otherwise it logs from DEBUG on, giving the aggregation work to do.
 func newLogging(w io.Writer) (*logging, error) {
+	cfg, err := handler.ConfigFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	if os.Getenv("LOG_LEVEL") == "" {
+		cfg.Level = slog.LevelDebug
+	}
+	if len(cfg.SamplingPolicy.AlwaysSamplePaths) == 0 && os.Getenv("LOG_ALWAYS_SAMPLE_PATHS") == "" {
+		// Every payment is worth its log lines.
+		cfg.SamplingPolicy.AlwaysSamplePaths = []string{"/api/v1/payments"}
+	}
+	stack, err := handler.NewStack(w, cfg)
+	if err != nil {
+		return nil, err
+	}
 	callers := &histogram{}
-	var logged atomic.Uint64
-	base := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})
+	logger := slog.New(&timedHandler{next: stack.Handler(), hist: callers})
+	opts := stack.HTTPOptions()
+	opts.Logger = logger // access records and httpctx.Logger(ctx) go through the timer too
+	opts.Recover = true
 	return &logging{
-		logger:     slog.New(&timedHandler{next: base, hist: callers, logged: &logged}),
-		middleware: func(h http.Handler) http.Handler { return h },
-		stats:      func() stackStats { return stackStats{Logged: logged.Load()} },
-		shutdown:   func(context.Context) error { return nil },
+		stack:      stack,
+		logger:     logger,
+		middleware: httpctx.Middleware(opts),
 		callers:    callers,
 	}, nil
 }
 
-// timedHandler measures the time each record spends in the stack below it
-// (the caller's cost of a log call past slog.Logger itself).
+// shutdown writes the aggregation's open summaries, then drains the async
+// queue.
+func (l *logging) shutdown(ctx context.Context) error { return l.stack.Shutdown(ctx) }
+
+func (l *logging) stats() stackStats {
+	st := l.stack.Stats()
+	out := stackStats{Logged: st.Records}
+	if s := st.Sampling; s != nil {
+		out.SampledOut = s.RecordsDropped + s.RecordsDiscarded + s.RecordsLostRequestBound + s.RecordsLostGlobalBudget
+		out.Rescued = s.RecordsRescued
+	}
+	if a := st.Aggregation; a != nil {
+		out.Folded = a.Folded
+		out.Summaries = a.Summaries.Total()
+	}
+	if a := st.Async; a != nil {
+		out.AsyncDropped = a.Dropped + a.Lost
+	}
+	return out
+}
+
+// timedHandler measures the time each record spends in the stack below it:
+// the caller's cost of a log call beyond slog.Logger's own.
 type timedHandler struct {
-	next   slog.Handler
-	hist   *histogram
-	logged *atomic.Uint64
+	next slog.Handler
+	hist *histogram
 }
 
 func (h *timedHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
@@ -55,14 +98,13 @@ func (h *timedHandler) Handle(ctx context.Context, r slog.Record) error {
 	start := time.Now()
 	err := h.next.Handle(ctx, r)
 	h.hist.Record(time.Since(start))
-	h.logged.Add(1)
 	return err
 }
 
 func (h *timedHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return &timedHandler{next: h.next.WithAttrs(as), hist: h.hist, logged: h.logged}
+	return &timedHandler{next: h.next.WithAttrs(as), hist: h.hist}
 }
 
 func (h *timedHandler) WithGroup(name string) slog.Handler {
-	return &timedHandler{next: h.next.WithGroup(name), hist: h.hist, logged: h.logged}
+	return &timedHandler{next: h.next.WithGroup(name), hist: h.hist}
 }

@@ -113,7 +113,9 @@ func (s *Store) Close() error { return s.db.Close() }
 // OpenConnections returns the pool's open connections now.
 func (s *Store) OpenConnections() int { return s.db.Stats().OpenConnections }
 
-// logPool writes the pool line every query logs.
+// logPool writes the pool line every query logs. It is logged with the
+// caller's context, before the query's own span starts, so that the lines
+// of one request share its span_id and fold into one summary.
 func (s *Store) logPool(ctx context.Context) {
 	s.log.LogAttrs(ctx, slog.LevelDebug, "Connection pool size", slog.Int("size", s.db.Stats().OpenConnections))
 }
@@ -135,9 +137,9 @@ func endSpan(span trace.Span, err error) {
 // User reads one user; it returns ErrNotFound when there is none.
 func (s *Store) User(ctx context.Context, id int64) (u User, err error) {
 	const q = `SELECT id, name, email FROM users WHERE id = ?`
+	s.logPool(ctx)
 	ctx, span := s.span(ctx, "users.get", q)
 	defer func() { endSpan(span, err) }()
-	s.logPool(ctx)
 	err = s.db.QueryRowContext(ctx, q, id).Scan(&u.ID, &u.Name, &u.Email)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
@@ -151,9 +153,9 @@ func (s *Store) User(ctx context.Context, id int64) (u User, err error) {
 // CreatePayment inserts a payment; only the card's last four digits are stored.
 func (s *Store) CreatePayment(ctx context.Context, amount int64, currency, cardNumber string) (p Payment, err error) {
 	const q = `INSERT INTO payments (amount, currency, card_last4, created_at) VALUES (?, ?, ?, ?)`
+	s.logPool(ctx)
 	ctx, span := s.span(ctx, "payments.insert", q)
 	defer func() { endSpan(span, err) }()
-	s.logPool(ctx)
 	p = Payment{Amount: amount, Currency: currency, CardLast4: last4(cardNumber), CreatedAt: time.Now().UTC()}
 	res, err := s.db.ExecContext(ctx, q, p.Amount, p.Currency, p.CardLast4, p.CreatedAt.Format(time.RFC3339Nano))
 	if err != nil {
