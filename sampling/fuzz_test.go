@@ -1,0 +1,76 @@
+package sampling
+
+import (
+	"log/slog"
+	"testing"
+)
+
+// FuzzHandlerSequence drives one request through a sequence of operations
+// (records at two levels, With, WithGroup, Keep, End) with small bounds so
+// that eviction happens, and checks the invariants: nothing is written
+// unless the request was kept; what is written comes out in the order it
+// was logged, after at most one loss report; every buffered record is
+// accounted for; nothing is left buffered after End.
+func FuzzHandlerSequence(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 1, 0}, uint8(3))
+	f.Add([]byte{0, 4, 0, 5, 0, 2, 0, 3, 0}, uint8(2))
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 3, 1, 0}, uint8(1))
+	f.Fuzz(func(t *testing.T, ops []byte, maxRecords uint8) {
+		if len(ops) > 200 {
+			ops = ops[:200]
+		}
+		c := &collector{got: map[string][]seen{}}
+		h := NewHandler(c, Options{MaxRequestRecords: int(maxRecords%8) + 1, MaxBufferedBytes: int64(6 * entrySize)})
+		ctx, s := open(notSampled)
+		l := slog.New(h).With("req", "r", "worker", 0)
+		seq, kept := 0, false
+		for _, op := range ops {
+			switch op % 6 {
+			case 0:
+				l.InfoContext(ctx, "info", "seq", seq)
+				seq++
+			case 1:
+				l.ErrorContext(ctx, "error", "seq", seq)
+				seq++
+				kept = true
+			case 2:
+				// Keep after End still marks the request kept: later
+				// records pass (earlier ones were dropped at End).
+				kept = true
+				s.Keep()
+			case 3:
+				s.End()
+			case 4:
+				l = l.With("k", op)
+			case 5:
+				l = l.WithGroup("g")
+			}
+		}
+		s.End()
+		got := c.got["r"]
+		if !kept && len(got) != 0 {
+			t.Fatalf("request never kept wrote %d records", len(got))
+		}
+		last := -1
+		for i, r := range got {
+			if r.seq < 0 { // the loss report carries no seq
+				if i != 0 {
+					t.Fatalf("loss report at position %d", i)
+				}
+				continue
+			}
+			if r.seq <= last {
+				t.Fatalf("record %d written after %d", r.seq, last)
+			}
+			last = r.seq
+		}
+		st := h.Stats()
+		checkConservation(t, st)
+		if st.BufferedRecords != 0 || st.BufferedBytes != 0 {
+			t.Fatalf("left buffered after End: %+v", st)
+		}
+		if st.RecordsPassed+st.RecordsBuffered+st.RecordsDiscarded != uint64(seq) {
+			t.Fatalf("passed+buffered+discarded != %d logged: %+v", seq, st)
+		}
+	})
+}
