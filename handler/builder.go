@@ -69,20 +69,32 @@ type Stack struct {
 //
 // It publishes the stack's Stats with expvar (see Config.ExpvarName).
 func NewStack(w io.Writer, cfg Config) (*Stack, error) {
+	return newStack(w, cfg, false)
+}
+
+// newStack is NewStack; with queueRecords the async layer queues records
+// above the JSON handler (async.Handler) instead of bytes below it, the
+// alternative the benchmarks measure.
+func newStack(w io.Writer, cfg Config, queueRecords bool) (*Stack, error) {
 	if w == nil {
 		return nil, errors.New("handler: NewStack: nil writer")
 	}
 	return build(cfg, func(s *Stack) slog.Handler {
 		out := w
-		if cfg.Async {
+		if cfg.Async && !queueRecords {
 			s.asyncW = async.NewWriter(w, cfg.AsyncOptions)
 			out = s.asyncW
 		}
-		return NewJSONHandler(out, &slog.HandlerOptions{
+		var h slog.Handler = NewJSONHandler(out, &slog.HandlerOptions{
 			Level:       cfg.level(),
 			AddSource:   cfg.AddSource,
 			ReplaceAttr: cfg.ReplaceAttr,
 		})
+		if cfg.Async && queueRecords {
+			s.asyncH = async.NewHandler(h, cfg.AsyncOptions)
+			h = s.asyncH
+		}
+		return h
 	})
 }
 
