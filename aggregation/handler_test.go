@@ -325,7 +325,7 @@ func TestBurstThenSilence(t *testing.T) {
 	for elapsed < DefaultWindow+step {
 		clock.Advance(step)
 		elapsed += step
-		if !tk.tick(t) {
+		if !tk.tick(t, h) {
 			t.Fatal("no flusher running while a summary is open")
 		}
 		if c := count(t, out.lines(t)); c.summaries > 0 {
@@ -383,7 +383,7 @@ func TestNeverQuiet(t *testing.T) {
 		log.Debug(poolMsg, "size", 7)
 		clock.Advance(10 * time.Millisecond)
 		if i%50 == 49 {
-			tk.tick(t)
+			tk.tick(t, h)
 		}
 	}
 	closeOrFail(t, h)
@@ -501,18 +501,16 @@ func TestFlusherExitsWhenIdle(t *testing.T) {
 	log := slog.New(h)
 	log.Debug(poolMsg)
 	clock.Advance(DefaultWindow)
-	if !tk.tick(t) {
+	if !tk.tick(t, h) {
 		t.Fatal("no flusher running while the cache holds a group")
 	}
 	if st := h.Stats(); st.Groups != 0 || st.GroupsExpired != 1 {
 		t.Fatalf("idle group not dropped: %+v", st)
 	}
-	if tk.tick(t) {
-		t.Fatal("flusher still running with an empty cache")
-	}
+	waitFlusherStopped(t, h)
 	// A new group starts it again.
 	log.Debug(poolMsg)
-	if !tk.tick(t) {
+	if !tk.tick(t, h) {
 		t.Fatal("flusher not restarted by a new group")
 	}
 	closeOrFail(t, h)
@@ -572,7 +570,9 @@ func TestSummaryErrors(t *testing.T) {
 		log2.Debug(poolMsg)
 	}
 	clock.Advance(DefaultWindow)
-	tk.tick(t)
+	if !tk.tick(t, h2) {
+		t.Fatal("no flusher running while a summary is open")
+	}
 	closeOrFail(t, h2)
 	if st := h2.Stats(); st.SummaryErrors != 1 || st.Summaries.Window != 1 {
 		t.Errorf("stats = %+v, want one window summary failed", st)

@@ -46,14 +46,17 @@ func newFakeTicker() *fakeTicker {
 func (f *fakeTicker) C() <-chan time.Time { return f.c }
 func (f *fakeTicker) Stop()               {}
 
-// tick fires the ticker and waits for the flusher to finish the tick. It
-// reports false if no flusher was running to receive it.
-func (f *fakeTicker) tick(t testing.TB) bool {
+// tick fires the ticker of h's flusher and waits for the flusher to finish
+// the tick. It reports false, without firing, if no flusher is running.
+func (f *fakeTicker) tick(t testing.TB, h *Handler) bool {
 	t.Helper()
+	if !h.sh.flusher.running.Load() {
+		return false
+	}
 	select {
 	case f.c <- time.Time{}:
-	case <-time.After(100 * time.Millisecond):
-		return false
+	case <-time.After(10 * time.Second):
+		t.Fatal("flusher marked running did not take the tick")
 	}
 	select {
 	case <-f.done:
@@ -61,6 +64,18 @@ func (f *fakeTicker) tick(t testing.TB) bool {
 		t.Fatal("flusher did not finish its tick")
 	}
 	return true
+}
+
+// waitFlusherStopped waits until h's flusher has exited.
+func waitFlusherStopped(t testing.TB, h *Handler) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.sh.flusher.running.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("flusher still running with an empty cache")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // withFakes returns opts using clock and ticker.

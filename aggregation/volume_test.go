@@ -86,7 +86,7 @@ func TestVolume(t *testing.T) {
 		}
 		clock.Advance(tick)
 		if step%50 == 49 {
-			tk.tick(t)
+			tk.tick(t, h)
 		}
 	}
 	closeOrFail(t, h)
