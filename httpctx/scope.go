@@ -152,8 +152,18 @@ func (st *scopeState) init(parent context.Context, id string, sc trace.SpanConte
 	st.scope = s
 	st.logger = logger
 	if sc.IsValid() {
-		st.traceID = sc.TraceID().String()
+		if isTraceHex(id, sc.TraceID()) {
+			st.traceID = id // the ID is the trace ID: share the string
+		} else {
+			st.traceID = sc.TraceID().String()
+		}
 		st.spanID = sc.SpanID().String()
 	}
 	return st
+}
+
+// isTraceHex reports whether s is the lower-case hex form of tid.
+func isTraceHex(s string, tid trace.TraceID) bool {
+	var t trace.TraceID
+	return decodeLowerHex(t[:], s) && t == tid
 }
