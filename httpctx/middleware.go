@@ -109,7 +109,8 @@ func NewRequestMiddleware(opts Options) *RequestMiddleware {
 //
 // The access record has the message opts.AccessMessage and the attributes
 // method, path (r.URL.Path, no query), route (the ServeMux pattern that
-// matched, r.Pattern, "" if none), status, bytes (response body bytes),
+// matched, r.Pattern, "" if none), status (0 for a hijacked connection
+// that wrote no header), bytes (response body bytes),
 // duration, remote_addr and user_agent, plus panic=true after a panic,
 // hijacked=true after a hijack and the body attributes of BodyOptions. Its
 // level is ERROR for a 5xx or a panic, WARN for a 4xx, else INFO. It is

@@ -13,8 +13,8 @@ import (
 // correlation headers when the header is written, records the status and
 // the bytes written, tees the first bytes of the body into a capture, and
 // keeps the request's scope when a 5xx status is written. It implements
-// http.Flusher, http.Hijacker, io.ReaderFrom and io.StringWriter, and
-// Unwrap for http.ResponseController.
+// http.Flusher, http.Hijacker, http.Pusher, io.ReaderFrom and
+// io.StringWriter, and Unwrap for http.ResponseController.
 type responseWriter struct {
 	w     http.ResponseWriter
 	scope *reqscope.Scope
@@ -32,6 +32,7 @@ var _ interface {
 	http.ResponseWriter
 	http.Flusher
 	http.Hijacker
+	http.Pusher
 	io.ReaderFrom
 	io.StringWriter
 } = (*responseWriter)(nil)
@@ -157,6 +158,15 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		rw.hijacked = true
 	}
 	return c, brw, err
+}
+
+// Push implements http.Pusher (HTTP/2 server push) when the wrapped writer
+// does; otherwise it returns http.ErrNotSupported.
+func (rw *responseWriter) Push(target string, opts *http.PushOptions) error {
+	if p, ok := rw.w.(http.Pusher); ok {
+		return p.Push(target, opts)
+	}
+	return http.ErrNotSupported
 }
 
 // Unwrap returns the wrapped writer, for http.ResponseController.

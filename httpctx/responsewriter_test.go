@@ -292,3 +292,12 @@ func TestInformationalHeader(t *testing.T) {
 		t.Errorf("records %v", recs)
 	}
 }
+
+func TestPushNotSupported(t *testing.T) {
+	h := Middleware(Options{Logger: slog.New(discardHandler{})})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := w.(http.Pusher).Push("/a.css", nil); err != http.ErrNotSupported {
+			t.Errorf("Push on a recorder: %v, want http.ErrNotSupported", err)
+		}
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+}
