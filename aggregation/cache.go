@@ -3,6 +3,7 @@ package aggregation
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slogstack/slogstack/internal/reqscope"
@@ -18,6 +19,7 @@ type group struct {
 	burstCount int
 	lastSeen   time.Time
 	sum        *summary
+	dead       atomic.Bool // removed from the cache; set under the shard's lock
 }
 
 // groupOverhead approximates the memory of a group without its summary:
@@ -98,6 +100,7 @@ func (s *shard) pushFront(g *group) {
 
 // remove deletes g from the shard and returns its open summary, if any.
 func (s *shard) remove(g *group) *summary {
+	g.dead.Store(true)
 	s.unlink(g)
 	delete(s.groups, g.h1)
 	s.bytes -= groupOverhead
@@ -119,9 +122,9 @@ func (s *shard) take(g *group) *summary {
 
 // verdict is what observe decided for a record.
 type verdict struct {
-	fold       bool // the record was folded; do not pass it on
-	added      bool // a group was added to the cache
-	needFreeze bool // call observe again with a frozen copy of the record
+	fold       bool   // the record was folded; do not pass it on
+	added      *group // the group added to the cache, if any
+	needFreeze bool   // call observe again with a frozen copy of the record
 	emit       [4]closed
 	nemit      int // summaries to write before passing the record
 }
@@ -179,7 +182,7 @@ func (s *shard) observe(sh *shared, o *observed, pre *frozen, v *verdict) {
 		s.groups[o.h1] = g
 		s.pushFront(g)
 		s.bytes += groupOverhead
-		v.added = true
+		v.added = g
 		s.passedMatched++
 		return
 	}
@@ -278,28 +281,26 @@ func (s *shard) flush(sh *shared, drop bool, out []closed) []closed {
 	return out
 }
 
-// endScope closes the summaries and removes the groups of a scope.
-func (s *shard) endScope(sh *shared, sc *reqscope.Scope, out []closed) []closed {
+// endGroup closes the summary of g and removes it, if it is still in the
+// cache and still belongs to the ended scope sc.
+func (s *shard) endGroup(sh *shared, g *group, sc *reqscope.Scope, out []closed) []closed {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for g := s.lru.prev; g != &s.lru; {
-		nx := g.prev
-		if g.scope == sc {
-			if sum := s.remove(g); sum != nil {
-				out = append(out, closed{sum, causeRequestEnd})
-			}
-			sh.groups.Add(-1)
-		}
-		g = nx
+	if g.dead.Load() || g.scope != sc {
+		return out
 	}
+	if sum := s.remove(g); sum != nil {
+		out = append(out, closed{sum, causeRequestEnd})
+	}
+	sh.groups.Add(-1)
 	return out
 }
 
-// detachScope forgets the scope of the group h1 (its scope ended before
-// the group could be attached to it).
-func (s *shard) detachScope(h1 uint64, sc *reqscope.Scope) {
+// detachScope forgets the scope of g: the scope ended before g could be
+// registered with it, so g lives on until it expires or is evicted.
+func (s *shard) detachScope(g *group, sc *reqscope.Scope) {
 	s.mu.Lock()
-	if g := s.groups[h1]; g != nil && g.scope == sc {
+	if !g.dead.Load() && g.scope == sc {
 		g.scope = nil
 	}
 	s.mu.Unlock()

@@ -110,11 +110,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		rec := freeze(r, sh.cfg.maxValueBytes, sh.cfg.maxAttrBytes)
 		s.observe(sh, &o, &rec, &v)
 	}
-	if v.added {
-		if scope != nil {
-			if _, ok := scope.Attach(sh, sh.listener); !ok {
-				s.detachScope(h1, scope)
-			}
+	if v.added != nil {
+		if scope != nil && !sh.register(scope, v.added) {
+			s.detachScope(v.added, scope)
 		}
 		sh.ensureFlusher()
 	}

@@ -664,3 +664,43 @@ func TestBadValuesNeverPanic(t *testing.T) {
 		t.Errorf("got %d lines, want 6:\n%s", c, out.String())
 	}
 }
+
+func TestLongScopeStaysBounded(t *testing.T) {
+	// A scope that lives long (a job) and logs many groups that are evicted
+	// keeps a bounded list of its groups; its end still writes every open
+	// summary of its own.
+	leakcheck.Check(t)
+	clock := newFakeClock()
+	var out sink
+	h := NewHandler(out.handler(), withFakes(Options{MaxGroups: 10}, clock, nil))
+	t.Cleanup(func() { _ = h.Close() })
+	log := slog.New(h)
+	scope := reqscope.New("job-1", trace.SpanContext{}, reqscope.Decision{Sampled: true})
+	ctx := reqscope.NewContext(context.Background(), scope)
+	const groups = 2000
+	for g := range groups {
+		for range 7 {
+			log.DebugContext(ctx, poolMsg, "size", g)
+		}
+	}
+	v, ok := scope.Lookup(h.sh)
+	if !ok {
+		t.Fatal("handler not attached to the scope")
+	}
+	sg := v.(*scopeGroups)
+	sg.mu.Lock()
+	n := len(sg.groups)
+	sg.mu.Unlock()
+	if n > 2*10+minCompact {
+		t.Errorf("scope lists %d groups with at most 10 alive, want it bounded", n)
+	}
+	scope.End()
+	st := h.Stats()
+	if st.Summaries.RequestEnd != 10 || st.Summaries.Evicted != groups-10 || st.Groups != 0 {
+		t.Errorf("stats = %+v, want 10 summaries at scope end, the rest evicted, no group left", st)
+	}
+	closeOrFail(t, h)
+	if c := count(t, out.lines(t)); c.individual+c.folded != 7*groups {
+		t.Errorf("conservation: %+v", c)
+	}
+}

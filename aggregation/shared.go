@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/slogstack/slogstack/internal/reqscope"
@@ -23,9 +24,8 @@ type shared struct {
 
 	flusher flusher
 
-	// listener is the value attached to request scopes: shared itself, as
-	// a reqscope.Listener.
-	listener func() any
+	// newScopeGroups creates the value attached to a request scope.
+	newScopeGroups func() any
 
 	passedUnmatched atomic.Uint64
 	summaries       [numCauses]atomic.Uint64
@@ -51,7 +51,7 @@ func newShared(c config) *shared {
 	for i := range sh.shards {
 		sh.shards[i].init()
 	}
-	sh.listener = func() any { return scopeListener{sh} }
+	sh.newScopeGroups = func() any { return &scopeGroups{sh: sh} }
 	sh.flusher.sh = sh
 	return sh
 }
@@ -115,19 +115,68 @@ func sortClosed(cs []closed) {
 	slices.SortFunc(cs, func(a, b closed) int { return cmp.Compare(a.sum.seq, b.sum.seq) })
 }
 
-// scopeListener writes the summaries of a request scope's groups and
-// frees them when the scope ends.
-type scopeListener struct{ sh *shared }
+// register records that g belongs to the request scope sc, so that the
+// end of the scope writes g's summary and frees g. It reports false if the
+// scope has ended.
+func (sh *shared) register(sc *reqscope.Scope, g *group) bool {
+	v, ok := sc.Attach(sh, sh.newScopeGroups)
+	if !ok {
+		return false
+	}
+	return v.(*scopeGroups).add(g)
+}
+
+// scopeGroups is attached to a request scope: it lists the scope's groups
+// and, as a reqscope.Listener, writes their summaries and frees them when
+// the scope ends.
+type scopeGroups struct {
+	sh     *shared
+	mu     sync.Mutex
+	ended  bool
+	groups []*group
+}
+
+// minCompact is the length from which the list drops removed groups
+// before it grows.
+const minCompact = 64
+
+// add appends g unless the scope has ended. Before the list grows it drops
+// the groups already removed from the cache, so it stays within about
+// twice the scope's live groups.
+func (l *scopeGroups) add(g *group) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return false
+	}
+	if len(l.groups) == cap(l.groups) && len(l.groups) >= minCompact {
+		live := l.groups[:0]
+		for _, x := range l.groups {
+			if !x.dead.Load() {
+				live = append(live, x)
+			}
+		}
+		clear(l.groups[len(live):])
+		l.groups = live
+	}
+	l.groups = append(l.groups, g)
+	return true
+}
 
 // ScopeKept does nothing: keeping a scope does not change aggregation.
-func (scopeListener) ScopeKept(*reqscope.Scope) {}
+func (l *scopeGroups) ScopeKept(*reqscope.Scope) {}
 
 // ScopeEnded writes the open summaries of the scope's groups (cause
 // request end) and removes the groups from the cache.
-func (l scopeListener) ScopeEnded(s *reqscope.Scope) {
+func (l *scopeGroups) ScopeEnded(s *reqscope.Scope) {
+	l.mu.Lock()
+	l.ended = true
+	groups := l.groups
+	l.groups = nil
+	l.mu.Unlock()
 	var out []closed
-	for i := range l.sh.shards {
-		out = l.sh.shards[i].endScope(l.sh, s, out)
+	for _, g := range groups {
+		out = l.sh.shardOf(g.h1).endGroup(l.sh, g, s, out)
 	}
 	sortClosed(out)
 	for _, c := range out {
