@@ -14,11 +14,15 @@ const (
 	SampledKey      = "_sampled"
 	SampleRateKey   = "_sample_rate"
 	SampleReasonKey = "_sample_reason"
-	// LostRecordsKey is the attribute of the WARN record written before the
-	// buffered records of a kept request when some of them were lost to a
-	// buffer bound: the exact number lost.
+	// LostRecordsKey is the attribute of the WARN record (message
+	// LostRecordsMessage) that a kept request's flush writes where records
+	// were lost to a buffer bound: the exact number lost in that gap.
 	LostRecordsKey = "_lost_records"
 )
+
+// LostRecordsMessage is the message of the WARN record that reports
+// records lost from a request's buffer.
+const LostRecordsMessage = "sampling: records of this request were lost from its buffer"
 
 // maxVariants bounds the annotated handlers cached per Handler: one per
 // distinct (rate, reason) pair seen. Past the bound, further pairs are

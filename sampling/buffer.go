@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slogstack/slogstack/internal/reqscope"
@@ -23,6 +24,9 @@ type entry struct {
 	ctx     context.Context
 	r       slog.Record
 	payload int // payloadSize of r
+	// lostBefore is the number of records lost to a bound between the
+	// previous buffered record and this one.
+	lostBefore int
 }
 
 // scopeState is a Handler family's state for one request scope, attached
@@ -43,11 +47,12 @@ type scopeState struct {
 	// slots plus the payloads.
 	charged int64
 
-	// lost counts records dropped from this buffer to make room; lastLost
-	// is the newest of them (its handler, context and time), where the
-	// report of the loss is written when no buffered record is left.
-	lost     int
-	lastLost struct {
+	// pendingLost counts the records lost after the newest buffered one
+	// (or, with nothing buffered, since the buffer was last emptied);
+	// lastLost is the newest of them (its handler, context and time), where
+	// the report of that trailing gap is written.
+	pendingLost int
+	lastLost    struct {
 		h    *Handler
 		ctx  context.Context
 		time time.Time
@@ -93,7 +98,8 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Recor
 	}
 	cost := entrySize + payload
 	if cost > sh.cfg.maxRequestBytes {
-		st.noteLost(h, ctx, r.Time, &c.lostRequestBound)
+		c.lostRequestBound.Add(1)
+		st.noteLost(1, h, ctx, r.Time)
 		return
 	}
 	for st.n > 0 && (st.n >= sh.cfg.maxRequestRecords || st.bytes+cost > sh.cfg.maxRequestBytes) {
@@ -107,7 +113,8 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Recor
 	}
 	for !sh.budget.reserve(need) {
 		if st.n == 0 {
-			st.noteLost(h, ctx, r.Time, &c.lostGlobalBudget)
+			c.lostGlobalBudget.Add(1)
+			st.noteLost(1, h, ctx, r.Time)
 			return
 		}
 		st.evictLocked(&c.lostGlobalBudget)
@@ -125,29 +132,42 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Recor
 		putRing(st.ringp)
 		st.ringp, st.ring, st.head = ringp, ring, 0
 	}
-	st.ring[(st.head+st.n)%len(st.ring)] = entry{h: h, ctx: ctx, r: r, payload: payload}
+	st.ring[(st.head+st.n)%len(st.ring)] = entry{h: h, ctx: ctx, r: r, payload: payload, lostBefore: st.pendingLost}
+	st.pendingLost = 0
 	st.n++
 	st.bytes += cost
 	st.charged += int64(payload)
 	c.bufferedRecords.Add(1)
 }
 
-// evictLocked drops the oldest buffered record, counting it in lost.
-func (st *scopeState) evictLocked(lost interface{ Add(uint64) uint64 }) {
+// evictLocked drops the oldest buffered record, counting it in lost. The
+// gap it leaves (with the one before it) moves to the next record, or to
+// the trailing gap when none is left.
+func (st *scopeState) evictLocked(lost *atomic.Uint64) {
+	lost.Add(1)
 	e := &st.ring[st.head]
-	st.noteLost(e.h, e.ctx, e.r.Time, lost)
+	gap := e.lostBefore + 1
 	st.bytes -= entrySize + e.payload
 	st.charged -= int64(e.payload)
 	st.sh.budget.release(int64(e.payload))
 	st.sh.stats.bufferedRecords.Add(-1)
-	*e = entry{}
 	st.head = (st.head + 1) % len(st.ring)
 	st.n--
+	switch {
+	case st.n > 0:
+		st.ring[st.head].lostBefore += gap
+	case st.pendingLost > 0: // newer records were lost already
+		st.pendingLost += gap
+	default:
+		st.noteLost(gap, e.h, e.ctx, e.r.Time)
+	}
+	*e = entry{}
 }
 
-func (st *scopeState) noteLost(h *Handler, ctx context.Context, t time.Time, counter interface{ Add(uint64) uint64 }) {
-	counter.Add(1)
-	st.lost++
+// noteLost adds n records to the trailing gap, the newest of them logged
+// on h in ctx at t.
+func (st *scopeState) noteLost(n int, h *Handler, ctx context.Context, t time.Time) {
+	st.pendingLost += n
 	st.lastLost.h, st.lastLost.ctx, st.lastLost.time = h, ctx, t
 }
 
@@ -157,36 +177,27 @@ func (st *scopeState) releaseLocked() {
 	st.sh.stats.bufferedRecords.Add(-int64(st.n))
 	putRing(st.ringp)
 	st.ringp, st.ring, st.head, st.n, st.bytes, st.charged = nil, nil, 0, 0, 0, 0
-	st.lastLost.h, st.lastLost.ctx = nil, nil
+	st.pendingLost, st.lastLost.h, st.lastLost.ctx = 0, nil, nil
 }
 
-// flushLocked writes the buffer of a kept scope: first, when records were
-// lost to a bound, a WARN record with their exact number; then the buffered
-// records in the order they were logged, each on the handler it was logged
-// on and only if that handler's next handler is still enabled for it.
+// flushLocked writes the buffer of a kept scope: the buffered records in
+// the order they were logged, each on the handler it was logged on and only
+// if that handler's next handler is still enabled for it. Where records
+// were lost to a bound, a WARN record with their exact number stands in the
+// gap they left: before the first record logged after them, or after the
+// last buffered record.
 func (st *scopeState) flushLocked(d reqscope.Decision) {
 	if st.phase != phaseBuffering {
 		return
 	}
 	st.phase = phaseFlushed
 	c := &st.sh.stats
-	if st.lost > 0 {
-		h, ctx, t := st.lastLost.h, st.lastLost.ctx, st.lastLost.time
-		if st.n > 0 {
-			e := &st.ring[st.head]
-			h, ctx = e.h, e.ctx
-		}
-		r := slog.NewRecord(t, slog.LevelWarn, "sampling: records of this request were lost from its buffer", 0)
-		r.AddAttrs(slog.Int(LostRecordsKey, st.lost))
-		if next := h.annotated(d.Rate, reqscope.ReasonError); next.Enabled(ctx, r.Level) {
-			if err := next.Handle(ctx, r); err != nil {
-				c.handleErrors.Add(1)
-			}
-		}
-	}
 	for i := 0; i < st.n; i++ {
 		e := &st.ring[(st.head+i)%len(st.ring)]
 		next := e.h.annotated(d.Rate, reqscope.ReasonError)
+		if e.lostBefore > 0 {
+			st.reportLost(next, e.ctx, e.r.Time, e.lostBefore)
+		}
 		if !next.Enabled(e.ctx, e.r.Level) {
 			c.filtered.Add(1)
 			continue
@@ -196,7 +207,23 @@ func (st *scopeState) flushLocked(d reqscope.Decision) {
 			c.handleErrors.Add(1)
 		}
 	}
+	if st.pendingLost > 0 {
+		next := st.lastLost.h.annotated(d.Rate, reqscope.ReasonError)
+		st.reportLost(next, st.lastLost.ctx, st.lastLost.time, st.pendingLost)
+	}
 	st.releaseLocked()
+}
+
+// reportLost writes the WARN record that reports n records lost.
+func (st *scopeState) reportLost(next slog.Handler, ctx context.Context, t time.Time, n int) {
+	if !next.Enabled(ctx, slog.LevelWarn) {
+		return
+	}
+	r := slog.NewRecord(t, slog.LevelWarn, LostRecordsMessage, 0)
+	r.AddAttrs(slog.Int(LostRecordsKey, n))
+	if err := next.Handle(ctx, r); err != nil {
+		st.sh.stats.handleErrors.Add(1)
+	}
 }
 
 // ScopeKept writes the buffered records of the kept scope (httpctx keeps a

@@ -24,6 +24,7 @@ type seen struct {
 	worker, seq int
 	level       slog.Level
 	reason      string
+	lost        int // _lost_records of a loss report
 }
 
 func (c *collector) Enabled(context.Context, slog.Level) bool { return true }
@@ -58,6 +59,8 @@ func (v *collectorView) Handle(_ context.Context, r slog.Record) error {
 			s.seq = int(a.Value.Int64())
 		case SampleReasonKey:
 			s.reason = a.Value.String()
+		case LostRecordsKey:
+			s.lost = int(a.Value.Int64())
 		}
 		return true
 	}

@@ -23,7 +23,7 @@ func FuzzHandlerSequence(f *testing.F) {
 		h := NewHandler(c, Options{MaxRequestRecords: int(maxRecords%8) + 1, MaxBufferedBytes: int64(6 * entrySize)})
 		ctx, s := open(notSampled)
 		l := slog.New(h).With("req", "r", "worker", 0)
-		seq, kept := 0, false
+		seq, kept, keptBeforeEnd, ended := 0, false, false, false
 		for _, op := range ops {
 			switch op % 6 {
 			case 0:
@@ -33,13 +33,16 @@ func FuzzHandlerSequence(f *testing.F) {
 				l.ErrorContext(ctx, "error", "seq", seq)
 				seq++
 				kept = true
+				keptBeforeEnd = keptBeforeEnd || !ended
 			case 2:
 				// Keep after End still marks the request kept: later
 				// records pass (earlier ones were dropped at End).
 				kept = true
+				keptBeforeEnd = keptBeforeEnd || !ended
 				s.Keep()
 			case 3:
 				s.End()
+				ended = true
 			case 4:
 				l = l.With("k", op)
 			case 5:
@@ -52,17 +55,32 @@ func FuzzHandlerSequence(f *testing.F) {
 			t.Fatalf("request never kept wrote %d records", len(got))
 		}
 		last := -1
-		for i, r := range got {
-			if r.seq < 0 { // the loss report carries no seq
-				if i != 0 {
-					t.Fatalf("loss report at position %d", i)
-				}
+		for _, r := range got {
+			if r.seq < 0 { // a loss report carries no seq
 				continue
 			}
 			if r.seq <= last {
 				t.Fatalf("record %d written after %d", r.seq, last)
 			}
 			last = r.seq
+		}
+		if keptBeforeEnd {
+			// Every record logged is written or reported lost, and each
+			// report stands exactly in the gap it counts.
+			next, pending := 0, 0
+			for _, r := range got {
+				if r.seq < 0 {
+					pending += r.lost
+					continue
+				}
+				if r.seq-next != pending {
+					t.Fatalf("records %d..%d missing, %d reported lost there", next, r.seq-1, pending)
+				}
+				next, pending = r.seq+1, 0
+			}
+			if seq-next != pending {
+				t.Fatalf("written up to %d of %d, %d reported lost at the end", next, seq, pending)
+			}
 		}
 		st := h.Stats()
 		checkConservation(t, st)
