@@ -20,6 +20,7 @@ type stackStats struct {
 	Folded       uint64 // records folded into aggregation summaries
 	Summaries    uint64 // summary records the aggregation wrote
 	AsyncDropped uint64 // records the async queue dropped
+	DropReports  uint64 // in-band records reporting the queue's drops
 }
 
 // logging is the service's logging stack: the one handler.NewStack builds
@@ -77,10 +78,11 @@ func (l *logging) stats() stackStats {
 	}
 	if a := st.Aggregation; a != nil {
 		out.Folded = a.Folded
-		out.Summaries = a.Summaries.Total()
+		out.Summaries = a.Summaries.Total() - a.SummariesDisabled
 	}
 	if a := st.Async; a != nil {
 		out.AsyncDropped = a.Dropped + a.Lost
+		out.DropReports = a.Reports
 	}
 	return out
 }

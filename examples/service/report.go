@@ -34,7 +34,14 @@ func (r report) print(w io.Writer) {
 	fmt.Fprintf(tw, "sampled out\t%d\t(records of requests not sampled, dropped)\n", s.SampledOut)
 	fmt.Fprintf(tw, "rescued by errors\t%d\t(records of requests not sampled, kept for an error)\n", s.Rescued)
 	fmt.Fprintf(tw, "folded by aggregation\t%d\t(into %d summary records)\n", s.Folded, s.Summaries)
-	fmt.Fprintf(tw, "dropped by async queue\t%d\n", s.AsyncDropped)
+	fmt.Fprintf(tw, "dropped by async queue\t%d\t(%d in-band drop reports)\n", s.AsyncDropped, s.DropReports)
+	// Every record is accounted for: written, or counted where it went.
+	expect := int64(s.Logged) - int64(s.SampledOut) - int64(s.Folded) + int64(s.Summaries) - int64(s.AsyncDropped) + int64(s.DropReports)
+	check := "ok"
+	if expect != int64(r.written) {
+		check = fmt.Sprintf("MISMATCH: %d expected", expect)
+	}
+	fmt.Fprintf(tw, "accounted for\t%s\t(logged - sampled out - folded + summaries - dropped + reports = written)\n", check)
 	fmt.Fprintf(tw, "caller latency per log call\tp50 %s\tp99 %s\n", fmtDur(r.callers.Quantile(0.50)), fmtDur(r.callers.Quantile(0.99)))
 	if r.load != nil {
 		fmt.Fprintf(tw, "HTTP latency\tp50 %s\tp99 %s\n", fmtDur(r.load.Latency.Quantile(0.50)), fmtDur(r.load.Latency.Quantile(0.99)))

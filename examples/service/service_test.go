@@ -313,6 +313,9 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("card number %s appears in the output", card)
 		}
 	}
+	if !regexp.MustCompile(`(?m)^accounted for\s+ok\s`).MatchString(svc.stderr.String()) {
+		t.Errorf("the report does not account for every record:\n%s", svc.stderr.String())
+	}
 	// Sampled records carry the trace of the service's spans.
 	for _, l := range req["fail-e2e-000"] {
 		if len(l.str("trace_id")) != 32 || len(l.str("span_id")) != 16 {
