@@ -240,16 +240,18 @@ func (s *shard) observe(sh *shared, o *observed, pre *frozen, v *verdict) {
 	}
 }
 
-// sweep closes the summaries whose window has ended at now and removes
-// groups idle for a whole window, appending what to write to out.
+// sweep closes the summaries whose window ends before the next tick (so
+// that none is written later than its window's end) and removes groups idle
+// for a whole window, appending what to write to out.
 func (s *shard) sweep(sh *shared, now time.Time, out []closed) []closed {
 	w := sh.cfg.window
+	next := now.Add(sh.cfg.flushInterval)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for g := s.lru.prev; g != &s.lru; {
 		nx := g.prev
 		if g.sum != nil {
-			if now.Sub(g.sum.first) >= w {
+			if next.Sub(g.sum.first) > w {
 				out = append(out, closed{s.take(g), causeWindow})
 			}
 		} else if now.Sub(g.lastSeen) >= w {

@@ -103,8 +103,8 @@ func (f *flusher) run(stop <-chan struct{}, done chan<- struct{}) {
 	}
 }
 
-// tick writes the summaries whose window has ended and drops groups idle
-// for a whole window.
+// tick writes the summaries whose window ends before the next tick and
+// drops groups idle for a whole window.
 func (sh *shared) tick() {
 	now := sh.cfg.now()
 	var out []closed

@@ -88,8 +88,9 @@ type Options struct {
 	BurstWindow time.Duration
 
 	// Window is the longest period one summary covers: a summary is written
-	// once its first folded record is Window old, by the next record of its
-	// group or by the background flusher, whichever comes first. Zero or
+	// at the latest when its first folded record is Window old, by the next
+	// record of its group or by the background flusher, which writes the
+	// summaries whose window would end before its next tick. Zero or
 	// negative means DefaultWindow (10 seconds).
 	Window time.Duration
 
@@ -102,10 +103,11 @@ type Options struct {
 	// DefaultMaxGroups (1000).
 	MaxGroups int
 
-	// FlushInterval is how often the background flusher writes the
-	// summaries whose window has ended and drops groups idle for a whole
-	// Window. A summary of a group that went quiet is written at most
-	// Window + FlushInterval after its first folded record. Zero or
+	// FlushInterval is how often the background flusher runs: it writes
+	// the summaries whose window ends before its next run and drops groups
+	// idle for a whole Window. The summary of a group that went quiet is
+	// written between Window - FlushInterval and Window after its first
+	// folded record, as punctually as the flusher's ticker. Zero or
 	// negative means DefaultFlushInterval (500 ms).
 	FlushInterval time.Duration
 
@@ -122,7 +124,8 @@ type Options struct {
 	// negative means DefaultMaxAttrBytes (8 KiB).
 	MaxAttrBytes int
 
-	// Now is the clock that dates records and windows. Nil means time.Now.
+	// Now is the clock of burst periods, windows, _first_occurrence,
+	// _last_occurrence and the summaries' own time. Nil means time.Now.
 	// Tests use it to control time.
 	Now func() time.Time
 
