@@ -256,3 +256,25 @@ func TestNewMiddlewareComposes(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestHandlerSiblingsDoNotShare: handlers derived from one parent under a
+// group keep their own attributes.
+func TestHandlerSiblingsDoNotShare(t *testing.T) {
+	var sink jsonSink
+	ctx, end := scopedContext("s", noSpan)
+	defer end(nil)
+	base := slog.New(NewHandler(sink.handler(), HandlerOptions{})).WithGroup("g").With("a", 1)
+	x := base.With("b", 2)
+	y := base.With("c", 3)
+	x.WithGroup("h").InfoContext(ctx, "x", "k", 1)
+	y.InfoContext(ctx, "y")
+	x.InfoContext(ctx, "x2")
+	want := []string{
+		`{"level":"INFO","msg":"x","correlation_id":"s","g":{"a":1,"b":2,"h":{"k":1}}}`,
+		`{"level":"INFO","msg":"y","correlation_id":"s","g":{"a":1,"c":3}}`,
+		`{"level":"INFO","msg":"x2","correlation_id":"s","g":{"a":1,"b":2}}`,
+	}
+	if diff := cmp.Diff(want, sink.lines()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

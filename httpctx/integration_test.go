@@ -91,6 +91,23 @@ func TestIntegrationWholeRequests(t *testing.T) {
 		plans[i] = p
 	}
 
+	// Stats may be read at any time, also while requests run.
+	stop := make(chan struct{})
+	var polls sync.WaitGroup
+	polls.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if s := m.Stats(); s.Sampled+s.NotSampled > s.Requests {
+				t.Errorf("decisions %d+%d exceed requests %d", s.Sampled, s.NotSampled, s.Requests)
+			}
+			_ = samp.Stats()
+		}
+	})
+
 	var wg sync.WaitGroup
 	for _, p := range plans {
 		wg.Go(func() {
@@ -113,6 +130,8 @@ func TestIntegrationWholeRequests(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	close(stop)
+	polls.Wait()
 	client.CloseIdleConnections()
 
 	byID := make(map[string][]map[string]any)

@@ -3,7 +3,10 @@ package httpctx
 import "sync/atomic"
 
 // Stats are the counters of a RequestMiddleware. Every field counts since
-// the middleware was made; Stats is safe to call at any time.
+// the middleware was made; Stats is safe to call at any time. The counters
+// are read one at a time, so a snapshot taken while requests run may catch
+// a request between two of them; Sampled+NotSampled never exceeds
+// Requests.
 type Stats struct {
 	// Requests is the number of requests that entered the middleware.
 	Requests uint64
@@ -65,10 +68,11 @@ type counters struct {
 	reqBody, respBody, truncated, skipped                     atomic.Uint64
 }
 
+// snapshot reads the counters one by one. A request is counted in
+// requests before its decision, so the decision counters are read first:
+// in a snapshot, Sampled+NotSampled never exceeds Requests.
 func (c *counters) snapshot() Stats {
-	return Stats{
-		Requests:   c.requests.Load(),
-		Nested:     c.nested.Load(),
+	s := Stats{
 		Sampled:    c.sampled.Load(),
 		NotSampled: c.notSampled.Load(),
 		Reasons: ReasonStats{
@@ -96,4 +100,7 @@ func (c *counters) snapshot() Stats {
 		BodiesTruncated:   c.truncated.Load(),
 		BodiesSkipped:     c.skipped.Load(),
 	}
+	s.Requests = c.requests.Load()
+	s.Nested = c.nested.Load()
+	return s
 }
