@@ -239,8 +239,11 @@ func (st *scopeState) ScopeKept(s *reqscope.Scope) {
 // call has not reached this buffer yet is written, not dropped.
 func (st *scopeState) ScopeEnded(s *reqscope.Scope) {
 	st.mu.Lock()
+	// One reading of the kept flag decides both what happens to the buffer
+	// and how the request is counted, so the two agree when a Keep races.
+	kept := s.Kept()
 	if st.phase == phaseBuffering {
-		if s.Kept() {
+		if kept {
 			st.flushLocked(s.Decision())
 		} else {
 			st.sh.stats.dropped.Add(uint64(st.n))
@@ -250,7 +253,7 @@ func (st *scopeState) ScopeEnded(s *reqscope.Scope) {
 	st.releaseLocked()
 	st.mu.Unlock()
 	if !s.Initial().Sampled {
-		if s.Kept() {
+		if kept {
 			st.sh.stats.requestsKept.Add(1)
 		} else {
 			st.sh.stats.requestsDropped.Add(1)
