@@ -25,8 +25,8 @@
 // Nothing is lost: the records written individually plus the sum of _count
 // over the summaries equals the records handled, under any concurrency,
 // eviction and shutdown. A background goroutine owned by the handler writes
-// summaries whose window has ended even when their group goes quiet; it runs
-// only while the cache holds groups and Close stops it.
+// the summaries whose window is ending even when their group goes quiet; it
+// runs only while the cache holds groups, and Close stops it.
 //
 // NewMiddleware offers the handler as a func(slog.Handler) slog.Handler for
 // slog-multi's Pipe. In the recommended stack aggregation sits after

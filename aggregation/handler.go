@@ -153,9 +153,12 @@ func (h *Handler) Flush() error {
 }
 
 // Close writes every open summary, empties the group cache and stops the
-// background flusher, waiting for it to exit. Records handled after Close
-// are passed on individually. Close is idempotent: later calls return nil.
-// It returns the errors of the next handler writing the summaries, joined.
+// background flusher, waiting for it to exit (and so for a summary it may
+// be writing to the next handler at that moment). Records handled after
+// Close are passed on individually. Close is idempotent: later calls
+// return nil. It returns the errors of the next handler writing the
+// summaries, joined. Close the handlers after this one only once Close
+// has returned.
 func (h *Handler) Close() error {
 	sh := h.sh
 	if !sh.stopFlusher() {
