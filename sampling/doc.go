@@ -35,8 +35,8 @@
 // and in estimated bytes (Options.MaxRequestBytes), and all buffers of a
 // Handler together by a shared budget (Options.MaxBufferedBytes). Past a
 // bound the oldest records of the request go. When a request with lost
-// records is kept, a WARN record carrying _lost_records (the exact number
-// lost) is written before its first buffered record. The byte estimate is
+// records is kept, a WARN record (LostRecordsMessage) carrying
+// _lost_records, the exact number lost, is written in each gap they left. The byte estimate is
 // cheap: the buffer slot (the record with its five inline attributes, its
 // context and handler), plus the message, the overflow attributes, keys,
 // string values and groups rounded up to allocation sizes, and a fixed
