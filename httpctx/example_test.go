@@ -1,13 +1,16 @@
 package httpctx_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 
 	"github.com/slogstack/slogstack/httpctx"
 	"github.com/slogstack/slogstack/sampling"
@@ -123,4 +126,40 @@ func ExampleValidCorrelationID() {
 	// Output:
 	// true
 	// false
+}
+
+// NewRequestMiddleware gives the middleware as a value, for its Stats.
+// Here request and response bodies are logged: JSON stays JSON, and the
+// Redact hook masks a secret before the body is logged.
+func ExampleNewRequestMiddleware() {
+	logger := slog.New(httpctx.NewHandler(exampleSink(), httpctx.HandlerOptions{}))
+	m := httpctx.NewRequestMiddleware(httpctx.Options{
+		Logger: logger,
+		Body: httpctx.BodyOptions{
+			Request:  true,
+			Response: true,
+			MaxBytes: 64,
+			Redact: func(contentType string, body []byte) []byte {
+				return bytes.ReplaceAll(body, []byte("s3cret"), []byte("******"))
+			},
+		},
+	})
+	handler := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprint(w, `{"id":7}`)
+	}))
+
+	req := httptest.NewRequest("POST", "/users", strings.NewReader(`{"name":"ann","password":"s3cret"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-ID", "r-1")
+	req.RemoteAddr = "192.0.2.7:5555"
+	handler.ServeHTTP(httptest.NewRecorder(), req)
+
+	s := m.Stats()
+	fmt.Println(s.Requests, s.IDs.FromRequestIDHeader, s.RequestBodyBytes, s.ResponseBodyBytes)
+	// Output:
+	// {"level":"INFO","msg":"request completed","method":"POST","path":"/users","route":"","status":201,"bytes":8,"remote_addr":"192.0.2.7:5555","user_agent":"","request_body":{"name":"ann","password":"******"},"response_body":{"id":7},"correlation_id":"r-1"}
+	// 1 1 34 8
 }
