@@ -704,3 +704,50 @@ func TestLongScopeStaysBounded(t *testing.T) {
 		t.Errorf("conservation: %+v", c)
 	}
 }
+
+// ctxHandler adds the correlation ID of the scope in the context, the way a
+// request-aware handler after aggregation does, and fails on a cancelled
+// context.
+type ctxHandler struct{ slog.Handler }
+
+func (c ctxHandler) Handle(ctx context.Context, r slog.Record) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if s := reqscope.FromContext(ctx); s != nil {
+		r = r.Clone()
+		r.AddAttrs(slog.String("correlation_id", s.CorrelationID()))
+	}
+	return c.Handler.Handle(ctx, r)
+}
+
+func TestSummaryKeepsContext(t *testing.T) {
+	// The summary is handed the first folded record's context, without its
+	// cancellation: handlers after aggregation see the request's values
+	// even after the request's context is cancelled.
+	leakcheck.Check(t)
+	var out sink
+	h := NewHandler(ctxHandler{out.handler()}, withFakes(Options{}, newFakeClock(), nil))
+	log := slog.New(h)
+	scope := reqscope.New("req-42", trace.SpanContext{}, reqscope.Decision{Sampled: true})
+	ctx, cancel := context.WithCancel(reqscope.NewContext(context.Background(), scope))
+	for range 8 {
+		log.DebugContext(ctx, poolMsg, "size", 4)
+	}
+	cancel()
+	scope.End()
+	closeOrFail(t, h)
+	lines := out.lines(t)
+	if len(lines) != 6 {
+		t.Fatalf("got %d lines, want 6:\n%s", len(lines), out.String())
+	}
+	want := map[string]any{"level": "DEBUG", "msg": poolMsg, "size": float64(4), "correlation_id": "req-42",
+		KeyAggregated: true, KeyCount: float64(3)}
+	got := lines[5]
+	delete(got, KeyFirstOccurrence)
+	delete(got, KeyLastOccurrence)
+	delete(got, KeyWindowSeconds)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+}
