@@ -751,3 +751,30 @@ func TestSummaryKeepsContext(t *testing.T) {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
 }
+
+func TestPointerContentsDiffer(t *testing.T) {
+	// Two records whose values differ only behind a nested pointer (which
+	// %+v prints as an address) are still different groups.
+	leakcheck.Check(t)
+	type inner struct{ N int }
+	type outer struct{ In *inner }
+	var out sink
+	h := NewHandler(out.handler(), withFakes(Options{}, newFakeClock(), nil))
+	log := slog.New(h)
+	v := &outer{In: &inner{N: 1}}
+	for range 6 {
+		log.Info("Metric recorded", "v", v)
+	}
+	v.In.N = 2
+	for range 6 {
+		log.Info("Metric recorded", "v", v)
+	}
+	closeOrFail(t, h)
+	var counts []float64
+	for _, s := range summaries(out.lines(t)) {
+		counts = append(counts, s[KeyCount].(float64))
+	}
+	if diff := cmp.Diff([]float64{1, 1}, counts); diff != "" {
+		t.Errorf("summary counts (-want +got):\n%s\n%s", diff, out.String())
+	}
+}

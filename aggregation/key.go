@@ -1,7 +1,9 @@
 package aggregation
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
@@ -142,8 +144,10 @@ func appendValue(b []byte, v slog.Value) []byte {
 }
 
 // appendAny appends a value of kind Any: an error by its text, anything
-// else by its type and its %+v text. A value whose methods panic is encoded
-// by the panic, so a broken value never breaks logging.
+// else by its type, its %+v text and its JSON, so that values differing
+// only behind a pointer (which %+v prints as an address) still differ. A
+// value whose methods panic is encoded by the panic, so a broken value
+// never breaks logging.
 func appendAny(b []byte, x any) (out []byte) {
 	start := len(b)
 	defer func() {
@@ -156,6 +160,15 @@ func appendAny(b []byte, x any) (out []byte) {
 		b = append(b, tagError)
 		return appendString(b, err.Error())
 	}
+	var w bytes.Buffer
+	fmt.Fprintf(&w, "%T\x00%+v\x00", x, x)
+	enc := json.NewEncoder(&w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(x); err != nil {
+		w.WriteString("!ERROR:")
+		w.WriteString(err.Error())
+	}
 	b = append(b, tagAny)
-	return appendString(b, fmt.Sprintf("%T\x00%+v", x, x))
+	b = binary.AppendUvarint(b, uint64(w.Len()))
+	return append(b, w.Bytes()...)
 }
