@@ -91,13 +91,17 @@ func (x *Redactor) RedactString(s string) (string, bool) {
 }
 
 // RedactValue returns v with secrets masked, and whether the result differs
-// from v. Strings, error texts and []byte are scanned by the value patterns;
-// card numbers are also found in int64 and uint64 values; group values are
-// walked with the key rules applied to their attributes; LogValuer values
-// are resolved first (the result is always the resolved value, and the
-// boolean is then true); maps and slices of strings and of any, inside an
-// Any value, are walked up to a depth of 8 and copied when something in them
-// is masked. Other kinds are returned unchanged.
+// from v. Strings, error texts and []byte are scanned by the value patterns
+// (an error or []byte becomes the masked string only when something was
+// masked); card numbers are also found in int64 and uint64 values; group
+// values are walked with the key rules applied to their attributes;
+// LogValuer values are resolved first (the result is then always the
+// resolved value, and the boolean true). Inside an Any value, maps with
+// string keys (the key rules apply to their keys, so http.Header and
+// url.Values are covered) and slices are walked up to a depth of 8 and
+// copied when something in them is masked; anything nested deeper is masked
+// whole. Structs and other kinds are returned unchanged: give such types a
+// LogValue method.
 func (x *Redactor) RedactValue(v slog.Value) (slog.Value, bool) {
 	var t tally
 	out, ok := x.value(v, &t)
@@ -148,10 +152,6 @@ func (x *Redactor) secretKey(key string, t *tally) bool {
 
 // attr implements RedactAttr.
 func (x *Redactor) attr(a slog.Attr, t *tally) (slog.Attr, bool) {
-	if a.Key == "" && a.Value.Kind() != slog.KindGroup && a.Value.Kind() != slog.KindLogValuer {
-		v, ok := x.value(a.Value, t)
-		return slog.Attr{Key: a.Key, Value: v}, ok
-	}
 	vd := x.verdict(a.Key, t)
 	key, keyChanged := a.Key, false
 	if vd.changed {
