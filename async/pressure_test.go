@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/leakcheck"
 )
 
@@ -297,7 +298,8 @@ func TestCloseDeadlineReportsExactLoss(t *testing.T) {
 }
 
 // TestReserveKeepsWarnThroughFlood: with WARN records interleaved in a
-// flood of DEBUG into a stalled sink, the reserve keeps the newest WARNs.
+// flood of DEBUG into a stalled sink, the reserve keeps the newest WARNs:
+// DEBUG never holds more than Capacity-Reserved slots.
 func TestReserveKeepsWarnThroughFlood(t *testing.T) {
 	leakcheck.Check(t)
 	sink := newRecordingSink()
@@ -305,6 +307,9 @@ func TestReserveKeepsWarnThroughFlood(t *testing.T) {
 	h := NewHandler(sink, Options{Capacity: 64, Reserved: 8, ReportInterval: -1})
 	l := slog.New(h)
 	l.Info("m", "p", 0, "n", -1) // the drain takes this one and waits in the sink
+	for h.Stats().QueueDepth != 0 {
+		time.Sleep(time.Millisecond)
+	}
 	for n := range 1000 {
 		level := slog.LevelDebug
 		if n%100 == 99 {
@@ -314,20 +319,24 @@ func TestReserveKeepsWarnThroughFlood(t *testing.T) {
 	}
 	close(sink.gate)
 	closeNow(t, h)
-	warns := sink.seqs[int64(slog.LevelWarn)]
-	want := []int64{199, 299, 399, 499, 599, 699, 799, 899, 999} // 9 WARNs > 8 reserved... see below
-	// The queue holds 56 unreserved DEBUG slots and 8 more for WARN: the
-	// ten WARNs fit in 64 slots with the last 56 DEBUGs, except that the
-	// oldest WARN goes once DEBUG+WARN reach capacity.
-	if len(warns) < 8 {
-		t.Fatalf("only %d WARN records survived the flood: %v", len(warns), warns)
+	// DEBUG keeps its newest 56 (the 56 slots outside the reserve); the
+	// WARNs share the whole ring, so the ninth and tenth WARN evict the
+	// two oldest WARNs (older than every queued DEBUG).
+	var wantDebug []int64
+	for n := int64(943); n <= 998; n++ {
+		wantDebug = append(wantDebug, n)
 	}
-	if warns[len(warns)-1] != 999 || len(sink.seqs[int64(slog.LevelDebug)]) > 56 {
-		t.Fatalf("WARN %v, DEBUG kept %d", warns, len(sink.seqs[int64(slog.LevelDebug)]))
+	want := map[int64][]int64{
+		0:                      {-1},
+		int64(slog.LevelWarn):  {299, 399, 499, 599, 699, 799, 899, 999},
+		int64(slog.LevelDebug): wantDebug,
 	}
-	_ = want
+	if diff := cmp.Diff(want, sink.seqs); diff != "" {
+		t.Fatalf("records written (-want +got):\n%s", diff)
+	}
 	st := h.Stats()
-	if st.Written+st.Dropped != st.Accepted || st.Reports != 0 {
-		t.Fatalf("Stats = %+v", st)
+	wantDropped := LevelCounts{Debug: 990 - 56, Warn: 2}
+	if st.DroppedByLevel != wantDropped || st.Written != 65 || st.Accepted != 1001 || st.Reports != 0 {
+		t.Fatalf("Stats = %+v, want DroppedByLevel %+v Written 65 Accepted 1001", st, wantDropped)
 	}
 }
