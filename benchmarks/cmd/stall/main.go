@@ -21,7 +21,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/stall [-producers 4] [-records 200000] [-stall 2s] [-stall-after 10000] [-targets a,b] [-out file]
+//	go run ./cmd/stall [-producers 4] [-records 100000] [-stall 2s] [-stall-after 10000] [-targets a,b] [-out file]
 //
 // With the defaults it finishes in well under a minute.
 package main
@@ -54,7 +54,7 @@ type config struct {
 func main() {
 	var c config
 	flag.IntVar(&c.producers, "producers", 4, "concurrent logging goroutines in the fast, stalled and healthy runs")
-	flag.IntVar(&c.records, "records", 200000, "records logged per run, shared between the producers")
+	flag.IntVar(&c.records, "records", 100000, "records logged per run, shared between the producers")
 	flag.DurationVar(&c.stall, "stall", 2*time.Second, "how long the stalled sink blocks, once")
 	flag.IntVar(&c.stallAfter, "stall-after", 10000, "records the sink sees before it stalls")
 	flag.StringVar(&c.targets, "targets", "", "comma-separated target names (default: all buffered targets)")
