@@ -272,3 +272,55 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	w.n += int64(len(p))
 	return len(p), nil
 }
+
+// FuzzBodyCapture feeds arbitrary content types, encodings, bodies, chunk
+// sizes and limits through a capture: it never panics, never keeps more
+// than the limit, never copies a byte of a body it classed as binary, and
+// logs JSON only when it is whole and valid.
+func FuzzBodyCapture(f *testing.F) {
+	f.Add("application/json", "", []byte(`{"a":1}`), 3, 16, true)
+	f.Add("", "", []byte("\x89PNG\r\n\x1a\n"), 1, 8, true)
+	f.Add("text/plain; charset=utf-8", "identity", []byte("hello world"), 4, 5, false)
+	f.Add("application/vnd.x+json", "gzip", []byte(`[]`), 1, 100, true)
+	f.Fuzz(func(t *testing.T, ct, ce string, body []byte, chunk, max int, complete bool) {
+		opts := &BodyOptions{Request: true, MaxBytes: max % 4096}
+		if opts.maxBytes() <= 0 {
+			return
+		}
+		c := newBodyCapture(opts, ct, ce)
+		chunk = 1 + abs(chunk)%64
+		for i := 0; i < len(body); i += chunk {
+			c.observe(body[i:min(i+chunk, len(body))], http.Header{"Content-Type": {ct}})
+		}
+		if complete {
+			c.markComplete()
+		}
+		if len(c.buf) > opts.maxBytes() {
+			t.Fatalf("kept %d bytes, limit %d", len(c.buf), opts.maxBytes())
+		}
+		if c.binary && c.buf != nil {
+			t.Fatalf("binary body copied: %q", c.buf)
+		}
+		if c.total != int64(len(body)) {
+			t.Fatalf("total %d, want %d", c.total, len(body))
+		}
+		as, res := c.appendAttrs(nil, KeyRequestBody, KeyRequestBodyTruncated)
+		for _, a := range as {
+			if raw, ok := a.Value.Any().(json.RawMessage); ok {
+				if !json.Valid(raw) || res.truncated {
+					t.Fatalf("logged %q as JSON (truncated %v)", raw, res.truncated)
+				}
+			}
+		}
+		if res.captured > opts.maxBytes() {
+			t.Fatalf("captured %d > limit", res.captured)
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
