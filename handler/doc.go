@@ -8,10 +8,10 @@
 // special floats, invalid UTF-8 and the "!ERROR:" texts of encoding
 // failures), so switching to it changes nothing downstream: parsers, log
 // shippers and golden files keep working. It is faster because it does the
-// same work with less overhead: pooled per-record state, attributes added
-// with With/WithGroup rendered once, the date and zone part of a timestamp
-// cached per second, source locations resolved once per program counter,
-// and a single Write per record.
+// same work with less overhead: per-record state on the stack and pooled
+// buffers, attributes added with With/WithGroup rendered once, the date and
+// zone part of a timestamp cached per second, source locations resolved once
+// per program counter, and a single Write per record.
 //
 // A JSONHandler is the sink at the end of a stack of wrappers (sampling,
 // aggregation, redact, async), or used alone:

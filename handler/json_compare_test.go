@@ -11,9 +11,9 @@ import (
 // `go test`: many random scenarios, each compared byte for byte with
 // slog.JSONHandler.
 func TestJSONHandlerMatchesSlogRandom(t *testing.T) {
-	n := 20000
+	n := 5000
 	if testing.Short() {
-		n = 2000
+		n = 1000
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	data := make([]byte, 512)

@@ -177,6 +177,7 @@ func appendEscapedJSONString(buf []byte, str string) []byte {
 		if b < utf8.RuneSelf {
 			if safeASCII[b] {
 				i++
+				i += safePrefixLen(str[i:])
 				continue
 			}
 			buf = append(buf, str[start:i]...)

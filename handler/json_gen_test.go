@@ -292,6 +292,11 @@ func replaceAttr(mode byte) func([]string, slog.Attr) slog.Attr {
 				}
 			case slog.LevelKey:
 				return slog.String("severity", strings.ToLower(a.Value.String()))
+			case slog.MessageKey:
+				// A built-in turned into a group holding a source: its
+				// contents see nil groups, as the built-in did.
+				return slog.Group("message", slog.String("text", a.Value.String()),
+					slog.Any("at", &slog.Source{Function: "f", Line: len(groups) + 1}), slog.Any("drop", 0))
 			case slog.SourceKey:
 				if src, ok := a.Value.Any().(*slog.Source); ok && src != nil {
 					return slog.String(a.Key, fmt.Sprintf("%s:%d", src.File, src.Line))

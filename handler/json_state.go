@@ -38,6 +38,8 @@ const (
 	// maxPooledBufferSize bounds the buffers kept in the pool, so that one
 	// huge record does not pin its buffer for the life of the process.
 	maxPooledBufferSize = 64 << 10
+	// maxPooledGroups bounds the group-name slices kept in the pool.
+	maxPooledGroups = 64
 	// maxPooledEncoderSize bounds the json.Encoder buffer kept in the pool,
 	// the same bound slog uses for its encoders.
 	maxPooledEncoderSize = 16 << 10
@@ -69,7 +71,7 @@ func (h *JSONHandler) handleRecord(r *slog.Record) error {
 		*bp = s.buf[:0]
 		bufPool.Put(bp)
 	}
-	if s.groupsBox != nil {
+	if s.groupsBox != nil && cap(s.groups) <= maxPooledGroups {
 		clear(s.groups)
 		*s.groupsBox = s.groups[:0]
 		groupsPool.Put(s.groupsBox)
