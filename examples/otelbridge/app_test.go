@@ -12,6 +12,7 @@ import (
 
 	"github.com/slogstack/slogstack/handler"
 	"github.com/slogstack/slogstack/httpctx"
+	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/sampling"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
@@ -23,6 +24,8 @@ import (
 // request, with the request's trace ID; nothing of a request not sampled;
 // every record of a failing request, whatever its sampling.
 func TestBridge(t *testing.T) {
+	leakcheck.Check(t)
+	t.Cleanup(http.DefaultClient.CloseIdleConnections)
 	const rate = 0.3
 	exp := &memoryExporter{}
 	cfg := handler.DefaultConfig()
@@ -125,7 +128,7 @@ func attr(r sdklog.Record, key string) string {
 	var v string
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
 		if string(kv.Key) == key {
-			v = kv.Value.Emit()
+			v = kv.Value.String()
 			return false
 		}
 		return true

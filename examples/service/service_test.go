@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/sampling"
 )
 
@@ -184,6 +185,8 @@ func countMsg(lines []logLine, msg string) int {
 // TestEndToEnd runs the service with its real database over real HTTP at a
 // 10% sampling rate and checks the stack's promises on its output.
 func TestEndToEnd(t *testing.T) {
+	leakcheck.Check(t)
+	t.Cleanup(http.DefaultClient.CloseIdleConnections)
 	const rate = 0.1
 	t.Setenv("LOG_LEVEL", "debug")
 	t.Setenv("LOG_SAMPLING_RATE", strconv.FormatFloat(rate, 'g', -1, 64))
