@@ -52,6 +52,8 @@ phuslu/log and slog-multi, in one run, on one payload: the message
 with six attributes of mixed kinds (method, path, status, latency, bytes, ok),
 logged with ` + "`LogAttrs`" + ` on slog loggers and with each peer's own typed API
 otherwise. Each library keeps its own default time and duration encoding.
+samber/slog-sampling is not in the comparison: the Go module proxy does not
+serve it (403 Forbidden, "This module version is not available").
 
 Machines differ and shared ones are noisy, so only the ratios within one run
 mean anything: every cell is the median of the rounds, with its ratio to the
