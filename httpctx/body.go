@@ -210,8 +210,9 @@ type bodyResult struct {
 	truncated bool
 }
 
-// appendAttrs appends the body attribute (and the truncation mark) to as.
-// complete says whether the body was seen to its end.
+// appendAttrs appends the body attribute (and the truncation mark) to as,
+// after Redact, and reports what was captured. A body counts as whole when
+// it was seen to its end (markComplete) and no byte of it was cut.
 func (c *bodyCapture) appendAttrs(as []slog.Attr, key, truncKey string) ([]slog.Attr, bodyResult) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -50,7 +50,8 @@ type handlerCounters struct {
 // trace_id and span_id (lower-case hex) when the context carries a valid
 // OpenTelemetry span context, or else the scope has one (from an incoming
 // traceparent header). A record whose context carries neither passes
-// unchanged and at no cost. The context is passed on unchanged.
+// unchanged, for the cost of two context lookups. The context is passed on
+// unchanged.
 //
 // The attributes are always added at the top level of the record, after
 // the attributes bound with WithAttrs before any group, so that a log
@@ -59,8 +60,10 @@ type handlerCounters struct {
 // added after the first open group are replayed onto the record as nested
 // slog.Group values and the record is handed to the handler as it was before
 // that group (the output is the same as without Handler, plus the top-level
-// attributes). That costs a few allocations per record with a group open;
-// records with no group open cost none beyond slog's own.
+// attributes). That costs an allocation or two per record with a group
+// open, and the next handler renders the attributes bound inside the group
+// for every such record; records with no group open cost no allocation
+// beyond slog's own.
 //
 // A key already bound at the top level with WithAttrs (for example a logger
 // built with With("correlation_id", id)) is not added again. Keys in the
