@@ -39,3 +39,23 @@ func TestSummarise(t *testing.T) {
 		})
 	}
 }
+
+func TestMedianRun(t *testing.T) {
+	run := func(written uint64) result { return result{target: "t", written: written, drained: time.Second} }
+	tests := []struct {
+		name string
+		in   []result
+		want uint64
+	}{
+		{"one", []result{run(5)}, 5},
+		{"odd", []result{run(9), run(1), run(5)}, 5},
+		{"even takes the lower middle", []result{run(9), run(1), run(5), run(7)}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := medianRun(tt.in).written; got != tt.want {
+				t.Errorf("medianRun: written %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

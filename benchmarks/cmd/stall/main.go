@@ -15,18 +15,20 @@
 //     stalled/fast p99 ratio (slogstack's target: at most 1.5).
 //   - sustained: one producer logs R records to a real file; records per
 //     second until Close returned, against slogstack's JSON handler
-//     writing synchronously to io.Discard (target: at least 0.8x).
+//     writing synchronously to io.Discard (target: at least 0.8x); the
+//     median of -repeat interleaved rounds.
 //   - healthy: N producers at full speed into io.Discard and into a real
 //     file; records dropped (target: none).
 //
 // Usage:
 //
-//	go run ./cmd/stall [-producers 4] [-records 100000] [-stall 2s] [-stall-after 10000] [-targets a,b] [-out file]
+//	go run ./cmd/stall [-producers 4] [-records 100000] [-stall 2s] [-stall-after 10000] [-repeat 3] [-targets a,b] [-out file]
 //
 // With the defaults it finishes in well under a minute.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -34,6 +36,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +50,7 @@ type config struct {
 	records    int
 	stall      time.Duration
 	stallAfter int
+	repeat     int
 	targets    string
 	out        string
 }
@@ -57,6 +61,7 @@ func main() {
 	flag.IntVar(&c.records, "records", 100000, "records logged per run, shared between the producers")
 	flag.DurationVar(&c.stall, "stall", 2*time.Second, "how long the stalled sink blocks, once")
 	flag.IntVar(&c.stallAfter, "stall-after", 10000, "records the sink sees before it stalls")
+	flag.IntVar(&c.repeat, "repeat", 3, "rounds of the sustained-rate runs; the median run of each setup is reported")
 	flag.StringVar(&c.targets, "targets", "", "comma-separated target names (default: all buffered targets)")
 	flag.StringVar(&c.out, "out", "", "write the Markdown report to this file instead of stdout")
 	flag.Parse()
@@ -67,8 +72,8 @@ func main() {
 }
 
 func run(c config) error {
-	if c.producers < 1 || c.records < c.producers || c.stall < 0 || c.stallAfter < 0 {
-		return errors.New("need -producers >= 1, -records >= -producers, -stall >= 0, -stall-after >= 0")
+	if c.producers < 1 || c.records < c.producers || c.stall < 0 || c.stallAfter < 0 || c.repeat < 1 {
+		return errors.New("need -producers >= 1, -records >= -producers, -stall >= 0, -stall-after >= 0, -repeat >= 1")
 	}
 	targets := benchmarks.BufferedTargets()
 	if c.targets != "" {
@@ -103,19 +108,8 @@ func run(c config) error {
 		}
 	}
 
-	ref := referenceTarget()
-	res, err := measure(ref, &sink{next: io.Discard, uncounted: true}, 1, c.records, false)
-	if err != nil {
-		return fmt.Errorf("%s: %w", ref.Name, err)
-	}
-	res.written = res.logged // written synchronously to io.Discard, uncounted
-	r.reference = res
-	for _, t := range targets {
-		res, err := measureFile(t, filepath.Join(dir, t.Name+".sustained.json"), 1, c.records)
-		if err != nil {
-			return fmt.Errorf("%s: %w", t.Name, err)
-		}
-		r.sustained = append(r.sustained, res)
+	if err := r.measureSustained(targets, dir); err != nil {
+		return err
 	}
 	for _, t := range targets {
 		res, err := measure(t, &sink{next: io.Discard}, c.producers, c.records, false)
@@ -140,6 +134,44 @@ func run(c config) error {
 		w = f
 	}
 	return r.write(w)
+}
+
+// measureSustained fills r.reference and r.sustained: r.repeat rounds of
+// the reference and then every target, one producer each, keeping for each
+// the run with the median rate, so that a burst of noise on a shared
+// machine moves no ratio by itself.
+func (r *report) measureSustained(targets []benchmarks.Target, dir string) error {
+	ref := referenceTarget()
+	refRuns := make([]result, 0, r.repeat)
+	runs := make([][]result, len(targets))
+	for range r.repeat {
+		res, err := measure(ref, &sink{next: io.Discard, uncounted: true}, 1, r.records, false)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ref.Name, err)
+		}
+		res.written = res.logged // written synchronously to io.Discard, uncounted
+		refRuns = append(refRuns, res)
+		for i, t := range targets {
+			res, err := measureFile(t, filepath.Join(dir, t.Name+".sustained.json"), 1, r.records)
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.Name, err)
+			}
+			runs[i] = append(runs[i], res)
+		}
+	}
+	r.reference = medianRun(refRuns)
+	for _, rs := range runs {
+		r.sustained = append(r.sustained, medianRun(rs))
+	}
+	return nil
+}
+
+// medianRun returns the run of rs with the median rate (the lower middle
+// one of an even count); rs must not be empty.
+func medianRun(rs []result) result {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b result) int { return cmp.Compare(a.perSecond(), b.perSecond()) })
+	return rs[(len(rs)-1)/2]
 }
 
 // referenceTarget is the sustained rate's yardstick: slogstack's JSON

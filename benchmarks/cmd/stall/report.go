@@ -28,8 +28,8 @@ const (
 // write prints the report as Markdown.
 func (r *report) write(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Command: `go run ./cmd/stall -producers %d -records %d -stall %s -stall-after %d`\n\n",
-		r.producers, r.records, r.stall, r.stallAfter)
+	fmt.Fprintf(&b, "Command: `go run ./cmd/stall -producers %d -records %d -stall %s -stall-after %d -repeat %d`\n\n",
+		r.producers, r.records, r.stall, r.stallAfter, r.repeat)
 
 	fmt.Fprintf(&b, "### Caller latency, fast sink (%d producers, %d records)\n\n", r.producers, r.records)
 	b.WriteString(latencyColumns)
@@ -53,7 +53,8 @@ func (r *report) write(w io.Writer) error {
 			yes(ratio <= maxStallRatio), dur(f.lat.max), dur(s.lat.max))
 	}
 
-	fmt.Fprintf(&b, "\n### Sustained rate, one producer, %d records to a real file (target ≥ %.1f× the reference)\n\n", r.records, minSustainedRatio)
+	fmt.Fprintf(&b, "\n### Sustained rate, one producer, %d records to a real file (target ≥ %.1f× the reference)\n\n"+
+		"Each setup's median run of %d interleaved rounds.\n\n", r.records, minSustainedRatio, r.repeat)
 	fmt.Fprintf(&b, "Reference: %s writing synchronously to io.Discard, %.0f records/s. "+
 		"A setup meets the target when it writes at least that share of the reference's rate and drops nothing; "+
 		"written/s counts only the records that reached the file, from the first call until Close returned.\n\n",
