@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"sync"
 	"testing"
 	"testing/slogtest"
 
@@ -276,5 +277,43 @@ func TestHandlerSiblingsDoNotShare(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, sink.lines()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestHandlerConcurrentChildSpans logs from many goroutines under
+// alternating child spans of one request: every line must carry the span
+// it was logged under (the per-request cache of child span IDs must never
+// hand out another span's IDs).
+func TestHandlerConcurrentChildSpans(t *testing.T) {
+	var sink jsonSink
+	ctx, end := scopedContext("cc", testSpanContext)
+	defer end(nil)
+	l := slog.New(NewHandler(sink.handler(), HandlerOptions{}))
+	spans := make([]context.Context, 4)
+	for i := range spans {
+		sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: trace.SpanID{0, 0, 0, 0, 0, 0, 0, byte(i + 1)}})
+		spans[i] = withSpan(ctx, sc)
+	}
+	const goroutines, each = 8, 300
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				k := (g + i) % len(spans)
+				l.InfoContext(spans[k], "m", "k", k)
+			}
+		})
+	}
+	wg.Wait()
+	recs := sink.records(t)
+	if len(recs) != goroutines*each {
+		t.Fatalf("got %d records, want %d", len(recs), goroutines*each)
+	}
+	for _, r := range recs {
+		k := int(r["k"].(float64))
+		want := trace.SpanID{0, 0, 0, 0, 0, 0, 0, byte(k + 1)}.String()
+		if r[KeySpanID] != want || r[KeyCorrelationID] != "cc" || r[KeyTraceID] != testTraceID.String() {
+			t.Fatalf("record %v: want span_id %s", r, want)
+		}
 	}
 }
