@@ -124,16 +124,15 @@ func run(c config) error {
 		r.healthyFile = append(r.healthyFile, res)
 	}
 
-	w := io.Writer(os.Stdout)
-	if c.out != "" {
-		f, err := os.Create(c.out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	if c.out == "" {
+		return r.write(os.Stdout)
 	}
-	return r.write(w)
+	f, err := os.Create(c.out)
+	if err != nil {
+		return err
+	}
+	err = r.write(f)
+	return errors.Join(err, f.Close())
 }
 
 // measureSustained fills r.reference and r.sustained: r.repeat rounds of

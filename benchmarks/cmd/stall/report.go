@@ -28,7 +28,7 @@ const (
 // write prints the report as Markdown.
 func (r *report) write(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Command: `go run ./cmd/stall -producers %d -records %d -stall %s -stall-after %d -repeat %d`\n\n",
+	fmt.Fprintf(&b, "Command, in benchmarks/: `go run ./cmd/stall -producers %d -records %d -stall %s -stall-after %d -repeat %d`\n\n",
 		r.producers, r.records, r.stall, r.stallAfter, r.repeat)
 
 	fmt.Fprintf(&b, "### Caller latency, fast sink (%d producers, %d records)\n\n", r.producers, r.records)
