@@ -18,9 +18,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slogstack/slogstack/httpctx"
 	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/sampling"
 )
+
+// accessMessage is the message of the access record httpctx writes at the
+// end of each request.
+const accessMessage = httpctx.DefaultAccessMessage
 
 // childEnv marks the test binary re-executed as the service itself (see
 // TestGracefulShutdownUnderLoad).
@@ -248,8 +253,8 @@ func TestEndToEnd(t *testing.T) {
 		// samples it.
 		work := req["work-"+cid]
 		if sampling.Decide("work-"+cid, rate) {
-			if got := countMsg(work, "work step"); got != steps {
-				t.Errorf("work-%s (sampled): %d work step lines, want %d: %q", cid, got, steps, messages(work))
+			if got := countMsg(work, "work step"); got != steps || countMsg(work, accessMessage) != 1 {
+				t.Errorf("work-%s (sampled): %q, want %d work step lines and the access record", cid, messages(work), steps)
 			}
 		} else if len(work) != 0 {
 			t.Errorf("work-%s (not sampled): %d lines, want none: %q", cid, len(work), messages(work))
@@ -267,7 +272,10 @@ func TestEndToEnd(t *testing.T) {
 				seq = append(seq, "failed")
 			}
 		}
-		if want := []string{"step 0", "step 1", "step 2", "failed"}; !slicesEqual(seq, want) {
+		if countMsg(fail, accessMessage) == 1 {
+			seq = append(seq, "access")
+		}
+		if want := []string{"step 0", "step 1", "step 2", "failed", "access"}; !slicesEqual(seq, want) {
 			t.Errorf("fail-%s: records %q, want %q", cid, seq, want)
 		}
 
