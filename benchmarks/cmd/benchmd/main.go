@@ -71,17 +71,11 @@ func run(page pageData, benchPath, statPath, stallPath, loadStart, outPath strin
 		}
 		page.stall = string(b)
 	}
-	var w io.Writer = os.Stdout
-	if outPath != "" {
-		out, err := os.Create(outPath)
-		if err != nil {
-			return err
-		}
-		defer out.Close()
-		w = out
+	if outPath == "" {
+		_, err = io.WriteString(os.Stdout, page.render())
+		return err
 	}
-	_, err = io.WriteString(w, page.render())
-	return err
+	return os.WriteFile(outPath, []byte(page.render()), 0o644)
 }
 
 // machine describes where the numbers were taken; loadStart is
