@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -123,6 +124,10 @@ func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
 	if r := cfg.SamplingPolicy.Rate; math.IsNaN(r) || math.IsInf(r, 0) {
 		return nil, fmt.Errorf("handler: SamplingPolicy.Rate %v is not a number from 0 to 1", r)
 	}
+	// The stack keeps its own copy of the path lists: a caller changing
+	// its slices later must not change the policy of a running stack.
+	cfg.SamplingPolicy.AlwaysSamplePaths = slices.Clone(cfg.SamplingPolicy.AlwaysSamplePaths)
+	cfg.SamplingPolicy.ExcludedPaths = slices.Clone(cfg.SamplingPolicy.ExcludedPaths) // nil stays nil: the defaults
 	s := &Stack{cfg: cfg}
 	name := cfg.expvarName()
 	if name != "" {

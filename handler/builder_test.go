@@ -23,6 +23,7 @@ import (
 	"github.com/slogstack/slogstack/httpctx"
 	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/sampling"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // lockedBuffer is a bytes.Buffer safe for concurrent use.
@@ -628,3 +629,60 @@ func TestSlogtest(t *testing.T) {
 func samplingRate(r float64) sampling.Policy { return sampling.Policy{Rate: r} }
 
 func nan() float64 { return math.NaN() }
+
+// TestHTTPOptions checks the policy the stack hands to httpctx: its own
+// copy of the configured one, or one that keeps everything when sampling is
+// off.
+func TestHTTPOptions(t *testing.T) {
+	leakcheck.Check(t)
+	paths := []string{"/api/v1/payments"}
+	cfg := DefaultConfig()
+	cfg.SamplingPolicy = sampling.Policy{Rate: 0.25, AlwaysSamplePaths: paths, ExcludedPaths: []string{}}
+	s, err := NewStack(io.Discard, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths[0] = "/changed"
+	opts := s.HTTPOptions()
+	want := sampling.Policy{Rate: 0.25, AlwaysSamplePaths: []string{"/api/v1/payments"}, ExcludedPaths: []string{}}
+	if diff := cmp.Diff(want, opts.Policy); diff != "" {
+		t.Errorf("policy (-want +got):\n%s", diff)
+	}
+	if opts.Logger != s.Logger() {
+		t.Error("HTTPOptions.Logger is not the stack's logger")
+	}
+	if so := s.StartOptions("job/report"); so.Name != "job/report" || so.Logger != s.Logger() || !cmp.Equal(so.Policy, want) {
+		t.Errorf("StartOptions = %+v", so)
+	}
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	// Nil excluded paths stay nil (the policy's defaults apply).
+	s, err = NewStack(io.Discard, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := s.HTTPOptions().Policy; p.ExcludedPaths != nil {
+		t.Errorf("default policy's ExcludedPaths = %#v, want nil", p.ExcludedPaths)
+	}
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	// Sampling off: every request is sampled, whatever the policy says.
+	cfg.Sampling = false
+	s, err = NewStack(io.Discard, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := s.HTTPOptions().Policy
+	for _, path := range []string{"/", "/health", "/api/v1/payments"} {
+		if d := p.Decide(path, "any-id", trace.SpanContext{}); !d.Sampled {
+			t.Errorf("sampling off: %s not sampled (%+v)", path, d)
+		}
+	}
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
