@@ -21,7 +21,7 @@ import (
 // a random point, the individual lines plus the sum of _count equal the
 // records logged, exactly, and Stats agree.
 func TestConservation(t *testing.T) {
-	rounds, goroutines, perG := 10, 16, 300
+	rounds, goroutines, perG := 8, 16, 300
 	if testing.Short() {
 		rounds, perG = 4, 200
 	}

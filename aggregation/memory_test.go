@@ -2,10 +2,10 @@ package aggregation
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/slogstack/slogstack/internal/leakcheck"
@@ -34,7 +34,8 @@ func TestMemoryBounded(t *testing.T) {
 	}
 
 	before := heapInUse()
-	h := NewHandler(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}), Options{Now: clock.Now})
+	written := new(atomic.Int64)
+	h := NewHandler(countingHandler{written}, Options{Now: clock.Now})
 	t.Cleanup(func() { _ = h.Close() })
 	log := slog.New(h)
 	logGroups(log, 0, DefaultMaxGroups)
@@ -62,6 +63,9 @@ func TestMemoryBounded(t *testing.T) {
 	}
 	runtime.KeepAlive(h)
 	closeOrFail(t, h)
+	if got, want := written.Load(), int64(4*DefaultMaxGroups*(DefaultBurst+1)); got != want {
+		t.Errorf("%d records and summaries written, want %d", got, want)
+	}
 }
 
 func heapInUse() int64 {

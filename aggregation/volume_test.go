@@ -31,9 +31,9 @@ import (
 // System lines must drop by more than half, business lines not at all.
 func TestVolume(t *testing.T) {
 	leakcheck.Check(t)
-	seconds := 30
+	seconds := 20
 	if testing.Short() {
-		seconds = 20
+		seconds = 12
 	}
 	clock := newFakeClock()
 	tk := newFakeTicker()
