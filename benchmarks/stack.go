@@ -18,31 +18,57 @@ import (
 // Stack is the whole recommended slogstack pipeline in front of
 // handler.JSONHandler: httpctx's correlation handler, sampling,
 // aggregation, redact and async, in that order. The stateless wrappers are
-// composed with slog-multi's Pipe; the two that own goroutines are kept to
-// be closed.
+// composed with slog-multi's Pipe; the ones that own goroutines are kept
+// to be closed.
 type Stack struct {
 	// Logger logs through the stack, bound to the payload's service; the
 	// correlation ID comes from the request scope in the context.
 	Logger *slog.Logger
 
 	aggregation *aggregation.Handler
-	async       *async.Handler
+	close       func(context.Context) error // the async stage's Close
+	dropped     func() uint64               // the async stage's drop count
 }
 
-// NewStack builds the stack writing to w, with the given sampling options.
-func NewStack(w io.Writer, so sampling.Options) *Stack {
-	a := async.NewHandler(handler.NewJSONHandler(w, nil), async.Options{})
-	g := aggregation.NewHandler(redact.NewHandler(a, redact.Options{}), aggregation.Options{})
-	h := slogmulti.Pipe(httpctx.NewMiddleware(httpctx.HandlerOptions{}), sampling.NewMiddleware(so)).Handler(g)
-	return &Stack{Logger: BindService(slog.New(h)), aggregation: g, async: a}
+// AsyncStage says where the stack's asynchronous hand-off sits.
+type AsyncStage int
+
+const (
+	// AsyncHandler queues records with async.Handler in front of
+	// handler.JSONHandler: the encoding happens on the drain goroutine.
+	AsyncHandler AsyncStage = iota
+	// AsyncWriter queues bytes with async.Writer under
+	// handler.JSONHandler: the encoding happens on the caller.
+	AsyncWriter
+)
+
+// NewStack builds the stack writing to w, with the given sampling options
+// and asynchronous stage.
+func NewStack(w io.Writer, so sampling.Options, stage AsyncStage) *Stack {
+	var (
+		tail slog.Handler
+		st   Stack
+	)
+	switch stage {
+	case AsyncWriter:
+		aw := async.NewWriter(w, async.Options{})
+		tail, st.close, st.dropped = handler.NewJSONHandler(aw, nil), aw.Close, func() uint64 { return aw.Stats().Dropped }
+	default:
+		ah := async.NewHandler(handler.NewJSONHandler(w, nil), async.Options{})
+		tail, st.close, st.dropped = ah, ah.Close, func() uint64 { return ah.Stats().Dropped }
+	}
+	st.aggregation = aggregation.NewHandler(redact.NewHandler(tail, redact.Options{}), aggregation.Options{})
+	h := slogmulti.Pipe(httpctx.NewMiddleware(httpctx.HandlerOptions{}), sampling.NewMiddleware(so)).Handler(st.aggregation)
+	st.Logger = BindService(slog.New(h))
+	return &st
 }
 
 // Close writes the open summaries and drains the queue, in that order; it
 // returns the records the queue counted as dropped.
 func (s *Stack) Close() (dropped uint64, err error) {
 	err = s.aggregation.Close()
-	err = errors.Join(err, closeWithin(s.async.Close))
-	return s.async.Stats().Dropped, err
+	err = errors.Join(err, closeWithin(s.close))
+	return s.dropped(), err
 }
 
 // Request opens a request scope like httpctx's middleware does for an HTTP

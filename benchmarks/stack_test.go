@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -34,10 +35,11 @@ type stackRow struct {
 	open func(w io.Writer) stackSetup
 }
 
-// onStack opens NewStack with so, for requests decided by p, logging at lvl.
-func onStack(so sampling.Options, p sampling.Policy, lvl slog.Level) func(io.Writer) stackSetup {
+// onStack opens NewStack with so and stage, for requests decided by p,
+// logging at lvl.
+func onStack(so sampling.Options, stage AsyncStage, p sampling.Policy, lvl slog.Level) func(io.Writer) stackSetup {
 	return func(w io.Writer) stackSetup {
-		s := NewStack(w, so)
+		s := NewStack(w, so, stage)
 		return stackSetup{logger: s.Logger, policy: &p, level: lvl, close: s.Close}
 	}
 }
@@ -50,10 +52,11 @@ var stackRows = []stackRow{
 		return stackSetup{logger: Bind(slog.New(handler.NewJSONHandler(w, nil))), level: slog.LevelInfo}
 	}},
 	{"scope-only", func(io.Writer) stackSetup { return stackSetup{policy: &Sampled} }},
-	{"stack-sampled", onStack(sampling.Options{}, Sampled, slog.LevelInfo)},
-	{"stack-unsampled-nobuf", onStack(sampling.Options{DisableBuffering: true}, NotSampled, slog.LevelInfo)},
-	{"stack-unsampled-buf", onStack(sampling.Options{}, NotSampled, slog.LevelInfo)},
-	{"stack-debug", onStack(sampling.Options{}, Sampled, slog.LevelDebug)},
+	{"stack-sampled", onStack(sampling.Options{}, AsyncHandler, Sampled, slog.LevelInfo)},
+	{"stack-sampled-asyncwriter", onStack(sampling.Options{}, AsyncWriter, Sampled, slog.LevelInfo)},
+	{"stack-unsampled-nobuf", onStack(sampling.Options{DisableBuffering: true}, AsyncHandler, NotSampled, slog.LevelInfo)},
+	{"stack-unsampled-buf", onStack(sampling.Options{}, AsyncHandler, NotSampled, slog.LevelInfo)},
+	{"stack-debug", onStack(sampling.Options{}, AsyncHandler, Sampled, slog.LevelDebug)},
 }
 
 // requester logs through a stackSetup as one goroutine serving requests
@@ -146,7 +149,7 @@ func TestStackRows(t *testing.T) {
 	leakcheck.Check(t)
 	wantLines := map[string]int{
 		"floor": 0, "slogstack-json": RecordsPerRequest, "scope-only": 0,
-		"stack-sampled": RecordsPerRequest, "stack-unsampled-nobuf": 0, "stack-unsampled-buf": 0, "stack-debug": 0,
+		"stack-sampled": RecordsPerRequest, "stack-sampled-asyncwriter": RecordsPerRequest, "stack-unsampled-nobuf": 0, "stack-unsampled-buf": 0, "stack-debug": 0,
 	}
 	for _, row := range stackRows {
 		t.Run(row.name, func(t *testing.T) {
@@ -172,7 +175,7 @@ func TestStackRows(t *testing.T) {
 			}
 			for _, line := range lines {
 				checkPayload(t, line, false)
-				if row.name != "stack-sampled" {
+				if !strings.HasPrefix(row.name, "stack-sampled") {
 					continue
 				}
 				var m map[string]any

@@ -74,6 +74,8 @@ var checks = []check{
 		syncSerial("slogstack-json"), syncSerial("zap"), syncSerial("phuslu-slog")),
 	ratioCheck("whole stack, sampled record (caller side) vs handler.JSONHandler alone", "≤ 1.25×",
 		stackSerial("stack-sampled"), stackSerial("slogstack-json"), 1.25),
+	ratioCheck("the same stack with async.Writer under handler.JSONHandler instead", "≤ 1.25×",
+		stackSerial("stack-sampled-asyncwriter"), stackSerial("slogstack-json"), 1.25),
 	fasterCheck("whole stack, sampled record vs zerolog+diode and zap+BufferedWriteSyncer (io.Discard)", "faster than both",
 		stackSerial("stack-sampled"), key{"Buffered", "zerolog-diode", "discard-serial"}, key{"Buffered", "zap-buffered", "discard-serial"}),
 	ratioCheck("not-sampled record, buffering off vs a call at a disabled level", "≤ 2×",

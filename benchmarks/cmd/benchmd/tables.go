@@ -46,7 +46,8 @@ var specs = []groupSpec{
 		name:  "Stack",
 		title: "The whole stack, caller side",
 		about: "slog.Logger -> httpctx correlation -> sampling -> aggregation -> redact -> async -> handler.JSONHandler to io.Discard, " +
-			"logging with a request scope in the context. `stack-sampled`: the request is sampled, every record is written (handed to async). " +
+			"logging with a request scope in the context. `stack-sampled`: the request is sampled, every record is written (handed to async.Handler, which encodes on its goroutine); " +
+			"`stack-sampled-asyncwriter`: the same with handler.JSONHandler over async.Writer instead (encoding on the caller). " +
 			"`stack-unsampled-nobuf`: not sampled, buffering off. `stack-unsampled-buf`: not sampled, records buffered until the request ends and then dropped. " +
 			"`stack-debug`: a Debug call at level Info through the stack. Every stack row logs requests of 16 records: the scope's opening and end " +
 			"are timed, amortised over its records; `scope-only` is that cost alone (scopes opened and ended, nothing logged). " +
