@@ -61,6 +61,6 @@ command="ROUNDS=$ROUNDS BENCHTIME=$BENCHTIME BENCH='$BENCH'"
 [[ -n $STALL_FLAGS ]] && command+=" STALL_FLAGS='$STALL_FLAGS'"
 command+=" bash benchmarks/run.sh"
 go run ./cmd/benchmd -bench "$results/bench.txt" -benchstat "$results/benchstat.txt" \
-	-stall "$results/stall.md" -command "$command" -gomod go.mod -note "${NOTE:-}" -load-start "$load_start" \
+	-stall "$results/stall.md" -command "$command" -gomod go.mod -note "${NOTE:-}" -load-start "$load_start" -started "$start" \
 	-o ../docs/benchmarks.md
 echo "wrote docs/benchmarks.md in $(($(date +%s) - start))s" >&2

@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/benchmd -bench results/bench.txt [-benchstat results/benchstat.txt] [-stall results/stall.md] [-command 'bash run.sh'] [-gomod go.mod] [-note text] [-load-start "$(cat /proc/loadavg)"] [-o ../docs/benchmarks.md]
+//	go run ./cmd/benchmd -bench results/bench.txt [-benchstat results/benchstat.txt] [-stall results/stall.md] [-command 'bash run.sh'] [-gomod go.mod] [-note text] [-load-start "$(cat /proc/loadavg)"] [-started unix-seconds] [-o ../docs/benchmarks.md]
 package main
 
 import (
@@ -31,9 +31,13 @@ func main() {
 		outPath   = flag.String("o", "", "output file (default stdout)")
 		note      = flag.String("note", "", "a caveat printed at the top of the page, such as a trial run on a busy machine")
 		loadStart = flag.String("load-start", "", "the contents of /proc/loadavg when the run started")
+		started   = flag.Int64("started", 0, "when the run started, in Unix seconds, to state its duration")
 	)
 	flag.Parse()
 	page := pageData{command: *command, note: *note, peers: peerVersions(*gomod)}
+	if *started > 0 {
+		page.duration = time.Since(time.Unix(*started, 0)).Round(time.Second)
+	}
 	if err := run(page, *benchPath, *statPath, *stallPath, *loadStart, *outPath); err != nil {
 		fmt.Fprintln(os.Stderr, "benchmd:", err)
 		os.Exit(1)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // pageData is everything docs/benchmarks.md is made of.
@@ -11,6 +12,7 @@ type pageData struct {
 	samples   *samples
 	command   string
 	note      string
+	duration  time.Duration // of the whole run; 0 when unknown
 	machine   []string
 	peers     []string
 	benchstat string
@@ -77,7 +79,11 @@ is fairer on a noisy machine than running each one several times back to back.
 	for _, vs := range p.samples.values {
 		rounds = max(rounds, len(vs["ns/op"]))
 	}
-	fmt.Fprintf(&b, "- rounds: %d\n\nCommand, from the repository root:\n\n```sh\n%s\n```\n\n", rounds, p.command)
+	fmt.Fprintf(&b, "- rounds: %d\n", rounds)
+	if p.duration > 0 {
+		fmt.Fprintf(&b, "- duration of the whole run: %s\n", p.duration)
+	}
+	fmt.Fprintf(&b, "\nCommand, from the repository root:\n\n```sh\n%s\n```\n\n", p.command)
 
 	b.WriteString("## Targets\n\nThe performance targets of the specification that the benchmark medians decide " +
 		"(the slow-sink targets are in the last section):\n\n")
