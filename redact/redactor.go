@@ -325,8 +325,11 @@ func (x *Redactor) anyValue(a any, t *tally, depth int) (any, bool) {
 
 // reflectValue masks inside maps with string keys and slices of other named
 // types (http.Header, url.Values, map[string][]string, []error, ...). A
-// changed map comes back as a map[string]any and a changed slice as an
-// []any, which encode the same way.
+// changed map comes back as a map[string]any, a changed slice of strings as
+// a []string and any other changed slice as an []any, which encode the same
+// way. Elements that cannot hold text (numbers,
+// booleans, structs) are not looked at. Walking a clean slice allocates
+// nothing; walking a clean map allocates two holders, whatever its size.
 func (x *Redactor) reflectValue(rv reflect.Value, t *tally, depth int) (any, bool) {
 	switch rv.Kind() {
 	case reflect.Map:
@@ -334,44 +337,119 @@ func (x *Redactor) reflectValue(rv reflect.Value, t *tally, depth int) (any, boo
 			return nil, false
 		}
 		var out map[string]any
-		for it := rv.MapRange(); it.Next(); {
-			k := it.Key().String()
-			v := it.Value().Interface()
-			nk, nv, ok := x.mapEntry(k, v, t, depth)
-			if ok && out == nil {
+		var it reflect.MapIter
+		it.Reset(rv)
+		// One key and one value holder for the whole walk: MapIter.Key and
+		// MapIter.Value would allocate a copy per entry.
+		kh := reflect.New(rv.Type().Key()).Elem()
+		vh := reflect.New(rv.Type().Elem()).Elem()
+		for it.Next() {
+			kh.SetIterKey(&it)
+			vh.SetIterValue(&it)
+			k := kh.String()
+			vd := x.verdict(k, t)
+			var nv any
+			ok := false
+			switch {
+			case vd.secret:
+				t.keyMasked++
+				nv, ok = x.repl, true
+			default:
+				nv, ok = x.reflectElem(vh, t, depth)
+			}
+			nk := k
+			if vd.changed {
+				nk = vd.masked
+				t.addHits(&vd.hits)
+			}
+			if !ok && !vd.changed {
+				continue
+			}
+			if out == nil {
 				out = make(map[string]any, rv.Len())
-				for it2 := rv.MapRange(); it2.Next(); {
+				var it2 reflect.MapIter
+				it2.Reset(rv)
+				for it2.Next() {
 					out[it2.Key().String()] = it2.Value().Interface()
 				}
 			}
-			if ok {
-				delete(out, k)
-				out[nk] = nv
+			if !ok {
+				nv = out[k]
 			}
+			delete(out, k)
+			out[nk] = nv
 		}
 		if out != nil {
 			return out, true
 		}
 	case reflect.Slice, reflect.Array:
-		if rv.Type().Elem().Kind() == reflect.Uint8 {
-			return nil, false // []byte-like: encoded as base64, not text
+		if rv.Type().Elem().Kind() == reflect.String {
+			var out []string
+			for i := 0; i < rv.Len(); i++ {
+				s, ok := x.text(rv.Index(i).String(), t)
+				if !ok {
+					continue
+				}
+				if out == nil {
+					out = make([]string, rv.Len())
+					for j := range out {
+						out[j] = rv.Index(j).String()
+					}
+				}
+				out[i] = s
+			}
+			if out != nil {
+				return out, true
+			}
+			return nil, false
 		}
 		var out []any
 		for i := 0; i < rv.Len(); i++ {
-			nv, ok := x.anyValue(rv.Index(i).Interface(), t, depth+1)
-			if ok && out == nil {
+			nv, ok := x.reflectElem(rv.Index(i), t, depth)
+			if !ok {
+				continue
+			}
+			if out == nil {
 				out = make([]any, rv.Len())
 				for j := range out {
 					out[j] = rv.Index(j).Interface()
 				}
 			}
-			if ok {
-				out[i] = nv
-			}
+			out[i] = nv
 		}
 		if out != nil {
 			return out, true
 		}
+	}
+	return nil, false
+}
+
+// reflectElem masks one element of a map or slice walked by reflectValue.
+func (x *Redactor) reflectElem(v reflect.Value, t *tally, depth int) (any, bool) {
+	switch v.Kind() {
+	case reflect.String:
+		return x.text(v.String(), t)
+	case reflect.Interface:
+		if v.IsNil() {
+			return nil, false
+		}
+		return x.anyValue(v.Elem().Interface(), t, depth+1)
+	case reflect.Map, reflect.Slice, reflect.Array, reflect.Pointer:
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
+			b := v.Bytes()
+			return x.text(unsafe.String(unsafe.SliceData(b), len(b)), t)
+		}
+		if v.Kind() == reflect.Pointer {
+			if v.IsNil() || v.Type().Elem().Kind() == reflect.Struct {
+				return nil, false
+			}
+			v = v.Elem()
+		}
+		if depth+1 > maxAnyDepth {
+			t.keyMasked++
+			return x.repl, true
+		}
+		return x.reflectValue(v, t, depth+1)
 	}
 	return nil, false
 }

@@ -448,3 +448,32 @@ func TestRedactBody(t *testing.T) {
 		t.Errorf("custom patterns disabled, got %q", got)
 	}
 }
+
+func TestRedactValueCleanContainersDoNotAllocate(t *testing.T) {
+	x := NewRedactor(Options{})
+	type header map[string][]string
+	values := []slog.Value{
+		slog.AnyValue([]int{1000, 2000, 3000}),
+		slog.AnyValue(map[string]int{"a": 1000, "b": 2000}),
+		slog.AnyValue(header{"Accept": {"*/*"}, "X-Id": {"abc"}}),
+		slog.AnyValue([]error{errors.New("a"), errors.New("b")}),
+		slog.AnyValue(map[string]any{"a": "x", "n": 1}),
+	}
+	// Maps of named types are walked by reflection, which needs a key and a
+	// value holder per walk (not per entry).
+	want := []float64{0, 2, 2, 0, 0}
+	for i, v := range values {
+		x.RedactValue(v) // fill the key cache
+		if n := testing.AllocsPerRun(100, func() { x.RedactValue(v) }); n != want[i] {
+			t.Errorf("RedactValue(%v) allocates %v times, want %v", v, n, want[i])
+		}
+	}
+	big := map[string]int{}
+	for i := range 100 {
+		big[fmt.Sprint("k", i)] = i
+	}
+	x.RedactValue(slog.AnyValue(big))
+	if n := testing.AllocsPerRun(20, func() { x.RedactValue(slog.AnyValue(big)) }); n != 2 {
+		t.Errorf("100-entry map: %v allocs, want 2", n)
+	}
+}
