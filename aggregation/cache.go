@@ -38,8 +38,8 @@ const (
 	numCauses
 )
 
-// closed is a summary taken from the cache to be written.
-type closed struct {
+// outgoing is a summary taken from the cache to be written.
+type outgoing struct {
 	sum   *summary
 	cause cause
 }
@@ -125,13 +125,13 @@ type verdict struct {
 	fold       bool   // the record was folded; do not pass it on
 	added      *group // the group added to the cache, if any
 	needFreeze bool   // call observe again with a frozen copy of the record
-	emit       [4]closed
+	emit       [4]outgoing
 	nemit      int // summaries to write before passing the record
 }
 
 func (v *verdict) push(sum *summary, c cause) {
 	if sum != nil {
-		v.emit[v.nemit] = closed{sum, c}
+		v.emit[v.nemit] = outgoing{sum, c}
 		v.nemit++
 	}
 }
@@ -243,7 +243,7 @@ func (s *shard) observe(sh *shared, o *observed, pre *frozen, v *verdict) {
 // sweep closes the summaries whose window ends before the next tick (so
 // that none is written later than its window's end) and removes groups idle
 // for a whole window, appending what to write to out.
-func (s *shard) sweep(sh *shared, now time.Time, out []closed) []closed {
+func (s *shard) sweep(sh *shared, now time.Time, out []outgoing) []outgoing {
 	w := sh.cfg.window
 	next := now.Add(sh.cfg.flushInterval)
 	s.mu.Lock()
@@ -252,7 +252,7 @@ func (s *shard) sweep(sh *shared, now time.Time, out []closed) []closed {
 		nx := g.prev
 		if g.sum != nil {
 			if next.Sub(g.sum.first) > w {
-				out = append(out, closed{s.take(g), causeWindow})
+				out = append(out, outgoing{s.take(g), causeWindow})
 			}
 		} else if now.Sub(g.lastSeen) >= w {
 			s.remove(g)
@@ -265,18 +265,18 @@ func (s *shard) sweep(sh *shared, now time.Time, out []closed) []closed {
 }
 
 // flush closes every open summary; with drop it also empties the shard.
-func (s *shard) flush(sh *shared, drop bool, out []closed) []closed {
+func (s *shard) flush(sh *shared, drop bool, out []outgoing) []outgoing {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for g := s.lru.prev; g != &s.lru; {
 		nx := g.prev
 		if drop {
 			if sum := s.remove(g); sum != nil {
-				out = append(out, closed{sum, causeFlush})
+				out = append(out, outgoing{sum, causeFlush})
 			}
 			sh.groups.Add(-1)
 		} else if g.sum != nil {
-			out = append(out, closed{s.take(g), causeFlush})
+			out = append(out, outgoing{s.take(g), causeFlush})
 		}
 		g = nx
 	}
@@ -285,14 +285,14 @@ func (s *shard) flush(sh *shared, drop bool, out []closed) []closed {
 
 // endGroup closes the summary of g and removes it, if it is still in the
 // cache and still belongs to the ended scope sc.
-func (s *shard) endGroup(sh *shared, g *group, sc *reqscope.Scope, out []closed) []closed {
+func (s *shard) endGroup(sh *shared, g *group, sc *reqscope.Scope, out []outgoing) []outgoing {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if g.dead.Load() || g.scope != sc {
 		return out
 	}
 	if sum := s.remove(g); sum != nil {
-		out = append(out, closed{sum, causeRequestEnd})
+		out = append(out, outgoing{sum, causeRequestEnd})
 	}
 	sh.groups.Add(-1)
 	return out

@@ -107,7 +107,7 @@ func (f *flusher) run(stop <-chan struct{}, done chan<- struct{}) {
 // drops groups idle for a whole window.
 func (sh *shared) tick() {
 	now := sh.cfg.now()
-	var out []closed
+	var out []outgoing
 	for i := range sh.shards {
 		out = sh.shards[i].sweep(sh, now, out)
 	}

@@ -63,7 +63,7 @@ func (sh *shared) shardOf(h1 uint64) *shard {
 
 // emit writes a closed summary through the chain it was logged on, if the
 // next handler still handles its level.
-func (sh *shared) emit(c closed) (err error) {
+func (sh *shared) emit(c outgoing) (err error) {
 	s := c.sum
 	sh.summaries[c.cause].Add(1)
 	if !s.next.Enabled(s.ctx, s.rec.level) {
@@ -83,7 +83,7 @@ func (sh *shared) emit(c closed) (err error) {
 // emitSafe is emit for the background flusher: a panic of the next
 // handler is counted and turned into an error instead of ending the
 // process.
-func (sh *shared) emitSafe(c closed) (err error) {
+func (sh *shared) emitSafe(c outgoing) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			sh.summaryErrors.Add(1)
@@ -96,7 +96,7 @@ func (sh *shared) emitSafe(c closed) (err error) {
 // flushAll closes every open summary and writes it; with drop it also
 // empties the cache.
 func (sh *shared) flushAll(drop bool) error {
-	var out []closed
+	var out []outgoing
 	for i := range sh.shards {
 		out = sh.shards[i].flush(sh, drop, out)
 	}
@@ -111,8 +111,8 @@ func (sh *shared) flushAll(drop bool) error {
 }
 
 // sortClosed orders summaries closed together by when they opened.
-func sortClosed(cs []closed) {
-	slices.SortFunc(cs, func(a, b closed) int { return cmp.Compare(a.sum.seq, b.sum.seq) })
+func sortClosed(cs []outgoing) {
+	slices.SortFunc(cs, func(a, b outgoing) int { return cmp.Compare(a.sum.seq, b.sum.seq) })
 }
 
 // register records that g belongs to the request scope sc, so that the
@@ -174,7 +174,7 @@ func (l *scopeGroups) ScopeEnded(s *reqscope.Scope) {
 	groups := l.groups
 	l.groups = nil
 	l.mu.Unlock()
-	var out []closed
+	var out []outgoing
 	for _, g := range groups {
 		out = l.sh.shardOf(g.h1).endGroup(l.sh, g, s, out)
 	}
