@@ -686,3 +686,92 @@ func TestHTTPOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAllOffFromEnv checks that switching every feature off through the
+// environment gives slog.JSONHandler's output too.
+func TestAllOffFromEnv(t *testing.T) {
+	leakcheck.Check(t)
+	cfg, err := configFrom(env{
+		"LOG_LEVEL": "debug", "LOG_CORRELATION": "false", "LOG_SAMPLING": "false",
+		"LOG_AGGREGATION": "false", "LOG_REDACT": "false", "LOG_ASYNC": "false",
+	}.lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want bytes.Buffer
+	s, err := NewStack(&got, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handlerScript(s.Handler())
+	handlerScript(slog.NewJSONHandler(&want, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+		t.Errorf("output differs from slog.JSONHandler (-want +got):\n%s", diff)
+	}
+}
+
+// TestConservation logs from concurrent requests through the whole stack
+// and checks that every record is accounted for: written, or counted by the
+// layer that kept it back.
+func TestConservation(t *testing.T) {
+	leakcheck.Check(t)
+	workers, requests := 8, 40
+	if testing.Short() {
+		requests = 10
+	}
+	var buf lockedBuffer
+	cfg := DefaultConfig()
+	cfg.Level = slog.LevelDebug
+	cfg.SamplingPolicy.Rate = 0.5
+	cfg.AsyncOptions.Capacity = 64 // small: the queue may drop, and must count it
+	s, err := NewStack(&buf, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := s.Logger()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range requests {
+				opts := s.StartOptions("/work")
+				opts.CorrelationID = fmt.Sprintf("w%d-r%d", w, i)
+				ctx, end := httpctx.Start(context.Background(), opts)
+				for k := range 4 {
+					log.InfoContext(ctx, "work step", "step", k)
+					log.DebugContext(ctx, "Connection pool size", "size", 2)
+				}
+				var err error
+				if i%7 == 0 {
+					log.ErrorContext(ctx, "work failed")
+					err = errors.New("failed")
+				}
+				end(err)
+				log.Debug("Metric recorded", "name", "requests") // unscoped
+			}
+		})
+	}
+	wg.Wait()
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := s.Stats()
+	written := uint64(len(decodeLines(t, buf.String())))
+	sm, ag, as := st.Sampling, st.Aggregation, st.Async
+	kept := st.Records - (sm.RecordsDropped + sm.RecordsDiscarded + sm.RecordsFiltered + sm.RecordsLostRequestBound + sm.RecordsLostGlobalBudget)
+	want := kept - ag.Folded + (ag.Summaries.Total() - ag.SummariesDisabled) - as.Dropped + as.Reports
+	if written != want {
+		t.Errorf("%d lines written; the stats account for %d (records %d, sampling %+v, aggregation %+v, async %+v)",
+			written, want, st.Records, *sm, *ag, *as)
+	}
+	if logged := uint64(workers * requests * (8 + 1)); st.Records < logged {
+		t.Errorf("Records = %d, want at least %d", st.Records, logged)
+	}
+	t.Logf("records %d, written %d; sampled out %d, rescued %d; folded %d into %d summaries; async dropped %d in %d reports",
+		st.Records, written, sm.RecordsDropped, sm.RecordsRescued, ag.Folded, ag.Summaries.Total(), as.Dropped, as.Reports)
+	if sm.RecordsDropped == 0 || ag.Folded == 0 || sm.RecordsRescued == 0 {
+		t.Errorf("the workload did not exercise every layer: sampling %+v, aggregation %+v", *sm, *ag)
+	}
+}
