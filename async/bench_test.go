@@ -118,3 +118,40 @@ func BenchmarkCaller(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOverhead measures only what async adds on the caller's
+// goroutine: Writer.Write of one encoded 200-byte line, and Handler.Handle
+// of a record carrying the standard payload (the snapshot and the push),
+// each into io.Discard behind the drain goroutine.
+func BenchmarkOverhead(b *testing.B) {
+	ctx := context.Background()
+	b.Run("writer-write", func(b *testing.B) {
+		w := async.NewWriter(io.Discard, async.Options{})
+		line := []byte(`{"time":"2026-11-28T02:10:01.123456789Z","level":"INFO","msg":"request handled","service":"checkout","method":"GET","path":"/api/v1/orders","status":200,"latency":1234567,"bytes":5120,"ok":true}` + "\n")
+		b.SetBytes(int64(len(line)))
+		b.ReportAllocs()
+		for b.Loop() {
+			w.Write(line)
+		}
+		b.StopTimer()
+		if err := w.Close(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(w.Stats().Dropped)/float64(b.N), "drops/op")
+	})
+	b.Run("handler-handle", func(b *testing.B) {
+		h := async.NewHandler(slog.DiscardHandler, async.Options{})
+		r := slog.NewRecord(time.Now(), slog.LevelInfo, "request handled", 0)
+		r.AddAttrs(slog.String("method", "GET"), slog.String("path", "/api/v1/orders"), slog.Int("status", 200),
+			slog.Duration("latency", 1234567*time.Nanosecond), slog.Int64("bytes", 5120), slog.Bool("ok", true))
+		b.ReportAllocs()
+		for b.Loop() {
+			h.Handle(ctx, r)
+		}
+		b.StopTimer()
+		if err := h.Close(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(h.Stats().Dropped)/float64(b.N), "drops/op")
+	})
+}
