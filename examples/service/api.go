@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"expvar"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,8 +34,10 @@ type API struct {
 //	POST /api/v1/payments     inserts a payment; "payment created"; 400 on a bad body
 //	GET  /api/v1/work?n=K     K INFO "work step" records, then 200
 //	GET  /api/v1/fail?n=K     K INFO "work step" records, an ERROR "work failed", then 500
+//	GET  /debug/vars          expvar, with the logging stack's Stats as "slogstack"
 func (a *API) Routes() *http.ServeMux {
 	mux := http.NewServeMux()
+	mux.Handle("GET /debug/vars", expvar.Handler())
 	mux.HandleFunc("GET /health", a.health)
 	mux.HandleFunc("GET /api/v1/users/{id}", a.user)
 	mux.HandleFunc("GET /api/v1/users", a.users)

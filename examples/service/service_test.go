@@ -237,6 +237,19 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("batch: status %d", got)
 		}
 	}
+	// The stack's stats are live on /debug/vars.
+	resp, err := http.Get(svc.url + "/debug/vars")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vars struct{ Slogstack struct{ Records uint64 } }
+	if err := json.NewDecoder(resp.Body).Decode(&vars); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if vars.Slogstack.Records == 0 {
+		t.Error("/debug/vars shows no slogstack records")
+	}
 	if sampledWork == 0 || sampledWork == n {
 		t.Fatalf("%d of %d work requests sampled: the ID set does not exercise both outcomes", sampledWork, n)
 	}
