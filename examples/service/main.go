@@ -115,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := logs.logger
 
-	tp := newTracerProvider()
+	tp := newTracerProvider(logs.stack.HTTPOptions().Policy.EffectiveRate())
 	tracer := tp.Tracer("github.com/slogstack/slogstack/examples/service")
 
 	dbPath := o.dbPath

@@ -12,13 +12,16 @@ import (
 )
 
 // newTracerProvider returns the OpenTelemetry SDK's tracer provider the
-// service traces with. Spans are sampled by the parent's flag when a request
-// carries a traceparent, else always. A real deployment adds an exporter
-// (sdktrace.WithBatcher(otlptracegrpc.New(...))); the example keeps spans in
-// process, since what it shows is their IDs in the logs.
-func newTracerProvider() *sdktrace.TracerProvider {
+// service traces with. A request that carries a traceparent follows its
+// caller's sampled flag; a new trace is sampled at rate, the logging
+// stack's rate, so that with LOG_FOLLOW_TRACE=true the logs and the traces
+// keep the same requests. Span and trace IDs are valid either way, so they
+// appear in every log line. A real deployment adds an exporter
+// (sdktrace.WithBatcher(otlptracegrpc.New(...))); the example keeps spans
+// in process, since what it shows is their IDs in the logs.
+func newTracerProvider(rate float64) *sdktrace.TracerProvider {
 	return sdktrace.NewTracerProvider(
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())),
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(rate))),
 	)
 }
 
