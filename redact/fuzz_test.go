@@ -1,7 +1,9 @@
 package redact
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -116,4 +118,65 @@ func FuzzRedactJSON(f *testing.F) {
 			t.Fatalf("api_key = %v in %s", m["api_key"], masked)
 		}
 	})
+}
+
+func FuzzHandler(f *testing.F) {
+	f.Add("m", "password", "hunter2", "group", uint8(0))
+	f.Add("token=x", "X-Api-Key", "", "auth", uint8(5))
+	f.Add("", "", "eyJ", "", uint8(9))
+	f.Fuzz(func(t *testing.T, msg, key, value, group string, which uint8) {
+		var buf bytes.Buffer
+		h := NewHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: dropTime}), Options{})
+		p := plants[int(which)%len(plants)]
+		l := slog.New(h)
+		if group != "" {
+			l = l.WithGroup(group)
+		}
+		l = l.With(key, value)
+		l.Info(msg+"\n"+p.text+"\n",
+			slog.String(key, value),
+			slog.Group("g", slog.String(key, value), slog.Any("m", map[string]any{key: value, "l": []any{value, p.text}})),
+			slog.Any("err", errors.New(value+"\n"+p.text)))
+		out := buf.String()
+		var m map[string]any
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatalf("output is not one JSON object: %v\n%s", err, out)
+		}
+		if strings.Contains(out, p.secret) {
+			t.Fatalf("planted %q survived:\n%s", p.secret, out)
+		}
+		// The value of a secret key never appears as a value.
+		if !h.Redactor().IsSecretKey(key) {
+			return
+		}
+		buf.Reset()
+		base := slog.New(h)
+		if group != "" {
+			base = base.WithGroup(group)
+		}
+		base.With(key, value).Info("", slog.String(key, value))
+		var doc any
+		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, buf.String())
+		}
+		for _, leaf := range stringLeaves(doc) {
+			if leaf == value && value != "INFO" && value != "" && value != DefaultReplacement {
+				t.Fatalf("value %q of secret key %q survived:\n%s", value, key, buf.String())
+			}
+		}
+	})
+}
+
+func stringLeaves(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case map[string]any:
+		var out []string
+		for _, e := range v {
+			out = append(out, stringLeaves(e)...)
+		}
+		return out
+	}
+	return nil
 }
