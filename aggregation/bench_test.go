@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/slogstack/slogstack/internal/reqscope"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // benchClock advances by step on every reading.
@@ -59,10 +62,10 @@ func BenchmarkHandle(b *testing.B) {
 			poolMsg, func(int) []slog.Attr { return systemAttrs }},
 		{"json_write_business", func() (slog.Handler, func()) { return discardJSON(), func() {} },
 			"request handled", func(int) []slog.Attr { return businessAttrs }},
-		{"not_matched", aggregating(time.Millisecond), "request handled", func(int) []slog.Attr { return businessAttrs }},
+		{"not_matched", realClock, "request handled", func(int) []slog.Attr { return businessAttrs }},
 		{"matched_passed", aggregating(DefaultBurstWindow / DefaultBurst * 5 / 4), poolMsg, func(int) []slog.Attr { return systemAttrs }},
-		{"matched_folded", aggregating(0), poolMsg, func(int) []slog.Attr { return systemAttrs }},
-		{"matched_folded_1000_groups", aggregating(0), poolMsg, func(i int) []slog.Attr { return groupAttrs[i%len(groupAttrs)] }},
+		{"matched_folded", realClock, poolMsg, func(int) []slog.Attr { return systemAttrs }},
+		{"matched_folded_1000_groups", realClock, poolMsg, func(i int) []slog.Attr { return groupAttrs[i%len(groupAttrs)] }},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -97,6 +100,15 @@ func BenchmarkHandle(b *testing.B) {
 	}
 }
 
+// realClock returns an aggregation handler with the default options in
+// front of slog.JSONHandler to io.Discard: records are dated by their own
+// time, summaries close by count (every 1000 records) well before their
+// window ends.
+func realClock() (slog.Handler, func()) {
+	h := NewHandler(discardJSON(), Options{})
+	return h, func() { _ = h.Close() }
+}
+
 // aggregating returns a constructor of an aggregation handler in front of
 // slog.JSONHandler to io.Discard whose clock advances step per reading.
 func aggregating(step time.Duration) func() (slog.Handler, func()) {
@@ -104,5 +116,36 @@ func aggregating(step time.Duration) func() (slog.Handler, func()) {
 		clock := &benchClock{base: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), step: step}
 		h := NewHandler(discardJSON(), Options{Now: clock.Now})
 		return h, func() { _ = h.Close() }
+	}
+}
+
+// BenchmarkRequest measures one request's worth of system records: a
+// scope opened, 8 pool-size records logged with it (5 passed, 3 folded),
+// the scope ended (its summary written, its group freed), against the same
+// 8 records written by slog.JSONHandler without aggregation.
+func BenchmarkRequest(b *testing.B) {
+	for _, agg := range []bool{false, true} {
+		name := "json_write"
+		if agg {
+			name = "aggregated"
+		}
+		b.Run(name, func(b *testing.B) {
+			var h slog.Handler = discardJSON()
+			if agg {
+				a := NewHandler(h, Options{})
+				defer func() { _ = a.Close() }()
+				h = a
+			}
+			log := slog.New(h)
+			b.ReportAllocs()
+			for b.Loop() {
+				scope := reqscope.New("0123456789abcdef0123456789abcdef", trace.SpanContext{}, reqscope.Decision{Sampled: true})
+				ctx := reqscope.NewContext(context.Background(), scope)
+				for range 8 {
+					log.LogAttrs(ctx, slog.LevelDebug, poolMsg, systemAttrs...)
+				}
+				scope.End()
+			}
+		})
 	}
 }

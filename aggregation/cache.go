@@ -251,10 +251,12 @@ func (s *shard) sweep(sh *shared, now time.Time, out []outgoing) []outgoing {
 	for g := s.lru.prev; g != &s.lru; {
 		nx := g.prev
 		if g.sum != nil {
-			if next.Sub(g.sum.first) > w {
+			// A summary dated far ahead (a record with a time in the
+			// future) is closed too, rather than held until it is due.
+			if next.Sub(g.sum.first) > w || g.sum.first.Sub(now) > w {
 				out = append(out, outgoing{s.take(g), causeWindow})
 			}
-		} else if now.Sub(g.lastSeen) >= w {
+		} else if d := now.Sub(g.lastSeen); d >= w || d <= -w {
 			s.remove(g)
 			s.expired++
 			sh.groups.Add(-1)

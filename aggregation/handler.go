@@ -101,7 +101,11 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	b = appendRecordKey(b, r.Level, r.Message, cid, r)
 	h1, h2 := keyHashes(b)
 
-	o := observed{h: h, ctx: ctx, h1: h1, h2: h2, scope: scope, now: sh.cfg.now()}
+	now := r.Time
+	if !sh.cfg.recordTime || now.IsZero() {
+		now = sh.cfg.now()
+	}
+	o := observed{h: h, ctx: ctx, h1: h1, h2: h2, scope: scope, now: now}
 	var v verdict
 	s := sh.shardOf(h1)
 	s.observe(sh, &o, nil, &v)

@@ -778,3 +778,44 @@ func TestPointerContentsDiffer(t *testing.T) {
 		t.Errorf("summary counts (-want +got):\n%s\n%s", diff, out.String())
 	}
 }
+
+func TestRecordTimes(t *testing.T) {
+	// Without Options.Now, records are dated by their own time: the
+	// occurrences are the records' times, and a record dated far in the
+	// future does not hold its summary open.
+	leakcheck.Check(t)
+	tk := newFakeTicker()
+	var out sink
+	h := NewHandler(out.handler(), Options{
+		newTicker: func(time.Duration) ticker { return tk },
+		afterTick: func() { tk.done <- struct{}{} },
+	})
+	t.Cleanup(func() { _ = h.Close() })
+	ctx := context.Background()
+	base := time.Now().Add(time.Hour)
+	for i := range 8 {
+		r := slog.NewRecord(base.Add(time.Duration(i)*time.Millisecond), slog.LevelDebug, poolMsg, 0)
+		if err := h.Handle(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !tk.tick(t, h) {
+		t.Fatal("no flusher running")
+	}
+	sums := summaries(out.lines(t))
+	if len(sums) != 1 {
+		t.Fatalf("future-dated summary held open: %d summaries\n%s", len(sums), out.String())
+	}
+	want := map[string]any{
+		KeyFirstOccurrence: base.Add(5 * time.Millisecond).Format(OccurrenceLayout),
+		KeyLastOccurrence:  base.Add(7 * time.Millisecond).Format(OccurrenceLayout),
+		KeyCount:           float64(3),
+	}
+	got := map[string]any{}
+	for k := range want {
+		got[k] = sums[0][k]
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+}

@@ -125,7 +125,9 @@ type Options struct {
 	MaxAttrBytes int
 
 	// Now is the clock of burst periods, windows, _first_occurrence,
-	// _last_occurrence and the summaries' own time. Nil means time.Now.
+	// _last_occurrence and the summaries' own time. Nil means that each
+	// record is dated by its own time (Record.Time, which slog.Logger sets;
+	// time.Now for a record without one) and everything else by time.Now.
 	// Tests use it to control time.
 	Now func() time.Time
 
@@ -147,6 +149,7 @@ type config struct {
 	maxValueBytes int
 	maxAttrBytes  int
 	now           func() time.Time
+	recordTime    bool // date records by Record.Time: Options.Now is nil
 	newTicker     func(time.Duration) ticker
 	afterTick     func()
 }
@@ -199,6 +202,7 @@ func (o Options) config() config {
 	}
 	if c.now == nil {
 		c.now = time.Now
+		c.recordTime = true
 	}
 	if c.newTicker == nil {
 		c.newTicker = newRealTicker
