@@ -15,7 +15,9 @@ const maxKeyCacheSize = 1 << 20
 // DefaultKeys are the key rules applied unless removed with
 // Options.RemoveKeys. Each is compared in normalised form (ASCII letters
 // lower-cased, every byte that is not a letter, digit or non-ASCII byte
-// removed), so "api_key", "api-key" and "apiKey" are the same rule.
+// removed), so "api_key", "api-key" and "apiKey" are the same rule. The list
+// is read when a Redactor is made; to change the rules, use Options rather
+// than modifying it.
 var DefaultKeys = []string{
 	// passwords and passphrases
 	"password", "passwd", "pwd", "passphrase", "credential", "credentials",

@@ -55,7 +55,8 @@ const (
 	// credential (6 characters or more with a digit) is masked, so prose
 	// such as "invalid token: expired" stays readable.
 	PatternKeyValue
-	// PatternCustom counts masks made by Options.Patterns.
+	// PatternCustom counts masks made by Options.Patterns; listed in
+	// Options.DisablePatterns, it turns them off.
 	PatternCustom
 
 	numPatterns
