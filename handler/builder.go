@@ -124,6 +124,9 @@ func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
 	if r := cfg.SamplingPolicy.Rate; math.IsNaN(r) || math.IsInf(r, 0) {
 		return nil, fmt.Errorf("handler: SamplingPolicy.Rate %v is not a number from 0 to 1", r)
 	}
+	if lv, ok := cfg.Level.(*slog.LevelVar); ok && lv == nil {
+		return nil, errors.New("handler: Level is a nil *slog.LevelVar")
+	}
 	// The stack keeps its own copy of the path lists: a caller changing
 	// its slices later must not change the policy of a running stack.
 	cfg.SamplingPolicy.AlwaysSamplePaths = slices.Clone(cfg.SamplingPolicy.AlwaysSamplePaths)

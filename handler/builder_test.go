@@ -569,6 +569,10 @@ func TestBadArguments(t *testing.T) {
 	if _, _, err := New(io.Discard, Config{Sampling: true, SamplingPolicy: samplingRate(nan())}); err == nil {
 		t.Error("NaN rate accepted")
 	}
+	var lv *slog.LevelVar
+	if _, _, err := New(io.Discard, Config{Level: lv}); err == nil {
+		t.Error("nil *slog.LevelVar accepted")
+	}
 }
 
 // TestStackWithSink runs the stack in front of another handler, queued.

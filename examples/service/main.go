@@ -13,6 +13,7 @@
 //
 // SIGINT and SIGTERM shut it down gracefully: in-flight requests finish and
 // every log record the stack accepted is written before the process exits.
+// A second signal ends it at once.
 package main
 
 import (
@@ -36,6 +37,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first signal starts a graceful shutdown; from then on the
+		// signals' default action is back, so a second one ends the process
+		// at once.
+		<-ctx.Done()
+		stop()
+	}()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "service:", err)
 		os.Exit(1)
