@@ -2,8 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"expvar"
 	"errors"
+	"expvar"
 	"fmt"
 	"log/slog"
 	"net/http"
