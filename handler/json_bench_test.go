@@ -47,6 +47,7 @@ func BenchmarkStandardPayload(b *testing.B) {
 							slog.Bool("ok", true))
 					}
 					b.ReportAllocs()
+					defer reportCPU(b)()
 					if mode == "serial" {
 						for b.Loop() {
 							log()
@@ -125,9 +126,23 @@ func BenchmarkHandleStandardRecord(b *testing.B) {
 		b.Run("handler="+impl.name, func(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				_ = impl.h.Handle(ctx, r)
 			}
 		})
+	}
+}
+
+// reportCPU starts measuring the process CPU time and returns the function
+// that reports it per operation as the metric cpu-ns/op, if the platform
+// provides it. Call as defer reportCPU(b)().
+func reportCPU(b *testing.B) func() {
+	start, ok := processCPUTime()
+	return func() {
+		end, _ := processCPUTime()
+		if ok && b.N > 0 {
+			b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
+		}
 	}
 }

@@ -27,6 +27,10 @@ import (
 //     value whose Error or MarshalJSON method panics as "!PANIC: <value>",
 //     or "<nil>" for a nil pointer.
 //
+// The one difference: when a LogValue method panics, slog writes "LogValue
+// panicked" and a few frames of the call stack; the frames below
+// slog.Value.Resolve name this package's functions rather than slog's.
+//
 // A JSONHandler is safe for concurrent use. Each record is written with a
 // single Write call, newline included; handlers derived with WithAttrs and
 // WithGroup share one mutex around that Write, so concurrent records never
