@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -176,7 +177,8 @@ func TestStalledSinkNeverBlocksCallers(t *testing.T) {
 	stall := time.AfterFunc(2*time.Second, func() { close(sink.gate) })
 	defer stall.Stop()
 
-	var slowest, slowestControl atomic.Int64
+	var slowestControl atomic.Int64
+	var slowest [8]atomic.Int64 // per producer
 	var calls atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -185,8 +187,10 @@ func TestStalledSinkNeverBlocksCallers(t *testing.T) {
 	// scheduler (and other processes on a loaded machine) can add to any
 	// call. A producer also waits out any pause of the goroutine holding
 	// the queue's lock, so the bound allows twice the control's worst pause
-	// on top of 50ms, capped at 1.5 s: a caller that waited on the sink would
-	// wait about 2 s and fail. On a quiet machine the bound is about 50ms.
+	// on top of 50ms (about 50ms on a quiet machine), and the assertion is
+	// on every producer but the unluckiest one, which a single descheduled
+	// thread can hit. A design in which callers wait on the sink blocks
+	// every producer for about 2 s and fails by orders of magnitude.
 	wg.Go(func() {
 		for n := 0; ; n++ {
 			select {
@@ -219,8 +223,8 @@ func TestStalledSinkNeverBlocksCallers(t *testing.T) {
 				}
 				start := time.Now()
 				l.Log(context.Background(), level, "m", "p", p, "n", n)
-				if d := int64(time.Since(start)); d > slowest.Load() {
-					slowest.Store(d)
+				if d := int64(time.Since(start)); d > slowest[p].Load() {
+					slowest[p].Store(d)
 				}
 				calls.Add(1)
 				if n%64 == 0 {
@@ -236,8 +240,13 @@ func TestStalledSinkNeverBlocksCallers(t *testing.T) {
 
 	noise := time.Duration(slowestControl.Load())
 	bound := min(50*time.Millisecond+2*noise, 1500*time.Millisecond)
-	if d := time.Duration(slowest.Load()); d > bound {
-		t.Errorf("slowest log call took %v with the sink stalled, want <= %v (50ms + 2 x scheduling noise %v)", d, bound, noise)
+	var perProducer []time.Duration
+	for i := range slowest {
+		perProducer = append(perProducer, time.Duration(slowest[i].Load()))
+	}
+	slices.Sort(perProducer)
+	if d := perProducer[len(perProducer)-2]; d > bound {
+		t.Errorf("slowest log calls per producer %v with the sink stalled: all but the worst must be <= %v (50ms + 2 x scheduling noise %v)", perProducer, bound, noise)
 	}
 	st := h.Stats()
 	if st.Dropped == 0 {
@@ -255,7 +264,7 @@ func TestStalledSinkNeverBlocksCallers(t *testing.T) {
 		t.Fatalf("conservation broken: calls %d, %+v", calls.Load(), st)
 	}
 	checkOrder(t, sink.seqs)
-	t.Logf("scheduling noise %v; calls %d slowest %v dropped %d (by level %+v) reports %d", noise, calls.Load(), time.Duration(slowest.Load()), st.Dropped, dl, st.Reports)
+	t.Logf("scheduling noise %v; calls %d; slowest per producer %v; dropped %d (by level %+v) reports %d", noise, calls.Load(), perProducer, st.Dropped, dl, st.Reports)
 }
 
 // deadSink blocks every Handle until released.
