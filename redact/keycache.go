@@ -22,13 +22,19 @@ type keyVerdict struct {
 	hits patternHits
 }
 
-// keyCache is a bounded, lock-free, two-way set-associative cache of key
+// cacheWays is the associativity of keyCache: a key may sit in any of the
+// 8 slots of its set (8 pointers: one 64-byte cache line), so hot keys
+// evict one another only when more than 8 of them share a set.
+const cacheWays = 8
+
+// keyCache is a bounded, lock-free, 8-way set-associative cache of key
 // verdicts. Readers never block and never allocate; a miss stores a new
-// verdict, replacing one of the two slots of its set. The hash seed is per
-// process, which is fine: the cache only speeds up a deterministic verdict.
+// verdict in a free slot of its set, or over one chosen by the hash. The
+// hash seed is per process, which is fine: the cache only speeds up a
+// deterministic verdict.
 type keyCache struct {
 	seed  maphash.Seed
-	mask  uint64 // len(slots)-1, slots is a power of two >= 2
+	sets  uint64 // number of sets, a power of two
 	slots []atomic.Pointer[keyVerdict]
 }
 
@@ -43,40 +49,46 @@ func newKeyCache(size int) *keyCache {
 	if size > maxKeyCacheSize {
 		size = maxKeyCacheSize
 	}
-	n := 2
+	n := cacheWays
 	for n < size {
 		n <<= 1
 	}
-	return &keyCache{seed: maphash.MakeSeed(), mask: uint64(n - 1), slots: make([]atomic.Pointer[keyVerdict], n)}
+	return &keyCache{seed: maphash.MakeSeed(), sets: uint64(n / cacheWays), slots: make([]atomic.Pointer[keyVerdict], n)}
 }
 
-// get returns the cached verdict for key, or nil.
+// set returns the slots of the set of hash h.
+func (c *keyCache) set(h uint64) []atomic.Pointer[keyVerdict] {
+	i := (h & (c.sets - 1)) * cacheWays
+	return c.slots[i : i+cacheWays : i+cacheWays]
+}
+
+// get returns the cached verdict for key (or nil) and the key's hash.
 func (c *keyCache) get(key string) (*keyVerdict, uint64) {
 	h := maphash.String(c.seed, key)
-	i := h & c.mask &^ 1
-	if v := c.slots[i].Load(); v != nil && v.key == key {
-		return v, h
-	}
-	if v := c.slots[i|1].Load(); v != nil && v.key == key {
-		return v, h
+	set := c.set(h)
+	for i := range set {
+		v := set[i].Load()
+		if v == nil {
+			break // slots fill in order and are never emptied
+		}
+		if v.key == key {
+			return v, h
+		}
 	}
 	return nil, h
 }
 
-// put stores v for the key hashed to h. An empty slot of the set is used
-// first; otherwise the slot chosen by a high bit of the hash is replaced.
+// put stores v for the key hashed to h: in the first free slot of its set,
+// or over the slot chosen by the high bits of the hash.
 func (c *keyCache) put(h uint64, v *keyVerdict) {
 	if len(v.key) > maxCachedKeyLen {
 		return
 	}
-	i := h & c.mask &^ 1
-	if c.slots[i].Load() == nil {
-		c.slots[i].Store(v)
-		return
+	set := c.set(h)
+	for i := range set {
+		if set[i].CompareAndSwap(nil, v) {
+			return
+		}
 	}
-	if c.slots[i|1].Load() == nil {
-		c.slots[i|1].Store(v)
-		return
-	}
-	c.slots[i|(h>>63)].Store(v)
+	set[h>>61].Store(v)
 }

@@ -115,7 +115,7 @@ func scanKeyValues(s string, x *Redactor, t *tally, out []span) []span {
 		if end <= start {
 			continue
 		}
-		if sep == ':' && !quotedKey && !quoted && !scheme && !isColonCredential(s[start:end]) {
+		if sep == ':' && !quotedKey && !quoted && !scheme && !('A' <= s[k] && s[k] <= 'Z') && !isColonCredential(s[start:end]) {
 			continue
 		}
 		out = append(out, span{start: start, end: end, pat: PatternKeyValue})
@@ -133,11 +133,19 @@ func isAuthScheme(w string) bool {
 	return false
 }
 
-// isColonCredential reports whether an unquoted value after "key:" looks
-// like a credential rather than a word of prose.
+// minColonLong is the length from which any unquoted value after "key:"
+// counts as a credential.
+const minColonLong = 16
+
+// isColonCredential reports whether an unquoted value after a lower-case
+// "key:" looks like a credential rather than a word of prose: 6 characters
+// or more with a digit, or 16 or more.
 func isColonCredential(v string) bool {
 	if len(v) < minColonCredential {
 		return false
+	}
+	if len(v) >= minColonLong {
+		return true
 	}
 	for i := 0; i < len(v); i++ {
 		if isDigit(v[i]) {

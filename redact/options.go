@@ -82,8 +82,10 @@ type Options struct {
 	Patterns []CustomPattern
 
 	// KeyCacheSize is the number of keys whose verdict is remembered
-	// (rounded up to a power of two, at most 1<<20). Zero means
-	// DefaultKeyCacheSize; a negative value turns the cache off. Keys longer
-	// than 64 bytes are never cached.
+	// (rounded up to a power of two, at most 1<<20), in sets of 8: a key is
+	// forgotten only when more than 8 keys of its set are in use. Zero
+	// means DefaultKeyCacheSize; a negative value turns the cache off. Keys
+	// longer than 64 bytes are never cached. A key that is not cached is
+	// judged again, correctly, at the cost of an allocation.
 	KeyCacheSize int
 }

@@ -51,9 +51,11 @@ const (
 	// PatternKeyValue masks the value in key=value, key: value,
 	// "key":"value" and key="value" inside text when the key matches a key
 	// rule (a query string, a DSN, JSON or a header dump inside a string).
-	// After an unquoted key and a colon, only a value that looks like a
-	// credential (6 characters or more with a digit) is masked, so prose
-	// such as "invalid token: expired" stays readable.
+	// After an unquoted key that starts with a lower-case letter and a
+	// colon, only a value that looks like a credential (6 characters or
+	// more with a digit, or 16 or more) is masked, so prose such as
+	// "invalid token: expired" stays readable; header-style keys
+	// ("X-Api-Key: ...", "Password: ...") always have their value masked.
 	PatternKeyValue
 	// PatternCustom counts masks made by Options.Patterns; listed in
 	// Options.DisablePatterns, it turns them off.

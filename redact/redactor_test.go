@@ -154,6 +154,8 @@ func TestRedactStringSecrets(t *testing.T) {
 		{"json in text", `body {"user":"bob","password":"hunter 2"}`, `body {"user":"bob","password":"[REDACTED]"}`, PatternKeyValue},
 		{"escaped json in text", `body {\"password\":\"hunter2\",\"a\":1}`, `body {\"password\":\"[REDACTED]\",\"a\":1}`, PatternKeyValue},
 		{"colon credential", "invalid token: abc123xyz", "invalid token: [REDACTED]", PatternKeyValue},
+		{"colon long value", "token: abcdefghijklmnopq", "token: [REDACTED]", PatternKeyValue},
+		{"header dump", "X-Api-Key: abcdef\nCookie: theme=dark; session=s", "X-Api-Key: [REDACTED]\nCookie: [REDACTED]; session=[REDACTED]", PatternKeyValue},
 		{"single quoted", "secret='x y'", "secret='[REDACTED]'", PatternKeyValue},
 	}
 	for _, tt := range tests {
@@ -392,6 +394,20 @@ func TestKeyCacheBounded(t *testing.T) {
 	if after.KeyCacheHits-before.KeyCacheHits != 100 || after.KeyCacheMisses != before.KeyCacheMisses {
 		t.Errorf("hits %d->%d misses %d->%d", before.KeyCacheHits, after.KeyCacheHits, before.KeyCacheMisses, after.KeyCacheMisses)
 	}
+	// 500 hot keys fit in the default cache: after one pass, only hits.
+	warm := NewRedactor(Options{})
+	keys := make([]string, 500)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("attr_%d", i)
+		warm.IsSecretKey(keys[i])
+	}
+	missed := warm.Stats().KeyCacheMisses
+	for _, k := range keys {
+		warm.IsSecretKey(k)
+	}
+	if s := warm.Stats(); s.KeyCacheMisses != missed || s.KeyCacheHits != 500 {
+		t.Errorf("second pass: %d new misses, %d hits; want 0 and 500", s.KeyCacheMisses-missed, s.KeyCacheHits)
+	}
 	// Long keys are never cached but still judged.
 	long := strings.Repeat("a", 200) + "_password"
 	if !x.IsSecretKey(long) {
@@ -468,6 +484,8 @@ func TestRedactValueCleanContainersDoNotAllocate(t *testing.T) {
 			t.Errorf("RedactValue(%v) allocates %v times, want %v", v, n, want[i])
 		}
 	}
+	// A cache far larger than the map, so that no three keys share a set.
+	x = NewRedactor(Options{KeyCacheSize: maxKeyCacheSize})
 	big := map[string]int{}
 	for i := range 100 {
 		big[fmt.Sprint("k", i)] = i
