@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/slogstack/slogstack/handler"
@@ -27,6 +29,7 @@ type stackStats struct {
 // from the LOG_* environment, its HTTP middleware, and a timer around it
 // that measures what each log call costs its caller.
 type logging struct {
+	cfg        handler.Config
 	stack      *handler.Stack
 	logger     *slog.Logger
 	middleware func(http.Handler) http.Handler
@@ -58,6 +61,7 @@ func newLogging(w io.Writer) (*logging, error) {
 	opts.Logger = logger // access records and httpctx.Logger(ctx) go through the timer too
 	opts.Recover = true
 	return &logging{
+		cfg:        cfg,
 		stack:      stack,
 		logger:     logger,
 		middleware: httpctx.Middleware(opts),
@@ -85,6 +89,40 @@ func (l *logging) stats() stackStats {
 		out.DropReports = a.Reports
 	}
 	return out
+}
+
+// describe summarises the stack's configuration for the report.
+func (l *logging) describe() string {
+	c := l.cfg
+	var parts []string
+	parts = append(parts, "level "+c.Level.Level().String())
+	if c.Correlation {
+		parts = append(parts, "correlation")
+	}
+	if c.Sampling {
+		p := l.stack.HTTPOptions().Policy
+		s := fmt.Sprintf("sampling %g%%", 100*p.EffectiveRate())
+		if len(p.AlwaysSamplePaths) > 0 {
+			s += " (always " + strings.Join(p.AlwaysSamplePaths, ",") + ")"
+		}
+		if p.FollowTrace {
+			s += " following traces"
+		}
+		if c.SamplingOptions.DisableBuffering {
+			s += " without rescue buffers"
+		}
+		parts = append(parts, s)
+	}
+	if c.Aggregation {
+		parts = append(parts, "aggregation")
+	}
+	if c.Redact {
+		parts = append(parts, "redaction")
+	}
+	if c.Async {
+		parts = append(parts, "async queue")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // timedHandler measures the time each record spends in the stack below it:

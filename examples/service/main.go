@@ -197,6 +197,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		written:  lines.lines.Load(),
 		callers:  logs.callers,
 		logName:  logName,
+		stack:    logs.describe(),
 	}
 	reportOut := stdout
 	if load == nil {

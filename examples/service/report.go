@@ -16,6 +16,7 @@ type report struct {
 	written  uint64 // lines in the log output
 	callers  *histogram
 	logName  string
+	stack    string // the stack's configuration
 }
 
 func (r report) print(w io.Writer) {
@@ -28,6 +29,7 @@ func (r report) print(w io.Writer) {
 	} else {
 		fmt.Fprintf(tw, "slogstack reference service: stopped\n")
 	}
+	fmt.Fprintf(tw, "stack\t%s\n", r.stack)
 	s := r.stats
 	fmt.Fprintf(tw, "records logged\t%d\t(handed to the stack)\n", s.Logged)
 	fmt.Fprintf(tw, "records written\t%d\t(lines in %s, summaries included)\n", r.written, r.logName)
