@@ -120,10 +120,18 @@ func (x *Redactor) RedactAttr(a slog.Attr) (slog.Attr, bool) {
 	return out, ok
 }
 
-// verdict returns the cached or freshly computed verdict for key.
+// Shared verdicts for keys that are not cached and contain no secret.
+var (
+	safeVerdict   = &keyVerdict{}
+	secretVerdict = &keyVerdict{secret: true}
+)
+
+// verdict returns the cached or freshly computed verdict for key. The result
+// is shared and must not be modified.
 func (x *Redactor) verdict(key string, t *tally) *keyVerdict {
 	var h uint64
-	if x.cache != nil && len(key) <= maxCachedKeyLen {
+	cacheable := x.cache != nil && len(key) <= maxCachedKeyLen
+	if cacheable {
 		var v *keyVerdict
 		if v, h = x.cache.get(key); v != nil {
 			t.cacheHits++
@@ -131,15 +139,24 @@ func (x *Redactor) verdict(key string, t *tally) *keyVerdict {
 		}
 		t.cacheMisses++
 	}
-	// The key is copied: it may point into a caller's buffer (a JSON body
-	// seen through unsafe.String) that changes after this call.
-	v := &keyVerdict{key: strings.Clone(key), secret: x.keys.isSecret(key)}
+	secret := x.keys.isSecret(key)
 	var kt tally
-	if masked, ok := x.text(key, &kt); ok {
+	masked, changed := x.text(key, &kt)
+	if !cacheable && !changed {
+		if secret {
+			return secretVerdict
+		}
+		return safeVerdict
+	}
+	v := &keyVerdict{key: key, secret: secret}
+	if changed {
 		v.masked, v.changed = masked, true
 		v.hits = kt.patterns
 	}
-	if x.cache != nil && len(key) <= maxCachedKeyLen {
+	if cacheable {
+		// The key is copied: it may point into a caller's buffer (a JSON
+		// body seen through unsafe.String) that changes after this call.
+		v.key = strings.Clone(key)
 		x.cache.put(h, v)
 	}
 	return v

@@ -495,3 +495,19 @@ func TestRedactValueCleanContainersDoNotAllocate(t *testing.T) {
 		t.Errorf("100-entry map: %v allocs, want 2", n)
 	}
 }
+
+func TestLongKeysDoNotAllocate(t *testing.T) {
+	x := NewRedactor(Options{})
+	long := strings.Repeat("field_", 20) + "name"
+	longSecret := strings.Repeat("field_", 20) + "token"
+	for _, k := range []string{long, longSecret} {
+		want := k == longSecret
+		if n := testing.AllocsPerRun(50, func() {
+			if x.IsSecretKey(k) != want {
+				t.Fatalf("IsSecretKey(%q) != %v", k, want)
+			}
+		}); n != 0 {
+			t.Errorf("IsSecretKey(%d-byte key) allocates %v times", len(k), n)
+		}
+	}
+}
