@@ -68,11 +68,14 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 }
 
 // Write queues a copy of p and returns len(p), nil without waiting for the
-// underlying writer. A p larger than Options.MaxBytes is dropped and
+// underlying writer. An empty p is neither queued nor counted. A p larger than Options.MaxBytes is dropped and
 // counted instead. After Close, Write writes p to the underlying writer
 // synchronously (after Close has finished with the queue) and returns its
 // result.
 func (x *Writer) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
 	if !x.closed.Load() {
 		if len(p) > x.opts.MaxBytes {
 			c := x.pool.Get().(*chunk)
