@@ -63,33 +63,56 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 	return h.next.Enabled(ctx, level)
 }
 
+// rebuildInline is the number of attributes a rebuilt record collects on
+// the stack before adding them to the new record in one call.
+const rebuildInline = 16
+
 // Handle masks r and passes it to the next handler, returning its error.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	var t tally
 	h.red.c.records.Add(1)
-	msg, building := h.red.text(r.Message, &t)
-	var nr slog.Record
-	if building {
-		nr = slog.NewRecord(r.Time, r.Level, msg, r.PC)
+	msg, msgChanged := h.red.text(r.Message, &t)
+	// Look for the first attribute that changes; most records have none.
+	first := -1
+	var firstAttr slog.Attr
+	if !msgChanged {
+		i := 0
+		r.Attrs(func(a slog.Attr) bool {
+			if na, changed := h.attr(a, &t); changed {
+				first, firstAttr = i, na
+				return false
+			}
+			i++
+			return true
+		})
 	}
+	if !msgChanged && first < 0 {
+		h.red.c.flush(&t)
+		return h.next.Handle(ctx, r)
+	}
+	return h.rebuild(ctx, r, msg, first, firstAttr, &t)
+}
+
+// rebuild passes on a new record with the same time, level and PC, the
+// message msg and the attributes of r masked. The attributes before index
+// first are unchanged; the one at first is firstAttr, already masked (when
+// first < 0, every attribute is masked here).
+func (h *Handler) rebuild(ctx context.Context, r slog.Record, msg string, first int, firstAttr slog.Attr, t *tally) error {
+	// The attributes are collected on the stack, then added at once: one
+	// allocation for those past the record's inline ones, instead of one
+	// per growth.
+	var stack [rebuildInline]slog.Attr
+	attrs := stack[:0]
 	i := 0
 	r.Attrs(func(a slog.Attr) bool {
-		na, changed := h.attr(a, &t)
-		if changed && !building {
-			building = true
-			nr = slog.NewRecord(r.Time, r.Level, msg, r.PC)
-			j := 0
-			r.Attrs(func(b slog.Attr) bool {
-				if j == i {
-					return false
-				}
-				nr.AddAttrs(b)
-				j++
-				return true
-			})
-		}
-		if building {
-			nr.AddAttrs(na)
+		switch {
+		case i < first:
+			attrs = append(attrs, a)
+		case i == first:
+			attrs = append(attrs, firstAttr)
+		default:
+			na, _ := h.attr(a, t)
+			attrs = append(attrs, na)
 		}
 		i++
 		return true
@@ -97,10 +120,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if t.masked() {
 		h.red.c.recordsChanged.Add(1)
 	}
-	h.red.c.flush(&t)
-	if !building {
-		return h.next.Handle(ctx, r)
-	}
+	h.red.c.flush(t)
+	nr := slog.NewRecord(r.Time, r.Level, msg, r.PC)
+	nr.AddAttrs(attrs...)
 	return h.next.Handle(ctx, nr)
 }
 
