@@ -236,6 +236,18 @@ func TestStalledSinkNeverBlocksCallers(t *testing.T) {
 	time.Sleep(2500 * time.Millisecond) // past the stall: the sink has resumed
 	close(stop)
 	wg.Wait()
+	// The report comes once the sink resumes, without waiting for Close.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		sink.mu.Lock()
+		n := len(sink.reports)
+		sink.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no drop report 10 s after the sink resumed")
+		}
+	}
 	closeNow(t, h)
 
 	noise := time.Duration(slowestControl.Load())
