@@ -39,7 +39,7 @@ type scopeState struct {
 	mu    sync.Mutex
 	phase int
 	ringp *[]entry // the ring's slice, recycled through the ring pools
-	ring  []entry  // *ringp: a ring buffer whose len is its capacity
+	ring  []entry  // *ringp: a ring buffer; its len (a power of two) is its capacity
 	head  int      // index of the oldest record
 	n     int      // records held
 	bytes int      // per-request estimate: n*entrySize + payloads
@@ -126,13 +126,16 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Recor
 		ringp := getRing(newSlots)
 		ring := *ringp
 		for i := 0; i < st.n; i++ {
-			ring[i] = st.ring[(st.head+i)%len(st.ring)]
+			ring[i] = st.ring[(st.head+i)&(len(st.ring)-1)]
 		}
 		st.charged += int64((newSlots - len(st.ring)) * entrySize)
 		putRing(st.ringp)
 		st.ringp, st.ring, st.head = ringp, ring, 0
 	}
-	st.ring[(st.head+st.n)%len(st.ring)] = entry{h: h, ctx: ctx, r: r, payload: payload, lostBefore: st.pendingLost}
+	// Filled field by field: no temporary entry to copy.
+	e := &st.ring[(st.head+st.n)&(len(st.ring)-1)]
+	e.h, e.ctx, e.payload, e.lostBefore = h, ctx, payload, st.pendingLost
+	e.r = r
 	st.pendingLost = 0
 	st.n++
 	st.bytes += cost
@@ -151,7 +154,7 @@ func (st *scopeState) evictLocked(lost *atomic.Uint64) {
 	st.charged -= int64(e.payload)
 	st.sh.budget.release(int64(e.payload))
 	st.sh.stats.bufferedRecords.Add(-1)
-	st.head = (st.head + 1) % len(st.ring)
+	st.head = (st.head + 1) & (len(st.ring) - 1)
 	st.n--
 	switch {
 	case st.n > 0:
@@ -193,7 +196,7 @@ func (st *scopeState) flushLocked(d reqscope.Decision) {
 	st.phase = phaseFlushed
 	c := &st.sh.stats
 	for i := 0; i < st.n; i++ {
-		e := &st.ring[(st.head+i)%len(st.ring)]
+		e := &st.ring[(st.head+i)&(len(st.ring)-1)]
 		next := e.h.annotated(d.Rate, reqscope.ReasonError)
 		if e.lostBefore > 0 {
 			st.reportLost(next, e.ctx, e.r.Time, e.lostBefore)

@@ -50,7 +50,8 @@ type Stats struct {
 	// RecordsBuffered counts records held in a request's buffer.
 	RecordsBuffered uint64
 	// RecordsRescued counts buffered records written when their request was
-	// kept.
+	// kept. (The WARN records that report lost records are not counted
+	// anywhere: they carry the count themselves.)
 	RecordsRescued uint64
 	// RecordsFiltered counts buffered records that the next handler's
 	// Enabled refused when they were replayed (its level changed meanwhile).
