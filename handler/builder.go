@@ -64,9 +64,10 @@ type Stack struct {
 // NewStack builds the stack cfg describes over a JSONHandler writing to w,
 // with cfg's Level, AddSource and ReplaceAttr. With async on, the JSON is
 // encoded on the caller's goroutine and its bytes queued for w
-// (async.Writer): encoding before queueing costs the caller less than
-// copying the record for the background goroutine would, and leaves no
-// reference to the caller's values in the queue.
+// (async.Writer). The background goroutine then only copies bytes, so it
+// outpaces the callers and a healthy sink loses nothing (a queue of records
+// that goroutine must encode overflows under callers at full speed), and
+// the queue holds no reference to the caller's values.
 //
 // It publishes the stack's Stats with expvar (see Config.ExpvarName).
 func NewStack(w io.Writer, cfg Config) (*Stack, error) {
