@@ -185,12 +185,12 @@ func TestStalledSinkNeverBlocksCallers(t *testing.T) {
 	// The control goroutine times a 2µs CPU spin back to back, yielding as
 	// often as the producers do: its slowest measurement is what the
 	// scheduler (and other processes on a loaded machine) can add to any
-	// call. A producer also waits out any pause of the goroutine holding
-	// the queue's lock, so the bound allows twice the control's worst pause
-	// on top of 50ms (about 50ms on a quiet machine), and the assertion is
-	// on every producer but the unluckiest one, which a single descheduled
-	// thread can hit. A design in which callers wait on the sink blocks
-	// every producer for about 2 s and fails by orders of magnitude.
+	// call. A producer also waits out any pause of whichever goroutine
+	// holds the queue's lock when its thread is descheduled, so the
+	// assertion is on the median producer's slowest call, bounded by 50ms
+	// plus four times the control's worst pause (about 50ms on a quiet
+	// machine), capped at 1.5 s. A design in which callers wait on the sink
+	// blocks every producer for about 2 s and fails.
 	wg.Go(func() {
 		for n := 0; ; n++ {
 			select {
@@ -251,14 +251,14 @@ func TestStalledSinkNeverBlocksCallers(t *testing.T) {
 	closeNow(t, h)
 
 	noise := time.Duration(slowestControl.Load())
-	bound := min(50*time.Millisecond+2*noise, 1500*time.Millisecond)
+	bound := min(50*time.Millisecond+4*noise, 1500*time.Millisecond)
 	var perProducer []time.Duration
 	for i := range slowest {
 		perProducer = append(perProducer, time.Duration(slowest[i].Load()))
 	}
 	slices.Sort(perProducer)
-	if d := perProducer[len(perProducer)-2]; d > bound {
-		t.Errorf("slowest log calls per producer %v with the sink stalled: all but the worst must be <= %v (50ms + 2 x scheduling noise %v)", perProducer, bound, noise)
+	if d := perProducer[len(perProducer)/2]; d > bound {
+		t.Errorf("slowest log calls per producer %v with the sink stalled: the median must be <= %v (50ms + 4 x scheduling noise %v)", perProducer, bound, noise)
 	}
 	st := h.Stats()
 	if st.Dropped == 0 {
