@@ -154,10 +154,11 @@ func (c *handlerCore) releaseEntry(e *entry) {
 
 func (c *handlerCore) deliverOne(batch []*entry) delivery {
 	e := batch[0]
-	if !e.h.Enabled(e.ctx, e.rec.Level) {
+	enabled, err, panicked := safeReplay(e.ctx, e.h, e.rec)
+	if !enabled {
 		return delivery{n: 1, skipped: 1}
 	}
-	c.countCall(safeHandle(e.ctx, e.h, e.rec))
+	c.countCall(err, panicked)
 	return delivery{n: 1}
 }
 
@@ -175,10 +176,24 @@ func (c *handlerCore) handleSync(ctx context.Context, next slog.Handler, r slog.
 func (c *handlerCore) writeReport(t *dropTally) {
 	r := slog.NewRecord(time.Now(), slog.LevelWarn, DropReportMessage, 0)
 	r.AddAttrs(t.attrs(false)...)
-	ctx := context.Background()
-	if c.root.Enabled(ctx, slog.LevelWarn) {
-		c.countCall(safeHandle(ctx, c.root, r))
+	if enabled, err, panicked := safeReplay(context.Background(), c.root, r); enabled {
+		c.countCall(err, panicked)
 	}
+}
+
+// safeReplay checks h.Enabled for r's level and, if it is, calls h.Handle;
+// a panic in either is recovered and reported as an error (enabled is then
+// true, so the record counts as handed to the sink).
+func safeReplay(ctx context.Context, h slog.Handler, r slog.Record) (enabled bool, err error, panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			enabled, err, panicked = true, fmt.Errorf("async: sink panicked: %v", v), true
+		}
+	}()
+	if !h.Enabled(ctx, r.Level) {
+		return false, nil, false
+	}
+	return true, h.Handle(ctx, r), false
 }
 
 // safeHandle calls h.Handle, turning a panic into an error.

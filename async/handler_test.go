@@ -244,6 +244,39 @@ func TestCloseTwiceAndHandleAfterClose(t *testing.T) {
 	}
 }
 
+// panickyEnabled panics in Enabled on the drain goroutine (the caller's
+// check is let through).
+type panickyEnabled struct {
+	ctxSink
+	calls sync.Mutex
+	n     int
+}
+
+func (p *panickyEnabled) Enabled(context.Context, slog.Level) bool {
+	p.calls.Lock()
+	defer p.calls.Unlock()
+	p.n++
+	if p.n%2 == 0 {
+		panic("enabled exploded")
+	}
+	return true
+}
+
+func TestPanicInEnabledOnReplayIsSurvived(t *testing.T) {
+	leakcheck.Check(t)
+	sink := &panickyEnabled{}
+	h := NewHandler(sink, Options{})
+	for range 3 {
+		h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0))
+	}
+	closeNow(t, h)
+	// Enabled calls 1, 2, 3 from the drain only (Handle is called directly
+	// here): the second panics.
+	if st := h.Stats(); st.Written != 3 || st.SinkPanics != 1 || len(sink.seen) != 2 {
+		t.Fatalf("Stats = %+v, sink saw %d records; want Written 3, SinkPanics 1, 2 seen", st, len(sink.seen))
+	}
+}
+
 // faultySink errors on every odd record and panics on every third.
 type faultySink struct {
 	mu    sync.Mutex
