@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -66,7 +67,10 @@ var targets = []target{
 // synchronous handlers against the async ones, into io.Discard and into a
 // real file, serially and from b.RunParallel's goroutines. drops/op is the
 // share of records an async target dropped (counted after Close, outside
-// the timed region).
+// the timed region). Serial runs also report caller-cpu-ns/op, the CPU time
+// of the calling goroutine's locked thread per call, which a loaded machine
+// does not inflate the way it inflates wall-clock ns/op; cpu-ns/op is the
+// whole process's CPU per record, the drain goroutine's included.
 func BenchmarkCaller(b *testing.B) {
 	sinks := []struct {
 		name string
@@ -94,6 +98,15 @@ func BenchmarkCaller(b *testing.B) {
 					h, c := tg.build(sink.open(b))
 					l := payloadLogger(h)
 					b.ReportAllocs()
+					if !parallel {
+						// The caller's own CPU time: with the goroutine
+						// locked to its thread, the thread's CPU time is
+						// the caller's, whatever else the machine runs.
+						runtime.LockOSThread()
+						defer runtime.UnlockOSThread()
+					}
+					thread0, threadOK := threadCPUTime()
+					proc0, procOK := processCPUTime()
 					b.ResetTimer()
 					if parallel {
 						b.RunParallel(func(pb *testing.PB) {
@@ -107,11 +120,20 @@ func BenchmarkCaller(b *testing.B) {
 						}
 					}
 					b.StopTimer()
+					thread1, _ := threadCPUTime()
+					if !parallel && threadOK {
+						b.ReportMetric(float64(thread1-thread0)/float64(b.N), "caller-cpu-ns/op")
+					}
 					if c != nil {
 						if err := c.Close(ctx); err != nil {
 							b.Fatal(err)
 						}
 						b.ReportMetric(float64(c.Stats().Dropped)/float64(b.N), "drops/op")
+					}
+					// All the process's CPU per record, the drain
+					// goroutine's included (and Close's drain).
+					if proc1, _ := processCPUTime(); procOK {
+						b.ReportMetric(float64(proc1-proc0)/float64(b.N), "cpu-ns/op")
 					}
 				})
 			}
