@@ -2,6 +2,7 @@ package reqscope
 
 import (
 	"context"
+	"iter"
 	"sync"
 	"sync/atomic"
 
@@ -126,7 +127,7 @@ func (s *Scope) Keep() bool {
 	}
 	// The flag is set before the attachments are listed: a value attached
 	// after this load sees Kept() == true (see the comment above).
-	for _, l := range listeners(s.attachments.Load()) {
+	for l := range listeners(s.attachments.Load()) {
 		l.ScopeKept(s)
 	}
 	return true
@@ -147,25 +148,26 @@ func (s *Scope) End() bool {
 	s.mu.Lock()
 	all := s.attachments.Swap(nil)
 	s.mu.Unlock()
-	for _, l := range listeners(all) {
+	for l := range listeners(all) {
 		l.ScopeEnded(s)
 	}
 	return true
 }
 
-// listeners returns the attached values that implement Listener, in
-// attachment order.
-func listeners(all *[]attachment) []Listener {
-	if all == nil {
-		return nil
-	}
-	var ls []Listener
-	for _, a := range *all {
-		if l, ok := a.value.(Listener); ok {
-			ls = append(ls, l)
+// listeners yields the attached values that implement Listener, in
+// attachment order. The attachment slices are never modified once stored,
+// so iterating one needs no lock and no copy.
+func listeners(all *[]attachment) iter.Seq[Listener] {
+	return func(yield func(Listener) bool) {
+		if all == nil {
+			return
+		}
+		for _, a := range *all {
+			if l, ok := a.value.(Listener); ok && !yield(l) {
+				return
+			}
 		}
 	}
-	return ls
 }
 
 // Attach returns the value attached under key, creating it with create if
