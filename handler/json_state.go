@@ -10,9 +10,10 @@ import (
 // record, so that separators, groups and ReplaceAttr calls come out the same.
 //
 // An encodeState lives on the stack of Handle; only its byte buffer and
-// groups slice come from pools. Appending to a buffer whose header is on
-// the stack costs no GC write barrier, which a pooled heap state would pay
-// on every append while a collection is running.
+// groups slice come from pools, so no per-record state is allocated. The
+// value encoders append to a local copy of buf and store it back once per
+// attribute, which keeps GC write barriers (paid on pointer stores while a
+// collection runs) to a few per record.
 type encodeState struct {
 	h   *JSONHandler
 	buf []byte
