@@ -264,3 +264,55 @@ func TestWriterConservationUnderChaos(t *testing.T) {
 	}
 	checkOrder(t, seqs)
 }
+
+// FuzzWriterKeepsBytes splits the input into Writes (at each 0xFF byte) and
+// checks that the underlying writer receives exactly their concatenation,
+// each Write's bytes contiguous within one underlying Write call, with
+// small batch bounds so that batching cuts often.
+func FuzzWriterKeepsBytes(f *testing.F) {
+	f.Add([]byte("a\xffbb\xffccc\n"), uint8(4))
+	f.Add([]byte(`{"level":"INFO"}`+"\n\xff"+`{"level":"WARN"}`+"\n"), uint8(1))
+	f.Add([]byte{}, uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, batch uint8) {
+		rec := &callRecorder{}
+		w := NewWriter(rec, Options{Capacity: 1 << 16, MaxBytes: 1 << 20, BatchBytes: int(batch) + 1})
+		parts := bytes.Split(data, []byte{0xFF})
+		var want []byte
+		for _, p := range parts {
+			if n, err := w.Write(p); n != len(p) || err != nil {
+				t.Fatalf("Write(%q) = %d, %v", p, n, err)
+			}
+			want = append(want, p...)
+		}
+		if err := w.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.all(); got != string(want) {
+			t.Fatalf("underlying writer got %q, want %q", got, want)
+		}
+		// Every non-empty Write is inside one underlying call: walking the
+		// calls, each part must end exactly at or before a call boundary.
+		var bounds []int
+		off := 0
+		for _, c := range rec.calls {
+			off += len(c)
+			bounds = append(bounds, off)
+		}
+		pos, bi := 0, 0
+		for _, p := range parts {
+			if len(p) == 0 {
+				continue
+			}
+			for bi < len(bounds) && bounds[bi] <= pos {
+				bi++
+			}
+			if bi == len(bounds) || pos+len(p) > bounds[bi] {
+				t.Fatalf("Write of %d bytes at offset %d split across underlying calls %v", len(p), pos, bounds)
+			}
+			pos += len(p)
+		}
+		if st := w.Stats(); st.Dropped != 0 || st.Written+st.Dropped != st.Accepted {
+			t.Fatalf("Stats = %+v", st)
+		}
+	})
+}
