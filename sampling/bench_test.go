@@ -148,3 +148,46 @@ func BenchmarkDecide(b *testing.B) {
 	}
 	stop(n)
 }
+
+// BenchmarkCallerParallel is BenchmarkCaller's per-request variant with
+// callers on every core, each logging into its own requests: the shared
+// counters and the global budget are the only state they share.
+func BenchmarkCallerParallel(b *testing.B) {
+	json := func() slog.Handler { return slog.NewJSONHandler(io.Discard, nil) }
+	cases := []struct {
+		name     string
+		handler  func() slog.Handler
+		decision reqscope.Decision
+	}{
+		{"disabled-level", func() slog.Handler {
+			return slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})
+		}, notSampled},
+		{"json", json, notSampled},
+		{"sampled", func() slog.Handler { return NewHandler(json(), Options{}) }, sampledBy},
+		{"not-sampled-buffered", func() slog.Handler { return NewHandler(json(), Options{}) }, notSampled},
+		{"not-sampled-unbuffered", func() slog.Handler { return NewHandler(json(), Options{DisableBuffering: true}) }, notSampled},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			l := bound(c.handler())
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				var s *reqscope.Scope
+				var ctx context.Context
+				for n := 0; pb.Next(); n++ {
+					if n%recordsPerRequest == 0 {
+						if s != nil {
+							s.End()
+						}
+						s = reqscope.New("0af7651916cd43dd8448eb211c80319c", trace.SpanContext{}, c.decision)
+						ctx = reqscope.NewContext(context.Background(), s)
+					}
+					logStandard(l, ctx)
+				}
+				if s != nil {
+					s.End()
+				}
+			})
+		})
+	}
+}
