@@ -78,7 +78,12 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if !msgChanged {
 		i := 0
 		r.Attrs(func(a slog.Attr) bool {
-			if na, changed := h.attr(a, &t); changed {
+			vd := h.red.verdict(a.Key, &t)
+			if !h.maskAll && !vd.secret && !vd.changed && h.red.cleanValue(a.Value) {
+				i++ // the common case, decided without building an Attr
+				return true
+			}
+			if na, changed := h.attrWith(a, vd, &t); changed {
 				first, firstAttr = i, na
 				return false
 			}
@@ -128,11 +133,16 @@ func (h *Handler) rebuild(ctx context.Context, r slog.Record, msg string, first 
 
 // attr masks one attribute of a record or of WithAttrs.
 func (h *Handler) attr(a slog.Attr, t *tally) (slog.Attr, bool) {
+	return h.attrWith(a, h.red.verdict(a.Key, t), t)
+}
+
+// attrWith is attr with the key's verdict vd already looked up.
+func (h *Handler) attrWith(a slog.Attr, vd *keyVerdict, t *tally) (slog.Attr, bool) {
 	if !h.maskAll {
-		return h.red.attr(a, t)
+		return h.red.attrWith(a, vd, t)
 	}
 	key := a.Key
-	if vd := h.red.verdict(a.Key, t); vd.changed {
+	if vd.changed {
 		key = vd.masked
 		t.addHits(&vd.hits)
 	}

@@ -169,7 +169,31 @@ func (x *Redactor) secretKey(key string, t *tally) bool {
 
 // attr implements RedactAttr.
 func (x *Redactor) attr(a slog.Attr, t *tally) (slog.Attr, bool) {
-	vd := x.verdict(a.Key, t)
+	return x.attrWith(a, x.verdict(a.Key, t), t)
+}
+
+// cleanValue reports whether value would return v unchanged, for the kinds
+// it can tell without masking anything (strings the pre-screen clears,
+// numbers that are not card numbers, booleans, durations, times). It
+// counts nothing; false means "not known to be clean", and the caller
+// runs value.
+func (x *Redactor) cleanValue(v slog.Value) bool {
+	switch v.Kind() {
+	case slog.KindString:
+		return len(x.custom) == 0 && prescreen(v.String())&x.enabled == 0
+	case slog.KindInt64:
+		i := v.Int64()
+		return i <= 0 || x.enabled&(1<<PatternCard) == 0 || !isCardInt(uint64(i))
+	case slog.KindUint64:
+		return x.enabled&(1<<PatternCard) == 0 || !isCardInt(v.Uint64())
+	case slog.KindBool, slog.KindFloat64, slog.KindDuration, slog.KindTime:
+		return true
+	}
+	return false
+}
+
+// attrWith is attr with the key's verdict vd already looked up.
+func (x *Redactor) attrWith(a slog.Attr, vd *keyVerdict, t *tally) (slog.Attr, bool) {
 	key, keyChanged := a.Key, false
 	if vd.changed {
 		key, keyChanged = vd.masked, true
