@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -45,8 +46,8 @@ func conservationRound(t *testing.T, seed uint64, goroutines, perG int) {
 		Window:        time.Duration(1+rng.IntN(10)) * time.Second,
 	}
 	nvalues := 1 + rng.IntN(3)
-	var out sink
-	h := NewHandler(out.handler(), opts)
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), opts)
 	root := slog.New(h)
 	loggers := []*slog.Logger{
 		root,
@@ -104,7 +105,7 @@ func conservationRound(t *testing.T, seed uint64, goroutines, perG int) {
 	wg.Wait()
 	closeOrFail(t, h)
 
-	c := count(t, out.lines(t))
+	c := count(t, out.Lines(t))
 	if got := c.individual + c.folded; got != total {
 		t.Fatalf("conservation: %d individual + %d folded = %d, want %d logged (%d summaries)",
 			c.individual, c.folded, got, total, c.summaries)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -34,14 +35,14 @@ func TestBurstThenFold(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			leakcheck.Check(t)
 			clock := newFakeClock()
-			var out sink
-			h := NewHandler(out.handler(), withFakes(Options{}, clock, nil))
+			var out logtest.Buffer
+			h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, nil))
 			log := slog.New(h)
 			for range tt.records {
 				log.Debug(poolMsg, "size", 10)
 			}
 			closeOrFail(t, h)
-			lines := out.lines(t)
+			lines := out.Lines(t)
 			c := count(t, lines)
 			if c.individual != tt.wantSingles {
 				t.Errorf("individual lines = %d, want %d", c.individual, tt.wantSingles)
@@ -67,8 +68,8 @@ func TestBurstThenFold(t *testing.T) {
 func TestSummaryRecord(t *testing.T) {
 	leakcheck.Check(t)
 	clock := newFakeClock()
-	var out sink
-	h := NewHandler(out.handler(), withFakes(Options{}, clock, nil))
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, nil))
 	log := slog.New(h).With("service", "db").WithGroup("pool")
 	start := clock.Now()
 	for i := range 8 {
@@ -81,7 +82,7 @@ func TestSummaryRecord(t *testing.T) {
 	if err := h.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	lines := out.lines(t)
+	lines := out.Lines(t)
 	if len(lines) != 6 {
 		t.Fatalf("got %d lines, want 6:\n%s", len(lines), out.String())
 	}
@@ -119,8 +120,8 @@ func TestSummaryRecord(t *testing.T) {
 func TestBurstWindowResets(t *testing.T) {
 	leakcheck.Check(t)
 	clock := newFakeClock()
-	var out sink
-	h := NewHandler(out.handler(), withFakes(Options{}, clock, nil))
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, nil))
 	log := slog.New(h)
 	// Five records per second, spread out: never more than five within one
 	// burst window, so nothing folds.
@@ -129,7 +130,7 @@ func TestBurstWindowResets(t *testing.T) {
 		clock.Advance(200 * time.Millisecond)
 	}
 	closeOrFail(t, h)
-	c := count(t, out.lines(t))
+	c := count(t, out.Lines(t))
 	if c.individual != 100 || c.summaries != 0 {
 		t.Errorf("got %+v, want 100 individual lines and no summary", c)
 	}
@@ -172,18 +173,18 @@ func TestNeverFoldedTogether(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			leakcheck.Check(t)
 			clock := newFakeClock()
-			var outA, outB, outMixed sink
+			var outA, outB, outMixed logtest.Buffer
 			// The reference: each kind alone, written by a plain handler.
-			tt.a(slog.New(outA.handler()))
-			tt.b(slog.New(outB.handler()))
-			h := NewHandler(outMixed.handler(), withFakes(Options{}, clock, nil))
+			tt.a(slog.New(outA.JSONHandler(slog.LevelDebug)))
+			tt.b(slog.New(outB.JSONHandler(slog.LevelDebug)))
+			h := NewHandler(outMixed.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, nil))
 			log := slog.New(h)
 			for range 20 {
 				tt.a(log)
 				tt.b(log)
 			}
 			closeOrFail(t, h)
-			lines := outMixed.lines(t)
+			lines := outMixed.Lines(t)
 			c := count(t, lines)
 			if c.individual != 10 || c.summaries != 2 || c.folded != 30 {
 				t.Fatalf("got %+v, want 10 individual lines and 2 summaries of 15 each\n%s", c, outMixed.String())
@@ -243,9 +244,9 @@ func TestUntouched(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			leakcheck.Check(t)
-			var want, got sink
-			ref := slog.New(want.handler())
-			h := NewHandler(got.handler(), withFakes(Options{}, newFakeClock(), nil))
+			var want, got logtest.Buffer
+			ref := slog.New(want.JSONHandler(slog.LevelDebug))
+			h := NewHandler(got.JSONHandler(slog.LevelDebug), withFakes(Options{}, newFakeClock(), nil))
 			log := slog.New(h)
 			for i := range 200 {
 				tt.log(ref, i)
@@ -285,14 +286,14 @@ func TestMatching(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			leakcheck.Check(t)
-			var out sink
-			h := NewHandler(out.handler(), withFakes(tt.opts, newFakeClock(), nil))
+			var out logtest.Buffer
+			h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(tt.opts, newFakeClock(), nil))
 			log := slog.New(h)
 			for range 10 {
 				tt.log(log)
 			}
 			closeOrFail(t, h)
-			c := count(t, out.lines(t))
+			c := count(t, out.Lines(t))
 			want := tally{individual: 10}
 			if tt.fold {
 				want = tally{individual: 5, summaries: 1, folded: 5}
@@ -310,14 +311,14 @@ func TestBurstThenSilence(t *testing.T) {
 	leakcheck.Check(t)
 	clock := newFakeClock()
 	tk := newFakeTicker()
-	var out sink
-	h := NewHandler(out.handler(), withFakes(Options{}, clock, tk))
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, tk))
 	defer closeOrFail(t, h)
 	log := slog.New(h)
 	for range 50 {
 		log.Debug(poolMsg, "size", 3)
 	}
-	if c := count(t, out.lines(t)); c.summaries != 0 {
+	if c := count(t, out.Lines(t)); c.summaries != 0 {
 		t.Fatalf("summary written before the window ended: %+v", c)
 	}
 	step := DefaultFlushInterval
@@ -328,11 +329,11 @@ func TestBurstThenSilence(t *testing.T) {
 		if !tk.tick(t, h) {
 			t.Fatal("no flusher running while a summary is open")
 		}
-		if c := count(t, out.lines(t)); c.summaries > 0 {
+		if c := count(t, out.Lines(t)); c.summaries > 0 {
 			break
 		}
 	}
-	c := count(t, out.lines(t))
+	c := count(t, out.Lines(t))
 	if c.summaries != 1 || c.folded != 45 || c.individual != 5 {
 		t.Fatalf("got %+v, want 5 individual and one summary of 45", c)
 	}
@@ -349,8 +350,8 @@ func TestBurstThenSilenceRealFlusher(t *testing.T) {
 	// summary on its own.
 	leakcheck.Check(t)
 	clock := newFakeClock()
-	var out sink
-	h := NewHandler(out.handler(), Options{Now: clock.Now, FlushInterval: 5 * time.Millisecond})
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), Options{Now: clock.Now, FlushInterval: 5 * time.Millisecond})
 	defer closeOrFail(t, h)
 	log := slog.New(h)
 	for range 50 {
@@ -358,13 +359,13 @@ func TestBurstThenSilenceRealFlusher(t *testing.T) {
 	}
 	clock.Advance(DefaultWindow)
 	deadline := time.Now().Add(10 * time.Second)
-	for count(t, out.lines(t)).summaries == 0 {
+	for count(t, out.Lines(t)).summaries == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("no summary written by the flusher")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if c := count(t, out.lines(t)); c.folded != 45 {
+	if c := count(t, out.Lines(t)); c.folded != 45 {
 		t.Errorf("got %+v, want one summary of 45", c)
 	}
 }
@@ -375,8 +376,8 @@ func TestNeverQuiet(t *testing.T) {
 	leakcheck.Check(t)
 	clock := newFakeClock()
 	tk := newFakeTicker()
-	var out sink
-	h := NewHandler(out.handler(), withFakes(Options{}, clock, tk))
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, tk))
 	log := slog.New(h)
 	const seconds = 60
 	for i := range seconds * 100 {
@@ -387,7 +388,7 @@ func TestNeverQuiet(t *testing.T) {
 		}
 	}
 	closeOrFail(t, h)
-	lines := out.lines(t)
+	lines := out.Lines(t)
 	sums := summaries(lines)
 	if len(sums) < seconds/10 {
 		t.Fatalf("got %d summaries in %d s, want at least %d", len(sums), seconds, seconds/10)
@@ -407,15 +408,15 @@ func TestNeverQuiet(t *testing.T) {
 func TestEviction(t *testing.T) {
 	leakcheck.Check(t)
 	clock := newFakeClock()
-	var out sink
-	h := NewHandler(out.handler(), withFakes(Options{MaxGroups: 3}, clock, nil))
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{MaxGroups: 3}, clock, nil))
 	log := slog.New(h)
 	for g := range 4 {
 		for range 8 {
 			log.Debug(poolMsg, "size", g)
 		}
 	}
-	lines := out.lines(t)
+	lines := out.Lines(t)
 	sums := summaries(lines)
 	if len(sums) != 1 || sums[0]["size"] != float64(0) || sums[0][KeyCount] != float64(3) {
 		t.Fatalf("want the least recently used group 0 evicted with a summary of 3, got %v", sums)
@@ -425,7 +426,7 @@ func TestEviction(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 	closeOrFail(t, h)
-	if c := count(t, out.lines(t)); c.individual+c.folded != 32 {
+	if c := count(t, out.Lines(t)); c.individual+c.folded != 32 {
 		t.Errorf("conservation: %+v", c)
 	}
 }
@@ -433,8 +434,8 @@ func TestEviction(t *testing.T) {
 func TestRequestEnd(t *testing.T) {
 	leakcheck.Check(t)
 	clock := newFakeClock()
-	var out sink
-	h := NewHandler(out.handler(), withFakes(Options{}, clock, nil))
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, nil))
 	log := slog.New(h)
 	scope := reqscope.New("req-1", trace.SpanContext{}, reqscope.Decision{Sampled: true})
 	ctx := reqscope.NewContext(context.Background(), scope)
@@ -446,7 +447,7 @@ func TestRequestEnd(t *testing.T) {
 		t.Fatalf("groups = %d, want 2", st.Groups)
 	}
 	scope.End()
-	sums := summaries(out.lines(t))
+	sums := summaries(out.Lines(t))
 	if len(sums) != 1 || sums[0][KeyCount] != float64(4) {
 		t.Fatalf("want one summary of 4 at request end, got %v", sums)
 	}
@@ -459,7 +460,7 @@ func TestRequestEnd(t *testing.T) {
 		log.DebugContext(ctx, poolMsg, "size", 1)
 	}
 	closeOrFail(t, h)
-	if c := count(t, out.lines(t)); c.individual+c.folded != 19 {
+	if c := count(t, out.Lines(t)); c.individual+c.folded != 19 {
 		t.Errorf("conservation: %+v, want 19", c)
 	}
 }
@@ -467,8 +468,8 @@ func TestRequestEnd(t *testing.T) {
 func TestCloseAndAfter(t *testing.T) {
 	leakcheck.Check(t)
 	clock := newFakeClock()
-	var out sink
-	h := NewHandler(out.handler(), withFakes(Options{}, clock, nil))
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, nil))
 	log := slog.New(h)
 	for range 20 {
 		log.Debug(poolMsg)
@@ -483,7 +484,7 @@ func TestCloseAndAfter(t *testing.T) {
 	if err := h.Flush(); err != nil {
 		t.Errorf("Flush after Close: %v", err)
 	}
-	c := count(t, out.lines(t))
+	c := count(t, out.Lines(t))
 	if c != (tally{individual: 25, summaries: 1, folded: 15}) {
 		t.Errorf("got %+v, want the summary at Close and every later record individually", c)
 	}
@@ -496,8 +497,8 @@ func TestFlusherExitsWhenIdle(t *testing.T) {
 	leakcheck.Check(t)
 	clock := newFakeClock()
 	tk := newFakeTicker()
-	var out sink
-	h := NewHandler(out.handler(), withFakes(Options{}, clock, tk))
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, tk))
 	log := slog.New(h)
 	log.Debug(poolMsg)
 	clock.Advance(DefaultWindow)
@@ -518,7 +519,7 @@ func TestFlusherExitsWhenIdle(t *testing.T) {
 
 func TestSummaryRechecksEnabled(t *testing.T) {
 	leakcheck.Check(t)
-	var out sink
+	var out logtest.Buffer
 	var level slog.LevelVar
 	level.Set(slog.LevelDebug)
 	h := NewHandler(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: &level}), withFakes(Options{}, newFakeClock(), nil))
@@ -529,7 +530,7 @@ func TestSummaryRechecksEnabled(t *testing.T) {
 	level.Set(slog.LevelInfo)
 	closeOrFail(t, h)
 	st := h.Stats()
-	if c := count(t, out.lines(t)); c.summaries != 0 || st.SummariesDisabled != 1 || st.FoldedDisabled != 5 {
+	if c := count(t, out.Lines(t)); c.summaries != 0 || st.SummariesDisabled != 1 || st.FoldedDisabled != 5 {
 		t.Errorf("summary written at a disabled level or not counted: %+v, %+v", c, st)
 	}
 }
@@ -552,10 +553,10 @@ func (f failingHandler) Handle(ctx context.Context, r slog.Record) error {
 
 func TestSummaryErrors(t *testing.T) {
 	leakcheck.Check(t)
-	var out sink
+	var out logtest.Buffer
 	clock := newFakeClock()
 	tk := newFakeTicker()
-	h := NewHandler(failingHandler{Handler: out.handler()}, withFakes(Options{}, clock, tk))
+	h := NewHandler(failingHandler{Handler: out.JSONHandler(slog.LevelDebug)}, withFakes(Options{}, clock, tk))
 	log := slog.New(h)
 	for range 10 {
 		log.Debug(poolMsg)
@@ -564,7 +565,7 @@ func TestSummaryErrors(t *testing.T) {
 		t.Errorf("Close = %v, want the sink's error", err)
 	}
 	// A panic writing a summary in the background is survived and counted.
-	h2 := NewHandler(failingHandler{Handler: out.handler(), panics: true}, withFakes(Options{}, clock, tk))
+	h2 := NewHandler(failingHandler{Handler: out.JSONHandler(slog.LevelDebug), panics: true}, withFakes(Options{}, clock, tk))
 	log2 := slog.New(h2)
 	for range 10 {
 		log2.Debug(poolMsg)
@@ -581,8 +582,8 @@ func TestSummaryErrors(t *testing.T) {
 
 func TestTruncation(t *testing.T) {
 	leakcheck.Check(t)
-	var out sink
-	h := NewHandler(out.handler(), withFakes(Options{}, newFakeClock(), nil))
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, newFakeClock(), nil))
 	log := slog.New(h)
 	long := strings.Repeat("é", 5000)   // 10,000 bytes
 	ctl := strings.Repeat("\x01", 3000) // escapes to 18,000 bytes of JSON
@@ -618,8 +619,8 @@ func TestHeldValuesAreFrozen(t *testing.T) {
 	// Mutating a value after the call does not change the summary, and the
 	// summary renders values as the plain handler would have.
 	leakcheck.Check(t)
-	var out, ref sink
-	h := NewHandler(out.handler(), withFakes(Options{}, newFakeClock(), nil))
+	var out, ref logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, newFakeClock(), nil))
 	log := slog.New(h)
 	type point struct{ X, Y int }
 	m := map[string]int{"a": 1}
@@ -627,7 +628,7 @@ func TestHeldValuesAreFrozen(t *testing.T) {
 	for range 6 {
 		log.Debug(poolMsg, "m", m, "p", p, "html", "<&>", "err", errors.New("boom"))
 	}
-	slog.New(ref.handler()).Debug(poolMsg, "m", map[string]int{"a": 1}, "p", &point{1, 2}, "html", "<&>", "err", errors.New("boom"))
+	slog.New(ref.JSONHandler(slog.LevelDebug)).Debug(poolMsg, "m", map[string]int{"a": 1}, "p", &point{1, 2}, "html", "<&>", "err", errors.New("boom"))
 	m["a"] = 2
 	p.X = 9
 	closeOrFail(t, h)
@@ -653,7 +654,7 @@ func (e *nilError) Error() string { return fmt.Sprint(*e.p) }
 
 func TestBadValuesNeverPanic(t *testing.T) {
 	leakcheck.Check(t)
-	var out sink
+	var out logtest.Buffer
 	h := NewHandler(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}), withFakes(Options{}, newFakeClock(), nil))
 	log := slog.New(h)
 	for range 10 {
@@ -671,8 +672,8 @@ func TestLongScopeStaysBounded(t *testing.T) {
 	// summary of its own.
 	leakcheck.Check(t)
 	clock := newFakeClock()
-	var out sink
-	h := NewHandler(out.handler(), withFakes(Options{MaxGroups: 10}, clock, nil))
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{MaxGroups: 10}, clock, nil))
 	t.Cleanup(func() { _ = h.Close() })
 	log := slog.New(h)
 	scope := reqscope.New("job-1", trace.SpanContext{}, reqscope.Decision{Sampled: true})
@@ -700,7 +701,7 @@ func TestLongScopeStaysBounded(t *testing.T) {
 		t.Errorf("stats = %+v, want 10 summaries at scope end, the rest evicted, no group left", st)
 	}
 	closeOrFail(t, h)
-	if c := count(t, out.lines(t)); c.individual+c.folded != 7*groups {
+	if c := count(t, out.Lines(t)); c.individual+c.folded != 7*groups {
 		t.Errorf("conservation: %+v", c)
 	}
 }
@@ -726,8 +727,8 @@ func TestSummaryKeepsContext(t *testing.T) {
 	// cancellation: handlers after aggregation see the request's values
 	// even after the request's context is cancelled.
 	leakcheck.Check(t)
-	var out sink
-	h := NewHandler(ctxHandler{out.handler()}, withFakes(Options{}, newFakeClock(), nil))
+	var out logtest.Buffer
+	h := NewHandler(ctxHandler{out.JSONHandler(slog.LevelDebug)}, withFakes(Options{}, newFakeClock(), nil))
 	log := slog.New(h)
 	scope := reqscope.New("req-42", trace.SpanContext{}, reqscope.Decision{Sampled: true})
 	ctx, cancel := context.WithCancel(reqscope.NewContext(context.Background(), scope))
@@ -737,7 +738,7 @@ func TestSummaryKeepsContext(t *testing.T) {
 	cancel()
 	scope.End()
 	closeOrFail(t, h)
-	lines := out.lines(t)
+	lines := out.Lines(t)
 	if len(lines) != 6 {
 		t.Fatalf("got %d lines, want 6:\n%s", len(lines), out.String())
 	}
@@ -758,8 +759,8 @@ func TestPointerContentsDiffer(t *testing.T) {
 	leakcheck.Check(t)
 	type inner struct{ N int }
 	type outer struct{ In *inner }
-	var out sink
-	h := NewHandler(out.handler(), withFakes(Options{}, newFakeClock(), nil))
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, newFakeClock(), nil))
 	log := slog.New(h)
 	v := &outer{In: &inner{N: 1}}
 	for range 6 {
@@ -771,7 +772,7 @@ func TestPointerContentsDiffer(t *testing.T) {
 	}
 	closeOrFail(t, h)
 	var counts []float64
-	for _, s := range summaries(out.lines(t)) {
+	for _, s := range summaries(out.Lines(t)) {
 		counts = append(counts, s[KeyCount].(float64))
 	}
 	if diff := cmp.Diff([]float64{1, 1}, counts); diff != "" {
@@ -785,8 +786,8 @@ func TestRecordTimes(t *testing.T) {
 	// future does not hold its summary open.
 	leakcheck.Check(t)
 	tk := newFakeTicker()
-	var out sink
-	h := NewHandler(out.handler(), Options{
+	var out logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), Options{
 		newTicker: func(time.Duration) ticker { return tk },
 		afterTick: func() { tk.done <- struct{}{} },
 	})
@@ -802,7 +803,7 @@ func TestRecordTimes(t *testing.T) {
 	if !tk.tick(t, h) {
 		t.Fatal("no flusher running")
 	}
-	sums := summaries(out.lines(t))
+	sums := summaries(out.Lines(t))
 	if len(sums) != 1 {
 		t.Fatalf("future-dated summary held open: %d summaries\n%s", len(sums), out.String())
 	}

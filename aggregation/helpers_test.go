@@ -1,10 +1,6 @@
 package aggregation
 
 import (
-	"bytes"
-	"encoding/json"
-	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,54 +82,6 @@ func withFakes(opts Options, clock *fakeClock, tk *fakeTicker) Options {
 		opts.afterTick = func() { tk.done <- struct{}{} }
 	}
 	return opts
-}
-
-// sink collects JSON lines from any number of goroutines.
-type sink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *sink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *sink) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
-// handler returns a JSON handler at DEBUG writing to s, without times, so
-// that output can be compared exactly.
-func (s *sink) handler() slog.Handler {
-	return slog.NewJSONHandler(s, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: dropTime})
-}
-
-func dropTime(groups []string, a slog.Attr) slog.Attr {
-	if len(groups) == 0 && a.Key == slog.TimeKey {
-		return slog.Attr{}
-	}
-	return a
-}
-
-// lines returns the parsed lines written so far.
-func (s *sink) lines(t testing.TB) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("bad JSON line %q: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
 }
 
 // tally counts individual lines and the sum of _count over summaries.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -37,11 +38,11 @@ func TestVolume(t *testing.T) {
 	}
 	clock := newFakeClock()
 	tk := newFakeTicker()
-	var out, plain sink
-	h := NewHandler(out.handler(), withFakes(Options{}, clock, tk))
+	var out, plain logtest.Buffer
+	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, tk))
 	t.Cleanup(func() { _ = h.Close() })
 	log := slog.New(h)
-	ref := slog.New(plain.handler())
+	ref := slog.New(plain.JSONHandler(slog.LevelDebug))
 	both := func(f func(l *slog.Logger)) { f(log); f(ref) }
 
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -121,7 +122,7 @@ func TestVolume(t *testing.T) {
 	if diff := cmp.Diff(wantBusiness, business); diff != "" {
 		t.Errorf("business lines changed (-plain +aggregation):\n%s", diff)
 	}
-	c := count(t, out.lines(t))
+	c := count(t, out.Lines(t))
 	if c.individual+c.folded != systemIn+businessIn {
 		t.Errorf("conservation: %+v, want %d records", c, systemIn+businessIn)
 	}

@@ -1,12 +1,9 @@
 package async
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"testing/slogtest"
@@ -14,42 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/logtest"
 )
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines decodes JSON lines.
-func lines(t *testing.T, s string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("bad JSON line %q: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 func closeNow(t *testing.T, c interface{ Close(context.Context) error }) {
 	t.Helper()
@@ -62,16 +25,16 @@ func closeNow(t *testing.T, c interface{ Close(context.Context) error }) {
 
 func TestSlogtest(t *testing.T) {
 	leakcheck.Check(t)
-	var buf lockedBuffer
+	var buf logtest.Buffer
 	var h *Handler
 	slogtest.Run(t, func(t *testing.T) slog.Handler {
-		buf = lockedBuffer{}
+		buf.Reset()
 		h = NewHandler(slog.NewJSONHandler(&buf, nil), Options{})
 		t.Cleanup(func() { closeNow(t, h) })
 		return h
 	}, func(t *testing.T) map[string]any {
 		closeNow(t, h)
-		ls := lines(t, buf.String())
+		ls := buf.Lines(t)
 		if len(ls) != 1 {
 			t.Fatalf("got %d lines, want 1: %q", len(ls), buf.String())
 		}
@@ -81,15 +44,8 @@ func TestSlogtest(t *testing.T) {
 
 func TestHandlerWritesInOrderWithAttrsAndGroups(t *testing.T) {
 	leakcheck.Check(t)
-	var buf lockedBuffer
-	h := NewHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey && len(groups) == 0 {
-				return slog.Attr{}
-			}
-			return a
-		},
-	}), Options{})
+	var buf logtest.Buffer
+	h := NewHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: logtest.DropTime}), Options{})
 	l := slog.New(h).With("svc", "api").WithGroup("req").With("id", 7)
 	for i := range 3 {
 		l.Info("m", "i", i)
@@ -152,9 +108,9 @@ func (c counterValuer) LogValue() slog.Value { return slog.IntValue(*c.n) }
 
 func TestCallerMutationAfterLogIsNotSeen(t *testing.T) {
 	leakcheck.Check(t)
-	var buf lockedBuffer
+	var buf logtest.Buffer
 	block := make(chan struct{})
-	h := NewHandler(&gatedHandler{next: slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: dropTime}), gate: block}, Options{})
+	h := NewHandler(&gatedHandler{next: slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: logtest.DropTime}), gate: block}, Options{})
 	m := map[string]int{"a": 1}
 	s := []string{"x"}
 	n := 1
@@ -172,13 +128,6 @@ func TestCallerMutationAfterLogIsNotSeen(t *testing.T) {
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Fatalf("output (-want +got):\n%s", diff)
 	}
-}
-
-func dropTime(groups []string, a slog.Attr) slog.Attr {
-	if a.Key == slog.TimeKey && len(groups) == 0 {
-		return slog.Attr{}
-	}
-	return a
 }
 
 // gatedHandler blocks every Handle until gate is closed.
@@ -228,8 +177,8 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 func TestCloseTwiceAndHandleAfterClose(t *testing.T) {
 	leakcheck.Check(t)
-	var buf lockedBuffer
-	h := NewHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: dropTime}), Options{})
+	var buf logtest.Buffer
+	h := NewHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: logtest.DropTime}), Options{})
 	l := slog.New(h)
 	l.Info("before")
 	closeNow(t, h)
@@ -322,7 +271,7 @@ func TestSinkErrorsAndPanicsAreCountedAndSurvived(t *testing.T) {
 
 func TestEnabledIsCheckedAgainOnReplay(t *testing.T) {
 	leakcheck.Check(t)
-	var buf lockedBuffer
+	var buf logtest.Buffer
 	lv := new(slog.LevelVar)
 	gate := make(chan struct{})
 	h := NewHandler(&gatedHandler{next: slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: lv}), gate: gate}, Options{})
@@ -332,7 +281,7 @@ func TestEnabledIsCheckedAgainOnReplay(t *testing.T) {
 	lv.Set(slog.LevelError) // raised before the drain replays "queued"
 	close(gate)
 	closeNow(t, h)
-	if ls := lines(t, buf.String()); len(ls) != 1 || ls[0]["msg"] != "blocker" {
+	if ls := buf.Lines(t); len(ls) != 1 || ls[0]["msg"] != "blocker" {
 		t.Fatalf("output = %q, want only the blocker", buf.String())
 	}
 	if st := h.Stats(); st.Skipped != 1 || st.Written != 1 {

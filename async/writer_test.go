@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/logtest"
 )
 
 // callRecorder remembers every Write call separately; it can be gated, and
@@ -108,7 +109,7 @@ func TestWriterReportsDropsByLevel(t *testing.T) {
 	// kept the last 10.
 	var reports []map[string]any
 	var records int
-	for _, m := range lines(t, rec.all()) {
+	for _, m := range logtest.DecodeLines(t, rec.all()) {
 		if m["msg"] == DropReportMessage {
 			reports = append(reports, m)
 		} else {

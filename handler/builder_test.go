@@ -22,40 +22,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/httpctx"
 	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/sampling"
 	"go.opentelemetry.io/otel/trace"
 )
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func decodeLines(t *testing.T, s string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for line := range strings.Lines(s) {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("line is not JSON: %v: %q", err, line)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 func messagesOf(lines []map[string]any) []string {
 	var ms []string
@@ -149,18 +119,12 @@ func TestAllOffMatchesSlogJSONHandler(t *testing.T) {
 
 	// The same through the loggers, with the time removed on both sides.
 	leakcheck.Check(t)
-	noTime := func(groups []string, a slog.Attr) slog.Attr {
-		if len(groups) == 0 && a.Key == slog.TimeKey {
-			return slog.Attr{}
-		}
-		return a
-	}
 	var got, want bytes.Buffer
-	logger, shutdown, err := New(&got, Config{ReplaceAttr: noTime, Level: slog.LevelDebug})
+	logger, shutdown, err := New(&got, Config{ReplaceAttr: logtest.DropTime, Level: slog.LevelDebug})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := slog.New(slog.NewJSONHandler(&want, &slog.HandlerOptions{ReplaceAttr: noTime, Level: slog.LevelDebug}))
+	ref := slog.New(slog.NewJSONHandler(&want, &slog.HandlerOptions{ReplaceAttr: logtest.DropTime, Level: slog.LevelDebug}))
 	for _, l := range []*slog.Logger{logger, ref} {
 		l.Debug("debug", "a", 1)
 		l.With("k", "v").WithGroup("g").Info("info", "b", []int{1, 2}, slog.Group("h", "c", 3.25))
@@ -190,7 +154,7 @@ func TestFullStack(t *testing.T) {
 	for _, asyncOn := range []bool{false, true} {
 		t.Run(fmt.Sprintf("async=%v", asyncOn), func(t *testing.T) {
 			leakcheck.Check(t)
-			var buf lockedBuffer
+			var buf logtest.Buffer
 			cfg := DefaultConfig()
 			cfg.Level = slog.LevelDebug
 			cfg.Async = asyncOn
@@ -230,7 +194,7 @@ func TestFullStack(t *testing.T) {
 			byID := map[string][]string{}
 			var summary map[string]any
 			pool := 0
-			for _, l := range decodeLines(t, out) {
+			for _, l := range logtest.DecodeLines(t, out) {
 				if id, ok := l["correlation_id"].(string); ok {
 					byID[id] = append(byID[id], fmt.Sprint(l["msg"]))
 					if id == "kept-1" && l["msg"] == "hello" && (l["_sampled"] != true || l["_sample_reason"] != "path") {
@@ -338,7 +302,7 @@ func TestLayersSwitchOff(t *testing.T) {
 // through the async queue before it closes, so none is written late.
 func TestShutdownOrder(t *testing.T) {
 	leakcheck.Check(t)
-	var buf lockedBuffer
+	var buf logtest.Buffer
 	cfg := DefaultConfig()
 	cfg.AggregationOptions.Window = time.Hour // only Shutdown writes the summary
 	s, err := NewStack(&buf, cfg)
@@ -354,7 +318,7 @@ func TestShutdownOrder(t *testing.T) {
 	if err := s.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	lines := decodeLines(t, buf.String())
+	lines := buf.Lines(t)
 	if len(lines) != 6 || lines[5]["_count"] != 45.0 {
 		t.Fatalf("want 5 records and a summary of 45, got %q", messagesOf(lines))
 	}
@@ -454,7 +418,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // TestAfterShutdown checks that records logged after Shutdown are written.
 func TestAfterShutdown(t *testing.T) {
 	leakcheck.Check(t)
-	var buf lockedBuffer
+	var buf logtest.Buffer
 	logger, shutdown, err := New(&buf, DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -468,14 +432,14 @@ func TestAfterShutdown(t *testing.T) {
 	if err := shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"before", "after", "Metric recorded"}, messagesOf(decodeLines(t, buf.String()))); diff != "" {
+	if diff := cmp.Diff([]string{"before", "after", "Metric recorded"}, messagesOf(buf.Lines(t))); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 
 func TestLevel(t *testing.T) {
 	leakcheck.Check(t)
-	var buf lockedBuffer
+	var buf logtest.Buffer
 	var lv slog.LevelVar
 	lv.Set(slog.LevelWarn)
 	cfg := DefaultConfig()
@@ -492,7 +456,7 @@ func TestLevel(t *testing.T) {
 	if err := s.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"shown", "now shown"}, messagesOf(decodeLines(t, buf.String()))); diff != "" {
+	if diff := cmp.Diff([]string{"shown", "now shown"}, messagesOf(buf.Lines(t))); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	if got := s.Stats().Records; got != 2 {
@@ -578,13 +542,8 @@ func TestBadArguments(t *testing.T) {
 // TestStackWithSink runs the stack in front of another handler, queued.
 func TestStackWithSink(t *testing.T) {
 	leakcheck.Check(t)
-	var buf lockedBuffer
-	sink := slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(g []string, a slog.Attr) slog.Attr {
-		if a.Key == slog.TimeKey && len(g) == 0 {
-			return slog.Attr{}
-		}
-		return a
-	}})
+	var buf logtest.Buffer
+	sink := slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: logtest.DropTime})
 	cfg := DefaultConfig()
 	cfg.Level = slog.LevelWarn
 	cfg.AddSource = true // ignored: the sink decides
@@ -608,10 +567,10 @@ func TestStackWithSink(t *testing.T) {
 // TestSlogtest runs testing/slogtest over the whole default stack.
 func TestSlogtest(t *testing.T) {
 	leakcheck.Check(t)
-	var buf *lockedBuffer
+	var buf *logtest.Buffer
 	var s *Stack
 	slogtest.Run(t, func(t *testing.T) slog.Handler {
-		buf = &lockedBuffer{}
+		buf = &logtest.Buffer{}
 		var err error
 		s, err = NewStack(buf, DefaultConfig())
 		if err != nil {
@@ -622,7 +581,7 @@ func TestSlogtest(t *testing.T) {
 		if err := s.Shutdown(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		lines := decodeLines(t, buf.String())
+		lines := buf.Lines(t)
 		if len(lines) != 1 {
 			t.Fatalf("want one line, got %d: %q", len(lines), buf.String())
 		}
@@ -726,7 +685,7 @@ func TestConservation(t *testing.T) {
 	if testing.Short() {
 		requests = 10
 	}
-	var buf lockedBuffer
+	var buf logtest.Buffer
 	cfg := DefaultConfig()
 	cfg.Level = slog.LevelDebug
 	cfg.SamplingPolicy.Rate = 0.5
@@ -762,7 +721,7 @@ func TestConservation(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := s.Stats()
-	written := uint64(len(decodeLines(t, buf.String())))
+	written := uint64(len(buf.Lines(t)))
 	sm, ag, as := st.Sampling, st.Aggregation, st.Async
 	kept := st.Records - (sm.RecordsDropped + sm.RecordsDiscarded + sm.RecordsFiltered + sm.RecordsLostRequestBound + sm.RecordsLostGlobalBudget)
 	want := kept - ag.Folded + (ag.Summaries.Total() - ag.SummariesDisabled) - as.Dropped + as.Reports

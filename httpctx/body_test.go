@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/logtest"
 )
 
 func TestIsTextContentType(t *testing.T) {
@@ -53,8 +54,8 @@ func TestIsTextContentType(t *testing.T) {
 // bodyCase runs one request with body logging and returns the access record.
 func bodyCase(t *testing.T, opts BodyOptions, reqCT, reqBody string, readAll bool, respCT, respBody string) (map[string]any, Stats) {
 	t.Helper()
-	var sink jsonSink
-	m := NewRequestMiddleware(Options{Logger: slog.New(sink.handler()), Body: opts})
+	var sink logtest.Buffer
+	m := NewRequestMiddleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Body: opts})
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if readAll {
 			b, err := io.ReadAll(r.Body)
@@ -78,7 +79,7 @@ func bodyCase(t *testing.T, opts BodyOptions, reqCT, reqBody string, readAll boo
 	if rec.Body.String() != respBody {
 		t.Errorf("response body %q, want %q", rec.Body.String(), respBody)
 	}
-	recs := sink.records(t)
+	recs := sink.Lines(t)
 	if len(recs) != 1 {
 		t.Fatalf("got %d records", len(recs))
 	}
@@ -216,8 +217,8 @@ func (r *endlessReader) Read(p []byte) (int, error) {
 func TestLargeBodyBoundedMemory(t *testing.T) {
 	const size = 100 << 20
 	const max = 1024
-	var sink jsonSink
-	m := NewRequestMiddleware(Options{Logger: slog.New(sink.handler()), Body: BodyOptions{Request: true, Response: true, MaxBytes: max}})
+	var sink logtest.Buffer
+	m := NewRequestMiddleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Body: BodyOptions{Request: true, Response: true, MaxBytes: max}})
 	var read int64
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := io.Copy(w, r.Body) // echo: the response streams too
@@ -240,7 +241,7 @@ func TestLargeBodyBoundedMemory(t *testing.T) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
 		t.Errorf("allocated %d bytes for a %d-byte body, want under 4 MiB", alloc, size)
 	}
-	recs := sink.records(t)
+	recs := sink.Lines(t)
 	if len(recs) != 1 {
 		t.Fatalf("got %d records", len(recs))
 	}
@@ -249,7 +250,7 @@ func TestLargeBodyBoundedMemory(t *testing.T) {
 	if len(reqBody) != max || len(respBody) != max || recs[0][KeyRequestBodyTruncated] != true || recs[0][KeyResponseBodyTruncated] != true {
 		t.Errorf("logged %d and %d body bytes, want %d each, truncated", len(reqBody), len(respBody), max)
 	}
-	line := sink.lines()[0]
+	line := textLines(&sink)[0]
 	if len(line) > 2*max+1024 {
 		t.Errorf("access record is %d bytes", len(line))
 	}

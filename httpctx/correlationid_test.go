@@ -2,11 +2,13 @@ package httpctx
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
 )
 
@@ -118,8 +120,8 @@ func TestMiddlewareCorrelationIDSources(t *testing.T) {
 		{name: "span context wins over traceparent", spanCtx: true, headers: map[string]string{"traceparent": validTP}, want: testTraceID.String(), stats: IDStats{FromSpanContext: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var sink jsonSink
-			m := NewRequestMiddleware(Options{Logger: slogNew(NewHandler(sink.handler(), HandlerOptions{}))})
+			var sink logtest.Buffer
+			m := NewRequestMiddleware(Options{Logger: slogNew(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}))})
 			var inside string
 			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				inside = CorrelationID(r.Context())
@@ -144,11 +146,11 @@ func TestMiddlewareCorrelationIDSources(t *testing.T) {
 			if inside != got {
 				t.Errorf("CorrelationID in the handler = %q, header = %q", inside, got)
 			}
-			recs := sink.records(t)
+			recs := sink.Lines(t)
 			if len(recs) != 1 || recs[0][KeyCorrelationID] != got {
 				t.Errorf("access record correlation_id: %v, want %q", recs, got)
 			}
-			for _, l := range sink.lines() {
+			for _, l := range textLines(&sink) {
 				if strings.Contains(l, "bad id") || strings.Contains(l, strings.Repeat("x", 129)) {
 					t.Errorf("a rejected ID reached the log: %s", l)
 				}
@@ -170,15 +172,13 @@ func FuzzCorrelationIDHeaders(f *testing.F) {
 	f.Add("", "", validTP)
 	f.Add("bad id", "also bad\n", invalidTP)
 	f.Add(strings.Repeat("a", 129), "\xff", "00-"+strings.Repeat("A", 32)+"-00f067aa0ba902b7-01")
-	var sink jsonSink
-	m := NewRequestMiddleware(Options{Logger: slogNew(NewHandler(sink.handler(), HandlerOptions{}))})
+	var sink logtest.Buffer
+	m := NewRequestMiddleware(Options{Logger: slogNew(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}))})
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		Logger(r.Context()).Info("inside")
 	}))
 	f.Fuzz(func(t *testing.T, corr, reqID, tp string) {
-		sink.mu.Lock()
-		sink.buf.Reset()
-		sink.mu.Unlock()
+		sink.Reset()
 		req := httptest.NewRequest("GET", "/", nil)
 		req.Header[HeaderCorrelationID] = []string{corr}
 		req.Header[HeaderRequestID] = []string{reqID}
@@ -203,7 +203,7 @@ func FuzzCorrelationIDHeaders(f *testing.F) {
 				t.Fatalf("invalid incoming ID %q echoed", got)
 			}
 		}
-		recs := sink.records(t)
+		recs := sink.Lines(t)
 		if len(recs) != 2 {
 			t.Fatalf("got %d records, want 2", len(recs))
 		}

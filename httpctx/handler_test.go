@@ -9,14 +9,15 @@ import (
 	"testing/slogtest"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"go.opentelemetry.io/otel/trace"
 )
 
 func TestHandlerSlogtest(t *testing.T) {
-	var sink jsonSink
+	var sink logtest.Buffer
 	h := NewHandler(slog.NewJSONHandler(&sink, nil), HandlerOptions{})
-	results := func() []map[string]any { return sink.records(t) }
+	results := func() []map[string]any { return sink.Lines(t) }
 	if err := slogtest.TestHandler(h, results); err != nil {
 		t.Fatal(err)
 	}
@@ -27,17 +28,15 @@ func TestHandlerSlogtest(t *testing.T) {
 // with BindLogger): the handler's own attributes are at the top level, and
 // slogtest's checks on everything else still hold.
 func TestHandlerSlogtestWithScope(t *testing.T) {
-	var sink jsonSink
+	var sink logtest.Buffer
 	ctx, end := Start(withSpan(context.Background(), testSpanContext), StartOptions{CorrelationID: "job-1"})
 	defer end(nil)
 	h := BindLogger(ctx, slog.New(NewHandler(slog.NewJSONHandler(&sink, nil), HandlerOptions{}))).Handler()
 	slogtest.Run(t, func(t *testing.T) slog.Handler {
-		sink.mu.Lock()
-		sink.buf.Reset()
-		sink.mu.Unlock()
+		sink.Reset()
 		return h
 	}, func(t *testing.T) map[string]any {
-		recs := sink.records(t)
+		recs := sink.Lines(t)
 		if len(recs) != 1 {
 			t.Fatalf("got %d records, want 1", len(recs))
 		}
@@ -166,10 +165,10 @@ func TestHandlerAttributes(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var sink jsonSink
-			l := slog.New(NewHandler(sink.handler(), tc.opts))
+			var sink logtest.Buffer
+			l := slog.New(NewHandler(sink.JSONHandler(slog.LevelDebug), tc.opts))
 			tc.log(l, tc.ctx)
-			lines := sink.lines()
+			lines := textLines(&sink)
 			if len(lines) != 1 {
 				t.Fatalf("got %d lines, want 1: %q", len(lines), lines)
 			}
@@ -178,11 +177,11 @@ func TestHandlerAttributes(t *testing.T) {
 			}
 			// The same record without the handler, minus its attributes,
 			// must decode to the same thing: nothing else changed.
-			var plain jsonSink
-			tc.log(slog.New(plain.handler()), tc.ctx)
+			var plain logtest.Buffer
+			tc.log(slog.New(plain.JSONHandler(slog.LevelDebug)), tc.ctx)
 			var got, want map[string]any
 			_ = json.Unmarshal([]byte(lines[0]), &got)
-			_ = json.Unmarshal([]byte(plain.lines()[0]), &want)
+			_ = json.Unmarshal([]byte(textLines(&plain)[0]), &want)
 			for _, k := range []string{KeyCorrelationID, KeyTraceID, KeySpanID} {
 				if _, ok := want[k]; !ok {
 					delete(got, k)
@@ -196,8 +195,8 @@ func TestHandlerAttributes(t *testing.T) {
 }
 
 func TestHandlerStats(t *testing.T) {
-	var sink jsonSink
-	h := NewHandler(sink.handler(), HandlerOptions{})
+	var sink logtest.Buffer
+	h := NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{})
 	l := slog.New(h)
 	ctx, end := scopedContext("a", testSpanContext)
 	defer end(nil)
@@ -236,24 +235,24 @@ func TestHandlerAllocs(t *testing.T) {
 func TestHandlerForeignScope(t *testing.T) {
 	// A scope put in the context by someone else (no cached state) still
 	// gets its attributes.
-	var sink jsonSink
-	l := slog.New(NewHandler(sink.handler(), HandlerOptions{}))
+	var sink logtest.Buffer
+	l := slog.New(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}))
 	ctx := reqscope.NewContext(context.Background(), reqscope.New("f-1", testSpanContext, reqscope.Decision{}))
 	l.InfoContext(ctx, "m")
 	want := `{"level":"INFO","msg":"m","correlation_id":"f-1","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331"}`
-	if got := sink.lines(); len(got) != 1 || got[0] != want {
+	if got := textLines(&sink); len(got) != 1 || got[0] != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
 
 func TestNewMiddlewareComposes(t *testing.T) {
-	var sink jsonSink
-	l := slog.New(NewMiddleware(HandlerOptions{OmitTrace: true})(sink.handler()))
+	var sink logtest.Buffer
+	l := slog.New(NewMiddleware(HandlerOptions{OmitTrace: true})(sink.JSONHandler(slog.LevelDebug)))
 	ctx, end := scopedContext("c", testSpanContext)
 	defer end(nil)
 	l.InfoContext(ctx, "m")
 	want := `{"level":"INFO","msg":"m","correlation_id":"c"}`
-	if got := sink.lines(); len(got) != 1 || got[0] != want {
+	if got := textLines(&sink); len(got) != 1 || got[0] != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
@@ -261,10 +260,10 @@ func TestNewMiddlewareComposes(t *testing.T) {
 // TestHandlerSiblingsDoNotShare: handlers derived from one parent under a
 // group keep their own attributes.
 func TestHandlerSiblingsDoNotShare(t *testing.T) {
-	var sink jsonSink
+	var sink logtest.Buffer
 	ctx, end := scopedContext("s", noSpan)
 	defer end(nil)
-	base := slog.New(NewHandler(sink.handler(), HandlerOptions{})).WithGroup("g").With("a", 1)
+	base := slog.New(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{})).WithGroup("g").With("a", 1)
 	x := base.With("b", 2)
 	y := base.With("c", 3)
 	x.WithGroup("h").InfoContext(ctx, "x", "k", 1)
@@ -275,7 +274,7 @@ func TestHandlerSiblingsDoNotShare(t *testing.T) {
 		`{"level":"INFO","msg":"y","correlation_id":"s","g":{"a":1,"c":3}}`,
 		`{"level":"INFO","msg":"x2","correlation_id":"s","g":{"a":1,"b":2}}`,
 	}
-	if diff := cmp.Diff(want, sink.lines()); diff != "" {
+	if diff := cmp.Diff(want, textLines(&sink)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
@@ -285,10 +284,10 @@ func TestHandlerSiblingsDoNotShare(t *testing.T) {
 // it was logged under (the per-request cache of child span IDs must never
 // hand out another span's IDs).
 func TestHandlerConcurrentChildSpans(t *testing.T) {
-	var sink jsonSink
+	var sink logtest.Buffer
 	ctx, end := scopedContext("cc", testSpanContext)
 	defer end(nil)
-	l := slog.New(NewHandler(sink.handler(), HandlerOptions{}))
+	l := slog.New(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}))
 	spans := make([]context.Context, 4)
 	for i := range spans {
 		sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: trace.SpanID{0, 0, 0, 0, 0, 0, 0, byte(i + 1)}})
@@ -305,7 +304,7 @@ func TestHandlerConcurrentChildSpans(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	recs := sink.records(t)
+	recs := sink.Lines(t)
 	if len(recs) != goroutines*each {
 		t.Fatalf("got %d records, want %d", len(recs), goroutines*each)
 	}

@@ -1,70 +1,26 @@
 package httpctx
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
-	"testing"
 	"time"
 
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"go.opentelemetry.io/otel/trace"
 )
 
-// jsonSink collects the JSON lines of a slog.JSONHandler.
-type jsonSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *jsonSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-// handler returns a JSON handler writing to s with the time removed and
-// every level enabled.
-func (s *jsonSink) handler() slog.Handler {
-	return slog.NewJSONHandler(s, &slog.HandlerOptions{
-		Level: slog.LevelDebug,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) == 0 && a.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			return a
-		},
-	})
-}
-
-// lines returns the raw lines written so far.
-func (s *jsonSink) lines() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := strings.Split(strings.TrimSuffix(s.buf.String(), "\n"), "\n")
+// textLines returns the lines written to b so far, without their
+// newlines; nil if nothing was written.
+func textLines(b *logtest.Buffer) []string {
+	out := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	if len(out) == 1 && out[0] == "" {
 		return nil
-	}
-	return out
-}
-
-// records returns the lines decoded.
-func (s *jsonSink) records(t testing.TB) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, l := range s.lines() {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("bad JSON line %q: %v", l, err)
-		}
-		out = append(out, m)
 	}
 	return out
 }

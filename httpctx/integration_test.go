@@ -1,7 +1,6 @@
 package httpctx
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/sampling"
 )
 
@@ -40,8 +40,8 @@ func TestIntegrationWholeRequests(t *testing.T) {
 	if testing.Short() {
 		requests = 500
 	}
-	var sink jsonSink
-	samp := sampling.NewHandler(sink.handler(), sampling.Options{})
+	var sink logtest.Buffer
+	samp := sampling.NewHandler(sink.JSONHandler(slog.LevelDebug), sampling.Options{})
 	logger := slog.New(NewHandler(samp, HandlerOptions{}))
 	m := NewRequestMiddleware(Options{Logger: logger, Policy: sampling.Policy{Rate: rate}})
 
@@ -135,11 +135,7 @@ func TestIntegrationWholeRequests(t *testing.T) {
 	client.CloseIdleConnections()
 
 	byID := make(map[string][]map[string]any)
-	for _, line := range sink.lines() {
-		var r map[string]any
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("bad line %q", line)
-		}
+	for _, r := range sink.Lines(t) {
 		id, _ := r[KeyCorrelationID].(string)
 		byID[id] = append(byID[id], r)
 	}

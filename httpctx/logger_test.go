@@ -7,14 +7,15 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/slogstack/slogstack/internal/logtest"
 	"go.opentelemetry.io/otel/trace"
 )
 
 // TestLoggerWithoutContext is the point of Logger: Info without a context
 // still carries the request's correlation ID and follows its decision.
 func TestLoggerWithoutContext(t *testing.T) {
-	var sink jsonSink
-	logger := slog.New(NewHandler(keepingSink{sink.handler()}, HandlerOptions{}))
+	var sink logtest.Buffer
+	logger := slog.New(NewHandler(keepingSink{sink.JSONHandler(slog.LevelDebug)}, HandlerOptions{}))
 	h := Middleware(Options{Logger: logger, Policy: testPolicy, NoAccessLog: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l := Logger(r.Context())
 		if l2 := Logger(r.Context()); l2 != l {
@@ -32,7 +33,7 @@ func TestLoggerWithoutContext(t *testing.T) {
 		`{"level":"WARN","msg":"grouped","a":1,"correlation_id":"abc","g":{"k":2}}`,
 		`{"level":"INFO","msg":"unbound"}`,
 	}
-	got := sink.lines()
+	got := textLines(&sink)
 	if len(got) != len(want) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
@@ -43,9 +44,9 @@ func TestLoggerWithoutContext(t *testing.T) {
 	}
 
 	// The same on a request that is not sampled: nothing is written.
-	sink.buf.Reset()
+	sink.Reset()
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/quiet", nil))
-	if got := sink.lines(); len(got) != 1 || got[0] != `{"level":"INFO","msg":"unbound"}` {
+	if got := textLines(&sink); len(got) != 1 || got[0] != `{"level":"INFO","msg":"unbound"}` {
 		t.Errorf("not sampled: got %q, want only the unbound record", got)
 	}
 }
@@ -54,8 +55,8 @@ func TestLoggerOutsideScope(t *testing.T) {
 	if Logger(context.Background()) != slog.Default() {
 		t.Error("Logger without a scope is not slog.Default()")
 	}
-	var sink jsonSink
-	mine := slog.New(sink.handler())
+	var sink logtest.Buffer
+	mine := slog.New(sink.JSONHandler(slog.LevelDebug))
 	ctx := WithLogger(context.Background(), mine)
 	if Logger(ctx) != mine {
 		t.Error("Logger after WithLogger without a scope is not that logger")
@@ -64,7 +65,7 @@ func TestLoggerOutsideScope(t *testing.T) {
 	ctx, end := Start(ctx, StartOptions{CorrelationID: "job-9"})
 	defer end(nil)
 	Logger(ctx).Info("x")
-	if got := sink.lines(); len(got) != 1 || got[0] != `{"level":"INFO","msg":"x"}` {
+	if got := textLines(&sink); len(got) != 1 || got[0] != `{"level":"INFO","msg":"x"}` {
 		// no Handler in this chain: no correlation_id, but the record went
 		// to the logger set with WithLogger
 		t.Errorf("got %q", got)
@@ -75,16 +76,16 @@ func TestLoggerOutsideScope(t *testing.T) {
 }
 
 func TestWithLoggerInsideScope(t *testing.T) {
-	var a, b jsonSink
-	ctx, end := Start(context.Background(), StartOptions{CorrelationID: "s-1", Logger: slog.New(NewHandler(a.handler(), HandlerOptions{}))})
+	var a, b logtest.Buffer
+	ctx, end := Start(context.Background(), StartOptions{CorrelationID: "s-1", Logger: slog.New(NewHandler(a.JSONHandler(slog.LevelDebug), HandlerOptions{}))})
 	defer end(nil)
-	ctx2 := WithLogger(ctx, slog.New(NewHandler(b.handler(), HandlerOptions{})))
+	ctx2 := WithLogger(ctx, slog.New(NewHandler(b.JSONHandler(slog.LevelDebug), HandlerOptions{})))
 	Logger(ctx).Info("to a")
 	Logger(ctx2).Info("to b")
-	if got := a.lines(); len(got) != 1 || got[0] != `{"level":"INFO","msg":"to a","correlation_id":"s-1"}` {
+	if got := textLines(&a); len(got) != 1 || got[0] != `{"level":"INFO","msg":"to a","correlation_id":"s-1"}` {
 		t.Errorf("a: %q", got)
 	}
-	if got := b.lines(); len(got) != 1 || got[0] != `{"level":"INFO","msg":"to b","correlation_id":"s-1"}` {
+	if got := textLines(&b); len(got) != 1 || got[0] != `{"level":"INFO","msg":"to b","correlation_id":"s-1"}` {
 		t.Errorf("b: %q", got)
 	}
 }
@@ -92,8 +93,8 @@ func TestWithLoggerInsideScope(t *testing.T) {
 // TestBoundLoggerKeepsOwnContext: a context passed to the bound logger that
 // has no scope but has its own span keeps the span and gains the scope.
 func TestBoundLoggerKeepsOwnContext(t *testing.T) {
-	var sink jsonSink
-	ctx, end := Start(context.Background(), StartOptions{CorrelationID: "s-2", Logger: slog.New(NewHandler(sink.handler(), HandlerOptions{}))})
+	var sink logtest.Buffer
+	ctx, end := Start(context.Background(), StartOptions{CorrelationID: "s-2", Logger: slog.New(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}))})
 	defer end(nil)
 	l := Logger(ctx)
 	child := trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: trace.SpanID{9, 9, 9, 9, 9, 9, 9, 9}})
@@ -106,7 +107,7 @@ func TestBoundLoggerKeepsOwnContext(t *testing.T) {
 		`{"level":"INFO","msg":"child","correlation_id":"s-2","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"0909090909090909"}`,
 		`{"level":"INFO","msg":"other","correlation_id":"other"}`,
 	}
-	got := sink.lines()
+	got := textLines(&sink)
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("got %q, want %q", got, want)
 	}

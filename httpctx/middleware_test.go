@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/sampling"
 )
 
@@ -70,8 +71,8 @@ func TestMiddlewareSampledHeader(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var sink jsonSink
-			m := NewRequestMiddleware(Options{Logger: slog.New(sink.handler()), Policy: testPolicy})
+			var sink logtest.Buffer
+			m := NewRequestMiddleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Policy: testPolicy})
 			rec := httptest.NewRecorder()
 			m.Handler(tc.handler).ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
 			if rec.Code != tc.status {
@@ -86,7 +87,7 @@ func TestMiddlewareSampledHeader(t *testing.T) {
 			if diff := cmp.Diff(tc.stats, m.Stats()); diff != "" {
 				t.Errorf("stats (-want +got):\n%s", diff)
 			}
-			recs := sink.records(t)
+			recs := sink.Lines(t)
 			if len(recs) != 1 || recs[0]["status"] != float64(tc.status) {
 				t.Errorf("access records %v, want one with status %d", recs, tc.status)
 			}
@@ -111,7 +112,7 @@ func TestAccessRecord(t *testing.T) {
 		{name: "server error", method: "GET", target: "/fail", status: 502, body: "bad gateway", level: "ERROR", route: "GET /fail"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var sink jsonSink
+			var sink logtest.Buffer
 			mux := http.NewServeMux()
 			mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "hello") })
 			mux.HandleFunc("POST /items/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(201) })
@@ -119,7 +120,7 @@ func TestAccessRecord(t *testing.T) {
 				w.WriteHeader(502)
 				_, _ = io.WriteString(w, "bad gateway")
 			})
-			h := Middleware(Options{Logger: slog.New(NewHandler(sink.handler(), HandlerOptions{})), Policy: testPolicy})(mux)
+			h := Middleware(Options{Logger: slog.New(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{})), Policy: testPolicy})(mux)
 			req := httptest.NewRequest(tc.method, tc.target, nil)
 			req.Header.Set("User-Agent", "test-agent/1")
 			req.Header.Set("X-Request-ID", "rid-1")
@@ -129,7 +130,7 @@ func TestAccessRecord(t *testing.T) {
 			if rec.Code != tc.status || rec.Body.String() != tc.body {
 				t.Fatalf("response %d %q, want %d %q", rec.Code, rec.Body.String(), tc.status, tc.body)
 			}
-			recs := sink.records(t)
+			recs := sink.Lines(t)
 			if len(recs) != 1 {
 				t.Fatalf("got %d records, want 1", len(recs))
 			}
@@ -153,18 +154,18 @@ func TestAccessRecord(t *testing.T) {
 }
 
 func TestAccessRecordOptions(t *testing.T) {
-	var sink jsonSink
-	h := Middleware(Options{Logger: slog.New(sink.handler()), AccessMessage: "http"})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	var sink logtest.Buffer
+	h := Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), AccessMessage: "http"})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
-	if recs := sink.records(t); len(recs) != 1 || recs[0]["msg"] != "http" {
+	if recs := sink.Lines(t); len(recs) != 1 || recs[0]["msg"] != "http" {
 		t.Errorf("records %v, want one with msg http", recs)
 	}
-	var none jsonSink
-	h = Middleware(Options{Logger: slog.New(none.handler()), NoAccessLog: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	var none logtest.Buffer
+	h = Middleware(Options{Logger: slog.New(none.JSONHandler(slog.LevelDebug)), NoAccessLog: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	if len(none.lines()) != 0 {
-		t.Errorf("NoAccessLog wrote %q", none.lines())
+	if len(textLines(&none)) != 0 {
+		t.Errorf("NoAccessLog wrote %q", textLines(&none))
 	}
 	if rec.Header().Get("X-Correlation-ID") == "" {
 		t.Error("NoAccessLog dropped the correlation header")
@@ -176,8 +177,8 @@ func TestAccessRecordOptions(t *testing.T) {
 // dropped unless the request was kept, and then it comes after the records
 // that kept it.
 func TestAccessRecordFollowsDecision(t *testing.T) {
-	var sink jsonSink
-	logger := slog.New(keepingSink{sink.handler()})
+	var sink logtest.Buffer
+	logger := slog.New(keepingSink{sink.JSONHandler(slog.LevelDebug)})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/quiet", func(w http.ResponseWriter, r *http.Request) { Logger(r.Context()).Info("work") })
 	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) {
@@ -190,7 +191,7 @@ func TestAccessRecordFollowsDecision(t *testing.T) {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
 	}
 	var got []string
-	for _, r := range sink.records(t) {
+	for _, r := range sink.Lines(t) {
 		got = append(got, r["msg"].(string)+" "+r["level"].(string))
 	}
 	// /quiet: nothing. /fail: "work" was logged before the keep and is
@@ -204,8 +205,8 @@ func TestAccessRecordFollowsDecision(t *testing.T) {
 
 func TestPanicReraised(t *testing.T) {
 	leakcheck.Check(t)
-	var sink jsonSink
-	m := NewRequestMiddleware(Options{Logger: slog.New(keepingSink{sink.handler()}), Policy: testPolicy})
+	var sink logtest.Buffer
+	m := NewRequestMiddleware(Options{Logger: slog.New(keepingSink{sink.JSONHandler(slog.LevelDebug)}), Policy: testPolicy})
 	srv := quietServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		panicInHandler()
 	})))
@@ -216,7 +217,7 @@ func TestPanicReraised(t *testing.T) {
 		t.Fatalf("got a response (%d), want the connection aborted by the re-raised panic", resp.StatusCode)
 	}
 	srv.Client().CloseIdleConnections()
-	recs := sink.records(t)
+	recs := sink.Lines(t)
 	if len(recs) != 2 {
 		t.Fatalf("got %d records, want the panic and the access record: %v", len(recs), recs)
 	}
@@ -239,8 +240,8 @@ func TestPanicReraised(t *testing.T) {
 func panicInHandler() { panic("boom") }
 
 func TestPanicRecovered(t *testing.T) {
-	var sink jsonSink
-	m := NewRequestMiddleware(Options{Logger: slog.New(keepingSink{sink.handler()}), Policy: testPolicy, Recover: true})
+	var sink logtest.Buffer
+	m := NewRequestMiddleware(Options{Logger: slog.New(keepingSink{sink.JSONHandler(slog.LevelDebug)}), Policy: testPolicy, Recover: true})
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Partial", "1")
 		panic(errors.New("bad state"))
@@ -250,27 +251,27 @@ func TestPanicRecovered(t *testing.T) {
 	if rec.Code != 500 || rec.Header().Get("X-Log-Sampled") != "true" {
 		t.Errorf("response %d X-Log-Sampled=%q, want 500 and true", rec.Code, rec.Header().Get("X-Log-Sampled"))
 	}
-	recs := sink.records(t)
+	recs := sink.Lines(t)
 	if len(recs) != 2 || recs[0]["panic"] != "bad state" || recs[1]["status"] != float64(500) {
 		t.Errorf("records %v", recs)
 	}
 	// A panic after the header was written cannot change the status.
-	var sink2 jsonSink
-	h = Middleware(Options{Logger: slog.New(sink2.handler()), Recover: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var sink2 logtest.Buffer
+	h = Middleware(Options{Logger: slog.New(sink2.JSONHandler(slog.LevelDebug)), Recover: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "partial")
 		panic("late")
 	}))
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/p", nil))
-	recs = sink2.records(t)
+	recs = sink2.Lines(t)
 	if rec.Code != 200 || len(recs) != 2 || recs[1]["status"] != float64(200) || recs[1]["level"] != "ERROR" {
 		t.Errorf("late panic: code %d, records %v", rec.Code, recs)
 	}
 }
 
 func TestPanicAbortHandler(t *testing.T) {
-	var sink jsonSink
-	m := NewRequestMiddleware(Options{Logger: slog.New(sink.handler()), Policy: testPolicy, Recover: true})
+	var sink logtest.Buffer
+	m := NewRequestMiddleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Policy: testPolicy, Recover: true})
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) }))
 	func() {
 		defer func() {
@@ -280,7 +281,7 @@ func TestPanicAbortHandler(t *testing.T) {
 		}()
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/p", nil))
 	}()
-	recs := sink.records(t)
+	recs := sink.Lines(t)
 	if len(recs) != 1 || recs[0]["msg"] != DefaultAccessMessage {
 		t.Errorf("records %v, want only the access record", recs)
 	}
@@ -306,21 +307,21 @@ func TestScopeEndsWithRequest(t *testing.T) {
 // TestInvalidStatusCode: net/http panics on an invalid code; the panic is
 // handled like any other and the code is not recorded as the status.
 func TestInvalidStatusCode(t *testing.T) {
-	var sink jsonSink
-	h := Middleware(Options{Logger: slog.New(sink.handler()), Recover: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var sink logtest.Buffer
+	h := Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Recover: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(1000)
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	recs := sink.records(t)
+	recs := sink.Lines(t)
 	if rec.Code != 500 || len(recs) != 2 || recs[0]["msg"] != PanicMessage || recs[1]["status"] != float64(500) {
 		t.Errorf("code %d, records %v", rec.Code, recs)
 	}
 }
 
 func TestNestedMiddleware(t *testing.T) {
-	var sink jsonSink
-	logger := slog.New(NewHandler(sink.handler(), HandlerOptions{}))
+	var sink logtest.Buffer
+	logger := slog.New(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}))
 	inner := NewRequestMiddleware(Options{Logger: logger})
 	outer := NewRequestMiddleware(Options{Logger: logger})
 	var seen string
@@ -332,7 +333,7 @@ func TestNestedMiddleware(t *testing.T) {
 	if seen == "" || rec.Header().Get("X-Correlation-ID") != seen {
 		t.Errorf("handler saw %q, header %q", seen, rec.Header().Get("X-Correlation-ID"))
 	}
-	if n := len(sink.lines()); n != 1 {
+	if n := len(textLines(&sink)); n != 1 {
 		t.Errorf("%d access records, want 1", n)
 	}
 	if o, i := outer.Stats(), inner.Stats(); o.Requests != 1 || i.Requests != 0 || i.Nested != 1 {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/logtest"
 )
 
 // TestFlushStreams checks that a flush reaches the client while the
@@ -23,9 +24,9 @@ func TestFlushStreams(t *testing.T) {
 	leakcheck.Check(t)
 	for _, name := range []string{"Flusher", "ResponseController"} {
 		t.Run(name, func(t *testing.T) {
-			var sink jsonSink
+			var sink logtest.Buffer
 			got := make(chan struct{})
-			srv := httptest.NewServer(Middleware(Options{Logger: slog.New(sink.handler())})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			srv := httptest.NewServer(Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				_, _ = io.WriteString(w, "first\n")
 				if name == "Flusher" {
 					w.(http.Flusher).Flush()
@@ -89,9 +90,9 @@ func TestResponseControllerDeadlines(t *testing.T) {
 // TestHijack upgrades a real connection and talks over it.
 func TestHijack(t *testing.T) {
 	leakcheck.Check(t)
-	var sink jsonSink
+	var sink logtest.Buffer
 	done := make(chan struct{})
-	srv := httptest.NewServer(Middleware(Options{Logger: slog.New(sink.handler())})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer close(done)
 		conn, brw, err := http.NewResponseController(w).Hijack()
 		if err != nil {
@@ -129,10 +130,10 @@ func TestHijack(t *testing.T) {
 	<-done
 	// The access record is written when the handler returns.
 	deadline := time.Now().Add(5 * time.Second)
-	for len(sink.lines()) == 0 && time.Now().Before(deadline) {
+	for len(textLines(&sink)) == 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	recs := sink.records(t)
+	recs := sink.Lines(t)
 	if len(recs) != 1 || recs[0]["hijacked"] != true {
 		t.Errorf("records %v, want one access record with hijacked=true", recs)
 	}
@@ -174,9 +175,9 @@ func TestReadFrom(t *testing.T) {
 		{"capture: the first 100 bytes through Write, the rest through ReadFrom", true, 9900},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var sink jsonSink
+			var sink logtest.Buffer
 			h := Middleware(Options{
-				Logger: slog.New(sink.handler()),
+				Logger: slog.New(sink.JSONHandler(slog.LevelDebug)),
 				Body:   BodyOptions{Response: tc.capture, MaxBytes: 100},
 			})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				f, err := os.Open(path)
@@ -202,7 +203,7 @@ func TestReadFrom(t *testing.T) {
 			if w.readFromBytes != tc.wantReadFrom {
 				t.Errorf("wrapped ReadFrom copied %d bytes, want %d", w.readFromBytes, tc.wantReadFrom)
 			}
-			recs := sink.records(t)
+			recs := sink.Lines(t)
 			if len(recs) != 1 || recs[0]["bytes"] != float64(10000) {
 				t.Fatalf("records %v", recs)
 			}
@@ -226,8 +227,8 @@ func TestReadFromRealServer(t *testing.T) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var sink jsonSink
-	srv := httptest.NewServer(Middleware(Options{Logger: slog.New(sink.handler()), Body: BodyOptions{Response: true, MaxBytes: 10}})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var sink logtest.Buffer
+	srv := httptest.NewServer(Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Body: BodyOptions{Response: true, MaxBytes: 10}})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := os.Open(path)
 		if err != nil {
 			t.Error(err)
@@ -247,15 +248,15 @@ func TestReadFromRealServer(t *testing.T) {
 	if string(body) != content || resp.Header.Get("X-Log-Sampled") == "" {
 		t.Fatalf("got %d bytes, headers %v", len(body), resp.Header)
 	}
-	recs := sink.records(t)
+	recs := sink.Lines(t)
 	if len(recs) != 1 || recs[0]["bytes"] != float64(len(content)) || recs[0][KeyResponseBody] != "abcdefghij" {
 		t.Errorf("records %v", recs)
 	}
 }
 
 func TestWriteString(t *testing.T) {
-	var sink jsonSink
-	h := Middleware(Options{Logger: slog.New(sink.handler())})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var sink logtest.Buffer
+	h := Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "hello")
 	}))
 	rec := httptest.NewRecorder()
@@ -263,7 +264,7 @@ func TestWriteString(t *testing.T) {
 	if rec.Body.String() != "hello" || rec.Header().Get("X-Log-Sampled") == "" {
 		t.Errorf("body %q headers %v", rec.Body.String(), rec.Header())
 	}
-	if recs := sink.records(t); len(recs) != 1 || recs[0]["bytes"] != float64(5) {
+	if recs := sink.Lines(t); len(recs) != 1 || recs[0]["bytes"] != float64(5) {
 		t.Errorf("records %v", recs)
 	}
 }
@@ -272,8 +273,8 @@ func TestWriteString(t *testing.T) {
 // over a real server.
 func TestInformationalHeader(t *testing.T) {
 	leakcheck.Check(t)
-	var sink jsonSink
-	srv := httptest.NewServer(Middleware(Options{Logger: slog.New(sink.handler())})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var sink logtest.Buffer
+	srv := httptest.NewServer(Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", "</a.css>; rel=preload")
 		w.WriteHeader(http.StatusEarlyHints)
 		w.WriteHeader(http.StatusAccepted)
@@ -288,7 +289,7 @@ func TestInformationalHeader(t *testing.T) {
 	if resp.StatusCode != 202 || resp.Header.Get("X-Correlation-ID") == "" {
 		t.Errorf("response %d %v", resp.StatusCode, resp.Header)
 	}
-	if recs := sink.records(t); len(recs) != 1 || recs[0]["status"] != float64(202) {
+	if recs := sink.Lines(t); len(recs) != 1 || recs[0]["status"] != float64(202) {
 		t.Errorf("records %v", recs)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/slogstack/slogstack/internal/logtest"
 )
 
 // plants are secrets planted into random text: the text to plant and the
@@ -126,7 +128,7 @@ func FuzzHandler(f *testing.F) {
 	f.Add("", "", "eyJ", "", uint8(9))
 	f.Fuzz(func(t *testing.T, msg, key, value, group string, which uint8) {
 		var buf bytes.Buffer
-		h := NewHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: dropTime}), Options{})
+		h := NewHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: logtest.DropTime}), Options{})
 		p := plants[int(which)%len(plants)]
 		l := slog.New(h)
 		if group != "" {

@@ -18,19 +18,12 @@ import (
 	slogmulti "github.com/samber/slog-multi"
 
 	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/logtest"
 )
-
-// dropTime removes the time so that output lines can be compared exactly.
-func dropTime(groups []string, a slog.Attr) slog.Attr {
-	if len(groups) == 0 && a.Key == slog.TimeKey {
-		return slog.Attr{}
-	}
-	return a
-}
 
 func newJSONLogger(opts Options) (*slog.Logger, *bytes.Buffer, *Handler) {
 	var buf bytes.Buffer
-	h := NewHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: dropTime}), opts)
+	h := NewHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: logtest.DropTime}), opts)
 	return slog.New(h), &buf, h
 }
 
@@ -218,7 +211,7 @@ func TestHandlerSlogtest(t *testing.T) {
 
 func TestMiddlewareWithSlogMulti(t *testing.T) {
 	var buf bytes.Buffer
-	sink := slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: dropTime, Level: slog.LevelWarn})
+	sink := slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: logtest.DropTime, Level: slog.LevelWarn})
 	h := slogmulti.Pipe(NewMiddleware(Options{Replacement: "***"})).Handler(sink)
 	l := slog.New(h)
 	if l.Enabled(context.Background(), slog.LevelInfo) {

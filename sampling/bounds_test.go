@@ -28,7 +28,7 @@ func TestRequestRecordBound(t *testing.T) {
 		want = append(want, kept(rec("INFO", "r", "i", float64(i)), 0.1))
 	}
 	want = append(want, kept(rec("ERROR", "boom"), 0.1))
-	if diff := cmp.Diff(want, out.records(t)); diff != "" {
+	if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
 		t.Fatalf("output (-want +got):\n%s", diff)
 	}
 	st := h.Stats()
@@ -65,7 +65,7 @@ func TestRequestByteBound(t *testing.T) {
 	want = append(want,
 		kept(rec("WARN", LostRecordsMessage, LostRecordsKey, 1.0), 0.1),
 		kept(rec("WARN", "small"), 0.1))
-	if diff := cmp.Diff(want, out.records(t)); diff != "" {
+	if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
 		t.Fatalf("output (-want +got):\n%s", diff)
 	}
 	st := h.Stats()
@@ -117,7 +117,7 @@ func TestGlobalBudgetLossReported(t *testing.T) {
 		kept(rec("WARN", LostRecordsMessage, LostRecordsKey, 7.0), 0.1),
 		kept(rec("ERROR", "b failed"), 0.1),
 	}
-	if diff := cmp.Diff(want, out.records(t)); diff != "" {
+	if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
 		t.Fatalf("output (-want +got):\n%s", diff)
 	}
 	a.End()
@@ -179,7 +179,7 @@ func TestManyScopesHeapBounded(t *testing.T) {
 	// records were lost, and what it writes plus what it lost is all it
 	// logged.
 	l.ErrorContext(ctxs[0], "failed")
-	got := out.records(t)
+	got := out.Lines(t)
 	lost, written := 0, 0
 	for _, m := range got[:len(got)-1] { // all but the trigger
 		if m["msg"] == LostRecordsMessage {

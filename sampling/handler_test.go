@@ -52,7 +52,7 @@ func TestSampledScopeAnnotates(t *testing.T) {
 				// The annotations stay at the top level under an open group.
 				ann(rec("DEBUG", "two", "g", map[string]any{"a": 1.0, "b": 2.0})),
 			}
-			if diff := cmp.Diff(want, out.records(t)); diff != "" {
+			if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
 				t.Fatalf("output (-want +got):\n%s", diff)
 			}
 			st := h.Stats()
@@ -137,7 +137,7 @@ func TestRescueOrder(t *testing.T) {
 			for _, m := range want {
 				kept(m, notSampled.Rate)
 			}
-			if diff := cmp.Diff(want, out.records(t)); diff != "" {
+			if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
 				t.Fatalf("output (-want +got):\n%s", diff)
 			}
 			st := h.Stats()
@@ -175,7 +175,7 @@ func TestRescueKeepsHandlerChain(t *testing.T) {
 		t.Fatal("written before keep")
 	}
 	s.Keep()
-	if diff := cmp.Diff(wantOut.records(t), out.records(t)); diff != "" {
+	if diff := cmp.Diff(wantOut.Lines(t), out.Lines(t)); diff != "" {
 		t.Fatalf("replayed output (-want +got):\n%s", diff)
 	}
 	s.End()
@@ -193,7 +193,7 @@ func TestReplayChecksNextEnabled(t *testing.T) {
 	l.ErrorContext(ctx, "err")
 	s.End()
 	want := []map[string]any{kept(rec("WARN", "warn"), 0.1), kept(rec("ERROR", "err"), 0.1)}
-	if diff := cmp.Diff(want, out.records(t)); diff != "" {
+	if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
 		t.Fatalf("output (-want +got):\n%s", diff)
 	}
 	if st := h.Stats(); st.RecordsFiltered != 1 || st.RecordsRescued != 1 {
@@ -223,7 +223,7 @@ func TestAfterEnd(t *testing.T) {
 		l.ErrorContext(ctx, "late error")
 		l.InfoContext(ctx, "later info")
 		want := []map[string]any{kept(rec("ERROR", "late error"), 0.1), kept(rec("INFO", "later info"), 0.1)}
-		if diff := cmp.Diff(want, out.records(t)); diff != "" {
+		if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
 			t.Fatalf("output (-want +got):\n%s", diff)
 		}
 		st := h.Stats()
@@ -242,7 +242,7 @@ func TestAfterEnd(t *testing.T) {
 		s.End()
 		slog.New(h).InfoContext(ctx, "late")
 		want := []map[string]any{kept(rec("INFO", "late"), 0.1)}
-		if diff := cmp.Diff(want, out.records(t)); diff != "" {
+		if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
 			t.Fatalf("output (-want +got):\n%s", diff)
 		}
 		if st := h.Stats(); st.RecordsBuffered != 0 {
@@ -255,7 +255,7 @@ func TestAfterEnd(t *testing.T) {
 		ctx, s := open(sampledBy)
 		s.End()
 		slog.New(h).InfoContext(ctx, "late")
-		if n := len(out.records(t)); n != 1 {
+		if n := len(out.Lines(t)); n != 1 {
 			t.Fatalf("%d records, want 1", n)
 		}
 	})
@@ -287,7 +287,7 @@ func TestBufferingOff(t *testing.T) {
 	l.InfoContext(ctx, "after")
 	s.End()
 	want := []map[string]any{kept(rec("ERROR", "err"), 0.1), kept(rec("INFO", "after"), 0.1)}
-	if diff := cmp.Diff(want, out.records(t)); diff != "" {
+	if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
 		t.Fatalf("output (-want +got):\n%s", diff)
 	}
 	want2 := Stats{
@@ -328,7 +328,7 @@ func TestUnscopedSampling(t *testing.T) {
 	m := rec("ERROR", "always")
 	m[SampledKey], m[SampleRateKey], m[SampleReasonKey] = true, 0.5, ReasonError
 	want = append(want, m)
-	got := out.records(t)
+	got := out.Lines(t)
 	var keyed []map[string]any
 	nested := 0
 	for _, m := range got {
