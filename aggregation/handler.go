@@ -87,7 +87,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 // counted in Stats.SummaryErrors.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	sh := h.sh
-	if r.Level >= slog.LevelError || !h.system(ctx, r) {
+	if r.Level >= slog.LevelError || !h.system(ctx, &r) {
 		sh.passedUnmatched.Add(1)
 		return h.next.Handle(ctx, r)
 	}
@@ -131,9 +131,17 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return h.next.Handle(ctx, r)
 }
 
-// system reports whether r is a system record.
-func (h *Handler) system(ctx context.Context, r slog.Record) bool {
-	if h.marked || h.sh.cfg.match(ctx, r) {
+// system reports whether r is a system record. r is not modified; it is
+// passed by pointer so that checking a record does not copy it.
+func (h *Handler) system(ctx context.Context, r *slog.Record) bool {
+	if h.marked {
+		return true
+	}
+	if m := h.sh.cfg.match; m != nil {
+		if m(ctx, *r) {
+			return true
+		}
+	} else if hasAnyPrefix(r.Message, h.sh.cfg.prefixes) {
 		return true
 	}
 	found := false

@@ -53,13 +53,18 @@ type Matcher func(ctx context.Context, r slog.Record) bool
 func MatchPrefixes(prefixes ...string) Matcher {
 	ps := append([]string(nil), prefixes...)
 	return func(_ context.Context, r slog.Record) bool {
-		for _, p := range ps {
-			if strings.HasPrefix(r.Message, p) {
-				return true
-			}
-		}
-		return false
+		return hasAnyPrefix(r.Message, ps)
 	}
+}
+
+// hasAnyPrefix reports whether msg starts with one of prefixes.
+func hasAnyPrefix(msg string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Options configure a Handler. The zero value gives the documented defaults:
@@ -139,7 +144,11 @@ type Options struct {
 
 // config is Options with every default applied.
 type config struct {
-	match         Matcher
+	match Matcher // nil when prefixes select system records
+	// prefixes are the message prefixes that select system records when
+	// Options.Match is nil, tested by the handler without calling a
+	// Matcher (which would copy the record).
+	prefixes      []string
 	burst         int
 	burstWindow   time.Duration
 	window        time.Duration
@@ -170,11 +179,11 @@ func (o Options) config() config {
 		afterTick:     o.afterTick,
 	}
 	if c.match == nil {
-		ps := o.Prefixes
-		if ps == nil {
-			ps = DefaultPrefixes()
+		if o.Prefixes == nil {
+			c.prefixes = DefaultPrefixes()
+		} else {
+			c.prefixes = append([]string{}, o.Prefixes...)
 		}
-		c.match = MatchPrefixes(ps...)
 	}
 	if c.burst <= 0 {
 		c.burst = DefaultBurst
