@@ -125,14 +125,24 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	h.stats.records.Add(1)
 	var attrs [3]slog.Attr
 	n := 0
-	s := reqscope.FromContext(ctx)
+	// A record logged with exactly the context Middleware or Start made
+	// (the common case) finds the scope, its state and the context's span
+	// in that state, without walking the context chain.
+	var s *reqscope.Scope
+	st, exact := ctx.(*scopeState)
+	if exact && st.scope != nil {
+		s = st.scope
+	} else {
+		st = nil
+		s = reqscope.FromContext(ctx)
+	}
 	if s != nil && h.present&presentID == 0 {
 		attrs[n] = slog.String(KeyCorrelationID, s.CorrelationID())
 		n++
 		h.stats.withID.Add(1)
 	}
 	if !h.opts.OmitTrace && h.present&(presentTrace|presentSpan) != presentTrace|presentSpan {
-		traceID, spanID := traceIDs(ctx, s)
+		traceID, spanID := traceIDs(ctx, s, st)
 		if traceID != "" {
 			if h.present&presentTrace == 0 {
 				attrs[n] = slog.String(KeyTraceID, traceID)
@@ -184,9 +194,15 @@ func (h *Handler) regroup(r slog.Record, top []slog.Attr) slog.Record {
 // ctx, else of the scope's, or "" when there is none. The scope's own IDs
 // are encoded once per scope; for a span in ctx that is not the scope's
 // (a child span), the last one seen is cached on the scope's state, so a
-// request logging under one child span encodes it once.
-func traceIDs(ctx context.Context, s *reqscope.Scope) (traceID, spanID string) {
-	sc := trace.SpanContextFromContext(ctx)
+// request logging under one child span encodes it once. exact, when not
+// nil, is ctx itself: the state of scope s.
+func traceIDs(ctx context.Context, s *reqscope.Scope, exact *scopeState) (traceID, spanID string) {
+	var sc trace.SpanContext
+	if exact != nil {
+		sc = exact.ctxSpan
+	} else {
+		sc = trace.SpanContextFromContext(ctx)
+	}
 	if !sc.IsValid() {
 		if s == nil {
 			return "", ""
@@ -199,7 +215,10 @@ func traceIDs(ctx context.Context, s *reqscope.Scope) (traceID, spanID string) {
 	if s == nil {
 		return sc.TraceID().String(), sc.SpanID().String()
 	}
-	st := stateFrom(ctx)
+	st := exact
+	if st == nil {
+		st = stateFrom(ctx)
+	}
 	if st == nil || st.scope != s {
 		return sc.TraceID().String(), sc.SpanID().String()
 	}

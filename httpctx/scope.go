@@ -107,6 +107,11 @@ type scopeState struct {
 	logger          *slog.Logger                // nil means slog.Default()
 	bound           atomic.Pointer[slog.Logger] // logger bound to this context, built on first use
 	childSpan       atomic.Pointer[spanHex]     // the last span other than the scope's seen by Handler
+	// ctxSpan is the span context that trace.SpanContextFromContext
+	// returns for this context (the parent's: the state adds no span),
+	// looked up once by init so that Handler need not walk the context
+	// chain for a record logged with exactly this context.
+	ctxSpan trace.SpanContext
 }
 
 type stateKey struct{}
@@ -150,6 +155,7 @@ func (st *scopeState) init(parent context.Context, id string, sc trace.SpanConte
 	}
 	st.Context = reqscope.NewContext(parent, s)
 	st.scope = s
+	st.ctxSpan = trace.SpanContextFromContext(parent)
 	st.logger = logger
 	if sc.IsValid() {
 		if isTraceHex(id, sc.TraceID()) {
