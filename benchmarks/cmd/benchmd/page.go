@@ -59,8 +59,9 @@ serve it (403 Forbidden, "This module version is not available").
 
 Machines differ and shared ones are noisy, so only the ratios within one run
 mean anything: every cell is the median of the rounds, with its ratio to the
-group's reference in parentheses; "spread" is the largest half range
-(max − min) / 2 across the row's rounds, as a share of the median. The rounds
+group's reference in parentheses; "spread" is the row's largest half range
+(max − min) / 2 across the rounds, as a share of the median, leaving out the
+lowest and the highest round when there are five or more. The rounds
 interleave all the benchmarks (each round runs every one of them once), which
 is fairer on a noisy machine than running each one several times back to back.
 

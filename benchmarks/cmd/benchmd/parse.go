@@ -89,9 +89,12 @@ func parse(r io.Reader) (*samples, error) {
 	return s, sc.Err()
 }
 
-// stat returns the median of the values of k in unit, the half range of
-// those values as a fraction of the median, the number of values, and
-// whether there was any value at all.
+// stat returns the median of the values of k in unit, their spread, the
+// number of values, and whether there was any value at all. The spread is
+// half the range of the values as a fraction of the median; with five
+// values or more, the lowest and the highest are left out of the range
+// first, so that one round disturbed by other work on the machine does not
+// set it alone.
 func (s *samples) stat(k key, unit string) (median, spread float64, n int, ok bool) {
 	vs := slices.Clone(s.values[k][unit])
 	if len(vs) == 0 {
@@ -103,8 +106,12 @@ func (s *samples) stat(k key, unit string) (median, spread float64, n int, ok bo
 	if len(vs)%2 == 0 {
 		median = (vs[mid-1] + vs[mid]) / 2
 	}
+	lo, hi := vs[0], vs[len(vs)-1]
+	if len(vs) >= 5 {
+		lo, hi = vs[1], vs[len(vs)-2]
+	}
 	if median != 0 {
-		spread = (vs[len(vs)-1] - vs[0]) / 2 / median
+		spread = (hi - lo) / 2 / median
 	}
 	return median, spread, len(vs), true
 }

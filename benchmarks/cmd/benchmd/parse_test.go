@@ -80,6 +80,23 @@ func TestStat(t *testing.T) {
 
 func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
 
+func TestSpreadLeavesOutTheExtremesFromFiveRounds(t *testing.T) {
+	var in strings.Builder
+	for _, ns := range []string{"100", "1000", "110", "90", "105", "5"} {
+		in.WriteString("BenchmarkSync/x/serial-2 \t 10 \t " + ns + " ns/op\n")
+	}
+	s, err := parse(strings.NewReader(in.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sorted: 5 90 100 105 110 1000; median 102.5; without the extremes
+	// the range is 90..110.
+	m, spread, n, ok := s.stat(key{"Sync", "x", "serial"}, "ns/op")
+	if m != 102.5 || !near(spread, 10/102.5) || n != 6 || !ok {
+		t.Errorf("stat = %v, %v, %v, %v; want 102.5, %v, 6, true", m, spread, n, ok, 10/102.5)
+	}
+}
+
 func TestTableAndChecks(t *testing.T) {
 	s, err := parse(strings.NewReader(twoRounds))
 	if err != nil {
