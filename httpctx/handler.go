@@ -199,6 +199,11 @@ func (h *Handler) regroup(r slog.Record, top []slog.Attr) slog.Record {
 func traceIDs(ctx context.Context, s *reqscope.Scope, exact *scopeState) (traceID, spanID string) {
 	var sc trace.SpanContext
 	if exact != nil {
+		if !exact.ctxSpanValid {
+			// No span in the context: the scope's IDs, encoded when it
+			// opened ("" when it has no span).
+			return exact.traceID, exact.spanID
+		}
 		sc = exact.ctxSpan
 	} else {
 		sc = trace.SpanContextFromContext(ctx)

@@ -111,7 +111,8 @@ type scopeState struct {
 	// returns for this context (the parent's: the state adds no span),
 	// looked up once by init so that Handler need not walk the context
 	// chain for a record logged with exactly this context.
-	ctxSpan trace.SpanContext
+	ctxSpan      trace.SpanContext
+	ctxSpanValid bool // ctxSpan.IsValid()
 }
 
 type stateKey struct{}
@@ -156,6 +157,7 @@ func (st *scopeState) init(parent context.Context, id string, sc trace.SpanConte
 	st.Context = reqscope.NewContext(parent, s)
 	st.scope = s
 	st.ctxSpan = trace.SpanContextFromContext(parent)
+	st.ctxSpanValid = st.ctxSpan.IsValid()
 	st.logger = logger
 	if sc.IsValid() {
 		if isTraceHex(id, sc.TraceID()) {
