@@ -17,12 +17,29 @@ type delivery struct {
 	bytes   int
 }
 
-// pipeline is the part Handler and Writer share: the ring, the drain
+// queue is what the drain goroutine needs of the queue it empties: a
+// *ringbuf.Ring of records (Handler) or the Writer's blockQueue. Counts
+// (Discard's result, Stats) are in records.
+type queue[T any] interface {
+	Pop(dst []T, maxEntries, maxBytes int, then func()) []T
+	Wake() <-chan struct{}
+	Close()
+	Closed() bool
+	Discard(f func(T)) int
+	Stats() ringbuf.Stats
+}
+
+// pipeline is the part Handler and Writer share: the queue, the drain
 // goroutine, drop accounting and reporting, Close and the counters.
 type pipeline[T any] struct {
 	opts     Options
-	ring     *ringbuf.Ring[T]
+	ring     *ringbuf.Ring[T] // the Handler's queue; nil for a Writer
+	q        queue[T]
 	popBytes int // byte bound per batch; 0 for none
+
+	// records, if not nil, is how many records an entry holds; nil means
+	// one each.
+	records func(T) int
 
 	// Set by the owner before start.
 	deliver func(batch []T) delivery // writes a prefix of batch
@@ -41,7 +58,7 @@ type pipeline[T any] struct {
 
 	syncMu sync.Mutex // serializes writes made after Close
 
-	tally     dropTally // guarded by the ring's lock (onDrop and takeTally)
+	tally     dropTally // guarded by the queue's lock (onDrop and takeTally)
 	pending   dropTally // owned by the drain goroutine
 	takeTally func()
 
@@ -53,8 +70,14 @@ type pipeline[T any] struct {
 }
 
 func (p *pipeline[T]) init(opts Options, reserved, maxBytes int, onDrop func(T)) {
-	p.opts = opts
 	p.ring = ringbuf.New(ringbuf.Options{Capacity: opts.Capacity, Reserved: reserved, MaxBytes: maxBytes}, onDrop)
+	p.initQueue(opts, p.ring)
+}
+
+// initQueue is init for an owner that brings its own queue.
+func (p *pipeline[T]) initQueue(opts Options, q queue[T]) {
+	p.opts = opts
+	p.q = q
 	p.done = make(chan struct{})
 	p.released = make(chan struct{})
 	p.takeTally = func() { p.tally.moveTo(&p.pending) }
@@ -62,7 +85,7 @@ func (p *pipeline[T]) init(opts Options, reserved, maxBytes int, onDrop func(T))
 
 func (p *pipeline[T]) start() { go p.run() }
 
-// noteDrop counts a dropped entry; it runs under the ring's lock.
+// noteDrop counts a dropped entry; it runs under the queue's lock.
 func (p *pipeline[T]) noteDrop(b band, size int) {
 	p.dropped[b].Add(1)
 	if size > 0 {
@@ -78,14 +101,14 @@ func (p *pipeline[T]) run() {
 	timer.Stop()
 	defer timer.Stop()
 	for {
-		closing := p.ring.Closed()
+		closing := p.q.Closed()
 		p.drainMu.Lock()
 		if p.abandoned {
 			p.drainMu.Unlock()
 			return
 		}
-		batch = p.ring.Pop(batch[:0], p.opts.BatchSize, p.popBytes, p.takeTally)
-		p.batchLeft = len(batch)
+		batch = p.q.Pop(batch[:0], p.opts.BatchSize, p.popBytes, p.takeTally)
+		p.batchLeft = p.countRecords(batch)
 		p.drainMu.Unlock()
 
 		var wait time.Duration // until the pending drops may be reported
@@ -109,7 +132,7 @@ func (p *pipeline[T]) run() {
 				tick = timer.C
 			}
 			select {
-			case <-p.ring.Wake():
+			case <-p.q.Wake():
 			case <-tick:
 			}
 			continue
@@ -132,10 +155,11 @@ func (p *pipeline[T]) deliverBatch(batch []T) {
 		}
 		p.drainMu.Unlock()
 		d := p.deliver(batch[i:])
+		recs := p.countRecords(batch[i : i+d.n])
 		p.drainMu.Lock()
-		p.batchLeft -= d.n
+		p.batchLeft -= recs
 		if !p.abandoned {
-			p.written.Add(uint64(d.n - d.skipped))
+			p.written.Add(uint64(recs - d.skipped))
 			p.skipped.Add(uint64(d.skipped))
 			p.writtenBytes.Add(uint64(d.bytes))
 		}
@@ -145,6 +169,18 @@ func (p *pipeline[T]) deliverBatch(batch []T) {
 		}
 		i += d.n
 	}
+}
+
+// countRecords returns how many records the entries hold.
+func (p *pipeline[T]) countRecords(entries []T) int {
+	if p.records == nil {
+		return len(entries)
+	}
+	n := 0
+	for _, e := range entries {
+		n += p.records(e)
+	}
+	return n
 }
 
 func (p *pipeline[T]) emitReport() {
@@ -182,7 +218,7 @@ func (p *pipeline[T]) close(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	p.closed.Store(true)
-	p.ring.Close()
+	p.q.Close()
 	select {
 	case <-p.released: // an earlier Close finished or gave up
 	case <-p.done:
@@ -193,7 +229,7 @@ func (p *pipeline[T]) close(ctx context.Context) error {
 		default:
 			if !p.abandoned {
 				p.abandoned = true
-				lost := p.batchLeft + p.ring.Discard(p.release)
+				lost := p.batchLeft + p.q.Discard(p.release)
 				p.batchLeft = 0
 				p.lost.Add(uint64(lost))
 				if lost > 0 {
@@ -210,7 +246,7 @@ func (p *pipeline[T]) close(ctx context.Context) error {
 }
 
 func (p *pipeline[T]) stats() Stats {
-	rs := p.ring.Stats()
+	rs := p.q.Stats()
 	var bands [numBands]uint64
 	var dropped uint64
 	for i := range bands {

@@ -10,10 +10,6 @@ import (
 	"time"
 )
 
-// maxPooledChunk is the largest buffer a Writer keeps for reuse; larger
-// ones (from unusually long lines) are left to the garbage collector.
-const maxPooledChunk = 64 << 10
-
 // Writer is an io.Writer that queues a copy of each Write and returns at
 // once; one background goroutine writes the queued bytes to the
 // underlying writer, many Writes at a time in one Write call of at most
@@ -34,19 +30,11 @@ const maxPooledChunk = 64 << 10
 // A Writer must be closed with Close to stop its goroutine and to write
 // what is queued.
 type Writer struct {
-	pipeline[*chunk]
+	pipeline[*block]
+	q       *blockQueue
 	w       io.Writer
 	writeMu sync.Mutex // held around each Write on w
-	pool    sync.Pool
-	buf     []byte // the drain goroutine's batch buffer
 	enc     bytes.Buffer
-}
-
-// chunk is one queued Write. size is the Write's length (b may hold only
-// the head of a rejected oversize Write).
-type chunk struct {
-	b    []byte
-	size int
 }
 
 // NewWriter returns a Writer queueing for w and starts its drain
@@ -57,11 +45,11 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	}
 	opts = opts.withDefaults(DefaultWriterCapacity)
 	x := &Writer{w: w}
-	x.pool.New = func() any { return new(chunk) }
-	x.init(opts, 0, opts.MaxBytes, x.onDrop)
-	x.popBytes = opts.BatchBytes
-	x.deliver = x.deliverBatch
-	x.release = x.releaseChunk
+	x.q = newBlockQueue(opts, x.onDrop)
+	x.initQueue(opts, x.q)
+	x.records = (*block).live
+	x.deliver = x.deliverBlock
+	x.release = x.q.Release
 	x.report = x.writeReport
 	x.start()
 	return x
@@ -78,21 +66,11 @@ func (x *Writer) Write(p []byte) (int, error) {
 	}
 	if !x.closed.Load() {
 		if len(p) > x.opts.MaxBytes {
-			c := x.pool.Get().(*chunk)
-			c.b = append(c.b[:0], p[:min(len(p), lineScanLimit)]...) // enough to read level and time
-			c.size = len(p)
-			if x.ring.Reject(c, len(p)) {
+			if x.q.Reject(p[:min(len(p), lineScanLimit)], len(p)) { // enough to read level and time
 				return len(p), nil
 			}
-			x.releaseChunk(c)
-		} else {
-			c := x.pool.Get().(*chunk)
-			c.b = append(c.b[:0], p...)
-			c.size = len(p)
-			if x.ring.Push(c, false, len(p)) {
-				return len(p), nil
-			}
-			x.releaseChunk(c)
+		} else if x.q.Push(p) {
+			return len(p), nil
 		}
 	}
 	x.beginSync()
@@ -116,38 +94,24 @@ func (x *Writer) Close(ctx context.Context) error { return x.close(ctx) }
 // Stats returns the Writer's counters. It is safe to call at any time.
 func (x *Writer) Stats() Stats { return x.stats() }
 
-func (x *Writer) onDrop(c *chunk) {
-	b, raw := scanLine(c.b)
-	x.noteDrop(b, c.size)
-	x.tally.addLine(b, raw, c.size)
-	x.releaseChunk(c)
+// onDrop counts a dropped record of size bytes whose head is p; it runs
+// under the queue's lock.
+func (x *Writer) onDrop(p []byte, size int) {
+	b, raw := scanLine(p)
+	x.noteDrop(b, size)
+	x.tally.addLine(b, raw, size)
 }
 
-func (x *Writer) releaseChunk(c *chunk) {
-	if c == nil {
-		return
-	}
-	if cap(c.b) > maxPooledChunk {
-		c.b = nil
-	}
-	c.b = c.b[:0]
-	x.pool.Put(c)
-}
-
-func (x *Writer) deliverBatch(batch []*chunk) delivery {
-	x.buf = x.buf[:0]
-	for _, c := range batch {
-		x.buf = append(x.buf, c.b...)
-	}
-	n := len(x.buf)
+// deliverBlock writes the first block of batch, all its records in one
+// Write call.
+func (x *Writer) deliverBlock(batch []*block) delivery {
+	k := batch[0]
+	p := k.b[k.off:]
 	x.writeMu.Lock()
-	_, err, panicked := safeWrite(x.w, x.buf)
+	_, err, panicked := safeWrite(x.w, p)
 	x.writeMu.Unlock()
 	x.countCall(err, panicked)
-	if cap(x.buf) > 4*x.opts.BatchBytes {
-		x.buf = nil // an oversize record grew it; do not keep it
-	}
-	return delivery{n: len(batch), bytes: n}
+	return delivery{n: 1, bytes: len(p)}
 }
 
 func (x *Writer) writeReport(t *dropTally) {
