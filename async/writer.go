@@ -13,11 +13,15 @@ import (
 // Writer is an io.Writer that queues a copy of each Write and returns at
 // once; one background goroutine writes the queued bytes to the
 // underlying writer, many Writes at a time in one Write call of at most
-// Options.BatchBytes. It is meant for byte sinks fed by an encoding
-// handler (slog.JSONHandler, handler.JSONHandler): the handler encodes on
-// the caller's goroutine, one Write per record, and Writer keeps each
-// Write's bytes contiguous, never splitting them across Write calls on
-// the underlying writer.
+// Options.BatchBytes and 64 KiB (a single longer Write is written alone).
+// It is meant for byte sinks fed by an encoding handler (slog.JSONHandler,
+// handler.JSONHandler): the handler encodes on the caller's goroutine, one
+// Write per record, and Writer keeps each Write's bytes contiguous, never
+// splitting them across Write calls on the underlying writer.
+//
+// Queued Writes are stored back to back in blocks of up to 64 KiB that the
+// Writer recycles, so a Write costs one short lock and a copy, and
+// allocates nothing once the Writer has warmed up.
 //
 // When the queue is full (Options.Capacity records or Options.MaxBytes
 // bytes) the oldest Writes are dropped. Writer counts them by level when it
@@ -56,7 +60,8 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 }
 
 // Write queues a copy of p and returns len(p), nil without waiting for the
-// underlying writer. An empty p is neither queued nor counted. A p larger than Options.MaxBytes is dropped and
+// underlying writer; the caller may reuse p at once. An empty p is neither
+// queued nor counted. A p larger than Options.MaxBytes is dropped and
 // counted instead. After Close, Write writes p to the underlying writer
 // synchronously (after Close has finished with the queue) and returns its
 // result.

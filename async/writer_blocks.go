@@ -46,13 +46,13 @@ func (k *block) reset() {
 // without a reserve, with counts (Stats, Discard) in records.
 type blockQueue struct {
 	mu        sync.Mutex
-	blocks    []*block // oldest first; the last is cur when cur is not nil
-	first     int      // index in blocks of the oldest block
-	cur       *block   // the block Push appends to; nil when none is open
-	free      []*block // emptied blocks for reuse
+	blocks    []*block  // oldest first; the last is cur when cur is not nil
+	first     int       // index in blocks of the oldest block
+	cur       *block    // the block Push appends to; nil when none is open
+	free      []*block  // emptied blocks for reuse
 	spare     sync.Pool // of *block: emptied blocks beyond the free list
-	blockCap  int      // bytes per block
-	blockRecs int      // records per block
+	blockCap  int       // bytes per block
+	blockRecs int       // records per block
 	capacity  int
 	maxBytes  int
 	records   int // queued now (popped blocks excluded)
