@@ -146,7 +146,8 @@ func (h *Handler) system(ctx context.Context, r *slog.Record) bool {
 	}
 	found := false
 	r.Attrs(func(a slog.Attr) bool {
-		found = isMarker(a)
+		// The length test is inlined here; most keys fail it.
+		found = len(a.Key) == len(MarkerKey) && isMarker(a)
 		return !found
 	})
 	return found
