@@ -38,8 +38,8 @@ func New(w io.Writer, cfg Config) (*slog.Logger, func(context.Context) error, er
 	return s.Logger(), s.Shutdown, nil
 }
 
-// Stack is a logging stack built from a Config: from the top, the
-// correlation attributes (httpctx.Handler), sampling.Handler,
+// Stack is a logging stack built from a Config: from the top,
+// sampling.Handler, the correlation attributes (httpctx.Handler),
 // aggregation.Handler, redact.Handler, the async queue, and the sink
 // (JSONHandler, or the handler given to NewStackWithSink). Features that
 // the Config switches off are left out, not bypassed.
@@ -148,13 +148,17 @@ func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
 		s.aggregation = aggregation.NewHandler(h, cfg.AggregationOptions)
 		h = s.aggregation
 	}
-	if cfg.Sampling {
-		s.sampling = sampling.NewHandler(h, cfg.SamplingOptions)
-		h = s.sampling
-	}
 	if cfg.Correlation {
 		s.correlation = httpctx.NewHandler(h, httpctx.HandlerOptions{OmitTrace: cfg.OmitTraceAttrs})
 		h = s.correlation
+	}
+	// Sampling sits on top: a record of a request that is not sampled stops
+	// there (or waits in its request's buffer) before any other layer has
+	// worked on it. A buffered record keeps its context, so the correlation
+	// attributes are added when it is written.
+	if cfg.Sampling {
+		s.sampling = sampling.NewHandler(h, cfg.SamplingOptions)
+		h = s.sampling
 	}
 	s.top = &stackHandler{next: h, level: cfg.level(), records: new(atomic.Uint64)}
 	s.logger = slog.New(s.top)
