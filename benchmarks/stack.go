@@ -16,8 +16,8 @@ import (
 )
 
 // Stack is the whole recommended slogstack pipeline in front of
-// handler.JSONHandler: httpctx's correlation handler, sampling,
-// aggregation, redact and async, in that order. The stateless wrappers are
+// handler.JSONHandler, in the order handler.NewStack assembles it:
+// sampling, httpctx's correlation handler, aggregation, redact and async. The stateless wrappers are
 // composed with slog-multi's Pipe; the ones that own goroutines are kept
 // to be closed.
 type Stack struct {
@@ -58,7 +58,7 @@ func NewStack(w io.Writer, so sampling.Options, stage AsyncStage) *Stack {
 		tail, st.close, st.dropped = ah, ah.Close, func() uint64 { return ah.Stats().Dropped }
 	}
 	st.aggregation = aggregation.NewHandler(redact.NewHandler(tail, redact.Options{}), aggregation.Options{})
-	h := slogmulti.Pipe(httpctx.NewMiddleware(httpctx.HandlerOptions{}), sampling.NewMiddleware(so)).Handler(st.aggregation)
+	h := slogmulti.Pipe(sampling.NewMiddleware(so), httpctx.NewMiddleware(httpctx.HandlerOptions{})).Handler(st.aggregation)
 	st.Logger = BindService(slog.New(h))
 	return &st
 }

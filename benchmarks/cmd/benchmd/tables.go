@@ -45,7 +45,7 @@ var specs = []groupSpec{
 	{
 		name:  "Stack",
 		title: "The whole stack, caller side",
-		about: "slog.Logger -> httpctx correlation -> sampling -> aggregation -> redact -> async -> handler.JSONHandler to io.Discard, " +
+		about: "slog.Logger -> sampling -> httpctx correlation -> aggregation -> redact -> async -> handler.JSONHandler to io.Discard, " +
 			"logging with a request scope in the context. `stack-sampled`: the request is sampled, every record is written (handed to async.Handler, which encodes on its goroutine); " +
 			"`stack-sampled-asyncwriter`: the same with handler.JSONHandler over async.Writer instead (encoding on the caller). " +
 			"`stack-unsampled-nobuf`: not sampled, buffering off. `stack-unsampled-buf`: not sampled, records buffered until the request ends and then dropped. " +
