@@ -11,24 +11,8 @@ import (
 
 	"github.com/slogstack/slogstack/async"
 	"github.com/slogstack/slogstack/handler"
+	"github.com/slogstack/slogstack/internal/logtest"
 )
-
-// The standard payload (SPEC 11): a logger bound with With to service and
-// correlation_id, logging "request handled" with six attributes.
-func payloadLogger(h slog.Handler) *slog.Logger {
-	return slog.New(h).With("service", "checkout", "correlation_id", "4bf92f3577b34da6a3ce929d0e0e4736")
-}
-
-func logPayload(ctx context.Context, l *slog.Logger) {
-	l.LogAttrs(ctx, slog.LevelInfo, "request handled",
-		slog.String("method", "GET"),
-		slog.String("path", "/api/v1/orders"),
-		slog.Int("status", 200),
-		slog.Duration("latency", 1234567*time.Nanosecond),
-		slog.Int64("bytes", 5120),
-		slog.Bool("ok", true),
-	)
-}
 
 type closer interface {
 	Close(context.Context) error
@@ -96,7 +80,7 @@ func BenchmarkCaller(b *testing.B) {
 				}
 				b.Run(sink.name+"/"+tg.name+"/"+mode, func(b *testing.B) {
 					h, c := tg.build(sink.open(b))
-					l := payloadLogger(h)
+					l := logtest.StandardLogger(h)
 					b.ReportAllocs()
 					if !parallel {
 						// The caller's own CPU time: with the goroutine
@@ -111,12 +95,12 @@ func BenchmarkCaller(b *testing.B) {
 					if parallel {
 						b.RunParallel(func(pb *testing.PB) {
 							for pb.Next() {
-								logPayload(ctx, l)
+								logtest.LogStandard(ctx, l)
 							}
 						})
 					} else {
 						for range b.N {
-							logPayload(ctx, l)
+							logtest.LogStandard(ctx, l)
 						}
 					}
 					b.StopTimer()

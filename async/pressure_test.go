@@ -107,38 +107,13 @@ func checkOrder(t *testing.T, seqs map[int64][]int64) {
 // its order.
 func TestConservationUnderChaos(t *testing.T) {
 	leakcheck.Check(t)
-	const producers = 64
-	perProducer := 400
-	if testing.Short() {
-		perProducer = 100
-	}
+	const producers = chaosProducers
+	perProducer := chaosPerProducer()
 	sink := newRecordingSink()
 	sink.stallP, sink.errP = 0.002, 0.1
 	h := NewHandler(sink, Options{Capacity: 256, Reserved: -1, BatchSize: 32, ReportInterval: time.Millisecond})
 	l := slog.New(h)
-
-	var closeErr error
-	closed := make(chan struct{})
-	go func() {
-		defer close(closed)
-		time.Sleep(time.Duration(rand.IntN(40)) * time.Millisecond)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		closeErr = h.Close(ctx)
-	}()
-	var wg sync.WaitGroup
-	for p := range producers {
-		wg.Go(func() {
-			for n := range perProducer {
-				l.Info("m", "p", p, "n", n)
-			}
-		})
-	}
-	wg.Wait()
-	<-closed
-	if closeErr != nil {
-		t.Fatalf("Close: %v", closeErr)
-	}
+	logWhileClosing(t, l, h.Close)
 	st := h.Stats()
 	if st.Accepted+st.Synchronous != producers*uint64(perProducer) {
 		t.Fatalf("Accepted %d + Synchronous %d != logged %d", st.Accepted, st.Synchronous, producers*perProducer)
@@ -359,5 +334,47 @@ func TestReserveKeepsWarnThroughFlood(t *testing.T) {
 	wantDropped := LevelCounts{Debug: 990 - 56, Warn: 2}
 	if st.DroppedByLevel != wantDropped || st.Written != 65 || st.Accepted != 1001 || st.Reports != 0 {
 		t.Fatalf("Stats = %+v, want DroppedByLevel %+v Written 65 Accepted 1001", st, wantDropped)
+	}
+}
+
+// chaosProducers is how many goroutines the chaos tests log from, and
+// chaosPerProducer how many records each logs.
+const chaosProducers = 64
+
+func chaosPerProducer() int {
+	if testing.Short() {
+		return 100
+	}
+	return 400
+}
+
+// logWhileClosing has chaosProducers goroutines log chaosPerProducer
+// records each on l (attributes p and n: producer and sequence) while
+// closeFn is called at a random point in the first 40 ms, with a 30 s
+// deadline. It fails the test if Close returns an error.
+func logWhileClosing(t *testing.T, l *slog.Logger, closeFn func(context.Context) error) {
+	t.Helper()
+	perProducer := chaosPerProducer()
+	var closeErr error
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		time.Sleep(time.Duration(rand.IntN(40)) * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		closeErr = closeFn(ctx)
+	}()
+	var wg sync.WaitGroup
+	for p := range chaosProducers {
+		wg.Go(func() {
+			for n := range perProducer {
+				l.Info("m", "p", p, "n", n)
+			}
+		})
+	}
+	wg.Wait()
+	<-closed
+	if closeErr != nil {
+		t.Fatalf("Close: %v", closeErr)
 	}
 }

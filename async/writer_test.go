@@ -206,36 +206,12 @@ func TestWriterCloseTwiceAndWriteAfterClose(t *testing.T) {
 // Close comes at a random point while they keep logging.
 func TestWriterConservationUnderChaos(t *testing.T) {
 	leakcheck.Check(t)
-	const producers = 64
-	perProducer := 400
-	if testing.Short() {
-		perProducer = 100
-	}
+	const producers = chaosProducers
+	perProducer := chaosPerProducer()
 	rec := &callRecorder{errP: 0.1, stallP: 0.05}
 	w := NewWriter(rec, Options{Capacity: 256, BatchBytes: 4096, ReportInterval: time.Millisecond})
 	l := slog.New(slog.NewJSONHandler(w, nil))
-	var closeErr error
-	closed := make(chan struct{})
-	go func() {
-		defer close(closed)
-		time.Sleep(time.Duration(rand.IntN(40)) * time.Millisecond)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		closeErr = w.Close(ctx)
-	}()
-	var wg sync.WaitGroup
-	for p := range producers {
-		wg.Go(func() {
-			for n := range perProducer {
-				l.Info("m", "p", p, "n", n)
-			}
-		})
-	}
-	wg.Wait()
-	<-closed
-	if closeErr != nil {
-		t.Fatalf("Close: %v", closeErr)
-	}
+	logWhileClosing(t, l, w.Close)
 	st := w.Stats()
 	if st.Accepted+st.Synchronous != producers*uint64(perProducer) || st.Written+st.Dropped != st.Accepted {
 		t.Fatalf("conservation broken: %+v", st)

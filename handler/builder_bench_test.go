@@ -5,24 +5,20 @@ import (
 	"io"
 	"log/slog"
 	"testing"
-	"time"
 
 	"github.com/slogstack/slogstack/httpctx"
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/sampling"
 )
 
-// benchLog logs the standard payload: a logger bound with With to service
-// and correlation_id, and six attributes of mixed kinds.
+// benchLog logs the standard payload on logger with ctx.
 func benchLog(b *testing.B, logger *slog.Logger, ctx context.Context) {
 	b.Helper()
-	l := logger.With("service", "checkout", "correlation_id", "4bf92f3577b34da6a3ce929d0e0e4736")
+	l := logtest.StandardLogger(logger.Handler())
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		l.LogAttrs(ctx, slog.LevelInfo, "request handled",
-			slog.String("method", "GET"), slog.String("path", "/api/v1/users/42"),
-			slog.Int("status", 200), slog.Duration("latency", 1234*time.Microsecond),
-			slog.Int64("bytes", 5120), slog.Bool("ok", true))
+		logtest.LogStandard(ctx, l)
 	}
 }
 

@@ -6,28 +6,11 @@ import (
 	"log/slog"
 	"runtime"
 	"testing"
-	"time"
 
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"go.opentelemetry.io/otel/trace"
 )
-
-// logStandard logs SPEC 11's standard payload: 6 attributes of mixed kinds
-// on a logger bound with With to 2 attributes.
-func logStandard(l *slog.Logger, ctx context.Context) {
-	l.LogAttrs(ctx, slog.LevelInfo, "request handled",
-		slog.String("method", "GET"),
-		slog.String("path", "/api/v1/orders/42"),
-		slog.Int("status", 200),
-		slog.Duration("latency", 1234*time.Microsecond),
-		slog.Int64("bytes", 5120),
-		slog.Bool("ok", true),
-	)
-}
-
-func bound(h slog.Handler) *slog.Logger {
-	return slog.New(h).With("service", "orders", "correlation_id", "0af7651916cd43dd8448eb211c80319c")
-}
 
 // recordsPerRequest is how many records a request logs in the
 // "per-request" variants before it ends and the next one opens, so that
@@ -69,7 +52,7 @@ func BenchmarkCaller(b *testing.B) {
 		}
 		for _, v := range variants {
 			b.Run(c.name+v, func(b *testing.B) {
-				l := bound(c.handler())
+				l := logtest.StandardLogger(c.handler())
 				ctx := context.Background()
 				var s *reqscope.Scope
 				rotate := func() {
@@ -90,7 +73,7 @@ func BenchmarkCaller(b *testing.B) {
 						rotate()
 					}
 					n++
-					logStandard(l, ctx)
+					logtest.LogStandard(ctx, l)
 				}
 				stop(n)
 				if s != nil {
@@ -169,7 +152,7 @@ func BenchmarkCallerParallel(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			l := bound(c.handler())
+			l := logtest.StandardLogger(c.handler())
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				var s *reqscope.Scope
@@ -182,7 +165,7 @@ func BenchmarkCallerParallel(b *testing.B) {
 						s = reqscope.New("0af7651916cd43dd8448eb211c80319c", trace.SpanContext{}, c.decision)
 						ctx = reqscope.NewContext(context.Background(), s)
 					}
-					logStandard(l, ctx)
+					logtest.LogStandard(ctx, l)
 				}
 				if s != nil {
 					s.End()
