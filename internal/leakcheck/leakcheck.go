@@ -1,6 +1,3 @@
-// Package leakcheck fails a test that leaves goroutines behind. The library
-// module depends on nothing but what its go.mod names, so this small check
-// stands in for go.uber.org/goleak in the module's own tests.
 package leakcheck
 
 import (
