@@ -309,10 +309,7 @@ func TestBurstThenSilence(t *testing.T) {
 	// Driven tick by tick: the summary is written by the flusher, with no
 	// further record, on the last tick before its window ends.
 	leakcheck.Check(t)
-	clock := newFakeClock()
-	tk := newFakeTicker()
-	var out logtest.Buffer
-	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, tk))
+	h, out, clock, tk := newDrivenHandler()
 	defer closeOrFail(t, h)
 	log := slog.New(h)
 	for range 50 {
@@ -374,10 +371,7 @@ func TestNeverQuiet(t *testing.T) {
 	// A group logged 100 times a second for a minute yields a summary every
 	// window, never one open-ended summary.
 	leakcheck.Check(t)
-	clock := newFakeClock()
-	tk := newFakeTicker()
-	var out logtest.Buffer
-	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, tk))
+	h, out, clock, tk := newDrivenHandler()
 	log := slog.New(h)
 	const seconds = 60
 	for i := range seconds * 100 {
@@ -495,10 +489,7 @@ func TestCloseAndAfter(t *testing.T) {
 
 func TestFlusherExitsWhenIdle(t *testing.T) {
 	leakcheck.Check(t)
-	clock := newFakeClock()
-	tk := newFakeTicker()
-	var out logtest.Buffer
-	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, tk))
+	h, _, clock, tk := newDrivenHandler()
 	log := slog.New(h)
 	log.Debug(poolMsg)
 	clock.Advance(DefaultWindow)

@@ -1,9 +1,12 @@
 package aggregation
 
 import (
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slogstack/slogstack/internal/logtest"
 )
 
 // fakeClock is a clock tests move by hand.
@@ -75,6 +78,14 @@ func waitFlusherStopped(t testing.TB, h *Handler) {
 }
 
 // withFakes returns opts using clock and ticker.
+// newDrivenHandler returns a Handler with default options writing JSON at
+// DEBUG to out, on a fake clock, whose flusher runs only when tk ticks.
+func newDrivenHandler() (h *Handler, out *logtest.Buffer, clock *fakeClock, tk *fakeTicker) {
+	out = new(logtest.Buffer)
+	clock, tk = newFakeClock(), newFakeTicker()
+	return NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, tk)), out, clock, tk
+}
+
 func withFakes(opts Options, clock *fakeClock, tk *fakeTicker) Options {
 	opts.Now = clock.Now
 	if tk != nil {

@@ -36,10 +36,8 @@ func TestVolume(t *testing.T) {
 	if testing.Short() {
 		seconds = 12
 	}
-	clock := newFakeClock()
-	tk := newFakeTicker()
-	var out, plain logtest.Buffer
-	h := NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, tk))
+	h, out, clock, tk := newDrivenHandler()
+	var plain logtest.Buffer
 	t.Cleanup(func() { _ = h.Close() })
 	log := slog.New(h)
 	ref := slog.New(plain.JSONHandler(slog.LevelDebug))
