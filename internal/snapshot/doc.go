@@ -1,0 +1,26 @@
+// Package snapshot makes the copy of a log record that a handler keeps past
+// the call: the sampling buffer, the async record queue and the
+// aggregation's stored attributes all hold what this package returns.
+//
+// A snapshot shows what the caller logged as it was at the call and shares
+// nothing mutable with the caller:
+//
+//   - LogValuers are resolved at the call, on the caller's goroutine, the
+//     way slog.Value.Resolve does (a panic becomes an error value);
+//   - groups are copied; strings, numbers, bools, times, durations and
+//     errors are shared, as values that cannot change;
+//   - byte slices, of any named type (json.RawMessage), are copied;
+//   - maps, slices, arrays, pointers and structs whose state is all visible
+//     (exported fields down to basic kinds) are deep-copied, each shared
+//     sub-structure (and each cycle) once, so the copy has the value's
+//     shape and renders the same in every sink;
+//   - any other value (unexported fields such as a held sync.Mutex,
+//     channels, funcs, json.Marshaler or encoding.TextMarshaler
+//     implementations, and values past the copy bound) is frozen: encoded
+//     at the call to the JSON that json.Marshal writes for it and to the
+//     text fmt's %+v writes, and held as a value that marshals to exactly
+//     that JSON and that text. No unexported state is ever copied.
+//
+// Each function also returns the heap bytes the snapshot holds, so that a
+// buffer charges a record by what it really keeps.
+package snapshot

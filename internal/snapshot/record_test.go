@@ -1,0 +1,185 @@
+package snapshot
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type dag struct{ A, B *dag }
+
+// deepDAG is a chain of n nodes each pointing twice at the next: 2^n paths,
+// n nodes.
+func deepDAG(n int) *dag {
+	var d *dag
+	for range n {
+		d = &dag{A: d, B: d}
+	}
+	return d
+}
+
+func TestSharedStructureCopiedOnce(t *testing.T) {
+	got, _ := Value(slog.AnyValue(deepDAG(200)))
+	d := got.Any().(*dag)
+	depth := 0
+	for ; d != nil; d = d.A {
+		if d.A != d.B {
+			t.Fatalf("level %d: shared node copied twice", depth)
+		}
+		depth++
+	}
+	if depth != 200 {
+		t.Fatalf("depth %d, want 200", depth)
+	}
+}
+
+type selfValuer struct{}
+
+func (v selfValuer) LogValue() slog.Value { return slog.AnyValue(v) }
+
+type panicValuer struct{}
+
+func (panicValuer) LogValue() slog.Value { panic("boom") }
+
+type countValuer struct{ n *int }
+
+func (v countValuer) LogValue() slog.Value { *v.n++; return slog.IntValue(*v.n) }
+
+func TestLogValuersResolvedAtCall(t *testing.T) {
+	n := 0
+	r := slog.NewRecord(time.Time{}, slog.LevelInfo, "m", 0)
+	r.AddAttrs(
+		slog.Any("self", selfValuer{}),
+		slog.Any("panic", panicValuer{}),
+		slog.Any("count", countValuer{&n}),
+		slog.Group("g", slog.Any("count", countValuer{&n})),
+	)
+	s, _ := Record(r)
+	if n != 2 {
+		t.Fatalf("LogValue called %d times, want 2", n)
+	}
+	var got []string
+	var walk func(prefix string, a slog.Attr)
+	walk = func(prefix string, a slog.Attr) {
+		if a.Value.Kind() == slog.KindGroup {
+			for _, ga := range a.Value.Group() {
+				walk(prefix+a.Key+".", ga)
+			}
+			return
+		}
+		if a.Value.Kind() == slog.KindLogValuer {
+			t.Errorf("%s%s still a LogValuer", prefix, a.Key)
+		}
+		got = append(got, fmt.Sprintf("%s%s=%v", prefix, a.Key, a.Value))
+	}
+	s.Attrs(func(a slog.Attr) bool { walk("", a); return true })
+	want := []string{"self=", "panic=LogValue panicked", "count=1", "g.count=2"}
+	for i, w := range want {
+		if i >= len(got) || !strings.HasPrefix(got[i], w) {
+			t.Errorf("attr %d = %q, want prefix %q", i, got, w)
+		}
+	}
+	_ = render(t, slog.GroupValue(slog.Any("x", s)), false)
+}
+
+func TestStableRecordNoAllocation(t *testing.T) {
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0)
+	r.AddAttrs(slog.String("a", "b"), slog.Int("n", 1), slog.Any("err", errors.New("e")),
+		slog.Duration("d", time.Second), slog.Group("g", slog.Bool("ok", true)))
+	allocs := testing.AllocsPerRun(100, func() { Record(r) })
+	if allocs != 0 {
+		t.Fatalf("%v allocations for a record of stable values, want 0", allocs)
+	}
+}
+
+// TestSizeCoversHeap checks that what Record reports covers what the
+// snapshots really hold on the heap, and is not wildly above it.
+func TestSizeCoversHeap(t *testing.T) {
+	values := map[string]func(i int) any{
+		"map": func(i int) any {
+			m := make(map[string]any, 64)
+			for j := range 64 {
+				m[fmt.Sprint("key", j)] = strings.Repeat("v", 100+i%7)
+			}
+			return m
+		},
+		"bytes": func(i int) any { return make([]byte, 4096+i) },
+		"tree":  func(i int) any { return tree(100) },
+		"frozen": func(i int) any {
+			return &locked{Count: i, Items: []string{strings.Repeat("x", 2000)}}
+		},
+	}
+	for name, mk := range values {
+		t.Run(name, func(t *testing.T) {
+			const n = 200
+			src := make([]slog.Record, n)
+			for i := range src {
+				src[i] = slog.NewRecord(time.Time{}, slog.LevelInfo, "m", 0)
+				src[i].AddAttrs(slog.Any("v", mk(i)))
+			}
+			kept := make([]slog.Record, n)
+			total := 0
+			before := heapInUse()
+			for i := range src {
+				var size int
+				kept[i], size = Record(src[i])
+				total += size
+			}
+			grown := heapInUse() - before
+			runtime.KeepAlive(kept)
+			runtime.KeepAlive(src)
+			if float64(total) < 0.9*float64(grown) {
+				t.Errorf("charged %d bytes for %d bytes of heap", total, grown)
+			}
+			if grown > 0 && float64(total) > 4*float64(grown)+64*1024 {
+				t.Errorf("charged %d bytes for only %d bytes of heap", total, grown)
+			}
+			t.Logf("charged %d, heap grew %d", total, grown)
+		})
+	}
+}
+
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+// TestSnapshotSharesNothingMutable mutates everything the caller logged
+// while other goroutines read the snapshot; the race detector fails the
+// test if anything is shared.
+func TestSnapshotSharesNothingMutable(t *testing.T) {
+	m := map[string]any{"list": []int{1, 2, 3}, "node": tree(3), "bytes": []byte("abc")}
+	r := slog.NewRecord(time.Time{}, slog.LevelInfo, "m", 0)
+	r.AddAttrs(slog.Any("m", m), slog.Group("g", slog.Any("s", []string{"x"})))
+	s, _ := Record(r)
+	want := render(t, slog.GroupValue(recordAttrs(s)...), false)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if got := render(t, slog.GroupValue(recordAttrs(s)...), false); got != want {
+				t.Errorf("snapshot changed: %s", got)
+			}
+		})
+	}
+	wg.Go(func() {
+		m["list"].([]int)[0] = 9
+		m["node"].(*plainNode).Children[0].Name = "changed"
+		m["bytes"].([]byte)[0] = 'z'
+		m["new"] = 1
+	})
+	wg.Wait()
+}
+
+func recordAttrs(r slog.Record) []slog.Attr {
+	var as []slog.Attr
+	r.Attrs(func(a slog.Attr) bool { as = append(as, a); return true })
+	return as
+}
