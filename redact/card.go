@@ -120,3 +120,15 @@ func isCardInt(u uint64) bool {
 	var buf [20]byte
 	return isCardNumber(strconv.AppendUint(buf[:0], u, 10))
 }
+
+// maxCardFloat is the first float64 past every 19-digit number.
+const maxCardFloat = 1e19
+
+// isCardFloat reports whether a float value is a whole number that is a
+// card number (the JSON encoder writes such a float as its digits).
+func isCardFloat(f float64) bool {
+	if f < minCardInt || f >= maxCardFloat || f != float64(uint64(f)) {
+		return false
+	}
+	return isCardInt(uint64(f))
+}

@@ -15,6 +15,9 @@ type keyVerdict struct {
 	key string
 	// secret: the key names a secret, its value is masked whole.
 	secret bool
+	// own: the key is one of the module's own output keys, whose scalar
+	// values are passed on unchanged.
+	own bool
 	// masked is the key with value patterns applied, when the key itself
 	// contains a secret (changed reports it); otherwise empty.
 	masked  string

@@ -1,5 +1,7 @@
 package redact
 
+import "strings"
+
 // maxInlineKeyLen is the longest key considered by the key=value scanner.
 const maxInlineKeyLen = 64
 
@@ -7,8 +9,11 @@ const maxInlineKeyLen = 64
 // "key:" (the value must also contain a digit).
 const minColonCredential = 6
 
+// isKeyByte reports whether c may be part of a key in text: letters,
+// digits, '_', '-', '.', the brackets of form keys (user[password]) and the
+// '%' of percent-encoded ones (user%5Bpassword%5D).
 func isKeyByte(c byte) bool {
-	return isAlnum(c) || c == '-' || c == '.'
+	return isAlnum(c) || c == '-' || c == '.' || c == '[' || c == ']' || c == '%'
 }
 
 // isValueStop ends an unquoted value.
@@ -55,7 +60,7 @@ func scanKeyValues(s string, x *Redactor, t *tally, out []span) []span {
 		for k > 0 && isKeyByte(s[k-1]) && j-k <= maxInlineKeyLen {
 			k--
 		}
-		if k == j || j-k > maxInlineKeyLen || !x.secretKey(s[k:j], t) {
+		if k == j || j-k > maxInlineKeyLen || !x.secretKey(unescapeKey(s[k:j]), t) {
 			continue
 		}
 		// The value.
@@ -115,7 +120,7 @@ func scanKeyValues(s string, x *Redactor, t *tally, out []span) []span {
 		if end <= start {
 			continue
 		}
-		if sep == ':' && !quotedKey && !quoted && !scheme && !('A' <= s[k] && s[k] <= 'Z') && !isColonCredential(s[start:end]) {
+		if sep == ':' && !quotedKey && !quoted && !colonEvidence(s, i, k, start, end, scheme) {
 			continue
 		}
 		out = append(out, span{start: start, end: end, pat: PatternKeyValue})
@@ -131,6 +136,51 @@ func isAuthScheme(w string) bool {
 		}
 	}
 	return false
+}
+
+// colonEvidence reports whether an unquoted key:value pair, with the colon
+// at i, the key starting at k and the value at s[start:end], is a
+// credential rather than part of an identifier or of prose. The colon must
+// be followed by white space (tenant:acme:token:abc123 is an identifier);
+// then an authorization scheme before the value, a header-style key
+// (starting with a capital) or a credential-like value is enough.
+func colonEvidence(s string, i, k, start, end int, scheme bool) bool {
+	if i+1 >= len(s) || s[i+1] != ' ' && s[i+1] != '\t' {
+		return false
+	}
+	return scheme || 'A' <= s[k] && s[k] <= 'Z' || isColonCredential(s[start:end])
+}
+
+// unescapeKey returns key with its %XX escapes decoded, as a form decoder
+// reads it, or key itself when it has none.
+func unescapeKey(key string) string {
+	if strings.IndexByte(key, '%') < 0 {
+		return key
+	}
+	b := make([]byte, 0, len(key))
+	for i := 0; i < len(key); i++ {
+		if key[i] == '%' && i+2 < len(key) && isHex(key[i+1]) && isHex(key[i+2]) {
+			b = append(b, unhex(key[i+1])<<4|unhex(key[i+2]))
+			i += 2
+			continue
+		}
+		b = append(b, key[i])
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 // minColonLong is the length from which any unquoted value after "key:"

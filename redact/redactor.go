@@ -2,18 +2,15 @@ package redact
 
 import (
 	"log/slog"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
-	"unsafe"
 )
 
-// maxAnyDepth bounds the nesting of maps and slices walked inside an Any
-// value; anything deeper is masked whole (a cycle cannot hang the redactor,
-// and a secret cannot hide below the limit).
-const maxAnyDepth = 8
+// maxGroupDepth bounds the nesting of groups masked whole under a secret
+// key; anything deeper is replaced as one value.
+const maxGroupDepth = 8
 
 // Redactor applies the key rules and value patterns of one Options to
 // strings, slog values and attributes. It is safe for concurrent use, and
@@ -124,6 +121,7 @@ func (x *Redactor) RedactAttr(a slog.Attr) (slog.Attr, bool) {
 var (
 	safeVerdict   = &keyVerdict{}
 	secretVerdict = &keyVerdict{secret: true}
+	ownVerdict    = &keyVerdict{own: true}
 )
 
 // verdict returns the cached or freshly computed verdict for key. The result
@@ -139,16 +137,20 @@ func (x *Redactor) verdict(key string, t *tally) *keyVerdict {
 		}
 		t.cacheMisses++
 	}
-	secret := x.keys.isSecret(key)
+	own := isOwnKey(key)
+	secret := !own && x.keys.isSecret(key)
 	var kt tally
 	masked, changed := x.text(key, &kt)
 	if !cacheable && !changed {
-		if secret {
+		switch {
+		case own:
+			return ownVerdict
+		case secret:
 			return secretVerdict
 		}
 		return safeVerdict
 	}
-	v := &keyVerdict{key: key, secret: secret}
+	v := &keyVerdict{key: key, secret: secret, own: own}
 	if changed {
 		v.masked, v.changed = masked, true
 		v.hits = kt.patterns
@@ -180,13 +182,15 @@ func (x *Redactor) attr(a slog.Attr, t *tally) (slog.Attr, bool) {
 func (x *Redactor) cleanValue(v slog.Value) bool {
 	switch v.Kind() {
 	case slog.KindString:
-		return len(x.custom) == 0 && prescreen(v.String())&x.enabled == 0
+		return x.cleanString(v.String())
 	case slog.KindInt64:
 		i := v.Int64()
 		return i <= 0 || x.enabled&(1<<PatternCard) == 0 || !isCardInt(uint64(i))
 	case slog.KindUint64:
 		return x.enabled&(1<<PatternCard) == 0 || !isCardInt(v.Uint64())
-	case slog.KindBool, slog.KindFloat64, slog.KindDuration, slog.KindTime:
+	case slog.KindFloat64:
+		return x.enabled&(1<<PatternCard) == 0 || !isCardFloat(v.Float64())
+	case slog.KindBool, slog.KindDuration, slog.KindTime:
 		return true
 	}
 	return false
@@ -202,6 +206,9 @@ func (x *Redactor) attrWith(a slog.Attr, vd *keyVerdict, t *tally) (slog.Attr, b
 	if vd.secret {
 		return slog.Attr{Key: key, Value: x.maskWhole(a.Value, t, 0)}, true
 	}
+	if vd.own && isScalar(a.Value) {
+		return a, false
+	}
 	v, ok := x.value(a.Value, t)
 	return slog.Attr{Key: key, Value: v}, ok || keyChanged
 }
@@ -210,7 +217,7 @@ func (x *Redactor) attrWith(a slog.Attr, vd *keyVerdict, t *tally) (slog.Attr, b
 // and structure of groups.
 func (x *Redactor) maskWhole(v slog.Value, t *tally, depth int) slog.Value {
 	v = v.Resolve()
-	if v.Kind() != slog.KindGroup || depth >= maxAnyDepth {
+	if v.Kind() != slog.KindGroup || depth >= maxGroupDepth {
 		t.keyMasked++
 		return x.replValue
 	}
@@ -226,8 +233,13 @@ func (x *Redactor) maskWhole(v slog.Value, t *tally, depth int) slog.Value {
 func (x *Redactor) value(v slog.Value, t *tally) (slog.Value, bool) {
 	switch v.Kind() {
 	case slog.KindString:
-		if s, ok := x.text(v.String(), t); ok {
+		if s, ok := x.body(v.String(), t, 0); ok {
 			return slog.StringValue(s), true
+		}
+	case slog.KindFloat64:
+		if x.enabled&(1<<PatternCard) != 0 && isCardFloat(v.Float64()) {
+			t.hit(PatternCard)
+			return x.replValue, true
 		}
 	case slog.KindInt64:
 		if i := v.Int64(); i > 0 && x.enabled&(1<<PatternCard) != 0 && isCardInt(uint64(i)) {
@@ -259,259 +271,11 @@ func (x *Redactor) value(v slog.Value, t *tally) (slog.Value, bool) {
 		nv, _ := x.value(rv, t)
 		return nv, true
 	case slog.KindAny:
-		if nv, ok := x.anyValue(v.Any(), t, 0); ok {
-			return slog.AnyValue(nv), true
+		if nv, ok := x.anyValue(v.Any(), t); ok {
+			return nv, true
 		}
 	}
 	return v, false
-}
-
-// anyValue masks inside the common dynamic types. It returns the masked
-// value and true, or (nil, false) when nothing changed.
-func (x *Redactor) anyValue(a any, t *tally, depth int) (any, bool) {
-	if depth > maxAnyDepth {
-		t.keyMasked++
-		return x.repl, true
-	}
-	switch a := a.(type) {
-	case string:
-		if s, ok := x.text(a, t); ok {
-			return s, true
-		}
-	case error:
-		if a == nil {
-			return nil, false
-		}
-		if s, ok := x.text(safeError(a), t); ok {
-			return s, true
-		}
-	case []byte:
-		if s, ok := x.text(unsafe.String(unsafe.SliceData(a), len(a)), t); ok {
-			return s, true
-		}
-	case map[string]string:
-		var out map[string]string
-		for k, v := range a {
-			nk, nv, ok := x.mapEntry(k, v, t, depth)
-			if ok && out == nil {
-				out = make(map[string]string, len(a))
-				for k2, v2 := range a {
-					out[k2] = v2
-				}
-			}
-			if ok {
-				delete(out, k)
-				out[nk] = nv.(string)
-			}
-		}
-		if out != nil {
-			return out, true
-		}
-	case map[string]any:
-		var out map[string]any
-		for k, v := range a {
-			nk, nv, ok := x.mapEntry(k, v, t, depth)
-			if ok && out == nil {
-				out = make(map[string]any, len(a))
-				for k2, v2 := range a {
-					out[k2] = v2
-				}
-			}
-			if ok {
-				delete(out, k)
-				out[nk] = nv
-			}
-		}
-		if out != nil {
-			return out, true
-		}
-	case []string:
-		var out []string
-		for i, v := range a {
-			s, ok := x.text(v, t)
-			if ok && out == nil {
-				out = slices.Clone(a)
-			}
-			if ok {
-				out[i] = s
-			}
-		}
-		if out != nil {
-			return out, true
-		}
-	case []any:
-		var out []any
-		for i, v := range a {
-			nv, ok := x.anyValue(v, t, depth+1)
-			if ok && out == nil {
-				out = slices.Clone(a)
-			}
-			if ok {
-				out[i] = nv
-			}
-		}
-		if out != nil {
-			return out, true
-		}
-	case slog.Value:
-		if nv, ok := x.value(a, t); ok {
-			return nv, true
-		}
-	case nil:
-	default:
-		return x.reflectValue(reflect.ValueOf(a), t, depth)
-	}
-	return nil, false
-}
-
-// reflectValue masks inside maps with string keys and slices of other named
-// types (http.Header, url.Values, map[string][]string, []error, ...). A
-// changed map comes back as a map[string]any, a changed slice of strings as
-// a []string and any other changed slice as an []any, which encode the same
-// way. Elements that cannot hold text (numbers,
-// booleans, structs) are not looked at. Walking a clean slice allocates
-// nothing; walking a clean map allocates two holders, whatever its size.
-func (x *Redactor) reflectValue(rv reflect.Value, t *tally, depth int) (any, bool) {
-	switch rv.Kind() {
-	case reflect.Map:
-		if rv.Type().Key().Kind() != reflect.String {
-			return nil, false
-		}
-		var out map[string]any
-		var it reflect.MapIter
-		it.Reset(rv)
-		// One key and one value holder for the whole walk: MapIter.Key and
-		// MapIter.Value would allocate a copy per entry.
-		kh := reflect.New(rv.Type().Key()).Elem()
-		vh := reflect.New(rv.Type().Elem()).Elem()
-		for it.Next() {
-			kh.SetIterKey(&it)
-			vh.SetIterValue(&it)
-			k := kh.String()
-			vd := x.verdict(k, t)
-			var nv any
-			ok := false
-			switch {
-			case vd.secret:
-				t.keyMasked++
-				nv, ok = x.repl, true
-			default:
-				nv, ok = x.reflectElem(vh, t, depth)
-			}
-			nk := k
-			if vd.changed {
-				nk = vd.masked
-				t.addHits(&vd.hits)
-			}
-			if !ok && !vd.changed {
-				continue
-			}
-			if out == nil {
-				out = make(map[string]any, rv.Len())
-				var it2 reflect.MapIter
-				it2.Reset(rv)
-				for it2.Next() {
-					out[it2.Key().String()] = it2.Value().Interface()
-				}
-			}
-			if !ok {
-				nv = out[k]
-			}
-			delete(out, k)
-			out[nk] = nv
-		}
-		if out != nil {
-			return out, true
-		}
-	case reflect.Slice, reflect.Array:
-		if rv.Type().Elem().Kind() == reflect.String {
-			var out []string
-			for i := 0; i < rv.Len(); i++ {
-				s, ok := x.text(rv.Index(i).String(), t)
-				if !ok {
-					continue
-				}
-				if out == nil {
-					out = make([]string, rv.Len())
-					for j := range out {
-						out[j] = rv.Index(j).String()
-					}
-				}
-				out[i] = s
-			}
-			if out != nil {
-				return out, true
-			}
-			return nil, false
-		}
-		var out []any
-		for i := 0; i < rv.Len(); i++ {
-			nv, ok := x.reflectElem(rv.Index(i), t, depth)
-			if !ok {
-				continue
-			}
-			if out == nil {
-				out = make([]any, rv.Len())
-				for j := range out {
-					out[j] = rv.Index(j).Interface()
-				}
-			}
-			out[i] = nv
-		}
-		if out != nil {
-			return out, true
-		}
-	}
-	return nil, false
-}
-
-// reflectElem masks one element of a map or slice walked by reflectValue.
-func (x *Redactor) reflectElem(v reflect.Value, t *tally, depth int) (any, bool) {
-	switch v.Kind() {
-	case reflect.String:
-		return x.text(v.String(), t)
-	case reflect.Interface:
-		if v.IsNil() {
-			return nil, false
-		}
-		return x.anyValue(v.Elem().Interface(), t, depth+1)
-	case reflect.Map, reflect.Slice, reflect.Array, reflect.Pointer:
-		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
-			b := v.Bytes()
-			return x.text(unsafe.String(unsafe.SliceData(b), len(b)), t)
-		}
-		if v.Kind() == reflect.Pointer {
-			if v.IsNil() || v.Type().Elem().Kind() == reflect.Struct {
-				return nil, false
-			}
-			v = v.Elem()
-		}
-		if depth+1 > maxAnyDepth {
-			t.keyMasked++
-			return x.repl, true
-		}
-		return x.reflectValue(v, t, depth+1)
-	}
-	return nil, false
-}
-
-// mapEntry masks one map entry: the whole value when the key is secret,
-// the value's contents otherwise; a key containing a secret is masked too.
-func (x *Redactor) mapEntry(k string, v any, t *tally, depth int) (string, any, bool) {
-	vd := x.verdict(k, t)
-	nk := k
-	if vd.changed {
-		nk = vd.masked
-		t.addHits(&vd.hits)
-	}
-	if vd.secret {
-		t.keyMasked++
-		return nk, x.repl, true
-	}
-	if nv, ok := x.anyValue(v, t, depth+1); ok {
-		return nk, nv, true
-	}
-	return nk, v, vd.changed
 }
 
 // safeError returns err.Error(), or a fixed text when Error panics (a nil

@@ -44,21 +44,23 @@ func findSchemeCredentials(s, scheme string, body func(byte) bool, valid func(st
 	return out
 }
 
-// isURLUserByte reports whether c may appear in the user or password of a
-// URL as this package reads them: anything but space, the delimiters
-// ":/?#@", quotes, a backslash and angle brackets.
-func isURLUserByte(c byte) bool {
+// isAuthorityByte reports whether c may appear in the authority of a URL
+// (user:password@host:port) as this package reads it: anything but white
+// space, the delimiters "/?#", quotes, a backslash and angle brackets. '@'
+// and ':' are allowed: a password may hold either.
+func isAuthorityByte(c byte) bool {
 	switch c {
-	case ' ', '\t', '\n', '\r', '\f', '\v', ':', '/', '?', '#', '@', '"', '\'', '\\', '<', '>':
+	case ' ', '\t', '\n', '\r', '\f', '\v', '/', '?', '#', '"', '\'', '\\', '<', '>':
 		return false
 	}
 	return true
 }
 
 // findURLPasswords appends the spans of the passwords in
-// scheme://user:password@host: for each "://" preceded by a scheme
-// character, an optional user, a colon, a non-empty password (which may
-// itself hold colons) and an '@'.
+// scheme://user:password@host, read as a URL parser reads them: the user
+// information ends at the last '@' of the authority, and the password is
+// everything after its first ':' (so a password may hold ':' and '@', and
+// a user may hold '@').
 func findURLPasswords(s string, out []span) []span {
 	for from := 0; ; {
 		k := strings.Index(s[from:], "://")
@@ -70,22 +72,20 @@ func findURLPasswords(s string, out []span) []span {
 		if i == 0 || !isAlnum(s[i-1]) {
 			continue
 		}
-		j := from
-		for j < len(s) && isURLUserByte(s[j]) {
-			j++
+		end := from
+		for end < len(s) && isAuthorityByte(s[end]) {
+			end++
 		}
-		if j >= len(s) || s[j] != ':' {
+		at := strings.LastIndexByte(s[from:end], '@')
+		if at < 0 {
 			continue
 		}
-		j++
-		start := j
-		for j < len(s) && (isURLUserByte(s[j]) || s[j] == ':') {
-			j++
-		}
-		if j >= len(s) || j == start || s[j] != '@' {
+		userinfo := s[from : from+at]
+		colon := strings.IndexByte(userinfo, ':')
+		if colon < 0 || colon == len(userinfo)-1 {
 			continue
 		}
-		out = append(out, span{start: start, end: j, pat: PatternURLPassword})
-		from = j + 1
+		out = append(out, span{start: from + colon + 1, end: from + at, pat: PatternURLPassword})
+		from = from + at + 1
 	}
 }

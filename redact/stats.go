@@ -155,3 +155,13 @@ func (c *counters) stats() Stats {
 	}
 	return s
 }
+
+// add adds the counts of o to t.
+func (t *tally) add(o *tally) {
+	t.keyMasked += o.keyMasked
+	t.cacheHits += o.cacheHits
+	t.cacheMisses += o.cacheMisses
+	if o.anyPattern {
+		t.addHits(&o.patterns)
+	}
+}
