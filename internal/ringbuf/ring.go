@@ -22,6 +22,13 @@ type Options struct {
 	// An entry larger than MaxBytes is still accepted, after evicting every
 	// other entry, so the bound is max(MaxBytes, largest single entry).
 	MaxBytes int
+
+	// Gate, when not nil, makes a Push that would evict wait for the
+	// consumer instead, for as long as the consumer makes progress (see
+	// Gate); only once the gate reports a stall does Push evict. Pop
+	// reports progress to it; the consumer reports the rest (each call
+	// into its sink that returns). Nil: Push evicts at once.
+	Gate *Gate
 }
 
 // Ring is a bounded multi-producer single-consumer queue that evicts its
@@ -45,6 +52,7 @@ type Ring[T any] struct {
 	evicted   uint64
 	onDrop    func(T)
 	wake      chan struct{}
+	gate      *Gate
 }
 
 type item[T any] struct {
@@ -90,6 +98,7 @@ func New[T any](opts Options, onDrop func(T)) *Ring[T] {
 		maxBytes: max(opts.MaxBytes, 0),
 		onDrop:   onDrop,
 		wake:     make(chan struct{}, 1),
+		gate:     opts.Gate,
 	}
 	r.low.buf = make([]item[T], r.lowCap)
 	if reserved > 0 {
@@ -98,32 +107,38 @@ func New[T any](opts Options, onDrop func(T)) *Ring[T] {
 	return r
 }
 
-// Push appends v, first evicting the oldest entries as needed to respect the
-// ring's bounds. reserved marks an entry that may use the reserved slots;
-// without a reserve it is ignored. size counts against Options.MaxBytes.
-// Push reports false, and leaves v to the caller, only if the ring is closed.
-// It never waits for the consumer: beyond the ring's short critical section,
-// the most it does is yield the processor once (runtime.Gosched) when the
-// consumer has been woken but has not yet run while the ring filled past
-// half, so that a consumer starved of a processor gets to drain.
+// Push appends v, first making room as needed to respect the ring's
+// bounds. reserved marks an entry that may use the reserved slots; without
+// a reserve it is ignored. size counts against Options.MaxBytes. Push
+// reports false, and leaves v to the caller, only if the ring is closed.
+//
+// To make room, Push waits on Options.Gate while the consumer makes
+// progress, and evicts the oldest entries once the gate reports a stall
+// (or at once without a gate). It never holds the ring's lock while it
+// waits. Beyond that, the most it does is yield the processor once
+// (runtime.Gosched) when the consumer has been woken but has not yet run
+// while the ring filled past half, so that a consumer starved of a
+// processor gets to drain.
 func (r *Ring[T]) Push(v T, reserved bool, size int) bool {
 	useHigh := reserved && r.high.buf != nil
 	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
-		return false
-	}
 	for {
-		n := r.low.n + r.high.n
-		if !useHigh && r.low.n >= r.lowCap {
-			r.evict(&r.low)
+		if r.closed {
+			r.mu.Unlock()
+			return false
+		}
+		victim := r.victim(useHigh, size)
+		if victim == nil {
+			break
+		}
+		if r.gate != nil && !r.gate.Stalled() {
+			t := r.gate.Enter()
+			r.mu.Unlock()
+			r.gate.Wait(t)
+			r.mu.Lock()
 			continue
 		}
-		if n >= r.capacity || r.maxBytes > 0 && n > 0 && r.bytes+size > r.maxBytes {
-			r.evict(r.oldest())
-			continue
-		}
-		break
+		r.evict(victim)
 	}
 	r.seq++
 	it := item[T]{v: v, seq: r.seq, size: size}
@@ -160,6 +175,21 @@ func (r *Ring[T]) Push(v T, reserved bool, size int) bool {
 		runtime.Gosched()
 	}
 	return true
+}
+
+// victim returns the class whose oldest entry must go before an entry of
+// the given class and size fits, or nil if it fits now. The lock must be
+// held.
+func (r *Ring[T]) victim(useHigh bool, size int) *fifo[T] {
+	n := r.low.n + r.high.n
+	switch {
+	case !useHigh && r.low.n >= r.lowCap:
+		return &r.low
+	case n >= r.capacity || r.maxBytes > 0 && n > 0 && r.bytes+size > r.maxBytes:
+		return r.oldest()
+	default:
+		return nil
+	}
 }
 
 // Reject counts v as pushed and at once evicted: it passes v to the drop
@@ -239,6 +269,9 @@ func (r *Ring[T]) Pop(dst []T, maxEntries, maxBytes int, then func()) []T {
 		then()
 	}
 	r.mu.Unlock()
+	if taken > 0 && r.gate != nil {
+		r.gate.Progress()
+	}
 	return dst
 }
 
@@ -248,12 +281,16 @@ func (r *Ring[T]) Pop(dst []T, maxEntries, maxBytes int, then func()) []T {
 // an entry is there.
 func (r *Ring[T]) Wake() <-chan struct{} { return r.wake }
 
-// Close makes every later Push fail and wakes the consumer. Entries already
-// in the ring stay there for Pop. Close is idempotent.
+// Close makes every later Push fail (a Push waiting for room too) and
+// wakes the consumer. Entries already in the ring stay there for Pop.
+// Close is idempotent.
 func (r *Ring[T]) Close() {
 	r.mu.Lock()
 	r.closed = true
 	r.mu.Unlock()
+	if r.gate != nil {
+		r.gate.Wake()
+	}
 	select {
 	case r.wake <- struct{}{}:
 	default:
