@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -119,14 +118,11 @@ func NewStackWithSink(sink slog.Handler, cfg Config) (*Stack, error) {
 	})
 }
 
-// build validates cfg, makes the base with base and assembles the wrappers
+// build validates cfg (Config.Validate), makes the base with base and assembles the wrappers
 // on it, bottom up.
 func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
-	if r := cfg.SamplingPolicy.Rate; math.IsNaN(r) || math.IsInf(r, 0) {
-		return nil, fmt.Errorf("handler: SamplingPolicy.Rate %v is not a number from 0 to 1", r)
-	}
-	if lv, ok := cfg.Level.(*slog.LevelVar); ok && lv == nil {
-		return nil, errors.New("handler: Level is a nil *slog.LevelVar")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	// The stack keeps its own copy of the path lists: a caller changing
 	// its slices later must not change the policy of a running stack.

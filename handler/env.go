@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/slogstack/slogstack/sampling"
 )
 
 // maxQueueSize bounds LOG_QUEUE_SIZE: a larger queue is a typo, not a plan.
@@ -31,8 +33,9 @@ const maxQueueSize = 1 << 24
 //	LOG_FOLLOW_TRACE            true/false: a traceparent's sampled flag decides
 //	LOG_REQUEST_BUFFER          true/false: buffer unsampled requests for rescue
 //	LOG_REQUEST_BUFFER_RECORDS  positive integer: records buffered per request
-//	LOG_REQUEST_BUFFER_BYTES    size: bytes buffered per request
-//	LOG_BUFFER_BYTES            size: bytes buffered across all requests
+//	LOG_REQUEST_BUFFER_BYTES    size, at least 1KiB: bytes buffered per request
+//	LOG_BUFFER_BYTES            size, at least the per-request size: bytes
+//	                            buffered across all requests
 //	LOG_AGGREGATION             true/false: fold repetitive system records
 //	LOG_AGGREGATION_BURST       positive integer: records per group passed per second
 //	LOG_AGGREGATION_WINDOW      duration (10s): the longest a summary covers
@@ -40,12 +43,14 @@ const maxQueueSize = 1 << 24
 //	LOG_REDACT                  true/false: mask secrets
 //	LOG_ASYNC                   true/false: the async queue
 //	LOG_QUEUE_SIZE              positive integer: records the queue holds
-//	LOG_QUEUE_BYTES             size: bytes the queue holds
+//	LOG_QUEUE_BYTES             size, at least 64KiB: bytes the queue holds
 //	LOG_EXPVAR                  expvar name for the stats, "-" for none
 //
 // Booleans are those of strconv.ParseBool (true, false, 1, 0, t, f in any
 // case). A size is a positive integer of bytes, optionally followed by KiB,
-// MiB or GiB. A duration is a positive time.ParseDuration value.
+// MiB or GiB. A duration is a positive time.ParseDuration value. A size
+// too small to hold what it bounds is rejected like a malformed one: see
+// Config.Validate for the minimums.
 //
 // Each malformed value is reported with an error that names its variable;
 // the errors of all of them are joined. The Config returned with an error
@@ -98,8 +103,10 @@ func (p *envParser) positive(name string, limit int, dst *int) {
 	*dst = n
 }
 
-// size parses a byte count: digits, optionally followed by KiB, MiB or GiB.
-func (p *envParser) size(name string, dst *int64) {
+// size parses a byte count: digits, optionally followed by KiB, MiB or
+// GiB, of at least minimum bytes; holds says what the minimum is the size
+// of.
+func (p *envParser) size(name string, minimum int64, holds string, dst *int64) {
 	v, ok := p.get(name)
 	if !ok {
 		return
@@ -119,7 +126,16 @@ func (p *envParser) size(name string, dst *int64) {
 		p.fail(name, v, "a positive size in bytes below 2 GiB (for example 65536, 512KiB or 32MiB)")
 		return
 	}
+	if n*mult < minimum {
+		p.tooSmall(name, v, minimum, holds)
+		return
+	}
 	*dst = n * mult
+}
+
+// tooSmall reports a size below the minimum the variable needs.
+func (p *envParser) tooSmall(name, value string, minimum int64, holds string) {
+	p.errs = append(p.errs, fmt.Errorf("%s: %q is below the minimum %s: it must hold %s", name, value, formatSize(minimum), holds))
 }
 
 func (p *envParser) duration(name string, dst *time.Duration) {
@@ -191,12 +207,7 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 	p.boolean("LOG_REQUEST_BUFFER", &buffering)
 	cfg.SamplingOptions.DisableBuffering = !buffering
 	p.positive("LOG_REQUEST_BUFFER_RECORDS", math.MaxInt32, &cfg.SamplingOptions.MaxRequestRecords)
-	var reqBytes int64
-	p.size("LOG_REQUEST_BUFFER_BYTES", &reqBytes)
-	if reqBytes > 0 {
-		cfg.SamplingOptions.MaxRequestBytes = int(reqBytes)
-	}
-	p.size("LOG_BUFFER_BYTES", &cfg.SamplingOptions.MaxBufferedBytes)
+	p.bufferSizes(&cfg.SamplingOptions)
 
 	p.boolean("LOG_AGGREGATION", &cfg.Aggregation)
 	p.positive("LOG_AGGREGATION_BURST", math.MaxInt32, &cfg.AggregationOptions.Burst)
@@ -208,7 +219,7 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 	p.boolean("LOG_ASYNC", &cfg.Async)
 	p.positive("LOG_QUEUE_SIZE", maxQueueSize, &cfg.AsyncOptions.Capacity)
 	var queueBytes int64
-	p.size("LOG_QUEUE_BYTES", &queueBytes)
+	p.size("LOG_QUEUE_BYTES", minQueueBytes, "one block of the queue", &queueBytes)
 	if queueBytes > 0 {
 		cfg.AsyncOptions.MaxBytes = int(queueBytes)
 	}
@@ -217,4 +228,31 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 		cfg.ExpvarName = v
 	}
 	return cfg, errors.Join(p.errs...)
+}
+
+// bufferSizes applies LOG_REQUEST_BUFFER_BYTES and LOG_BUFFER_BYTES: a
+// request's buffer must hold a record, and the buffer of all requests must
+// hold the buffer of one. When LOG_BUFFER_BYTES is not applied (unset or
+// rejected) and the per-request size exceeds the default total, the
+// per-request variable is the one rejected.
+func (p *envParser) bufferSizes(o *sampling.Options) {
+	var reqBytes, totalBytes int64
+	p.size("LOG_REQUEST_BUFFER_BYTES", minRequestBufferBytes, "one record", &reqBytes)
+	effectiveReq := reqBytes
+	if effectiveReq == 0 {
+		effectiveReq = sampling.DefaultMaxRequestBytes
+	}
+	p.size("LOG_BUFFER_BYTES", effectiveReq, "the buffer of one request (LOG_REQUEST_BUFFER_BYTES)", &totalBytes)
+	if totalBytes == 0 && reqBytes > sampling.DefaultMaxBufferedBytes {
+		v, _ := p.get("LOG_REQUEST_BUFFER_BYTES")
+		p.errs = append(p.errs, fmt.Errorf("LOG_REQUEST_BUFFER_BYTES: %q is above the maximum %s: the buffer of all requests (LOG_BUFFER_BYTES) must hold it; raise LOG_BUFFER_BYTES too",
+			v, formatSize(sampling.DefaultMaxBufferedBytes)))
+		reqBytes = 0
+	}
+	if reqBytes > 0 {
+		o.MaxRequestBytes = int(reqBytes)
+	}
+	if totalBytes > 0 {
+		o.MaxBufferedBytes = totalBytes
+	}
 }

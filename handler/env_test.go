@@ -225,6 +225,9 @@ func FuzzConfigFromEnv(f *testing.F) {
 			}
 			return
 		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("%s=%q accepted, but the Config does not validate: %v", name, value, err)
+		}
 		if r := cfg.SamplingPolicy.Rate; r > 1 || r != r {
 			t.Fatalf("%s=%q: rate %v accepted", name, value, r)
 		}
