@@ -40,7 +40,7 @@ type pushResult struct {
 
 // TestGateWaitsWhileConsumerProgresses: a Push into a full ring waits
 // while the consumer makes progress, however long that takes in total,
-// and evicts nothing.
+// and evicts nothing; it is woken only when room is freed.
 func TestGateWaitsWhileConsumerProgresses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r, g, dropped := fullRing()
@@ -88,7 +88,7 @@ func TestGateEvictsAfterStall(t *testing.T) {
 		if !cmp.Equal(*dropped, []int{1, 2, 3}) && !cmp.Equal(*dropped, []int{1, 2, 4}) {
 			t.Fatalf("evicted %v, want the three oldest", *dropped)
 		}
-		g.Progress()
+		g.Room()
 		if g.Stalled() {
 			t.Fatal("still stalled after progress")
 		}

@@ -270,7 +270,7 @@ func (r *Ring[T]) Pop(dst []T, maxEntries, maxBytes int, then func()) []T {
 	}
 	r.mu.Unlock()
 	if taken > 0 && r.gate != nil {
-		r.gate.Progress()
+		r.gate.Room()
 	}
 	return dst
 }
