@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/reqscope"
+	"github.com/slogstack/slogstack/internal/snapshot"
 )
 
 func TestRequestRecordBound(t *testing.T) {
@@ -43,7 +44,7 @@ func TestRequestByteBound(t *testing.T) {
 	big := strings.Repeat("x", 1000)
 	sample := slog.NewRecord(time0, slog.LevelInfo, "r", 0)
 	sample.AddAttrs(slog.String("v", big))
-	payload, _ := payloadSize(sample)
+	_, payload := snapshot.Record(sample)
 	one := entrySize + payload
 	h := NewHandler(next, Options{MaxRequestBytes: 3*one + one/2})
 	ctx, s := open(notSampled)
@@ -78,9 +79,9 @@ func TestRequestByteBound(t *testing.T) {
 func checkConservation(t *testing.T, st Stats) {
 	t.Helper()
 	sum := st.RecordsRescued + st.RecordsFiltered + st.RecordsDropped +
-		st.RecordsLostRequestBound + st.RecordsLostGlobalBudget + uint64(st.BufferedRecords)
+		st.RecordsLostRequestBound + st.RecordsLostGlobalBudget + st.RecordsLostPanic + uint64(st.BufferedRecords)
 	if sum != st.RecordsBuffered {
-		t.Fatalf("conservation: rescued+filtered+dropped+lost+buffered = %d, buffered in total %d (%+v)", sum, st.RecordsBuffered, st)
+		t.Fatalf("conservation: rescued+filtered+dropped+lost+lost to panics+buffered = %d, buffered in total %d (%+v)", sum, st.RecordsBuffered, st)
 	}
 }
 

@@ -13,89 +13,149 @@ import (
 // Phases of a scope's buffer.
 const (
 	phaseBuffering = iota // records below ERROR are held
-	phaseFlushed          // the scope was kept and the buffer written
+	phaseFlushing         // kept: one goroutine writes the buffer, others queue in it
+	phaseFlushed          // kept, and everything buffered was written
 	phaseEnded            // the scope ended; nothing is held any more
 )
 
-// entry is one buffered record with the handler it was logged on (its
-// WithAttrs/WithGroup chain) and its context.
+// entry is one buffered record (a snapshot taken at the call) with the
+// handler it was logged on (its WithAttrs/WithGroup chain) and its context.
 type entry struct {
 	h       *Handler
 	ctx     context.Context
 	r       slog.Record
-	payload int // payloadSize of r
+	payload int // the heap the snapshot holds, as snapshot.Record measured it
 	// lostBefore is the number of records lost to a bound between the
 	// previous buffered record and this one.
 	lostBefore int
 }
 
+// lossPoint is where a trailing gap of lost records is reported: the
+// handler, context and time of the newest record lost.
+type lossPoint struct {
+	h    *Handler
+	ctx  context.Context
+	time time.Time
+}
+
 // scopeState is a Handler family's state for one request scope, attached
 // to the scope with reqscope.Scope.Attach. For a scope that is not sampled
 // it holds the bounded ring of buffered records.
+//
+// mu guards the fields below and is never held while calling the next
+// handler or the caller's code (LogValue methods run before it is taken).
+// When the scope is kept, the goroutine that keeps it becomes the flusher:
+// it takes the buffered records out under mu and writes them outside it.
+// Records that arrive meanwhile (from other goroutines, or from the next
+// handler logging into the same request) join the ring, still bounded, and
+// the flusher takes them out in turn until it finds the ring empty.
 type scopeState struct {
 	sh    *shared
 	scope *reqscope.Scope
 
 	mu    sync.Mutex
 	phase int
-	ringp *[]entry // the ring's slice, recycled through the ring pools
-	ring  []entry  // *ringp: a ring buffer; its len (a power of two) is its capacity
-	head  int      // index of the oldest record
-	n     int      // records held
-	bytes int      // per-request estimate: n*entrySize + payloads
+	// endPending is set when the scope ends during a flush: the flusher
+	// ends the state when it has written everything.
+	endPending bool
+	ringp      *[]entry // the ring's slice, recycled through the ring pools
+	ring       []entry  // *ringp: a ring buffer; its len (a power of two) is its capacity
+	head       int      // index of the oldest record
+	n          int      // records held
+	bytes      int      // per-request size: n*entrySize + payloads
 	// charged is what this buffer holds of the global budget: the ring's
 	// slots plus the payloads.
 	charged int64
 
 	// pendingLost counts the records lost after the newest buffered one
 	// (or, with nothing buffered, since the buffer was last emptied);
-	// lastLost is the newest of them (its handler, context and time), where
-	// the report of that trailing gap is written.
+	// lastLost is the newest of them, where the report of that trailing gap
+	// is written.
 	pendingLost int
-	lastLost    struct {
-		h    *Handler
-		ctx  context.Context
-		time time.Time
-	}
+	lastLost    lossPoint
+}
+
+// route is what handle does with a record once it has looked at the
+// state under the lock.
+type route int
+
+const (
+	routeBuffered   route = iota // the record (its snapshot) is in the ring
+	routeSnapshot                // a snapshot is needed first: take it and retry
+	routePass                    // the scope is kept and flushed: write at once
+	routeUnbuffered              // the scope has ended
+	routeFlush                   // the record is the trigger: write the batch, then it
+)
+
+// held is a snapshot of a record taken before the lock, with the bytes it
+// holds.
+type held struct {
+	r     slog.Record
+	bytes int
+	ok    bool
 }
 
 // handle buffers, flushes or passes a record of a scope that is not sampled
 // (buffering on).
 func (st *scopeState) handle(h *Handler, ctx context.Context, d reqscope.Decision, r slog.Record) error {
+	// A record that will most likely be buffered is snapshotted before the
+	// lock: taking the snapshot runs the caller's LogValue methods.
+	var snap held
+	if r.Level < slog.LevelError && !st.scope.Kept() {
+		snap = takeSnapshot(r)
+	}
+	for {
+		rt, b := st.route(h, ctx, r, &snap)
+		switch rt {
+		case routeBuffered:
+			return nil
+		case routeSnapshot:
+			snap = takeSnapshot(r)
+		case routePass:
+			return h.pass(ctx, d, r)
+		case routeUnbuffered:
+			return h.handleUnbuffered(ctx, st.scope, d, r)
+		default: // routeFlush
+			return st.flush(b, func() error {
+				st.scope.Keep() // tells the other listeners; ours is flushing already
+				return h.pass(ctx, d, r)
+			})
+		}
+	}
+}
+
+// route decides under the lock what becomes of a record, and buffers its
+// snapshot when that is the answer. For routeFlush it returns the batch
+// taken out of the ring.
+func (st *scopeState) route(h *Handler, ctx context.Context, r slog.Record, snap *held) (route, batch) {
 	st.mu.Lock()
+	defer st.mu.Unlock()
 	switch {
 	case st.phase == phaseEnded:
-		st.mu.Unlock()
-		return h.handleUnbuffered(ctx, st.scope, d, r)
+		return routeUnbuffered, batch{}
 	case st.phase == phaseFlushed:
-		st.mu.Unlock()
-		return h.pass(ctx, d, r)
-	case r.Level >= slog.LevelError || st.scope.Kept():
+		return routePass, batch{}
+	case st.phase == phaseBuffering && (r.Level >= slog.LevelError || st.scope.Kept()):
 		// The trigger (or a record of a scope kept by a Keep whose
 		// ScopeKept call has not reached this buffer yet, see
 		// reqscope.Scope.Keep): the buffer is written first.
-		st.flushLocked(d)
-		st.mu.Unlock()
-		st.scope.Keep() // tells the other listeners; ours is flushed already
-		return h.pass(ctx, d, r)
+		st.phase = phaseFlushing
+		return routeFlush, st.takeLocked()
+	case !snap.ok:
+		return routeSnapshot, batch{}
 	}
-	st.bufferLocked(h, ctx, r)
-	st.mu.Unlock()
-	return nil
+	// Buffering, or flushing: the flusher writes the record in its turn.
+	st.bufferLocked(h, ctx, snap.r, snap.bytes)
+	return routeBuffered, batch{}
 }
 
-// bufferLocked adds a record to the ring, dropping the oldest records as
-// the per-request bounds and the global budget require.
-func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Record) {
+// bufferLocked adds a record's snapshot, holding payload bytes, to the
+// ring, dropping the oldest records as the per-request bounds and the
+// global budget require.
+func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Record, payload int) {
 	sh := st.sh
 	c := &sh.stats
 	c.buffered.Add(1)
-	r = r.Clone()
-	payload, logValuer := payloadSize(r)
-	if logValuer {
-		r = resolved(r)
-		payload, _ = payloadSize(r)
-	}
 	cost := entrySize + payload
 	if cost > sh.cfg.maxRequestBytes {
 		c.lostRequestBound.Add(1)
@@ -123,14 +183,7 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Recor
 		}
 	}
 	if newSlots != 0 {
-		ringp := getRing(newSlots)
-		ring := *ringp
-		for i := 0; i < st.n; i++ {
-			ring[i] = st.ring[(st.head+i)&(len(st.ring)-1)]
-		}
-		st.charged += int64((newSlots - len(st.ring)) * entrySize)
-		putRing(st.ringp)
-		st.ringp, st.ring, st.head = ringp, ring, 0
+		st.growLocked(newSlots)
 	}
 	// Filled field by field: no temporary entry to copy.
 	e := &st.ring[(st.head+st.n)&(len(st.ring)-1)]
@@ -141,6 +194,19 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Recor
 	st.bytes += cost
 	st.charged += int64(payload)
 	c.bufferedRecords.Add(1)
+}
+
+// growLocked moves the ring's records to a ring of newSlots slots, whose
+// new slots the caller has reserved in the budget.
+func (st *scopeState) growLocked(newSlots int) {
+	ringp := getRing(newSlots)
+	ring := *ringp
+	for i := 0; i < st.n; i++ {
+		ring[i] = st.ring[(st.head+i)&(len(st.ring)-1)]
+	}
+	st.charged += int64((newSlots - len(st.ring)) * entrySize)
+	putRing(st.ringp)
+	st.ringp, st.ring, st.head = ringp, ring, 0
 }
 
 // evictLocked drops the oldest buffered record, counting it in lost. The
@@ -171,95 +237,26 @@ func (st *scopeState) evictLocked(lost *atomic.Uint64) {
 // on h in ctx at t.
 func (st *scopeState) noteLost(n int, h *Handler, ctx context.Context, t time.Time) {
 	st.pendingLost += n
-	st.lastLost.h, st.lastLost.ctx, st.lastLost.time = h, ctx, t
+	st.lastLost = lossPoint{h: h, ctx: ctx, time: t}
 }
 
-// releaseLocked empties the buffer and gives its memory back.
-func (st *scopeState) releaseLocked() {
-	st.sh.budget.release(st.charged)
-	st.sh.stats.bufferedRecords.Add(-int64(st.n))
-	putRing(st.ringp)
+// takeLocked moves everything the buffer holds (records, trailing gap and
+// their budget) into a batch, leaving the buffer empty.
+func (st *scopeState) takeLocked() batch {
+	b := batch{
+		ringp: st.ringp, ring: st.ring, head: st.head, n: st.n,
+		charged: st.charged, trailingLost: st.pendingLost, lastLost: st.lastLost,
+	}
 	st.ringp, st.ring, st.head, st.n, st.bytes, st.charged = nil, nil, 0, 0, 0, 0
-	st.pendingLost, st.lastLost.h, st.lastLost.ctx = 0, nil, nil
+	st.pendingLost, st.lastLost = 0, lossPoint{}
+	return b
 }
 
-// flushLocked writes the buffer of a kept scope: the buffered records in
-// the order they were logged, each on the handler it was logged on and only
-// if that handler's next handler is still enabled for it. Where records
-// were lost to a bound, a WARN record with their exact number stands in the
-// gap they left: before the first record logged after them, or after the
-// last buffered record.
-func (st *scopeState) flushLocked(d reqscope.Decision) {
-	if st.phase != phaseBuffering {
-		return
-	}
-	st.phase = phaseFlushed
-	c := &st.sh.stats
-	for i := 0; i < st.n; i++ {
-		e := &st.ring[(st.head+i)&(len(st.ring)-1)]
-		next := e.h.annotated(d.Rate, reqscope.ReasonError)
-		if e.lostBefore > 0 {
-			st.reportLost(next, e.ctx, e.r.Time, e.lostBefore)
-		}
-		if !next.Enabled(e.ctx, e.r.Level) {
-			c.filtered.Add(1)
-			continue
-		}
-		c.rescued.Add(1)
-		if err := next.Handle(e.ctx, e.r); err != nil {
-			c.handleErrors.Add(1)
-		}
-	}
-	if st.pendingLost > 0 {
-		next := st.lastLost.h.annotated(d.Rate, reqscope.ReasonError)
-		st.reportLost(next, st.lastLost.ctx, st.lastLost.time, st.pendingLost)
-	}
-	st.releaseLocked()
-}
-
-// reportLost writes the WARN record that reports n records lost.
-func (st *scopeState) reportLost(next slog.Handler, ctx context.Context, t time.Time, n int) {
-	if !next.Enabled(ctx, slog.LevelWarn) {
-		return
-	}
-	r := slog.NewRecord(t, slog.LevelWarn, LostRecordsMessage, 0)
-	r.AddAttrs(slog.Int(LostRecordsKey, n))
-	if err := next.Handle(ctx, r); err != nil {
-		st.sh.stats.handleErrors.Add(1)
-	}
-}
-
-// ScopeKept writes the buffered records of the kept scope (httpctx keeps a
-// scope on a panic or a 5xx).
-func (st *scopeState) ScopeKept(s *reqscope.Scope) {
-	st.mu.Lock()
-	st.flushLocked(s.Decision())
-	st.mu.Unlock()
-}
-
-// ScopeEnded drops the records still buffered, counting them, and counts
-// the request as kept or dropped. A scope kept by a Keep whose ScopeKept
-// call has not reached this buffer yet is written, not dropped.
-func (st *scopeState) ScopeEnded(s *reqscope.Scope) {
-	st.mu.Lock()
-	// One reading of the kept flag decides both what happens to the buffer
-	// and how the request is counted, so the two agree when a Keep races.
-	kept := s.Kept()
-	if st.phase == phaseBuffering {
-		if kept {
-			st.flushLocked(s.Decision())
-		} else {
-			st.sh.stats.dropped.Add(uint64(st.n))
-		}
-	}
-	st.phase = phaseEnded
-	st.releaseLocked()
-	st.mu.Unlock()
-	if !s.Initial().Sampled {
-		if kept {
-			st.sh.stats.requestsKept.Add(1)
-		} else {
-			st.sh.stats.requestsDropped.Add(1)
-		}
-	}
+// dropLocked drops everything the buffer holds, counting the records in
+// lost, and gives its memory back.
+func (st *scopeState) dropLocked(lost *atomic.Uint64) {
+	b := st.takeLocked()
+	lost.Add(uint64(b.n))
+	st.sh.stats.bufferedRecords.Add(-int64(b.n))
+	b.release(st.sh)
 }

@@ -3,7 +3,6 @@ package sampling
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -109,7 +108,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if d.Sampled {
 		h.sh.scopeState(s)
 		h.sh.stats.passed.Add(1)
-		return h.annotated(d.Rate, d.Reason).Handle(ctx, r)
+		return h.write(ctx, d.Rate, d.Reason, r)
 	}
 	st := h.sh.scopeState(s)
 	if st == nil || !h.sh.cfg.buffering {
@@ -134,7 +133,15 @@ func (h *Handler) handleUnbuffered(ctx context.Context, s *reqscope.Scope, d req
 // pass writes a record of a kept scope at once.
 func (h *Handler) pass(ctx context.Context, d reqscope.Decision, r slog.Record) error {
 	h.sh.stats.passed.Add(1)
-	return h.annotated(d.Rate, reqscope.ReasonError).Handle(ctx, r)
+	return h.write(ctx, d.Rate, reqscope.ReasonError, r)
+}
+
+// write hands r to the next handler with the annotations for rate and
+// reason. A panic of the next handler is recovered, counted and returned
+// as the error.
+func (h *Handler) write(ctx context.Context, rate float64, reason string, r slog.Record) (err error) {
+	defer h.sh.recoverAsError(&err)
+	return h.annotated(rate, reason).Handle(ctx, r)
 }
 
 // WithAttrs returns a Handler whose records carry attrs, as if each record
@@ -148,7 +155,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		sh:        h.sh,
 		next:      h.next.WithAttrs(attrs),
 		parent:    h,
-		op:        chainOp{attrs: slices.Clone(attrs)},
+		op:        chainOp{attrs: snapshotAttrs(attrs)},
 		groups:    h.groups,
 		corrID:    h.corrID,
 		hasCorrID: h.hasCorrID,

@@ -28,7 +28,7 @@ func (c ReasonCounts) Total() uint64 {
 //
 //	RecordsBuffered = RecordsRescued + RecordsFiltered + RecordsDropped
 //	                + RecordsLostRequestBound + RecordsLostGlobalBudget
-//	                + BufferedRecords
+//	                + RecordsLostPanic + BufferedRecords
 type Stats struct {
 	// RequestsSampled and RequestsNotSampled count request scopes by their
 	// initial decision and its reason, at first sight: when the first record
@@ -47,11 +47,14 @@ type Stats struct {
 	// handler at once: records of sampled and kept requests, and the
 	// ERROR records that keep a request.
 	RecordsPassed uint64
-	// RecordsBuffered counts records held in a request's buffer.
+	// RecordsBuffered counts records held in a request's buffer: records
+	// of a request not sampled (yet), and records of a kept request that
+	// arrived while its buffer was being written, which queue behind it.
 	RecordsBuffered uint64
 	// RecordsRescued counts buffered records written when their request was
-	// kept. (The WARN records that report lost records are not counted
-	// anywhere: they carry the count themselves.)
+	// kept: the next handler's Handle returned (an error it returned is
+	// also counted in HandleErrors). (The WARN records that report lost
+	// records are not counted anywhere: they carry the count themselves.)
 	RecordsRescued uint64
 	// RecordsFiltered counts buffered records that the next handler's
 	// Enabled refused when they were replayed (its level changed meanwhile).
@@ -69,6 +72,11 @@ type Stats struct {
 	// records dropped to make room, by the bound that forced it.
 	RecordsLostRequestBound uint64
 	RecordsLostGlobalBudget uint64
+	// RecordsLostPanic counts buffered records the next handler did not
+	// take because it panicked while they were written (the panic is also
+	// counted in HandlePanics), or because the goroutine writing them
+	// unwound (runtime.Goexit below).
+	RecordsLostPanic uint64
 
 	// UnscopedPassed and UnscopedDropped count records logged without a
 	// request scope that were passed and dropped (only SampleUnscoped
@@ -80,6 +88,12 @@ type Stats struct {
 	// buffered records (errors for records passed at once are returned to
 	// the caller instead).
 	HandleErrors uint64
+	// HandlePanics counts panics of the next handler, recovered: while
+	// writing buffered records or loss reports (the records are counted in
+	// RecordsLostPanic), and on records written at once, whose Handle then
+	// returns an error saying so instead of panicking. A panic never leaves
+	// a request's buffer locked or half written.
+	HandlePanics uint64
 
 	// BufferedRecords is the number of records buffered now.
 	BufferedRecords int64
@@ -133,9 +147,11 @@ type counters struct {
 	discarded        atomic.Uint64
 	lostRequestBound atomic.Uint64
 	lostGlobalBudget atomic.Uint64
+	lostPanic        atomic.Uint64
 	unscopedPassed   atomic.Uint64
 	unscopedDropped  atomic.Uint64
 	handleErrors     atomic.Uint64
+	handlePanics     atomic.Uint64
 
 	bufferedRecords atomic.Int64
 }
@@ -159,9 +175,11 @@ func (h *Handler) Stats() Stats {
 		RecordsDiscarded:        c.discarded.Load(),
 		RecordsLostRequestBound: c.lostRequestBound.Load(),
 		RecordsLostGlobalBudget: c.lostGlobalBudget.Load(),
+		RecordsLostPanic:        c.lostPanic.Load(),
 		UnscopedPassed:          c.unscopedPassed.Load(),
 		UnscopedDropped:         c.unscopedDropped.Load(),
 		HandleErrors:            c.handleErrors.Load(),
+		HandlePanics:            c.handlePanics.Load(),
 		BufferedRecords:         c.bufferedRecords.Load(),
 		BufferedBytes:           h.sh.budget.used.Load(),
 	}

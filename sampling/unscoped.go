@@ -22,7 +22,7 @@ func (h *Handler) handleUnscoped(ctx context.Context, r slog.Record) error {
 	c := &h.sh.stats
 	if !h.sh.cfg.sampleUnscoped {
 		c.unscopedPassed.Add(1)
-		return h.next.Handle(ctx, r)
+		return h.writePlain(ctx, r)
 	}
 	rate := h.sh.cfg.unscopedRate
 	reason := reqscope.ReasonError
@@ -39,7 +39,14 @@ func (h *Handler) handleUnscoped(ctx context.Context, r slog.Record) error {
 		}
 	}
 	c.unscopedPassed.Add(1)
-	return h.annotated(rate, reason).Handle(ctx, r)
+	return h.write(ctx, rate, reason, r)
+}
+
+// writePlain hands r to the next handler unchanged, recovering a panic as
+// write does.
+func (h *Handler) writePlain(ctx context.Context, r slog.Record) (err error) {
+	defer h.sh.recoverAsError(&err)
+	return h.next.Handle(ctx, r)
 }
 
 // unscopedKey returns the record's top-level string correlation_id: the
