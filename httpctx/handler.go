@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/slogstack/slogstack/internal/reqscope"
+	"github.com/slogstack/slogstack/internal/snapshot"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -35,13 +36,19 @@ type HandlerStats struct {
 	// WithTrace is the number of records given trace_id and span_id.
 	WithTrace uint64
 	// Regrouped is the number of records that were given correlation
-	// attributes while a WithGroup group was open, and so were rebuilt to
-	// put them at the top level.
+	// attributes while a WithGroup group was open, and so went through a
+	// chain built for their scope (see Handler).
 	Regrouped uint64
+	// ChainsBuilt is the number of such chains built: once per scope,
+	// handler and span while a scope's cache has room (a record logged
+	// after its scope ended, or with a span but no scope, builds one for
+	// itself). ChainsBuilt much larger than the number of scopes means the
+	// per-scope cache is too small for the loggers in use.
+	ChainsBuilt uint64
 }
 
 type handlerCounters struct {
-	records, withID, withTrace, regrouped atomic.Uint64
+	records, withID, withTrace, regrouped, chainsBuilt atomic.Uint64
 }
 
 // Handler is a slog.Handler that adds the correlation attributes of the
@@ -55,15 +62,26 @@ type handlerCounters struct {
 //
 // The attributes are always added at the top level of the record, after
 // the attributes bound with WithAttrs before any group, so that a log
-// search finds them in the same place in every line. Under a group opened
-// with WithGroup this means rebuilding the record: the attributes and groups
-// added after the first open group are replayed onto the record as nested
-// slog.Group values and the record is handed to the handler as it was before
-// that group (the output is the same as without Handler, plus the top-level
-// attributes). That costs an allocation or two per record with a group
-// open, and the next handler renders the attributes bound inside the group
-// for every such record; records with no group open cost no allocation
-// beyond slog's own.
+// search finds them in the same place in every line. With no group open
+// they are appended to the record. Under a group opened with WithGroup the
+// record itself is never rebuilt: it goes, unchanged, through a chain made
+// for its scope by replaying the handler's history on the next handler,
+// with the correlation attributes inserted where the first group opens:
+//
+//	next.WithAttrs(before the group...).WithAttrs(correlation...).WithGroup(g).WithAttrs(...)...
+//
+// so every handler below sees the same WithAttrs and WithGroup calls, in
+// the same order, whether a record has a scope or not (a marker bound with
+// With, such as aggregation.System(), is seen where it was bound). Such a
+// chain is built once per scope, handler and span, and cached on the scope
+// (at most 16 per scope, the oldest replaced first); the cache
+// is released when the scope ends. A record logged under a group after its
+// scope ended, or with a span but no scope, gets a chain of its own.
+//
+// Attributes bound with WithAttrs after a group is open are snapshots
+// taken at the call (LogValuers resolved once, there; maps and slices
+// copied), so every chain replays the same values, and a caller that
+// changes a map it bound changes nothing already bound.
 //
 // A key already bound at the top level with WithAttrs (for example a logger
 // built with With("correlation_id", id)) is not added again. Keys in the
@@ -71,17 +89,10 @@ type handlerCounters struct {
 type Handler struct {
 	root    slog.Handler // next, as it was before the first open group
 	next    slog.Handler // next with every WithAttrs and WithGroup applied
-	groups  []groupFrame // the open groups, outermost first
+	hist    *history     // the calls made from the first open group on; nil when no group is open
 	present uint8        // presentX bits: keys bound at the top level
 	opts    HandlerOptions
 	stats   *handlerCounters
-}
-
-// groupFrame is one open group and the attributes added inside it (not in
-// a nested group).
-type groupFrame struct {
-	name  string
-	attrs []slog.Attr
 }
 
 const (
@@ -112,6 +123,7 @@ func (h *Handler) Stats() HandlerStats {
 		WithCorrelationID: h.stats.withID.Load(),
 		WithTrace:         h.stats.withTrace.Load(),
 		Regrouped:         h.stats.regrouped.Load(),
+		ChainsBuilt:       h.stats.chainsBuilt.Load(),
 	}
 }
 
@@ -124,6 +136,23 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	h.stats.records.Add(1)
 	var attrs [3]slog.Attr
+	s, n := h.correlationAttrs(ctx, &attrs)
+	if n == 0 {
+		return h.next.Handle(ctx, r)
+	}
+	if h.hist == nil {
+		r = r.Clone() // never append into a back array shared with a copy
+		r.AddAttrs(attrs[:n]...)
+		return h.next.Handle(ctx, r)
+	}
+	h.stats.regrouped.Add(1)
+	return h.chainFor(s, attrs[:n]).Handle(ctx, r)
+}
+
+// correlationAttrs fills attrs with the correlation attributes of ctx that
+// are not bound at the top level already, and returns the scope of ctx (nil
+// if none) and how many attributes it filled.
+func (h *Handler) correlationAttrs(ctx context.Context, attrs *[3]slog.Attr) (*reqscope.Scope, int) {
 	n := 0
 	// A record logged with exactly the context Middleware or Start made
 	// (the common case) finds the scope, its state and the context's span
@@ -155,39 +184,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			h.stats.withTrace.Add(1)
 		}
 	}
-	if n == 0 {
-		return h.next.Handle(ctx, r)
-	}
-	if len(h.groups) == 0 {
-		r = r.Clone() // never append into a back array shared with a copy
-		r.AddAttrs(attrs[:n]...)
-		return h.next.Handle(ctx, r)
-	}
-	h.stats.regrouped.Add(1)
-	return h.root.Handle(ctx, h.regroup(r, attrs[:n]))
-}
-
-// regroup returns a record with top at its top level followed by the open
-// groups, as nested Group attributes, holding the record's attributes.
-func (h *Handler) regroup(r slog.Record, top []slog.Attr) slog.Record {
-	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-	out.AddAttrs(top...)
-	last := len(h.groups) - 1
-	inner := make([]slog.Attr, 0, len(h.groups[last].attrs)+r.NumAttrs())
-	inner = append(inner, h.groups[last].attrs...)
-	r.Attrs(func(a slog.Attr) bool {
-		inner = append(inner, a)
-		return true
-	})
-	g := slog.Attr{Key: h.groups[last].name, Value: slog.GroupValue(inner...)}
-	for i := last - 1; i >= 0; i-- {
-		inner = make([]slog.Attr, 0, len(h.groups[i].attrs)+1)
-		inner = append(inner, h.groups[i].attrs...)
-		inner = append(inner, g)
-		g = slog.Attr{Key: h.groups[i].name, Value: slog.GroupValue(inner...)}
-	}
-	out.AddAttrs(g)
-	return out
+	return s, n
 }
 
 // traceIDs returns the hex trace and span IDs of the valid span context in
@@ -247,31 +244,41 @@ type spanHex struct {
 
 // WithAttrs returns a Handler whose next handler has as added. Attributes
 // added before any group count as top-level: correlation keys among them
-// are not added again.
+// are not added again. Attributes added under an open group are
+// snapshots (see Handler): the next handler gets the snapshots too, so a
+// LogValuer among them is resolved once, here.
 func (h *Handler) WithAttrs(as []slog.Attr) slog.Handler {
 	if len(as) == 0 {
 		return h
 	}
 	h2 := *h
-	h2.next = h.next.WithAttrs(as)
-	if len(h.groups) == 0 {
+	if h.hist == nil {
+		h2.next = h.next.WithAttrs(as)
 		h2.root = h2.next
-		for _, a := range as {
-			switch a.Key {
-			case KeyCorrelationID:
-				h2.present |= presentID
-			case KeyTraceID:
-				h2.present |= presentTrace
-			case KeySpanID:
-				h2.present |= presentSpan
-			}
-		}
+		h2.present |= presentBits(as)
 		return &h2
 	}
-	h2.groups = slices.Clone(h.groups)
-	last := &h2.groups[len(h2.groups)-1]
-	last.attrs = append(slices.Clip(last.attrs), as...)
+	snap, _ := snapshot.Attrs(as)
+	kept := slices.Clone(snap) // ours: the next handler owns what it is given
+	h2.next = h.next.WithAttrs(snap)
+	h2.hist = h.hist.with(historyStep{attrs: kept})
 	return &h2
+}
+
+// presentBits returns the presentX bits of the correlation keys among as.
+func presentBits(as []slog.Attr) uint8 {
+	var bits uint8
+	for _, a := range as {
+		switch a.Key {
+		case KeyCorrelationID:
+			bits |= presentID
+		case KeyTraceID:
+			bits |= presentTrace
+		case KeySpanID:
+			bits |= presentSpan
+		}
+	}
+	return bits
 }
 
 // WithGroup returns a Handler whose next handler has the group name open.
@@ -282,6 +289,6 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	}
 	h2 := *h
 	h2.next = h.next.WithGroup(name)
-	h2.groups = append(slices.Clip(h.groups), groupFrame{name: name})
+	h2.hist = h.hist.with(historyStep{group: name})
 	return &h2
 }

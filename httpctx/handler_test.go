@@ -204,7 +204,7 @@ func TestHandlerStats(t *testing.T) {
 	l.InfoContext(ctx, "scope")
 	l.WithGroup("g").InfoContext(ctx, "grouped", "k", 1)
 	l.InfoContext(withSpan(context.Background(), testSpanContext), "span only")
-	want := HandlerStats{Records: 4, WithCorrelationID: 2, WithTrace: 3, Regrouped: 1}
+	want := HandlerStats{Records: 4, WithCorrelationID: 2, WithTrace: 3, Regrouped: 1, ChainsBuilt: 1}
 	if diff := cmp.Diff(want, h.Stats()); diff != "" {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}
