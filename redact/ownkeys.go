@@ -24,12 +24,15 @@ var ownKeys = map[string]struct{}{
 	"_window_seconds":   {},
 	"_truncated":        {},
 	"log.kind":          {},
+	// whether a captured body was cut (the bodies themselves are masked)
+	"request_body_truncated":  {},
+	"response_body_truncated": {},
 }
 
 // isOwnKey reports whether key is one of the module's own output keys
 // (compared exactly, case included).
 func isOwnKey(key string) bool {
-	if len(key) == 0 || len(key) > len("_first_occurrence") {
+	if len(key) == 0 || len(key) > len("response_body_truncated") {
 		return false
 	}
 	_, ok := ownKeys[key]

@@ -3,6 +3,7 @@ package redact
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"regexp"
 	"strings"
 )
@@ -112,11 +113,13 @@ type regexpRule struct {
 	group int
 	// wordStart: the match must not follow a letter, digit or underscore.
 	wordStart bool
+	// valid, when set, must accept the masked text.
+	valid func(string) bool
 }
 
 var builtinRegexps = [numPatterns][]regexpRule{
 	PatternJWT: {
-		{re: regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), wordStart: true},
+		{re: regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), wordStart: true, valid: isJWT},
 	},
 	PatternAWSAccessKey: {
 		{re: regexp.MustCompile(`AKIA[A-Z0-9]{16}\b`), wordStart: true},
@@ -141,6 +144,15 @@ var builtinRegexps = [numPatterns][]regexpRule{
 	PatternPrivateKey: {
 		{re: regexp.MustCompile(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)`)},
 	},
+}
+
+// isJWT accepts a JWT-shaped match whose header decodes to a JSON object,
+// as every real JWT's does; an identifier that merely starts with "eyJ" is
+// not masked.
+func isJWT(s string) bool {
+	header, _, _ := strings.Cut(s, ".")
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(header, "="))
+	return err == nil && len(b) > 0 && b[0] == '{' && json.Valid(b)
 }
 
 // itoa formats a small non-negative int without strconv.

@@ -337,14 +337,14 @@ func (x *Redactor) text(s string, t *tally) (string, bool) {
 			spans = findURLPasswords(s, spans)
 		default:
 			for _, r := range builtinRegexps[p] {
-				spans = findRegexp(r.re, s, r.group, r.wordStart, p, spans)
+				spans = findRegexp(r.re, s, r.group, r.wordStart, r.valid, p, spans)
 			}
 		}
 	}
 	for i := range x.custom {
 		cp := &x.custom[i]
 		if cp.Literal == "" || strings.Contains(s, cp.Literal) {
-			spans = findRegexp(cp.Regexp, s, 1, false, PatternCustom, spans)
+			spans = findRegexp(cp.Regexp, s, 1, false, nil, PatternCustom, spans)
 		}
 	}
 	if len(spans) == 0 {
@@ -355,10 +355,11 @@ func (x *Redactor) text(s string, t *tally) (string, bool) {
 
 // findRegexp appends the spans of re's matches in s. group selects the
 // submatch masked (0 the whole match, or the whole match when that group
-// did not take part). With wordStart, a match that follows a letter, digit
+// did not take part); valid, when set, must accept the masked text. With
+// wordStart, a match that follows a letter, digit
 // or underscore is rejected and the search resumes one byte after its
 // start, as a leading \b would.
-func findRegexp(re *regexp.Regexp, s string, group int, wordStart bool, p Pattern, out []span) []span {
+func findRegexp(re *regexp.Regexp, s string, group int, wordStart bool, valid func(string) bool, p Pattern, out []span) []span {
 	for pos := 0; pos < len(s); {
 		m := re.FindStringSubmatchIndex(s[pos:])
 		if m == nil {
@@ -373,7 +374,7 @@ func findRegexp(re *regexp.Regexp, s string, group int, wordStart bool, p Patter
 		if group > 0 && len(m) > 2*group+1 && m[2*group] >= 0 {
 			start, end = pos+m[2*group], pos+m[2*group+1]
 		}
-		if end > start {
+		if end > start && (valid == nil || valid(s[start:end])) {
 			out = append(out, span{start: start, end: end, pat: p})
 		}
 		if mend > mstart {
