@@ -2,6 +2,7 @@ package sampling
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -278,5 +279,93 @@ func TestRingSizes(t *testing.T) {
 				t.Fatal("recycled ring not cleared")
 			}
 		}
+	}
+}
+
+// bulky is a struct holding a large slice and map, logged by pointer.
+type bulky struct {
+	Rows  []int64
+	Index map[int]string
+}
+
+// TestLargeValuesHeapBounded keeps many requests in flight, each
+// buffering records that carry 64 KiB values of kind Any (slices, maps,
+// structs, raw JSON), each value fresh, so that only the buffer can hold
+// it: with a 1 MiB budget, the heap (runtime.ReadMemStats after GC) grows
+// by no more than the budget plus a fixed allowance per request. A buffer
+// that held the values but charged a flat size per value would hold them
+// all (tens of MiB).
+func TestLargeValuesHeapBounded(t *testing.T) {
+	const budget = 1 << 20
+	const perScopeOverhead = 1 << 10
+	const slack = 128 << 10 // the ring pools and the runtime's own growth
+	requests, perRequest := 64, 8
+	if raceEnabled {
+		requests = 24
+	}
+	for _, tc := range []struct {
+		name  string
+		value func(i int) any // about 64 KiB of data
+	}{
+		{"slice", func(i int) any {
+			s := make([]int64, 8<<10)
+			s[0] = int64(i)
+			return s
+		}},
+		{"map", func(i int) any {
+			m := make(map[int]int64, 2<<10)
+			for k := range 2 << 10 {
+				m[k] = int64(i)
+			}
+			return m
+		}},
+		{"struct", func(i int) any {
+			b := &bulky{Rows: make([]int64, 4<<10), Index: make(map[int]string, 256)}
+			for k := range 256 {
+				b.Index[k] = strings.Repeat("v", 64)
+			}
+			return b
+		}},
+		{"raw JSON", func(i int) any {
+			return json.RawMessage(`"` + strings.Repeat("j", 64<<10) + `"`)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, next := newJSON(slog.LevelDebug)
+			h := NewHandler(next, Options{MaxBufferedBytes: budget})
+			ctxs := make([]context.Context, requests)
+			ss := make([]*reqscope.Scope, requests)
+			before := heapInUse()
+			for i := range ctxs {
+				ctxs[i], ss[i] = open(notSampled)
+			}
+			for j := range perRequest {
+				for i := range ctxs {
+					r := slog.NewRecord(time0, slog.LevelInfo, "big", 0)
+					r.AddAttrs(slog.Any("v", tc.value(i*perRequest+j)))
+					h.Handle(ctxs[i], r)
+				}
+			}
+			grew := heapInUse() - before
+			st := h.Stats()
+			limit := int64(budget + requests*perScopeOverhead + slack)
+			t.Logf("%d requests x %d records of 64 KiB: heap grew %.2f MiB (limit %.2f MiB), %d records held, %d lost to the budget",
+				requests, perRequest, float64(grew)/(1<<20), float64(limit)/(1<<20), st.BufferedRecords, st.RecordsLostGlobalBudget)
+			if grew > limit {
+				t.Errorf("heap grew by %d bytes, over the budget plus allowance %d", grew, limit)
+			}
+			if st.BufferedBytes > budget || st.RecordsLostGlobalBudget == 0 || st.BufferedRecords == 0 {
+				t.Errorf("the budget did not bind: %+v", st)
+			}
+			for _, s := range ss {
+				s.End()
+			}
+			st = h.Stats()
+			if st.BufferedBytes != 0 || st.BufferedRecords != 0 {
+				t.Errorf("budget not returned: %+v", st)
+			}
+			checkConservation(t, st)
+			runtime.KeepAlive(ctxs)
+		})
 	}
 }
