@@ -106,14 +106,23 @@ func NewRequestMiddleware(opts Options) *RequestMiddleware {
 //     the request), the access record is logged, the scope ends (records of
 //     a request not sampled and not kept are dropped), and the panic is
 //     re-raised, or answered 500 with Options.Recover.
+//   - A panic with http.ErrAbortHandler is a deliberate abort, not an
+//     error: it is not logged as a panic and does not keep the request;
+//     the access record says aborted=true, with the status written before
+//     the abort (0 if none), at WARN (ERROR only if a 5xx was written), so
+//     it follows the request's decision; and the value is re-raised as is,
+//     so net/http aborts the connection without logging.
+//   - A panic while logging the middleware's own records (a broken sink) is
+//     recovered and counted in Stats().LogPanics.
 //
 // The access record has the message opts.AccessMessage and the attributes
 // method, path (r.URL.Path, no query), route (the ServeMux pattern that
 // matched, r.Pattern, "" if none), status (0 for a hijacked connection
 // that wrote no header), bytes (response body bytes),
 // duration, remote_addr and user_agent, plus panic=true after a panic,
-// hijacked=true after a hijack and the body attributes of BodyOptions. Its
-// level is ERROR for a 5xx or a panic, WARN for a 4xx, else INFO. It is
+// aborted=true after an abort, hijacked=true after a hijack and the body
+// attributes of BodyOptions. Its level is ERROR for a 5xx or a panic, WARN
+// for a 4xx or an abort, else INFO. It is
 // logged with the request's context, so it follows the request's decision.
 func Middleware(opts Options) func(http.Handler) http.Handler {
 	return NewRequestMiddleware(opts).Handler
@@ -238,10 +247,12 @@ func (m *RequestMiddleware) countDecision(d reqscope.Decision) {
 
 // finish ends a request: the panic record, the implicit header, the keep
 // for a 5xx, the access record, the end of the scope, and the re-raised
-// panic.
+// panic. A panic while logging (a broken sink) is recovered and counted:
+// it never changes what the client gets.
 func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *http.Request, reqBody *bodyCapture, start time.Time, p any) {
 	s := rw.scope
-	defer s.End() // also when a record below panics, and before a re-raise unwinds further
+	defer s.End() // also before a re-raise unwinds further
+	// net/http compares with ==: an abort is exactly this value.
 	aborted := p == http.ErrAbortHandler
 	panicked := p != nil && !aborted
 	reraise := aborted || (panicked && !m.opts.Recover)
@@ -249,7 +260,7 @@ func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *h
 	if panicked {
 		m.stats.panics.Add(1)
 		s.Keep()
-		logger.LogAttrs(ctx, slog.LevelError, PanicMessage,
+		m.log(ctx, logger, slog.LevelError, PanicMessage,
 			slog.String("panic", fmt.Sprint(p)),
 			slog.String("stack", string(debug.Stack())))
 		if !reraise && !rw.wroteHeader && !rw.hijacked {
@@ -262,11 +273,11 @@ func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *h
 	if p == nil && !rw.wroteHeader && !rw.hijacked {
 		rw.writeHeader(http.StatusOK)
 	}
-	status := rw.status
-	if p != nil && !rw.wroteHeader {
+	status := rw.status // 0 when no header was written (an abort, a hijack)
+	if panicked && !rw.wroteHeader {
 		status = http.StatusInternalServerError
 	}
-	if status >= 500 && !aborted && s.Keep() {
+	if status >= 500 && s.Keep() {
 		rw.keptBy5xx = true
 	}
 	if rw.keptBy5xx {
@@ -276,26 +287,44 @@ func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *h
 		m.stats.kept.Add(1)
 	}
 	if !m.opts.NoAccessLog {
-		m.accessRecord(ctx, logger, rw, r, reqBody, status, time.Since(start), panicked)
+		m.accessRecord(ctx, logger, rw, r, reqBody, status, time.Since(start), panicked, aborted)
 	}
 	if reraise {
 		panic(p)
 	}
 }
 
-// accessRecord logs the request's access record.
-func (m *RequestMiddleware) accessRecord(ctx context.Context, logger *slog.Logger, rw *responseWriter, r *http.Request, reqBody *bodyCapture, status int, dur time.Duration, panicked bool) {
-	level := slog.LevelInfo
+// log logs one record of the middleware's own, recovering a panic below
+// (counted in Stats().LogPanics) so that a broken sink cannot break the
+// response or lose the handler's own panic.
+func (m *RequestMiddleware) log(ctx context.Context, logger *slog.Logger, level slog.Level, msg string, as ...slog.Attr) {
+	defer func() {
+		if recover() != nil {
+			m.stats.logPanics.Add(1)
+		}
+	}()
+	logger.LogAttrs(ctx, level, msg, as...)
+}
+
+// accessLevel is the level of an access record: ERROR for a 5xx or a
+// panic, WARN for a 4xx or an aborted request, INFO otherwise.
+func accessLevel(status int, panicked, aborted bool) slog.Level {
 	switch {
 	case status >= 500 || panicked:
-		level = slog.LevelError
-	case status >= 400:
-		level = slog.LevelWarn
+		return slog.LevelError
+	case status >= 400 || aborted:
+		return slog.LevelWarn
 	}
+	return slog.LevelInfo
+}
+
+// accessRecord logs the request's access record.
+func (m *RequestMiddleware) accessRecord(ctx context.Context, logger *slog.Logger, rw *responseWriter, r *http.Request, reqBody *bodyCapture, status int, dur time.Duration, panicked, aborted bool) {
+	level := accessLevel(status, panicked, aborted)
 	if !logger.Enabled(ctx, level) {
 		return
 	}
-	var buf [14]slog.Attr
+	var buf [15]slog.Attr
 	as := append(buf[:0],
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
@@ -308,6 +337,9 @@ func (m *RequestMiddleware) accessRecord(ctx context.Context, logger *slog.Logge
 	)
 	if panicked {
 		as = append(as, slog.Bool("panic", true))
+	}
+	if aborted {
+		as = append(as, slog.Bool("aborted", true))
 	}
 	if rw.hijacked {
 		as = append(as, slog.Bool("hijacked", true))
@@ -327,7 +359,7 @@ func (m *RequestMiddleware) accessRecord(ctx context.Context, logger *slog.Logge
 	if msg == "" {
 		msg = DefaultAccessMessage
 	}
-	logger.LogAttrs(ctx, level, msg, as...)
+	m.log(ctx, logger, level, msg, as...)
 }
 
 func (m *RequestMiddleware) countBody(res bodyResult, bytes interface{ Add(uint64) uint64 }) {

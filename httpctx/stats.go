@@ -29,6 +29,9 @@ type Stats struct {
 	Panics uint64
 	// Aborted is the number of requests aborted with http.ErrAbortHandler.
 	Aborted uint64
+	// LogPanics is the number of the middleware's own records (access,
+	// panic) whose logging panicked; the panic was recovered.
+	LogPanics uint64
 	// IDs says where correlation IDs came from.
 	IDs IDStats
 	// RequestBodyBytes and ResponseBodyBytes are the body bytes captured
@@ -62,7 +65,7 @@ type IDStats struct {
 type counters struct {
 	requests, nested, sampled, notSampled                     atomic.Uint64
 	excluded, path, trace, rate                               atomic.Uint64
-	kept, serverErrorKeeps, panics, aborted                   atomic.Uint64
+	kept, serverErrorKeeps, panics, aborted, logPanics        atomic.Uint64
 	fromCorr, fromReqID, fromSpan, fromTraceparent, generated atomic.Uint64
 	rejCorr, rejReqID, rejTraceparent                         atomic.Uint64
 	reqBody, respBody, truncated, skipped                     atomic.Uint64
@@ -85,6 +88,7 @@ func (c *counters) snapshot() Stats {
 		ServerErrorKeeps: c.serverErrorKeeps.Load(),
 		Panics:           c.panics.Load(),
 		Aborted:          c.aborted.Load(),
+		LogPanics:        c.logPanics.Load(),
 		IDs: IDStats{
 			FromCorrelationHeader:     c.fromCorr.Load(),
 			FromRequestIDHeader:       c.fromReqID.Load(),
