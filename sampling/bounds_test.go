@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/internal/snapshot"
+	"github.com/slogstack/slogstack/redact"
 )
 
 func TestRequestRecordBound(t *testing.T) {
@@ -367,5 +368,31 @@ func TestLargeValuesHeapBounded(t *testing.T) {
 			checkConservation(t, st)
 			runtime.KeepAlive(ctxs)
 		})
+	}
+}
+
+// TestLossReportRedactedBelow: the WARN record that reports lost records
+// is an ordinary record written on the handler chain of the records it
+// stands for, so a redacting handler below masks what that chain carries,
+// as in every other record.
+func TestLossReportRedactedBelow(t *testing.T) {
+	out, next := newJSON(slog.LevelDebug)
+	h := NewHandler(redact.NewHandler(next, redact.Options{}), Options{MaxRequestRecords: 2})
+	ctx, s := open(notSampled)
+	l := slog.New(h).With("password", "hunter2")
+	for i := range 5 {
+		l.InfoContext(ctx, "step", "i", i)
+	}
+	l.ErrorContext(ctx, "failed")
+	s.End()
+	masked := redact.DefaultReplacement
+	want := []map[string]any{
+		kept(rec("WARN", LostRecordsMessage, LostRecordsKey, 3.0, "password", masked), 0.1),
+		kept(rec("INFO", "step", "i", 3.0, "password", masked), 0.1),
+		kept(rec("INFO", "step", "i", 4.0, "password", masked), 0.1),
+		kept(rec("ERROR", "failed", "password", masked), 0.1),
+	}
+	if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
+		t.Fatalf("output (-want +got):\n%s", diff)
 	}
 }
