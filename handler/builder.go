@@ -172,15 +172,27 @@ func (s *Stack) Logger() *slog.Logger { return s.logger }
 func (s *Stack) Handler() slog.Handler { return s.top }
 
 // HTTPOptions returns the httpctx.Options that match the stack: its logger
-// (for access records and for httpctx.Logger(ctx)) and its sampling policy
-// (a policy that samples every request when sampling is off). Change
-// other fields (access log, bodies, panic recovery) before use:
+// (for access records and for httpctx.Logger(ctx)), its sampling policy (a
+// policy that samples every request when sampling is off) and, when the
+// stack redacts, its redaction as the body hook (Body.Redact), so that a
+// body is masked by the stack's rules as soon as body logging is turned
+// on. Change other fields (access log, bodies, panic recovery) before use:
 //
 //	opts := stack.HTTPOptions()
 //	opts.Recover = true
+//	opts.Body.Request, opts.Body.Response = true, true // redacted by the stack
 //	srv := &http.Server{Handler: httpctx.Middleware(opts)(mux)}
+//
+// A Body.Redact hook of the caller's own replaces the one set here and
+// runs first; the stack's redaction still applies after it, since the
+// access record, body included, passes the stack's redaction layer on its
+// way out like every record of the stack's logger.
 func (s *Stack) HTTPOptions() httpctx.Options {
-	return httpctx.Options{Logger: s.logger, Policy: s.cfg.policy()}
+	opts := httpctx.Options{Logger: s.logger, Policy: s.cfg.policy()}
+	if s.redact != nil {
+		opts.Body.Redact = s.redact.Redactor().RedactBody
+	}
+	return opts
 }
 
 // StartOptions returns the httpctx.StartOptions that open a scope for work
