@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -78,10 +80,14 @@ func FuzzKeys(f *testing.F) {
 		if alt := strings.NewReplacer("_", "-", ".", " ").Replace(key); cached.IsSecretKey(alt) != got {
 			t.Fatalf("%q and %q judged differently", key, alt)
 		}
-		// A rule at either end of any key matches.
+		// A rule anywhere in any key matches, unless a counter word follows
+		// it (password_count); "x" is not one.
 		for _, rule := range []string{"password", "access_token", "card_number"} {
-			if !cached.IsSecretKey(key+"_"+rule) || !cached.IsSecretKey(rule+"_"+key) {
+			if !cached.IsSecretKey(key+"_"+rule) || !cached.IsSecretKey(rule+"_x_"+key) || !cached.IsSecretKey(key+"."+rule+".x") {
 				t.Fatalf("rule %q not matched next to %q", rule, key)
+			}
+			if cached.IsSecretKey(rule+"_count") != cached.IsSecretKey("count") {
+				t.Fatalf("%q_count judged a secret", rule)
 			}
 		}
 		// A secret key masks its value whatever it is.
@@ -181,4 +187,104 @@ func stringLeaves(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// FuzzRedactBody plants a password under a secret key in a JSON or form
+// body surrounded by fuzzed data, in the encodings a reader decodes
+// (escaped JSON names, percent-encoded and bracketed form keys): the body
+// never panics the redactor, and the planted password never survives.
+func FuzzRedactBody(f *testing.F) {
+	f.Add([]byte(`{"a":1}`), "user", uint8(0))
+	f.Add([]byte(`a=1&b=2`), "x", uint8(5))
+	f.Add([]byte(`["\u0041",{"k":"v"}]`), "pass\\u0077ord", uint8(2))
+	f.Add([]byte(``), "", uint8(7))
+	x := NewRedactor(Options{})
+	f.Fuzz(func(t *testing.T, data []byte, name string, form uint8) {
+		if bytes.Contains(data, []byte(plantedPassword)) || strings.Contains(name, plantedPassword) {
+			return
+		}
+		x.RedactBody("", data) // any input: no panic
+		nj, _ := json.Marshal(name)
+		var body string
+		switch form % 8 {
+		case 0: // a JSON object with fuzzed members around the secret
+			if !json.Valid(data) {
+				data = []byte(`null`)
+			}
+			body = `{"x":` + string(data) + `,` + string(nj) + `:1,"password":"` + plantedPassword + `"}`
+		case 1: // a secret member nested in a fuzzed name
+			body = `{` + string(nj) + `:{"client_secret":{"v":"` + plantedPassword + `"}}}`
+		case 2: // escaped member name
+			body = `{"pass\u0077ord":"` + plantedPassword + `","n":` + string(nj) + `}`
+		case 3: // JSON held in a JSON string
+			inner, _ := json.Marshal(`{"token":"` + plantedPassword + `"}`)
+			body = `{"body":` + string(inner) + `}`
+		case 4: // form body, plain key
+			body = url.QueryEscape(name) + "=" + url.QueryEscape(string(data)) + "&password=" + plantedPassword
+		case 5: // form body, percent-encoded bracketed key
+			body = "a=" + url.QueryEscape(string(data)) + "&user%5Bpassword%5D=" + plantedPassword
+		case 6: // form body, bracketed key
+			body = "user[api_key]=" + plantedPassword + "&" + url.QueryEscape(name) + "=1"
+		case 7: // a URL password holding '@'
+			body = "dial postgres://u:" + plantedPassword + "@x@db/" + url.PathEscape(name)
+		}
+		out := x.RedactBody("", []byte(body))
+		if bytes.Contains(out, []byte(plantedPassword)) {
+			t.Fatalf("planted password survived in\n%s\n->\n%s", body, out)
+		}
+		if json.Valid([]byte(body)) && !json.Valid(out) {
+			t.Fatalf("valid JSON became invalid: %s", out)
+		}
+	})
+}
+
+// fuzzRecord is a decoded request as callers log it.
+type fuzzRecord struct {
+	Name     string            `json:"name"`
+	Password string            `json:"password"`
+	Tags     map[string]string `json:"tags,omitempty"`
+	Next     *fuzzRecord       `json:"next,omitempty"`
+	Items    []any             `json:"items,omitempty"`
+}
+
+// FuzzAnyValue logs fuzzed values of kind Any holding a planted password
+// under a secret key (a struct field, a map key, nested): redaction never
+// panics, never leaks the password, and a value it leaves unchanged is the
+// caller's own.
+func FuzzAnyValue(f *testing.F) {
+	f.Add("k", "v", int64(1), uint8(0))
+	f.Add("password", "\u2028<&>", int64(4111111111111111), uint8(3))
+	f.Add("", "", int64(-1), uint8(9))
+	x := NewRedactor(Options{})
+	f.Fuzz(func(t *testing.T, key, value string, n int64, shape uint8) {
+		if strings.Contains(key+value, plantedPassword) {
+			return
+		}
+		// Any value: no panic, and unchanged means the same value back.
+		for _, v := range []any{map[string]any{key: value, "n": n}, []any{key, value, n}, fuzzRecord{Name: key, Items: []any{value}}} {
+			got, ok := x.RedactValue(slog.AnyValue(v))
+			if !ok && fmt.Sprint(got.Any()) != fmt.Sprint(v) {
+				t.Fatalf("unchanged value differs: %v -> %v", v, got)
+			}
+		}
+		var v any
+		switch shape % 5 {
+		case 0:
+			v = fuzzRecord{Name: key, Password: plantedPassword, Tags: map[string]string{key: value}}
+		case 1:
+			v = &fuzzRecord{Name: value, Next: &fuzzRecord{Password: plantedPassword}, Items: []any{n, key}}
+		case 2:
+			v = map[string]any{key: value, "api_key": plantedPassword, "n": n}
+		case 3:
+			v = []*fuzzRecord{{Name: key, Tags: map[string]string{value: "x", "secret": plantedPassword}}}
+		case 4:
+			v = map[int64]any{n: []any{value, map[string]string{"pwd": plantedPassword}}}
+		}
+		var buf bytes.Buffer
+		l := slog.New(NewHandlerWithRedactor(slog.NewJSONHandler(&buf, nil), x))
+		l.Info("m", "v", v)
+		if strings.Contains(buf.String(), plantedPassword) {
+			t.Fatalf("planted password survived:\n%s", buf.String())
+		}
+	})
 }
