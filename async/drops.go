@@ -132,12 +132,7 @@ var (
 // it cannot find them.
 func scanLine(p []byte) (band, []byte) {
 	head := p[:min(len(p), lineScanLimit)]
-	b, raw := bandUnknown, []byte(nil)
-	if i := bytes.Index(head, jsonLevelKey); i >= 0 {
-		b = bandOfName(head[i+len(jsonLevelKey):])
-	} else if i := bytes.Index(head, textLevelKey); i >= 0 {
-		b = bandOfName(head[i+len(textLevelKey):])
-	}
+	b, raw := lineBand(head), []byte(nil)
 	if i := bytes.Index(head, jsonTimeKey); i >= 0 {
 		rest := head[i+len(jsonTimeKey):]
 		if j := bytes.IndexByte(rest, '"'); j >= 0 {
@@ -150,6 +145,19 @@ func scanLine(p []byte) (band, []byte) {
 		}
 	}
 	return b, raw
+}
+
+// lineBand returns the level band of a JSON or text line as slog's
+// handlers write it, reading at most lineScanLimit bytes, or bandUnknown.
+func lineBand(p []byte) band {
+	head := p[:min(len(p), lineScanLimit)]
+	if i := bytes.Index(head, jsonLevelKey); i >= 0 {
+		return bandOfName(head[i+len(jsonLevelKey):])
+	}
+	if i := bytes.Index(head, textLevelKey); i >= 0 {
+		return bandOfName(head[i+len(textLevelKey):])
+	}
+	return bandUnknown
 }
 
 func bandOfName(s []byte) band {

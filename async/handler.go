@@ -2,10 +2,13 @@ package async
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/slogstack/slogstack/internal/snapshot"
 )
 
 // Handler is a slog.Handler that queues records for another handler and
@@ -14,17 +17,21 @@ import (
 // wrapped handler in batches.
 //
 // On the caller's goroutine Handle checks the wrapped handler's Enabled
-// (done by slog.Logger before Handle), resolves LogValuers, deep-copies
-// attribute values the caller could mutate afterwards (maps, slices,
-// arrays, pointers, structs holding them), detaches the context from its
+// (done by slog.Logger before Handle), takes a snapshot of the record (its
+// LogValuers resolved, the values the caller could mutate afterwards
+// copied, values holding unexported state such as a locked mutex encoded
+// at the call; see docs/architecture.md), detaches the context from its
 // cancellation with context.WithoutCancel (its values, such as the
-// OpenTelemetry span, stay visible), and pushes the record. On the drain
+// OpenTelemetry span, stay visible), and pushes the record, charged to
+// Options.MaxBytes by the heap bytes the snapshot holds. On the drain
 // goroutine the wrapped handler's Enabled is checked again and its Handle
 // called; that is where the encoding and the I/O happen.
 //
-// When the queue is full the oldest record is dropped (see
-// Options.Reserved for WARN and above), counted by level in Stats, and
-// reported in-band by a WARN record with message DropReportMessage.
+// When the queue is full the caller waits for room as long as the wrapped
+// handler makes progress; once it has made none for Options.StallTimeout
+// the oldest record is dropped instead (see Options.Reserved for WARN and
+// above), counted by level in Stats, and reported in-band by a WARN record
+// with message DropReportMessage, handed to the wrapped handler.
 //
 // A Handler must be closed with Close to stop its goroutine and to write
 // what is queued.
@@ -56,7 +63,7 @@ func NewHandler(next slog.Handler, opts Options) *Handler {
 	opts = opts.withDefaults(DefaultCapacity)
 	c := &handlerCore{root: next}
 	c.pool.New = func() any { return new(entry) }
-	c.init(opts, opts.Reserved, 0, c.onDrop)
+	c.init(opts, opts.Reserved, opts.MaxBytes, c.onDrop)
 	c.deliver = c.deliverOne
 	c.release = c.releaseEntry
 	c.report = c.writeReport
@@ -76,10 +83,17 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 	return h.next.Enabled(ctx, level)
 }
 
-// Handle queues a snapshot of r and returns nil without waiting for the
-// wrapped handler. After Close it handles r synchronously instead (waiting
-// first for Close to finish with the queue, so a goroutine's records stay in
-// order) and returns the wrapped handler's error.
+// Handle queues a snapshot of r and returns nil, without waiting for the
+// wrapped handler unless the queue is full: then it waits for room while
+// the wrapped handler makes progress, and only once it has made none for
+// Options.StallTimeout is the oldest record dropped instead (see
+// Options.Reserved for WARN and above). A record whose snapshot holds more
+// than Options.MaxBytes is dropped and counted instead. After Close it
+// handles r synchronously (waiting first for Close to finish with the
+// queue, so a goroutine's records stay in order) and returns the wrapped
+// handler's error; if the wrapped handler is still busy with a call Close
+// gave up on and makes no progress for Options.StallTimeout, r is dropped,
+// counted in Stats.DroppedAfterClose, and an error returned.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -87,10 +101,15 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	c := h.c
 	if !c.closed.Load() {
 		e := c.pool.Get().(*entry)
-		e.rec = snapshotRecord(r)
+		rec, size := snapshot.Record(r)
+		e.rec = rec
 		e.ctx = detach(ctx)
 		e.h = h.next
-		if c.ring.Push(e, r.Level >= slog.LevelWarn, 0) {
+		if size > c.opts.MaxBytes {
+			if c.ring.Reject(e, size) {
+				return nil
+			}
+		} else if c.ring.Push(e, r.Level >= slog.LevelWarn, size) {
 			return nil
 		}
 		c.releaseEntry(e)
@@ -109,13 +128,15 @@ func detach(ctx context.Context) context.Context {
 }
 
 // WithAttrs returns a Handler sharing h's queue and goroutine whose records
-// go to the wrapped handler's WithAttrs(attrs). Mutable attribute values are
-// copied first, as in Handle.
+// go to the wrapped handler's WithAttrs(attrs). The attributes are
+// snapshotted first, as in Handle, since the drain goroutine encodes them
+// after the caller has gone on.
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
-	return &Handler{next: h.next.WithAttrs(snapshotAttrs(attrs)), c: h.c}
+	kept, _ := snapshot.Attrs(attrs)
+	return &Handler{next: h.next.WithAttrs(kept), c: h.c}
 }
 
 // WithGroup returns a Handler sharing h's queue and goroutine whose records
@@ -159,15 +180,25 @@ func (c *handlerCore) deliverOne(batch []*entry) delivery {
 		return delivery{n: 1, skipped: 1}
 	}
 	c.countCall(err, panicked)
+	if err != nil {
+		return delivery{n: 1, failed: 1}
+	}
 	return delivery{n: 1}
 }
 
+// errDroppedAfterClose is what Handle and Write return for a record logged
+// after Close that they dropped because the sink was stalled.
+var errDroppedAfterClose = errors.New("async: record dropped after Close: the sink is stalled")
+
 func (c *handlerCore) handleSync(ctx context.Context, next slog.Handler, r slog.Record) error {
-	c.beginSync()
-	defer c.syncMu.Unlock()
+	if !c.acquireSync() {
+		return errDroppedAfterClose
+	}
+	defer c.releaseSink()
 	if !next.Enabled(ctx, r.Level) {
 		return nil
 	}
+	c.synchronous.Add(1)
 	err, panicked := safeHandle(ctx, next, r)
 	c.countCall(err, panicked)
 	return err

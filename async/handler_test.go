@@ -220,9 +220,9 @@ func TestPanicInEnabledOnReplayIsSurvived(t *testing.T) {
 	}
 	closeNow(t, h)
 	// Enabled calls 1, 2, 3 from the drain only (Handle is called directly
-	// here): the second panics.
-	if st := h.Stats(); st.Written != 3 || st.SinkPanics != 1 || len(sink.seen) != 2 {
-		t.Fatalf("Stats = %+v, sink saw %d records; want Written 3, SinkPanics 1, 2 seen", st, len(sink.seen))
+	// here): the second panics, and its record counts as failed.
+	if st := h.Stats(); st.Written != 2 || st.Failed != 1 || st.SinkPanics != 1 || len(sink.seen) != 2 {
+		t.Fatalf("Stats = %+v, sink saw %d records; want Written 2, Failed 1, SinkPanics 1, 2 seen", st, len(sink.seen))
 	}
 }
 
@@ -264,8 +264,8 @@ func TestSinkErrorsAndPanicsAreCountedAndSurvived(t *testing.T) {
 	closeNow(t, h)
 	// calls 1..12: panics at 3,6,9,12 (4); errors at odd non-multiples of 3: 1,5,7,11 (4).
 	st := h.Stats()
-	if st.Written != 12 || st.SinkPanics != 4 || st.WriteErrors != 4 || sink.ok != 4 {
-		t.Fatalf("Stats = %+v, ok = %d; want Written 12 SinkPanics 4 WriteErrors 4 ok 4", st, sink.ok)
+	if st.Written != 4 || st.Failed != 8 || st.SinkPanics != 4 || st.WriteErrors != 4 || sink.ok != 4 {
+		t.Fatalf("Stats = %+v, ok = %d; want Written 4 Failed 8 SinkPanics 4 WriteErrors 4 ok 4", st, sink.ok)
 	}
 }
 

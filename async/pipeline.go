@@ -1,6 +1,7 @@
 package async
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -13,7 +14,8 @@ import (
 // delivery is what one sink call consumed from the front of a batch.
 type delivery struct {
 	n       int // entries consumed (at least 1)
-	skipped int // of those, refused by the sink's Enabled
+	skipped int // records refused by the sink's Enabled
+	failed  int // records the sink did not take (error, panic, unwritten bytes)
 	bytes   int
 }
 
@@ -37,6 +39,17 @@ type pipeline[T any] struct {
 	q        queue[T]
 	popBytes int // byte bound per batch; 0 for none
 
+	// gate lets callers wait for a sink that makes progress (a full queue,
+	// a write after Close) and tells them when it has stalled.
+	gate *ringbuf.Gate
+	// syncGate does the same for writes after Close, with a stall time
+	// that is never zero.
+	syncGate *ringbuf.Gate
+	// sinkTok is held, as a one-slot semaphore, around every call into
+	// the sink, so that writes after Close wait for the drain's last call
+	// with a bound (a mutex could not be given up).
+	sinkTok chan struct{}
+
 	// records, if not nil, is how many records an entry holds; nil means
 	// one each.
 	records func(T) int
@@ -56,26 +69,32 @@ type pipeline[T any] struct {
 	batchLeft int // entries of the current batch not yet fully delivered
 	closeErr  error
 
-	syncMu sync.Mutex // serializes writes made after Close
-
 	tally     dropTally // guarded by the queue's lock (onDrop and takeTally)
 	pending   dropTally // owned by the drain goroutine
 	takeTally func()
 
-	written, skipped, lost, synchronous atomic.Uint64
-	writeErrors, sinkPanics, batches    atomic.Uint64
-	reports, reported                   atomic.Uint64
-	writtenBytes, droppedBytes          atomic.Uint64
-	dropped                             [numBands]atomic.Uint64
+	written, skipped, failed, lost   atomic.Uint64
+	synchronous, droppedAfterClose   atomic.Uint64
+	writeErrors, sinkPanics, batches atomic.Uint64
+	reports, reported                atomic.Uint64
+	writtenBytes, droppedBytes       atomic.Uint64
+	dropped                          [numBands]atomic.Uint64
 }
 
 func (p *pipeline[T]) init(opts Options, reserved, maxBytes int, onDrop func(T)) {
-	p.ring = ringbuf.New(ringbuf.Options{Capacity: opts.Capacity, Reserved: reserved, MaxBytes: maxBytes}, onDrop)
+	p.gate = ringbuf.NewGate(opts.StallTimeout)
+	p.ring = ringbuf.New(ringbuf.Options{Capacity: opts.Capacity, Reserved: reserved, MaxBytes: maxBytes, Gate: p.gate}, onDrop)
 	p.initQueue(opts, p.ring)
 }
 
-// initQueue is init for an owner that brings its own queue.
+// initQueue is init for an owner that brings its own queue, which must
+// use p.gate (set before, or by, initQueue).
 func (p *pipeline[T]) initQueue(opts Options, q queue[T]) {
+	if p.gate == nil {
+		p.gate = ringbuf.NewGate(opts.StallTimeout)
+	}
+	p.syncGate = ringbuf.NewGate(cmp.Or(opts.StallTimeout, DefaultStallTimeout))
+	p.sinkTok = make(chan struct{}, 1)
 	p.opts = opts
 	p.q = q
 	p.done = make(chan struct{})
@@ -154,13 +173,16 @@ func (p *pipeline[T]) deliverBatch(batch []T) {
 			return
 		}
 		p.drainMu.Unlock()
+		p.sinkTok <- struct{}{}
 		d := p.deliver(batch[i:])
+		p.releaseSink()
 		recs := p.countRecords(batch[i : i+d.n])
 		p.drainMu.Lock()
 		p.batchLeft -= recs
 		if !p.abandoned {
-			p.written.Add(uint64(recs - d.skipped))
+			p.written.Add(uint64(recs - d.skipped - d.failed))
 			p.skipped.Add(uint64(d.skipped))
+			p.failed.Add(uint64(d.failed))
 			p.writtenBytes.Add(uint64(d.bytes))
 		}
 		p.drainMu.Unlock()
@@ -188,8 +210,22 @@ func (p *pipeline[T]) emitReport() {
 	n := t.count()
 	p.reports.Add(1)
 	p.reported.Add(n)
+	p.sinkTok <- struct{}{}
 	p.report(t)
+	p.releaseSink()
 	p.pending = dropTally{}
+}
+
+// releaseSink gives the sink back after a call and records the call as
+// the sink's progress. After Close it also wakes the callers that wait to
+// write synchronously; before, the queue wakes waiting callers when it
+// frees room.
+func (p *pipeline[T]) releaseSink() {
+	<-p.sinkTok
+	p.gate.Progress()
+	if p.closed.Load() {
+		p.syncGate.Room()
+	}
 }
 
 // countCall records the outcome of one sink call.
@@ -201,16 +237,41 @@ func (p *pipeline[T]) countCall(err error, panicked bool) {
 	}
 }
 
-// beginSync waits until queued records are out of the way (the drain
-// finished, or Close gave up on it) and then serializes the caller with the
-// other synchronous writers. The caller must call p.syncMu.Unlock.
-func (p *pipeline[T]) beginSync() {
-	<-p.released
-	p.syncMu.Lock()
-	p.synchronous.Add(1)
+// acquireSync prepares a write made after Close: it waits until queued
+// records are out of the way (the drain finished, or Close gave up on it)
+// and the sink is free, for as long as the sink makes progress. It reports
+// false, having counted the record as dropped after Close, when the sink
+// made no progress for Options.StallTimeout (DefaultStallTimeout if that
+// is zero: with no queue left, zero does not mean dropping at once).
+// After true the caller must call releaseSink.
+func (p *pipeline[T]) acquireSync() bool {
+	for {
+		t := p.syncGate.Enter()
+		select {
+		case <-p.released:
+			select {
+			case p.sinkTok <- struct{}{}:
+				p.syncGate.Leave(t)
+				return true
+			default:
+			}
+		default:
+		}
+		if p.syncGate.Stalled() {
+			p.syncGate.Leave(t)
+			p.droppedAfterClose.Add(1)
+			return false
+		}
+		p.syncGate.Wait(t)
+	}
 }
 
-func (p *pipeline[T]) releaseWaiters() { p.relOnce.Do(func() { close(p.released) }) }
+func (p *pipeline[T]) releaseWaiters() {
+	p.relOnce.Do(func() {
+		close(p.released)
+		p.syncGate.Wake()
+	})
+}
 
 // close implements Close for Handler and Writer.
 func (p *pipeline[T]) close(ctx context.Context) error {
@@ -254,23 +315,25 @@ func (p *pipeline[T]) stats() Stats {
 		dropped += bands[i]
 	}
 	return Stats{
-		Accepted:       rs.Pushed,
-		AcceptedBytes:  rs.PushedBytes,
-		Written:        p.written.Load(),
-		Skipped:        p.skipped.Load(),
-		Dropped:        dropped,
-		DroppedByLevel: levelCounts(&bands),
-		Reported:       p.reported.Load(),
-		Reports:        p.reports.Load(),
-		Lost:           p.lost.Load(),
-		Synchronous:    p.synchronous.Load(),
-		WriteErrors:    p.writeErrors.Load(),
-		SinkPanics:     p.sinkPanics.Load(),
-		Batches:        p.batches.Load(),
-		QueueDepth:     rs.Len,
-		HighWater:      rs.HighWater,
-		WrittenBytes:   p.writtenBytes.Load(),
-		DroppedBytes:   p.droppedBytes.Load(),
-		QueueBytes:     rs.Bytes,
+		Accepted:          rs.Pushed,
+		AcceptedBytes:     rs.PushedBytes,
+		Written:           p.written.Load(),
+		Failed:            p.failed.Load(),
+		Skipped:           p.skipped.Load(),
+		Dropped:           dropped,
+		DroppedByLevel:    levelCounts(&bands),
+		Reported:          p.reported.Load(),
+		Reports:           p.reports.Load(),
+		Lost:              p.lost.Load(),
+		Synchronous:       p.synchronous.Load(),
+		DroppedAfterClose: p.droppedAfterClose.Load(),
+		WriteErrors:       p.writeErrors.Load(),
+		SinkPanics:        p.sinkPanics.Load(),
+		Batches:           p.batches.Load(),
+		QueueDepth:        rs.Len,
+		HighWater:         rs.HighWater,
+		WrittenBytes:      p.writtenBytes.Load(),
+		DroppedBytes:      p.droppedBytes.Load(),
+		QueueBytes:        rs.Bytes,
 	}
 }

@@ -118,15 +118,15 @@ func TestConservationUnderChaos(t *testing.T) {
 	if st.Accepted+st.Synchronous != producers*uint64(perProducer) {
 		t.Fatalf("Accepted %d + Synchronous %d != logged %d", st.Accepted, st.Synchronous, producers*perProducer)
 	}
-	if st.Written+st.Dropped+st.Skipped+st.Lost != st.Accepted {
+	if st.Written+st.Failed+st.Dropped+st.Skipped+st.Lost != st.Accepted || st.DroppedAfterClose != 0 {
 		t.Fatalf("conservation broken: %+v", st)
 	}
 	var got uint64
 	for _, ns := range sink.seqs {
 		got += uint64(len(ns))
 	}
-	if got != st.Written+st.Synchronous {
-		t.Fatalf("sink received %d records, Stats says Written %d + Synchronous %d", got, st.Written, st.Synchronous)
+	if got != st.Written+st.Failed+st.Synchronous {
+		t.Fatalf("sink received %d records, Stats says Written %d + Failed %d + Synchronous %d", got, st.Written, st.Failed, st.Synchronous)
 	}
 	total, _ := sink.reportCounts()
 	if total != st.Dropped || st.Reported != st.Dropped || uint64(len(sink.reports)) != st.Reports {

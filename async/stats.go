@@ -44,16 +44,22 @@ func levelCounts(n *[numBands]uint64) LevelCounts {
 // Stats is a snapshot of a Handler's or Writer's counters. Every count is
 // since the Handler or Writer was created. Once Close has returned:
 //
-//	Accepted == Written + Skipped + Dropped + Lost
+//	Accepted == Written + Failed + Skipped + Dropped + Lost
 //
 // exactly; before, the difference is what is still queued or being written.
-// Records handled synchronously after Close are counted in Synchronous only.
+// Records logged after Close are counted in Synchronous (handed to the
+// sink) or DroppedAfterClose, never in Accepted.
 type Stats struct {
 	// Accepted counts records (Writer: Write calls) taken into the queue.
 	Accepted uint64
-	// Written counts queued records handed to the sink, whether or not the
-	// sink returned an error or panicked.
+	// Written counts queued records the sink took: the Handler's sink
+	// returned nil, or every byte of the Writer's record was written.
 	Written uint64
+	// Failed counts queued records the sink did not take: the Handler's
+	// sink returned an error or panicked; the Writer's underlying writer
+	// failed (error, panic, or a short write still short after retries)
+	// before the record's last byte. A record partly written counts here.
+	Failed uint64
 	// Skipped counts queued records the sink's Enabled refused when the
 	// drain goroutine checked it again (Handler only).
 	Skipped uint64
@@ -69,9 +75,13 @@ type Stats struct {
 	// Lost counts records still queued or being written when Close gave up
 	// at its context's deadline.
 	Lost uint64
-	// Synchronous counts records written on the caller's goroutine after
-	// Close.
+	// Synchronous counts records handed to the sink on the caller's
+	// goroutine after Close, whatever the sink returned.
 	Synchronous uint64
+	// DroppedAfterClose counts records logged after Close that were dropped
+	// because the sink was still busy (a call Close gave up on) and made
+	// no progress for Options.StallTimeout.
+	DroppedAfterClose uint64
 	// WriteErrors counts sink calls that returned an error; SinkPanics those
 	// that panicked (the panic is recovered and the drain goes on).
 	WriteErrors uint64

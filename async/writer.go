@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
+
+	"github.com/slogstack/slogstack/internal/ringbuf"
 )
 
 // Writer is an io.Writer that queues a copy of each Write and returns at
@@ -35,21 +36,28 @@ import (
 // what is queued.
 type Writer struct {
 	pipeline[*block]
-	q       *blockQueue
-	w       io.Writer
-	writeMu sync.Mutex // held around each Write on w
-	enc     bytes.Buffer
+	q    *blockQueue
+	w    io.Writer
+	enc  bytes.Buffer
+	torn bool // the last write on w ended inside a line; guarded by sinkTok
 }
 
+// maxWriteAttempts is how many Write calls the Writer makes for one run of
+// bytes when the underlying writer writes only part of it (with or without
+// an error) or panics, before it counts the records not fully written as
+// failed.
+const maxWriteAttempts = 3
+
 // NewWriter returns a Writer queueing for w and starts its drain
-// goroutine. w must not be nil. Options.Reserved does not apply.
+// goroutine. w must not be nil.
 func NewWriter(w io.Writer, opts Options) *Writer {
 	if w == nil {
 		panic("async: NewWriter: writer is nil")
 	}
 	opts = opts.withDefaults(DefaultWriterCapacity)
 	x := &Writer{w: w}
-	x.q = newBlockQueue(opts, x.onDrop)
+	x.gate = ringbuf.NewGate(opts.StallTimeout)
+	x.q = newBlockQueue(opts, x.gate, x.onDrop)
 	x.initQueue(opts, x.q)
 	x.records = (*block).live
 	x.deliver = x.deliverBlock
@@ -59,12 +67,18 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	return x
 }
 
-// Write queues a copy of p and returns len(p), nil without waiting for the
-// underlying writer; the caller may reuse p at once. An empty p is neither
-// queued nor counted. A p larger than Options.MaxBytes is dropped and
-// counted instead. After Close, Write writes p to the underlying writer
-// synchronously (after Close has finished with the queue) and returns its
-// result.
+// Write queues a copy of p and returns len(p), nil; the caller may reuse p
+// at once. It does not wait for the underlying writer unless the queue is
+// full: then it waits for room while the underlying writer makes progress,
+// and only once it has made none for Options.StallTimeout are the oldest
+// records dropped instead (see Options.Reserved for WARN and above). An
+// empty p is neither queued nor counted. A p larger than Options.MaxBytes
+// is dropped and counted instead. After Close, Write writes p to the
+// underlying writer synchronously (after Close has finished with the
+// queue) and returns its result; if the underlying writer is still busy
+// with a call Close gave up on and makes no progress for
+// Options.StallTimeout, p is dropped, counted in Stats.DroppedAfterClose,
+// and an error returned.
 func (x *Writer) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -78,13 +92,12 @@ func (x *Writer) Write(p []byte) (int, error) {
 			return len(p), nil
 		}
 	}
-	x.beginSync()
-	defer x.syncMu.Unlock()
-	x.writeMu.Lock()
-	defer x.writeMu.Unlock()
-	n, err, panicked := safeWrite(x.w, p)
-	x.countCall(err, panicked)
-	return n, err
+	if !x.acquireSync() {
+		return 0, errDroppedAfterClose
+	}
+	defer x.releaseSink()
+	x.synchronous.Add(1)
+	return x.writeAll(p)
 }
 
 // Close stops accepting Writes into the queue, waits until every Write
@@ -108,15 +121,16 @@ func (x *Writer) onDrop(p []byte, size int) {
 }
 
 // deliverBlock writes the first block of batch, all its records in one
-// Write call.
+// Write call (more if the underlying writer writes only part of them), and
+// counts as failed the records whose last byte was not written.
 func (x *Writer) deliverBlock(batch []*block) delivery {
 	k := batch[0]
-	p := k.b[k.off:]
-	x.writeMu.Lock()
-	_, err, panicked := safeWrite(x.w, p)
-	x.writeMu.Unlock()
-	x.countCall(err, panicked)
-	return delivery{n: 1, bytes: len(p)}
+	p := k.compact()
+	if len(p) == 0 { // every record of the block was dropped
+		return delivery{n: 1}
+	}
+	n, _ := x.writeAll(p)
+	return delivery{n: 1, failed: k.live() - k.recordsWithin(n), bytes: n}
 }
 
 func (x *Writer) writeReport(t *dropTally) {
@@ -127,14 +141,47 @@ func (x *Writer) writeReport(t *dropTally) {
 		x.countCall(err, false)
 		return
 	}
-	x.writeMu.Lock()
-	_, err, panicked := safeWrite(x.w, x.enc.Bytes())
-	x.writeMu.Unlock()
-	x.countCall(err, panicked)
+	x.writeAll(x.enc.Bytes())
+}
+
+// writeAll writes p to the underlying writer, retrying the rest after a
+// short write, an error or a panic, up to maxWriteAttempts calls, and
+// returns how many bytes of p were written and the last error. Every
+// failed call is counted. If an earlier write ended inside a line, it
+// first ends that line with a newline, so that the torn line does not run
+// into the next record; if that fails, nothing of p is written. The
+// caller must hold sinkTok.
+func (x *Writer) writeAll(p []byte) (int, error) {
+	if x.torn {
+		if _, err := x.writeSome([]byte{'\n'}); err != nil {
+			return 0, err
+		}
+		x.torn = false
+	}
+	n, err := x.writeSome(p)
+	x.torn = n > 0 && n < len(p) && p[n-1] != '\n'
+	return n, err
+}
+
+// writeSome is writeAll without the torn-line handling.
+func (x *Writer) writeSome(p []byte) (int, error) {
+	done := 0
+	var err error
+	for range maxWriteAttempts {
+		n, e, panicked := safeWrite(x.w, p[done:])
+		x.countCall(e, panicked)
+		done += n
+		err = e
+		if done == len(p) {
+			return done, nil
+		}
+	}
+	return done, err
 }
 
 // safeWrite calls w.Write, turning a panic into an error and a short write
-// without an error into io.ErrShortWrite.
+// without an error into io.ErrShortWrite. The count it returns is within
+// [0, len(p)] whatever w returned.
 func safeWrite(w io.Writer, p []byte) (n int, err error, panicked bool) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -142,6 +189,7 @@ func safeWrite(w io.Writer, p []byte) (n int, err error, panicked bool) {
 		}
 	}()
 	n, err = w.Write(p)
+	n = min(max(n, 0), len(p))
 	if err == nil && n < len(p) {
 		err = io.ErrShortWrite
 	}

@@ -17,23 +17,91 @@ const maxBlockBytes = 64 << 10
 const maxFreeBlocks = 4
 
 // block is a run of queued records stored back to back: record i is the
-// lens[i] bytes after records 0..i-1. Records before head were dropped;
-// off is where record head starts.
+// recs[i].n bytes after records 0..i-1. Records before head were dropped,
+// and so may be records after it (holes); off is where record head starts.
 type block struct {
-	b    []byte
-	lens []int
-	head int
-	off  int
+	b            []byte
+	recs         []blockRec
+	head         int
+	off          int
+	alive        int  // records not dropped
+	aliveLow     int  // of those, below WARN
+	aliveSize    int  // their bytes
+	aliveLowSize int  // the bytes of those below WARN
+	holes        bool // a record after head was dropped
+}
+
+// blockRec is one record of a block.
+type blockRec struct {
+	n       int
+	high    bool // WARN or above: may use the reserve
+	dropped bool
 }
 
 // live returns how many records the block still holds.
-func (k *block) live() int { return len(k.lens) - k.head }
+func (k *block) live() int { return k.alive }
 
 // reset empties the block for reuse.
 func (k *block) reset() {
 	k.b = k.b[:0]
-	k.lens = k.lens[:0]
-	k.head, k.off = 0, 0
+	k.recs = k.recs[:0]
+	k.head, k.off, k.alive, k.aliveLow, k.aliveSize, k.aliveLowSize, k.holes = 0, 0, 0, 0, 0, 0, false
+}
+
+// drop marks record i, at byte offset pos, dropped and returns its bytes.
+func (k *block) drop(i, pos int) []byte {
+	r := &k.recs[i]
+	r.dropped = true
+	k.alive--
+	k.aliveSize -= r.n
+	if !r.high {
+		k.aliveLow--
+		k.aliveLowSize -= r.n
+	}
+	p := k.b[pos : pos+r.n]
+	if i != k.head {
+		k.holes = true
+		return p
+	}
+	for k.head < len(k.recs) && k.recs[k.head].dropped {
+		k.off += k.recs[k.head].n
+		k.head++
+	}
+	return p
+}
+
+// compact moves the live records together, past holes, and returns their
+// bytes. Only the consumer calls it, on a block taken off the queue.
+func (k *block) compact() []byte {
+	if !k.holes {
+		return k.b[k.off:]
+	}
+	w, pos, j := k.off, k.off, k.head
+	for _, r := range k.recs[k.head:] {
+		if !r.dropped {
+			copy(k.b[w:], k.b[pos:pos+r.n])
+			w += r.n
+			k.recs[j] = r
+			j++
+		}
+		pos += r.n
+	}
+	k.b, k.recs, k.holes = k.b[:w], k.recs[:j], false
+	return k.b[k.off:]
+}
+
+// recordsWithin returns how many records of a compacted block end within
+// its first n bytes after off.
+func (k *block) recordsWithin(n int) int {
+	count, end := 0, 0
+	for _, r := range k.recs[k.head:] {
+		end += r.n
+		if end > n {
+			break
+		}
+		count++
+	}
+	return count
 }
 
 // blockQueue is the Writer's queue: a bounded multi-producer single-consumer
@@ -41,66 +109,113 @@ func (k *block) reset() {
 // block under one short lock; Pop takes the oldest whole block, so the
 // drain goroutine writes many records with one call and the producers never
 // touch a block once it is popped. When the queue is full (capacity records
-// or maxBytes bytes) Push drops the oldest records one at a time, passing
-// each to onDrop under the lock. It has the semantics of ringbuf.Ring
-// without a reserve, with counts (Stats, Discard) in records.
+// or maxBytes bytes; for records below WARN, capacity minus the reserve
+// and the same share of maxBytes) Push waits on the gate while the
+// consumer makes progress, and once it stalls drops the oldest records
+// (the oldest below WARN when those are over their share), passing each to
+// onDrop under the lock. It has the semantics of ringbuf.Ring, with counts
+// (Stats, Discard) in records.
 type blockQueue struct {
-	mu        sync.Mutex
-	blocks    []*block  // oldest first; the last is cur when cur is not nil
-	first     int       // index in blocks of the oldest block
-	cur       *block    // the block Push appends to; nil when none is open
-	free      []*block  // emptied blocks for reuse
-	spare     sync.Pool // of *block: emptied blocks beyond the free list
-	blockCap  int       // bytes per block
-	blockRecs int       // records per block
-	capacity  int
-	maxBytes  int
-	records   int // queued now (popped blocks excluded)
-	bytes     int
-	highWater int
-	pushed    uint64
-	pushedB   int64
-	evicted   uint64
-	closed    bool
-	idle      bool // the consumer found the queue empty and may be asleep
-	woken     bool // a Push signalled Wake and the consumer has not popped since
-	onDrop    func(p []byte, size int)
-	wake      chan struct{}
+	mu          sync.Mutex
+	blocks      []*block  // oldest first; the last is cur when cur is not nil
+	first       int       // index in blocks of the oldest block
+	cur         *block    // the block Push appends to; nil when none is open
+	free        []*block  // emptied blocks for reuse
+	spare       sync.Pool // of *block: emptied blocks beyond the free list
+	blockCap    int       // bytes per block
+	blockRecs   int       // records per block
+	capacity    int
+	lowCap      int // records below WARN may hold at most this many slots
+	maxBytes    int
+	lowMaxBytes int // and at most this many bytes
+	records     int // queued now (popped blocks excluded)
+	low         int // of those, below WARN
+	bytes       int
+	lowBytes    int
+	highWater   int
+	pushed      uint64
+	pushedB     int64
+	evicted     uint64
+	closed      bool
+	idle        bool // the consumer found the queue empty and may be asleep
+	woken       bool // a Push signalled Wake and the consumer has not popped since
+	onDrop      func(p []byte, size int)
+	wake        chan struct{}
+	gate        *ringbuf.Gate
+	// lowCursor is the oldest block that may hold a live record below
+	// WARN; nil means the first block.
+	lowCursor *block
 }
 
-func newBlockQueue(opts Options, onDrop func(p []byte, size int)) *blockQueue {
+func newBlockQueue(opts Options, gate *ringbuf.Gate, onDrop func(p []byte, size int)) *blockQueue {
+	capacity := max(opts.Capacity, 1)
+	reserved := min(max(opts.Reserved, 0), capacity-1)
+	maxBytes := max(opts.MaxBytes, 1)
 	return &blockQueue{
-		blockCap:  max(min(maxBlockBytes, opts.BatchBytes), 1),
-		blockRecs: max(opts.BatchSize, 1),
-		capacity:  max(opts.Capacity, 1),
-		maxBytes:  max(opts.MaxBytes, 1),
-		onDrop:    onDrop,
-		wake:      make(chan struct{}, 1),
+		blockCap:    max(min(maxBlockBytes, opts.BatchBytes), 1),
+		blockRecs:   max(opts.BatchSize, 1),
+		capacity:    capacity,
+		lowCap:      capacity - reserved,
+		maxBytes:    maxBytes,
+		lowMaxBytes: maxBytes - int(int64(maxBytes)*int64(reserved)/int64(capacity)),
+		onDrop:      onDrop,
+		wake:        make(chan struct{}, 1),
+		gate:        gate,
 	}
 }
 
-// Push appends a copy of p, first dropping the oldest records as needed to
-// respect the bounds. p must not be longer than maxBytes. It reports false,
-// copying nothing, only if the queue is closed. Like ringbuf.Ring.Push it
-// never waits for the consumer, but yields the processor once when the
-// consumer was woken and has not run while the queue filled past half.
+// Push appends a copy of p, first making room as needed to respect the
+// bounds: it waits on the gate while the consumer makes progress, and
+// drops the oldest records once the gate reports a stall. p must not be
+// longer than maxBytes. It reports false, copying nothing, only if the
+// queue is closed. Like ringbuf.Ring.Push it yields the processor once
+// when the consumer was woken and has not run while the queue filled past
+// half.
 func (q *blockQueue) Push(p []byte) bool {
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		return false
+	high := false
+	if q.lowCap < q.capacity {
+		b := lineBand(p)
+		high = b == bandWarn || b == bandError
 	}
-	for q.records >= q.capacity || q.records > 0 && q.bytes+len(p) > q.maxBytes {
-		q.dropOldest()
+	q.mu.Lock()
+	for {
+		if q.closed {
+			q.mu.Unlock()
+			return false
+		}
+		dropLow, dropAny := q.mustDrop(high, len(p))
+		if !dropLow && !dropAny {
+			break
+		}
+		if !q.gate.Stalled() {
+			t := q.gate.Enter()
+			q.mu.Unlock()
+			q.gate.Wait(t)
+			q.mu.Lock()
+			continue
+		}
+		if dropLow {
+			q.dropOldestLow()
+		} else {
+			q.dropOldest()
+		}
 	}
 	k := q.cur
-	if k == nil || len(k.lens) >= q.blockRecs || len(k.b) > 0 && len(k.b)+len(p) > q.blockCap {
+	if k == nil || len(k.recs) >= q.blockRecs || len(k.b) > 0 && len(k.b)+len(p) > q.blockCap {
 		k = q.open(len(p))
 	}
 	k.b = append(k.b, p...)
-	k.lens = append(k.lens, len(p))
+	k.recs = append(k.recs, blockRec{n: len(p), high: high})
+	k.alive++
+	k.aliveSize += len(p)
 	q.records++
 	q.bytes += len(p)
+	if !high {
+		k.aliveLow++
+		k.aliveLowSize += len(p)
+		q.low++
+		q.lowBytes += len(p)
+	}
 	q.pushed++
 	q.pushedB += int64(len(p))
 	if q.records > q.highWater {
@@ -125,6 +240,16 @@ func (q *blockQueue) Push(p []byte) bool {
 	return true
 }
 
+// mustDrop reports whether a record of n bytes, of the reserve's class
+// if high, fits only after the oldest record below WARN (dropLow) or the
+// oldest record (dropAny) goes. The lock must be held.
+func (q *blockQueue) mustDrop(high bool, n int) (dropLow, dropAny bool) {
+	if !high && q.low > 0 && (q.low >= q.lowCap || q.lowBytes+n > q.lowMaxBytes) {
+		return true, false
+	}
+	return false, q.records >= q.capacity || q.records > 0 && q.bytes+n > q.maxBytes
+}
+
 // open starts a new current block with room for at least n bytes.
 func (q *blockQueue) open(n int) *block {
 	var k *block
@@ -136,10 +261,10 @@ func (q *blockQueue) open(n int) *block {
 		} else if v := q.spare.Get(); v != nil {
 			k = v.(*block)
 		} else {
-			k = &block{b: make([]byte, 0, q.blockCap), lens: make([]int, 0, min(q.blockRecs, q.blockCap))}
+			k = &block{b: make([]byte, 0, q.blockCap), recs: make([]blockRec, 0, min(q.blockRecs, q.blockCap))}
 		}
 	} else {
-		k = &block{b: make([]byte, 0, n), lens: make([]int, 0, 1)}
+		k = &block{b: make([]byte, 0, n), recs: make([]blockRec, 0, 1)}
 	}
 	if q.first > 0 && 2*q.first >= len(q.blocks) { // keep blocks from creeping through memory
 		n := copy(q.blocks, q.blocks[q.first:])
@@ -154,19 +279,52 @@ func (q *blockQueue) open(n int) *block {
 // dropOldest drops the oldest queued record. The queue must not be empty.
 func (q *blockQueue) dropOldest() {
 	k := q.blocks[q.first]
-	n := k.lens[k.head]
-	p := k.b[k.off : k.off+n]
-	k.head++
-	k.off += n
+	q.dropRecord(k, k.head, k.off)
+}
+
+// dropOldestLow drops the oldest queued record below WARN. The queue must
+// hold one.
+func (q *blockQueue) dropOldestLow() {
+	started := q.lowCursor == nil
+	for _, k := range q.blocks[q.first:] {
+		if !started && k != q.lowCursor {
+			continue
+		}
+		started = true
+		if k.aliveLow == 0 {
+			continue
+		}
+		pos := k.off
+		for i := k.head; i < len(k.recs); i++ {
+			if r := k.recs[i]; !r.dropped && !r.high {
+				q.lowCursor = k
+				q.dropRecord(k, i, pos)
+				return
+			}
+			pos += k.recs[i].n
+		}
+	}
+}
+
+// dropRecord drops record i of k, which starts at byte pos, and takes k
+// off the queue if it was the oldest block and is now empty.
+func (q *blockQueue) dropRecord(k *block, i, pos int) {
+	high := k.recs[i].high
+	p := k.drop(i, pos)
 	q.records--
-	q.bytes -= n
+	q.bytes -= len(p)
+	if !high {
+		q.low--
+		q.lowBytes -= len(p)
+	}
 	q.evicted++
 	if q.onDrop != nil {
-		q.onDrop(p, n)
+		q.onDrop(p, len(p))
 	}
-	if k.live() == 0 {
+	for q.first < len(q.blocks) && q.blocks[q.first].alive == 0 && q.blocks[q.first] != q.cur {
+		e := q.blocks[q.first]
 		q.removeFirst()
-		q.recycle(k)
+		q.recycle(e)
 	}
 }
 
@@ -180,6 +338,9 @@ func (q *blockQueue) removeFirst() {
 	}
 	if k == q.cur {
 		q.cur = nil
+	}
+	if k == q.lowCursor {
+		q.lowCursor = nil
 	}
 }
 
@@ -230,11 +391,14 @@ func (q *blockQueue) Reject(p []byte, size int) bool {
 // called with the lock held after the block was taken.
 func (q *blockQueue) Pop(dst []*block, _, _ int, then func()) []*block {
 	q.mu.Lock()
-	if q.first < len(q.blocks) {
+	took := q.first < len(q.blocks)
+	if took {
 		k := q.blocks[q.first]
 		q.removeFirst()
-		q.records -= k.live()
-		q.bytes -= len(k.b) - k.off
+		q.records -= k.alive
+		q.bytes -= k.aliveSize
+		q.low -= k.aliveLow
+		q.lowBytes -= k.aliveLowSize
 		dst = append(dst, k)
 	} else {
 		q.idle = true
@@ -244,6 +408,9 @@ func (q *blockQueue) Pop(dst []*block, _, _ int, then func()) []*block {
 		then()
 	}
 	q.mu.Unlock()
+	if took {
+		q.gate.Room()
+	}
 	return dst
 }
 
@@ -257,6 +424,7 @@ func (q *blockQueue) Close() {
 	q.mu.Lock()
 	q.closed = true
 	q.mu.Unlock()
+	q.gate.Wake()
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -283,7 +451,7 @@ func (q *blockQueue) Discard(f func(*block)) int {
 		n += k.live()
 		taken = append(taken, k)
 	}
-	q.records, q.bytes = 0, 0
+	q.records, q.bytes, q.low, q.lowBytes = 0, 0, 0, 0
 	q.mu.Unlock()
 	if f != nil {
 		for _, k := range taken {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/ringbuf"
 )
 
 var blockTestLevels = []string{"DEBUG", "INFO", "WARN", "ERROR"}
@@ -59,7 +60,7 @@ func TestBlockQueueDropsOldestExactly(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var dropped []int
 			droppedBytes := 0
-			q := newBlockQueue(tt.opts, func(p []byte, size int) {
+			q := newBlockQueue(tt.opts, ringbuf.NewGate(0), func(p []byte, size int) {
 				if size != len(p) {
 					t.Fatalf("drop of %d bytes reports size %d", len(p), size)
 				}
@@ -123,7 +124,7 @@ func TestBlockQueueDropsOldestExactly(t *testing.T) {
 // grow, and blocks must be reused rather than allocated.
 func TestBlockQueueMemoryStaysBounded(t *testing.T) {
 	opts := Options{Capacity: 1 << 16, MaxBytes: 1 << 20, BatchSize: 512, BatchBytes: 4096}.withDefaults(DefaultWriterCapacity)
-	q := newBlockQueue(opts, nil)
+	q := newBlockQueue(opts, ringbuf.NewGate(0), nil)
 	line := blockTestLine(3)
 	for range 3 * 4096 / len(line) {
 		q.Push(line)
