@@ -25,23 +25,35 @@
 //     one with Options.SampleUnscoped.
 //
 // The annotations are added at the top level of the record, outside any
-// group opened with WithGroup. Buffered records are cloned, keep the
-// handler they were logged on (its WithAttrs and WithGroup chain) and are
+// group opened with WithGroup. A buffered record is a snapshot taken at
+// the call (LogValuers resolved, maps, slices and structs copied or
+// encoded then: nothing the caller can change later is shared), keeps the
+// handler it was logged on (its WithAttrs and WithGroup chain) and is
 // checked against the next handler's Enabled again when written.
+//
+// # Writing the buffer
+//
+// The next handler is never called under a request's buffer lock. The
+// goroutine that keeps a request takes the buffered records out under the
+// lock and writes them outside it, then its trigger; records of the
+// request that arrive meanwhile queue in the buffer, and the same
+// goroutine writes them in turn, so order holds and a stalled sink holds
+// up only that goroutine. A panic of the next handler is recovered and
+// counted (Stats.HandlePanics): a buffered record it was writing is
+// counted as lost (Stats.RecordsLostPanic); a record written at once makes
+// Handle return an error instead.
 //
 // # Buffer bounds
 //
 // Each request's buffer is bounded in records (Options.MaxRequestRecords)
-// and in estimated bytes (Options.MaxRequestBytes), and all buffers of a
-// Handler together by a shared budget (Options.MaxBufferedBytes). Past a
-// bound the oldest records of the request go. When a request with lost
-// records is kept, a WARN record (LostRecordsMessage) carrying
-// _lost_records, the exact number lost, is written in each gap they left. The byte estimate is
-// cheap: the buffer slot (the record with its five inline attributes, its
-// context and handler), plus the message, the overflow attributes, keys,
-// string values and groups rounded up to allocation sizes, and a fixed
-// charge for values of kind Any. LogValuer attributes are resolved when a
-// record is buffered.
+// and in bytes (Options.MaxRequestBytes), and all buffers of a Handler
+// together by a shared budget (Options.MaxBufferedBytes). Past a bound the
+// oldest records of the request go. When a request with lost records is
+// kept, a WARN record (LostRecordsMessage) carrying _lost_records, the
+// exact number lost, is written in each gap they left. A record is charged
+// its buffer slot (the record with its five inline attributes, its context
+// and handler) plus the heap its snapshot holds, values of every kind
+// included, as measured when the snapshot is taken.
 //
 // # Composition
 //

@@ -97,8 +97,10 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 
 // Handle keeps, buffers or drops r according to the sampling decision of
 // the request scope in ctx (see Handler). It returns the next handler's
-// error for a record written at once, and nil for a record buffered or
-// dropped.
+// error for a record written at once (a panic of the next handler is
+// recovered, counted in Stats.HandlePanics and returned as an error), and
+// nil for a record buffered or dropped, or queued behind a buffer that
+// another goroutine of the request is writing.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	s := reqscope.FromContext(ctx)
 	if s == nil {

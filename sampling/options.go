@@ -5,10 +5,10 @@ const (
 	// DefaultMaxRequestRecords is the number of records buffered for one
 	// request that is not sampled.
 	DefaultMaxRequestRecords = 512
-	// DefaultMaxRequestBytes is the estimated size of the records buffered
+	// DefaultMaxRequestBytes is the size of the records buffered
 	// for one request that is not sampled.
 	DefaultMaxRequestBytes = 512 << 10
-	// DefaultMaxBufferedBytes is the estimated size of all records buffered
+	// DefaultMaxBufferedBytes is the size of all records buffered
 	// by one Handler (and the handlers derived from it with WithAttrs and
 	// WithGroup) across all requests in flight.
 	DefaultMaxBufferedBytes = 32 << 20
@@ -33,15 +33,15 @@ type Options struct {
 	// DefaultMaxRequestRecords.
 	MaxRequestRecords int
 
-	// MaxRequestBytes bounds the estimated size of the records buffered for
-	// one request (see the package documentation for the estimate). When a
+	// MaxRequestBytes bounds the size of the records buffered for
+	// one request (see the package documentation for what a record is charged). When a
 	// new record would exceed it, the oldest buffered records are dropped
 	// and counted; a single record larger than the bound is not buffered
 	// and is counted as lost. Zero or negative means
 	// DefaultMaxRequestBytes.
 	MaxRequestBytes int
 
-	// MaxBufferedBytes bounds the estimated size of everything this
+	// MaxBufferedBytes bounds the size of everything this
 	// handler (with the handlers derived from it) holds in buffers across
 	// all requests in flight, buffer slots included. A request that needs
 	// room while the budget is spent drops its own oldest records; a

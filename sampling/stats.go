@@ -97,7 +97,7 @@ type Stats struct {
 
 	// BufferedRecords is the number of records buffered now.
 	BufferedRecords int64
-	// BufferedBytes is the estimated size of the buffers now, in bytes, as
+	// BufferedBytes is the size of the buffers now, in bytes, as
 	// counted against Options.MaxBufferedBytes.
 	BufferedBytes int64
 }
