@@ -107,6 +107,7 @@ func TestRedactStringReadsAsAReader(t *testing.T) {
 		{"user%5Bpassword%5D=hunter2", "user%5Bpassword%5D=[REDACTED]"},
 		{"user%5bpassword%5d=hunter2&x=1", "user%5bpassword%5d=[REDACTED]&x=1"},
 		{"user[password]=x", "user[password]=[REDACTED]"},
+		{"card%5Bcvv%5D=123&n=1", "card%5Bcvv%5D=[REDACTED]&n=1"},
 		{"a=1&password=x", "a=1&password=[REDACTED]"},
 		{"postgres://u:p@ss@host/db", "postgres://u:[REDACTED]@host/db"},
 		{"smtp://bob@example.com:pa55@mail:25 down", "smtp://bob@example.com:[REDACTED]@mail:25 down"},
