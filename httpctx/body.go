@@ -26,7 +26,8 @@ const (
 // A body is captured while the handler reads it (request) or writes it
 // (response): the first MaxBytes bytes are copied aside, the rest pass
 // through untouched, so a body of any size costs at most MaxBytes of memory
-// per request and per direction. A body whose content type is not text
+// per request and per direction; the copy grows with what arrives, so a
+// small body costs a small buffer whatever MaxBytes is. A body whose content type is not text
 // (see IsText) is never copied, not even its first byte; a body without a
 // Content-Type header is classified by http.DetectContentType on its first
 // bytes, as net/http does for responses, and a body with a Content-Encoding
@@ -171,11 +172,25 @@ func (c *bodyCapture) observe(p []byte, header http.Header) {
 		return
 	}
 	if room := c.max - len(c.buf); room > 0 {
-		if c.buf == nil {
-			c.buf = make([]byte, 0, c.max)
-		}
-		c.buf = append(c.buf, p[:min(room, len(p))]...)
+		c.buf = appendBounded(c.buf, p[:min(room, len(p))], c.max)
 	}
+}
+
+// minCaptureCap is the smallest buffer a capture allocates.
+const minCaptureCap = 64
+
+// appendBounded appends p to buf, growing buf with what arrives (doubling,
+// from minCaptureCap) but never past limit bytes of capacity: a tiny body
+// costs a tiny buffer whatever the limit. len(buf)+len(p) <= limit.
+func appendBounded(buf, p []byte, limit int) []byte {
+	need := len(buf) + len(p)
+	if need <= cap(buf) {
+		return append(buf, p...)
+	}
+	newCap := min(max(2*cap(buf), need, minCaptureCap), limit)
+	grown := make([]byte, len(buf), newCap)
+	copy(grown, buf)
+	return append(grown, p...)
 }
 
 // observeUncopied records n bytes that passed without being seen (the

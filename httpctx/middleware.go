@@ -179,7 +179,7 @@ func (m *RequestMiddleware) serve(next http.Handler, w http.ResponseWriter, r *h
 	defer func() {
 		m.finish(ctx, rw, r2, reqBody, start, recover())
 	}()
-	next.ServeHTTP(rw, r2)
+	next.ServeHTTP(rw.withOptional(), r2)
 }
 
 // requestState is what the middleware allocates per request.

@@ -13,8 +13,12 @@ import (
 // correlation headers when the header is written, records the status and
 // the bytes written, tees the first bytes of the body into a capture, and
 // keeps the request's scope when a 5xx status is written. It implements
-// http.Flusher, http.Hijacker, http.Pusher, io.ReaderFrom and
-// io.StringWriter, and Unwrap for http.ResponseController.
+// Unwrap for http.ResponseController. The handler gets it through
+// withOptional (writers_gen.go), as a value that has exactly the optional
+// interfaces of the wrapped writer among http.Flusher, FlushError() error,
+// http.Hijacker, http.Pusher, io.ReaderFrom and io.StringWriter, so that a
+// feature check by type assertion gives the same answer as without the
+// middleware.
 type responseWriter struct {
 	w     http.ResponseWriter
 	scope *reqscope.Scope
@@ -28,13 +32,11 @@ type responseWriter struct {
 	headerVals  [2]string // backing store for the two header values
 }
 
+//go:generate go run gen_writers.go
+
 var _ interface {
 	http.ResponseWriter
-	http.Flusher
-	http.Hijacker
-	http.Pusher
-	io.ReaderFrom
-	io.StringWriter
+	Unwrap() http.ResponseWriter
 } = (*responseWriter)(nil)
 
 // Header returns the wrapped writer's header map.
@@ -85,9 +87,9 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// WriteString writes s without converting it to a byte slice when the
-// wrapped writer can do the same.
-func (rw *responseWriter) WriteString(s string) (int, error) {
+// writeString writes s without converting it to a byte slice (the wrapped
+// writer is an io.StringWriter).
+func (rw *responseWriter) writeString(s string) (int, error) {
 	sw, ok := rw.w.(io.StringWriter)
 	if !ok || rw.body != nil {
 		return rw.Write([]byte(s))
@@ -100,73 +102,81 @@ func (rw *responseWriter) WriteString(s string) (int, error) {
 	return n, err
 }
 
-// ReadFrom copies src to the response. The first bytes go through Write
-// (for the body capture); the rest go to the wrapped writer's ReadFrom,
-// which lets net/http use sendfile for files.
-func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
-	if !rw.wroteHeader && !rw.hijacked {
-		rw.writeHeader(http.StatusOK)
-	}
+// sniffLen is what net/http's own ReadFrom copies through Write before it
+// writes the header: a source that ends before its first byte writes none.
+const sniffLen = 512
+
+// readFrom copies src to the response. The first bytes go through Write:
+// until the header is written (so that, as with net/http's ReadFrom, an
+// empty source writes no header and the handler may still set the status),
+// and while the body capture has room. The rest go to the wrapped writer's
+// ReadFrom, which lets net/http use sendfile for files.
+func (rw *responseWriter) readFrom(src io.Reader) (int64, error) {
 	var n0 int64
-	if rw.body != nil {
-		if room := rw.body.room(); room > 0 {
-			var err error
-			n0, err = io.CopyN(writerOnly{rw}, src, int64(room))
-			if err == io.EOF {
-				return n0, nil
-			}
-			if err != nil {
-				return n0, err
-			}
+	if lead := rw.leadBytes(); lead > 0 {
+		var err error
+		n0, err = io.Copy(writerOnly{rw}, io.LimitReader(src, lead))
+		if err != nil || n0 < lead {
+			return n0, err
 		}
 	}
-	if rf, ok := rw.w.(io.ReaderFrom); ok {
-		n, err := rf.ReadFrom(src)
-		rw.bytes += n
-		if rw.body != nil {
-			rw.body.observeUncopied(n)
-		}
+	rf, ok := rw.w.(io.ReaderFrom)
+	if !ok {
+		n, err := io.Copy(writerOnly{rw}, src)
 		return n0 + n, err
 	}
-	n, err := io.Copy(writerOnly{rw}, src)
+	n, err := rf.ReadFrom(src)
+	rw.bytes += n
+	if rw.body != nil {
+		rw.body.observeUncopied(n)
+	}
 	return n0 + n, err
 }
+
+// leadBytes returns how many bytes readFrom passes through Write before
+// handing the source to the wrapped writer.
+func (rw *responseWriter) leadBytes() int64 {
+	var n int64
+	if !rw.wroteHeader && !rw.hijacked {
+		n = sniffLen
+	}
+	if rw.body != nil {
+		n = max(n, int64(rw.body.room()))
+	}
+	return n
+}
+
+// flushErrorer is what http.ResponseController.Flush looks for first.
+type flushErrorer interface{ FlushError() error }
 
 // writerOnly hides every method but Write, so that io.Copy does not call
 // ReadFrom again.
 type writerOnly struct{ io.Writer }
 
-// FlushError writes the header if needed and flushes buffered data to the
-// client; it returns an error wrapping http.ErrNotSupported when the
-// wrapped writer cannot flush. http.ResponseController.Flush calls it.
-func (rw *responseWriter) FlushError() error {
+// flushError writes the header if needed and flushes buffered data to the
+// client (the wrapped writer is an http.Flusher or has FlushError).
+func (rw *responseWriter) flushError() error {
 	if !rw.wroteHeader && !rw.hijacked {
 		rw.writeHeader(http.StatusOK)
 	}
 	return http.NewResponseController(rw.w).Flush()
 }
 
-// Flush implements http.Flusher; it does nothing when the wrapped writer
-// cannot flush.
-func (rw *responseWriter) Flush() { _ = rw.FlushError() }
+// flush is http.Flusher's Flush.
+func (rw *responseWriter) flush() { _ = rw.flushError() }
 
-// Hijack implements http.Hijacker by hijacking the wrapped writer (through
-// http.ResponseController, so writers that only Unwrap work too).
-func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	c, brw, err := http.NewResponseController(rw.w).Hijack()
+// hijack hijacks the wrapped writer (an http.Hijacker).
+func (rw *responseWriter) hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := rw.w.(http.Hijacker).Hijack()
 	if err == nil {
 		rw.hijacked = true
 	}
 	return c, brw, err
 }
 
-// Push implements http.Pusher (HTTP/2 server push) when the wrapped writer
-// does; otherwise it returns http.ErrNotSupported.
-func (rw *responseWriter) Push(target string, opts *http.PushOptions) error {
-	if p, ok := rw.w.(http.Pusher); ok {
-		return p.Push(target, opts)
-	}
-	return http.ErrNotSupported
+// push is http.Pusher's Push on the wrapped writer (an http.Pusher).
+func (rw *responseWriter) push(target string, opts *http.PushOptions) error {
+	return rw.w.(http.Pusher).Push(target, opts)
 }
 
 // Unwrap returns the wrapped writer, for http.ResponseController.

@@ -2,6 +2,7 @@ package httpctx
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -141,8 +142,11 @@ func TestHijack(t *testing.T) {
 
 func TestHijackNotSupported(t *testing.T) {
 	h := Middleware(Options{Logger: slog.New(discardHandler{})})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, _, err := w.(http.Hijacker).Hijack(); err == nil {
-			t.Error("Hijack on a recorder succeeded")
+		if _, ok := w.(http.Hijacker); ok {
+			t.Error("a wrapped recorder claims http.Hijacker")
+		}
+		if _, _, err := http.NewResponseController(w).Hijack(); !errors.Is(err, http.ErrNotSupported) {
+			t.Errorf("ResponseController.Hijack on a recorder: %v, want http.ErrNotSupported", err)
 		}
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
@@ -166,13 +170,20 @@ func TestReadFrom(t *testing.T) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Before the header is written, the first 512 bytes go through Write,
+	// as net/http's own ReadFrom does (a source that ends before its first
+	// byte must write no header); with the header written, only what the
+	// capture copies does.
 	for _, tc := range []struct {
 		name         string
 		capture      bool
+		headerFirst  bool
 		wantReadFrom int64 // bytes that went through the wrapped ReadFrom
 	}{
-		{"no capture: all through ReadFrom", false, 10000},
-		{"capture: the first 100 bytes through Write, the rest through ReadFrom", true, 9900},
+		{"no capture, header written: all through ReadFrom", false, true, 10000},
+		{"capture, header written: the first 100 bytes through Write", true, true, 9900},
+		{"no capture, no header yet: the first 512 bytes through Write", false, false, 9488},
+		{"capture, no header yet: the first 512 bytes through Write", true, false, 9488},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var sink logtest.Buffer
@@ -187,6 +198,9 @@ func TestReadFrom(t *testing.T) {
 				}
 				defer f.Close()
 				w.Header().Set("Content-Type", "text/plain")
+				if tc.headerFirst {
+					w.WriteHeader(http.StatusOK)
+				}
 				if _, ok := w.(io.ReaderFrom); !ok {
 					t.Error("the wrapped writer is not an io.ReaderFrom")
 				}
@@ -296,8 +310,8 @@ func TestInformationalHeader(t *testing.T) {
 
 func TestPushNotSupported(t *testing.T) {
 	h := Middleware(Options{Logger: slog.New(discardHandler{})})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := w.(http.Pusher).Push("/a.css", nil); err != http.ErrNotSupported {
-			t.Errorf("Push on a recorder: %v, want http.ErrNotSupported", err)
+		if _, ok := w.(http.Pusher); ok {
+			t.Error("a wrapped recorder claims http.Pusher")
 		}
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
