@@ -18,13 +18,17 @@ import (
 type collector struct {
 	mu  sync.Mutex
 	got map[string][]seen
+	// panicNext makes the next Handle call record what it was handed,
+	// marked panicked, and panic.
+	panicNext bool
 }
 
 type seen struct {
 	worker, seq int
 	level       slog.Level
 	reason      string
-	lost        int // _lost_records of a loss report
+	lost        int  // _lost_records of a loss report
+	panicked    bool // Handle panicked on it
 }
 
 func (c *collector) Enabled(context.Context, slog.Level) bool { return true }
@@ -69,8 +73,12 @@ func (v *collectorView) Handle(_ context.Context, r slog.Record) error {
 	}
 	r.Attrs(visit)
 	v.c.mu.Lock()
+	s.panicked, v.c.panicNext = v.c.panicNext, false
 	v.c.got[req] = append(v.c.got[req], s)
 	v.c.mu.Unlock()
+	if s.panicked {
+		panic("collector: told to panic")
+	}
 	return nil
 }
 

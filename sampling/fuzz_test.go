@@ -10,11 +10,16 @@ import (
 // that eviction happens, and checks the invariants: nothing is written
 // unless the request was kept; what is written comes out in the order it
 // was logged, after at most one loss report; every buffered record is
-// accounted for; nothing is left buffered after End.
+// accounted for; nothing is left buffered after End. The next handler
+// panics on the call after each "fault" operation: a record it panicked
+// on reached it (in order) and is counted once.
 func FuzzHandlerSequence(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 1, 0}, uint8(3))
 	f.Add([]byte{0, 4, 0, 5, 0, 2, 0, 3, 0}, uint8(2))
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 3, 1, 0}, uint8(1))
+	f.Add([]byte{0, 0, 0, 6, 1, 6, 0, 0}, uint8(1))
+	f.Add([]byte{0, 0, 0, 0, 6, 2, 6, 0, 3}, uint8(2))
+	f.Add([]byte{0, 4, 0, 6, 1, 0, 6, 0, 3}, uint8(3))
 	f.Fuzz(func(t *testing.T, ops []byte, maxRecords uint8) {
 		if len(ops) > 200 {
 			ops = ops[:200]
@@ -25,7 +30,7 @@ func FuzzHandlerSequence(f *testing.F) {
 		l := slog.New(h).With("req", "r", "worker", 0)
 		seq, kept, keptBeforeEnd, ended := 0, false, false, false
 		for _, op := range ops {
-			switch op % 6 {
+			switch op % 7 {
 			case 0:
 				l.InfoContext(ctx, "info", "seq", seq)
 				seq++
@@ -47,6 +52,10 @@ func FuzzHandlerSequence(f *testing.F) {
 				l = l.With("k", op)
 			case 5:
 				l = l.WithGroup("g")
+			case 6:
+				c.mu.Lock()
+				c.panicNext = true
+				c.mu.Unlock()
 			}
 		}
 		s.End()
@@ -84,6 +93,15 @@ func FuzzHandlerSequence(f *testing.F) {
 		}
 		st := h.Stats()
 		checkConservation(t, st)
+		panicked := 0
+		for _, r := range got {
+			if r.panicked {
+				panicked++
+			}
+		}
+		if st.HandlePanics != uint64(panicked) || st.RecordsLostPanic > st.HandlePanics {
+			t.Fatalf("next handler panicked %d times: %+v", panicked, st)
+		}
 		if st.BufferedRecords != 0 || st.BufferedBytes != 0 {
 			t.Fatalf("left buffered after End: %+v", st)
 		}
