@@ -106,7 +106,7 @@ func (s *shard) remove(g *group) *summary {
 	s.bytes -= groupOverhead
 	sum := g.sum
 	if sum != nil {
-		s.bytes -= int64(sum.rec.heapBytes)
+		s.bytes -= sum.heapBytes()
 		g.sum = nil
 	}
 	return sum
@@ -115,7 +115,7 @@ func (s *shard) remove(g *group) *summary {
 // take closes g's open summary and returns it.
 func (s *shard) take(g *group) *summary {
 	sum := g.sum
-	s.bytes -= int64(sum.rec.heapBytes)
+	s.bytes -= sum.heapBytes()
 	g.sum = nil
 	return sum
 }
@@ -197,9 +197,8 @@ func (s *shard) observe(sh *shared, o *observed, pre *frozen, v *verdict) {
 	s.pushFront(g)
 	g.lastSeen = o.now
 	if g.sum != nil {
-		if o.now.Sub(g.sum.first) < c.window {
-			g.sum.count++
-			g.sum.last = o.now
+		if g.sum.covers(o.now, c.window) {
+			g.sum.fold(o.now)
 			s.folded++
 			v.fold = true
 			if g.sum.count >= c.maxCount {
@@ -209,7 +208,9 @@ func (s *shard) observe(sh *shared, o *observed, pre *frozen, v *verdict) {
 		}
 		v.push(s.take(g), causeWindow)
 	}
-	if d := o.now.Sub(g.burstStart); d >= c.burstWindow || d < 0 {
+	// A record dated a little before the period's start (records reach
+	// the handler in any order of their times) counts in the period.
+	if d := o.now.Sub(g.burstStart); d >= c.burstWindow || d <= -c.burstWindow {
 		g.burstStart = o.now
 		g.burstCount = 0
 	}
@@ -232,7 +233,7 @@ func (s *shard) observe(sh *shared, o *observed, pre *frozen, v *verdict) {
 		last:  o.now,
 		count: 1,
 	}
-	s.bytes += int64(rec.heapBytes)
+	s.bytes += g.sum.heapBytes()
 	s.folded++
 	v.fold = true
 	if c.maxCount <= 1 {

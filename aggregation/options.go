@@ -16,7 +16,7 @@ const (
 	DefaultMaxGroups     = 1000
 	DefaultFlushInterval = 500 * time.Millisecond
 	DefaultMaxValueBytes = 1024
-	DefaultMaxAttrBytes  = 8 * 1024
+	DefaultMaxAttrBytes  = 6 * 1024
 )
 
 // MarkerKey and MarkerValue form the attribute that marks a record as a
