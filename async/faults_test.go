@@ -122,8 +122,8 @@ func TestWriteAfterCloseWithStuckWriterIsBounded(t *testing.T) {
 // written, writes a random prefix and reports it without an error, or
 // stalls for a while before writing.
 type faultyWriter struct {
-	mu    sync.Mutex
-	out   []byte
+	mu  sync.Mutex
+	out []byte
 }
 
 func (w *faultyWriter) Write(p []byte) (int, error) {

@@ -174,6 +174,7 @@ func (p *pipeline[T]) deliverBatch(batch []T) {
 		}
 		p.drainMu.Unlock()
 		p.sinkTok <- struct{}{}
+		p.callSink()
 		d := p.deliver(batch[i:])
 		p.releaseSink()
 		recs := p.countRecords(batch[i : i+d.n])
@@ -211,6 +212,7 @@ func (p *pipeline[T]) emitReport() {
 	p.reports.Add(1)
 	p.reported.Add(n)
 	p.sinkTok <- struct{}{}
+	p.callSink()
 	p.report(t)
 	p.releaseSink()
 	p.pending = dropTally{}
@@ -223,9 +225,17 @@ func (p *pipeline[T]) emitReport() {
 func (p *pipeline[T]) releaseSink() {
 	<-p.sinkTok
 	p.gate.Progress()
+	p.syncGate.Progress()
 	if p.closed.Load() {
 		p.syncGate.Room()
 	}
+}
+
+// callSink tells both gates that a call into the sink begins; the caller
+// holds sinkTok.
+func (p *pipeline[T]) callSink() {
+	p.gate.Call()
+	p.syncGate.Call()
 }
 
 // countCall records the outcome of one sink call.
@@ -252,6 +262,7 @@ func (p *pipeline[T]) acquireSync() bool {
 			select {
 			case p.sinkTok <- struct{}{}:
 				p.syncGate.Leave(t)
+				p.callSink()
 				return true
 			default:
 			}

@@ -23,6 +23,7 @@ type Gate struct {
 	base    time.Time // origin of last, for a monotonic clock
 	stalled atomic.Bool
 	waiters atomic.Int64
+	inCall  atomic.Bool // the consumer is inside a call into its sink
 
 	mu   sync.Mutex
 	last atomic.Int64  // time of the last progress since base, while someone waits; written under mu
@@ -41,11 +42,26 @@ func NewGate(stall time.Duration) *Gate {
 // progress for the stall time, or the stall time is zero.
 func (g *Gate) Stalled() bool { return g.stalled.Load() }
 
+// Call records that the consumer enters a call into its sink; Progress
+// records its return. Only time spent inside such a call counts towards a
+// stall: a consumer that is merely waiting for a processor between calls
+// (a saturated CPU) is not a stalled sink.
+func (g *Gate) Call() {
+	g.inCall.Store(true)
+	if g.stall == 0 || g.waiters.Load() == 0 {
+		return
+	}
+	g.mu.Lock()
+	g.last.Store(int64(time.Since(g.base)))
+	g.mu.Unlock()
+}
+
 // Progress records that the consumer made progress (a call into its sink
 // returned): it clears the stall and restarts the waiters' stall clock,
-// without waking them. It costs two atomic loads when nobody waits and the
-// gate is not stalled.
+// without waking them. It costs three atomic operations when nobody waits
+// and the gate is not stalled.
 func (g *Gate) Progress() {
+	g.inCall.Store(false)
 	if g.stall == 0 || (g.waiters.Load() == 0 && !g.stalled.Load()) {
 		return
 	}
@@ -106,8 +122,8 @@ func (g *Gate) Enter() Ticket {
 func (g *Gate) Leave(Ticket) { g.waiters.Add(-1) }
 
 // Wait blocks until room is freed after t was taken, Wake is called, or
-// the consumer has made no progress for the stall time since the later of
-// t's arrival and its last progress; in the last case it marks the gate
+// the consumer has been inside one call into its sink for the stall time
+// since the later of t's arrival and the call's start; in the last case it marks the gate
 // stalled and wakes the other waiters. The caller then looks at its queue
 // again.
 func (g *Gate) Wait(t Ticket) {
@@ -122,6 +138,9 @@ func (g *Gate) Wait(t Ticket) {
 		}
 		g.mu.Lock()
 		quiet := time.Since(g.base) - max(t.since, time.Duration(g.last.Load()))
+		if !g.inCall.Load() {
+			quiet = 0 // the consumer is between calls: slow to run, not stalled
+		}
 		if quiet < g.stall {
 			g.mu.Unlock()
 			timer.Reset(g.stall - quiet)

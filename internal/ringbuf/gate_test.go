@@ -48,6 +48,7 @@ func TestGateWaitsWhileConsumerProgresses(t *testing.T) {
 		// The sink takes 3/4 of the stall time per call, five times: the
 		// producer waits 3.75 stall times without a stall.
 		for range 5 {
+			g.Call()
 			time.Sleep(testStall * 3 / 4)
 			synctest.Wait()
 			if len(done) != 0 {
@@ -77,6 +78,7 @@ func TestGateWaitsWhileConsumerProgresses(t *testing.T) {
 func TestGateEvictsAfterStall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r, g, dropped := fullRing()
+		g.Call() // the consumer is stuck in its sink
 		first, second := pushAsync(r, 3), pushAsync(r, 4)
 		a, b := <-first, <-second
 		if !a.ok || !b.ok || a.took != testStall || b.took != testStall || !g.Stalled() {
@@ -92,6 +94,7 @@ func TestGateEvictsAfterStall(t *testing.T) {
 		if g.Stalled() {
 			t.Fatal("still stalled after progress")
 		}
+		g.Call()
 		done := pushAsync(r, 6)
 		synctest.Wait()
 		if len(done) != 0 {
@@ -130,6 +133,27 @@ func TestGateZeroStallNeverWaits(t *testing.T) {
 		g.Progress()
 		if res := <-pushAsync(r, 2); !res.ok || res.took != 0 || !cmp.Equal(dropped, []int{1}) {
 			t.Fatalf("Push = %+v evicted %v, want ok at once evicting [1]", res, dropped)
+		}
+	})
+}
+
+// TestGateConsumerBetweenCallsIsNotStalled: a consumer that takes long to
+// come back between calls into its sink (descheduled on a busy machine)
+// does not make producers evict.
+func TestGateConsumerBetweenCallsIsNotStalled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, g, dropped := fullRing()
+		g.Call()
+		g.Progress()
+		done := pushAsync(r, 3)
+		time.Sleep(10 * testStall)
+		synctest.Wait()
+		if len(done) != 0 || g.Stalled() {
+			t.Fatal("Push stopped waiting while the consumer was between calls")
+		}
+		r.Pop(nil, 1, 0, nil)
+		if res := <-done; !res.ok || len(*dropped) != 0 {
+			t.Fatalf("Push = %+v evicted %v, want ok evicting nothing", res, *dropped)
 		}
 	})
 }
