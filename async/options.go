@@ -10,7 +10,7 @@ const (
 	DefaultBatchSize      = 512
 	DefaultBatchBytes     = 256 << 10
 	DefaultReportInterval = time.Second
-	DefaultStallTimeout   = 200 * time.Millisecond
+	DefaultStallTimeout   = time.Second
 )
 
 // DefaultOptions returns the recommended options: every field at its
@@ -76,7 +76,7 @@ type Options struct {
 	// queue drops the oldest records, until the sink makes progress again.
 	// A caller therefore waits at most StallTimeout for a stalled sink, once
 	// per stall. Zero means no waiting: drop as soon as the queue is full.
-	// DefaultOptions sets DefaultStallTimeout (200 ms).
+	// DefaultOptions sets DefaultStallTimeout (1 s).
 	//
 	// After Close there is no queue: a record logged then is written on
 	// the caller's goroutine, waiting for the sink while it makes progress,
