@@ -147,15 +147,37 @@ func (h *Handler) system(ctx context.Context, r *slog.Record) bool {
 	found := false
 	r.Attrs(func(a slog.Attr) bool {
 		// The length test is inlined here; most keys fail it.
-		found = len(a.Key) == len(MarkerKey) && isMarker(a)
+		found = (len(a.Key) == len(MarkerKey) || len(a.Key) == 0) && isMarker(a)
 		return !found
 	})
 	return found
 }
 
-// isMarker reports whether a is the System marker.
+// isMarker reports whether a is the System marker where handlers write it
+// at the level of the record's own attributes: a itself, its value
+// resolved if it is a LogValuer, or a member of a group with an empty key
+// (which handlers inline). A marker inside a named group value is the
+// caller's data, not a marker.
 func isMarker(a slog.Attr) bool {
-	return a.Key == MarkerKey && a.Value.Kind() == slog.KindString && a.Value.String() == MarkerValue
+	if a.Key == "" {
+		if a.Value.Kind() != slog.KindGroup {
+			return false
+		}
+		for _, ga := range a.Value.Group() {
+			if isMarker(ga) {
+				return true
+			}
+		}
+		return false
+	}
+	if a.Key != MarkerKey {
+		return false
+	}
+	v := a.Value
+	if v.Kind() == slog.KindLogValuer {
+		v = v.Resolve()
+	}
+	return v.Kind() == slog.KindString && v.String() == MarkerValue
 }
 
 // Flush writes every open summary now, whatever its window, through the

@@ -274,7 +274,18 @@ func TestMatching(t *testing.T) {
 		{"marker on record", Options{}, func(l *slog.Logger) { l.Info("cache stats", System(), "hits", 1) }, true},
 		{"marker through With", Options{}, func(l *slog.Logger) { l.With(System()).Info("cache stats") }, true},
 		{"marker through With in a group", Options{}, func(l *slog.Logger) { l.WithGroup("g").With(System()).Info("cache stats") }, true},
+		{"marker through With before WithGroup", Options{}, func(l *slog.Logger) { l.With(System()).WithGroup("g").Info("cache stats", "n", 1) }, true},
+		{"marker on record under WithGroup", Options{}, func(l *slog.Logger) { l.WithGroup("g").Info("cache stats", System()) }, true},
+		{"marker on record under two WithGroups and With", Options{}, func(l *slog.Logger) {
+			l.WithGroup("a").With("k", 1).WithGroup("b").Info("cache stats", System())
+		}, true},
+		{"marker only, through With under WithGroup", Options{Prefixes: []string{}}, func(l *slog.Logger) { l.WithGroup("g").With(System()).Info("cache stats") }, true},
+		{"marker only, on record under WithGroup", Options{Prefixes: []string{}}, func(l *slog.Logger) { l.WithGroup("g").Info("cache stats", System()) }, true},
+		{"marker in an inlined group", Options{Prefixes: []string{}}, func(l *slog.Logger) { l.Info("cache stats", slog.Group("", System())) }, true},
+		{"marker in an inlined group through With", Options{Prefixes: []string{}}, func(l *slog.Logger) { l.With(slog.Group("", System())).Info("cache stats") }, true},
+		{"marker as a LogValuer", Options{Prefixes: []string{}}, func(l *slog.Logger) { l.Info("cache stats", slog.Any(MarkerKey, markerValuer{})) }, true},
 		{"marker nested in a group value", Options{}, func(l *slog.Logger) { l.Info("cache stats", slog.Group("g", System())) }, false},
+		{"marker nested in a group value through With", Options{}, func(l *slog.Logger) { l.With(slog.Group("g", System())).Info("cache stats") }, false},
 		{"marker with another value", Options{}, func(l *slog.Logger) { l.Info("cache stats", MarkerKey, "business") }, false},
 		{"custom prefixes", Options{Prefixes: []string{"tick"}}, func(l *slog.Logger) { l.Info("tick 1") }, true},
 		{"custom prefixes replace defaults", Options{Prefixes: []string{"tick"}}, func(l *slog.Logger) { l.Info(poolMsg) }, false},
@@ -304,6 +315,11 @@ func TestMatching(t *testing.T) {
 		})
 	}
 }
+
+// markerValuer resolves to the System marker's value.
+type markerValuer struct{}
+
+func (markerValuer) LogValue() slog.Value { return slog.StringValue(MarkerValue) }
 
 func TestBurstThenSilence(t *testing.T) {
 	// Driven tick by tick: the summary is written by the flusher, with no

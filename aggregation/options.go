@@ -21,15 +21,19 @@ const (
 
 // MarkerKey and MarkerValue form the attribute that marks a record as a
 // system record whatever its message: MarkerKey set to the string
-// MarkerValue, passed directly to the log call or to Logger.With (not nested
-// inside a slog.Group value). The attribute stays in the output.
+// MarkerValue (or to a LogValuer resolving to it), passed to the log call
+// or to Logger.With, before or after any Logger.WithGroup, or inside a
+// slog.Group with an empty key (which handlers inline). It is not a marker
+// inside a named slog.Group value: that is the caller's data. The
+// attribute stays in the output.
 const (
 	MarkerKey   = "log.kind"
 	MarkerValue = "system"
 )
 
 // System returns the marker attribute, log.kind=system. Records that carry
-// it, on the call or through Logger.With, are system records:
+// it, on the call or through Logger.With, under any Logger.WithGroup, are
+// system records:
 //
 //	poolLog := logger.With(aggregation.System())
 //	poolLog.Debug("pool stats", "open", 12)
