@@ -131,3 +131,39 @@ func BenchmarkRedactJSON(b *testing.B) {
 		x.RedactJSON(body)
 	}
 }
+
+// BenchmarkAnyStruct measures a record carrying a decoded request struct
+// (kind Any) through slog.JSONHandler to io.Discard, plain and behind
+// Handler, with the password field empty (nothing masked but the encoding)
+// and set.
+func BenchmarkAnyStruct(b *testing.B) {
+	type request struct {
+		User     string `json:"user"`
+		Password string `json:"password,omitempty"`
+		Items    []int  `json:"items"`
+	}
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		req  request
+	}{
+		{"no-secret", request{User: "bob", Items: []int{1, 2, 3}}},
+		{"password", request{User: "bob", Password: "hunter2", Items: []int{1, 2, 3}}},
+	} {
+		for _, im := range []struct {
+			name string
+			h    slog.Handler
+		}{
+			{"plain", slog.NewJSONHandler(io.Discard, nil)},
+			{"redact", NewHandler(slog.NewJSONHandler(io.Discard, nil), Options{})},
+		} {
+			b.Run("case="+c.name+"/impl="+im.name, func(b *testing.B) {
+				l := slog.New(im.h)
+				b.ReportAllocs()
+				for b.Loop() {
+					l.LogAttrs(ctx, slog.LevelInfo, "login", slog.Any("req", c.req))
+				}
+			})
+		}
+	}
+}

@@ -3,16 +3,27 @@
 // Handler wraps any slog.Handler. For every record it masks:
 //
 //   - the values of attributes whose key names a secret (password, token,
-//     api_key, authorization, cookie, card_number, ...), matched without
-//     regard to case and separators, so Password, pass_word, X-Api-Key and
-//     apiKey all match, while tokens_used does not (see [Options] for the
-//     exact rule);
-//   - secrets found inside string values, error texts, []byte values and the
-//     message by value patterns compiled once at package initialisation:
-//     bearer and basic credentials, JWTs, card numbers that pass the Luhn
-//     check, AWS access key IDs, GCP API keys, GitHub, Slack and Stripe
-//     tokens, private-key PEM blocks, the password of user:password@ in URLs,
-//     and key=value pairs whose key names a secret (see [Pattern]).
+//     api_key, authorization, cookie, card_number, ...) as any of its words
+//     or in a well-known compound, matched without regard to case and
+//     separators, so Password, db_password_old, X-Api-Key, apiKey and
+//     PGPASSWORD all match, while tokens_used and token_count do not (see
+//     [Options] for the exact rule);
+//   - secrets found inside the message, strings, error texts and bodies by
+//     value patterns compiled once at package initialisation: bearer and
+//     basic credentials, JWTs, card numbers that pass the Luhn check (in
+//     text, integers and JSON numbers), AWS access key IDs, GCP API keys,
+//     GitHub, Slack and Stripe tokens, private-key PEM blocks, the password
+//     of user:password@ in URLs, and key=value pairs whose key names a
+//     secret (see [Pattern]);
+//   - bodies in every representation (string, []byte, json.RawMessage, any
+//     named byte-slice type): JSON is masked as JSON, member names and
+//     string escapes decoded as a JSON reader decodes them;
+//   - any other value of kind Any (a struct, a pointer, a map, a slice) as
+//     slog.JSONHandler writes it: encoded with encoding/json, then masked as
+//     JSON (see [Redactor.RedactValue]).
+//
+// The module's own output keys (correlation_id, trace_id, span_id,
+// _sampled, _sample_rate, _aggregated, _count, ...) are never masked.
 //
 // It reaches inside groups, slog.Group values, LogValuer results and the
 // attributes and groups added with With and WithGroup, which are masked

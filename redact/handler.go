@@ -19,7 +19,8 @@ import (
 // Attributes bound with WithAttrs are masked once, when bound. A group
 // opened with WithGroup whose name matches a key rule (WithGroup("auth"))
 // masks every value logged inside it, as slog.Group("auth", ...) on the
-// record would. Handler is safe for concurrent use.
+// record would; the module's own keys (correlation_id, _sampled, ...) are
+// never masked, there or anywhere. Handler is safe for concurrent use.
 type Handler struct {
 	next    slog.Handler
 	red     *Redactor
@@ -138,7 +139,7 @@ func (h *Handler) attr(a slog.Attr, t *tally) (slog.Attr, bool) {
 
 // attrWith is attr with the key's verdict vd already looked up.
 func (h *Handler) attrWith(a slog.Attr, vd *keyVerdict, t *tally) (slog.Attr, bool) {
-	if !h.maskAll {
+	if !h.maskAll || vd.own && isScalar(a.Value) {
 		return h.red.attrWith(a, vd, t)
 	}
 	key := a.Key

@@ -326,10 +326,13 @@ func (m *jsonMasker) object(i, depth int) (int, bool) {
 func (m *jsonMasker) secretName(start, end int, escaped bool) (secret, ok bool) {
 	if escaped {
 		name, ok := decodeJSONString(m.src[start:end])
-		if !ok {
-			return false, false
+		if !ok || m.skip {
+			return false, ok
 		}
 		return m.x.verdict(name, &m.t).secret, true
+	}
+	if m.skip {
+		return false, true // inside a value masked whole: syntax only
 	}
 	raw := m.src[start+1 : end-1]
 	return m.x.verdict(unsafe.String(unsafe.SliceData(raw), len(raw)), &m.t).secret, true

@@ -50,15 +50,21 @@ type Options struct {
 	// NoDefaultKeys is set).
 	//
 	// A rule matches a key when the rule's normalised form equals the
-	// normalised concatenation of a run of whole words of the key that
-	// starts at its first word or ends at its last word. Words are split at
-	// separators (any ASCII byte that is not a letter or digit), at a
-	// lower-case letter or digit followed by an upper-case letter, and
+	// normalised concatenation of a run of whole consecutive words anywhere
+	// in the key, and the word after the run (if any) is not a counter word
+	// (count, used, bucket, limit, len, length, size, ttl, expires, max,
+	// ...: token_count and session_ttl name numbers, not secrets). Words are
+	// split at separators (any ASCII byte that is not a letter or digit), at
+	// a lower-case letter or digit followed by an upper-case letter, and
 	// before the last upper-case letter of an acronym followed by a
 	// lower-case letter (APIKey is API + Key). So the rule "token" matches
-	// token, Token, access_token, X-Auth-Token and token_type, but not
-	// tokens_used or tokenizer; the rule "api_key" matches apiKey, APIKey,
-	// X-Api-Key and api_key_id.
+	// token, Token, access_token, X-Auth-Token, token_type and
+	// user.token.old, but not tokens_used, token_count or tokenizer; the
+	// rule "password" matches db_password_old and userPasswordHash. The
+	// rules password, passwd, passphrase, secret, token and apikey also
+	// match at the end of a single word, for compounds written without a
+	// separator (PGPASSWORD, clientsecret, csrftoken); passwordless does
+	// not match.
 	Keys []string
 
 	// RemoveKeys are rules taken out of DefaultKeys and Keys, compared in
@@ -67,8 +73,10 @@ type Options struct {
 
 	// SafeKeys are whole keys never masked by a key rule, compared in
 	// normalised form, for keys that a rule would otherwise catch
-	// ("token_count", "auth_method"). Their values are still scanned by the
-	// value patterns.
+	// ("auth_method", "token_type"). Their values are still scanned by the
+	// value patterns. The module's own output keys (correlation_id,
+	// trace_id, span_id, _sampled, _sample_rate, ...) are always safe and
+	// their values are never scanned.
 	SafeKeys []string
 
 	// NoDefaultKeys starts from an empty rule set instead of DefaultKeys.

@@ -40,6 +40,17 @@ func TestOwnKeysNeverMasked(t *testing.T) {
 	if diff := cmp.Diff(in, rec.attrs, cmp.Comparer(func(a, b slog.Attr) bool { return a.Equal(b) })); diff != "" {
 		t.Errorf("own keys changed (-want +got):\n%s", diff)
 	}
+	// Inside a group whose name is a secret key, the own keys still pass.
+	rec.attrs = nil
+	r2 := slog.NewRecord(time.Time{}, slog.LevelInfo, "m", 0)
+	r2.AddAttrs(slog.String("correlation_id", "c-1"), slog.String("user", "bob"))
+	if err := h.WithGroup("auth").Handle(context.Background(), r2); err != nil {
+		t.Fatal(err)
+	}
+	want := []slog.Attr{slog.String("correlation_id", "c-1"), slog.String("user", DefaultReplacement)}
+	if diff := cmp.Diff(want, rec.attrs, cmp.Comparer(func(a, b slog.Attr) bool { return a.Equal(b) })); diff != "" {
+		t.Errorf("under a secret group (-want +got):\n%s", diff)
+	}
 	// Under another key the same value is masked.
 	if got, ok := h.Redactor().RedactString("_sample_reason token: abc123xyz"); !ok {
 		t.Errorf("want masked outside an own key, got %q", got)

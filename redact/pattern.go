@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+	"unsafe"
 )
 
 // Pattern names one built-in value pattern. Options.DisablePatterns turns
@@ -23,7 +24,8 @@ const (
 	// PatternBasic masks the credential of "Basic <base64>" (any case)
 	// when it decodes to user:password.
 	PatternBasic
-	// PatternJWT masks JSON Web Tokens (eyJ<header>.<payload>.<signature>).
+	// PatternJWT masks JSON Web Tokens (eyJ<header>.<payload>.<signature>)
+	// whose header decodes to a JSON object.
 	PatternJWT
 	// PatternCard masks card numbers: 13 to 19 digits, optionally grouped
 	// by single spaces or dashes, starting with 2 to 6 and passing the Luhn
@@ -46,17 +48,22 @@ const (
 	// PRIVATE KEY----- to the matching END line, or to the end of the
 	// string when the block is cut short.
 	PatternPrivateKey
-	// PatternURLPassword masks the password of scheme://user:password@ in
-	// URLs, keeping the scheme, the user and the host.
+	// PatternURLPassword masks the password of scheme://user:password@host
+	// in URLs, read as a URL parser reads it (the user information ends at
+	// the last '@' of the authority, so a password holding '@' or ':' is
+	// masked whole), keeping the scheme, the user and the host.
 	PatternURLPassword
 	// PatternKeyValue masks the value in key=value, key: value,
 	// "key":"value" and key="value" inside text when the key matches a key
-	// rule (a query string, a DSN, JSON or a header dump inside a string).
-	// After an unquoted key that starts with a lower-case letter and a
-	// colon, only a value that looks like a credential (6 characters or
-	// more with a digit, or 16 or more) is masked, so prose such as
-	// "invalid token: expired" stays readable; header-style keys
-	// ("X-Api-Key: ...", "Password: ...") always have their value masked.
+	// rule (a query string or form body, a DSN, JSON or a header dump
+	// inside a string). Form keys are read decoded: user[password]=x and
+	// user%5Bpassword%5D=x match. After an unquoted key and a colon, the
+	// colon must be followed by white space (or the value be quoted), so
+	// identifiers such as tenant:acme:token:abc123 are never altered; then
+	// a header-style key ("X-Api-Key: ...", "Password: ...") always has its
+	// value masked, and a lower-case key only a value that looks like a
+	// credential (6 characters or more with a digit, or 16 or more), so
+	// prose such as "invalid token: expired" stays readable.
 	PatternKeyValue
 	// PatternCustom counts masks made by Options.Patterns; listed in
 	// Options.DisablePatterns, it turns them off.
@@ -151,9 +158,18 @@ var builtinRegexps = [numPatterns][]regexpRule{
 // not masked.
 func isJWT(s string) bool {
 	header, _, _ := strings.Cut(s, ".")
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(header, "="))
-	return err == nil && len(b) > 0 && b[0] == '{' && json.Valid(b)
+	header = strings.TrimRight(header, "=")
+	enc := base64.RawURLEncoding
+	var stack [maxJWTHeader]byte
+	if enc.DecodedLen(len(header)) > len(stack) {
+		return true // too long to check on the stack: masked, to be safe
+	}
+	n, err := enc.Decode(stack[:], unsafe.Slice(unsafe.StringData(header), len(header)))
+	return err == nil && n > 0 && stack[0] == '{' && json.Valid(stack[:n])
 }
+
+// maxJWTHeader is the longest decoded JWT header checked by isJWT.
+const maxJWTHeader = 512
 
 // itoa formats a small non-negative int without strconv.
 func itoa(n int) string {

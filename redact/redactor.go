@@ -88,17 +88,30 @@ func (x *Redactor) RedactString(s string) (string, bool) {
 }
 
 // RedactValue returns v with secrets masked, and whether the result differs
-// from v. Strings, error texts and []byte are scanned by the value patterns
-// (an error or []byte becomes the masked string only when something was
-// masked); card numbers are also found in int64 and uint64 values; group
-// values are walked with the key rules applied to their attributes;
-// LogValuer values are resolved first (the result is then always the
-// resolved value, and the boolean true). Inside an Any value, maps with
-// string keys (the key rules apply to their keys, so http.Header and
-// url.Values are covered) and slices are walked up to a depth of 8 and
-// copied when something in them is masked; anything nested deeper is masked
-// whole. Structs and other kinds are returned unchanged: give such types a
-// LogValue method.
+// from v. Every value is seen as slog.JSONHandler writes it:
+//
+//   - strings are bodies: a complete, valid JSON object or array is masked
+//     as JSON (see RedactJSON), any other string as text by the value
+//     patterns;
+//   - int64, uint64 and whole float64 values that are card numbers are
+//     masked;
+//   - group values are walked with the key rules applied to their
+//     attributes; LogValuer values are resolved first (the result is then
+//     always the resolved value, and the boolean true);
+//   - of kind Any: a slice of bytes of any type ([]byte, json.RawMessage,
+//     a named byte-slice type) is a body too; an error that is not a
+//     json.Marshaler is its Error() text; anything else (structs by their
+//     JSON field names and tags, pointers, maps of any key type, slices,
+//     json.Marshaler and encoding.TextMarshaler values) is encoded as the
+//     JSON handler encodes it, and the encoding is masked as a JSON
+//     document.
+//
+// A masked Any value becomes the masked JSON, as a value that encodes as
+// exactly those bytes (and reads as that text in text handlers), or the
+// masked text when it was text; an unmasked value is returned as it was.
+// An encoding error or panic is judged by the text the JSON handler would
+// write for it ("!ERROR:...", "!PANIC: ..."); a panic always replaces the
+// value with that (masked) text.
 func (x *Redactor) RedactValue(v slog.Value) (slog.Value, bool) {
 	var t tally
 	out, ok := x.value(v, &t)
