@@ -201,15 +201,18 @@ func (c *bodyCapture) observeUncopied(n int64) {
 	c.mu.Unlock()
 }
 
-// room reports how many more bytes would be copied: 0 once the body is
-// known to be binary or the buffer is full.
-func (c *bodyCapture) room() int {
+// wantsBytes reports whether the capture may still copy bytes of a body
+// sent with header: false once it is known to be binary (from header, if
+// not classified yet and header names a type) or the buffer is full.
+func (c *bodyCapture) wantsBytes(header http.Header) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.binary {
-		return 0
+	if !c.decided {
+		if ct, ce := header.Get("Content-Type"), header.Get("Content-Encoding"); ct != "" || ce != "" {
+			c.decide(ct, ce, nil)
+		}
 	}
-	return c.max - len(c.buf)
+	return !c.binary && len(c.buf) < c.max
 }
 
 func (c *bodyCapture) markComplete() {

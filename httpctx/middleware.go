@@ -270,8 +270,10 @@ func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *h
 	if aborted {
 		m.stats.aborted.Add(1)
 	}
-	if p == nil && !rw.wroteHeader && !rw.hijacked {
-		rw.writeHeader(http.StatusOK)
+	if p == nil {
+		// net/http sends this 200, with the correlation headers, once
+		// the handler has returned.
+		rw.implicitHeader()
 	}
 	status := rw.status // 0 when no header was written (an abort, a hijack)
 	if panicked && !rw.wroteHeader {

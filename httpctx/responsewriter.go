@@ -55,8 +55,18 @@ func (rw *responseWriter) WriteHeader(code int) {
 	rw.writeHeader(code)
 }
 
-// writeHeader writes the final header once.
+// writeHeader writes the final header once, with the correlation headers.
 func (rw *responseWriter) writeHeader(code int) {
+	rw.prepareHeader(code)
+	rw.w.WriteHeader(code)
+}
+
+// prepareHeader records the final status and sets the correlation headers,
+// once. Without writeHeader's explicit call it is for the header the
+// wrapped writer sends by itself (on the first Write or Flush, or at the end
+// of the request), as without the middleware: a writer that sniffs the
+// content type from the first Write still can.
+func (rw *responseWriter) prepareHeader(code int) {
 	rw.wroteHeader = true
 	rw.status = code
 	if code >= 500 && rw.scope.Keep() {
@@ -71,14 +81,20 @@ func (rw *responseWriter) writeHeader(code int) {
 	}
 	h[HeaderCorrelationID] = rw.headerVals[0:1:1]
 	h[HeaderLogSampled] = rw.headerVals[1:2:2]
-	rw.w.WriteHeader(code)
 }
 
-// Write writes p, writing the header first (200) if it has not been.
-func (rw *responseWriter) Write(p []byte) (int, error) {
+// implicitHeader prepares the 200 header that the wrapped writer sends by
+// itself, if no header has been written.
+func (rw *responseWriter) implicitHeader() {
 	if !rw.wroteHeader && !rw.hijacked {
-		rw.writeHeader(http.StatusOK)
+		rw.prepareHeader(http.StatusOK)
 	}
+}
+
+// Write writes p; the first Write sends the header (200) if it has not
+// been written.
+func (rw *responseWriter) Write(p []byte) (int, error) {
+	rw.implicitHeader()
 	n, err := rw.w.Write(p)
 	rw.bytes += int64(n)
 	if rw.body != nil && n > 0 {
@@ -94,56 +110,70 @@ func (rw *responseWriter) writeString(s string) (int, error) {
 	if !ok || rw.body != nil {
 		return rw.Write([]byte(s))
 	}
-	if !rw.wroteHeader && !rw.hijacked {
-		rw.writeHeader(http.StatusOK)
-	}
+	rw.implicitHeader()
 	n, err := sw.WriteString(s)
 	rw.bytes += int64(n)
 	return n, err
 }
 
-// sniffLen is what net/http's own ReadFrom copies through Write before it
-// writes the header: a source that ends before its first byte writes none.
-const sniffLen = 512
-
-// readFrom copies src to the response. The first bytes go through Write:
-// until the header is written (so that, as with net/http's ReadFrom, an
-// empty source writes no header and the handler may still set the status),
-// and while the body capture has room. The rest go to the wrapped writer's
-// ReadFrom, which lets net/http use sendfile for files.
+// readFrom copies src to the response through the wrapped writer's
+// ReadFrom, which lets net/http use sendfile for files and keeps its own
+// choices (when it flushes, chunked or not) as without the middleware.
+// While the body capture may still copy bytes, src is read through a tee
+// into the capture (which hides a file from sendfile; a body known to be
+// binary, or a full capture, is not teed). When no header has been
+// written, the correlation headers are set before that ReadFrom (which
+// sends the header with its first byte), and taken back if it wrote
+// nothing: as with net/http's own ReadFrom, a source that fails or ends
+// before its first byte sends no header, so the handler can still set the
+// status.
 func (rw *responseWriter) readFrom(src io.Reader) (int64, error) {
-	var n0 int64
-	if lead := rw.leadBytes(); lead > 0 {
-		var err error
-		n0, err = io.Copy(writerOnly{rw}, io.LimitReader(src, lead))
-		if err != nil || n0 < lead {
-			return n0, err
-		}
-	}
 	rf, ok := rw.w.(io.ReaderFrom)
 	if !ok {
-		n, err := io.Copy(writerOnly{rw}, src)
-		return n0 + n, err
+		return io.Copy(writerOnly{rw}, src)
 	}
-	n, err := rf.ReadFrom(src)
+	tentative := !rw.wroteHeader && !rw.hijacked
+	if tentative {
+		rw.prepareHeader(http.StatusOK)
+	}
+	r, teed := src, false
+	if rw.body != nil && rw.body.wantsBytes(rw.w.Header()) {
+		r, teed = &captureReader{src: src, c: rw.body, header: rw.w.Header()}, true
+	}
+	n, err := rf.ReadFrom(r)
+	if tentative && n == 0 {
+		rw.unprepareHeader()
+	}
 	rw.bytes += n
-	if rw.body != nil {
+	if rw.body != nil && !teed {
 		rw.body.observeUncopied(n)
 	}
-	return n0 + n, err
+	return n, err
 }
 
-// leadBytes returns how many bytes readFrom passes through Write before
-// handing the source to the wrapped writer.
-func (rw *responseWriter) leadBytes() int64 {
-	var n int64
-	if !rw.wroteHeader && !rw.hijacked {
-		n = sniffLen
+// captureReader tees what is read from src into a body capture.
+type captureReader struct {
+	src    io.Reader
+	c      *bodyCapture
+	header http.Header
+}
+
+func (r *captureReader) Read(p []byte) (int, error) {
+	n, err := r.src.Read(p)
+	if n > 0 {
+		r.c.observe(p[:n], r.header)
 	}
-	if rw.body != nil {
-		n = max(n, int64(rw.body.room()))
-	}
-	return n
+	return n, err
+}
+
+// unprepareHeader takes back a 200 header prepared for a ReadFrom that
+// wrote nothing.
+func (rw *responseWriter) unprepareHeader() {
+	rw.wroteHeader = false
+	rw.status = 0
+	h := rw.w.Header()
+	delete(h, HeaderCorrelationID)
+	delete(h, HeaderLogSampled)
 }
 
 // flushErrorer is what http.ResponseController.Flush looks for first.
@@ -156,9 +186,7 @@ type writerOnly struct{ io.Writer }
 // flushError writes the header if needed and flushes buffered data to the
 // client (the wrapped writer is an http.Flusher or has FlushError).
 func (rw *responseWriter) flushError() error {
-	if !rw.wroteHeader && !rw.hijacked {
-		rw.writeHeader(http.StatusOK)
-	}
+	rw.implicitHeader()
 	return http.NewResponseController(rw.w).Flush()
 }
 
