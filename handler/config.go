@@ -93,14 +93,18 @@ type Config struct {
 	RedactOptions redact.Options
 
 	// Async hands records to a bounded queue drained by one background
-	// goroutine, so callers never wait on the output. When the queue is
-	// full the oldest records are dropped, counted and reported in-band.
+	// goroutine, so callers never wait on a stalled output. When the queue
+	// is full, callers wait for a sink that is making progress, and the
+	// oldest records are dropped, counted and reported in-band only once
+	// the sink has stalled for AsyncOptions.StallTimeout.
 	// With New and NewStack the JSON is encoded on the caller's goroutine
 	// and the bytes are queued (async.Writer); with NewStackWithSink the
 	// records are queued for the sink (async.Handler).
 	Async bool
 
-	// AsyncOptions sizes the queue (Capacity, MaxBytes) and the batches.
+	// AsyncOptions sizes the queue (Capacity, MaxBytes) and the batches,
+	// and sets how long a sink may stall before records are dropped
+	// (StallTimeout). DefaultConfig sets async.DefaultOptions().
 	AsyncOptions async.Options
 
 	// ExpvarName is the expvar name under which the stack's Stats are
@@ -122,6 +126,8 @@ func DefaultConfig() Config {
 		Aggregation: true,
 		Redact:      true,
 		Async:       true,
+
+		AsyncOptions: async.DefaultOptions(),
 	}
 }
 
