@@ -241,3 +241,14 @@ func TestMaskedJSONInTextSinks(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestMessageIsABody checks that a message holding JSON is masked as JSON,
+// like any other string.
+func TestMessageIsABody(t *testing.T) {
+	rec := &recordCapture{}
+	l := slog.New(NewHandler(rec, Options{}))
+	l.Info(`{"card":4111111111111111,"k":"pass\u0077ord=hunter2"}`)
+	if got, want := rec.records[0].Message, `{"card":"[REDACTED]","k":"password=[REDACTED]"}`; got != want {
+		t.Errorf("message %s, want %s", got, want)
+	}
+}

@@ -72,7 +72,7 @@ const rebuildInline = 16
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	var t tally
 	h.red.c.records.Add(1)
-	msg, msgChanged := h.red.text(r.Message, &t)
+	msg, msgChanged := h.red.body(r.Message, &t, 0)
 	// Look for the first attribute that changes; most records have none.
 	first := -1
 	var firstAttr slog.Attr
