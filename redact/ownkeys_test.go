@@ -142,7 +142,7 @@ var idWords = []string{"token", "pin", "sid", "pwd", "auth", "secret", "password
 func TestRandomIDsNeverAltered(t *testing.T) {
 	x := NewRedactor(Options{})
 	rng := rand.New(rand.NewPCG(1, 2))
-	n := 20000
+	n := 10000
 	if testing.Short() {
 		n = 2000
 	}
