@@ -111,8 +111,6 @@ func (sh *shared) tick() {
 	for i := range sh.shards {
 		out = sh.shards[i].sweep(sh, now, out)
 	}
-	sortClosed(out)
-	for _, c := range out {
-		_ = sh.emitSafe(c)
-	}
+	// Errors are counted in Stats.
+	_ = sh.emitAll(out)
 }

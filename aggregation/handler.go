@@ -83,13 +83,15 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 // candidates; every other record goes to the next handler unchanged, as
 // do candidates within their group's burst allowance and every record
 // handled after Close. It returns the next handler's error for a record it
-// passes, and nil for a record it folds; errors writing summaries are
-// counted in Stats.SummaryErrors.
+// passes (a panic of the next handler is recovered and returned as an
+// error, counted in Stats.HandlePanics), and nil for a record it folds;
+// errors writing summaries are counted in Stats.SummaryErrors and
+// Stats.FoldedFailed.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	sh := h.sh
 	if r.Level >= slog.LevelError || !h.system(ctx, &r) {
 		sh.passedUnmatched.Add(1)
-		return h.next.Handle(ctx, r)
+		return sh.handleNext(ctx, h.next, r)
 	}
 	scope := reqscope.FromContext(ctx)
 	cid := ""
@@ -120,15 +122,13 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		}
 		sh.ensureFlusher()
 	}
-	for i := 0; i < v.nemit; i++ {
-		// Errors writing summaries are counted in Stats; Handle reports
-		// on the caller's record.
-		_ = sh.emit(v.emit[i])
-	}
+	// Errors writing summaries are counted in Stats; Handle reports on
+	// the caller's record.
+	_ = sh.emitAll(v.emit[:v.nemit])
 	if v.fold {
 		return nil
 	}
-	return h.next.Handle(ctx, r)
+	return sh.handleNext(ctx, h.next, r)
 }
 
 // system reports whether r is a system record. r is not modified; it is

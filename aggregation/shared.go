@@ -2,8 +2,10 @@ package aggregation
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -30,9 +32,11 @@ type shared struct {
 	passedUnmatched atomic.Uint64
 	summaries       [numCauses]atomic.Uint64
 	foldedWritten   atomic.Uint64
+	foldedFailed    atomic.Uint64
 	foldedDisabled  atomic.Uint64
 	summaryDisabled atomic.Uint64
 	summaryErrors   atomic.Uint64
+	handlePanics    atomic.Uint64
 }
 
 // numShards picks a power of two no larger than 8 that leaves each shard
@@ -62,8 +66,10 @@ func (sh *shared) shardOf(h1 uint64) *shard {
 }
 
 // emit writes a closed summary through the chain it was logged on, if the
-// next handler still handles its level.
-func (sh *shared) emit(c outgoing) (err error) {
+// next handler still handles its level. A panic of the next handler is
+// recovered, counted and returned as an error; either way the summary's
+// records are counted exactly once: written, failed or disabled.
+func (sh *shared) emit(c outgoing) error {
 	s := c.sum
 	sh.summaries[c.cause].Add(1)
 	if !s.next.Enabled(s.ctx, s.rec.level) {
@@ -71,26 +77,40 @@ func (sh *shared) emit(c outgoing) (err error) {
 		sh.foldedDisabled.Add(uint64(s.count))
 		return nil
 	}
-	sh.foldedWritten.Add(uint64(s.count))
 	r := s.record(sh.cfg.now(), sh.cfg.window)
-	if err := s.next.Handle(s.ctx, r); err != nil {
+	if err := sh.handleNext(s.ctx, s.next, r); err != nil {
 		sh.summaryErrors.Add(1)
+		sh.foldedFailed.Add(uint64(s.count))
 		return err
 	}
+	sh.foldedWritten.Add(uint64(s.count))
 	return nil
 }
 
-// emitSafe is emit for the background flusher: a panic of the next
-// handler is counted and turned into an error instead of ending the
-// process.
-func (sh *shared) emitSafe(c outgoing) (err error) {
+// emitAll writes closed summaries in the order they were opened and
+// returns their errors, joined.
+func (sh *shared) emitAll(out []outgoing) error {
+	sortClosed(out)
+	var errs []error
+	for _, c := range out {
+		if err := sh.emit(c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// handleNext passes r to next. A panic of next is recovered, counted in
+// HandlePanics and returned as an error, so that it never unwinds through
+// the handler's bookkeeping or the flusher.
+func (sh *shared) handleNext(ctx context.Context, next slog.Handler, r slog.Record) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			sh.summaryErrors.Add(1)
-			err = fmt.Errorf("aggregation: next handler panicked writing a summary: %v", p)
+			sh.handlePanics.Add(1)
+			err = fmt.Errorf("aggregation: next handler panicked: %v", p)
 		}
 	}()
-	return sh.emit(c)
+	return next.Handle(ctx, r)
 }
 
 // flushAll closes every open summary and writes it; with drop it also
@@ -100,14 +120,7 @@ func (sh *shared) flushAll(drop bool) error {
 	for i := range sh.shards {
 		out = sh.shards[i].flush(sh, drop, out)
 	}
-	sortClosed(out)
-	var errs []error
-	for _, c := range out {
-		if err := sh.emit(c); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return sh.emitAll(out)
 }
 
 // sortClosed orders summaries closed together by when they opened.
@@ -178,8 +191,6 @@ func (l *scopeGroups) ScopeEnded(s *reqscope.Scope) {
 	for _, g := range groups {
 		out = l.sh.shardOf(g.h1).endGroup(l.sh, g, s, out)
 	}
-	sortClosed(out)
-	for _, c := range out {
-		_ = l.sh.emitSafe(c)
-	}
+	// Errors are counted in Stats; the scope's end has no one to tell.
+	_ = l.sh.emitAll(out)
 }

@@ -2,7 +2,8 @@ package aggregation
 
 // Stats are a Handler's counters. Seen = PassedUnmatched + PassedMatched
 // + Folded, and every folded record ends up in exactly one summary:
-// Folded = FoldedWritten + FoldedDisabled + the records in open summaries.
+// Folded = FoldedWritten + FoldedFailed + FoldedDisabled + the records in
+// open summaries.
 type Stats struct {
 	// Seen is the number of records given to Handle.
 	Seen uint64
@@ -15,9 +16,12 @@ type Stats struct {
 	// Folded counts system records folded into summaries, written or
 	// still open.
 	Folded uint64
-	// FoldedWritten counts folded records whose summary was written (the
-	// sum of _count over written summaries).
+	// FoldedWritten counts folded records whose summary the next handler
+	// accepted (the sum of _count over written summaries).
 	FoldedWritten uint64
+	// FoldedFailed counts folded records whose summary the next handler
+	// failed to write: it returned an error or panicked.
+	FoldedFailed uint64
 	// FoldedDisabled counts folded records whose summary was not written
 	// because the next handler no longer handled its level.
 	FoldedDisabled uint64
@@ -28,8 +32,14 @@ type Stats struct {
 	// next handler no longer handled their level.
 	SummariesDisabled uint64
 	// SummaryErrors counts summaries whose writing failed: the next
-	// handler returned an error or, in the background, panicked.
+	// handler returned an error or panicked. Their records are counted in
+	// FoldedFailed.
 	SummaryErrors uint64
+	// HandlePanics counts panics of the next handler, recovered: writing
+	// a summary (also counted in SummaryErrors), or writing a record passed
+	// on, whose Handle then returns an error saying so. A panic never
+	// leaves a lock held or a summary uncounted.
+	HandlePanics uint64
 
 	// Collisions counts records passed individually because their group
 	// key's first hash matched another group's and the second did not.
@@ -64,6 +74,7 @@ func (sh *shared) stats() Stats {
 	st := Stats{
 		PassedUnmatched: sh.passedUnmatched.Load(),
 		FoldedWritten:   sh.foldedWritten.Load(),
+		FoldedFailed:    sh.foldedFailed.Load(),
 		FoldedDisabled:  sh.foldedDisabled.Load(),
 		Summaries: SummaryCounts{
 			Window:     sh.summaries[causeWindow].Load(),
@@ -74,6 +85,7 @@ func (sh *shared) stats() Stats {
 		},
 		SummariesDisabled: sh.summaryDisabled.Load(),
 		SummaryErrors:     sh.summaryErrors.Load(),
+		HandlePanics:      sh.handlePanics.Load(),
 	}
 	for i := range sh.shards {
 		s := &sh.shards[i]
