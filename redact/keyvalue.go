@@ -120,6 +120,12 @@ func scanKeyValues(s string, x *Redactor, t *tally, out []span) []span {
 		if end <= start {
 			continue
 		}
+		if strings.HasPrefix(s[start:], x.repl) {
+			// Already masked (a body masked before it was logged): masking
+			// again must not change it.
+			i = start + len(x.repl) - 1
+			continue
+		}
 		if sep == ':' && !quotedKey && !quoted && !colonEvidence(s, i, k, start, end, scheme) {
 			continue
 		}
