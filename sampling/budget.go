@@ -11,7 +11,8 @@ type budget struct {
 
 // reserve takes n bytes from the budget and reports whether they fit. A
 // failed reserve takes nothing. Two reserves racing for the last bytes may
-// both fail; neither ever takes the total past the limit.
+// both fail; neither ever takes the total past the limit (only charge
+// does).
 func (b *budget) reserve(n int64) bool {
 	if n <= 0 {
 		return true
@@ -21,6 +22,13 @@ func (b *budget) reserve(n int64) bool {
 		return false
 	}
 	return true
+}
+
+// charge takes n bytes from the budget even past its limit, for a record
+// that must not be dropped (see scopeState.bufferLocked). Reserves fail
+// until enough is released.
+func (b *budget) charge(n int64) {
+	b.used.Add(n)
 }
 
 // release returns n bytes to the budget.

@@ -47,8 +47,9 @@ type lossPoint struct {
 // When the scope is kept, the goroutine that keeps it becomes the flusher:
 // it takes the buffered records out under mu and writes them outside it.
 // Records that arrive meanwhile (from other goroutines, or from the next
-// handler logging into the same request) join the ring, still bounded, and
-// the flusher takes them out in turn until it finds the ring empty.
+// handler logging into the same request) join the ring, still bounded
+// (records at ERROR or above excepted, see bufferLocked), and the flusher
+// takes them out in turn until it finds the ring empty.
 type scopeState struct {
 	sh    *shared
 	scope *reqscope.Scope
@@ -116,10 +117,7 @@ func (st *scopeState) handle(h *Handler, ctx context.Context, d reqscope.Decisio
 		case routeUnbuffered:
 			return h.handleUnbuffered(ctx, st.scope, d, r)
 		default: // routeFlush
-			return st.flush(b, func() error {
-				st.scope.Keep() // tells the other listeners; ours is flushing already
-				return h.pass(ctx, d, r)
-			})
+			return st.flush(b, &trigger{h: h, ctx: ctx, d: d, r: r})
 		}
 	}
 }
@@ -150,34 +148,53 @@ func (st *scopeState) route(h *Handler, ctx context.Context, r slog.Record, snap
 }
 
 // bufferLocked adds a record's snapshot, holding payload bytes, to the
-// ring, dropping the oldest records as the per-request bounds and the
-// global budget require.
+// ring, dropping the oldest records below ERROR as the per-request bounds
+// and the global budget require.
+//
+// A record at ERROR or above (it is buffered only when it arrives while a
+// kept request's buffer is being written) is never dropped: the bounds
+// make room for it by dropping records below ERROR, and when none is left
+// it is held beyond the per-request bounds and charged to the global
+// budget past its limit, so that BufferedBytes stays exact. This stays
+// bounded in practice: such records wait only while the flusher writes,
+// and the flusher takes them out in turn.
 func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Record, payload int) {
 	sh := st.sh
 	c := &sh.stats
 	c.buffered.Add(1)
+	protected := r.Level >= slog.LevelError
 	cost := entrySize + payload
-	if cost > sh.cfg.maxRequestBytes {
+	if cost > sh.cfg.maxRequestBytes && !protected {
 		c.lostRequestBound.Add(1)
 		st.noteLost(1, h, ctx, r.Time)
 		return
 	}
-	for st.n > 0 && (st.n >= sh.cfg.maxRequestRecords || st.bytes+cost > sh.cfg.maxRequestBytes) {
-		st.evictLocked(&c.lostRequestBound)
+	for st.n >= sh.cfg.maxRequestRecords || st.bytes+cost > sh.cfg.maxRequestBytes {
+		if !st.evictLocked(&c.lostRequestBound) {
+			if !protected {
+				c.lostRequestBound.Add(1)
+				st.noteLost(1, h, ctx, r.Time)
+				return
+			}
+			break
+		}
 	}
 	need := int64(payload)
 	newSlots := 0
 	if st.n == len(st.ring) {
-		newSlots = ringSlots(len(st.ring), sh.cfg.maxRequestRecords)
+		newSlots = st.grownSlots()
 		need += int64((newSlots - len(st.ring)) * entrySize)
 	}
 	for !sh.budget.reserve(need) {
-		if st.n == 0 {
-			c.lostGlobalBudget.Add(1)
-			st.noteLost(1, h, ctx, r.Time)
-			return
+		if !st.evictLocked(&c.lostGlobalBudget) {
+			if !protected {
+				c.lostGlobalBudget.Add(1)
+				st.noteLost(1, h, ctx, r.Time)
+				return
+			}
+			sh.budget.charge(need)
+			break
 		}
-		st.evictLocked(&c.lostGlobalBudget)
 		if newSlots != 0 { // a slot is free now: no need to grow
 			need, newSlots = int64(payload), 0
 		}
@@ -196,6 +213,17 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Recor
 	c.bufferedRecords.Add(1)
 }
 
+// grownSlots returns the capacity of the ring that replaces a full one:
+// the next size up to MaxRequestRecords, and beyond it for records at
+// ERROR or above, which the record bound does not drop.
+func (st *scopeState) grownSlots() int {
+	slots := ringSlots(len(st.ring), st.sh.cfg.maxRequestRecords)
+	if slots <= len(st.ring) {
+		slots = 2 * len(st.ring)
+	}
+	return slots
+}
+
 // growLocked moves the ring's records to a ring of newSlots slots, whose
 // new slots the caller has reserved in the budget.
 func (st *scopeState) growLocked(newSlots int) {
@@ -209,28 +237,52 @@ func (st *scopeState) growLocked(newSlots int) {
 	st.ringp, st.ring, st.head = ringp, ring, 0
 }
 
-// evictLocked drops the oldest buffered record, counting it in lost. The
-// gap it leaves (with the one before it) moves to the next record, or to
-// the trailing gap when none is left.
-func (st *scopeState) evictLocked(lost *atomic.Uint64) {
+// evictLocked drops the oldest buffered record below ERROR, counting it in
+// lost, and reports whether there was one. The records at ERROR or above
+// logged before it move up one slot, so the ring stays contiguous and in
+// order. The gap it leaves (with the one before it) moves to the next
+// record, or to the trailing gap when it was the newest.
+func (st *scopeState) evictLocked(lost *atomic.Uint64) bool {
+	k := st.oldestBelowErrorLocked()
+	if k < 0 {
+		return false
+	}
 	lost.Add(1)
-	e := &st.ring[st.head]
-	gap := e.lostBefore + 1
+	mask := len(st.ring) - 1
+	e := st.ring[(st.head+k)&mask]
+	for i := k; i > 0; i-- {
+		st.ring[(st.head+i)&mask] = st.ring[(st.head+i-1)&mask]
+	}
+	st.ring[st.head] = entry{}
+	st.head = (st.head + 1) & mask
+	st.n--
 	st.bytes -= entrySize + e.payload
 	st.charged -= int64(e.payload)
 	st.sh.budget.release(int64(e.payload))
 	st.sh.stats.bufferedRecords.Add(-1)
-	st.head = (st.head + 1) & (len(st.ring) - 1)
-	st.n--
+	gap := e.lostBefore + 1
 	switch {
-	case st.n > 0:
-		st.ring[st.head].lostBefore += gap
+	case k < st.n:
+		st.ring[(st.head+k)&mask].lostBefore += gap
 	case st.pendingLost > 0: // newer records were lost already
 		st.pendingLost += gap
 	default:
 		st.noteLost(gap, e.h, e.ctx, e.r.Time)
 	}
-	*e = entry{}
+	return true
+}
+
+// oldestBelowErrorLocked returns the position (0 is the oldest) of the
+// oldest buffered record below ERROR, or -1 if there is none. Records at
+// ERROR or above are held only while a kept request's buffer is being
+// written, so the scan is short: it passes over them only.
+func (st *scopeState) oldestBelowErrorLocked() int {
+	for i := 0; i < st.n; i++ {
+		if st.ring[(st.head+i)&(len(st.ring)-1)].r.Level < slog.LevelError {
+			return i
+		}
+	}
+	return -1
 }
 
 // noteLost adds n records to the trailing gap, the newest of them logged

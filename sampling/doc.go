@@ -48,7 +48,11 @@
 // Each request's buffer is bounded in records (Options.MaxRequestRecords)
 // and in bytes (Options.MaxRequestBytes), and all buffers of a Handler
 // together by a shared budget (Options.MaxBufferedBytes). Past a bound the
-// oldest records of the request go. When a request with lost records is
+// oldest records of the request below ERROR go. A record at ERROR or above
+// is never dropped: it is buffered only when it arrives while a kept
+// request's buffer is being written, and if nothing below ERROR is left to
+// make room it is held past the bounds (and charged to the budget past its
+// limit) until the writing goroutine takes it out. When a request with lost records is
 // kept, a WARN record (LostRecordsMessage) carrying _lost_records, the
 // exact number lost, is written in each gap they left. A record is charged
 // its buffer slot (the record with its five inline attributes, its context

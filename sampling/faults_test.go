@@ -150,7 +150,9 @@ func TestSinkFaultDuringReplay(t *testing.T) {
 		{name: "panic on trigger", call: 5, fault: faultPanic, want: want{passed: 3, rescued: 3, panics: 1, triggerErr: true}},
 		{name: "error on a record", call: 3, fault: faultError, want: want{passed: 3, rescued: 3, handleErrors: 1}},
 		{name: "error on trigger", call: 5, fault: faultError, want: want{passed: 3, rescued: 3, triggerErr: true}},
-		{name: "goexit on a record", call: 3, fault: faultGoexit, want: want{passed: 2, rescued: 1, lostPanic: 2}},
+		{name: "goexit on a record", call: 3, fault: faultGoexit, want: want{passed: 2, rescued: 1, lostPanic: 3}},
+		{name: "goexit on loss report", call: 1, fault: faultGoexit, want: want{passed: 2, lostPanic: 4}},
+		{name: "goexit on trigger", call: 5, fault: faultGoexit, want: want{passed: 3, rescued: 3}},
 		{name: "keep: panic on a record", keepByCall: true, call: 3, fault: faultPanic, want: want{passed: 2, rescued: 2, lostPanic: 1, panics: 1}},
 		{name: "keep: goexit on a record", keepByCall: true, call: 2, fault: faultGoexit, want: want{passed: 2, rescued: 0, lostPanic: 3}},
 	} {
@@ -213,7 +215,22 @@ func TestSinkFaultDuringReplay(t *testing.T) {
 				t.Errorf("sink panicked %d times; stats %+v", sink.panics, st)
 			}
 			checkConservation(t, st)
+			logged := 7 // b0..b3, the trigger, next and new request
+			if tc.keepByCall {
+				logged = 6
+			}
+			checkHandled(t, st, logged)
 		})
+	}
+}
+
+// checkHandled checks that each of the logged records that reached Handle
+// with a request scope is counted once: passed at once, buffered, or
+// discarded.
+func checkHandled(t *testing.T, st Stats, logged int) {
+	t.Helper()
+	if got := st.RecordsPassed + st.RecordsBuffered + st.RecordsDiscarded; got != uint64(logged) {
+		t.Fatalf("passed+buffered+discarded = %d, logged %d (%+v)", got, logged, st)
 	}
 }
 

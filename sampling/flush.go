@@ -1,6 +1,7 @@
 package sampling
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/slogstack/slogstack/internal/reqscope"
@@ -31,6 +32,26 @@ func (b *batch) release(sh *shared) {
 	b.ringp, b.ring, b.n, b.done, b.charged = nil, nil, 0, 0, 0
 }
 
+// trigger is the record that keeps a scope: it is written after the
+// buffer taken out ahead of it.
+type trigger struct {
+	h   *Handler
+	ctx context.Context
+	d   reqscope.Decision
+	r   slog.Record
+	// handed is set once the record is on its way to the next handler
+	// (counted in RecordsPassed).
+	handed bool
+}
+
+// write tells the scope's other listeners that it is kept (ours is
+// flushing already), then writes the record at once.
+func (t *trigger) write(st *scopeState) error {
+	st.scope.Keep()
+	t.handed = true
+	return t.h.pass(t.ctx, t.d, t.r)
+}
+
 // flush writes the buffer of a kept scope, outside the lock: first the
 // batch taken out when the scope was kept, then the trigger (when there is
 // one), then, batch by batch, the records buffered meanwhile, until the
@@ -40,20 +61,21 @@ func (b *batch) release(sh *shared) {
 // Every call into the next handler is guarded (replay, reportLost, pass),
 // so the loop runs to its end whatever the next handler does; should the
 // goroutine unwind anyway (runtime.Goexit below, a panic in another
-// listener of the scope), what is left is dropped and counted and the
-// state still leaves phaseFlushing.
-func (st *scopeState) flush(first batch, trigger func() error) (err error) {
+// listener of the scope), what is left is dropped and counted, the trigger
+// included if it was not handed on yet, and the state still leaves
+// phaseFlushing.
+func (st *scopeState) flush(first batch, t *trigger) (err error) {
 	rate := st.scope.Initial().Rate
 	cur := &first
 	finished := false
 	defer func() {
 		if !finished {
-			st.abandon(cur)
+			st.abandon(cur, t)
 		}
 	}()
 	st.writeBatch(cur, rate)
-	if trigger != nil {
-		err = trigger()
+	if t != nil {
+		err = t.write(st)
 	}
 	for {
 		next, more := st.nextBatch()
@@ -90,13 +112,20 @@ func (st *scopeState) finishFlushLocked() {
 
 // abandon ends a flush whose goroutine unwound before finishing: the rest
 // of the batch being written and everything buffered since are counted as
-// lost to the next handler, and the flush ends.
-func (st *scopeState) abandon(cur *batch) {
+// lost to the next handler, and the flush ends. A trigger not handed on
+// yet had waited for the buffer ahead of it: it is counted as a buffered
+// record lost the same way, so that every record reaching Handle is
+// counted (passed, buffered or discarded).
+func (st *scopeState) abandon(cur *batch, t *trigger) {
 	c := &st.sh.stats
 	rest := cur.n - cur.done
 	c.lostPanic.Add(uint64(rest))
 	c.bufferedRecords.Add(-int64(rest))
 	cur.release(st.sh)
+	if t != nil && !t.handed {
+		c.buffered.Add(1)
+		c.lostPanic.Add(1)
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.dropLocked(&c.lostPanic)

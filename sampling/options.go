@@ -29,24 +29,32 @@ type Options struct {
 
 	// MaxRequestRecords bounds the number of records buffered for one
 	// request. When a new record would exceed it, the oldest buffered
-	// record is dropped and counted. Zero or negative means
-	// DefaultMaxRequestRecords.
+	// record below ERROR is dropped and counted; with none, a new record
+	// below ERROR is dropped and counted instead, and a new record at
+	// ERROR or above is held past the bound. (Records at ERROR or above are
+	// buffered only while a kept request's buffer is being written, and
+	// are never dropped.) Zero or negative means DefaultMaxRequestRecords.
 	MaxRequestRecords int
 
 	// MaxRequestBytes bounds the size of the records buffered for
 	// one request (see the package documentation for what a record is charged). When a
-	// new record would exceed it, the oldest buffered records are dropped
-	// and counted; a single record larger than the bound is not buffered
-	// and is counted as lost. Zero or negative means
-	// DefaultMaxRequestBytes.
+	// new record would exceed it, the oldest buffered records below ERROR
+	// are dropped and counted; a single record below ERROR larger than the
+	// bound is not buffered and is counted as lost. Records at ERROR or
+	// above are never dropped, as for MaxRequestRecords. Zero or negative
+	// means DefaultMaxRequestBytes.
 	MaxRequestBytes int
 
 	// MaxBufferedBytes bounds the size of everything this
 	// handler (with the handlers derived from it) holds in buffers across
 	// all requests in flight, buffer slots included. A request that needs
-	// room while the budget is spent drops its own oldest records; a
-	// request with nothing buffered loses the new record. Both are counted.
-	// Zero or negative means DefaultMaxBufferedBytes.
+	// room while the budget is spent drops its own oldest records below
+	// ERROR; a request with none loses the new record. Both are counted. A
+	// record at ERROR or above (buffered only while a kept request's
+	// buffer is being written) is never dropped: with no room to make, it
+	// is charged past the limit, so Stats.BufferedBytes may exceed
+	// MaxBufferedBytes by such records until they are written. Zero or
+	// negative means DefaultMaxBufferedBytes.
 	MaxBufferedBytes int64
 
 	// SampleUnscoped samples records logged without a request scope in

@@ -50,6 +50,11 @@ type Stats struct {
 	// RecordsBuffered counts records held in a request's buffer: records
 	// of a request not sampled (yet), and records of a kept request that
 	// arrived while its buffer was being written, which queue behind it.
+	// It also counts a record that keeps a request (an ERROR) when the
+	// goroutine writing the buffer ahead of it unwinds before it is handed
+	// on (it is then counted in RecordsLostPanic), so that every record of
+	// a request reaching Handle is counted once in RecordsPassed,
+	// RecordsBuffered or RecordsDiscarded.
 	RecordsBuffered uint64
 	// RecordsRescued counts buffered records written when their request was
 	// kept: the next handler's Handle returned (an error it returned is
@@ -69,13 +74,16 @@ type Stats struct {
 	// as records at a disabled level are not.)
 	RecordsDiscarded uint64
 	// RecordsLostRequestBound and RecordsLostGlobalBudget count buffered
-	// records dropped to make room, by the bound that forced it.
+	// records dropped to make room, by the bound that forced it. They are
+	// all below ERROR: records at ERROR or above are never dropped to a
+	// bound.
 	RecordsLostRequestBound uint64
 	RecordsLostGlobalBudget uint64
 	// RecordsLostPanic counts buffered records the next handler did not
 	// take because it panicked while they were written (the panic is also
 	// counted in HandlePanics), or because the goroutine writing them
-	// unwound (runtime.Goexit below).
+	// unwound (runtime.Goexit below): the rest of the buffer, the records
+	// queued behind it and the trigger waiting for it.
 	RecordsLostPanic uint64
 
 	// UnscopedPassed and UnscopedDropped count records logged without a
@@ -98,7 +106,9 @@ type Stats struct {
 	// BufferedRecords is the number of records buffered now.
 	BufferedRecords int64
 	// BufferedBytes is the size of the buffers now, in bytes, as
-	// counted against Options.MaxBufferedBytes.
+	// counted against Options.MaxBufferedBytes. It exceeds that budget only
+	// by records at ERROR or above queued while a kept request's buffer is
+	// written (see Options.MaxBufferedBytes).
 	BufferedBytes int64
 }
 
