@@ -162,9 +162,11 @@ func (f *freezer) text(s string) string {
 // anyValue holds x, a resolved value of kind Any, and returns it with the
 // length of its JSON. An error that is not a json.Marshaler is held as its
 // text, which is how both slog handlers write it. Anything else is held as
-// snapshot.Value returns it; a value whose JSON or text is longer than
-// maxValue, or that cannot be written (a cycle, a panicking method), is
-// held as its text (or the error slog writes for it), cut.
+// snapshot.Value returns it. A value whose JSON or text is longer than
+// maxValue is cut: a JSON object or array to its first members as plain
+// maps and slices (see pruneJSON), anything else to its text. A value that
+// cannot be written (a cycle, a panicking method) is held as the error
+// slog writes for it.
 func (f *freezer) anyValue(x any) (slog.Value, int) {
 	if err, ok := x.(error); ok {
 		if _, jm := x.(json.Marshaler); !jm {
@@ -175,12 +177,22 @@ func (f *freezer) anyValue(x any) (slog.Value, int) {
 	}
 	sv, held := snapshot.Value(slog.AnyValue(x))
 	js, text, ok := renderings(sv.Any())
-	if !ok || len(js) > f.maxValue || len(text) > f.maxValue {
-		s := f.text(text)
-		return slog.StringValue(s), jsonLen(s)
+	if ok && len(js) <= f.maxValue && len(text) <= f.maxValue {
+		f.heap += held
+		return sv, max(len(js), len(text))
 	}
-	f.heap += held
-	return sv, max(len(js), len(text))
+	if ok {
+		// Too long: a JSON object or array keeps its structure, cut, so
+		// that handlers after this one (redaction) still see its keys.
+		if p, n, isDoc := pruneJSON(js, f.maxValue); isDoc {
+			f.truncated = true
+			pv, held := snapshot.Value(slog.AnyValue(p))
+			f.heap += held
+			return pv, n
+		}
+	}
+	s := f.text(text)
+	return slog.StringValue(s), jsonLen(s)
 }
 
 // renderings returns the JSON slog.JSONHandler writes for x and the text

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"reflect"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -93,4 +94,57 @@ func FuzzSummary(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzPruneJSON checks the cut of a structured value too long for a
+// summary: for any input and limit it never panics; an object or array
+// comes out as plain values whose JSON is valid and within the limit (plus
+// the ellipsis of one cut string per level), and a document that fits
+// comes out whole.
+func FuzzPruneJSON(f *testing.F) {
+	f.Add([]byte(`{"password":"hunter2","n":[1,2,{"a":null}],"t":true}`), 16)
+	f.Add([]byte(`[1,"é€",{"k":"v"}]`), 5)
+	f.Add([]byte(`{"a":`), 100)
+	f.Add([]byte(`"just a string"`), 3)
+	f.Fuzz(func(t *testing.T, js []byte, limit int) {
+		limit = max(limit%4096, 0)
+		v, n, isDoc := pruneJSON(js, limit)
+		if !isDoc {
+			return
+		}
+		out, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("pruned value does not marshal: %v", err)
+		}
+		if len(out) > limit+64 {
+			t.Fatalf("pruned to %d bytes (estimated %d), limit %d: %s", len(out), n, limit, out)
+		}
+		var whole any
+		if len(js) < limit/2 && json.Unmarshal(js, &whole) == nil {
+			var got any
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(normalize(t, js), got) {
+				t.Fatalf("document that fits was cut: %s -> %s", js, out)
+			}
+		}
+	})
+}
+
+// normalize decodes js as encoding/json does after a round trip.
+func normalize(t *testing.T, js []byte) any {
+	var v any
+	if err := json.Unmarshal(js, &v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
