@@ -132,21 +132,22 @@ func TestGlobalBudgetLossReported(t *testing.T) {
 }
 
 // TestManyScopesHeapBounded keeps 10,000 requests that are not sampled in
-// flight, each logging 1,000 records that own their memory, and checks with
+// flight, each logging 24 records that own their memory (about three times
+// what the default budget holds, buffer slots included), and checks with
 // runtime.ReadMemStats that the heap grows by no more than the global
-// budget plus a fixed allowance per request for the scope itself. Without
-// the budget, the records would take gigabytes.
+// budget plus a fixed allowance per request for the scope itself. Under
+// the race detector, which makes each record several times dearer, it
+// keeps 2,000 requests against an 8 MiB budget (again about three times).
 func TestManyScopesHeapBounded(t *testing.T) {
-	scopes, perScope := 10_000, 1_000
+	scopes, perScope, budget := 10_000, 24, int64(DefaultMaxBufferedBytes)
 	if raceEnabled || testing.Short() {
-		scopes, perScope = 1_000, 200
+		scopes, budget = 2_000, 8<<20
 	}
-	const budget = DefaultMaxBufferedBytes
 	// Allowance per request beyond the budget: the reqscope.Scope, its
 	// context, its attachment list and this handler's per-scope state.
 	const perScopeOverhead = 1 << 10
 	out, next := newJSON(slog.LevelDebug)
-	h := NewHandler(next, Options{}) // the default budget
+	h := NewHandler(next, Options{MaxBufferedBytes: budget})
 	l := slog.New(h)
 
 	ctxs := make([]context.Context, scopes)
@@ -168,7 +169,7 @@ func TestManyScopesHeapBounded(t *testing.T) {
 		t.Fatalf("buffered bytes %d over the budget %d", st.BufferedBytes, budget)
 	}
 	grew := heapInUse() - before
-	limit := int64(budget + scopes*perScopeOverhead)
+	limit := budget + int64(scopes*perScopeOverhead)
 	t.Logf("%d scopes x %d records: heap grew %.1f MiB (limit %.1f MiB), buffered %d records, %.1f MiB estimated, lost %d",
 		scopes, perScope, float64(grew)/(1<<20), float64(limit)/(1<<20), st.BufferedRecords, float64(st.BufferedBytes)/(1<<20), st.RecordsLostGlobalBudget)
 	if grew > limit {
