@@ -86,7 +86,7 @@ func (f *freezer) attr(a slog.Attr) (slog.Attr, bool) {
 			f.heap = heapBefore
 			return slog.Attr{}, false
 		}
-		if !f.spend(js+2, 0) {
+		if !f.spend(js+2, f.heap-heapBefore+attrSize) {
 			f.heap = heapBefore
 			return slog.Attr{}, false
 		}

@@ -122,17 +122,19 @@ type Options struct {
 	// negative means DefaultFlushInterval (500 ms).
 	FlushInterval time.Duration
 
-	// MaxValueBytes bounds each string value (and the text of other values)
-	// held for a summary, and the summary's message; longer ones are cut on
-	// a UTF-8 boundary and end in "…". Zero or negative means
-	// DefaultMaxValueBytes (1 KiB).
+	// MaxValueBytes bounds each value held for a summary, and the
+	// summary's message: a longer string is cut on a UTF-8 boundary and
+	// ends in "…"; another value whose JSON or text is longer is cut too (a
+	// JSON object or array to its first members, anything else to its
+	// text). Zero or negative means DefaultMaxValueBytes (1 KiB).
 	MaxValueBytes int
 
-	// MaxAttrBytes bounds the estimated JSON size of the attributes held for
-	// a summary; attributes past it are left out. A summary whose attributes
+	// MaxAttrBytes bounds the attributes held for a summary: each costs the
+	// larger of its estimated JSON size and the memory it holds, and
+	// attributes past the bound are left out. A summary whose attributes
 	// were cut or left out carries _truncated=true. Attributes added with
 	// Logger.With are rendered by the next handler and not counted. Zero or
-	// negative means DefaultMaxAttrBytes (8 KiB).
+	// negative means DefaultMaxAttrBytes (6 KiB).
 	MaxAttrBytes int
 
 	// Now is the clock of burst periods, windows, _first_occurrence,
