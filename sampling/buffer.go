@@ -117,9 +117,18 @@ func (st *scopeState) handle(h *Handler, ctx context.Context, d reqscope.Decisio
 		case routeUnbuffered:
 			return h.handleUnbuffered(ctx, st.scope, d, r)
 		default: // routeFlush
-			return st.flush(b, &trigger{h: h, ctx: ctx, d: d, r: r})
+			return st.keep(b, h, ctx, d, r)
 		}
 	}
+}
+
+// keep writes the batch taken out by the record r that keeps the scope,
+// then r. (Its own function, so that the trigger's frame does not weigh on
+// every call of handle.)
+//
+//go:noinline
+func (st *scopeState) keep(b batch, h *Handler, ctx context.Context, d reqscope.Decision, r slog.Record) error {
+	return st.flush(b, &trigger{h: h, ctx: ctx, d: d, r: r})
 }
 
 // route decides under the lock what becomes of a record, and buffers its
@@ -249,25 +258,26 @@ func (st *scopeState) evictLocked(lost *atomic.Uint64) bool {
 	}
 	lost.Add(1)
 	mask := len(st.ring) - 1
-	e := st.ring[(st.head+k)&mask]
+	e := &st.ring[(st.head+k)&mask]
+	payload, gap := e.payload, e.lostBefore+1
+	at := lossPoint{h: e.h, ctx: e.ctx, time: e.r.Time}
 	for i := k; i > 0; i-- {
 		st.ring[(st.head+i)&mask] = st.ring[(st.head+i-1)&mask]
 	}
 	st.ring[st.head] = entry{}
 	st.head = (st.head + 1) & mask
 	st.n--
-	st.bytes -= entrySize + e.payload
-	st.charged -= int64(e.payload)
-	st.sh.budget.release(int64(e.payload))
+	st.bytes -= entrySize + payload
+	st.charged -= int64(payload)
+	st.sh.budget.release(int64(payload))
 	st.sh.stats.bufferedRecords.Add(-1)
-	gap := e.lostBefore + 1
 	switch {
 	case k < st.n:
 		st.ring[(st.head+k)&mask].lostBefore += gap
 	case st.pendingLost > 0: // newer records were lost already
 		st.pendingLost += gap
 	default:
-		st.noteLost(gap, e.h, e.ctx, e.r.Time)
+		st.noteLost(gap, at.h, at.ctx, at.time)
 	}
 	return true
 }
