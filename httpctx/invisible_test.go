@@ -317,3 +317,89 @@ func TestMiddlewareInvisibleServer(t *testing.T) {
 		}
 	}
 }
+
+// The same property with Options.Recover: a handler that panics is seen by
+// the client as without the middleware when the panic comes after the
+// header was written (the response is aborted: the panic reaches net/http
+// as http.ErrAbortHandler), and as the same handler ending with a 500
+// (http.Error) instead of the panic when it comes before.
+
+// recoverOps returns random steps that end with a panic that is not an
+// abort.
+func recoverOps(rng *rand.Rand) []handlerOp {
+	ops, panics := randomOps(rng)
+	if panics {
+		ops = ops[:len(ops)-1]
+	}
+	return append(ops, func(http.ResponseWriter, *http.Request, *[]string) { panic("handler failed") })
+}
+
+// headerSentBeforePanic reports whether ops, run without the middleware,
+// send the final header before their last step panics.
+func headerSentBeforePanic(ops []handlerOp) bool {
+	for _, e := range runRecorder(ops, nil).Trace {
+		if strings.HasPrefix(e, "SENT ") && !strings.HasPrefix(e, "SENT 1xx") {
+			return true
+		}
+	}
+	return false
+}
+
+// answered500 is ops with its final panic replaced by what Recover answers
+// before the header: a 500 written with http.Error.
+func answered500(ops []handlerOp) []handlerOp {
+	return append(slices.Clone(ops[:len(ops)-1]), func(w http.ResponseWriter, _ *http.Request, _ *[]string) {
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+	})
+}
+
+func recoverOptions(rng *rand.Rand) Options {
+	opts := invisibleOptions(rng)
+	opts.Recover = true
+	return opts
+}
+
+func TestMiddlewareInvisibleRecoverRecorder(t *testing.T) {
+	sentCases := 0
+	for seed := range uint64(400) {
+		rng := rand.New(rand.NewPCG(seed, 4))
+		ops := recoverOps(rng)
+		opts := recoverOptions(rng)
+		var want recorderRun
+		if headerSentBeforePanic(ops) {
+			sentCases++
+			want = runRecorder(ops, nil)
+			want.Recovered = http.ErrAbortHandler.Error()
+		} else {
+			want = runRecorder(answered500(ops), nil)
+		}
+		got := runRecorder(ops, Middleware(opts))
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("seed %d (body capture %+v): with Recover (-want +got):\n%s", seed, opts.Body, diff)
+		}
+	}
+	if sentCases == 0 || sentCases == 400 {
+		t.Fatalf("%d of 400 handlers panic after the header; want both cases covered", sentCases)
+	}
+}
+
+func TestMiddlewareInvisibleRecoverServer(t *testing.T) {
+	seeds := uint64(60)
+	if testing.Short() {
+		seeds = 10
+	}
+	for seed := range seeds {
+		rng := rand.New(rand.NewPCG(seed, 5))
+		ops := recoverOps(rng)
+		opts := recoverOptions(rng)
+		model := ops
+		if !headerSentBeforePanic(ops) {
+			model = answered500(ops)
+		}
+		want := runServer(t, model, nil)
+		got := runServer(t, ops, Middleware(opts))
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("seed %d (body capture %+v): with Recover (-want +got):\n%s", seed, opts.Body, diff)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package httpctx
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -54,10 +53,15 @@ type Options struct {
 	// Body configures body logging in access records; the zero value logs
 	// no body.
 	Body BodyOptions
-	// Recover answers a panic with 500 Internal Server Error (when no
-	// header has been written yet) instead of re-raising it. Either way the
+	// Recover answers a panic that comes before the header is written
+	// with 500 Internal Server Error instead of re-raising it. A panic
+	// after the header was written cannot change the status, and the body
+	// may be cut short: it is re-raised as http.ErrAbortHandler, so that
+	// net/http aborts the connection silently and the client sees the
+	// response broken, as without the middleware, never a complete one.
+	// After a hijack nothing is answered or re-raised. Either way the
 	// panic is logged at ERROR with its stack and keeps the request's
-	// records. A panic with http.ErrAbortHandler is always re-raised.
+	// records. A panic with http.ErrAbortHandler is always re-raised as is.
 	Recover bool
 }
 
@@ -105,7 +109,12 @@ func NewRequestMiddleware(opts Options) *RequestMiddleware {
 //   - At the end: a panic is logged at ERROR with its stack (after keeping
 //     the request), the access record is logged, the scope ends (records of
 //     a request not sampled and not kept are dropped), and the panic is
-//     re-raised, or answered 500 with Options.Recover.
+//     re-raised; with Options.Recover it is answered 500 if no header was
+//     written, and turned into http.ErrAbortHandler if one was (see
+//     Options.Recover). The panic record's panic attribute holds the
+//     panic value itself (slog.Any), so the handlers below encode it, and
+//     a redaction handler masks it, as any other logged value: a string
+//     or an error is written as its text, a struct with its fields.
 //   - A panic with http.ErrAbortHandler is a deliberate abort, not an
 //     error: it is not logged as a panic and does not keep the request;
 //     the access record says aborted=true, with the status written before
@@ -247,7 +256,7 @@ func (m *RequestMiddleware) countDecision(d reqscope.Decision) {
 
 // finish ends a request: the panic record, the implicit header, the keep
 // for a 5xx, the access record, the end of the scope, and the re-raised
-// panic. A panic while logging (a broken sink) is recovered and counted:
+// panic (or, for a recovered panic after the header, the abort). A panic while logging (a broken sink) is recovered and counted:
 // it never changes what the client gets.
 func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *http.Request, reqBody *bodyCapture, start time.Time, p any) {
 	s := rw.scope
@@ -256,15 +265,22 @@ func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *h
 	aborted := p == http.ErrAbortHandler
 	panicked := p != nil && !aborted
 	reraise := aborted || (panicked && !m.opts.Recover)
+	cutResponse := false // a recovered panic after the header aborts the response
 	logger := m.logger()
 	if panicked {
 		m.stats.panics.Add(1)
 		s.Keep()
 		m.log(ctx, logger, slog.LevelError, PanicMessage,
-			slog.String("panic", fmt.Sprint(p)),
+			slog.Any("panic", p),
 			slog.String("stack", string(debug.Stack())))
-		if !reraise && !rw.wroteHeader && !rw.hijacked {
-			http.Error(rw, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		if !reraise && !rw.hijacked {
+			if rw.wroteHeader {
+				// The status is out and the body may be cut: only
+				// an aborted connection tells the client so.
+				cutResponse = true
+			} else {
+				http.Error(rw, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			}
 		}
 	}
 	if aborted {
@@ -293,6 +309,9 @@ func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *h
 	}
 	if reraise {
 		panic(p)
+	}
+	if cutResponse {
+		panic(http.ErrAbortHandler)
 	}
 }
 

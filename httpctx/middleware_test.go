@@ -255,17 +255,82 @@ func TestPanicRecovered(t *testing.T) {
 	if len(recs) != 2 || recs[0]["panic"] != "bad state" || recs[1]["status"] != float64(500) {
 		t.Errorf("records %v", recs)
 	}
-	// A panic after the header was written cannot change the status.
-	var sink2 logtest.Buffer
-	h = Middleware(Options{Logger: slog.New(sink2.JSONHandler(slog.LevelDebug)), Recover: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+}
+
+// TestPanicRecoveredAfterHeader: a panic after the header was written
+// cannot change the status; with Recover it is logged, then re-raised as
+// http.ErrAbortHandler so that the response is aborted, not completed.
+func TestPanicRecoveredAfterHeader(t *testing.T) {
+	var sink logtest.Buffer
+	m := NewRequestMiddleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Recover: true})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "partial")
 		panic("late")
 	}))
-	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/p", nil))
-	recs = sink2.Lines(t)
-	if rec.Code != 200 || len(recs) != 2 || recs[1]["status"] != float64(200) || recs[1]["level"] != "ERROR" {
-		t.Errorf("late panic: code %d, records %v", rec.Code, recs)
+	rec := httptest.NewRecorder()
+	var recovered any
+	func() {
+		defer func() { recovered = recover() }()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/p", nil))
+	}()
+	if recovered != http.ErrAbortHandler {
+		t.Errorf("recovered %v, want http.ErrAbortHandler", recovered)
+	}
+	var got []map[string]any
+	for _, r := range sink.Lines(t) {
+		got = append(got, map[string]any{"msg": r["msg"], "level": r["level"], "panic": r["panic"], "status": r["status"]})
+	}
+	want := []map[string]any{
+		{"msg": PanicMessage, "level": "ERROR", "panic": "late", "status": nil},
+		{"msg": DefaultAccessMessage, "level": "ERROR", "panic": true, "status": float64(200)},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	if rec.Code != 200 || rec.Body.String() != "partial" {
+		t.Errorf("response %d %q, want the 200 and the partial body already written", rec.Code, rec.Body.String())
+	}
+	if s := m.Stats(); s.Panics != 1 || s.Aborted != 0 {
+		t.Errorf("Panics %d, Aborted %d; want 1 and 0", s.Panics, s.Aborted)
+	}
+}
+
+// TestPanicRecoveredAfterHeaderServer: over a real connection, a handler
+// that flushes part of a body and panics leaves the client with a broken
+// response with Recover as without the middleware, and net/http logs
+// nothing for the abort.
+func TestPanicRecoveredAfterHeaderServer(t *testing.T) {
+	leakcheck.Check(t)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"items":[1,2,`)
+		w.(http.Flusher).Flush()
+		panic("db gone")
+	})
+	for _, tc := range []struct {
+		name string
+		wrap func(http.Handler) http.Handler
+	}{
+		{"without the middleware", nil},
+		{"with Recover", Middleware(Options{Logger: slog.New(discardHandler{}), Recover: true})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h http.Handler = handler
+			if tc.wrap != nil {
+				h = tc.wrap(h)
+			}
+			srv := quietServer(h)
+			resp, err := srv.Client().Get(srv.URL)
+			var body []byte
+			if err == nil {
+				body, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			srv.Client().CloseIdleConnections()
+			srv.Close()
+			if !errors.Is(err, io.ErrUnexpectedEOF) || string(body) != `{"items":[1,2,` {
+				t.Errorf("client read %q, %v; want the partial body and io.ErrUnexpectedEOF", body, err)
+			}
+		})
 	}
 }
 
