@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -10,19 +11,28 @@ import (
 	"unsafe"
 )
 
-// anyValue masks a value of kind Any as the JSON handler will write it. It
-// returns the masked value and true, or false when nothing is masked (the
-// caller then passes the original value on, unchanged).
+// anyValue masks a value of kind Any as the JSON handler will write it, and
+// makes every sink write what was judged. It returns the value to pass on
+// and true, or false when the original value is passed on unchanged.
 //
-//   - a string, or any slice of bytes ([]byte, json.RawMessage, any named
-//     byte-slice type), is a body: JSON is masked as JSON, anything else as
-//     text (see body);
-//   - an error that is not a json.Marshaler is written as its Error() text;
+//   - a string, or a slice of bytes ([]byte, json.RawMessage, a byte-slice
+//     type without methods), is a body: JSON is masked as JSON, anything
+//     else as text (see body); it is passed on unchanged when clean;
+//   - an error that is not a json.Marshaler is written as its Error() text
+//     by every sink; it is passed on unchanged when clean, unless it has a
+//     text form of its own (encoding.TextMarshaler, fmt.Formatter), and
+//     is then replaced by its (masked) Error() text;
 //   - a slog.Value is masked as a value;
-//   - anything else (structs, pointers, maps, slices, json.Marshaler and
-//     encoding.TextMarshaler values) is encoded exactly as
-//     slog.JSONHandler encodes it, and the encoding is masked as a JSON
-//     document.
+//   - a boolean, number or string of a named type without methods is
+//     written the same by every sink, and masked as its JSON encoding;
+//   - anything else (structs, pointers, maps, slices, types with methods:
+//     json.Marshaler, encoding.TextMarshaler, fmt.Stringer values, snapshot
+//     values) is encoded exactly as slog.JSONHandler encodes it, the
+//     encoding is masked as a JSON document, and the value is always
+//     replaced by a maskedJSON: its JSON in a JSON sink and the same JSON
+//     text in a text sink (MarshalText, String), so that no sink renders a
+//     form (fmt's %+v with unexported fields, a String method, ...) that
+//     was not read.
 func (x *Redactor) anyValue(a any, t *tally) (slog.Value, bool) {
 	switch a := a.(type) {
 	case nil:
@@ -46,16 +56,70 @@ func (x *Redactor) anyValue(a any, t *tally) (slog.Value, bool) {
 	}
 	if err, ok := a.(error); ok {
 		if _, jm := a.(json.Marshaler); !jm {
-			if s, ok := x.body(safeError(err), t, 0); ok {
-				return slog.StringValue(s), true
-			}
-			return slog.Value{}, false
+			return x.errorValue(err, t)
 		}
 	}
-	if rv := reflect.ValueOf(a); rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
+	switch rv := reflect.ValueOf(a); scalarClass(rv.Type()) {
+	case scalarBytes:
 		return x.bytesValue(rv.Bytes(), t)
+	case scalarPlain:
+		return x.encodedValue(a, t, false)
 	}
-	return x.encodedValue(a, t)
+	return x.encodedValue(a, t, true)
+}
+
+// errorValue masks an error as its Error() text. An error that has a text
+// form of its own, which a text sink would write instead of Error(), is
+// always replaced by the masked Error() text.
+func (x *Redactor) errorValue(err error, t *tally) (slog.Value, bool) {
+	s, changed := x.body(safeError(err), t, 0)
+	if changed || hasOwnTextForm(err) {
+		return slog.StringValue(s), true
+	}
+	return slog.Value{}, false
+}
+
+// hasOwnTextForm reports whether a text sink would write err otherwise than
+// by its Error() text.
+func hasOwnTextForm(err error) bool {
+	switch err.(type) {
+	case encoding.TextMarshaler, fmt.Formatter:
+		return true
+	}
+	return false
+}
+
+// scalarKind says how a value of kind Any that is not an error is judged.
+type scalarKind uint8
+
+const (
+	// structured: written by sinks in different forms; always replaced by
+	// its (masked) JSON.
+	structured scalarKind = iota
+	// scalarPlain: a boolean, number or string of a type without methods,
+	// written the same by every sink.
+	scalarPlain
+	// scalarBytes: a slice of bytes of a type without methods, a body.
+	scalarBytes
+)
+
+// scalarClass classifies a type of a value of kind Any.
+func scalarClass(rt reflect.Type) scalarKind {
+	if rt.NumMethod() != 0 {
+		return structured
+	}
+	switch rt.Kind() {
+	case reflect.Bool, reflect.String,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return scalarPlain
+	case reflect.Slice:
+		if rt.Elem().Kind() == reflect.Uint8 {
+			return scalarBytes
+		}
+	}
+	return structured
 }
 
 // bytesValue masks a byte slice as a body. A masked body that is valid JSON
@@ -76,12 +140,13 @@ func (x *Redactor) bytesValue(b []byte, t *tally) (slog.Value, bool) {
 }
 
 // encodedValue encodes a as slog.JSONHandler does and masks the encoding.
-// An encoding error is written by the JSON handler as "!ERROR:" and the
-// error's text, a panic as "!PANIC: " and the panic value (or "<nil>" for a
-// nil pointer); those texts are checked by the value patterns, and a panic
-// always replaces the value with its (masked) text, so that nothing below
-// panics on it again.
-func (x *Redactor) encodedValue(a any, t *tally) (slog.Value, bool) {
+// With always, the value is replaced by its encoding even when nothing is
+// masked. An encoding error is written by the JSON handler as "!ERROR:" and
+// the error's text, a panic as "!PANIC: " and the panic value (or "<nil>"
+// for a nil pointer); those texts are checked by the value patterns, and
+// replace the value (a panic always, so that nothing below panics on it
+// again).
+func (x *Redactor) encodedValue(a any, t *tally, always bool) (slog.Value, bool) {
 	buf := encodeBuffers.Get().(*bytes.Buffer)
 	defer putEncodeBuffer(buf)
 	buf.Reset()
@@ -91,24 +156,29 @@ func (x *Redactor) encodedValue(a any, t *tally) (slog.Value, bool) {
 		s, _ := x.text(panicText, t)
 		return slog.StringValue(s), true
 	case err != nil:
-		if s, ok := x.text("!ERROR:"+err.Error(), t); ok {
+		if s, ok := x.text("!ERROR:"+err.Error(), t); ok || always {
 			return slog.StringValue(s), true
 		}
 		return slog.Value{}, false
 	}
 	enc := bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
 	out, changed, valid := x.jsonDoc(enc, t, 0)
-	if !valid {
+	switch {
+	case !valid:
 		// Nested deeper than the JSON walk goes: masked as text.
 		if s, ok := x.text(string(enc), t); ok {
 			return slog.StringValue(s), true
 		}
+		if always {
+			return slog.AnyValue(maskedJSON(enc)), true
+		}
 		return slog.Value{}, false
+	case changed:
+		return slog.AnyValue(maskedJSON(out)), true
+	case always:
+		return slog.AnyValue(maskedJSON(enc)), true
 	}
-	if !changed {
-		return slog.Value{}, false
-	}
-	return slog.AnyValue(maskedJSON(out)), true
+	return slog.Value{}, false
 }
 
 // encodeJSON writes a to buf as slog.JSONHandler does (json.Encoder,

@@ -9,10 +9,16 @@ import (
 // Handler is a slog.Handler that masks secrets in every record, and in the
 // attributes bound with WithAttrs, before passing them to the next handler.
 //
-// A record in which nothing is masked is passed on as is, without
-// allocating. Otherwise the next handler gets a new record with the same
-// time, level and PC, the masked message and the attributes with masked
-// values, in their original order. LogValuer values are resolved once here
+// A record of scalar values (strings, numbers, booleans, times, durations,
+// plain errors, byte slices) in which nothing is masked is passed on as is,
+// without allocating. Otherwise the next handler gets a new record with the
+// same time, level and PC, the masked message and the attributes with
+// masked values, in their original order. A structured value (a struct,
+// pointer, map, slice, or a value with methods such as String or
+// MarshalText) is always replaced by its masked JSON, which every sink
+// writes: JSON sinks as that JSON (byte for byte what slog.JSONHandler
+// writes for the original when nothing is masked), text sinks as the same
+// text, so that no sink writes a form redaction did not read. LogValuer values are resolved once here
 // (a record carrying one is always rebuilt with the resolved value), so the
 // next handler sees exactly what was checked.
 //

@@ -98,20 +98,25 @@ func (x *Redactor) RedactString(s string) (string, bool) {
 //   - group values are walked with the key rules applied to their
 //     attributes; LogValuer values are resolved first (the result is then
 //     always the resolved value, and the boolean true);
-//   - of kind Any: a slice of bytes of any type ([]byte, json.RawMessage,
-//     a named byte-slice type) is a body too; an error that is not a
-//     json.Marshaler is its Error() text; anything else (structs by their
-//     JSON field names and tags, pointers, maps of any key type, slices,
-//     json.Marshaler and encoding.TextMarshaler values) is encoded as the
-//     JSON handler encodes it, and the encoding is masked as a JSON
-//     document.
+//   - of kind Any: a slice of bytes ([]byte, json.RawMessage, a byte-slice
+//     type without methods) is a body too; an error that is not a
+//     json.Marshaler is its Error() text; a boolean, number or string of a
+//     type without methods is judged as its JSON encoding; anything else
+//     (structs by their JSON field names and tags, pointers, maps of any
+//     key type, slices, types with methods: json.Marshaler,
+//     encoding.TextMarshaler, fmt.Stringer values) is encoded as the JSON
+//     handler encodes it, and the encoding is masked as a JSON document.
 //
-// A masked Any value becomes the masked JSON, as a value that encodes as
-// exactly those bytes (and reads as that text in text handlers), or the
-// masked text when it was text; an unmasked value is returned as it was.
-// An encoding error or panic is judged by the text the JSON handler would
-// write for it ("!ERROR:...", "!PANIC: ..."); a panic always replaces the
-// value with that (masked) text.
+// Such a structured value is always replaced, masked or not (the boolean
+// is then true): by its masked JSON, as a value that encodes as exactly
+// those bytes and reads as the same text in text handlers (MarshalText,
+// String), so that a text sink never writes fmt's %+v of the original
+// (unexported and json:"-" fields, String output). An encoding error or
+// panic is judged by the text the JSON handler would write for it
+// ("!ERROR:...", "!PANIC: ..."), and that (masked) text replaces the
+// value. An error with a text form of its own (encoding.TextMarshaler,
+// fmt.Formatter) is replaced by its masked Error() text; any other value
+// in which nothing is masked is returned as it was.
 func (x *Redactor) RedactValue(v slog.Value) (slog.Value, bool) {
 	var t tally
 	out, ok := x.value(v, &t)
