@@ -19,6 +19,10 @@ func anyValue(x any) (slog.Value, int) {
 	if isImmutable(x) {
 		return slog.AnyValue(x), immutableSize(x)
 	}
+	if err, ok := isPlainError(x); ok {
+		f := freezeError(err)
+		return slog.AnyValue(f), immutableSize(f)
+	}
 	v := reflect.ValueOf(x)
 	if isPlain(v.Type()) {
 		c := copier{nodes: maxNodes}
@@ -53,7 +57,7 @@ func (c *copier) copy(v reflect.Value) (reflect.Value, bool) {
 	switch v.Kind() {
 	case reflect.String:
 		c.bytes += allocSize(v.Len())
-		return v, true
+		return reflect.ValueOf(string([]byte(v.String()))).Convert(v.Type()), true
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:

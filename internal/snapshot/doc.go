@@ -7,8 +7,10 @@
 //
 //   - LogValuers are resolved at the call, on the caller's goroutine, the
 //     way slog.Value.Resolve does (a panic becomes an error value);
-//   - groups are copied; strings, numbers, bools, times, durations and
-//     errors are shared, as values that cannot change;
+//   - groups are copied; numbers, bools, times and durations are kept;
+//   - the record's text (message, keys, string values) is copied into one
+//     block of its exact size, so no string of the caller's is kept alive;
+//   - an error is kept as its Error text at the call;
 //   - byte slices, of any named type (json.RawMessage), are copied;
 //   - maps, slices, arrays, pointers and structs whose state is all visible
 //     (exported fields down to basic kinds) are deep-copied, each shared
@@ -16,10 +18,12 @@
 //     shape and renders the same in every sink;
 //   - any other value (unexported fields such as a held sync.Mutex,
 //     channels, funcs, json.Marshaler or encoding.TextMarshaler
-//     implementations, and values past the copy bound) is frozen: encoded
-//     at the call to the JSON that json.Marshal writes for it and to the
-//     text fmt's %+v writes, and held as a value that marshals to exactly
-//     that JSON and that text. No unexported state is ever copied.
+//     implementations, errors inside values, and values past the copy
+//     bound) is frozen: encoded at the call to the JSON that json.Marshal
+//     writes for it and to the text fmt's %+v writes, and held as a value
+//     that marshals to exactly that JSON and that text. No unexported
+//     state is ever copied. A value whose encoding would visit too many
+//     parts (much shared structure) is frozen as an error text instead.
 //
 // Each function also returns the heap bytes the snapshot holds, so that a
 // buffer charges a record by what it really keeps.

@@ -37,6 +37,9 @@ func freeze(x any) (f Frozen) {
 			f = panicFrozen(x, p)
 		}
 	}()
+	if tooLarge(x) {
+		return stringFrozen(fmt.Sprintf("!ERROR:value too large to keep: more than %d parts to encode", maxEncodedParts))
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

@@ -1,8 +1,11 @@
 package snapshot
 
 import (
-	"errors"
+	"os"
+	"unsafe"
+
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -87,13 +90,93 @@ func TestLogValuersResolvedAtCall(t *testing.T) {
 	_ = render(t, slog.GroupValue(slog.Any("x", s)), false)
 }
 
-func TestStableRecordNoAllocation(t *testing.T) {
+// TestRecordOneAllocation checks that a record of strings and scalars
+// costs one allocation: its text, copied into one block.
+func TestRecordOneAllocation(t *testing.T) {
 	r := slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0)
-	r.AddAttrs(slog.String("a", "b"), slog.Int("n", 1), slog.Any("err", errors.New("e")),
-		slog.Duration("d", time.Second), slog.Group("g", slog.Bool("ok", true)))
+	r.AddAttrs(slog.String("a", "b"), slog.Int("n", 1), slog.Bool("ok", true),
+		slog.Duration("d", time.Second), slog.String("path", "/orders/42"))
 	allocs := testing.AllocsPerRun(100, func() { Record(r) })
-	if allocs != 0 {
-		t.Fatalf("%v allocations for a record of stable values, want 0", allocs)
+	if allocs != 1 {
+		t.Fatalf("%v allocations for a record of strings and scalars, want 1", allocs)
+	}
+}
+
+// TestTextCopied checks that a snapshot keeps no string of the caller's
+// alive: a short string cut from a large one is copied, and charged by
+// its own length.
+func TestTextCopied(t *testing.T) {
+	big := strings.Repeat("x", 1<<20)
+	type named string
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, big[:4], 0)
+	r.AddAttrs(slog.String(big[1:3], big[:8]), slog.Any("n", named(big[:5])),
+		slog.Any("m", map[string]string{big[:2]: big[:3]}), slog.Group("g", slog.String("s", big[:6])))
+	s, size := Record(r)
+	if size > 4096 {
+		t.Errorf("charged %d bytes for a few short strings", size)
+	}
+	inBig := func(str string) bool {
+		if str == "" {
+			return false
+		}
+		p := uintptr(unsafe.Pointer(unsafe.StringData(str)))
+		b := uintptr(unsafe.Pointer(unsafe.StringData(big)))
+		return p >= b && p < b+uintptr(len(big))
+	}
+	if inBig(s.Message) {
+		t.Error("message shares the caller's string")
+	}
+	var walk func(a slog.Attr)
+	walk = func(a slog.Attr) {
+		if inBig(a.Key) {
+			t.Errorf("key %q shares the caller's string", a.Key)
+		}
+		switch a.Value.Kind() {
+		case slog.KindString:
+			if inBig(a.Value.String()) {
+				t.Errorf("value of %q shares the caller's string", a.Key)
+			}
+		case slog.KindGroup:
+			for _, ga := range a.Value.Group() {
+				walk(ga)
+			}
+		case slog.KindAny:
+			switch x := a.Value.Any().(type) {
+			case named:
+				if inBig(string(x)) {
+					t.Errorf("value of %q shares the caller's string", a.Key)
+				}
+			case map[string]string:
+				for k, v := range x {
+					if inBig(k) || inBig(v) {
+						t.Errorf("map in %q shares the caller's strings", a.Key)
+					}
+				}
+			default:
+				t.Errorf("%q: unexpected %T", a.Key, x)
+			}
+		}
+	}
+	s.Attrs(func(a slog.Attr) bool { walk(a); return true })
+}
+
+type changingError struct{ parts *[]string }
+
+func (e changingError) Error() string { return strings.Join(*e.parts, ",") }
+
+// TestErrorTextAtCall checks that an error is kept as its text at the
+// call, not as an error whose text may change.
+func TestErrorTextAtCall(t *testing.T) {
+	parts := []string{"a"}
+	got, _ := Value(slog.AnyValue(changingError{&parts}))
+	parts = append(parts, "b")
+	if s := render(t, got, false); !strings.Contains(s, `"k":"a"`) {
+		t.Fatalf("error rendered %s, want its text at the call", s)
+	}
+	var nilErr *os.PathError
+	got, _ = Value(slog.AnyValue(error(nilErr)))
+	if diff := cmp.Diff(render(t, slog.AnyValue(error(nilErr)), false), render(t, got, false)); diff != "" {
+		t.Fatalf("nil pointer error (-slog +snapshot):\n%s", diff)
 	}
 }
 
@@ -182,4 +265,36 @@ func recordAttrs(r slog.Record) []slog.Attr {
 	var as []slog.Attr
 	r.Attrs(func(a slog.Attr) bool { as = append(as, a); return true })
 	return as
+}
+
+type hiddenDAG struct {
+	A, B *hiddenDAG
+	n    int
+}
+
+// TestFreezeBounded checks that a value whose encoding would visit an
+// exponential number of parts is frozen as an error text, at once, rather
+// than encoded.
+func TestFreezeBounded(t *testing.T) {
+	var d *hiddenDAG
+	for i := range 40 {
+		d = &hiddenDAG{A: d, B: d, n: i}
+	}
+	got, _ := Value(slog.AnyValue(d))
+	f, ok := got.Any().(Frozen)
+	if !ok {
+		t.Fatalf("got %T, want Frozen", got.Any())
+	}
+	if !strings.HasPrefix(f.String(), "!ERROR:value too large") {
+		t.Fatalf("frozen as %.80q", f.String())
+	}
+	// A long list is not too large: one part per node.
+	var l *hiddenDAG
+	for i := range 10000 {
+		l = &hiddenDAG{A: l, n: i}
+	}
+	got, _ = Value(slog.AnyValue(l))
+	if s := got.Any().(Frozen).String(); strings.HasPrefix(s, "!ERROR") {
+		t.Fatalf("list frozen as %.80q", s)
+	}
 }

@@ -12,26 +12,27 @@ const attrSize = int(unsafe.Sizeof(slog.Attr{}))
 const inlineAttrs = 5
 
 // Record returns a snapshot of r (see the package doc) and the heap bytes
-// it holds beyond the slog.Record struct itself: the message, the
-// attributes stored outside the record, keys, strings and copied or frozen
-// values. Strings are shared with the caller but still charged, since the
-// snapshot keeps them alive.
+// it holds beyond the slog.Record struct itself: its text (message, keys
+// and string values, copied together into one allocation, so that a short
+// string cut from a large one does not keep the large one alive), the
+// attributes stored outside the record, groups, and copied or frozen
+// values.
 func Record(r slog.Record) (slog.Record, int) {
-	n := allocSize(len(r.Message))
+	need := len(r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		need += textLen(a)
+		return true
+	})
+	t := newText(need)
+	out := slog.NewRecord(r.Time, r.Level, t.copy(r.Message), r.PC)
+	n := allocSize(need)
 	if extra := r.NumAttrs() - inlineAttrs; extra > 0 {
 		n += allocSize(extra * attrSize)
 	}
-	if allStable(r) {
-		r.Attrs(func(a slog.Attr) bool {
-			n += stableSize(a)
-			return true
-		})
-		return r.Clone(), n
-	}
-	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-	attrs := make([]slog.Attr, 0, r.NumAttrs())
+	var inline [8]slog.Attr
+	attrs := inline[:0]
 	r.Attrs(func(a slog.Attr) bool {
-		sa, size := Attr(a)
+		sa, size := t.attr(a)
 		attrs = append(attrs, sa)
 		n += size
 		return true
@@ -40,43 +41,103 @@ func Record(r slog.Record) (slog.Record, int) {
 	return out, n
 }
 
-// Attrs returns snapshots of attrs and the heap bytes they hold, counting
-// the slice itself. It returns attrs itself when every value is stable
-// already (nothing to resolve or copy).
+// Attrs returns snapshots of attrs and the heap bytes they hold, the slice
+// and their text included.
 func Attrs(attrs []slog.Attr) ([]slog.Attr, int) {
-	n := allocSize(len(attrs) * attrSize)
-	for i, a := range attrs {
-		if isStable(a.Value) {
-			n += stableSize(a)
-			continue
-		}
-		out := make([]slog.Attr, len(attrs))
-		copy(out, attrs[:i])
-		for j := i; j < len(attrs); j++ {
-			var size int
-			out[j], size = Attr(attrs[j])
-			n += size
-		}
-		return out, n
+	need := 0
+	for _, a := range attrs {
+		need += textLen(a)
 	}
-	return attrs, n
-}
-
-// Attr returns a snapshot of a and the heap bytes it holds, its key
-// included.
-func Attr(a slog.Attr) (slog.Attr, int) {
-	v, n := Value(a.Value)
-	return slog.Attr{Key: a.Key, Value: v}, n + allocSize(len(a.Key))
+	t := newText(need)
+	out, n := t.attrs(attrs)
+	return out, n + allocSize(need)
 }
 
 // Value returns a snapshot of v and the heap bytes it holds.
 func Value(v slog.Value) (slog.Value, int) {
-	v = v.Resolve()
+	a, n := Attrs([]slog.Attr{{Value: v}})
+	return a[0].Value, n - allocSize(attrSize)
+}
+
+// textLen is the length of the text a snapshot of a copies into its text
+// block: its key, and its string value or its group's text. A LogValuer's
+// text is not known before it is resolved; it is copied on its own.
+func textLen(a slog.Attr) int {
+	n := len(a.Key)
+	switch a.Value.Kind() {
+	case slog.KindString:
+		n += len(a.Value.String())
+	case slog.KindGroup:
+		for _, ga := range a.Value.Group() {
+			n += textLen(ga)
+		}
+	}
+	return n
+}
+
+// text is the block a snapshot's strings are copied into, allocated once
+// at its exact size.
+type text struct{ b []byte }
+
+func newText(n int) *text {
+	if n == 0 {
+		return &text{}
+	}
+	return &text{b: make([]byte, 0, n)}
+}
+
+// copy returns s copied into the block. A block that is full (a
+// LogValuer's text, not known when it was sized) gets a fresh allocation
+// of its own: the strings copied before stay valid either way.
+func (t *text) copy(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(t.b)+len(s) > cap(t.b) {
+		return string([]byte(s))
+	}
+	i := len(t.b)
+	t.b = append(t.b, s...)
+	return unsafe.String(&t.b[i], len(s))
+}
+
+// attrs returns snapshots of attrs in a new slice and the heap they hold
+// besides the text block.
+func (t *text) attrs(attrs []slog.Attr) ([]slog.Attr, int) {
+	out := make([]slog.Attr, len(attrs))
+	n := allocSize(len(attrs) * attrSize)
+	for i, a := range attrs {
+		var size int
+		out[i], size = t.attr(a)
+		n += size
+	}
+	return out, n
+}
+
+// attr returns a snapshot of a and the heap it holds besides the text
+// block.
+func (t *text) attr(a slog.Attr) (slog.Attr, int) {
+	v := a.Value
+	if v.Kind() == slog.KindLogValuer {
+		v = v.Resolve()
+		if v.Kind() == slog.KindString || v.Kind() == slog.KindGroup {
+			// Its text was not counted when the block was sized.
+			s, n := (&text{}).value(v)
+			return slog.Attr{Key: t.copy(a.Key), Value: s}, n + allocSize(textLen(slog.Attr{Value: v}))
+		}
+	}
+	s, n := t.value(v)
+	return slog.Attr{Key: t.copy(a.Key), Value: s}, n
+}
+
+// value returns a snapshot of a resolved value and the heap it holds
+// besides the text block.
+func (t *text) value(v slog.Value) (slog.Value, int) {
 	switch v.Kind() {
 	case slog.KindString:
-		return v, allocSize(len(v.String()))
+		return slog.StringValue(t.copy(v.String())), 0
 	case slog.KindGroup:
-		g, n := Attrs(v.Group())
+		g, n := t.attrs(v.Group())
 		return slog.GroupValue(g...), n
 	case slog.KindAny:
 		return anyValue(v.Any())
@@ -85,59 +146,9 @@ func Value(v slog.Value) (slog.Value, int) {
 	}
 }
 
-// allStable reports whether every attribute of r is stable.
-func allStable(r slog.Record) bool {
-	stable := true
-	r.Attrs(func(a slog.Attr) bool {
-		stable = isStable(a.Value)
-		return stable
-	})
-	return stable
-}
-
-// isStable reports whether v can be kept as it is: nothing in it to
-// resolve, and nothing the caller can change after the call.
-func isStable(v slog.Value) bool {
-	switch v.Kind() {
-	case slog.KindLogValuer:
-		return false
-	case slog.KindGroup:
-		for _, a := range v.Group() {
-			if !isStable(a.Value) {
-				return false
-			}
-		}
-		return true
-	case slog.KindAny:
-		return isImmutable(v.Any())
-	default:
-		return true
-	}
-}
-
-// stableSize is the heap a stable attribute holds: its key, its string,
-// its group's slice and members, and a box for a value of kind Any.
-func stableSize(a slog.Attr) int {
-	n := allocSize(len(a.Key))
-	switch v := a.Value; v.Kind() {
-	case slog.KindString:
-		n += allocSize(len(v.String()))
-	case slog.KindGroup:
-		g := v.Group()
-		n += allocSize(len(g) * attrSize)
-		for _, ga := range g {
-			n += stableSize(ga)
-		}
-	case slog.KindAny:
-		n += immutableSize(v.Any())
-	}
-	return n
-}
-
 // allocSize is the estimated heap footprint of an allocation of n bytes:
 // rounded up to 16 (the allocator's size classes) plus an eighth for the
-// wider spacing of the larger classes. Memory that is not on the heap at
-// all (constant strings) is overcounted, which errs on the safe side.
+// wider spacing of the larger classes.
 func allocSize(n int) int {
 	if n <= 0 {
 		return 0
