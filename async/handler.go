@@ -65,6 +65,7 @@ func NewHandler(next slog.Handler, opts Options) *Handler {
 	c.pool.New = func() any { return new(entry) }
 	c.init(opts, opts.Reserved, opts.MaxBytes, c.onDrop)
 	c.deliver = c.deliverOne
+	c.cut = cutOne
 	c.release = c.releaseEntry
 	c.report = c.writeReport
 	c.start()
@@ -185,6 +186,10 @@ func (c *handlerCore) deliverOne(batch []*entry) delivery {
 	}
 	return delivery{n: 1}
 }
+
+// cutOne is what a call of deliverOne that the sink cut short consumed:
+// its record, not taken.
+func cutOne([]*entry) delivery { return delivery{n: 1, failed: 1} }
 
 // errDroppedAfterClose is what Handle and Write return for a record logged
 // after Close that they dropped because the sink was stalled.

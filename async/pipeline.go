@@ -58,6 +58,17 @@ type pipeline[T any] struct {
 	deliver func(batch []T) delivery // writes a prefix of batch
 	release func(T)                  // recycles an entry nobody will use again
 	report  func(*dropTally)         // writes an in-band drop report
+	// cut returns what a call of deliver on batch consumed when the sink
+	// ended the drain goroutine inside it (runtime.Goexit): one entry,
+	// whose records not known to be written count as failed.
+	cut func(batch []T) delivery
+
+	// The drain's state, owned by the drain goroutine (and handed over
+	// to its replacement when the sink ends it; see drain).
+	batch      []T       // the batch being delivered
+	next       int       // index in batch of the first entry not delivered
+	inSink     sinkCall  // which call into the sink is in progress
+	lastReport time.Time // when the last drop report was written
 
 	closed   atomic.Bool
 	done     chan struct{} // closed when the drain goroutine returns
@@ -102,7 +113,11 @@ func (p *pipeline[T]) initQueue(opts Options, q queue[T]) {
 	p.takeTally = func() { p.tally.moveTo(&p.pending) }
 }
 
-func (p *pipeline[T]) start() { go p.run() }
+// start starts the drain goroutine.
+func (p *pipeline[T]) start() {
+	p.batch = make([]T, 0, p.opts.BatchSize)
+	go p.drain()
+}
 
 // noteDrop counts a dropped entry; it runs under the queue's lock.
 func (p *pipeline[T]) noteDrop(b band, size int) {
@@ -112,85 +127,147 @@ func (p *pipeline[T]) noteDrop(b band, size int) {
 	}
 }
 
+// sinkCall says which call into the sink the drain goroutine is in.
+type sinkCall int
+
+const (
+	sinkIdle    sinkCall = iota
+	sinkDeliver          // deliver, on p.batch[p.next:]
+	sinkReport           // report
+)
+
+// drain runs the drain loop on this goroutine until the queue is closed
+// and empty (or Close gave up), then closes done. If the sink ends the
+// goroutine from inside a call (runtime.Goexit, as testing's FailNow does),
+// the loop cannot go on here: the deferred function settles the call that
+// was cut (its records count as failed, the sink is released) and starts
+// a new drain goroutine that takes over the batch in hand and the queue,
+// so nothing queued is left behind and Close still waits for all of it.
+func (p *pipeline[T]) drain() {
+	finished := false
+	defer func() {
+		if finished {
+			close(p.done)
+			return
+		}
+		p.settleCut()
+		go p.drain()
+	}()
+	p.run()
+	finished = true
+}
+
 func (p *pipeline[T]) run() {
-	defer close(p.done)
-	batch := make([]T, 0, p.opts.BatchSize)
-	var lastReport time.Time
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
 	for {
+		p.deliverBatch() // what a previous drain goroutine left, then each new batch
 		closing := p.q.Closed()
 		p.drainMu.Lock()
 		if p.abandoned {
 			p.drainMu.Unlock()
 			return
 		}
-		batch = p.q.Pop(batch[:0], p.opts.BatchSize, p.popBytes, p.takeTally)
-		p.batchLeft = p.countRecords(batch)
+		p.batch = p.q.Pop(p.batch[:0], p.opts.BatchSize, p.popBytes, p.takeTally)
+		p.next = 0
+		p.batchLeft = p.countRecords(p.batch)
 		p.drainMu.Unlock()
+		if len(p.batch) > 0 {
+			p.batches.Add(1)
+		}
 
 		var wait time.Duration // until the pending drops may be reported
 		if p.pending.count() > 0 && p.opts.ReportInterval > 0 {
-			wait = p.opts.ReportInterval - time.Since(lastReport)
-			if wait <= 0 || (len(batch) == 0 && closing) {
+			wait = p.opts.ReportInterval - time.Since(p.lastReport)
+			if wait <= 0 || (len(p.batch) == 0 && closing) {
 				p.emitReport()
-				lastReport = time.Now()
+				p.lastReport = time.Now()
 				wait = 0
 			}
 		} else if p.opts.ReportInterval < 0 {
 			p.pending = dropTally{}
 		}
-		if len(batch) == 0 {
-			if closing {
-				return
-			}
-			var tick <-chan time.Time
-			if wait > 0 {
-				timer.Reset(wait)
-				tick = timer.C
-			}
-			select {
-			case <-p.q.Wake():
-			case <-tick:
-			}
+		if len(p.batch) > 0 {
 			continue
 		}
-		p.batches.Add(1)
-		p.deliverBatch(batch)
-		clear(batch)
+		if closing {
+			return
+		}
+		var tick <-chan time.Time
+		if wait > 0 {
+			timer.Reset(wait)
+			tick = timer.C
+		}
+		select {
+		case <-p.q.Wake():
+		case <-tick:
+		}
 	}
 }
 
-func (p *pipeline[T]) deliverBatch(batch []T) {
-	for i := 0; i < len(batch); {
+// deliverBatch hands p.batch[p.next:] to the sink and empties p.batch.
+func (p *pipeline[T]) deliverBatch() {
+	for p.next < len(p.batch) {
 		p.drainMu.Lock()
-		if p.abandoned { // Close counted the rest as lost
-			p.drainMu.Unlock()
-			for _, e := range batch[i:] {
+		abandoned := p.abandoned // Close counted the rest as lost
+		p.drainMu.Unlock()
+		if abandoned {
+			for _, e := range p.batch[p.next:] {
 				p.release(e)
 			}
-			return
+			break
 		}
-		p.drainMu.Unlock()
 		p.sinkTok <- struct{}{}
 		p.callSink()
-		d := p.deliver(batch[i:])
+		p.inSink = sinkDeliver
+		d := p.deliver(p.batch[p.next:])
+		p.inSink = sinkIdle
 		p.releaseSink()
-		recs := p.countRecords(batch[i : i+d.n])
-		p.drainMu.Lock()
-		p.batchLeft -= recs
-		if !p.abandoned {
-			p.written.Add(uint64(recs - d.skipped - d.failed))
-			p.skipped.Add(uint64(d.skipped))
-			p.failed.Add(uint64(d.failed))
-			p.writtenBytes.Add(uint64(d.bytes))
-		}
-		p.drainMu.Unlock()
-		for _, e := range batch[i : i+d.n] {
-			p.release(e)
-		}
-		i += d.n
+		p.settle(d)
+	}
+	clear(p.batch)
+	p.batch = p.batch[:0]
+	p.next = 0
+}
+
+// settle counts what one call of deliver consumed from p.batch[p.next:],
+// recycles those entries and moves p.next past them.
+func (p *pipeline[T]) settle(d delivery) {
+	done := p.batch[p.next : p.next+d.n]
+	recs := p.countRecords(done)
+	p.drainMu.Lock()
+	p.batchLeft -= recs
+	if !p.abandoned {
+		p.written.Add(uint64(recs - d.skipped - d.failed))
+		p.skipped.Add(uint64(d.skipped))
+		p.failed.Add(uint64(d.failed))
+		p.writtenBytes.Add(uint64(d.bytes))
+	}
+	p.drainMu.Unlock()
+	for _, e := range done {
+		p.release(e)
+	}
+	p.next += d.n
+}
+
+// settleCut finishes, on the way out of a drain goroutine that the sink
+// ended, the call into the sink that was cut: it counts the call with
+// SinkPanics, gives the sink back, and counts the records of a delivery
+// as cut decides (a drop report was already counted as written).
+func (p *pipeline[T]) settleCut() {
+	call := p.inSink
+	p.inSink = sinkIdle
+	switch call {
+	case sinkDeliver:
+		p.sinkPanics.Add(1)
+		d := p.cut(p.batch[p.next:])
+		p.releaseSink()
+		p.settle(d)
+	case sinkReport:
+		p.sinkPanics.Add(1)
+		p.pending = dropTally{}
+		p.releaseSink()
 	}
 }
 
@@ -213,7 +290,9 @@ func (p *pipeline[T]) emitReport() {
 	p.reported.Add(n)
 	p.sinkTok <- struct{}{}
 	p.callSink()
+	p.inSink = sinkReport
 	p.report(t)
+	p.inSink = sinkIdle
 	p.releaseSink()
 	p.pending = dropTally{}
 }

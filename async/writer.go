@@ -40,6 +40,10 @@ type Writer struct {
 	w    io.Writer
 	enc  bytes.Buffer
 	torn bool // the last write on w ended inside a line; guarded by sinkTok
+	// progress is how many bytes of the run writeAll is writing have been
+	// written so far; guarded by sinkTok. It tells a call cut short by
+	// the underlying writer (runtime.Goexit) which records were written.
+	progress int
 }
 
 // maxWriteAttempts is how many Write calls the Writer makes for one run of
@@ -61,6 +65,7 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	x.initQueue(opts, x.q)
 	x.records = (*block).live
 	x.deliver = x.deliverBlock
+	x.cut = x.cutBlock
 	x.release = x.q.Release
 	x.report = x.writeReport
 	x.start()
@@ -133,6 +138,15 @@ func (x *Writer) deliverBlock(batch []*block) delivery {
 	return delivery{n: 1, failed: k.live() - k.recordsWithin(n), bytes: n}
 }
 
+// cutBlock is what a call of deliverBlock that the underlying writer cut
+// short consumed: the first block of batch, whose records not wholly
+// written before the call that ended it count as failed (as after a
+// panic, that call is taken to have written nothing).
+func (x *Writer) cutBlock(batch []*block) delivery {
+	k := batch[0]
+	return delivery{n: 1, failed: k.live() - k.recordsWithin(x.progress), bytes: x.progress}
+}
+
 func (x *Writer) writeReport(t *dropTally) {
 	r := slog.NewRecord(time.Now(), slog.LevelWarn, DropReportMessage, 0)
 	r.AddAttrs(t.attrs(true)...)
@@ -152,31 +166,34 @@ func (x *Writer) writeReport(t *dropTally) {
 // into the next record; if that fails, nothing of p is written. The
 // caller must hold sinkTok.
 func (x *Writer) writeAll(p []byte) (int, error) {
+	x.progress = 0
 	if x.torn {
 		if _, err := x.writeSome([]byte{'\n'}); err != nil {
 			return 0, err
 		}
-		x.torn = false
+		x.progress = 0
 	}
-	n, err := x.writeSome(p)
-	x.torn = n > 0 && n < len(p) && p[n-1] != '\n'
-	return n, err
+	return x.writeSome(p)
 }
 
-// writeSome is writeAll without the torn-line handling.
+// writeSome is writeAll without the torn-line handling. It keeps
+// x.progress and x.torn up to date after every call on the underlying
+// writer, so that they hold even if a call never returns to it.
 func (x *Writer) writeSome(p []byte) (int, error) {
-	done := 0
 	var err error
 	for range maxWriteAttempts {
-		n, e, panicked := safeWrite(x.w, p[done:])
+		n, e, panicked := safeWrite(x.w, p[x.progress:])
 		x.countCall(e, panicked)
-		done += n
+		x.progress += n
+		if n > 0 {
+			x.torn = x.progress < len(p) && p[x.progress-1] != '\n'
+		}
 		err = e
-		if done == len(p) {
-			return done, nil
+		if x.progress == len(p) {
+			return x.progress, nil
 		}
 	}
-	return done, err
+	return x.progress, err
 }
 
 // safeWrite calls w.Write, turning a panic into an error and a short write
