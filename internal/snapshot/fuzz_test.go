@@ -9,10 +9,9 @@ import (
 // strings and bytes from fuzz input, remembering every container so that
 // the test can mutate them all after the snapshot.
 type valueGen struct {
-	in      []byte
-	mutate  []func()
-	shared  []any
-	visible int
+	in     []byte
+	mutate []func()
+	shared []any
 }
 
 func (g *valueGen) next() byte {
