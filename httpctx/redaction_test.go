@@ -3,6 +3,7 @@ package httpctx_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -90,4 +91,138 @@ func TestPanicValueRedacted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bodyCase is one body representation: sent as the request body and
+// written back as the response body, with the same content type.
+type bodyCase struct {
+	name        string
+	contentType string
+	body        string
+	maxBytes    int
+	wantBody    any  // request_body and response_body as decoded from the JSON line
+	wantCut     bool // the body attribute is cut at maxBytes
+}
+
+// cutJSONPrefix starts a JSON body that is cut inside its padding.
+const cutJSONPrefix = `{"user":"bob","password":"hunter2","token":"tok_live_abc123","pad":"`
+
+var redactedBodyCases = []bodyCase{
+	{
+		name:        "JSON",
+		contentType: "application/json",
+		body:        `{"user":"bob","password":"hunter2","card":4111111111111111,"note":"pay with 4111 1111 1111 1111"}`,
+		maxBytes:    4096,
+		wantBody:    map[string]any{"user": "bob", "password": redact.DefaultReplacement, "card": redact.DefaultReplacement, "note": "pay with " + redact.DefaultReplacement},
+	},
+	{
+		name:        "JSON with escaped key and value",
+		contentType: "application/problem+json",
+		body:        `{"pass\u0077ord":"hunter2","api_key":"tok_live_abc123","msg":"a\nb"}`,
+		maxBytes:    4096,
+		wantBody:    map[string]any{"password": redact.DefaultReplacement, "api_key": redact.DefaultReplacement, "msg": "a\nb"},
+	},
+	{
+		name:        "form",
+		contentType: "application/x-www-form-urlencoded",
+		body:        "user=bob&user%5Bpassword%5D=hunter2&token=tok_live_abc123",
+		maxBytes:    4096,
+		wantBody:    "user=bob&user%5Bpassword%5D=" + redact.DefaultReplacement + "&token=" + redact.DefaultReplacement,
+	},
+	{
+		name:        "text",
+		contentType: "text/plain; charset=utf-8",
+		body:        "login bob password=hunter2 card 4111 1111 1111 1111",
+		maxBytes:    4096,
+		wantBody:    "login bob password=" + redact.DefaultReplacement + " card " + redact.DefaultReplacement,
+	},
+	{
+		name:        "JSON cut at the limit",
+		contentType: "application/json",
+		body:        cutJSONPrefix + strings.Repeat("x", 100) + `"}`,
+		maxBytes:    80,
+		wantBody: `{"user":"bob","password":"` + redact.DefaultReplacement + `","token":"` + redact.DefaultReplacement + `","pad":"` +
+			strings.Repeat("x", 80-len(cutJSONPrefix)),
+		wantCut: true,
+	},
+}
+
+// TestAccessAndPanicRecordsRedacted: with request and response bodies
+// captured in every representation, and a handler that returns or panics
+// (before or after its response), the panic record and the access record
+// pass a redaction handler below: no planted secret is written, and each
+// body is logged masked.
+func TestAccessAndPanicRecordsRedacted(t *testing.T) {
+	for _, bc := range redactedBodyCases {
+		for _, end := range []string{"returns", "panics after the response", "panics before the response"} {
+			t.Run(bc.name+"/"+end, func(t *testing.T) {
+				var sink logtest.Buffer
+				opts := httpctx.Options{
+					Logger:  redactedLogger(&sink),
+					Recover: true,
+					Body:    httpctx.BodyOptions{Request: true, Response: true, MaxBytes: bc.maxBytes},
+				}
+				h := httpctx.Middleware(opts)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if _, err := io.ReadAll(r.Body); err != nil {
+						t.Errorf("reading the request body: %v", err)
+					}
+					if end == "panics before the response" {
+						panic(loginRequest{"bob", "hunter2"})
+					}
+					w.Header().Set("Content-Type", bc.contentType)
+					_, _ = io.WriteString(w, bc.body)
+					if end == "panics after the response" {
+						panic(&loginRequest{"bob", "hunter2"})
+					}
+				}))
+				req := httptest.NewRequest("POST", "/login", strings.NewReader(bc.body))
+				req.Header.Set("Content-Type", bc.contentType)
+				serveRecovered(h, req)
+				assertNoSecret(t, sink.String())
+				if diff := cmp.Diff(wantRedactedRecords(bc, end), recordsWithBodies(t, &sink)); diff != "" {
+					t.Errorf("records (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+// recordsWithBodies keeps, of each record, its message, its panic
+// attribute and its body attributes.
+func recordsWithBodies(t *testing.T, sink *logtest.Buffer) []map[string]any {
+	var out []map[string]any
+	for _, rec := range sink.Lines(t) {
+		keep := map[string]any{}
+		for _, k := range []string{"msg", "panic", httpctx.KeyRequestBody, httpctx.KeyRequestBodyTruncated, httpctx.KeyResponseBody, httpctx.KeyResponseBodyTruncated} {
+			if v, ok := rec[k]; ok {
+				keep[k] = v
+			}
+		}
+		out = append(out, keep)
+	}
+	return out
+}
+
+// wantRedactedRecords is what recordsWithBodies returns for bc and the
+// handler's end.
+func wantRedactedRecords(bc bodyCase, end string) []map[string]any {
+	access := map[string]any{"msg": httpctx.DefaultAccessMessage, httpctx.KeyRequestBody: bc.wantBody}
+	if bc.wantCut {
+		access[httpctx.KeyRequestBodyTruncated] = true
+	}
+	if end == "panics before the response" {
+		// Recover's answer: a text/plain 500.
+		access[httpctx.KeyResponseBody] = http.StatusText(http.StatusInternalServerError) + "\n"
+	} else {
+		access[httpctx.KeyResponseBody] = bc.wantBody
+		if bc.wantCut {
+			access[httpctx.KeyResponseBodyTruncated] = true
+		}
+	}
+	if end == "returns" {
+		return []map[string]any{access}
+	}
+	access["panic"] = true
+	panicRecord := map[string]any{"msg": httpctx.PanicMessage, "panic": map[string]any{"user": "bob", "password": redact.DefaultReplacement}}
+	return []map[string]any{panicRecord, access}
 }
