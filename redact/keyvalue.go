@@ -1,6 +1,9 @@
 package redact
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // maxInlineKeyLen is the longest key considered by the key=value scanner.
 const maxInlineKeyLen = 64
@@ -56,11 +59,8 @@ func scanKeyValues(s string, x *Redactor, t *tally, out []span) []span {
 				j--
 			}
 		}
-		k := j
-		for k > 0 && isKeyByte(s[k-1]) && j-k <= maxInlineKeyLen {
-			k--
-		}
-		if k == j || j-k > maxInlineKeyLen || !x.secretKey(unescapeKey(s[k:j]), t) {
+		k, ok := keyStart(s, j)
+		if !ok || k == j || !x.secretKey(unescapeKey(s[k:j]), t) {
 			continue
 		}
 		// The value.
@@ -157,20 +157,54 @@ func colonEvidence(s string, i, k, start, end int, scheme bool) bool {
 	return scheme || 'A' <= s[k] && s[k] <= 'Z' || isColonCredential(s[start:end])
 }
 
+// keyStart returns where the key that ends at j in s starts: key bytes and
+// JSON \uXXXX escapes (a JSON member name written "pass\u0077ord", as in a
+// JSON body cut short and masked as text). ok is false for a key longer
+// than maxInlineKeyLen characters, an escape counting as one.
+func keyStart(s string, j int) (k int, ok bool) {
+	k = j
+	for n := 0; k > 0; n++ {
+		if n > maxInlineKeyLen {
+			return k, false
+		}
+		switch {
+		case isUnicodeEscape(s, k-6):
+			k -= 6
+		case isKeyByte(s[k-1]):
+			k--
+		default:
+			return k, true
+		}
+	}
+	return k, true
+}
+
+// isUnicodeEscape reports whether s holds a JSON \uXXXX escape at i.
+func isUnicodeEscape(s string, i int) bool {
+	return i >= 0 && i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' &&
+		isHex(s[i+2]) && isHex(s[i+3]) && isHex(s[i+4]) && isHex(s[i+5])
+}
+
 // unescapeKey returns key with its %XX escapes decoded, as a form decoder
-// reads it, or key itself when it has none.
+// reads it, and its \uXXXX escapes, as a JSON decoder reads them, or key
+// itself when it has none.
 func unescapeKey(key string) string {
-	if strings.IndexByte(key, '%') < 0 {
+	if strings.IndexByte(key, '%') < 0 && strings.IndexByte(key, '\\') < 0 {
 		return key
 	}
 	b := make([]byte, 0, len(key))
 	for i := 0; i < len(key); i++ {
-		if key[i] == '%' && i+2 < len(key) && isHex(key[i+1]) && isHex(key[i+2]) {
+		switch {
+		case key[i] == '%' && i+2 < len(key) && isHex(key[i+1]) && isHex(key[i+2]):
 			b = append(b, unhex(key[i+1])<<4|unhex(key[i+2]))
 			i += 2
-			continue
+		case isUnicodeEscape(key, i):
+			r := rune(unhex(key[i+2]))<<12 | rune(unhex(key[i+3]))<<8 | rune(unhex(key[i+4]))<<4 | rune(unhex(key[i+5]))
+			b = utf8.AppendRune(b, r)
+			i += 5
+		default:
+			b = append(b, key[i])
 		}
-		b = append(b, key[i])
 	}
 	return string(b)
 }
