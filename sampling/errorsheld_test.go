@@ -3,6 +3,7 @@ package sampling
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -194,4 +195,100 @@ func TestHeldErrorsCharged(t *testing.T) {
 		t.Errorf("after the flush: %+v", st)
 	}
 	checkConservation(t, st)
+}
+
+// TestQueuedWhileFlushingProperties runs the scenario of
+// TestErrorsNeverEvictedWhileFlushing over random sequences of INFO and
+// ERROR records and random bounds of each kind, and checks the properties
+// for each: every ERROR is written; what is written keeps the order it
+// was logged in; each loss report counts exactly the records missing where
+// it stands; the losses are counted under the bound; every record is
+// accounted for.
+func TestQueuedWhileFlushingProperties(t *testing.T) {
+	_, payload := snapshot.Record(heldRecord("i00"))
+	one := entrySize + payload
+	rng := rand.New(rand.NewPCG(3, 4))
+	for run := range 60 {
+		n := 1 + rng.IntN(6)
+		kind := run % 3
+		opts := []Options{
+			{MaxRequestRecords: n},
+			{MaxRequestBytes: n*one + one/2},
+			{MaxBufferedBytes: int64(16*entrySize + (2+n)*payload + payload/2)},
+		}[kind]
+		// i00 and i01 are buffered before the trigger T; the rest is
+		// logged while the sink stalls on the first write.
+		var logs []string
+		for seq := 2; seq < 2+rng.IntN(40); seq++ {
+			level := "i"
+			if rng.IntN(10) < 3 {
+				level = "E"
+			}
+			logs = append(logs, fmt.Sprintf("%s%02d", level, seq))
+		}
+		t.Run(fmt.Sprintf("%d/%+v", run, opts), func(t *testing.T) {
+			sink := newFaultySink(onCall(1, faultStall))
+			h := NewHandler(sink, opts)
+			ctx, s := open(notSampled)
+			h.Handle(ctx, heldRecord("i00"))
+			h.Handle(ctx, heldRecord("i01"))
+			triggered := make(chan error, 1)
+			go func() { triggered <- h.Handle(ctx, heldRecord("T")) }()
+			<-sink.stalled
+			for _, name := range logs {
+				h.Handle(ctx, heldRecord(name))
+			}
+			close(sink.release)
+			<-triggered
+			s.End()
+
+			lines := sink.out.Lines(t)
+			var errorsLogged, errorsWritten []string
+			for _, name := range logs {
+				if name[0] == 'E' {
+					errorsLogged = append(errorsLogged, name)
+				}
+			}
+			next, pending, lost, triggers := 0, 0, 0, 0
+			for _, m := range lines {
+				if m["msg"] == LostRecordsMessage {
+					k := int(m[LostRecordsKey].(float64))
+					pending += k
+					lost += k
+					continue
+				}
+				name := m["msg"].(string)
+				if name == "T" { // after i00, i01 or their report, before the rest
+					if next != 2 || pending != 0 {
+						t.Fatalf("trigger after %d records, %d reported lost: %v", next, pending, lines)
+					}
+					triggers++
+					continue
+				}
+				seq, _ := strconv.Atoi(name[1:])
+				if seq-next != pending {
+					t.Fatalf("before %s: %d records missing, %d reported lost\n%v", name, seq-next, pending, lines)
+				}
+				if name[0] == 'E' {
+					errorsWritten = append(errorsWritten, name)
+				}
+				next, pending = seq+1, 0
+			}
+			if 2+len(logs)-next != pending || triggers != 1 {
+				t.Fatalf("at the end: %d records missing, %d reported lost; trigger written %d times", 2+len(logs)-next, pending, triggers)
+			}
+			if diff := cmp.Diff(errorsLogged, errorsWritten); diff != "" {
+				t.Fatalf("ERROR records written (-logged +written):\n%s", diff)
+			}
+			st := h.Stats()
+			if got := st.RecordsLostRequestBound + st.RecordsLostGlobalBudget; got != uint64(lost) {
+				t.Fatalf("lost %d counted, %d reported", got, lost)
+			}
+			if st.BufferedRecords != 0 || st.BufferedBytes != 0 {
+				t.Fatalf("buffer not released: %+v", st)
+			}
+			checkConservation(t, st)
+			checkHandled(t, st, 3+len(logs))
+		})
+	}
 }
