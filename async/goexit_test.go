@@ -306,3 +306,43 @@ func TestWriterSurvivesWriterGoexit(t *testing.T) {
 		})
 	}
 }
+
+// TestHandlerSinkGoexitAfterCloseGaveUp: when Close has given up on a call
+// the sink is stuck in and the sink then ends the drain goroutine, the
+// records stay counted once (as Lost), the sink is free for records logged
+// after Close, and no drain goroutine is left behind.
+func TestHandlerSinkGoexitAfterCloseGaveUp(t *testing.T) {
+	leakcheck.Check(t)
+	synctest.Test(t, func(t *testing.T) {
+		var buf logtest.Buffer
+		sink := &exitingSink{next: slog.NewJSONHandler(&buf, nil), gate: make(chan struct{}), gateOnce: new(sync.Once)}
+		h := NewHandler(sink, Options{})
+		l := slog.New(h)
+		l.Info("exit")
+		synctest.Wait() // the drain holds "exit" in the sink
+		l.Info("a")
+		l.Info("b")
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := h.Close(ctx); err == nil || !strings.Contains(err.Error(), "3 records lost") {
+			t.Fatalf("Close = %v, want 3 records lost", err)
+		}
+		close(sink.gate)
+		synctest.Wait() // the sink ended the drain goroutine; its successor is gone too
+		l.Info("after")
+		var got []string
+		for _, line := range buf.Lines(t) {
+			got = append(got, line["msg"].(string))
+		}
+		if diff := cmp.Diff([]string{"after"}, got); diff != "" {
+			t.Errorf("records written (-want +got):\n%s", diff)
+		}
+		st := h.Stats()
+		if diff := cmp.Diff(sinkCounts{Accepted: 3, Lost: 3, SinkPanics: 1}, countsOf(st)); diff != "" {
+			t.Errorf("Stats (-want +got):\n%s", diff)
+		}
+		if st.Synchronous != 1 {
+			t.Errorf("Synchronous = %d, want 1", st.Synchronous)
+		}
+	})
+}

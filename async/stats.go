@@ -56,9 +56,12 @@ type Stats struct {
 	// returned nil, or every byte of the Writer's record was written.
 	Written uint64
 	// Failed counts queued records the sink did not take: the Handler's
-	// sink returned an error or panicked; the Writer's underlying writer
-	// failed (error, panic, or a short write still short after retries)
-	// before the record's last byte. A record partly written counts here.
+	// sink returned an error, panicked or ended the drain goroutine
+	// (runtime.Goexit); the Writer's underlying writer failed (error,
+	// panic, Goexit, or a short write still short after retries) before
+	// the record's last byte. A record partly written counts here; so do
+	// the records of a Write call that ended the goroutine, from the first
+	// one not wholly written by the calls before it.
 	Failed uint64
 	// Skipped counts queued records the sink's Enabled refused when the
 	// drain goroutine checked it again (Handler only).
@@ -83,7 +86,9 @@ type Stats struct {
 	// no progress for Options.StallTimeout.
 	DroppedAfterClose uint64
 	// WriteErrors counts sink calls that returned an error; SinkPanics those
-	// that panicked (the panic is recovered and the drain goes on).
+	// that panicked (the panic is recovered and the drain goes on) or ended
+	// the drain goroutine with runtime.Goexit (a new drain goroutine takes
+	// over the queue).
 	WriteErrors uint64
 	SinkPanics  uint64
 	// Batches counts batches the drain goroutine took from the queue
