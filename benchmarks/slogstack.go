@@ -33,7 +33,7 @@ func slogstackBufferedTargets() []Target {
 // async.Writer with default options: the record is encoded on the caller,
 // its bytes queued and written by the Writer's goroutine in batches.
 var SlogstackAsyncWriter = Target{Name: "slogstack-asyncwriter", Source: true, Open: func(w io.Writer, o Options) Setup {
-	aw := async.NewWriter(w, async.Options{})
+	aw := async.NewWriter(w, async.DefaultOptions())
 	s := slogSetup(handler.NewJSONHandler(aw, &slog.HandlerOptions{AddSource: o.AddSource}), slog.LevelInfo)
 	s.Close = func() (uint64, error) {
 		err := closeWithin(aw.Close)
@@ -46,7 +46,7 @@ var SlogstackAsyncWriter = Target{Name: "slogstack-asyncwriter", Source: true, O
 // over handler.JSONHandler: the record is snapshotted on the caller and
 // encoded and written by the Handler's goroutine.
 var SlogstackAsyncHandler = Target{Name: "slogstack-asynchandler", Source: true, Open: func(w io.Writer, o Options) Setup {
-	ah := async.NewHandler(handler.NewJSONHandler(w, &slog.HandlerOptions{AddSource: o.AddSource}), async.Options{})
+	ah := async.NewHandler(handler.NewJSONHandler(w, &slog.HandlerOptions{AddSource: o.AddSource}), async.DefaultOptions())
 	s := slogSetup(ah, slog.LevelInfo)
 	s.Close = func() (uint64, error) {
 		err := closeWithin(ah.Close)

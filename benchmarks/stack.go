@@ -51,10 +51,10 @@ func NewStack(w io.Writer, so sampling.Options, stage AsyncStage) *Stack {
 	)
 	switch stage {
 	case AsyncWriter:
-		aw := async.NewWriter(w, async.Options{})
+		aw := async.NewWriter(w, async.DefaultOptions())
 		tail, st.close, st.dropped = handler.NewJSONHandler(aw, nil), aw.Close, func() uint64 { return aw.Stats().Dropped }
 	default:
-		ah := async.NewHandler(handler.NewJSONHandler(w, nil), async.Options{})
+		ah := async.NewHandler(handler.NewJSONHandler(w, nil), async.DefaultOptions())
 		tail, st.close, st.dropped = ah, ah.Close, func() uint64 { return ah.Stats().Dropped }
 	}
 	st.aggregation = aggregation.NewHandler(redact.NewHandler(tail, redact.Options{}), aggregation.Options{})
