@@ -64,6 +64,11 @@ func findCards(s string, out []span) []span {
 			i++
 			continue
 		}
+		if end, ok := spelledCard(s, i); ok {
+			out = append(out, span{start: i, end: end, pat: PatternCard})
+			i = end
+			continue
+		}
 		ng := 0
 		j := i
 		for {
@@ -131,4 +136,105 @@ func isCardFloat(f float64) bool {
 		return false
 	}
 	return isCardInt(uint64(f))
+}
+
+// spelledCard reports whether s holds at i a JSON number with a fraction or
+// an exponent (4111111111111111.0, 4111111111111111e0), not touching a
+// letter, digit or underscore after it, that is a card number, and returns
+// its end.
+func spelledCard(s string, i int) (int, bool) {
+	if i > 0 && s[i-1] == '.' {
+		return 0, false
+	}
+	j := i
+	for j < len(s) && isDigit(s[j]) {
+		j++
+	}
+	spelled := false
+	if j+1 < len(s) && s[j] == '.' && isDigit(s[j+1]) {
+		spelled = true
+		for j++; j < len(s) && isDigit(s[j]); j++ {
+		}
+	}
+	if j+1 < len(s) && (s[j] == 'e' || s[j] == 'E') {
+		e := j + 1
+		if e < len(s) && (s[e] == '+' || s[e] == '-') {
+			e++
+		}
+		if e < len(s) && isDigit(s[e]) {
+			spelled = true
+			for j = e; j < len(s) && isDigit(s[j]); j++ {
+			}
+		}
+	}
+	if !spelled || j < len(s) && (isAlnum(s[j]) || s[j] == '.') || !isCardLiteral(s[i:j]) {
+		return 0, false
+	}
+	return j, true
+}
+
+// isCardLiteral reports whether lit, a JSON number literal (digits, an
+// optional fraction and exponent, no sign), is a whole number that is a
+// card number: 4111111111111111, 4111111111111111.0, 4111111111111111e0
+// and 4.111111111111111e15 are the same number to a JSON reader.
+func isCardLiteral[T string | []byte](lit T) bool {
+	var buf [maxCardDigits]byte
+	digits := buf[:0]
+	i, exp, fracDigits := 0, 0, 0
+	appendDigit := func(c byte) bool {
+		if len(digits) == 0 && c == '0' {
+			return true // leading zeros say nothing
+		}
+		if len(digits) == maxCardDigits {
+			return false
+		}
+		digits = append(digits, c)
+		return true
+	}
+	for ; i < len(lit) && isDigit(lit[i]); i++ {
+		if !appendDigit(lit[i]) {
+			return false
+		}
+	}
+	if i < len(lit) && lit[i] == '.' {
+		for i++; i < len(lit) && isDigit(lit[i]); i++ {
+			if !appendDigit(lit[i]) {
+				if lit[i] != '0' {
+					return false
+				}
+				continue // trailing zeros of the fraction are dropped below
+			}
+			fracDigits++
+		}
+	}
+	if i < len(lit) && (lit[i] == 'e' || lit[i] == 'E') {
+		i++
+		neg := i < len(lit) && lit[i] == '-'
+		if i < len(lit) && (lit[i] == '+' || lit[i] == '-') {
+			i++
+		}
+		for ; i < len(lit) && isDigit(lit[i]); i++ {
+			if exp = exp*10 + int(lit[i]-'0'); exp > 2*maxCardDigits {
+				return false
+			}
+		}
+		if neg {
+			exp = -exp
+		}
+	}
+	if i != len(lit) || len(digits) == 0 {
+		return false
+	}
+	exp -= fracDigits
+	for exp < 0 && len(digits) > 0 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+		exp++
+	}
+	if exp < 0 || len(digits)+exp > maxCardDigits {
+		return false
+	}
+	for ; exp > 0; exp-- {
+		digits = append(digits, '0')
+	}
+	return isCardNumber(digits)
 }

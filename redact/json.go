@@ -203,18 +203,14 @@ func (m *jsonMasker) value(i, depth int) (int, bool) {
 }
 
 // maskNumber replaces the literal src[start:end] when it is a whole number
-// that is a card number.
+// that is a card number, however it is spelled (with a fraction or an
+// exponent: 4111111111111111.0, 4111111111111111e0).
 func (m *jsonMasker) maskNumber(start, end int) {
 	lit := m.src[start:end]
-	if m.skip || m.x.enabled&(1<<PatternCard) == 0 || len(lit) < minCardDigits || len(lit) > maxCardDigits {
+	if m.skip || m.x.enabled&(1<<PatternCard) == 0 || len(lit) < 2 || !isDigit(lit[0]) {
 		return
 	}
-	for _, c := range lit {
-		if !isDigit(c) {
-			return
-		}
-	}
-	if isCardNumber(lit) {
+	if isCardLiteral(lit) {
 		m.t.hit(PatternCard)
 		m.replace(start, end, m.x.replJSON)
 	}
