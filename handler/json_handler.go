@@ -126,7 +126,8 @@ func (h *JSONHandler) WithGroup(name string) slog.Handler {
 // by their Error text, other values of kind Any as
 // [encoding/json.Encoder] with HTML escaping off would, an encoding failure
 // as an "!ERROR:" string. The context is not used. The error is the
-// writer's.
+// writer's, or io.ErrShortWrite when the writer wrote less than the whole
+// record without saying why (slog.JSONHandler returns nil then).
 func (h *JSONHandler) Handle(_ context.Context, r slog.Record) error {
 	return h.handleRecord(&r)
 }
@@ -136,7 +137,10 @@ func (h *JSONHandler) Handle(_ context.Context, r slog.Record) error {
 func (h *JSONHandler) write(p []byte) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	_, err := h.w.Write(p)
+	n, err := h.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
 	return err
 }
 

@@ -399,3 +399,17 @@ func TestJSONHandlerPanickingLogValuer(t *testing.T) {
 		t.Errorf("stack does not name the handler's frames: %q", got)
 	}
 }
+
+// shortWriter writes half of what it is given and reports no error,
+// breaking the io.Writer contract.
+type shortWriter struct{}
+
+func (shortWriter) Write(p []byte) (int, error) { return len(p) / 2, nil }
+
+func TestJSONHandlerShortWriteIsAnError(t *testing.T) {
+	h := NewJSONHandler(shortWriter{}, nil)
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "hello", 0)
+	if err := h.Handle(t.Context(), r); !errors.Is(err, io.ErrShortWrite) {
+		t.Fatalf("Handle on a short write = %v, want io.ErrShortWrite", err)
+	}
+}
