@@ -35,6 +35,11 @@ var plants = []struct{ text, secret string }{
 	{"postgres://app:Pa55w0rdXYZ@db:5432/x", "Pa55w0rdXYZ"},
 	{"password=Pa55w0rdXYZ", "Pa55w0rdXYZ"},
 	{`"client_secret": "Pa55 w0rd XYZ"`, "Pa55 w0rd XYZ"},
+	{"--password Pa55w0rdXYZ", "Pa55w0rdXYZ"},
+	{"--api-key=Pa55w0rdXYZ", "Pa55w0rdXYZ"},
+	{"<password>Pa55w0rdXYZ</password>", "Pa55w0rdXYZ"},
+	{`{"pass\u0077ord":"Pa55w0rdXYZ"`, "Pa55w0rdXYZ"},
+	{`{"n":4111111111111111e0`, "4111111111111111"},
 }
 
 func FuzzRedactString(f *testing.F) {

@@ -16,7 +16,7 @@ var triggers = func() (t [256]uint8) {
 		t[c] = trigDigit
 	}
 	t[' '], t['-'] = trigSep, trigSep
-	for _, c := range "ebBAgxkw:=" {
+	for _, c := range "ebBAgxkw:=<" {
 		t[c] = trigByte
 	}
 	return t
@@ -51,8 +51,11 @@ func prescreen(s string) uint32 {
 				run = 0
 			}
 			lastDigit = false
-			if c == '-' && strings.HasPrefix(s[i:], "-----BEGIN") {
-				f |= 1 << PatternPrivateKey
+			if c == '-' && i+1 < len(s) && s[i+1] == '-' {
+				if strings.HasPrefix(s[i:], "-----BEGIN") {
+					f |= 1 << PatternPrivateKey
+				}
+				f |= 1 << PatternKeyValue // a command-line flag: --password value
 			}
 			continue
 		}
@@ -104,7 +107,7 @@ func prescreen(s string) uint32 {
 			} else {
 				f |= 1 << PatternKeyValue
 			}
-		case '=':
+		case '=', '<':
 			f |= 1 << PatternKeyValue
 		}
 	}

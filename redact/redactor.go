@@ -434,5 +434,7 @@ func (x *Redactor) apply(s string, spans []span, t *tally) string {
 
 // findKeyValues runs the key=value scanner with the redactor's key rules.
 func (x *Redactor) findKeyValues(s string, t *tally, out []span) []span {
-	return scanKeyValues(s, x, t, out)
+	out = scanKeyValues(s, x, t, out)
+	out = scanFlags(s, x, t, out)
+	return scanElements(s, x, t, out)
 }
