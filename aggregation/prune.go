@@ -23,7 +23,7 @@ func pruneJSON(js []byte, limit int) (v any, n int, isDoc bool) {
 	if d, ok := tok.(json.Delim); !ok || d != '{' && d != '[' {
 		return nil, 0, false
 	}
-	v = p.value(tok)
+	v, _ = p.value(tok)
 	return v, limit - p.budget, true
 }
 
@@ -34,29 +34,38 @@ type pruner struct {
 	done   bool // the budget ran out or the input failed: read no more
 }
 
-// value returns the value that starts with tok.
-func (p *pruner) value(tok json.Token) any {
+// value returns the value that starts with tok; false, and reading
+// stops, when a number, bool or null does not fit in the budget (a string
+// is cut to fit instead).
+func (p *pruner) value(tok json.Token) (any, bool) {
 	switch t := tok.(type) {
 	case json.Delim:
 		p.budget -= 2
 		if t == '{' {
-			return p.object()
+			return p.object(), true
 		}
-		return p.array()
+		return p.array(), true
 	case string:
 		s := cutString(t, max(p.budget-2, 0))
 		p.budget -= jsonLen(s)
-		return s
+		return s, true
 	case json.Number:
-		p.budget -= len(t)
-		return t
+		return p.scalar(t, len(t))
 	case bool:
-		p.budget -= 5
-		return t
+		return p.scalar(t, 5)
 	default: // null
-		p.budget -= 4
-		return nil
+		return p.scalar(nil, 4)
 	}
+}
+
+// scalar returns v, whose JSON is size bytes long, if it fits.
+func (p *pruner) scalar(v any, size int) (any, bool) {
+	if size > p.budget {
+		p.done = true
+		return nil, false
+	}
+	p.budget -= size
+	return v, true
 }
 
 func (p *pruner) object() map[string]any {
@@ -69,7 +78,9 @@ func (p *pruner) object() map[string]any {
 			break
 		}
 		p.budget -= jsonLen(key) + 2 // the colon and the comma
-		m[key] = p.next()
+		if v, ok := p.next(); ok {
+			m[key] = v
+		}
 	}
 	p.close()
 	return m
@@ -83,18 +94,21 @@ func (p *pruner) array() []any {
 			break
 		}
 		p.budget-- // the comma
-		a = append(a, p.next())
+		if v, ok := p.next(); ok {
+			a = append(a, v)
+		}
 	}
 	p.close()
 	return a
 }
 
-// next reads and returns the next value.
-func (p *pruner) next() any {
+// next reads and returns the next value; false when it could not be read
+// or did not fit.
+func (p *pruner) next() (any, bool) {
 	tok, err := p.dec.Token()
 	if err != nil {
 		p.done = true
-		return nil
+		return nil, false
 	}
 	return p.value(tok)
 }
