@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"testing"
@@ -295,6 +296,37 @@ func FuzzAnyValue(f *testing.F) {
 		l.Info("m", "v", v)
 		if strings.Contains(buf.String(), plantedPassword) {
 			t.Fatalf("planted password survived:\n%s", buf.String())
+		}
+		// A text sink writes the same JSON, and a field JSON leaves out
+		// (json:"-", unexported) is never written.
+		buf.Reset()
+		l = slog.New(NewHandlerWithRedactor(slog.NewTextHandler(&buf, nil), x))
+		l.Info("m", "v", v, "hidden", credentials{User: key, Password: plantedPassword}, "private", &privateCredentials{value, plantedPassword})
+		if strings.Contains(buf.String(), plantedPassword) {
+			t.Fatalf("planted password survived in a text sink:\n%s", buf.String())
+		}
+	})
+}
+
+// FuzzTruncatedBody cuts JSON bodies with secrets under escaped member
+// names at a fuzzed point, as a capture limit does: no part of a secret is
+// written.
+func FuzzTruncatedBody(f *testing.F) {
+	f.Add(uint64(1), uint16(40))
+	f.Add(uint64(7), uint16(0))
+	f.Add(uint64(3), uint16(500))
+	x := NewRedactor(Options{})
+	f.Fuzz(func(t *testing.T, seed uint64, cut uint16) {
+		rng := rand.New(rand.NewPCG(seed, 10))
+		body, secrets := truncatedBody(rng, int(seed%1000))
+		in := body[:int(cut)%(len(body)+1)]
+		out := string(x.RedactBody("application/json", []byte(in)))
+		for _, sec := range secrets {
+			for l := 4; l <= len(sec); l++ {
+				if strings.Contains(out, sec[:l]) {
+					t.Fatalf("%q of a secret written: %s -> %s", sec[:l], in, out)
+				}
+			}
 		}
 	})
 }

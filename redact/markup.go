@@ -39,8 +39,8 @@ func scanFlags(s string, x *Redactor, t *tally, out []span) []span {
 // scanElements appends to out the spans of the contents of XML or HTML
 // elements whose name is a secret key: "<password>hunter2</password>",
 // "<api_key type="x">k</api_key>". The content runs to the element's
-// closing tag or, when there is none (a body cut short), to the next tag
-// or the end of the text.
+// closing tag or, when there is none (a body cut short), to the end of the
+// text.
 func scanElements(s string, x *Redactor, t *tally, out []span) []span {
 	for i := 0; i+1 < len(s); i++ {
 		if s[i] != '<' {
@@ -59,14 +59,17 @@ func scanElements(s string, x *Redactor, t *tally, out []span) []span {
 		if end == k || end-k > maxInlineKeyLen || end >= len(s) || s[end] != '>' && !isSpace(s[end]) {
 			continue
 		}
-		gt := strings.IndexByte(s[end:], '>')
-		if gt < 0 || s[end+gt-1] == '/' {
-			continue // a tag cut short, or an empty element
+		gt := tagEnd(s, end)
+		if gt < 0 || s[gt-1] == '/' {
+			continue // not a tag, a tag cut short, or an empty element
 		}
-		start := end + gt + 1
+		start := gt + 1
 		name := s[k:end]
+		if start >= len(s) || strings.HasPrefix(s[start:], x.repl) || !x.secretKey(localName(name), t) {
+			continue
+		}
 		vend := closingTag(s, start, name)
-		if vend <= start || strings.HasPrefix(s[start:], x.repl) || !x.secretKey(localName(name), t) {
+		if vend <= start {
 			continue
 		}
 		out = append(out, span{start: start, end: vend, pat: PatternKeyValue})
@@ -75,26 +78,39 @@ func scanElements(s string, x *Redactor, t *tally, out []span) []span {
 	return out
 }
 
+// maxTagLen bounds the attributes of a tag searched for its '>'.
+const maxTagLen = 256
+
+// tagEnd returns the index of the '>' that ends the tag whose name ends at
+// i, or -1 when there is none within maxTagLen bytes before the next '<'.
+func tagEnd(s string, i int) int {
+	for j := i; j < len(s) && j-i <= maxTagLen; j++ {
+		switch s[j] {
+		case '>':
+			return j
+		case '<':
+			return -1
+		}
+	}
+	return -1
+}
+
 // closingTag returns where the content of the element name, starting at
-// start, ends: at its closing tag, else at the next tag, else at the end
-// of s.
+// start, ends: at its closing tag, or at the end of s when there is none (a
+// body cut short; the rest may all be the secret). The caller resumes past
+// the result, so a text is read once however many elements it holds.
 func closingTag(s string, start int, name string) int {
 	rest := s[start:]
 	for j := 0; ; {
 		n := strings.Index(rest[j:], "</")
 		if n < 0 {
-			break
+			return len(s)
 		}
-		j += n
-		if strings.HasPrefix(rest[j+2:], name) && j+2+len(name) < len(rest) && rest[j+2+len(name)] == '>' {
-			return start + j
+		j += n + 2
+		if strings.HasPrefix(rest[j:], name) && j+len(name) < len(rest) && rest[j+len(name)] == '>' {
+			return start + j - 2
 		}
-		j += 2
 	}
-	if n := strings.IndexByte(rest, '<'); n >= 0 {
-		return start + n
-	}
-	return len(s)
 }
 
 // localName returns name without its XML namespace prefix (ns:password).

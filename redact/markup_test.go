@@ -24,8 +24,8 @@ func TestFlagsAndElements(t *testing.T) {
 		{`<user><name>bob</name><password type="t">hunter2</password></user>`, `<user><name>bob</name><password type="t">[REDACTED]</password></user>`},
 		{"<ns:password>hunter2</ns:password>", "<ns:password>[REDACTED]</ns:password>"},
 		{"<apiKey>k<b>x</b>y</apiKey>", "<apiKey>[REDACTED]</apiKey>"},
-		{"<token>abc123", "<token>[REDACTED]"},                                    // cut short
-		{"<password>hunter2<note>x</note>", "<password>[REDACTED]<note>x</note>"}, // no closing tag
+		{"<token>abc123", "<token>[REDACTED]"},                      // cut short
+		{"<password>hunter2<note>x</note>", "<password>[REDACTED]"}, // no closing tag: to the end
 		{"<password/>", "<password/>"},
 		{"<password></password>", "<password></password>"},
 		{"<p>my password</p>", "<p>my password</p>"},
