@@ -15,9 +15,13 @@ import (
 // makes every sink write what was judged. It returns the value to pass on
 // and true, or false when the original value is passed on unchanged.
 //
-//   - a string, or a slice of bytes ([]byte, json.RawMessage, a byte-slice
-//     type without methods), is a body: JSON is masked as JSON, anything
-//     else as text (see body); it is passed on unchanged when clean;
+//   - a string, or a slice of bytes ([]byte, json.RawMessage, any
+//     byte-slice type that is neither a json.Marshaler nor an
+//     encoding.TextMarshaler, whatever its other methods), is a body: JSON
+//     is masked as JSON, anything else as text (see body); it is passed on
+//     unchanged when clean, except a byte-slice type with methods, which is
+//     then replaced by a copy of its bytes as a plain []byte, so that no
+//     sink renders it by a method (String, ...) whose output was not read;
 //   - an error that is not a json.Marshaler is written as its Error() text
 //     by every sink; it is passed on unchanged when clean, unless it has a
 //     text form of its own (encoding.TextMarshaler, fmt.Formatter), and
@@ -62,6 +66,11 @@ func (x *Redactor) anyValue(a any, t *tally) (slog.Value, bool) {
 	switch rv := reflect.ValueOf(a); scalarClass(rv.Type()) {
 	case scalarBytes:
 		return x.bytesValue(rv.Bytes(), t)
+	case bytesWithMethods:
+		if v, changed := x.bytesValue(rv.Bytes(), t); changed {
+			return v, true
+		}
+		return slog.AnyValue(bytes.Clone(rv.Bytes())), true
 	case scalarPlain:
 		return x.encodedValue(a, t, false)
 	}
@@ -101,10 +110,28 @@ const (
 	scalarPlain
 	// scalarBytes: a slice of bytes of a type without methods, a body.
 	scalarBytes
+	// bytesWithMethods: a slice of bytes of a type with methods, none of
+	// which changes how slog's handlers write it (they write the bytes: as
+	// base64 in JSON, as text in text); a body, always replaced.
+	bytesWithMethods
+)
+
+var (
+	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
 // scalarClass classifies a type of a value of kind Any.
 func scalarClass(rt reflect.Type) scalarKind {
+	if isByteSlice(rt) {
+		switch {
+		case marshalsItself(rt):
+			return structured
+		case rt.NumMethod() != 0:
+			return bytesWithMethods
+		}
+		return scalarBytes
+	}
 	if rt.NumMethod() != 0 {
 		return structured
 	}
@@ -114,12 +141,24 @@ func scalarClass(rt reflect.Type) scalarKind {
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 		reflect.Float32, reflect.Float64:
 		return scalarPlain
-	case reflect.Slice:
-		if rt.Elem().Kind() == reflect.Uint8 {
-			return scalarBytes
-		}
 	}
 	return structured
+}
+
+// isByteSlice reports whether rt is a slice of bytes, whatever the names of
+// the slice and element types.
+func isByteSlice(rt reflect.Type) bool {
+	return rt.Kind() == reflect.Slice && rt.Elem().Kind() == reflect.Uint8
+}
+
+// marshalsItself reports whether encoding/json or slog.TextHandler writes
+// the byte-slice type rt by a method rather than as its bytes: rt is a
+// json.Marshaler or an encoding.TextMarshaler, or its element type is one
+// (encoding/json then writes an array of the elements).
+func marshalsItself(rt reflect.Type) bool {
+	elem := reflect.PointerTo(rt.Elem())
+	return rt.Implements(jsonMarshalerType) || rt.Implements(textMarshalerType) ||
+		elem.Implements(jsonMarshalerType) || elem.Implements(textMarshalerType)
 }
 
 // bytesValue masks a byte slice as a body. A masked body that is valid JSON

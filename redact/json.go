@@ -217,8 +217,10 @@ func (m *jsonMasker) maskNumber(start, end int) {
 }
 
 // maskString masks the string token src[start:end] (quotes included) as a
-// body, reading it as a JSON reader does: escapes decoded. A changed
-// string is re-encoded in place. It reports false when the token is not a
+// body, reading it as a JSON reader does: escapes decoded; a string that
+// is the base64 encoding of text, as encoding/json writes a []byte, is
+// masked as the decoded body (see base64Body). A changed string is
+// re-encoded in place. It reports false when the token is not a
 // valid JSON string.
 func (m *jsonMasker) maskString(start, end int, escaped bool, depth int) bool {
 	raw := m.src[start+1 : end-1]
@@ -232,7 +234,10 @@ func (m *jsonMasker) maskString(start, end int, escaped bool, depth int) bool {
 	if m.skip {
 		return true
 	}
-	masked, changed := m.x.body(s, &m.t, depth+1)
+	masked, changed := m.x.base64Body(s, &m.t, depth+1)
+	if !changed {
+		masked, changed = m.x.body(s, &m.t, depth+1)
+	}
 	if changed {
 		m.replace(start, end, appendJSONString(nil, masked))
 	}
