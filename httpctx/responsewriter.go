@@ -2,6 +2,7 @@ package httpctx
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -12,13 +13,13 @@ import (
 // responseWriter wraps the handler's http.ResponseWriter: it sets the
 // correlation headers when the header is written, records the status and
 // the bytes written, tees the first bytes of the body into a capture, and
-// keeps the request's scope when a 5xx status is written. It implements
-// Unwrap for http.ResponseController. The handler gets it through
-// withOptional (writers_gen.go), as a value that has exactly the optional
-// interfaces of the wrapped writer among http.Flusher, FlushError() error,
-// http.Hijacker, http.Pusher, io.ReaderFrom and io.StringWriter, so that a
-// feature check by type assertion gives the same answer as without the
-// middleware.
+// keeps the request's scope when a 5xx status is written. Its Unwrap, for
+// http.ResponseController, returns a controllerWriter (controller.go). The
+// handler gets it through withOptional (writers_gen.go), as a value that
+// has exactly the optional interfaces of the wrapped writer among
+// http.Flusher, FlushError() error, http.Hijacker, http.Pusher,
+// io.ReaderFrom and io.StringWriter, so that a feature check by type
+// assertion gives the same answer as without the middleware.
 type responseWriter struct {
 	w     http.ResponseWriter
 	scope *reqscope.Scope
@@ -183,19 +184,29 @@ type flushErrorer interface{ FlushError() error }
 // ReadFrom again.
 type writerOnly struct{ io.Writer }
 
-// flushError writes the header if needed and flushes buffered data to the
-// client (the wrapped writer is an http.Flusher or has FlushError).
+// flushError prepares the header if none has been written and flushes
+// buffered data to the client through the wrapped writer. Where that
+// cannot flush (http.ErrNotSupported), nothing is sent, so the prepared
+// header is taken back and the handler can still set the status.
 func (rw *responseWriter) flushError() error {
-	rw.implicitHeader()
-	return http.NewResponseController(rw.w).Flush()
+	tentative := !rw.wroteHeader && !rw.hijacked
+	if tentative {
+		rw.prepareHeader(http.StatusOK)
+	}
+	err := http.NewResponseController(rw.w).Flush()
+	if tentative && errors.Is(err, http.ErrNotSupported) {
+		rw.unprepareHeader()
+	}
+	return err
 }
 
 // flush is http.Flusher's Flush.
 func (rw *responseWriter) flush() { _ = rw.flushError() }
 
-// hijack hijacks the wrapped writer (an http.Hijacker).
+// hijack hijacks the connection through the wrapped writer and notes a
+// successful hijack for the access record.
 func (rw *responseWriter) hijack() (net.Conn, *bufio.ReadWriter, error) {
-	c, brw, err := rw.w.(http.Hijacker).Hijack()
+	c, brw, err := http.NewResponseController(rw.w).Hijack()
 	if err == nil {
 		rw.hijacked = true
 	}
@@ -207,5 +218,7 @@ func (rw *responseWriter) push(target string, opts *http.PushOptions) error {
 	return rw.w.(http.Pusher).Push(target, opts)
 }
 
-// Unwrap returns the wrapped writer, for http.ResponseController.
-func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }
+// Unwrap returns, for http.ResponseController, a writer that does the
+// middleware's part of each controller feature before passing it to the
+// wrapped writer (controller.go).
+func (rw *responseWriter) Unwrap() http.ResponseWriter { return controllerWriter{rw} }
