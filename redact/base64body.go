@@ -23,7 +23,9 @@ func putDecodeBuffer(b *[]byte) {
 
 // base64Body masks s, a JSON string value, when it is what encoding/json
 // writes for a []byte (standard base64 with padding) and it decodes to
-// text: the decoded text is masked as a body (JSON as JSON, anything else
+// text (valid UTF-8 without control characters other than tab, line feed
+// and carriage return; binary data is left alone, as key=value shapes turn
+// up by chance in random bytes): the decoded text is masked as a body (JSON as JSON, anything else
 // as text; see body) and, when something is masked, s is replaced by the
 // standard base64 encoding of the masked body, so that a reader still gets
 // base64, of what is safe to show. Anything else is left to the caller.

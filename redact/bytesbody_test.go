@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -140,4 +141,71 @@ func TestBase64NearMisses(t *testing.T) {
 			t.Errorf("%q masked to %s", s, out)
 		}
 	}
+}
+
+// FuzzBytesBody plants a secret in fuzzed text (made valid UTF-8, control
+// characters dropped) held as bytes in a struct
+// field, which encoding/json writes as base64: the written value, decoded,
+// never holds the secret, and a second pass changes nothing. Any string
+// in a JSON document is masked without a panic.
+func FuzzBytesBody(f *testing.F) {
+	f.Add("", "", uint8(0), "")
+	f.Add("a=1&", "&b=2", uint8(7), b64("password=x"))
+	f.Add(`{"k":"`, `"}`, uint8(18), "AAAAAAAA")
+	x := NewRedactor(Options{})
+	f.Fuzz(func(t *testing.T, prefix, suffix string, which uint8, s string) {
+		if out, ok := x.RedactJSON([]byte(quote(s))); ok && !json.Valid(out) {
+			t.Fatalf("%q masked to invalid JSON %s", s, out)
+		}
+		p := plants[int(which)%len(plants)]
+		prefix, suffix = asText(prefix), asText(suffix)
+		body := prefix + "\n" + p.text + "\n" + suffix
+		got, _ := x.RedactValue(slog.AnyValue(struct{ Body []byte }{[]byte(body)}))
+		var written struct{ Body []byte }
+		if err := json.Unmarshal([]byte(encodedAs(t, got)), &written); err != nil {
+			t.Fatalf("written value is not a base64 body: %v", err)
+		}
+		if strings.Contains(string(written.Body), p.secret) {
+			t.Fatalf("secret %q survived in %q", p.secret, written.Body)
+		}
+		if again, changed := x.RedactValue(got); changed && encodedAs(t, again) != encodedAs(t, got) {
+			t.Fatalf("second pass changed %s", encodedAs(t, got))
+		}
+	})
+}
+
+// TestRandomBase64NeverAltered checks that the base64 encoding of random
+// bytes (nonces, hashes, encrypted blobs) is never masked for what it
+// decodes to.
+func TestRandomBase64NeverAltered(t *testing.T) {
+	x := NewRedactor(Options{})
+	rng := rand.New(rand.NewPCG(3, 4))
+	altered := 0
+	for range 5000 {
+		b := make([]byte, 4+rng.IntN(256))
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		var tl tally
+		if out, ok := x.base64Body(base64.StdEncoding.EncodeToString(b), &tl, 0); ok {
+			altered++
+			if altered <= 5 {
+				t.Errorf("%q altered to %s", b, out)
+			}
+		}
+	}
+	if altered > 0 {
+		t.Errorf("%d of 5000 random base64 values altered, want 0", altered)
+	}
+}
+
+// asText returns s as valid UTF-8 without control characters other than
+// tab, line feed and carriage return.
+func asText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
 }
