@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/slogstack/slogstack/internal/cut"
 	"github.com/slogstack/slogstack/internal/snapshot"
 )
 
@@ -146,11 +147,7 @@ func (f *freezer) spend(js, held int) bool {
 // boundary to at most maxValue bytes plus an ellipsis.
 func (f *freezer) text(s string) string {
 	if len(s) > f.maxValue {
-		n := f.maxValue
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		s = s[:n] + ellipsis
+		s = cut.Prefix(s, f.maxValue) + ellipsis
 		f.truncated = true
 	} else {
 		s = strings.Clone(s)

@@ -3,7 +3,8 @@ package aggregation
 import (
 	"bytes"
 	"encoding/json"
-	"unicode/utf8"
+
+	"github.com/slogstack/slogstack/internal/cut"
 )
 
 // pruneJSON returns the JSON document js, when it is an object or an
@@ -123,15 +124,12 @@ func (p *pruner) close() {
 	}
 }
 
-// cutString returns s cut on a rune boundary to at most limit bytes plus
-// an ellipsis, or s itself if it fits.
+// cutString returns s cut to at most limit bytes (without the partial
+// word at the cut, see cut.Prefix) plus an ellipsis, or s itself if it
+// fits.
 func cutString(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}
-	n := limit
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + ellipsis
+	return cut.Prefix(s, limit) + ellipsis
 }

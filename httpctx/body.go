@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/slogstack/slogstack/internal/cut"
 )
 
 // DefaultBodyMaxBytes is the number of body bytes captured when
@@ -242,6 +244,13 @@ func (c *bodyCapture) appendAttrs(as []slog.Attr, key, truncKey string) ([]slog.
 	}
 	whole := c.complete && c.total == int64(len(c.buf))
 	body := c.buf
+	if !whole {
+		// The limit may have cut a secret; what is left of it would not
+		// be recognised, so the partial word at the end goes. The byte
+		// after the cut is not known: it is taken to continue the word
+		// (a digit, so that a card written in groups goes whole too).
+		body = body[:len(cut.Prefix(string(body)+"0", len(body)))]
+	}
 	if c.opts.Redact != nil {
 		body = c.opts.Redact(c.contentType, body)
 	}

@@ -141,8 +141,8 @@ var redactedBodyCases = []bodyCase{
 		contentType: "application/json",
 		body:        cutJSONPrefix + strings.Repeat("x", 100) + `"}`,
 		maxBytes:    80,
-		wantBody: `{"user":"bob","password":"` + redact.DefaultReplacement + `","token":"` + redact.DefaultReplacement + `","pad":"` +
-			strings.Repeat("x", 80-len(cutJSONPrefix)),
+		// The cut pad is a partial word at the cut, which goes.
+		wantBody: `{"user":"bob","password":"` + redact.DefaultReplacement + `","token":"` + redact.DefaultReplacement + `","pad":"`,
 		wantCut: true,
 	},
 }

@@ -165,7 +165,7 @@ func (w *readerFromWriter) ReadFrom(r io.Reader) (int64, error) {
 }
 
 func TestReadFrom(t *testing.T) {
-	content := strings.Repeat("0123456789", 1000) // 10,000 bytes
+	content := strings.Repeat("abcdefghi ", 1000) // 10,000 bytes; a cut at 100 falls after a word
 	path := filepath.Join(t.TempDir(), "f.txt")
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
@@ -234,7 +234,7 @@ func TestReadFrom(t *testing.T) {
 // use sendfile) through the wrapper.
 func TestReadFromRealServer(t *testing.T) {
 	leakcheck.Check(t)
-	content := strings.Repeat("abcdefghij", 100000)
+	content := strings.Repeat("abcdefghi ", 100000)
 	path := filepath.Join(t.TempDir(), "f.txt")
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
@@ -261,7 +261,7 @@ func TestReadFromRealServer(t *testing.T) {
 		t.Fatalf("got %d bytes, headers %v", len(body), resp.Header)
 	}
 	recs := sink.Lines(t)
-	if len(recs) != 1 || recs[0]["bytes"] != float64(len(content)) || recs[0][KeyResponseBody] != "abcdefghij" {
+	if len(recs) != 1 || recs[0]["bytes"] != float64(len(content)) || recs[0][KeyResponseBody] != "abcdefghi " {
 		t.Errorf("records %v", recs)
 	}
 }
