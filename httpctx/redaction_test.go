@@ -143,7 +143,7 @@ var redactedBodyCases = []bodyCase{
 		maxBytes:    80,
 		// The cut pad is a partial word at the cut, which goes.
 		wantBody: `{"user":"bob","password":"` + redact.DefaultReplacement + `","token":"` + redact.DefaultReplacement + `","pad":"`,
-		wantCut: true,
+		wantCut:  true,
 	},
 }
 
