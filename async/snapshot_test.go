@@ -22,21 +22,6 @@ type account struct {
 	History []int
 }
 
-// treeNode is a tree with parent pointers, which JSON leaves out.
-type treeNode struct {
-	Name     string
-	Parent   *treeNode `json:"-"`
-	Children []*treeNode
-}
-
-func newTree(children int) *treeNode {
-	root := &treeNode{Name: "root"}
-	for i := range children {
-		root.Children = append(root.Children, &treeNode{Name: fmt.Sprint("child-", i), Parent: root})
-	}
-	return root
-}
-
 // callTimeJSON returns what slog.JSONHandler writes, at the call, for a
 // record with message m and the given attributes.
 func callTimeJSON(t *testing.T, m string, args ...any) string {
@@ -66,7 +51,7 @@ func TestSnapshotEqualsCallTimeOutput(t *testing.T) {
 	<-locked
 	defer func() { close(release); <-holderDone }()
 
-	tree := newTree(150)
+	tree := logtest.NewTree(150)
 	tests := []struct {
 		name   string
 		args   func() []any

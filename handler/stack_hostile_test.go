@@ -190,21 +190,6 @@ type guarded struct {
 	Count int
 }
 
-// node is a tree with parent pointers: cyclic as a graph, a tree as JSON.
-type node struct {
-	Name     string
-	Parent   *node `json:"-"`
-	Children []*node
-}
-
-func newTree(children int) *node {
-	root := &node{Name: "root"}
-	for i := range children {
-		root.Children = append(root.Children, &node{Name: fmt.Sprint("c", i), Parent: root})
-	}
-	return root
-}
-
 // dag shares each level's child twice: 2^depth paths over depth+1 nodes.
 type dag struct {
 	L, R *dag
@@ -252,7 +237,7 @@ func secretAttrs() []slog.Attr {
 type mutables struct {
 	m    map[string]any
 	s    []int
-	tree *node
+	tree *logtest.TreeNode
 }
 
 func (m *mutables) mutate(i int) {
@@ -270,7 +255,7 @@ func hostileRecord(seq int, withSecrets bool) ([]slog.Attr, *mutables) {
 	mu := &mutables{
 		m:    map[string]any{"k": "v", "n": seq, "nested": map[string]int{"x": 1}},
 		s:    []int{seq, 2, 3},
-		tree: newTree(150),
+		tree: logtest.NewTree(150),
 	}
 	attrs := []slog.Attr{
 		slog.Int("seq", seq),
