@@ -156,22 +156,14 @@ func (f *freezer) text(s string) string {
 	return s
 }
 
-// anyValue holds x, a resolved value of kind Any, and returns it with the
-// length of its JSON. An error that is not a json.Marshaler is held as its
-// text, which is how both slog handlers write it. Anything else is held as
-// snapshot.Value returns it. A value whose JSON or text is longer than
-// maxValue is cut: a JSON object or array to its first members as plain
-// maps and slices (see pruneJSON), anything else to its text. A value that
-// cannot be written (a cycle, a panicking method) is held as the error
-// slog writes for it.
+// anyValue holds x, a resolved value of kind Any, as snapshot.Value
+// returns it (an error that is not a json.Marshaler as its text, which is
+// how both slog handlers write it), and returns it with the length of its
+// JSON. A value whose JSON or text is longer than maxValue is cut: a JSON
+// object or array to its first members as plain maps and slices (see
+// pruneJSON), anything else to its text. A value that cannot be written (a
+// cycle, a panicking method) is held as the error slog writes for it.
 func (f *freezer) anyValue(x any) (slog.Value, int) {
-	if err, ok := x.(error); ok {
-		if _, jm := x.(json.Marshaler); !jm {
-			s := f.text(errorText(err))
-			f.heap += 16 // the interface's box
-			return slog.AnyValue(frozenError(s)), jsonLen(s)
-		}
-	}
 	sv, held := snapshot.Value(slog.AnyValue(x))
 	js, text, ok := renderings(sv.Any())
 	if ok && len(js) <= f.maxValue && len(text) <= f.maxValue {
@@ -235,16 +227,6 @@ func textOf(x any) string {
 	return fmt.Sprintf("%+v", x)
 }
 
-// errorText is err's text, or what slog's handlers write when Error panics.
-func errorText(err error) (s string) {
-	defer func() {
-		if p := recover(); p != nil {
-			s = panicText(err, p)
-		}
-	}()
-	return err.Error()
-}
-
 // panicText is what slog's handlers write for a value whose method
 // panicked: "<nil>" for a nil pointer, else "!PANIC: " and the panic.
 func panicText(x, p any) string {
@@ -253,11 +235,6 @@ func panicText(x, p any) string {
 	}
 	return fmt.Sprintf("!PANIC: %v", p)
 }
-
-// frozenError is the text of an error held for a summary.
-type frozenError string
-
-func (e frozenError) Error() string { return string(e) }
 
 // allocSize is the heap an allocation of n bytes takes: rounded up to the
 // allocator's 16-byte granule, plus an eighth for the wider spacing of the
