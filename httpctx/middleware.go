@@ -167,7 +167,8 @@ func (m *RequestMiddleware) serve(next http.Handler, w http.ResponseWriter, r *h
 	start := time.Now()
 	m.stats.requests.Add(1)
 	id, sc := m.correlationID(ctx, r.Header)
-	d := m.opts.Policy.Decide(r.URL.Path, id, sc)
+	sampled, rate, reason := m.opts.Policy.Decide(r.URL.Path, id, sc)
+	d := reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}
 	m.countDecision(d)
 	// One allocation holds the scope's state (which is also the context)
 	// and the wrapped writer.

@@ -62,7 +62,8 @@ func Start(ctx context.Context, opts StartOptions) (context.Context, func(err er
 			id = NewCorrelationID()
 		}
 	}
-	d := opts.Policy.Decide(opts.Name, id, sc)
+	sampled, rate, reason := opts.Policy.Decide(opts.Name, id, sc)
+	d := reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}
 	ctx, st := openScope(ctx, id, sc, d, opts.Logger)
 	s := st.scope
 	return ctx, func(err error) {
