@@ -6,19 +6,9 @@ import (
 	"time"
 )
 
-// DropReportMessage is the message of the in-band WARN record that reports
-// dropped records. Its attributes are:
-//
-//	dropped           number of records dropped since the previous report
-//	dropped_by_level  group of counts: DEBUG, INFO, WARN, ERROR (and UNKNOWN
-//	                  for a Writer's records whose level it could not read)
-//	dropped_bytes     bytes dropped (Writer only)
-//	first_dropped     time of the oldest dropped record
-//	last_dropped      time of the newest dropped record
-//
-// A Writer takes the times from the "time" field of the dropped JSON or
-// text lines; when it cannot find one it leaves the time attribute out.
-const DropReportMessage = "async: records dropped"
+// dropReportMessage is the message of the in-band drop report; the
+// package documentation describes the report.
+const dropReportMessage = "async: records dropped"
 
 // dropTally accumulates drops between two reports.
 type dropTally struct {

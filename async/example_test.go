@@ -22,7 +22,7 @@ func ExampleNewHandler() {
 			return a
 		},
 	})
-	h := async.NewHandler(sink, async.Options{})
+	h := async.NewHandler(sink, async.DefaultOptions())
 	logger := slog.New(h).With("service", "checkout")
 	logger.Info("request handled", "status", 200)
 
@@ -42,7 +42,7 @@ func ExampleNewHandler() {
 // goroutine and only its bytes are queued, the cheapest form of async
 // logging.
 func ExampleNewWriter() {
-	w := async.NewWriter(os.Stdout, async.Options{})
+	w := async.NewWriter(os.Stdout, async.DefaultOptions())
 	logger := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey && len(groups) == 0 {
@@ -67,7 +67,7 @@ func ExampleNewWriter() {
 func ExampleHandler_Close() {
 	stuck := make(chan struct{})
 	defer close(stuck)
-	h := async.NewHandler(blockingHandler{stuck}, async.Options{})
+	h := async.NewHandler(blockingHandler{stuck}, async.DefaultOptions())
 	logger := slog.New(h)
 	for range 3 {
 		logger.Info("never written")
@@ -92,9 +92,9 @@ func (h blockingHandler) Handle(context.Context, slog.Record) error {
 func (h blockingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h blockingHandler) WithGroup(string) slog.Handler      { return h }
 
-// The middleware form composes with slogmulti.Pipe; the handler it builds
-// is an *async.Handler, kept to Close it at shutdown.
-func ExampleNewMiddleware() {
+// Composing with slogmulti.Pipe: the closure keeps the *async.Handler it
+// builds, to Close it at shutdown.
+func Example_pipe() {
 	sink := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey && len(groups) == 0 {
@@ -103,10 +103,14 @@ func ExampleNewMiddleware() {
 			return a
 		},
 	})
-	h := slogmulti.Pipe(async.NewMiddleware(async.Options{})).Handler(sink)
-	slog.New(h).Info("piped")
+	var q *async.Handler
+	pipe := slogmulti.Pipe(func(next slog.Handler) slog.Handler {
+		q = async.NewHandler(next, async.DefaultOptions())
+		return q
+	})
+	slog.New(pipe.Handler(sink)).Info("piped")
 
-	if err := h.(*async.Handler).Close(context.Background()); err != nil {
+	if err := q.Close(context.Background()); err != nil {
 		fmt.Println("close:", err)
 	}
 	// Output:

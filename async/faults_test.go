@@ -32,7 +32,7 @@ func TestWriterReserveKeepsErrorsThroughDebugFlood(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			leakcheck.Check(t)
 			sink := newStuckSink()
-			tt.opts.ReportInterval = -1 // stall time zero: drop as soon as full
+			// zero StallTimeout and ReportInterval: drop as soon as full, no report
 			w := NewWriter(sink, tt.opts)
 			l := slog.New(slog.NewJSONHandler(w, nil))
 			l.Info("first")
@@ -91,7 +91,7 @@ func TestWriteAfterCloseWithStuckWriterIsBounded(t *testing.T) {
 				}
 				wantWait := stall
 				if stall == 0 {
-					wantWait = DefaultStallTimeout
+					wantWait = afterCloseStall
 				}
 				var wg sync.WaitGroup
 				for range 2 {
@@ -159,7 +159,7 @@ func TestWriterConservationWithFaults(t *testing.T) {
 		t.Run(fmt.Sprint(round), func(t *testing.T) {
 			leakcheck.Check(t)
 			fw := &faultyWriter{}
-			w := NewWriter(fw, Options{Capacity: 128, BatchBytes: 2048, ReportInterval: -1, StallTimeout: 20 * time.Millisecond})
+			w := NewWriter(fw, Options{Capacity: 128, BatchBytes: 2048, ReportInterval: 0, StallTimeout: 20 * time.Millisecond})
 			h := slog.NewJSONHandler(w, nil)
 			var syncOK, syncFailed sync.Map
 			done := make(chan error, 1)

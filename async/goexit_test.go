@@ -38,7 +38,7 @@ func (s *exitingSink) Handle(ctx context.Context, r slog.Record) error {
 		s.gateOnce.Do(func() { <-s.gate })
 	}
 	switch r.Message {
-	case "exit", DropReportMessage:
+	case "exit", dropReportMessage:
 		runtime.Goexit()
 	case "panic":
 		panic("sink exploded")
@@ -129,7 +129,7 @@ func TestHandlerSurvivesSinkGoexit(t *testing.T) {
 		// dropped; the report of them ends the drain goroutine before the
 		// batch it precedes is written.
 		name:       "in the drop report",
-		opts:       Options{Capacity: 4, Reserved: -1, ReportInterval: time.Nanosecond},
+		opts:       Options{Capacity: 4, ReportInterval: time.Nanosecond},
 		before:     []string{"a", "b0", "b1", "b2", "b3", "b4", "b5"},
 		after:      []string{"c"},
 		gated:      true,

@@ -31,7 +31,8 @@ import (
 // handler makes progress; once it has made none for Options.StallTimeout
 // the oldest record is dropped instead (see Options.Reserved for WARN and
 // above), counted by level in Stats, and reported in-band by a WARN record
-// with message DropReportMessage, handed to the wrapped handler.
+// with the message "async: records dropped", handed to the wrapped
+// handler (see the package documentation).
 //
 // A Handler must be closed with Close to stop its goroutine and to write
 // what is queued.
@@ -58,9 +59,9 @@ type entry struct {
 // drain goroutine. next must not be nil.
 func NewHandler(next slog.Handler, opts Options) *Handler {
 	if next == nil {
-		panic("async: NewHandler: next handler is nil")
+		panic("async: NewHandler: nil next handler")
 	}
-	opts = opts.withDefaults(DefaultCapacity)
+	opts = opts.withDefaults(defaultCapacity)
 	c := &handlerCore{root: next}
 	c.pool.New = func() any { return new(entry) }
 	c.init(opts, opts.Reserved, opts.MaxBytes, c.onDrop)
@@ -70,13 +71,6 @@ func NewHandler(next slog.Handler, opts Options) *Handler {
 	c.report = c.writeReport
 	c.start()
 	return &Handler{next: next, c: c}
-}
-
-// NewMiddleware returns a middleware that wraps a handler in a new Handler
-// with opts, for slogmulti.Pipe and the module's builder. The handler it
-// returns is an *Handler; keep it (or a type assertion of it) to call Close.
-func NewMiddleware(opts Options) func(slog.Handler) slog.Handler {
-	return func(next slog.Handler) slog.Handler { return NewHandler(next, opts) }
 }
 
 // Enabled reports whether the wrapped handler handles records at level.
@@ -210,7 +204,7 @@ func (c *handlerCore) handleSync(ctx context.Context, next slog.Handler, r slog.
 }
 
 func (c *handlerCore) writeReport(t *dropTally) {
-	r := slog.NewRecord(time.Now(), slog.LevelWarn, DropReportMessage, 0)
+	r := slog.NewRecord(time.Now(), slog.LevelWarn, dropReportMessage, 0)
 	r.AddAttrs(t.attrs(false)...)
 	if enabled, err, panicked := safeReplay(context.Background(), c.root, r); enabled {
 		c.countCall(err, panicked)

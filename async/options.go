@@ -2,69 +2,79 @@ package async
 
 import "time"
 
-// Defaults used for the zero values of Options fields.
+// The type defaults, for fields whose zero has no meaning of its own.
 const (
-	DefaultCapacity       = 8192  // records, Handler
-	DefaultWriterCapacity = 32768 // records, Writer (MaxBytes bounds its memory)
-	DefaultMaxBytes       = 8 << 20
-	DefaultBatchSize      = 512
-	DefaultBatchBytes     = 256 << 10
-	DefaultReportInterval = time.Second
-	DefaultStallTimeout   = time.Second
+	defaultCapacity       = 8192  // records, Handler
+	defaultWriterCapacity = 32768 // records, Writer (MaxBytes bounds its memory)
+	defaultMaxBytes       = 8 << 20
+	defaultBatchSize      = 512
+	defaultBatchBytes     = 256 << 10
 )
 
-// DefaultOptions returns the recommended options: every field at its
-// default, StallTimeout included.
+// DefaultOptions returns the recommended options: the type's default
+// capacity (8192 records for a Handler, 32768 for a Writer), 1024 slots
+// reserved for WARN and above, 8 MiB of queued bytes, batches of 512
+// records and 256 KiB, an in-band drop report at most once a second, and a
+// one-second stall time.
 func DefaultOptions() Options {
 	return Options{
-		Capacity:       0, // DefaultCapacity or DefaultWriterCapacity, by type
-		MaxBytes:       DefaultMaxBytes,
-		BatchSize:      DefaultBatchSize,
-		BatchBytes:     DefaultBatchBytes,
-		ReportInterval: DefaultReportInterval,
-		StallTimeout:   DefaultStallTimeout,
+		Capacity:       0, // the type's default
+		Reserved:       defaultCapacity / 8,
+		MaxBytes:       defaultMaxBytes,
+		BatchSize:      defaultBatchSize,
+		BatchBytes:     defaultBatchBytes,
+		ReportInterval: time.Second,
+		StallTimeout:   time.Second,
 	}
 }
 
 // Options configures a Handler or a Writer. Start from DefaultOptions.
-// Every field but StallTimeout takes its default when zero; a zero
-// StallTimeout is a real setting (drop as soon as the queue is full).
+//
+// Capacity, MaxBytes, BatchSize and BatchBytes take their default when
+// zero (a queue or batch of no room has no meaning); Reserved,
+// ReportInterval and StallTimeout are real settings at zero (no reserve,
+// no in-band report, no waiting). A negative value of any field is
+// treated as zero.
 type Options struct {
 	// Capacity is the most records the queue holds. When it is full, the
 	// caller waits for the sink or the oldest record is dropped to make
-	// room (see StallTimeout and Reserved). Default
-	// DefaultCapacity (8192) for a Handler, DefaultWriterCapacity (32768)
-	// for a Writer, whose queued bytes MaxBytes also bounds.
+	// room (see StallTimeout and Reserved). Zero means the type's default:
+	// 8192 for a Handler, 32768 for a Writer, whose queued bytes MaxBytes
+	// also bounds.
 	Capacity int
 
 	// Reserved is how many of the Capacity slots only records at WARN and
 	// above may use, so they outlive a flood of DEBUG and INFO: records
-	// below WARN never hold more than Capacity-Reserved slots. Zero means
-	// Capacity/8; a negative value means no reserve. A Writer reads the
-	// level from the "level" field near the start of each line, as slog's
-	// JSON and text handlers write it; a line without one counts as below
-	// WARN.
+	// below WARN never hold more than Capacity-Reserved slots (and, for a
+	// Writer, the same share of MaxBytes). Zero means no reserve: every
+	// record competes for every slot. A value of Capacity or more is
+	// clamped to Capacity-1, so records below WARN always keep one slot.
+	// DefaultOptions sets 1024 (an eighth of a Handler's default
+	// Capacity). A Writer reads the level from the "level" field near the
+	// start of each line, as slog's JSON and text handlers write it; a
+	// line without one counts as below WARN.
 	Reserved int
 
 	// MaxBytes bounds the bytes the queue holds: for a Writer the bytes
 	// written to it, for a Handler the heap bytes its record snapshots hold
 	// (message, keys, strings, copied or encoded values). A single record
-	// larger than MaxBytes is dropped and counted. Default DefaultMaxBytes
-	// (8 MiB).
+	// larger than MaxBytes is dropped and counted. Zero means 8 MiB.
 	MaxBytes int
 
 	// BatchSize is the most records the drain goroutine takes from the
-	// queue at once. Default DefaultBatchSize (512).
+	// queue at once. Zero means 512.
 	BatchSize int
 
 	// BatchBytes bounds the bytes a Writer hands to the underlying writer in
 	// one Write call (a single record larger than that is written alone,
-	// never split). Default DefaultBatchBytes (256 KiB).
+	// never split). Zero means 256 KiB.
 	BatchBytes int
 
-	// ReportInterval is the least time between two in-band drop reports.
-	// Drops are always counted in Stats; a negative value turns the in-band
-	// report off. Default DefaultReportInterval (1 s).
+	// ReportInterval is the least time between two in-band drop reports
+	// (WARN records with the message "async: records dropped"; see the
+	// package documentation). Zero means no in-band report: drops are
+	// counted in Stats only, which they always are. DefaultOptions sets
+	// one second.
 	ReportInterval time.Duration
 
 	// StallTimeout is how long the sink may go without progress (without
@@ -76,42 +86,40 @@ type Options struct {
 	// queue drops the oldest records, until the sink makes progress again.
 	// A caller therefore waits at most StallTimeout for a stalled sink, once
 	// per stall. Zero means no waiting: drop as soon as the queue is full.
-	// DefaultOptions sets DefaultStallTimeout (1 s).
+	// DefaultOptions sets one second.
 	//
 	// After Close there is no queue: a record logged then is written on
 	// the caller's goroutine, waiting for the sink while it makes progress,
 	// and dropped (counted in Stats.DroppedAfterClose) only once the sink
-	// has made no progress for StallTimeout, or DefaultStallTimeout if
-	// StallTimeout is zero.
+	// has made no progress for StallTimeout, or for one second if
+	// StallTimeout is zero (with no queue left to drop from, zero cannot
+	// mean dropping at once: the record would be lost whenever the sink is
+	// busy with another caller's record).
 	StallTimeout time.Duration
 }
 
-// withDefaults returns o with every zero field but StallTimeout replaced
-// by its default (capacity for Capacity) and every out-of-range field
-// clamped.
+// afterCloseStall is the stall time of writes after Close when
+// Options.StallTimeout is zero (see StallTimeout's documentation).
+const afterCloseStall = time.Second
+
+// withDefaults returns o with each zero or negative field that has a type
+// default replaced by it (capacity for Capacity), every other negative
+// field set to zero, and Reserved clamped below Capacity.
 func (o Options) withDefaults(capacity int) Options {
 	if o.Capacity <= 0 {
 		o.Capacity = capacity
 	}
-	switch {
-	case o.Reserved == 0:
-		o.Reserved = o.Capacity / 8
-	case o.Reserved < 0:
-		o.Reserved = 0
-	}
-	o.Reserved = min(o.Reserved, o.Capacity-1)
+	o.Reserved = min(max(o.Reserved, 0), o.Capacity-1)
 	if o.MaxBytes <= 0 {
-		o.MaxBytes = DefaultMaxBytes
+		o.MaxBytes = defaultMaxBytes
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = DefaultBatchSize
+		o.BatchSize = defaultBatchSize
 	}
 	if o.BatchBytes <= 0 {
-		o.BatchBytes = DefaultBatchBytes
+		o.BatchBytes = defaultBatchBytes
 	}
-	if o.ReportInterval == 0 {
-		o.ReportInterval = DefaultReportInterval
-	}
+	o.ReportInterval = max(o.ReportInterval, 0)
 	o.StallTimeout = max(o.StallTimeout, 0)
 	return o
 }

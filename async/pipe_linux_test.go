@@ -45,7 +45,9 @@ func stdoutFlags() int {
 // with a pipeChildResult.
 func runPipeChild() {
 	before := stdoutFlags()
-	w := NewWriter(os.Stdout, Options{Capacity: 2048})
+	opts := DefaultOptions()
+	opts.Capacity = 2048
+	w := NewWriter(os.Stdout, opts)
 	logger := slog.New(slog.NewJSONHandler(w, nil))
 	stopLogging := make(chan struct{})
 	var logging sync.WaitGroup
@@ -211,7 +213,7 @@ func TestRealPipe(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("bad line %q: %v", line, err)
 		}
-		if m.Msg == DropReportMessage {
+		if m.Msg == dropReportMessage {
 			reports++
 			reported += m.Dropped
 		} else {

@@ -104,7 +104,7 @@ func (p *pipeline[T]) initQueue(opts Options, q queue[T]) {
 	if p.gate == nil {
 		p.gate = ringbuf.NewGate(opts.StallTimeout)
 	}
-	p.syncGate = ringbuf.NewGate(cmp.Or(opts.StallTimeout, DefaultStallTimeout))
+	p.syncGate = ringbuf.NewGate(cmp.Or(opts.StallTimeout, afterCloseStall))
 	p.sinkTok = make(chan struct{}, 1)
 	p.opts = opts
 	p.q = q
@@ -185,8 +185,8 @@ func (p *pipeline[T]) run() {
 				p.lastReport = time.Now()
 				wait = 0
 			}
-		} else if p.opts.ReportInterval < 0 {
-			p.pending = dropTally{}
+		} else if p.opts.ReportInterval == 0 {
+			p.pending = dropTally{} // no in-band report: Stats counts the drops
 		}
 		if len(p.batch) > 0 {
 			continue
@@ -330,8 +330,8 @@ func (p *pipeline[T]) countCall(err error, panicked bool) {
 // records are out of the way (the drain finished, or Close gave up on it)
 // and the sink is free, for as long as the sink makes progress. It reports
 // false, having counted the record as dropped after Close, when the sink
-// made no progress for Options.StallTimeout (DefaultStallTimeout if that
-// is zero: with no queue left, zero does not mean dropping at once).
+// made no progress for Options.StallTimeout (afterCloseStall if that is
+// zero: with no queue left, zero does not mean dropping at once).
 // After true the caller must call releaseSink.
 func (p *pipeline[T]) acquireSync() bool {
 	for {

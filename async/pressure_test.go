@@ -47,7 +47,7 @@ func (s *recordingSink) Handle(_ context.Context, r slog.Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
-	if r.Message == DropReportMessage {
+	if r.Message == dropReportMessage {
 		s.reports = append(s.reports, r.Clone())
 		return nil
 	}
@@ -111,7 +111,7 @@ func TestConservationUnderChaos(t *testing.T) {
 	perProducer := chaosPerProducer()
 	sink := newRecordingSink()
 	sink.stallP, sink.errP = 0.002, 0.1
-	h := NewHandler(sink, Options{Capacity: 256, Reserved: -1, BatchSize: 32, ReportInterval: time.Millisecond})
+	h := NewHandler(sink, Options{Capacity: 256, BatchSize: 32, ReportInterval: time.Millisecond})
 	l := slog.New(h)
 	logWhileClosing(t, l, h.Close)
 	st := h.Stats()
@@ -147,7 +147,7 @@ func TestStalledSinkNeverBlocksCallers(t *testing.T) {
 	leakcheck.Check(t)
 	sink := newRecordingSink()
 	sink.gate = make(chan struct{})
-	h := NewHandler(sink, Options{Capacity: 1024})
+	h := NewHandler(sink, Options{Capacity: 1024, ReportInterval: time.Second})
 	l := slog.New(h)
 	stall := time.AfterFunc(2*time.Second, func() { close(sink.gate) })
 	defer stall.Stop()
@@ -300,7 +300,7 @@ func TestReserveKeepsWarnThroughFlood(t *testing.T) {
 	leakcheck.Check(t)
 	sink := newRecordingSink()
 	sink.gate = make(chan struct{})
-	h := NewHandler(sink, Options{Capacity: 64, Reserved: 8, ReportInterval: -1})
+	h := NewHandler(sink, Options{Capacity: 64, Reserved: 8})
 	l := slog.New(h)
 	l.Info("m", "p", 0, "n", -1) // the drain takes this one and waits in the sink
 	for h.Stats().QueueDepth != 0 {

@@ -157,7 +157,7 @@ func TestSnapshotChargesQueueBytes(t *testing.T) {
 	opts := DefaultOptions()
 	opts.MaxBytes = 64 << 10
 	opts.StallTimeout = 0 // drop as soon as full
-	opts.ReportInterval = -1
+	opts.ReportInterval = 0
 	h := NewHandler(sink, opts)
 	l := slog.New(h)
 	l.Info("first")

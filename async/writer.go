@@ -28,7 +28,7 @@ import (
 // bytes) the oldest Writes are dropped. Writer counts them by level when it
 // can read a slog JSON or text "level" field near the start of the line
 // (otherwise as Unknown), and reports them in-band with a JSON line whose
-// message is DropReportMessage. Writer never changes the underlying file's
+// message is "async: records dropped" (see the package documentation). Writer never changes the underlying file's
 // flags: it stays a blocking descriptor, and only Writer's own goroutine
 // waits on it.
 //
@@ -56,9 +56,9 @@ const maxWriteAttempts = 3
 // goroutine. w must not be nil.
 func NewWriter(w io.Writer, opts Options) *Writer {
 	if w == nil {
-		panic("async: NewWriter: writer is nil")
+		panic("async: NewWriter: nil writer")
 	}
-	opts = opts.withDefaults(DefaultWriterCapacity)
+	opts = opts.withDefaults(defaultWriterCapacity)
 	x := &Writer{w: w}
 	x.gate = ringbuf.NewGate(opts.StallTimeout)
 	x.q = newBlockQueue(opts, x.gate, x.onDrop)
@@ -148,7 +148,7 @@ func (x *Writer) cutBlock(batch []*block) delivery {
 }
 
 func (x *Writer) writeReport(t *dropTally) {
-	r := slog.NewRecord(time.Now(), slog.LevelWarn, DropReportMessage, 0)
+	r := slog.NewRecord(time.Now(), slog.LevelWarn, dropReportMessage, 0)
 	r.AddAttrs(t.attrs(true)...)
 	x.enc.Reset()
 	if err := slog.NewJSONHandler(&x.enc, nil).Handle(context.Background(), r); err != nil {

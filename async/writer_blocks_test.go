@@ -123,7 +123,7 @@ func TestBlockQueueDropsOldestExactly(t *testing.T) {
 // never lets the queue empty: the block list and the free list must not
 // grow, and blocks must be reused rather than allocated.
 func TestBlockQueueMemoryStaysBounded(t *testing.T) {
-	opts := Options{Capacity: 1 << 16, MaxBytes: 1 << 20, BatchSize: 512, BatchBytes: 4096}.withDefaults(DefaultWriterCapacity)
+	opts := Options{Capacity: 1 << 16, MaxBytes: 1 << 20, BatchSize: 512, BatchBytes: 4096}.withDefaults(defaultWriterCapacity)
 	q := newBlockQueue(opts, ringbuf.NewGate(0), nil)
 	line := blockTestLine(3)
 	for range 3 * 4096 / len(line) {
@@ -156,8 +156,8 @@ func TestWriterDropsExactlyTheOldestAndCountsThemByLevel(t *testing.T) {
 		opts Options
 		n    int
 	}{
-		{"capacity", Options{Capacity: 64, BatchSize: 8, ReportInterval: -1}, 2000},
-		{"max bytes", Options{MaxBytes: 4096, BatchBytes: 1024, ReportInterval: -1}, 2000},
+		{"capacity", Options{Capacity: 64, BatchSize: 8}, 2000},
+		{"max bytes", Options{MaxBytes: 4096, BatchBytes: 1024}, 2000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,7 +225,7 @@ func TestWriterDropsExactlyTheOldestAndCountsThemByLevel(t *testing.T) {
 func TestWriterCloseDeadlineCountsLostRecords(t *testing.T) {
 	leakcheck.Check(t)
 	rec := &callRecorder{gate: make(chan struct{})}
-	w := NewWriter(rec, Options{BatchSize: 10, ReportInterval: -1})
+	w := NewWriter(rec, Options{BatchSize: 10})
 	for i := range 95 {
 		w.Write(blockTestLine(i))
 	}

@@ -94,7 +94,7 @@ func TestWriterBatchesWholeLines(t *testing.T) {
 func TestWriterReportsDropsByLevel(t *testing.T) {
 	leakcheck.Check(t)
 	rec := &callRecorder{gate: make(chan struct{})}
-	w := NewWriter(rec, Options{Capacity: 10})
+	w := NewWriter(rec, Options{Capacity: 10, ReportInterval: time.Second})
 	l := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	l.Info("first") // taken by the drain, which then waits on the gate
 	time.Sleep(50 * time.Millisecond)
@@ -110,7 +110,7 @@ func TestWriterReportsDropsByLevel(t *testing.T) {
 	var reports []map[string]any
 	var records int
 	for _, m := range logtest.DecodeLines(t, rec.all()) {
-		if m["msg"] == DropReportMessage {
+		if m["msg"] == dropReportMessage {
 			reports = append(reports, m)
 		} else {
 			records++
@@ -147,7 +147,7 @@ func TestWriterReportsDropsByLevel(t *testing.T) {
 func TestWriterOversizeWriteIsDroppedAndCounted(t *testing.T) {
 	leakcheck.Check(t)
 	rec := &callRecorder{}
-	w := NewWriter(rec, Options{MaxBytes: 64})
+	w := NewWriter(rec, Options{MaxBytes: 64, ReportInterval: time.Second})
 	line := []byte(`{"time":"2026-01-02T03:04:05Z","level":"ERROR","msg":"` + strings.Repeat("z", 100) + "\"}\n")
 	if n, err := w.Write(line); n != len(line) || err != nil {
 		t.Fatalf("Write = %d, %v", n, err)
@@ -231,7 +231,7 @@ func TestWriterConservationUnderChaos(t *testing.T) {
 		if err := dec.Decode(&m); err != nil {
 			break
 		}
-		if m.Msg == DropReportMessage {
+		if m.Msg == dropReportMessage {
 			reported += m.Dropped
 			continue
 		}
