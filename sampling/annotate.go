@@ -11,18 +11,18 @@ import (
 // without one). They are added at the top level of the record, outside any
 // group opened with WithGroup.
 const (
-	SampledKey      = "_sampled"
-	SampleRateKey   = "_sample_rate"
-	SampleReasonKey = "_sample_reason"
-	// LostRecordsKey is the attribute of the WARN record (message
-	// LostRecordsMessage) that a kept request's flush writes where records
+	sampledKey      = "_sampled"
+	sampleRateKey   = "_sample_rate"
+	sampleReasonKey = "_sample_reason"
+	// lostRecordsKey is the attribute of the WARN record (message
+	// lostRecordsMessage) that a kept request's flush writes where records
 	// were lost to a buffer bound: the exact number lost in that gap.
-	LostRecordsKey = "_lost_records"
+	lostRecordsKey = "_lost_records"
 )
 
-// LostRecordsMessage is the message of the WARN record that reports
+// lostRecordsMessage is the message of the WARN record that reports
 // records lost from a request's buffer.
-const LostRecordsMessage = "sampling: records of this request were lost from its buffer"
+const lostRecordsMessage = "sampling: records of this request were lost from its buffer"
 
 // maxVariants bounds the annotated handlers cached per Handler: one per
 // distinct (rate, reason) pair seen. Past the bound, further pairs are
@@ -55,9 +55,9 @@ func (op chainOp) apply(h slog.Handler) slog.Handler {
 // annotationAttrs returns the attributes that mark a written record.
 func annotationAttrs(rate float64, reason string) []slog.Attr {
 	return []slog.Attr{
-		slog.Bool(SampledKey, true),
-		slog.Float64(SampleRateKey, rate),
-		slog.String(SampleReasonKey, reason),
+		slog.Bool(sampledKey, true),
+		slog.Float64(sampleRateKey, rate),
+		slog.String(sampleReasonKey, reason),
 	}
 }
 

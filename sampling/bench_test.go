@@ -40,10 +40,10 @@ func BenchmarkCaller(b *testing.B) {
 		}, &notSampled},
 		{"noop", func() slog.Handler { return noopHandler{} }, &notSampled},
 		{"json", json, &notSampled},
-		{"no-scope", func() slog.Handler { return NewHandler(json(), Options{}) }, nil},
-		{"sampled", func() slog.Handler { return NewHandler(json(), Options{}) }, &sampledBy},
-		{"not-sampled-buffered", func() slog.Handler { return NewHandler(json(), Options{}) }, &notSampled},
-		{"not-sampled-unbuffered", func() slog.Handler { return NewHandler(json(), Options{DisableBuffering: true}) }, &notSampled},
+		{"no-scope", func() slog.Handler { return NewHandler(json(), DefaultOptions()) }, nil},
+		{"sampled", func() slog.Handler { return NewHandler(json(), DefaultOptions()) }, &sampledBy},
+		{"not-sampled-buffered", func() slog.Handler { return NewHandler(json(), DefaultOptions()) }, &notSampled},
+		{"not-sampled-unbuffered", func() slog.Handler { return NewHandler(json(), Options{}) }, &notSampled},
 	}
 	for _, c := range cases {
 		variants := []string{""}
@@ -146,9 +146,9 @@ func BenchmarkCallerParallel(b *testing.B) {
 			return slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})
 		}, notSampled},
 		{"json", json, notSampled},
-		{"sampled", func() slog.Handler { return NewHandler(json(), Options{}) }, sampledBy},
-		{"not-sampled-buffered", func() slog.Handler { return NewHandler(json(), Options{}) }, notSampled},
-		{"not-sampled-unbuffered", func() slog.Handler { return NewHandler(json(), Options{DisableBuffering: true}) }, notSampled},
+		{"sampled", func() slog.Handler { return NewHandler(json(), DefaultOptions()) }, sampledBy},
+		{"not-sampled-buffered", func() slog.Handler { return NewHandler(json(), DefaultOptions()) }, notSampled},
+		{"not-sampled-unbuffered", func() slog.Handler { return NewHandler(json(), Options{}) }, notSampled},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

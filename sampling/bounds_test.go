@@ -13,12 +13,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/internal/snapshot"
-	"github.com/slogstack/slogstack/redact"
 )
 
 func TestRequestRecordBound(t *testing.T) {
 	out, next := newJSON(slog.LevelDebug)
-	h := NewHandler(next, Options{MaxRequestRecords: 10})
+	h := NewHandler(next, withRecords(10))
 	ctx, s := open(notSampled)
 	l := slog.New(h)
 	for i := 0; i < 25; i++ {
@@ -26,7 +25,7 @@ func TestRequestRecordBound(t *testing.T) {
 	}
 	l.ErrorContext(ctx, "boom")
 	s.End()
-	want := []map[string]any{kept(rec("WARN", LostRecordsMessage, LostRecordsKey, 15.0), 0.1)}
+	want := []map[string]any{kept(rec("WARN", lostRecordsMessage, lostRecordsKey, 15.0), 0.1)}
 	for i := 15; i < 25; i++ {
 		want = append(want, kept(rec("INFO", "r", "i", float64(i)), 0.1))
 	}
@@ -48,7 +47,7 @@ func TestRequestByteBound(t *testing.T) {
 	sample.AddAttrs(slog.String("v", big))
 	_, payload := snapshot.Record(sample)
 	one := entrySize + payload
-	h := NewHandler(next, Options{MaxRequestBytes: 3*one + one/2})
+	h := NewHandler(next, withRequestBytes(3*one+one/2))
 	ctx, s := open(notSampled)
 	l := slog.New(h)
 	for i := 0; i < 5; i++ {
@@ -61,12 +60,12 @@ func TestRequestByteBound(t *testing.T) {
 	s.End()
 	// Two big records were evicted before the third, and the huge one was
 	// lost after the fifth: each gap is reported where it is.
-	want := []map[string]any{kept(rec("WARN", LostRecordsMessage, LostRecordsKey, 2.0), 0.1)}
+	want := []map[string]any{kept(rec("WARN", lostRecordsMessage, lostRecordsKey, 2.0), 0.1)}
 	for i := 0; i < 3; i++ {
 		want = append(want, kept(rec("INFO", "r", "v", big), 0.1))
 	}
 	want = append(want,
-		kept(rec("WARN", LostRecordsMessage, LostRecordsKey, 1.0), 0.1),
+		kept(rec("WARN", lostRecordsMessage, lostRecordsKey, 1.0), 0.1),
 		kept(rec("WARN", "small"), 0.1))
 	if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
 		t.Fatalf("output (-want +got):\n%s", diff)
@@ -93,7 +92,7 @@ func checkConservation(t *testing.T, st Stats) {
 func TestGlobalBudgetLossReported(t *testing.T) {
 	out, next := newJSON(slog.LevelDebug)
 	const budget = 100_000
-	h := NewHandler(next, Options{MaxBufferedBytes: budget})
+	h := NewHandler(next, withBudget(budget))
 	l := slog.New(h)
 	// Request A fills the budget with 1 KB records; it then drops its own
 	// oldest to make room, so the budget stays within about one record and
@@ -117,7 +116,7 @@ func TestGlobalBudgetLossReported(t *testing.T) {
 	l.ErrorContext(ctxB, "b failed")
 	b.End()
 	want := []map[string]any{
-		kept(rec("WARN", LostRecordsMessage, LostRecordsKey, 7.0), 0.1),
+		kept(rec("WARN", lostRecordsMessage, lostRecordsKey, 7.0), 0.1),
 		kept(rec("ERROR", "b failed"), 0.1),
 	}
 	if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
@@ -139,7 +138,7 @@ func TestGlobalBudgetLossReported(t *testing.T) {
 // the race detector, which makes each record several times dearer, it
 // keeps 2,000 requests against an 8 MiB budget (again about three times).
 func TestManyScopesHeapBounded(t *testing.T) {
-	scopes, perScope, budget := 10_000, 24, int64(DefaultMaxBufferedBytes)
+	scopes, perScope, budget := 10_000, 24, DefaultOptions().MaxBufferedBytes
 	if raceEnabled || testing.Short() {
 		scopes, budget = 2_000, 8<<20
 	}
@@ -147,7 +146,7 @@ func TestManyScopesHeapBounded(t *testing.T) {
 	// context, its attachment list and this handler's per-scope state.
 	const perScopeOverhead = 1 << 10
 	out, next := newJSON(slog.LevelDebug)
-	h := NewHandler(next, Options{MaxBufferedBytes: budget})
+	h := NewHandler(next, withBudget(budget))
 	l := slog.New(h)
 
 	ctxs := make([]context.Context, scopes)
@@ -186,8 +185,8 @@ func TestManyScopesHeapBounded(t *testing.T) {
 	got := out.Lines(t)
 	lost, written := 0, 0
 	for _, m := range got[:len(got)-1] { // all but the trigger
-		if m["msg"] == LostRecordsMessage {
-			lost += int(m[LostRecordsKey].(float64))
+		if m["msg"] == lostRecordsMessage {
+			lost += int(m[lostRecordsKey].(float64))
 		} else {
 			written++
 		}
@@ -334,7 +333,7 @@ func TestLargeValuesHeapBounded(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, next := newJSON(slog.LevelDebug)
-			h := NewHandler(next, Options{MaxBufferedBytes: budget})
+			h := NewHandler(next, withBudget(budget))
 			ctxs := make([]context.Context, requests)
 			ss := make([]*reqscope.Scope, requests)
 			before := heapInUse()
@@ -378,7 +377,7 @@ func TestLargeValuesHeapBounded(t *testing.T) {
 // as in every other record.
 func TestLossReportRedactedBelow(t *testing.T) {
 	out, next := newJSON(slog.LevelDebug)
-	h := NewHandler(redact.NewHandler(next, redact.Options{}), Options{MaxRequestRecords: 2})
+	h := NewHandler(maskingHandler{next}, withRecords(2))
 	ctx, s := open(notSampled)
 	l := slog.New(h).With("password", "hunter2")
 	for i := range 5 {
@@ -386,9 +385,8 @@ func TestLossReportRedactedBelow(t *testing.T) {
 	}
 	l.ErrorContext(ctx, "failed")
 	s.End()
-	masked := redact.DefaultReplacement
 	want := []map[string]any{
-		kept(rec("WARN", LostRecordsMessage, LostRecordsKey, 3.0, "password", masked), 0.1),
+		kept(rec("WARN", lostRecordsMessage, lostRecordsKey, 3.0, "password", masked), 0.1),
 		kept(rec("INFO", "step", "i", 3.0, "password", masked), 0.1),
 		kept(rec("INFO", "step", "i", 4.0, "password", masked), 0.1),
 		kept(rec("ERROR", "failed", "password", masked), 0.1),
@@ -396,4 +394,44 @@ func TestLossReportRedactedBelow(t *testing.T) {
 	if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
 		t.Fatalf("output (-want +got):\n%s", diff)
 	}
+}
+
+// masked is what maskingHandler writes in place of a password.
+const masked = "[MASKED]"
+
+// maskingHandler stands for a redacting handler: it masks the value of
+// every attribute named "password" given to WithAttrs or logged on a
+// record (not inside a group value).
+type maskingHandler struct{ next slog.Handler }
+
+func (m maskingHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return m.next.Enabled(ctx, l)
+}
+
+func (m maskingHandler) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(mask(a))
+		return true
+	})
+	return m.next.Handle(ctx, out)
+}
+
+func (m maskingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	out := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		out[i] = mask(a)
+	}
+	return maskingHandler{m.next.WithAttrs(out)}
+}
+
+func (m maskingHandler) WithGroup(name string) slog.Handler {
+	return maskingHandler{m.next.WithGroup(name)}
+}
+
+func mask(a slog.Attr) slog.Attr {
+	if a.Key == "password" {
+		return slog.String(a.Key, masked)
+	}
+	return a
 }

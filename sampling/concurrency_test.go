@@ -61,9 +61,9 @@ func (v *collectorView) Handle(_ context.Context, r slog.Record) error {
 			s.worker = int(a.Value.Int64())
 		case "seq":
 			s.seq = int(a.Value.Int64())
-		case SampleReasonKey:
+		case sampleReasonKey:
 			s.reason = a.Value.String()
-		case LostRecordsKey:
+		case lostRecordsKey:
 			s.lost = int(a.Value.Int64())
 		}
 		return true
@@ -94,7 +94,7 @@ func TestConcurrentRequestsAllOrNothing(t *testing.T) {
 		requests = 150
 	}
 	c := &collector{got: map[string][]seen{}}
-	h := NewHandler(c, Options{})
+	h := NewHandler(c, DefaultOptions())
 	l := slog.New(h)
 	type plan struct {
 		id      string
@@ -172,9 +172,9 @@ func TestConcurrentRequestsAllOrNothing(t *testing.T) {
 				t.Fatalf("%s: worker %d record %d came when %d was due", p.id, s.worker, s.seq, next[s.worker])
 			}
 			next[s.worker]++
-			want := ReasonError
+			want := reqscope.ReasonError
 			if p.sampled {
-				want = ReasonRate
+				want = reqscope.ReasonRate
 			}
 			if s.reason != want {
 				t.Fatalf("%s: reason %q, want %q", p.id, s.reason, want)
@@ -213,7 +213,7 @@ func TestKeepRacesEnd(t *testing.T) {
 	outcomes := map[int]int{}
 	for i := 0; i < rounds; i++ {
 		c := &collector{got: map[string][]seen{}}
-		h := NewHandler(c, Options{})
+		h := NewHandler(c, DefaultOptions())
 		ctx, s := open(notSampled)
 		l := slog.New(h).With("req", "r")
 		for seq := 0; seq < 5; seq++ {

@@ -2,10 +2,10 @@
 //
 // # The decision
 //
-// The decision is made once per request (Policy.Decide, called by httpctx's
-// middleware or httpctx.Start when the request's scope opens) from the
-// request's path, its trace flags and an xxhash of its correlation ID
-// (Decide), and stored in the request's scope (internal/reqscope) in the
+// The decision is made once per request (Policy.Decide, called by
+// scope.Start, or by httpctx.Middleware, when the request's scope opens)
+// from the request's path, its trace flags and an xxhash of its
+// correlation ID (Decide), and stored in the request's scope in the
 // context. Decide is a fixed formula, xxhash64(id) < rate * 2^64, so every
 // process and service that sees the same correlation ID decides the same.
 //
@@ -53,16 +53,32 @@
 // request's buffer is being written, and if nothing below ERROR is left to
 // make room it is held past the bounds (and charged to the budget past its
 // limit) until the writing goroutine takes it out. When a request with lost records is
-// kept, a WARN record (LostRecordsMessage) carrying _lost_records, the
+// kept, a WARN record (lostRecordsMessage) carrying _lost_records, the
 // exact number lost, is written in each gap they left. A record is charged
 // its buffer slot (the record with its five inline attributes, its context
 // and handler) plus the heap its snapshot holds, values of every kind
 // included, as measured when the snapshot is taken.
 //
+// # Options
+//
+// Zero means zero: a zero bound (any of MaxRequestRecords,
+// MaxRequestBytes, MaxBufferedBytes) turns buffering off, so the zero
+// Options buffers nothing; with SampleUnscoped, a zero UnscopedRate keeps
+// no record without a scope below ERROR. A negative bound or rate counts
+// as zero. DefaultOptions returns the recommended settings.
+//
 // # Composition
 //
-// Handler wraps any slog.Handler; NewMiddleware offers it as a
-// func(slog.Handler) slog.Handler for slog-multi's Pipe and the module's
-// builder. Put it first in the stack, so that records it drops cost the
-// handlers after it nothing.
+// Handler wraps any slog.Handler. For slog-multi's Pipe, wrap NewHandler
+// in a closure, keeping the handle if you want its Stats:
+//
+//	var sampler *sampling.Handler
+//	pipe := slogmulti.Pipe(func(next slog.Handler) slog.Handler {
+//		sampler = sampling.NewHandler(next, sampling.DefaultOptions())
+//		return sampler
+//	})
+//
+// Put it first in the stack, so that records it drops cost the handlers
+// after it nothing; docs/architecture.md gives the order the builder
+// assembles.
 package sampling

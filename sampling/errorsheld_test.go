@@ -45,7 +45,7 @@ func heldLine(t *testing.T, name string) map[string]any {
 		if err != nil {
 			t.Fatalf("bad loss report %q", name)
 		}
-		return kept(rec("WARN", LostRecordsMessage, LostRecordsKey, float64(lost)), 0.1)
+		return kept(rec("WARN", lostRecordsMessage, lostRecordsKey, float64(lost)), 0.1)
 	}
 	r := heldRecord(name)
 	v := heldPad
@@ -97,14 +97,14 @@ func TestErrorsNeverEvictedWhileFlushing(t *testing.T) {
 		out  []string
 		want counts
 	}{
-		{"records/mixed", Options{MaxRequestRecords: 6}, mixed, mixedOut, counts{Rescued: 8, LostRequestBound: 8, HeldWhileStalled: 7}},
-		{"records/over", Options{MaxRequestRecords: 4}, over, overOut, counts{Rescued: 8, LostRequestBound: 9, HeldWhileStalled: 7}},
-		{"bytes/mixed", Options{MaxRequestBytes: 6*one + one/2}, mixed, mixedOut, counts{Rescued: 8, LostRequestBound: 8, HeldWhileStalled: 7}},
-		{"bytes/over", Options{MaxRequestBytes: 4*one + one/2}, over, overOut, counts{Rescued: 8, LostRequestBound: 9, HeldWhileStalled: 7}},
-		{"bytes/huge", Options{MaxRequestBytes: 2*one + one/2}, huge, hugeOut, counts{Rescued: 3, LostRequestBound: 3, HeldWhileStalled: 2}},
-		{"budget/mixed", Options{MaxBufferedBytes: globalFor(6)}, mixed, mixedOut, counts{Rescued: 8, LostGlobalBudget: 8, HeldWhileStalled: 7}},
-		{"budget/over", Options{MaxBufferedBytes: globalFor(4)}, over, overOut, counts{Rescued: 8, LostGlobalBudget: 9, HeldWhileStalled: 7}},
-		{"budget/huge", Options{MaxBufferedBytes: globalFor(2)}, huge, hugeOut, counts{Rescued: 3, LostGlobalBudget: 3, HeldWhileStalled: 2}},
+		{"records/mixed", withRecords(6), mixed, mixedOut, counts{Rescued: 8, LostRequestBound: 8, HeldWhileStalled: 7}},
+		{"records/over", withRecords(4), over, overOut, counts{Rescued: 8, LostRequestBound: 9, HeldWhileStalled: 7}},
+		{"bytes/mixed", withRequestBytes(6*one + one/2), mixed, mixedOut, counts{Rescued: 8, LostRequestBound: 8, HeldWhileStalled: 7}},
+		{"bytes/over", withRequestBytes(4*one + one/2), over, overOut, counts{Rescued: 8, LostRequestBound: 9, HeldWhileStalled: 7}},
+		{"bytes/huge", withRequestBytes(2*one + one/2), huge, hugeOut, counts{Rescued: 3, LostRequestBound: 3, HeldWhileStalled: 2}},
+		{"budget/mixed", withBudget(globalFor(6)), mixed, mixedOut, counts{Rescued: 8, LostGlobalBudget: 8, HeldWhileStalled: 7}},
+		{"budget/over", withBudget(globalFor(4)), over, overOut, counts{Rescued: 8, LostGlobalBudget: 9, HeldWhileStalled: 7}},
+		{"budget/huge", withBudget(globalFor(2)), huge, hugeOut, counts{Rescued: 3, LostGlobalBudget: 3, HeldWhileStalled: 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			leakcheck.Check(t)
@@ -165,7 +165,7 @@ func TestHeldErrorsCharged(t *testing.T) {
 	_, payload := snapshot.Record(heldRecord("E00"))
 	budget := int64(16*entrySize + 2*payload)
 	sink := newFaultySink(onCall(1, faultStall))
-	h := NewHandler(sink, Options{MaxBufferedBytes: budget})
+	h := NewHandler(sink, withBudget(budget))
 	ctx, s := open(notSampled)
 	h.Handle(ctx, heldRecord("b0"))
 	h.Handle(ctx, heldRecord("b1"))
@@ -212,9 +212,9 @@ func TestQueuedWhileFlushingProperties(t *testing.T) {
 		n := 1 + rng.IntN(6)
 		kind := run % 3
 		opts := []Options{
-			{MaxRequestRecords: n},
-			{MaxRequestBytes: n*one + one/2},
-			{MaxBufferedBytes: int64(16*entrySize + (2+n)*payload + payload/2)},
+			withRecords(n),
+			withRequestBytes(n*one + one/2),
+			withBudget(int64(16*entrySize + (2+n)*payload + payload/2)),
 		}[kind]
 		// i00 and i01 are buffered before the trigger T; the rest is
 		// logged while the sink stalls on the first write.
@@ -251,8 +251,8 @@ func TestQueuedWhileFlushingProperties(t *testing.T) {
 			}
 			next, pending, lost, triggers := 0, 0, 0, 0
 			for _, m := range lines {
-				if m["msg"] == LostRecordsMessage {
-					k := int(m[LostRecordsKey].(float64))
+				if m["msg"] == lostRecordsMessage {
+					k := int(m[lostRecordsKey].(float64))
 					pending += k
 					lost += k
 					continue

@@ -7,7 +7,6 @@ import (
 	"os"
 
 	slogmulti "github.com/samber/slog-multi"
-	"github.com/slogstack/slogstack/httpctx"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/sampling"
 	"go.opentelemetry.io/otel/trace"
@@ -26,22 +25,28 @@ func stdout() slog.Handler {
 	})
 }
 
+// openScope opens a request scope decided by policy, as scope.Start (or
+// httpctx.Middleware for an HTTP request) does, and returns its context
+// and its end.
+func openScope(policy sampling.Policy, name, correlationID string) (context.Context, func()) {
+	sampled, rate, reason := policy.Decide(name, correlationID, trace.SpanContext{})
+	s := reqscope.New(correlationID, trace.SpanContext{}, reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason})
+	return reqscope.NewContext(context.Background(), s), func() { s.End() }
+}
+
 // A unit of work that is not sampled logs nothing, until an error rescues
 // it: its earlier records come out first, in order, then the error.
-// httpctx.Middleware opens and ends such a scope for each HTTP request;
-// httpctx.Start does it for a job or a queued message.
+// scope.Start opens and ends such a scope for a job or a queued message;
+// httpctx.Middleware does it for each HTTP request.
 func Example_rescue() {
-	logger := slog.New(sampling.NewHandler(stdout(), sampling.Options{}))
+	logger := slog.New(sampling.NewHandler(stdout(), sampling.DefaultOptions()))
 
-	ctx, end := httpctx.Start(context.Background(), httpctx.StartOptions{
-		CorrelationID: "req-2", // Decide("req-2", 0.1) is false
-		Name:          "job/settle-orders",
-		Policy:        sampling.Policy{Rate: 0.1},
-	})
+	// Decide("req-2", 0.1) is false.
+	ctx, end := openScope(sampling.DefaultPolicy(), "job/settle-orders", "req-2")
 	logger.InfoContext(ctx, "loading order", "id", 42)
 	logger.InfoContext(ctx, "charging card")
 	logger.ErrorContext(ctx, "card declined")
-	end(nil)
+	end()
 
 	// Output:
 	// {"level":"INFO","msg":"loading order","_sampled":true,"_sample_rate":0.1,"_sample_reason":"error","id":42}
@@ -52,14 +57,13 @@ func Example_rescue() {
 // A request that is not sampled and ends without an error writes nothing;
 // Stats counts what was dropped.
 func ExampleHandler_Stats() {
-	h := sampling.NewHandler(stdout(), sampling.Options{})
+	h := sampling.NewHandler(stdout(), sampling.DefaultOptions())
 	logger := slog.New(h)
 
-	scope := reqscope.New("req-2", trace.SpanContext{}, sampling.Decision{Sampled: false, Rate: 0.1, Reason: sampling.ReasonRate})
-	ctx := reqscope.NewContext(context.Background(), scope)
+	ctx, end := openScope(sampling.DefaultPolicy(), "/orders", "req-2")
 	logger.InfoContext(ctx, "step 1")
 	logger.InfoContext(ctx, "step 2")
-	scope.End()
+	end()
 
 	st := h.Stats()
 	fmt.Println("requests not sampled:", st.RequestsNotSampled.Rate)
@@ -72,30 +76,40 @@ func ExampleHandler_Stats() {
 // A sampled request's records pass with the decision attached, at the top
 // level even under a group.
 func ExampleNewHandler() {
-	logger := slog.New(sampling.NewHandler(stdout(), sampling.Options{}))
-	scope := reqscope.New("pay-1", trace.SpanContext{}, sampling.Decision{Sampled: true, Rate: 1, Reason: sampling.ReasonPath})
-	ctx := reqscope.NewContext(context.Background(), scope)
+	logger := slog.New(sampling.NewHandler(stdout(), sampling.DefaultOptions()))
+	policy := sampling.DefaultPolicy()
+	policy.AlwaysSamplePaths = []string{"/pay"}
+
+	ctx, end := openScope(policy, "/pay/capture", "pay-1")
 	logger.WithGroup("payment").InfoContext(ctx, "captured", "amount", 1999)
-	scope.End()
+	end()
 	// Output:
 	// {"level":"INFO","msg":"captured","_sampled":true,"_sample_rate":1,"_sample_reason":"path","payment":{"amount":1999}}
 }
 
-// NewMiddleware composes with slog-multi's Pipe.
-func ExampleNewMiddleware() {
-	h := slogmulti.Pipe(sampling.NewMiddleware(sampling.Options{DisableBuffering: true})).Handler(stdout())
-	logger := slog.New(h)
-	scope := reqscope.New("req-2", trace.SpanContext{}, sampling.Decision{Sampled: false, Rate: 0.1, Reason: sampling.ReasonRate})
-	ctx := reqscope.NewContext(context.Background(), scope)
+// The zero Options buffers nothing: a request that is not sampled writes
+// only from its first error on. A closure over NewHandler composes it with
+// slog-multi's Pipe and keeps the handle for Stats.
+func ExampleNewHandler_pipe() {
+	var sampler *sampling.Handler
+	pipe := slogmulti.Pipe(func(next slog.Handler) slog.Handler {
+		sampler = sampling.NewHandler(next, sampling.Options{})
+		return sampler
+	})
+	logger := slog.New(pipe.Handler(stdout()))
+
+	ctx, end := openScope(sampling.DefaultPolicy(), "/orders", "req-2")
 	logger.InfoContext(ctx, "not written: buffering is off")
 	logger.ErrorContext(ctx, "written")
 	logger.InfoContext(ctx, "written: the request is kept")
-	scope.End()
+	end()
 	logger.Info("no scope: passes unchanged")
+	fmt.Println("requests kept:", sampler.Stats().RequestsKept)
 	// Output:
 	// {"level":"ERROR","msg":"written","_sampled":true,"_sample_rate":0.1,"_sample_reason":"error"}
 	// {"level":"INFO","msg":"written: the request is kept","_sampled":true,"_sample_rate":0.1,"_sample_reason":"error"}
 	// {"level":"INFO","msg":"no scope: passes unchanged"}
+	// requests kept: 1
 }
 
 // Decide is the same everywhere: services that forward the correlation ID

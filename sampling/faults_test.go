@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/internal/logtest"
+	"github.com/slogstack/slogstack/internal/reqscope"
 )
 
 // fault is what faultySink does with one call of Handle.
@@ -130,7 +131,7 @@ func TestSinkFaultDuringReplay(t *testing.T) {
 	// 2-4 the buffered b1..b3; then the trigger (call 5, for an ERROR
 	// trigger).
 	all := []map[string]any{
-		rec("WARN", LostRecordsMessage, LostRecordsKey, 1.0),
+		rec("WARN", lostRecordsMessage, lostRecordsKey, 1.0),
 		rec("INFO", "b1"), rec("INFO", "b2"), rec("INFO", "b3"),
 	}
 	type want struct {
@@ -159,7 +160,7 @@ func TestSinkFaultDuringReplay(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			leakcheck.Check(t)
 			sink := newFaultySink(onCall(tc.call, tc.fault))
-			h := NewHandler(sink, Options{MaxRequestRecords: 3})
+			h := NewHandler(sink, withRecords(3))
 			l := slog.New(h)
 			ctx, s := open(notSampled)
 			for i := range 4 {
@@ -195,7 +196,7 @@ func TestSinkFaultDuringReplay(t *testing.T) {
 			}
 			wantOut = append(wantOut, kept(rec("INFO", "next"), 0.1))
 			sampled := rec("INFO", "new request")
-			sampled[SampledKey], sampled[SampleRateKey], sampled[SampleReasonKey] = true, 0.1, ReasonRate
+			sampled[sampledKey], sampled[sampleRateKey], sampled[sampleReasonKey] = true, 0.1, reqscope.ReasonRate
 			wantOut = append(wantOut, sampled)
 			if diff := cmp.Diff(wantOut, sink.out.Lines(t)); diff != "" {
 				t.Errorf("output (-want +got):\n%s", diff)
@@ -242,7 +243,7 @@ func checkHandled(t *testing.T, st Stats, logged int) {
 func TestSinkStallDuringReplay(t *testing.T) {
 	leakcheck.Check(t)
 	sink := newFaultySink(onCall(2, faultStall)) // stalls on b1
-	h := NewHandler(sink, Options{MaxRequestRecords: 3})
+	h := NewHandler(sink, withRecords(3))
 	l := slog.New(h)
 	ctx, s := open(notSampled)
 	for i := range 4 {
@@ -268,9 +269,9 @@ func TestSinkStallDuringReplay(t *testing.T) {
 		}
 	})
 	sampled := rec("INFO", "new request")
-	sampled[SampledKey], sampled[SampleRateKey], sampled[SampleReasonKey] = true, 0.1, ReasonRate
+	sampled[sampledKey], sampled[sampleRateKey], sampled[sampleReasonKey] = true, 0.1, reqscope.ReasonRate
 	want := []map[string]any{
-		kept(rec("WARN", LostRecordsMessage, LostRecordsKey, 1.0), 0.1),
+		kept(rec("WARN", lostRecordsMessage, lostRecordsKey, 1.0), 0.1),
 		sampled,
 		kept(rec("INFO", "b1"), 0.1),
 		kept(rec("INFO", "b2"), 0.1),
@@ -319,7 +320,7 @@ func TestFaultySinkConcurrent(t *testing.T) {
 		}
 		return faultNone
 	})
-	h := NewHandler(sink, Options{})
+	h := NewHandler(sink, DefaultOptions())
 	var returnedErrs, returnedPanics atomic.Int64 // errors Handle returned
 	var all sync.WaitGroup
 	for i := range requests {

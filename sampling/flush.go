@@ -189,8 +189,8 @@ func (sh *shared) reportLost(p lossPoint, n int, rate float64) {
 	if !next.Enabled(p.ctx, slog.LevelWarn) {
 		return
 	}
-	r := slog.NewRecord(p.time, slog.LevelWarn, LostRecordsMessage, 0)
-	r.AddAttrs(slog.Int(LostRecordsKey, n))
+	r := slog.NewRecord(p.time, slog.LevelWarn, lostRecordsMessage, 0)
+	r.AddAttrs(slog.Int(lostRecordsKey, n))
 	if err := next.Handle(p.ctx, r); err != nil {
 		sh.stats.handleErrors.Add(1)
 	}

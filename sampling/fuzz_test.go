@@ -25,7 +25,9 @@ func FuzzHandlerSequence(f *testing.F) {
 			ops = ops[:200]
 		}
 		c := &collector{got: map[string][]seen{}}
-		h := NewHandler(c, Options{MaxRequestRecords: int(maxRecords%8) + 1, MaxBufferedBytes: int64(6 * entrySize)})
+		opts := withRecords(int(maxRecords%8) + 1)
+		opts.MaxBufferedBytes = int64(6 * entrySize)
+		h := NewHandler(c, opts)
 		ctx, s := open(notSampled)
 		l := slog.New(h).With("req", "r", "worker", 0)
 		seq, kept, keptBeforeEnd, ended := 0, false, false, false

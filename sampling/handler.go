@@ -11,16 +11,19 @@ import (
 
 // Handler is a slog.Handler that keeps or drops the records of whole
 // requests according to the sampling decision of the request scope in each
-// record's context (reqscope, opened by httpctx's middleware or httpctx.Start).
+// record's context (opened by scope.Start, or by httpctx.Middleware for an
+// HTTP request).
 //
 //   - No scope in the context: the record passes unchanged (see
 //     Options.SampleUnscoped for sampling such records one by one).
 //   - Sampled scope: the record passes with _sampled=true, _sample_rate and
 //     _sample_reason (the reason the scope was sampled).
 //   - Scope not sampled: records below ERROR wait in the scope's bounded
-//     buffer. The first record at ERROR or above, or a Keep of the scope (a
-//     panic or a 5xx, from httpctx), keeps the scope: the buffered records
-//     are written first, in the order they were logged, then the trigger,
+//     buffer (none with buffering off; see Options.MaxRequestRecords). The
+//     first record at ERROR or above, or a keep of the scope (scope.Keep,
+//     an error passed to the scope's end, a panic or a 5xx in
+//     httpctx.Middleware), keeps the scope: the buffered records are
+//     written first, in the order they were logged, then the trigger,
 //     then every later record of the scope, all with _sampled=true,
 //     _sample_rate and _sample_reason=error. When the scope ends without
 //     being kept, its buffered records are dropped and counted.
@@ -57,12 +60,19 @@ type shared struct {
 	stats  counters
 }
 
-// NewHandler returns a Handler that writes the records it keeps to next.
-// The zero Options gives the documented defaults. A nil next panics, as it
-// would in slog.New.
+// NewHandler returns a Handler that writes the records it keeps to next,
+// configured by opts (start from DefaultOptions: the zero Options buffers
+// nothing). A nil next panics.
+//
+// To compose it with slogmulti.Pipe, wrap it in a closure:
+//
+//	slogmulti.Pipe(func(next slog.Handler) slog.Handler { return sampling.NewHandler(next, opts) })
+//
+// Each call of such a closure makes a Handler with its own buffers, budget
+// and counters.
 func NewHandler(next slog.Handler, opts Options) *Handler {
 	if next == nil {
-		panic("sampling: NewHandler called with a nil next handler")
+		panic("sampling: NewHandler: nil next handler")
 	}
 	cfg := opts.config()
 	sh := &shared{cfg: cfg}
@@ -70,17 +80,9 @@ func NewHandler(next slog.Handler, opts Options) *Handler {
 	return &Handler{sh: sh, next: next}
 }
 
-// NewMiddleware returns NewHandler with opts as a middleware, for
-// slogmulti.Pipe and the module's builder. Each call of the returned
-// function makes a Handler with its own buffers, budget and counters.
-func NewMiddleware(opts Options) func(slog.Handler) slog.Handler {
-	return func(next slog.Handler) slog.Handler {
-		return NewHandler(next, opts)
-	}
-}
-
 // Enabled reports whether a record at level would be handled in ctx. For a
-// request scope that is not sampled (and not kept) with buffering off, it
+// request scope that is not sampled (and not kept) with buffering off (a
+// zero bound in Options), it
 // reports false below ERROR without asking the next handler, so the call
 // costs about what a call at a disabled level costs. Otherwise it reports
 // what the next handler's Enabled reports: with buffering on, records the

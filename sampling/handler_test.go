@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	slogmulti "github.com/samber/slog-multi"
 	"github.com/slogstack/slogstack/internal/reqscope"
 )
 
 func TestUnscopedPassesUnchanged(t *testing.T) {
 	gotSink, next := newJSON(slog.LevelDebug)
 	wantSink, plain := newJSON(slog.LevelDebug)
-	h := NewHandler(next, Options{})
+	h := NewHandler(next, DefaultOptions())
 	for _, l := range []*slog.Logger{slog.New(h), slog.New(plain)} {
 		l = l.With("service", "api").WithGroup("req")
 		l.Debug("a", "n", 1)
@@ -32,19 +33,19 @@ func TestUnscopedPassesUnchanged(t *testing.T) {
 func TestSampledScopeAnnotates(t *testing.T) {
 	for _, d := range []reqscope.Decision{
 		sampledBy,
-		{Sampled: true, Rate: 1, Reason: ReasonPath},
-		{Sampled: true, Rate: 0.25, Reason: ReasonTrace},
+		{Sampled: true, Rate: 1, Reason: reqscope.ReasonPath},
+		{Sampled: true, Rate: 0.25, Reason: reqscope.ReasonTrace},
 	} {
 		t.Run(d.Reason, func(t *testing.T) {
 			out, next := newJSON(slog.LevelDebug)
-			h := NewHandler(next, Options{})
+			h := NewHandler(next, DefaultOptions())
 			ctx, s := open(d)
 			l := slog.New(h)
 			l.InfoContext(ctx, "one", "k", "v")
 			l.WithGroup("g").With("a", 1).DebugContext(ctx, "two", "b", 2)
 			s.End()
 			ann := func(m map[string]any) map[string]any {
-				m[SampledKey], m[SampleRateKey], m[SampleReasonKey] = true, d.Rate, d.Reason
+				m[sampledKey], m[sampleRateKey], m[sampleReasonKey] = true, d.Rate, d.Reason
 				return m
 			}
 			want := []map[string]any{
@@ -65,8 +66,8 @@ func TestSampledScopeAnnotates(t *testing.T) {
 
 func TestNotSampledDroppedAtEnd(t *testing.T) {
 	out, next := newJSON(slog.LevelDebug)
-	h := NewHandler(next, Options{})
-	ctx, s := open(reqscope.Decision{Sampled: false, Rate: 0, Reason: ReasonExcluded})
+	h := NewHandler(next, DefaultOptions())
+	ctx, s := open(reqscope.Decision{Sampled: false, Rate: 0, Reason: reqscope.ReasonExcluded})
 	l := slog.New(h)
 	l.DebugContext(ctx, "a")
 	l.InfoContext(ctx, "b", "k", strings.Repeat("x", 100))
@@ -117,7 +118,7 @@ func TestRescueOrder(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, next := newJSON(slog.LevelDebug)
-			h := NewHandler(next, Options{})
+			h := NewHandler(next, DefaultOptions())
 			ctx, s := open(notSampled)
 			l := slog.New(h)
 			l.DebugContext(ctx, "b1")
@@ -156,7 +157,7 @@ func TestRescueOrder(t *testing.T) {
 func TestRescueKeepsHandlerChain(t *testing.T) {
 	out, next := newJSON(slog.LevelDebug)
 	wantOut, plain := newJSON(slog.LevelDebug)
-	h := NewHandler(next, Options{})
+	h := NewHandler(next, DefaultOptions())
 	ctx, s := open(notSampled)
 	log := func(root *slog.Logger, ctx context.Context) {
 		a := root.With("service", "api")
@@ -170,7 +171,7 @@ func TestRescueKeepsHandlerChain(t *testing.T) {
 	log(slog.New(h), ctx)
 	// The same records through the plain handler, with the annotations at
 	// the top level where the sampling handler puts them.
-	log(slog.New(plain.WithAttrs(annotationAttrs(notSampled.Rate, ReasonError))), context.Background())
+	log(slog.New(plain.WithAttrs(annotationAttrs(notSampled.Rate, reqscope.ReasonError))), context.Background())
 	if out.String() != "" {
 		t.Fatal("written before keep")
 	}
@@ -184,7 +185,7 @@ func TestRescueKeepsHandlerChain(t *testing.T) {
 func TestReplayChecksNextEnabled(t *testing.T) {
 	var level slog.LevelVar
 	out, next := newJSON(&level)
-	h := NewHandler(next, Options{})
+	h := NewHandler(next, DefaultOptions())
 	ctx, s := open(notSampled)
 	l := slog.New(h)
 	l.InfoContext(ctx, "info")
@@ -211,7 +212,7 @@ func TestReplayChecksNextEnabled(t *testing.T) {
 func TestAfterEnd(t *testing.T) {
 	t.Run("not kept", func(t *testing.T) {
 		out, next := newJSON(slog.LevelDebug)
-		h := NewHandler(next, Options{})
+		h := NewHandler(next, DefaultOptions())
 		ctx, s := open(notSampled)
 		l := slog.New(h)
 		l.InfoContext(ctx, "during")
@@ -236,7 +237,7 @@ func TestAfterEnd(t *testing.T) {
 	})
 	t.Run("kept", func(t *testing.T) {
 		out, next := newJSON(slog.LevelDebug)
-		h := NewHandler(next, Options{})
+		h := NewHandler(next, DefaultOptions())
 		ctx, s := open(notSampled)
 		s.Keep()
 		s.End()
@@ -251,7 +252,7 @@ func TestAfterEnd(t *testing.T) {
 	})
 	t.Run("sampled", func(t *testing.T) {
 		out, next := newJSON(slog.LevelDebug)
-		h := NewHandler(next, Options{})
+		h := NewHandler(next, DefaultOptions())
 		ctx, s := open(sampledBy)
 		s.End()
 		slog.New(h).InfoContext(ctx, "late")
@@ -263,7 +264,7 @@ func TestAfterEnd(t *testing.T) {
 
 func TestBufferingOff(t *testing.T) {
 	out, next := newJSON(slog.LevelDebug)
-	h := NewHandler(next, Options{DisableBuffering: true})
+	h := NewHandler(next, Options{})
 	ctx, s := open(notSampled)
 	if h.Enabled(ctx, slog.LevelWarn) {
 		t.Fatal("Enabled(WARN) for a request not sampled with buffering off")
@@ -319,14 +320,14 @@ func TestUnscopedSampling(t *testing.T) {
 		l.WithGroup("g").With("correlation_id", id).Info("nested id does not key")
 		if Decide(id, 0.5) {
 			for _, m := range []map[string]any{rec("INFO", "by id", "correlation_id", id), rec("INFO", "by with", "correlation_id", id)} {
-				m[SampledKey], m[SampleRateKey], m[SampleReasonKey] = true, 0.5, ReasonRate
+				m[sampledKey], m[sampleRateKey], m[sampleReasonKey] = true, 0.5, reqscope.ReasonRate
 				want = append(want, m)
 			}
 		}
 	}
 	l.Error("always")
 	m := rec("ERROR", "always")
-	m[SampledKey], m[SampleRateKey], m[SampleReasonKey] = true, 0.5, ReasonError
+	m[sampledKey], m[sampleRateKey], m[sampleReasonKey] = true, 0.5, reqscope.ReasonError
 	want = append(want, m)
 	got := out.Lines(t)
 	var keyed []map[string]any
@@ -334,8 +335,8 @@ func TestUnscopedSampling(t *testing.T) {
 	for _, m := range got {
 		if m["msg"] == "nested id does not key" {
 			nested++
-			if m[SampleReasonKey] != ReasonRecord {
-				t.Fatalf("random sample has reason %v", m[SampleReasonKey])
+			if m[sampleReasonKey] != reasonRecord {
+				t.Fatalf("random sample has reason %v", m[sampleReasonKey])
 			}
 			continue
 		}
@@ -358,26 +359,61 @@ func TestUnscopedSampling(t *testing.T) {
 	}
 }
 
-func TestNewMiddleware(t *testing.T) {
+// TestPipeComposition: composed with slogmulti.Pipe through a closure over
+// NewHandler, the handler samples as it does alone, and the closure keeps
+// the handle to its Stats. Each call of the closure makes a handler with
+// its own buffers and counters. (A PipeBuilder's Handler consumes its
+// middlewares, so each stack is built with its own Pipe.)
+func TestPipeComposition(t *testing.T) {
+	var handles []*Handler
+	sampler := func(next slog.Handler) slog.Handler {
+		h := NewHandler(next, DefaultOptions())
+		handles = append(handles, h)
+		return h
+	}
 	out, next := newJSON(slog.LevelDebug)
-	h := NewMiddleware(Options{})(next)
-	if _, ok := h.(*Handler); !ok {
-		t.Fatalf("NewMiddleware made a %T", h)
-	}
+	other, otherNext := newJSON(slog.LevelDebug)
+	l := slog.New(slogmulti.Pipe(sampler).Handler(next))
+	slog.New(slogmulti.Pipe(sampler).Handler(otherNext)).Info("no scope")
+
 	ctx, s := open(notSampled)
-	slog.New(h).InfoContext(ctx, "x")
+	l.InfoContext(ctx, "dropped")
 	s.End()
-	if out.String() != "" {
-		t.Fatal("middleware handler wrote a dropped record")
+	ctx, s = open(notSampled)
+	l.InfoContext(ctx, "rescued")
+	l.ErrorContext(ctx, "failed")
+	s.End()
+
+	want := []map[string]any{kept(rec("INFO", "rescued"), 0.1), kept(rec("ERROR", "failed"), 0.1)}
+	if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
+		t.Fatalf("output (-want +got):\n%s", diff)
 	}
-	if h.(*Handler).Stats().RecordsDropped != 1 {
-		t.Fatal("middleware handler did not count the drop")
+	if diff := cmp.Diff([]map[string]any{rec("INFO", "no scope")}, other.Lines(t)); diff != "" {
+		t.Fatalf("second pipe's output (-want +got):\n%s", diff)
+	}
+	if len(handles) != 2 {
+		t.Fatalf("%d handlers built, want 2", len(handles))
+	}
+	wantStats := []Stats{{
+		RequestsNotSampled: ReasonCounts{Rate: 2},
+		RequestsKept:       1,
+		RequestsDropped:    1,
+		RecordsPassed:      1,
+		RecordsBuffered:    2,
+		RecordsRescued:     1,
+		RecordsDropped:     1,
+	}, {
+		UnscopedPassed: 1,
+	}}
+	gotStats := []Stats{handles[0].Stats(), handles[1].Stats()}
+	if diff := cmp.Diff(wantStats, gotStats); diff != "" {
+		t.Fatalf("stats (-want +got):\n%s", diff)
 	}
 }
 
 func TestWithEmptyReturnsReceiver(t *testing.T) {
 	_, next := newJSON(slog.LevelDebug)
-	h := NewHandler(next, Options{})
+	h := NewHandler(next, DefaultOptions())
 	if h.WithAttrs(nil) != slog.Handler(h) || h.WithGroup("") != slog.Handler(h) {
 		t.Fatal("WithAttrs(nil) or WithGroup(\"\") did not return the receiver")
 	}
@@ -392,7 +428,7 @@ func (e errHandler) WithGroup(n string) slog.Handler         { return errHandler
 
 func TestNextErrors(t *testing.T) {
 	_, next := newJSON(slog.LevelDebug)
-	h := NewHandler(errHandler{next}, Options{})
+	h := NewHandler(errHandler{next}, DefaultOptions())
 	ctx, s := open(notSampled)
 	if err := h.Handle(ctx, slog.NewRecord(time0, slog.LevelInfo, "buffered", 0)); err != nil {
 		t.Fatalf("buffering returned %v", err)
@@ -408,9 +444,10 @@ func TestNextErrors(t *testing.T) {
 
 func TestNewHandlerNilNextPanics(t *testing.T) {
 	defer func() {
-		if recover() == nil {
-			t.Fatal("no panic")
+		const want = "sampling: NewHandler: nil next handler"
+		if got := recover(); got != want {
+			t.Fatalf("panic %#v, want %q", got, want)
 		}
 	}()
-	NewHandler(nil, Options{})
+	NewHandler(nil, DefaultOptions())
 }

@@ -23,8 +23,8 @@ func open(d reqscope.Decision) (context.Context, *reqscope.Scope) {
 }
 
 var (
-	notSampled = reqscope.Decision{Sampled: false, Rate: 0.1, Reason: ReasonRate}
-	sampledBy  = reqscope.Decision{Sampled: true, Rate: 0.1, Reason: ReasonRate}
+	notSampled = reqscope.Decision{Sampled: false, Rate: 0.1, Reason: reqscope.ReasonRate}
+	sampledBy  = reqscope.Decision{Sampled: true, Rate: 0.1, Reason: reqscope.ReasonRate}
 )
 
 // rec builds an expected output record.
@@ -38,8 +38,29 @@ func rec(level, msg string, kv ...any) map[string]any {
 
 // kept adds the annotations of a rescued record with rate r.
 func kept(m map[string]any, r float64) map[string]any {
-	m[SampledKey], m[SampleRateKey], m[SampleReasonKey] = true, r, ReasonError
+	m[sampledKey], m[sampleRateKey], m[sampleReasonKey] = true, r, reqscope.ReasonError
 	return m
 }
 
 var time0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// withRecords returns DefaultOptions with MaxRequestRecords n.
+func withRecords(n int) Options {
+	o := DefaultOptions()
+	o.MaxRequestRecords = n
+	return o
+}
+
+// withRequestBytes returns DefaultOptions with MaxRequestBytes n.
+func withRequestBytes(n int) Options {
+	o := DefaultOptions()
+	o.MaxRequestBytes = n
+	return o
+}
+
+// withBudget returns DefaultOptions with MaxBufferedBytes n.
+func withBudget(n int64) Options {
+	o := DefaultOptions()
+	o.MaxBufferedBytes = n
+	return o
+}

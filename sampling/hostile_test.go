@@ -74,7 +74,7 @@ func TestMutationAfterCall(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			for range rounds {
 				out, next := newJSON(slog.LevelDebug)
-				h := NewHandler(next, Options{})
+				h := NewHandler(next, DefaultOptions())
 				ctx, s := open(notSampled)
 				v := m.make()
 				r := slog.NewRecord(time0, slog.LevelInfo, "logged", 0)
@@ -188,7 +188,7 @@ func TestHostileValuesRescued(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			out, next := newJSON(slog.LevelDebug)
-			h := NewHandler(next, Options{})
+			h := NewHandler(next, DefaultOptions())
 			ctx, s := open(notSampled)
 			r := slog.NewRecord(time0, slog.LevelInfo, "hostile", 0)
 			r.AddAttrs(slog.Any("v", tc.value))

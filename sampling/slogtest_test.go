@@ -37,7 +37,7 @@ func TestSlogtest(t *testing.T) {
 			newHandler := func(*testing.T) slog.Handler {
 				buf.Reset()
 				next := slog.NewJSONHandler(&buf, nil)
-				h := NewHandler(next, Options{})
+				h := NewHandler(next, DefaultOptions())
 				if mode == "no scope" {
 					return h
 				}
@@ -70,7 +70,7 @@ func TestSlogtest(t *testing.T) {
 				if mode != "no scope" {
 					// The annotations sit at the top level, beside what
 					// slogtest checks, whatever groups are open.
-					if m[SampledKey] != true || m[SampleRateKey] != 0.1 || m[SampleReasonKey] == nil {
+					if m[sampledKey] != true || m[sampleRateKey] != 0.1 || m[sampleReasonKey] == nil {
 						t.Errorf("record without the sampling annotations at the top level: %v", m)
 					}
 				}

@@ -12,7 +12,7 @@ type ReasonCounts struct {
 	Path     uint64 // reason "path"
 	Trace    uint64 // reason "trace"
 	Rate     uint64 // reason "rate"
-	Other    uint64 // any other reason (a scope opened with a custom Decision)
+	Other    uint64 // any other reason
 }
 
 // Total returns the sum of the counts.
@@ -68,8 +68,8 @@ type Stats struct {
 	// ended without being kept.
 	RecordsDropped uint64
 	// RecordsDiscarded counts records below ERROR of a request that is not
-	// sampled which reached Handle but were not buffered: buffering is off,
-	// or the request had already ended. (With buffering off, Enabled
+	// sampled which reached Handle but were not buffered: buffering is off
+	// (a zero bound in Options), or the request had already ended. (With buffering off, Enabled
 	// refuses such records before Handle, and those are not counted, just
 	// as records at a disabled level are not.)
 	RecordsDiscarded uint64

@@ -12,10 +12,10 @@ import (
 // logged without a scope (Options.SampleUnscoped).
 const correlationIDKey = "correlation_id"
 
-// ReasonRecord is the _sample_reason of a record without a request scope
+// reasonRecord is the _sample_reason of a record without a request scope
 // that Options.SampleUnscoped sampled at random, on its own (it carried no
 // correlation_id to key the decision).
-const ReasonRecord = "record"
+const reasonRecord = "record"
 
 // handleUnscoped handles a record whose context carries no request scope.
 func (h *Handler) handleUnscoped(ctx context.Context, r slog.Record) error {
@@ -31,7 +31,7 @@ func (h *Handler) handleUnscoped(ctx context.Context, r slog.Record) error {
 		if id, ok := h.unscopedKey(r); ok {
 			keep, reason = Decide(id, rate), reqscope.ReasonRate
 		} else {
-			keep, reason = below(rand.Uint64(), rate), ReasonRecord
+			keep, reason = below(rand.Uint64(), rate), reasonRecord
 		}
 		if !keep {
 			c.unscopedDropped.Add(1)
