@@ -1,7 +1,6 @@
 package httpctx
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -10,82 +9,8 @@ import (
 
 	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
+	"github.com/slogstack/slogstack/scope"
 )
-
-func TestValidCorrelationID(t *testing.T) {
-	for _, tc := range []struct {
-		id   string
-		want bool
-	}{
-		{"", false},
-		{"a", true},
-		{"abc-DEF_123.xyz:9", true},
-		{"0af7651916cd43dd8448eb211c80319c", true},
-		{strings.Repeat("a", 128), true},
-		{strings.Repeat("a", 129), false},
-		{"with space", false},
-		{"tab\t", false},
-		{"new\nline", false},
-		{"cr\r", false},
-		{"quote\"", false},
-		{"slash/", false},
-		{"eq=", false},
-		{"semi;", false},
-		{"comma,", false},
-		{"ünïcode", false},
-		{"\x00", false},
-		{"\x7f", false},
-		{"<script>", false},
-		{"{\"json\":1}", false},
-	} {
-		if got := ValidCorrelationID(tc.id); got != tc.want {
-			t.Errorf("ValidCorrelationID(%q) = %v, want %v", tc.id, got, tc.want)
-		}
-	}
-}
-
-func TestNewCorrelationID(t *testing.T) {
-	seen := make(map[string]bool)
-	for range 10000 {
-		id := NewCorrelationID()
-		if len(id) != 32 {
-			t.Fatalf("len(%q) = %d, want 32", id, len(id))
-		}
-		for _, c := range id {
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-				t.Fatalf("%q has a character that is not lower-case hex", id)
-			}
-		}
-		if id == strings.Repeat("0", 32) {
-			t.Fatal("all-zero ID")
-		}
-		if seen[id] {
-			t.Fatalf("duplicate ID %q", id)
-		}
-		seen[id] = true
-	}
-}
-
-func TestNewCorrelationIDAllocs(t *testing.T) {
-	NewCorrelationID() // fill the pool
-	if n := testing.AllocsPerRun(1000, func() { _ = NewCorrelationID() }); n > 1 {
-		t.Errorf("NewCorrelationID allocates %v times, want at most 1 (the string)", n)
-	}
-}
-
-func TestCorrelationIDFromContext(t *testing.T) {
-	if got := CorrelationID(context.Background()); got != "" {
-		t.Errorf("no scope: got %q, want empty", got)
-	}
-	var nilCtx context.Context // a nil context must not panic
-	if got := CorrelationID(nilCtx); got != "" {
-		t.Errorf("nil context: got %q, want empty", got)
-	}
-	ctx := reqscope.NewContext(context.Background(), reqscope.New("abc", noSpan, reqscope.Decision{}))
-	if got := CorrelationID(ctx); got != "abc" {
-		t.Errorf("got %q, want abc", got)
-	}
-}
 
 const (
 	validTP    = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/slogstack/slogstack/internal/reqscope"
+	"github.com/slogstack/slogstack/internal/scopectx"
+	"github.com/slogstack/slogstack/internal/traceparent"
 	"github.com/slogstack/slogstack/sampling"
+	"github.com/slogstack/slogstack/scope"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -173,9 +176,9 @@ func (m *RequestMiddleware) serve(next http.Handler, w http.ResponseWriter, r *h
 	// One allocation holds the scope's state (which is also the context)
 	// and the wrapped writer.
 	rs := &requestState{}
-	ctx = rs.st.init(ctx, id, sc, d, m.opts.Logger)
+	ctx = rs.st.Init(ctx, id, sc, d, m.opts.Logger)
 	rw := &rs.rw
-	*rw = responseWriter{w: w, scope: rs.st.scope}
+	*rw = responseWriter{w: w, scope: rs.st.Scope}
 	r2 := r.WithContext(ctx)
 	var reqBody *bodyCapture
 	capture := m.opts.Body.maxBytes() > 0
@@ -194,7 +197,7 @@ func (m *RequestMiddleware) serve(next http.Handler, w http.ResponseWriter, r *h
 
 // requestState is what the middleware allocates per request.
 type requestState struct {
-	st scopeState
+	st scopectx.State
 	rw responseWriter
 }
 
@@ -204,7 +207,7 @@ func (m *RequestMiddleware) correlationID(ctx context.Context, h http.Header) (s
 	fromCtx := sc.IsValid()
 	if !fromCtx {
 		if vs := h[HeaderTraceparent]; len(vs) > 0 {
-			if psc, ok := ParseTraceparent(vs[0]); ok {
+			if psc, ok := traceparent.Parse(vs[0]); ok {
 				sc = psc
 			} else {
 				m.stats.rejTraceparent.Add(1)
@@ -212,14 +215,14 @@ func (m *RequestMiddleware) correlationID(ctx context.Context, h http.Header) (s
 		}
 	}
 	if vs := h[HeaderCorrelationID]; len(vs) > 0 {
-		if ValidCorrelationID(vs[0]) {
+		if reqscope.ValidID(vs[0]) {
 			m.stats.fromCorr.Add(1)
 			return vs[0], sc
 		}
 		m.stats.rejCorr.Add(1)
 	}
 	if vs := h[HeaderRequestID]; len(vs) > 0 {
-		if ValidCorrelationID(vs[0]) {
+		if reqscope.ValidID(vs[0]) {
 			m.stats.fromReqID.Add(1)
 			return vs[0], sc
 		}
@@ -234,7 +237,7 @@ func (m *RequestMiddleware) correlationID(ctx context.Context, h http.Header) (s
 		return sc.TraceID().String(), sc
 	}
 	m.stats.generated.Add(1)
-	return NewCorrelationID(), sc
+	return scope.NewCorrelationID(), sc
 }
 
 func (m *RequestMiddleware) countDecision(d reqscope.Decision) {

@@ -1,9 +1,10 @@
-package httpctx
+package scope
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/slogstack/slogstack/internal/scopectx"
 	"log/slog"
 	"testing"
 
@@ -29,7 +30,7 @@ func TestHandlerExactScopeContext(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		parent    trace.SpanContext // span in the context passed to Start
-		start     trace.SpanContext // StartOptions.SpanContext
+		start     trace.SpanContext // Options.SpanContext
 		wantTrace trace.SpanContext // the IDs expected on the record
 	}{
 		{"no span", trace.SpanContext{}, trace.SpanContext{}, trace.SpanContext{}},
@@ -42,15 +43,15 @@ func TestHandlerExactScopeContext(t *testing.T) {
 			if tc.parent.IsValid() {
 				parent = trace.ContextWithSpanContext(parent, tc.parent)
 			}
-			ctx, end := Start(parent, StartOptions{CorrelationID: "job-7", SpanContext: tc.start})
+			ctx, end := Start(parent, Options{CorrelationID: "job-7", SpanContext: tc.start})
 			defer end(nil)
-			if _, ok := ctx.(*scopeState); !ok {
+			if _, ok := ctx.(*scopectx.State); !ok {
 				t.Fatalf("Start returned a %T, want the scope's state", ctx)
 			}
-			want := map[string]any{"msg": "m", KeyCorrelationID: "job-7"}
+			want := map[string]any{"msg": "m", keyCorrelationID: "job-7"}
 			if tc.wantTrace.IsValid() {
-				want[KeyTraceID] = tc.wantTrace.TraceID().String()
-				want[KeySpanID] = tc.wantTrace.SpanID().String()
+				want[keyTraceID] = tc.wantTrace.TraceID().String()
+				want[keySpanID] = tc.wantTrace.SpanID().String()
 			}
 			for _, c := range []struct {
 				name string

@@ -1,4 +1,4 @@
-package httpctx
+package scope
 
 import (
 	"context"
@@ -10,43 +10,6 @@ import (
 
 	"github.com/slogstack/slogstack/internal/reqscope"
 )
-
-// MaxCorrelationIDLen is the longest incoming correlation ID accepted.
-const MaxCorrelationIDLen = 128
-
-// ValidCorrelationID reports whether id may be used as a correlation ID as
-// received: it has 1 to MaxCorrelationIDLen characters, each an ASCII letter,
-// digit, '.', '_', ':' or '-'. Anything else (empty, too long, spaces,
-// control characters, non-ASCII, quotes, '/', '=') is rejected, so that an
-// accepted ID can be echoed into a response header or a log line as is.
-func ValidCorrelationID(id string) bool {
-	if len(id) == 0 || len(id) > MaxCorrelationIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if !idChar[id[i]] {
-			return false
-		}
-	}
-	return true
-}
-
-// idChar marks the bytes allowed in a correlation ID.
-var idChar = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-	}
-	for c := 'A'; c <= 'Z'; c++ {
-		t[c] = true
-	}
-	for _, c := range "._:-" {
-		t[c] = true
-	}
-	return t
-}()
 
 // NewCorrelationID returns a new random 128-bit ID as 32 lower-case
 // hexadecimal characters.
@@ -89,8 +52,8 @@ var idSources = sync.Pool{New: func() any {
 }}
 
 // CorrelationID returns the correlation ID of the request or job whose
-// context ctx is (set by Middleware or Start), or "" when ctx carries no
-// scope.
+// context ctx is (opened by Start or by the HTTP middleware of httpctx), or
+// "" when ctx carries no scope (or is nil).
 func CorrelationID(ctx context.Context) string {
 	if s := reqscope.FromContext(ctx); s != nil {
 		return s.CorrelationID()

@@ -1,8 +1,9 @@
-package httpctx
+package scope
 
 import (
 	"context"
 	"encoding/json"
+	slogmulti "github.com/samber/slog-multi"
 	"log/slog"
 	"sync"
 	"testing"
@@ -25,13 +26,13 @@ func TestHandlerSlogtest(t *testing.T) {
 
 // TestHandlerSlogtestWithScope runs slogtest with a scope and a span bound
 // to every record (slogtest logs without a context, so the logger is bound
-// with BindLogger): the handler's own attributes are at the top level, and
+// with WithLogger and Logger): the handler's own attributes are at the top level, and
 // slogtest's checks on everything else still hold.
 func TestHandlerSlogtestWithScope(t *testing.T) {
 	var sink logtest.Buffer
-	ctx, end := Start(withSpan(context.Background(), testSpanContext), StartOptions{CorrelationID: "job-1"})
+	ctx, end := Start(withSpan(context.Background(), testSpanContext), Options{CorrelationID: "job-1"})
 	defer end(nil)
-	h := BindLogger(ctx, slog.New(NewHandler(slog.NewJSONHandler(&sink, nil), HandlerOptions{}))).Handler()
+	h := Logger(WithLogger(ctx, slog.New(NewHandler(slog.NewJSONHandler(&sink, nil), HandlerOptions{})))).Handler()
 	slogtest.Run(t, func(t *testing.T) slog.Handler {
 		sink.Reset()
 		return h
@@ -41,7 +42,7 @@ func TestHandlerSlogtestWithScope(t *testing.T) {
 			t.Fatalf("got %d records, want 1", len(recs))
 		}
 		r := recs[0]
-		want := map[string]any{KeyCorrelationID: "job-1", KeyTraceID: testTraceID.String(), KeySpanID: testSpanID.String()}
+		want := map[string]any{keyCorrelationID: "job-1", keyTraceID: testTraceID.String(), keySpanID: testSpanID.String()}
 		for k, v := range want {
 			if r[k] != v {
 				t.Errorf("%s = %v, want %v", k, r[k], v)
@@ -54,7 +55,7 @@ func TestHandlerSlogtestWithScope(t *testing.T) {
 
 // scopedContext returns a context with a scope (ID id) and the span sc.
 func scopedContext(id string, sc trace.SpanContext) (context.Context, func(error)) {
-	return Start(context.Background(), StartOptions{CorrelationID: id, SpanContext: sc})
+	return Start(context.Background(), Options{CorrelationID: id, SpanContext: sc})
 }
 
 func TestHandlerAttributes(t *testing.T) {
@@ -182,7 +183,7 @@ func TestHandlerAttributes(t *testing.T) {
 			var got, want map[string]any
 			_ = json.Unmarshal([]byte(lines[0]), &got)
 			_ = json.Unmarshal([]byte(textLines(&plain)[0]), &want)
-			for _, k := range []string{KeyCorrelationID, KeyTraceID, KeySpanID} {
+			for _, k := range []string{keyCorrelationID, keyTraceID, keySpanID} {
 				if _, ok := want[k]; !ok {
 					delete(got, k)
 				}
@@ -204,7 +205,7 @@ func TestHandlerStats(t *testing.T) {
 	l.InfoContext(ctx, "scope")
 	l.WithGroup("g").InfoContext(ctx, "grouped", "k", 1)
 	l.InfoContext(withSpan(context.Background(), testSpanContext), "span only")
-	want := HandlerStats{Records: 4, WithCorrelationID: 2, WithTrace: 3, Regrouped: 1, ChainsBuilt: 1}
+	want := Stats{Records: 4, WithCorrelationID: 2, WithTrace: 3, Regrouped: 1, ChainsBuilt: 1}
 	if diff := cmp.Diff(want, h.Stats()); diff != "" {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}
@@ -245,9 +246,12 @@ func TestHandlerForeignScope(t *testing.T) {
 	}
 }
 
-func TestNewMiddlewareComposes(t *testing.T) {
+// TestHandlerComposesWithPipe: the handler composes through slogmulti.Pipe
+// with a closure over NewHandler.
+func TestHandlerComposesWithPipe(t *testing.T) {
 	var sink logtest.Buffer
-	l := slog.New(NewMiddleware(HandlerOptions{OmitTrace: true})(sink.JSONHandler(slog.LevelDebug)))
+	pipe := slogmulti.Pipe(func(next slog.Handler) slog.Handler { return NewHandler(next, HandlerOptions{OmitTrace: true}) })
+	l := slog.New(pipe.Handler(sink.JSONHandler(slog.LevelDebug)))
 	ctx, end := scopedContext("c", testSpanContext)
 	defer end(nil)
 	l.InfoContext(ctx, "m")
@@ -311,7 +315,7 @@ func TestHandlerConcurrentChildSpans(t *testing.T) {
 	for _, r := range recs {
 		k := int(r["k"].(float64))
 		want := trace.SpanID{0, 0, 0, 0, 0, 0, 0, byte(k + 1)}.String()
-		if r[KeySpanID] != want || r[KeyCorrelationID] != "cc" || r[KeyTraceID] != testTraceID.String() {
+		if r[keySpanID] != want || r[keyCorrelationID] != "cc" || r[keyTraceID] != testTraceID.String() {
 			t.Fatalf("record %v: want span_id %s", r, want)
 		}
 	}

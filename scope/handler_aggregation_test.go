@@ -1,4 +1,4 @@
-package httpctx_test
+package scope_test
 
 import (
 	"context"
@@ -7,8 +7,9 @@ import (
 	"testing/synctest"
 
 	"github.com/slogstack/slogstack/aggregation"
-	"github.com/slogstack/slogstack/httpctx"
 	"github.com/slogstack/slogstack/internal/logtest"
+	"github.com/slogstack/slogstack/sampling"
+	"github.com/slogstack/slogstack/scope"
 )
 
 // TestHandlerKeepsAggregationMarkerUnderGroup: inside a request, a record
@@ -17,7 +18,7 @@ import (
 // whether it was bound with With (before or after the group) or passed on
 // the call, and the records fold.
 func TestHandlerKeepsAggregationMarkerUnderGroup(t *testing.T) {
-	const logged = 20
+	const logged, burst = 20, 5
 	for _, tc := range []struct {
 		name string
 		log  func(l *slog.Logger, ctx context.Context)
@@ -35,27 +36,27 @@ func TestHandlerKeepsAggregationMarkerUnderGroup(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var sink logtest.Buffer
-				agg := aggregation.NewHandler(sink.JSONHandler(slog.LevelDebug), aggregation.Options{Prefixes: []string{}})
-				l := slog.New(httpctx.NewHandler(agg, httpctx.HandlerOptions{}))
-				ctx, end := httpctx.Start(context.Background(), httpctx.StartOptions{CorrelationID: "req-9"})
+				agg := aggregation.NewHandler(sink.JSONHandler(slog.LevelDebug), aggregation.Options{Burst: burst})
+				l := slog.New(scope.NewHandler(agg, scope.HandlerOptions{}))
+				ctx, end := scope.Start(context.Background(), scope.Options{CorrelationID: "req-9", Policy: sampling.Policy{Rate: 1}})
 				for range logged {
 					tc.log(l, ctx)
 				}
 				end(nil) // the request's end writes its summaries
-				if err := agg.Close(); err != nil {
+				if err := agg.Close(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 				st := agg.Stats()
-				if st.PassedMatched != aggregation.DefaultBurst || st.Folded != logged-aggregation.DefaultBurst {
+				if st.PassedMatched != burst || st.Folded != logged-burst {
 					t.Fatalf("passed %d, folded %d; want %d and %d (stats %+v)", st.PassedMatched, st.Folded,
-						aggregation.DefaultBurst, logged-aggregation.DefaultBurst, st)
+						burst, logged-burst, st)
 				}
 				lines := sink.Lines(t)
-				if len(lines) != aggregation.DefaultBurst+1 {
-					t.Fatalf("got %d lines, want %d", len(lines), aggregation.DefaultBurst+1)
+				if len(lines) != burst+1 {
+					t.Fatalf("got %d lines, want %d", len(lines), burst+1)
 				}
 				for _, line := range lines {
-					if line[httpctx.KeyCorrelationID] != "req-9" {
+					if line["correlation_id"] != "req-9" {
 						t.Errorf("line without the top-level correlation_id: %v", line)
 					}
 				}
@@ -66,8 +67,8 @@ func TestHandlerKeepsAggregationMarkerUnderGroup(t *testing.T) {
 				if g, ok := summary["pool"].(map[string]any); ok && summary["_count"] == nil {
 					summary = g
 				}
-				if got := summary["_count"]; got != float64(logged-aggregation.DefaultBurst) {
-					t.Errorf("summary _count = %v, want %d", got, logged-aggregation.DefaultBurst)
+				if got := summary["_count"]; got != float64(logged-burst) {
+					t.Errorf("summary _count = %v, want %d", got, logged-burst)
 				}
 			})
 		})

@@ -1,53 +1,47 @@
-package httpctx
+package scope
 
 import (
 	"context"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/logtest"
+	"github.com/slogstack/slogstack/sampling"
 	"go.opentelemetry.io/otel/trace"
 )
 
 // TestLoggerWithoutContext is the point of Logger: Info without a context
-// still carries the request's correlation ID and follows its decision.
+// still carries the scope's correlation ID and follows its decision.
 func TestLoggerWithoutContext(t *testing.T) {
 	var sink logtest.Buffer
 	logger := slog.New(NewHandler(keepingSink{sink.JSONHandler(slog.LevelDebug)}, HandlerOptions{}))
-	h := Middleware(Options{Logger: logger, Policy: testPolicy, NoAccessLog: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l := Logger(r.Context())
-		if l2 := Logger(r.Context()); l2 != l {
-			t.Error("Logger built a second bound logger for the same request")
+	work := func(rate float64) {
+		ctx, end := Start(context.Background(), Options{CorrelationID: "abc", Logger: logger, Policy: sampling.Policy{Rate: rate}})
+		defer end(nil)
+		l := Logger(ctx)
+		if l2 := Logger(ctx); l2 != l {
+			t.Error("Logger built a second bound logger for the same scope")
 		}
 		l.Info("plain", "k", 1)
 		l.With("a", 1).WithGroup("g").Warn("grouped", "k", 2)
 		logger.Info("unbound") // no scope: passes, without correlation_id
-	}))
-	req := httptest.NewRequest("GET", "/always", nil)
-	req.Header.Set("X-Correlation-ID", "abc")
-	h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	work(1)
 	want := []string{
 		`{"level":"INFO","msg":"plain","k":1,"correlation_id":"abc"}`,
 		`{"level":"WARN","msg":"grouped","a":1,"correlation_id":"abc","g":{"k":2}}`,
 		`{"level":"INFO","msg":"unbound"}`,
 	}
-	got := textLines(&sink)
-	if len(got) != len(want) {
-		t.Fatalf("got %q, want %q", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("line %d: got %s, want %s", i, got[i], want[i])
-		}
+	if diff := cmp.Diff(want, textLines(&sink)); diff != "" {
+		t.Errorf("sampled scope (-want +got):\n%s", diff)
 	}
 
-	// The same on a request that is not sampled: nothing is written.
+	// The same in a scope that is not sampled: nothing is written.
 	sink.Reset()
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/quiet", nil))
-	if got := textLines(&sink); len(got) != 1 || got[0] != `{"level":"INFO","msg":"unbound"}` {
-		t.Errorf("not sampled: got %q, want only the unbound record", got)
+	work(0)
+	if diff := cmp.Diff([]string{`{"level":"INFO","msg":"unbound"}`}, textLines(&sink)); diff != "" {
+		t.Errorf("not sampled (-want +got):\n%s", diff)
 	}
 }
 
@@ -62,7 +56,7 @@ func TestLoggerOutsideScope(t *testing.T) {
 		t.Error("Logger after WithLogger without a scope is not that logger")
 	}
 	// A scope opened under WithLogger binds that logger.
-	ctx, end := Start(ctx, StartOptions{CorrelationID: "job-9"})
+	ctx, end := Start(ctx, Options{CorrelationID: "job-9"})
 	defer end(nil)
 	Logger(ctx).Info("x")
 	if got := textLines(&sink); len(got) != 1 || got[0] != `{"level":"INFO","msg":"x"}` {
@@ -70,14 +64,18 @@ func TestLoggerOutsideScope(t *testing.T) {
 		// to the logger set with WithLogger
 		t.Errorf("got %q", got)
 	}
-	if l := BindLogger(context.Background(), mine); l != mine {
-		t.Error("BindLogger without a scope wrapped the logger")
+	if l := Logger(WithLogger(context.Background(), mine)); l != mine {
+		t.Error("Logger without a scope wrapped the logger set with WithLogger")
+	}
+	var nilCtx context.Context
+	if l := Logger(nilCtx); l != slog.Default() {
+		t.Error("Logger(nil) is not slog.Default()")
 	}
 }
 
 func TestWithLoggerInsideScope(t *testing.T) {
 	var a, b logtest.Buffer
-	ctx, end := Start(context.Background(), StartOptions{CorrelationID: "s-1", Logger: slog.New(NewHandler(a.JSONHandler(slog.LevelDebug), HandlerOptions{}))})
+	ctx, end := Start(context.Background(), Options{CorrelationID: "s-1", Logger: slog.New(NewHandler(a.JSONHandler(slog.LevelDebug), HandlerOptions{}))})
 	defer end(nil)
 	ctx2 := WithLogger(ctx, slog.New(NewHandler(b.JSONHandler(slog.LevelDebug), HandlerOptions{})))
 	Logger(ctx).Info("to a")
@@ -94,13 +92,13 @@ func TestWithLoggerInsideScope(t *testing.T) {
 // has no scope but has its own span keeps the span and gains the scope.
 func TestBoundLoggerKeepsOwnContext(t *testing.T) {
 	var sink logtest.Buffer
-	ctx, end := Start(context.Background(), StartOptions{CorrelationID: "s-2", Logger: slog.New(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}))})
+	ctx, end := Start(context.Background(), Options{CorrelationID: "s-2", Logger: slog.New(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}))})
 	defer end(nil)
 	l := Logger(ctx)
 	child := trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: trace.SpanID{9, 9, 9, 9, 9, 9, 9, 9}})
 	l.InfoContext(withSpan(context.Background(), child), "child")
 	// A context with a scope of its own is used as is.
-	other, end2 := Start(context.Background(), StartOptions{CorrelationID: "other"})
+	other, end2 := Start(context.Background(), Options{CorrelationID: "other"})
 	defer end2(nil)
 	l.InfoContext(other, "other")
 	want := []string{
@@ -114,10 +112,10 @@ func TestBoundLoggerKeepsOwnContext(t *testing.T) {
 }
 
 func TestBoundLoggerEnabledSeesScope(t *testing.T) {
-	ctx, end := Start(context.Background(), StartOptions{CorrelationID: "e"})
+	ctx, end := Start(context.Background(), Options{CorrelationID: "e"})
 	defer end(nil)
 	var seen string
-	l := BindLogger(ctx, slog.New(enabledProbe{&seen}))
+	l := Logger(WithLogger(ctx, slog.New(enabledProbe{&seen})))
 	l.Info("x")
 	if seen != "e" {
 		t.Errorf("Enabled saw correlation ID %q, want e", seen)

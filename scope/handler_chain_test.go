@@ -1,4 +1,4 @@
-package httpctx
+package scope
 
 import (
 	"context"
@@ -40,7 +40,7 @@ func randomHistory(rng *rand.Rand) []historyOp {
 			grouped = true
 		case 1:
 			if !grouped {
-				key := []string{KeyCorrelationID, KeyTraceID, KeySpanID}[rng.IntN(3)]
+				key := []string{keyCorrelationID, keyTraceID, keySpanID}[rng.IntN(3)]
 				ops = append(ops, historyOp{attrs: []any{key, "bound"}})
 				continue
 			}
@@ -117,15 +117,15 @@ func TestHandlerLayoutProperty(t *testing.T) {
 			{"span without scope", withSpan(context.Background(), childSpan), "", childSpan, 1},
 		} {
 			var corr []any
-			if c.id != "" && !bound[KeyCorrelationID] {
-				corr = append(corr, KeyCorrelationID, c.id)
+			if c.id != "" && !bound[keyCorrelationID] {
+				corr = append(corr, keyCorrelationID, c.id)
 			}
-			if c.span.IsValid() && !(bound[KeyTraceID] && bound[KeySpanID]) {
-				if !bound[KeyTraceID] {
-					corr = append(corr, KeyTraceID, c.span.TraceID().String())
+			if c.span.IsValid() && !(bound[keyTraceID] && bound[keySpanID]) {
+				if !bound[keyTraceID] {
+					corr = append(corr, keyTraceID, c.span.TraceID().String())
 				}
-				if !bound[KeySpanID] {
-					corr = append(corr, KeySpanID, c.span.SpanID().String())
+				if !bound[keySpanID] {
+					corr = append(corr, keySpanID, c.span.SpanID().String())
 				}
 			}
 			args := []any{"a", rng.IntN(10)}
@@ -324,7 +324,7 @@ func TestHandlerGroupedStats(t *testing.T) {
 	l.InfoContext(ctx, "m")
 	l.InfoContext(ctx, "m")
 	l.Info("no scope")
-	want := HandlerStats{Records: 3, WithCorrelationID: 2, Regrouped: 2, ChainsBuilt: 1}
+	want := Stats{Records: 3, WithCorrelationID: 2, Regrouped: 2, ChainsBuilt: 1}
 	if diff := cmp.Diff(want, h.Stats()); diff != "" {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}

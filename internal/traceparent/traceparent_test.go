@@ -1,13 +1,19 @@
-package httpctx
+package traceparent
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/slogstack/slogstack/internal/reqscope"
 	"go.opentelemetry.io/otel/trace"
 )
 
-func TestParseTraceparent(t *testing.T) {
+const (
+	validTP   = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	invalidTP = "00-00000000000000000000000000000000-00f067aa0ba902b7-01"
+)
+
+func TestParse(t *testing.T) {
 	for _, tc := range []struct {
 		in      string
 		ok      bool
@@ -35,14 +41,14 @@ func TestParseTraceparent(t *testing.T) {
 		{"00", false, false},
 		{strings.Repeat("-", 55), false, false},
 	} {
-		sc, ok := ParseTraceparent(tc.in)
+		sc, ok := Parse(tc.in)
 		if ok != tc.ok {
-			t.Errorf("ParseTraceparent(%q) ok = %v, want %v", tc.in, ok, tc.ok)
+			t.Errorf("Parse(%q) ok = %v, want %v", tc.in, ok, tc.ok)
 			continue
 		}
 		if !ok {
 			if sc.IsValid() {
-				t.Errorf("ParseTraceparent(%q) returned a valid span context with ok=false", tc.in)
+				t.Errorf("Parse(%q) returned a valid span context with ok=false", tc.in)
 			}
 			continue
 		}
@@ -58,21 +64,21 @@ func TestParseTraceparent(t *testing.T) {
 	}
 }
 
-func TestParseTraceparentAllocs(t *testing.T) {
-	if n := testing.AllocsPerRun(1000, func() { _, _ = ParseTraceparent(validTP) }); n != 0 {
-		t.Errorf("ParseTraceparent allocates %v times, want 0", n)
+func TestParseAllocs(t *testing.T) {
+	if n := testing.AllocsPerRun(1000, func() { _, _ = Parse(validTP) }); n != 0 {
+		t.Errorf("Parse allocates %v times, want 0", n)
 	}
 }
 
-// FuzzParseTraceparent checks that parsing never panics and that whatever it
+// FuzzParse checks that parsing never panics and that whatever it
 // accepts is well formed: the IDs it returns are valid and are the lower-case
 // hex digits of the input.
-func FuzzParseTraceparent(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{validTP, invalidTP, "", "00-", "ff-" + validTP[3:], "01-" + validTP[3:] + "-x", strings.ToUpper(validTP)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		sc, ok := ParseTraceparent(s)
+		sc, ok := Parse(s)
 		if !ok {
 			if sc.IsValid() {
 				t.Fatalf("%q: not ok but a valid span context", s)
@@ -91,7 +97,7 @@ func FuzzParseTraceparent(f *testing.F) {
 		if sc.TraceFlags()&^trace.FlagsSampled != 0 {
 			t.Fatalf("%q: flags %v beyond the sampled bit", s, sc.TraceFlags())
 		}
-		if !ValidCorrelationID(sc.TraceID().String()) {
+		if !reqscope.ValidID(sc.TraceID().String()) {
 			t.Fatalf("%q: trace ID is not a valid correlation ID", s)
 		}
 	})

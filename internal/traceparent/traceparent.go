@@ -1,10 +1,8 @@
-package httpctx
+package traceparent
 
-import (
-	"go.opentelemetry.io/otel/trace"
-)
+import "go.opentelemetry.io/otel/trace"
 
-// ParseTraceparent parses the value of a W3C Trace Context traceparent
+// Parse parses the value of a W3C Trace Context traceparent
 // header ("00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>") and
 // returns it as a remote span context.
 //
@@ -15,13 +13,13 @@ import (
 // all zeros. For anything else it returns the zero SpanContext and false.
 // Only the sampled bit of the flags is kept. It never panics and does not
 // allocate.
-func ParseTraceparent(v string) (trace.SpanContext, bool) {
+func Parse(v string) (trace.SpanContext, bool) {
 	const size = 55 // 2 + 1 + 32 + 1 + 16 + 1 + 2
 	if len(v) < size {
 		return trace.SpanContext{}, false
 	}
 	var ver [1]byte
-	if !decodeLowerHex(ver[:], v[0:2]) || ver[0] == 0xff {
+	if !DecodeLowerHex(ver[:], v[0:2]) || ver[0] == 0xff {
 		return trace.SpanContext{}, false
 	}
 	if ver[0] == 0 && len(v) != size {
@@ -36,7 +34,7 @@ func ParseTraceparent(v string) (trace.SpanContext, bool) {
 	var tid trace.TraceID
 	var sid trace.SpanID
 	var flags [1]byte
-	if !decodeLowerHex(tid[:], v[3:35]) || !decodeLowerHex(sid[:], v[36:52]) || !decodeLowerHex(flags[:], v[53:55]) {
+	if !DecodeLowerHex(tid[:], v[3:35]) || !DecodeLowerHex(sid[:], v[36:52]) || !DecodeLowerHex(flags[:], v[53:55]) {
 		return trace.SpanContext{}, false
 	}
 	if !tid.IsValid() || !sid.IsValid() {
@@ -51,9 +49,10 @@ func ParseTraceparent(v string) (trace.SpanContext, bool) {
 	return sc, true
 }
 
-// decodeLowerHex decodes s, which must be 2*len(dst) lower-case hexadecimal
-// digits, into dst.
-func decodeLowerHex(dst []byte, s string) bool {
+// DecodeLowerHex decodes s, which must be 2*len(dst) lower-case hexadecimal
+// digits, into dst, and reports whether it could (dst may be partly
+// written when it could not).
+func DecodeLowerHex(dst []byte, s string) bool {
 	if len(s) != 2*len(dst) {
 		return false
 	}

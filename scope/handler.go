@@ -1,4 +1,4 @@
-package httpctx
+package scope
 
 import (
 	"context"
@@ -7,15 +7,16 @@ import (
 	"sync/atomic"
 
 	"github.com/slogstack/slogstack/internal/reqscope"
+	"github.com/slogstack/slogstack/internal/scopectx"
 	"github.com/slogstack/slogstack/internal/snapshot"
 	"go.opentelemetry.io/otel/trace"
 )
 
 // Keys of the correlation attributes Handler adds.
 const (
-	KeyCorrelationID = "correlation_id"
-	KeyTraceID       = "trace_id"
-	KeySpanID        = "span_id"
+	keyCorrelationID = "correlation_id"
+	keyTraceID       = "trace_id"
+	keySpanID        = "span_id"
 )
 
 // HandlerOptions configures Handler. The zero value adds correlation_id,
@@ -26,9 +27,9 @@ type HandlerOptions struct {
 	OmitTrace bool
 }
 
-// HandlerStats are the counters of a Handler and of every handler derived
-// from it with WithAttrs and WithGroup.
-type HandlerStats struct {
+// Stats are the counters of a Handler and of every handler derived from it
+// with WithAttrs and WithGroup.
+type Stats struct {
 	// Records is the number of records handled.
 	Records uint64
 	// WithCorrelationID is the number of records given a correlation_id.
@@ -53,7 +54,8 @@ type handlerCounters struct {
 
 // Handler is a slog.Handler that adds the correlation attributes of the
 // record's context to every record and passes it to the next handler:
-// correlation_id when the context carries a scope (Middleware, Start), and
+// correlation_id when the context carries a scope (Start, or the HTTP
+// middleware of httpctx), and
 // trace_id and span_id (lower-case hex) when the context carries a valid
 // OpenTelemetry span context, or else the scope has one (from an incoming
 // traceparent header). A record whose context carries neither passes
@@ -103,22 +105,21 @@ const (
 
 // NewHandler returns a Handler that adds correlation attributes and passes
 // records to next. A nil next panics.
+//
+// To compose it with slogmulti.Pipe, wrap it in a closure:
+//
+//	slogmulti.Pipe(func(next slog.Handler) slog.Handler { return scope.NewHandler(next, opts) })
 func NewHandler(next slog.Handler, opts HandlerOptions) *Handler {
 	if next == nil {
-		panic("httpctx: NewHandler with a nil next handler")
+		panic("scope: NewHandler: nil next handler")
 	}
 	return &Handler{root: next, next: next, opts: opts, stats: &handlerCounters{}}
 }
 
-// NewMiddleware returns a function that wraps a handler in a Handler with
-// opts, for slogmulti.Pipe and the module's builder.
-func NewMiddleware(opts HandlerOptions) func(slog.Handler) slog.Handler {
-	return func(next slog.Handler) slog.Handler { return NewHandler(next, opts) }
-}
-
-// Stats returns the handler's counters; it is safe to call at any time.
-func (h *Handler) Stats() HandlerStats {
-	return HandlerStats{
+// Stats returns the handler's counters (shared with every handler derived
+// from it); it is safe to call at any time.
+func (h *Handler) Stats() Stats {
+	return Stats{
 		Records:           h.stats.records.Load(),
 		WithCorrelationID: h.stats.withID.Load(),
 		WithTrace:         h.stats.withTrace.Load(),
@@ -154,19 +155,19 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 // if none) and how many attributes it filled.
 func (h *Handler) correlationAttrs(ctx context.Context, attrs *[3]slog.Attr) (*reqscope.Scope, int) {
 	n := 0
-	// A record logged with exactly the context Middleware or Start made
-	// (the common case) finds the scope, its state and the context's span
-	// in that state, without walking the context chain.
+	// A record logged with exactly the context the HTTP middleware or
+	// Start made (the common case) finds the scope, its state and the
+	// context's span in that state, without walking the context chain.
 	var s *reqscope.Scope
-	st, exact := ctx.(*scopeState)
-	if exact && st.scope != nil {
-		s = st.scope
+	st, exact := ctx.(*scopectx.State)
+	if exact && st.Scope != nil {
+		s = st.Scope
 	} else {
 		st = nil
 		s = reqscope.FromContext(ctx)
 	}
 	if s != nil && h.present&presentID == 0 {
-		attrs[n] = slog.String(KeyCorrelationID, s.CorrelationID())
+		attrs[n] = slog.String(keyCorrelationID, s.CorrelationID())
 		n++
 		h.stats.withID.Add(1)
 	}
@@ -174,11 +175,11 @@ func (h *Handler) correlationAttrs(ctx context.Context, attrs *[3]slog.Attr) (*r
 		traceID, spanID := traceIDs(ctx, s, st)
 		if traceID != "" {
 			if h.present&presentTrace == 0 {
-				attrs[n] = slog.String(KeyTraceID, traceID)
+				attrs[n] = slog.String(keyTraceID, traceID)
 				n++
 			}
 			if h.present&presentSpan == 0 {
-				attrs[n] = slog.String(KeySpanID, spanID)
+				attrs[n] = slog.String(keySpanID, spanID)
 				n++
 			}
 			h.stats.withTrace.Add(1)
@@ -193,15 +194,15 @@ func (h *Handler) correlationAttrs(ctx context.Context, attrs *[3]slog.Attr) (*r
 // (a child span), the last one seen is cached on the scope's state, so a
 // request logging under one child span encodes it once. exact, when not
 // nil, is ctx itself: the state of scope s.
-func traceIDs(ctx context.Context, s *reqscope.Scope, exact *scopeState) (traceID, spanID string) {
+func traceIDs(ctx context.Context, s *reqscope.Scope, exact *scopectx.State) (traceID, spanID string) {
 	var sc trace.SpanContext
 	if exact != nil {
-		if !exact.ctxSpanValid {
+		if !exact.CtxSpanValid {
 			// No span in the context: the scope's IDs, encoded when it
 			// opened ("" when it has no span).
-			return exact.traceID, exact.spanID
+			return exact.TraceID, exact.SpanID
 		}
-		sc = exact.ctxSpan
+		sc = exact.CtxSpan
 	} else {
 		sc = trace.SpanContextFromContext(ctx)
 	}
@@ -219,27 +220,20 @@ func traceIDs(ctx context.Context, s *reqscope.Scope, exact *scopeState) (traceI
 	}
 	st := exact
 	if st == nil {
-		st = stateFrom(ctx)
+		st = scopectx.From(ctx)
 	}
-	if st == nil || st.scope != s {
+	if st == nil || st.Scope != s {
 		return sc.TraceID().String(), sc.SpanID().String()
 	}
-	if ssc := s.SpanContext(); st.traceID != "" && ssc.TraceID() == sc.TraceID() && ssc.SpanID() == sc.SpanID() {
-		return st.traceID, st.spanID
+	if ssc := s.SpanContext(); st.TraceID != "" && ssc.TraceID() == sc.TraceID() && ssc.SpanID() == sc.SpanID() {
+		return st.TraceID, st.SpanID
 	}
-	if c := st.childSpan.Load(); c != nil && c.traceID == sc.TraceID() && c.spanID == sc.SpanID() {
-		return c.traceHex, c.spanHex
+	if c := st.ChildSpan.Load(); c != nil && c.TraceID == sc.TraceID() && c.SpanID == sc.SpanID() {
+		return c.TraceHex, c.SpanHex
 	}
-	c := &spanHex{traceID: sc.TraceID(), spanID: sc.SpanID(), traceHex: sc.TraceID().String(), spanHex: sc.SpanID().String()}
-	st.childSpan.Store(c)
-	return c.traceHex, c.spanHex
-}
-
-// spanHex is a span's IDs with their hex forms.
-type spanHex struct {
-	traceID           trace.TraceID
-	spanID            trace.SpanID
-	traceHex, spanHex string
+	c := &scopectx.SpanHex{TraceID: sc.TraceID(), SpanID: sc.SpanID(), TraceHex: sc.TraceID().String(), SpanHex: sc.SpanID().String()}
+	st.ChildSpan.Store(c)
+	return c.TraceHex, c.SpanHex
 }
 
 // WithAttrs returns a Handler whose next handler has as added. Attributes
@@ -270,11 +264,11 @@ func presentBits(as []slog.Attr) uint8 {
 	var bits uint8
 	for _, a := range as {
 		switch a.Key {
-		case KeyCorrelationID:
+		case keyCorrelationID:
 			bits |= presentID
-		case KeyTraceID:
+		case keyTraceID:
 			bits |= presentTrace
-		case KeySpanID:
+		case keySpanID:
 			bits |= presentSpan
 		}
 	}

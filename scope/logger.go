@@ -1,10 +1,11 @@
-package httpctx
+package scope
 
 import (
 	"context"
 	"log/slog"
 
 	"github.com/slogstack/slogstack/internal/reqscope"
+	"github.com/slogstack/slogstack/internal/scopectx"
 )
 
 // Logger returns a logger bound to the request or job whose context ctx is:
@@ -13,69 +14,70 @@ import (
 // (logger.Info rather than logger.InfoContext), because its handler
 // substitutes the scope's context for one that carries no scope.
 //
-// The logger bound is the one given to Middleware (Options.Logger) or Start
-// (StartOptions.Logger), or set with WithLogger, else slog.Default(). For
-// one scope, Logger builds the bound logger once and then returns the same
-// one. Without a scope in ctx it returns that logger unbound.
+// A record logged with a context of its own is passed on with that context
+// when it carries a scope; a context without one (a child span, a
+// deadline) keeps its values and gets the bound scope added.
+//
+// The logger bound is the one given to Start (Options.Logger) or to the
+// HTTP middleware (httpctx.Options.Logger), or set with WithLogger, else
+// slog.Default(). For one scope, Logger builds the bound logger once and
+// then returns the same one. Without a scope in ctx (or with a nil ctx) it
+// returns that logger unbound.
 func Logger(ctx context.Context) *slog.Logger {
-	st := stateFrom(ctx)
+	st := scopectx.From(ctx)
 	if st == nil {
-		if reqscope.FromContext(ctx) != nil {
-			return BindLogger(ctx, slog.Default())
-		}
-		return slog.Default()
+		return bind(ctx, slog.Default())
 	}
-	base := st.logger
+	base := st.Logger
 	if base == nil {
 		base = slog.Default()
 	}
-	if s := reqscope.FromContext(ctx); st.scope != s {
+	if s := reqscope.FromContext(ctx); st.Scope != s {
 		// A scope put into ctx after the state (or none under it): bind
 		// that one, uncached.
-		return BindLogger(ctx, base)
+		return bind(ctx, base)
 	}
-	if st.scope == nil {
+	if st.Scope == nil {
 		return base
 	}
-	if l := st.bound.Load(); l != nil {
+	if l := st.Bound.Load(); l != nil {
 		return l
 	}
-	l := BindLogger(st, base)
-	if st.bound.CompareAndSwap(nil, l) {
+	l := bind(st, base)
+	if st.Bound.CompareAndSwap(nil, l) {
 		return l
 	}
-	return st.bound.Load()
+	return st.Bound.Load()
 }
 
 // WithLogger returns a copy of ctx in which Logger finds l as the logger to
-// bind (nil means slog.Default()). The scope in ctx, if any, is unchanged.
+// bind (nil means slog.Default()), and in which Start, without
+// Options.Logger, binds l. The scope in ctx, if any, is unchanged. A nil
+// ctx means context.Background().
 func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st := &scopeState{Context: ctx, logger: l}
-	if parent := stateFrom(ctx); parent != nil && parent.scope == reqscope.FromContext(ctx) {
-		st.scope, st.traceID, st.spanID = parent.scope, parent.traceID, parent.spanID
+	st := &scopectx.State{Context: ctx, Logger: l}
+	if parent := scopectx.From(ctx); parent != nil && parent.Scope == reqscope.FromContext(ctx) {
+		st.Scope, st.TraceID, st.SpanID = parent.Scope, parent.TraceID, parent.SpanID
 	} else {
-		st.scope = reqscope.FromContext(ctx)
-		if st.scope != nil {
-			if sc := st.scope.SpanContext(); sc.IsValid() {
-				st.traceID, st.spanID = sc.TraceID().String(), sc.SpanID().String()
+		st.Scope = reqscope.FromContext(ctx)
+		if st.Scope != nil {
+			if sc := st.Scope.SpanContext(); sc.IsValid() {
+				st.TraceID, st.SpanID = sc.TraceID().String(), sc.SpanID().String()
 			}
 		}
 	}
 	return st
 }
 
-// BindLogger returns a logger that writes through l's handler and, for a
-// record logged with a context that carries no scope (a nil context,
+// bind returns a logger that writes through l's handler and, for a record
+// logged with a context that carries no scope (a nil context,
 // context.Background() as logger.Info passes, or any other), uses ctx's
 // scope instead. A context that carries its own scope is used unchanged.
-// When ctx carries no scope, BindLogger returns l itself.
-func BindLogger(ctx context.Context, l *slog.Logger) *slog.Logger {
-	if l == nil {
-		l = slog.Default()
-	}
+// When ctx carries no scope, bind returns l itself.
+func bind(ctx context.Context, l *slog.Logger) *slog.Logger {
 	if ctx == nil || reqscope.FromContext(ctx) == nil {
 		return l
 	}
@@ -100,8 +102,8 @@ func (h *boundHandler) contextFor(ctx context.Context) context.Context {
 	// it and add the bound scope and its cached state.
 	s := reqscope.FromContext(h.ctx)
 	ctx = reqscope.NewContext(ctx, s)
-	if st := stateFrom(h.ctx); st != nil && st.scope == s {
-		ctx = context.WithValue(ctx, stateKey{}, st)
+	if st := scopectx.From(h.ctx); st != nil && st.Scope == s {
+		ctx = scopectx.WithState(ctx, st)
 	}
 	return ctx
 }

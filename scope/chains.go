@@ -1,4 +1,4 @@
-package httpctx
+package scope
 
 import (
 	"log/slog"

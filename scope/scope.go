@@ -1,0 +1,122 @@
+package scope
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/slogstack/slogstack/internal/reqscope"
+	"github.com/slogstack/slogstack/internal/scopectx"
+	"github.com/slogstack/slogstack/sampling"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Options configures Start. The zero value opens a scope with a new
+// correlation ID (or the trace ID of a span in the context), decided by the
+// zero sampling.Policy, which samples nothing (an error at the end, or
+// Keep, still writes the scope's records), logging through slog.Default().
+// Start from the stack's options (slogstack's Stack.ScopeOptions) or set
+// Policy: sampling.DefaultPolicy().
+type Options struct {
+	// Name identifies the kind of work for the policy's path rules, for
+	// example "job/nightly-report" or "queue/orders": it is matched as the
+	// path against Policy.ExcludedPaths and Policy.AlwaysSamplePaths.
+	Name string
+	// CorrelationID is the ID of the unit of work, for example the one a
+	// queued message carries. It is used as is when it has 1 to 128
+	// characters, each an ASCII letter, digit, '.', '_', ':' or '-';
+	// otherwise (or when empty) the trace ID of a valid span context
+	// (SpanContext, or the one in the context) is used, else a new ID.
+	CorrelationID string
+	// SpanContext is the OpenTelemetry span context of the work, for
+	// example extracted from a message's headers. When it is not valid, the
+	// span context in the context passed to Start (if any) is used.
+	SpanContext trace.SpanContext
+	// Policy makes the sampling decision, once, when the scope opens. The
+	// zero Policy samples nothing.
+	Policy sampling.Policy
+	// Logger is the logger that Logger(ctx) binds to the scope. Nil means
+	// the logger set on the parent context with WithLogger, else
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Decision is the sampling decision of a scope, as it stands.
+type Decision struct {
+	// Sampled reports whether the scope's records are written.
+	Sampled bool
+	// Rate is the sampling rate in force when the scope opened, in [0, 1].
+	Rate float64
+	// Reason says which rule decided, as written in _sample_reason:
+	// "excluded" (the name or path is excluded), "path" (it is always
+	// sampled), "trace" (the span context's sampled flag), "rate" (the
+	// correlation ID's hash against the rate), or "error" (the scope was
+	// not sampled and an error, a panic, a 5xx or Keep kept it since).
+	// A record logged without a scope is written with reason "record";
+	// that is never a scope's decision.
+	Reason string
+}
+
+// Start opens a scope for work that is not an HTTP request (a job, a queue
+// consumer, a scheduled task) and returns a context that carries it, and
+// the function that ends it. A nil ctx means context.Background().
+//
+// The scope is the same kind the HTTP middleware of httpctx opens: records
+// logged with the returned context (or through Logger(ctx)) carry its
+// correlation ID and follow its one sampling decision, made here by
+// opts.Policy from opts.Name, the correlation ID and the span context.
+// Call end exactly when the work is done: a non-nil error keeps the scope
+// (its buffered records are written, as for an HTTP 5xx) before it ends.
+// end may be called more than once; only the first call counts. Records
+// logged after end follow the final decision.
+func Start(ctx context.Context, opts Options) (context.Context, func(err error)) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	sc := opts.SpanContext
+	if !sc.IsValid() {
+		sc = trace.SpanContextFromContext(ctx)
+	}
+	id := opts.CorrelationID
+	if !reqscope.ValidID(id) {
+		if sc.IsValid() {
+			id = sc.TraceID().String()
+		} else {
+			id = NewCorrelationID()
+		}
+	}
+	sampled, rate, reason := opts.Policy.Decide(opts.Name, id, sc)
+	d := reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}
+	ctx, st := scopectx.Open(ctx, id, sc, d, opts.Logger)
+	s := st.Scope
+	return ctx, func(err error) {
+		if err != nil {
+			s.Keep()
+		}
+		s.End()
+	}
+}
+
+// Keep keeps the records of the scope in ctx, as an error would: records
+// held back because the scope was not sampled are written, and later ones
+// pass. It reports whether this call kept the scope (false when there is no
+// scope, it was sampled, or it was kept before).
+func Keep(ctx context.Context) bool {
+	if s := reqscope.FromContext(ctx); s != nil {
+		return s.Keep()
+	}
+	return false
+}
+
+// DecisionOf returns the sampling decision in force for the scope in ctx:
+// the one made when it opened, or, once a scope that was not sampled has
+// been kept, Sampled with reason "error". It reports false when ctx carries
+// no scope (or is nil); records logged with such a context are not sampled
+// by scope.
+func DecisionOf(ctx context.Context) (Decision, bool) {
+	s := reqscope.FromContext(ctx)
+	if s == nil {
+		return Decision{}, false
+	}
+	d := s.Decision()
+	return Decision{Sampled: d.Sampled, Rate: d.Rate, Reason: d.Reason}, true
+}
