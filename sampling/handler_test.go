@@ -262,6 +262,9 @@ func TestAfterEnd(t *testing.T) {
 	})
 }
 
+// TestBufferingOff: with the zero Options (no buffer), a request that is
+// not sampled writes only from its first ERROR on, Enabled refuses its
+// records below ERROR, and a dropped call allocates nothing.
 func TestBufferingOff(t *testing.T) {
 	out, next := newJSON(slog.LevelDebug)
 	h := NewHandler(next, Options{})
