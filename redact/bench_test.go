@@ -30,12 +30,12 @@ func naiveReplaceAttr() func([]string, slog.Attr) slog.Attr {
 	}
 	return func(_ []string, a slog.Attr) slog.Attr {
 		if keyRe.MatchString(a.Key) {
-			return slog.String(a.Key, DefaultReplacement)
+			return slog.String(a.Key, defaultReplacement)
 		}
 		if a.Value.Kind() == slog.KindString {
 			s := a.Value.String()
 			for _, re := range valueRes {
-				s = re.ReplaceAllString(s, DefaultReplacement)
+				s = re.ReplaceAllString(s, defaultReplacement)
 			}
 			return slog.String(a.Key, s)
 		}
@@ -67,11 +67,11 @@ func BenchmarkRecord(b *testing.B) {
 		h    func() slog.Handler
 	}{
 		{"plain", func() slog.Handler { return slog.NewJSONHandler(io.Discard, nil) }},
-		{"redact", func() slog.Handler { return NewHandler(slog.NewJSONHandler(io.Discard, nil), Options{}) }},
+		{"redact", func() slog.Handler { return NewHandler(slog.NewJSONHandler(io.Discard, nil), DefaultOptions()) }},
 		{"naive", func() slog.Handler {
 			return slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{ReplaceAttr: naiveReplaceAttr()})
 		}},
-		{"redact-only", func() slog.Handler { return NewHandler(noopHandler{}, Options{}) }},
+		{"redact-only", func() slog.Handler { return NewHandler(noopHandler{}, DefaultOptions()) }},
 	}
 	ctx := context.Background()
 	for _, c := range cases {
@@ -103,7 +103,7 @@ func (h noopHandler) WithGroup(string) slog.Handler           { return h }
 // BenchmarkRedactString measures the string path on its own: the byte
 // pre-screen of a clean string, and a string with a secret.
 func BenchmarkRedactString(b *testing.B) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	for _, c := range []struct{ name, s string }{
 		{"clean-short", "/api/v1/orders/42"},
 		{"clean-1KiB", longText},
@@ -122,7 +122,7 @@ func BenchmarkRedactString(b *testing.B) {
 // BenchmarkRedactJSON measures masking a 2 KiB JSON body with one secret
 // member.
 func BenchmarkRedactJSON(b *testing.B) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	body := []byte(`{"items":[` + strings.Repeat(`{"sku":"A-1","qty":2,"note":"gift wrap please"},`, 40) +
 		`{"sku":"B"}],"customer":{"name":"Ann","password":"hunter2"}}`)
 	b.SetBytes(int64(len(body)))
@@ -155,7 +155,7 @@ func BenchmarkAnyStruct(b *testing.B) {
 			h    slog.Handler
 		}{
 			{"plain", slog.NewJSONHandler(io.Discard, nil)},
-			{"redact", NewHandler(slog.NewJSONHandler(io.Discard, nil), Options{})},
+			{"redact", NewHandler(slog.NewJSONHandler(io.Discard, nil), DefaultOptions())},
 		} {
 			b.Run("case="+c.name+"/impl="+im.name, func(b *testing.B) {
 				l := slog.New(im.h)

@@ -26,7 +26,7 @@ func TestBodyRepresentations(t *testing.T) {
 	const jsonMasked = `{"user":"bob","password":"[REDACTED]","card":"[REDACTED]","token":"[REDACTED]"}`
 	const formBody = `user=bob&user%5Bpassword%5D=hunter2&card[cvv]=123`
 	const formMasked = `user=bob&user%5Bpassword%5D=[REDACTED]&card[cvv]=[REDACTED]`
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	tests := []struct {
 		name string
 		in   any
@@ -74,7 +74,7 @@ func quote(s string) string {
 // TestRedactJSONReadsAsAReader checks that JSON strings are read with their
 // escapes decoded, and numbers and URLs as their readers read them.
 func TestRedactJSONReadsAsAReader(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	tests := []struct{ name, in, want string }{
 		{"escaped key", `{"pass\u0077ord":"x"}`, `{"pass\u0077ord":"[REDACTED]"}`},
 		{"escaped key and value", `{"api\u005fkey":"k\u0031"}`, `{"api\u005fkey":"[REDACTED]"}`},
@@ -102,7 +102,7 @@ func TestRedactJSONReadsAsAReader(t *testing.T) {
 
 // TestRedactStringReadsAsAReader covers form keys and URLs.
 func TestRedactStringReadsAsAReader(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	tests := []struct{ in, want string }{
 		{"user%5Bpassword%5D=hunter2", "user%5Bpassword%5D=[REDACTED]"},
 		{"user%5bpassword%5d=hunter2&x=1", "user%5bpassword%5d=[REDACTED]&x=1"},
@@ -187,7 +187,7 @@ func TestAnyValuesAsEncoded(t *testing.T) {
 	loop := &cyclic{Name: "password=hunter2"}
 	loop.Next = loop
 	req := loginRequest{User: "bob", Password: "hunter2", Hidden: "h", Card: &card, Nested: &secret{APIKey: "k", Count: 3}, internal: "i"}
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	tests := []struct {
 		name string
 		in   any
@@ -235,7 +235,7 @@ func TestMaskedJSONInTextSinks(t *testing.T) {
 			return slog.Attr{}
 		}
 		return a
-	}}), Options{}))
+	}}), DefaultOptions()))
 	l.Info("login", "req", loginRequest{User: "bob", Password: "hunter2"}, "body", json.RawMessage(`{"token":"t"}`))
 	want := `level=INFO msg=login req="{\"user\":\"bob\",\"password\":\"[REDACTED]\"}" body="{\"token\":\"[REDACTED]\"}"` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
@@ -247,7 +247,7 @@ func TestMaskedJSONInTextSinks(t *testing.T) {
 // like any other string.
 func TestMessageIsABody(t *testing.T) {
 	rec := &recordCapture{}
-	l := slog.New(NewHandler(rec, Options{}))
+	l := slog.New(NewHandler(rec, DefaultOptions()))
 	l.Info(`{"card":4111111111111111,"k":"pass\u0077ord=hunter2"}`)
 	if got, want := rec.records[0].Message, `{"card":"[REDACTED]","k":"password=[REDACTED]"}`; got != want {
 		t.Errorf("message %s, want %s", got, want)

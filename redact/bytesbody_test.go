@@ -42,7 +42,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 // element, a byte-slice type with methods) and checks that it is masked as
 // the body it is, and written as base64 of the masked body.
 func TestBytesAreBodiesWherever(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	tests := []struct {
 		name string
 		in   any
@@ -92,7 +92,7 @@ func TestBytesWithMethodsInEverySink(t *testing.T) {
 	for name, sink := range sinks {
 		for _, v := range values {
 			var buf bytes.Buffer
-			slog.New(NewHandler(sink(&buf), Options{})).Info("m", "v", v)
+			slog.New(NewHandler(sink(&buf), DefaultOptions())).Info("m", "v", v)
 			for _, bad := range []string{"hunter2", b64(bytesSecret), "stringerBytes"} {
 				if strings.Contains(buf.String(), bad) {
 					t.Errorf("%s sink, %T: %q written: %s", name, v, bad, buf.String())
@@ -107,7 +107,7 @@ func TestBytesWithMethodsInEverySink(t *testing.T) {
 // writes as slog writes the original: base64 in JSON, the text in text.
 func TestCleanBytesWithMethodsWrittenAsBytes(t *testing.T) {
 	in := stringerBytes("hello world")
-	got, ok := NewRedactor(Options{}).RedactValue(slog.AnyValue(in))
+	got, ok := NewRedactor(DefaultOptions()).RedactValue(slog.AnyValue(in))
 	if !ok {
 		t.Fatal("a byte-slice type with methods was passed on as the caller's")
 	}
@@ -123,7 +123,7 @@ func TestCleanBytesWithMethodsWrittenAsBytes(t *testing.T) {
 // TestBase64NearMisses checks JSON strings that are not the base64 of a
 // masked body: each is left as it is.
 func TestBase64NearMisses(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	for _, s := range []string{
 		b64("hello, world"),             // text without a secret
 		b64("\x00\x01password=hunter2"), // binary, not text
@@ -152,7 +152,7 @@ func FuzzBytesBody(f *testing.F) {
 	f.Add("", "", uint8(0), "")
 	f.Add("a=1&", "&b=2", uint8(7), b64("password=x"))
 	f.Add(`{"k":"`, `"}`, uint8(18), "AAAAAAAA")
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	f.Fuzz(func(t *testing.T, prefix, suffix string, which uint8, s string) {
 		if out, ok := x.RedactJSON([]byte(quote(s))); ok && !json.Valid(out) {
 			t.Fatalf("%q masked to invalid JSON %s", s, out)
@@ -178,7 +178,7 @@ func FuzzBytesBody(f *testing.F) {
 // bytes (nonces, hashes, encrypted blobs) is never masked for what it
 // decodes to.
 func TestRandomBase64NeverAltered(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	rng := rand.New(rand.NewPCG(3, 4))
 	altered := 0
 	for range 5000 {

@@ -65,7 +65,7 @@ func findCards(s string, out []span) []span {
 			continue
 		}
 		if end, ok := spelledCard(s, i); ok {
-			out = append(out, span{start: i, end: end, pat: PatternCard})
+			out = append(out, span{start: i, end: end, pat: patCard})
 			i = end
 			continue
 		}
@@ -103,7 +103,7 @@ func findCards(s string, out []span) []span {
 					break
 				}
 				if count >= minCardDigits && isCardNumber(s[groups[a][0]:groups[b][1]]) {
-					out = append(out, span{start: groups[a][0], end: groups[b][1], pat: PatternCard})
+					out = append(out, span{start: groups[a][0], end: groups[b][1], pat: patCard})
 					a = b
 					break
 				}

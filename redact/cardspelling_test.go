@@ -13,7 +13,7 @@ import (
 // form, in a JSON body (a string, raw JSON) and in text (a body cut short),
 // and that numbers that are not whole card numbers are kept.
 func TestCardNumbersSpelledAsJSONNumbers(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	tests := []struct {
 		name string
 		in   string

@@ -14,7 +14,8 @@
 //     text, integers and JSON numbers), AWS access key IDs, GCP API keys,
 //     GitHub, Slack and Stripe tokens, private-key PEM blocks, the password
 //     of user:password@ in URLs, and key=value pairs whose key names a
-//     secret (see [Pattern]);
+//     secret (see [Options].DisablePatterns for each pattern's name and
+//     rule);
 //   - bodies in every representation (string, []byte, json.RawMessage, any
 //     named byte-slice type): JSON is masked as JSON, member names and
 //     string escapes decoded as a JSON reader decodes them;
@@ -35,12 +36,19 @@
 // handed to the next handler as is, without allocating.
 //
 // The same rules are available outside a handler through [Redactor]
-// (RedactString, RedactValue, RedactAttr, RedactJSON), for example to mask
-// captured HTTP bodies, and through the package-level [String] and [JSON].
+// (RedactString, RedactValue, RedactAttr, RedactJSON, RedactBody), for
+// example to mask captured HTTP bodies; [Handler.Redactor] shares a
+// handler's rules and counters with such code.
 //
-// Handler composes like every wrapper of the module: NewMiddleware returns it
-// as a func(slog.Handler) slog.Handler for slogmulti.Pipe or the module's
-// builder. Its recommended place is after sampling and aggregation and before
-// the async queue, so that nothing is queued or written unmasked; it is
-// correct in any position.
+// Start from [DefaultOptions]: the zero [Options] has no key rules, masks
+// with the empty string and keeps no key cache.
+//
+// Handler follows the contract of every wrapper of the module
+// (docs/architecture.md): NewHandler(next, opts) panics on a nil next, and
+// composes with slogmulti.Pipe through a closure:
+//
+//	slogmulti.Pipe(func(next slog.Handler) slog.Handler { return redact.NewHandler(next, opts) })
+//
+// It is correct in any position of a stack; docs/architecture.md gives the
+// order the module's builder assembles.
 package redact

@@ -21,3 +21,10 @@ var (
 	secretCardRaw = "5500005555555559"
 	secretAmex    = "3782-822463-10005"
 )
+
+// defaultsWith returns DefaultOptions with edit applied.
+func defaultsWith(edit func(o *Options)) Options {
+	o := DefaultOptions()
+	edit(&o)
+	return o
+}

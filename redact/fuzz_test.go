@@ -50,7 +50,7 @@ func FuzzRedactString(f *testing.F) {
 	f.Add("4111 ", " 1111", uint8(4))
 	f.Add("-----BEGIN", "-----END", uint8(15))
 	f.Add(`{"a":"`, `"}`, uint8(18))
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	f.Fuzz(func(t *testing.T, prefix, suffix string, which uint8) {
 		// Any input: no panic, and an unchanged result is the input.
 		for _, s := range []string{prefix, suffix, prefix + suffix} {
@@ -77,8 +77,8 @@ func FuzzKeys(f *testing.F) {
 	for _, k := range []string{"password", "X-Api-Key", "tokens_used", "APIKey", "a.b.c", "", "日本_token"} {
 		f.Add(k, "value")
 	}
-	cached := NewRedactor(Options{KeyCacheSize: 8})
-	uncached := NewRedactor(Options{KeyCacheSize: -1})
+	cached := NewRedactor(defaultsWith(func(o *Options) { o.KeyCacheSize = 8 }))
+	uncached := NewRedactor(defaultsWith(func(o *Options) { o.KeyCacheSize = 0 }))
 	f.Fuzz(func(t *testing.T, key, value string) {
 		got := cached.IsSecretKey(key)
 		if again := cached.IsSecretKey(key); again != got {
@@ -103,7 +103,7 @@ func FuzzKeys(f *testing.F) {
 		}
 		// A secret key masks its value whatever it is.
 		a, _ := cached.RedactAttr(slog.String(key, value))
-		if got && a.Value.String() != DefaultReplacement {
+		if got && a.Value.String() != defaultReplacement {
 			t.Fatalf("secret key %q: value %q", key, a.Value)
 		}
 	})
@@ -113,7 +113,7 @@ func FuzzRedactJSON(f *testing.F) {
 	for _, s := range []string{`{}`, `{"password":"x"}`, `[1,"a",{"token":[1,{"a":2}]}]`, `{"a":"\u0041\"b"}`, `{"x`, `"Bearer abcdefgh1"`} {
 		f.Add([]byte(s), "v")
 	}
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	f.Fuzz(func(t *testing.T, data []byte, value string) {
 		out, ok := x.RedactJSON(data)
 		if !ok && string(out) != string(data) {
@@ -137,7 +137,7 @@ func FuzzRedactJSON(f *testing.F) {
 		if err := dec.Decode(&m); err != nil {
 			t.Fatalf("masked %q: %v", masked, err)
 		}
-		if m["api_key"] != DefaultReplacement {
+		if m["api_key"] != defaultReplacement {
 			t.Fatalf("api_key = %v in %s", m["api_key"], masked)
 		}
 	})
@@ -149,7 +149,7 @@ func FuzzHandler(f *testing.F) {
 	f.Add("", "", "eyJ", "", uint8(9))
 	f.Fuzz(func(t *testing.T, msg, key, value, group string, which uint8) {
 		var buf bytes.Buffer
-		h := NewHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: logtest.DropTime}), Options{})
+		h := NewHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: logtest.DropTime}), DefaultOptions())
 		p := plants[int(which)%len(plants)]
 		l := slog.New(h)
 		if group != "" {
@@ -183,7 +183,7 @@ func FuzzHandler(f *testing.F) {
 			t.Fatalf("output is not JSON: %v\n%s", err, buf.String())
 		}
 		for _, leaf := range stringLeaves(doc) {
-			if leaf == value && value != "INFO" && value != "" && value != DefaultReplacement {
+			if leaf == value && value != "INFO" && value != "" && value != defaultReplacement {
 				t.Fatalf("value %q of secret key %q survived:\n%s", value, key, buf.String())
 			}
 		}
@@ -213,7 +213,7 @@ func FuzzRedactBody(f *testing.F) {
 	f.Add([]byte(`a=1&b=2`), "x", uint8(5))
 	f.Add([]byte(`["\u0041",{"k":"v"}]`), "pass\\u0077ord", uint8(2))
 	f.Add([]byte(``), "", uint8(7))
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	f.Fuzz(func(t *testing.T, data []byte, name string, form uint8) {
 		if bytes.Contains(data, []byte(plantedPassword)) || strings.Contains(name, plantedPassword) {
 			return
@@ -270,7 +270,7 @@ func FuzzAnyValue(f *testing.F) {
 	f.Add("k", "v", int64(1), uint8(0))
 	f.Add("password", "\u2028<&>", int64(4111111111111111), uint8(3))
 	f.Add("", "", int64(-1), uint8(9))
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	f.Fuzz(func(t *testing.T, key, value string, n int64, shape uint8) {
 		if strings.Contains(key+value, plantedPassword) {
 			return
@@ -296,7 +296,7 @@ func FuzzAnyValue(f *testing.F) {
 			v = map[int64]any{n: []any{value, map[string]string{"pwd": plantedPassword}}}
 		}
 		var buf bytes.Buffer
-		l := slog.New(NewHandlerWithRedactor(slog.NewJSONHandler(&buf, nil), x))
+		l := slog.New(newHandler(slog.NewJSONHandler(&buf, nil), x))
 		l.Info("m", "v", v)
 		if strings.Contains(buf.String(), plantedPassword) {
 			t.Fatalf("planted password survived:\n%s", buf.String())
@@ -304,7 +304,7 @@ func FuzzAnyValue(f *testing.F) {
 		// A text sink writes the same JSON, and a field JSON leaves out
 		// (json:"-", unexported) is never written.
 		buf.Reset()
-		l = slog.New(NewHandlerWithRedactor(slog.NewTextHandler(&buf, nil), x))
+		l = slog.New(newHandler(slog.NewTextHandler(&buf, nil), x))
 		l.Info("m", "v", v, "hidden", credentials{User: key, Password: plantedPassword}, "private", &privateCredentials{value, plantedPassword})
 		if strings.Contains(buf.String(), plantedPassword) {
 			t.Fatalf("planted password survived in a text sink:\n%s", buf.String())
@@ -319,7 +319,7 @@ func FuzzTruncatedBody(f *testing.F) {
 	f.Add(uint64(1), uint16(40))
 	f.Add(uint64(7), uint16(0))
 	f.Add(uint64(3), uint16(500))
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	f.Fuzz(func(t *testing.T, seed uint64, cut uint16) {
 		rng := rand.New(rand.NewPCG(seed, 10))
 		body, secrets := truncatedBody(rng, int(seed%1000))

@@ -33,32 +33,27 @@ type Handler struct {
 	maskAll bool // inside a WithGroup whose name is a secret key
 }
 
-// NewHandler returns a Handler that masks with the rules of opts and passes
-// records to next. A nil next discards every record.
+// NewHandler returns a Handler that masks with the rules of opts (see
+// NewRedactor) and passes records to next. It panics when next is nil, and
+// when opts.DisablePatterns names an unknown pattern. Pass DefaultOptions()
+// for the recommended rules. To compose with slogmulti.Pipe, wrap it in a
+// closure: func(next slog.Handler) slog.Handler { return redact.NewHandler(next, opts) }.
 func NewHandler(next slog.Handler, opts Options) *Handler {
-	return NewHandlerWithRedactor(next, NewRedactor(opts))
+	if next == nil {
+		panic("redact: NewHandler: nil next handler")
+	}
+	return newHandler(next, NewRedactor(opts))
 }
 
-// NewHandlerWithRedactor returns a Handler that masks with red, so that a
-// handler and other code (body capture, for example) share one rule set and
-// one set of counters. A nil red uses the default rules.
-func NewHandlerWithRedactor(next slog.Handler, red *Redactor) *Handler {
-	if next == nil {
-		next = slog.DiscardHandler
-	}
-	if red == nil {
-		red = NewRedactor(Options{})
-	}
+// newHandler returns a Handler that masks with red and passes records to
+// next.
+func newHandler(next slog.Handler, red *Redactor) *Handler {
 	return &Handler{next: next, red: red}
 }
 
-// NewMiddleware returns NewHandler as a middleware for slogmulti.Pipe and
-// the module's builder. Every handler it makes has its own Redactor.
-func NewMiddleware(opts Options) func(slog.Handler) slog.Handler {
-	return func(next slog.Handler) slog.Handler { return NewHandler(next, opts) }
-}
-
-// Redactor returns the Redactor the handler masks with.
+// Redactor returns the Redactor the handler masks with, to share its rules
+// and counters with other code, such as the body capture of
+// httpctx.BodyOptions.Redact (handler.Redactor().RedactBody).
 func (h *Handler) Redactor() *Redactor { return h.red }
 
 // Stats returns the handler's counters, shared with every handler derived

@@ -55,10 +55,10 @@ func TestHandlerAttrMatchesRedactAttr(t *testing.T) {
 		name string
 		opts Options
 	}{
-		{"defaults", Options{}},
-		{"custom pattern", Options{Patterns: custom}},
-		{"card pattern off", Options{DisablePatterns: []Pattern{PatternCard}}},
-		{"no key cache", Options{KeyCacheSize: -1}},
+		{"defaults", DefaultOptions()},
+		{"custom pattern", defaultsWith(func(o *Options) { o.Patterns = custom })},
+		{"card pattern off", defaultsWith(func(o *Options) { o.DisablePatterns = []string{"card"} })},
+		{"no key cache", defaultsWith(func(o *Options) { o.KeyCacheSize = 0 })},
 	} {
 		for _, a := range attrs {
 			t.Run(o.name+"/"+a.Key, func(t *testing.T) {

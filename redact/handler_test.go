@@ -81,7 +81,7 @@ func TestHandlerMasksEveryPosition(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, buf, _ := newJSONLogger(Options{})
+			l, buf, _ := newJSONLogger(DefaultOptions())
 			tt.log(l)
 			if diff := cmp.Diff(tt.want+"\n", buf.String()); diff != "" {
 				t.Errorf("output (-want +got):\n%s", diff)
@@ -117,7 +117,7 @@ func attrsOf(r slog.Record) []string {
 
 func TestHandlerRebuiltRecordKeepsEverythingElse(t *testing.T) {
 	c := &recordCapture{}
-	h := NewHandler(c, Options{})
+	h := NewHandler(c, DefaultOptions())
 	now := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
 	r := slog.NewRecord(now, slog.LevelWarn, "m", 1234)
 	r.AddAttrs(slog.Int("a", 1), slog.String("secret", "s"), slog.Int("b", 2), slog.Int("c", 3),
@@ -140,7 +140,7 @@ func TestHandlerRebuiltRecordKeepsEverythingElse(t *testing.T) {
 }
 
 func TestHandlerStats(t *testing.T) {
-	l, buf, h := newJSONLogger(Options{})
+	l, buf, h := newJSONLogger(DefaultOptions())
 	bound := l.With("password", "p", "svc", "api")
 	if s := h.Stats(); s.KeyMasked != 1 {
 		t.Fatalf("after With: KeyMasked = %d, want 1", s.KeyMasked)
@@ -173,7 +173,7 @@ func TestHandlerStats(t *testing.T) {
 }
 
 func TestHandlerZeroAllocsWithoutSecrets(t *testing.T) {
-	h := NewHandler(slog.DiscardHandler, Options{})
+	h := NewHandler(slog.DiscardHandler, DefaultOptions())
 	hw := h.WithAttrs([]slog.Attr{slog.String("service", "api"), slog.String("correlation_id", "4bf92f3577b34da6a3ce929d0e0e4736")})
 	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request handled", 0)
 	r.AddAttrs(slog.String("method", "GET"), slog.String("path", "/api/v1/orders/123?page=2&sort=asc"),
@@ -197,7 +197,7 @@ func TestHandlerSlogtest(t *testing.T) {
 	var buf bytes.Buffer
 	newHandler := func(*testing.T) slog.Handler {
 		buf.Reset()
-		return NewHandler(slog.NewJSONHandler(&buf, nil), Options{})
+		return NewHandler(slog.NewJSONHandler(&buf, nil), DefaultOptions())
 	}
 	result := func(t *testing.T) map[string]any {
 		m := map[string]any{}
@@ -209,10 +209,11 @@ func TestHandlerSlogtest(t *testing.T) {
 	slogtest.Run(t, newHandler, result)
 }
 
-func TestMiddlewareWithSlogMulti(t *testing.T) {
+func TestComposesWithSlogMultiPipe(t *testing.T) {
 	var buf bytes.Buffer
 	sink := slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: logtest.DropTime, Level: slog.LevelWarn})
-	h := slogmulti.Pipe(NewMiddleware(Options{Replacement: "***"})).Handler(sink)
+	opts := defaultsWith(func(o *Options) { o.Replacement = "***" })
+	h := slogmulti.Pipe(func(next slog.Handler) slog.Handler { return NewHandler(next, opts) }).Handler(sink)
 	l := slog.New(h)
 	if l.Enabled(context.Background(), slog.LevelInfo) {
 		t.Error("Enabled must follow the next handler")
@@ -223,12 +224,20 @@ func TestMiddlewareWithSlogMulti(t *testing.T) {
 	}
 }
 
-func TestNilNextAndRedactor(t *testing.T) {
-	h := NewHandlerWithRedactor(nil, nil)
-	l := slog.New(h)
-	l.Info("m", "password", "x")
+func TestNilNextPanics(t *testing.T) {
+	defer func() {
+		if got, want := recover(), "redact: NewHandler: nil next handler"; got != want {
+			t.Errorf("panic %v, want %q", got, want)
+		}
+	}()
+	NewHandler(nil, DefaultOptions())
+	t.Error("NewHandler(nil, ...) returned")
+}
+
+func TestAccessors(t *testing.T) {
+	h := NewHandler(slog.DiscardHandler, DefaultOptions())
 	if h.Enabled(context.Background(), slog.LevelError) {
-		t.Error("nil next must discard")
+		t.Error("Enabled must follow the next handler")
 	}
 	if h.Redactor() == nil || h.WithGroup("") != h || h.WithAttrs(nil) != h {
 		t.Error("accessors")
@@ -257,7 +266,7 @@ func (c *countingHandler) WithGroup(string) slog.Handler      { return c }
 func TestHandlerConcurrent(t *testing.T) {
 	leakcheck.Check(t)
 	sink := &countingHandler{}
-	h := NewHandler(sink, Options{KeyCacheSize: 16})
+	h := NewHandler(sink, defaultsWith(func(o *Options) { o.KeyCacheSize = 16 }))
 	const workers = 4
 	perWorker := 2000
 	if testing.Short() {

@@ -42,7 +42,7 @@ func TestHostileValues(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			slog.New(NewHandler(slog.NewJSONHandler(&buf, nil), Options{})).Info("m", "v", tt.v)
+			slog.New(NewHandler(slog.NewJSONHandler(&buf, nil), DefaultOptions())).Info("m", "v", tt.v)
 			if !strings.Contains(buf.String(), tt.want) || strings.Contains(buf.String(), "hunter2") {
 				t.Errorf("want %s and no secret in %.200s...", tt.want, buf.String())
 			}
@@ -54,7 +54,7 @@ func TestHostileValues(t *testing.T) {
 // next handler does not change when the caller mutates what it logged.
 func TestMaskedValueIsNotTheCallers(t *testing.T) {
 	rec := &recordCapture{}
-	l := slog.New(NewHandler(rec, Options{}))
+	l := slog.New(NewHandler(rec, DefaultOptions()))
 	m := map[string]any{"password": "hunter2", "items": []int{1, 2}}
 	body := []byte(`{"token":"t","n":1}`)
 	l.Info("m", "m", m, "body", body)

@@ -10,10 +10,6 @@ import (
 // masked as text.
 const maxJSONDepth = 64
 
-// JSON masks a JSON document with the default rules (the zero Options); see
-// Redactor.RedactJSON.
-func JSON(b []byte) ([]byte, bool) { return defaultRedactor().RedactJSON(b) }
-
 // RedactJSON masks a JSON document, such as a captured request or response
 // body, and reports whether anything was masked. When nothing is, it
 // returns b itself.
@@ -207,11 +203,11 @@ func (m *jsonMasker) value(i, depth int) (int, bool) {
 // exponent: 4111111111111111.0, 4111111111111111e0).
 func (m *jsonMasker) maskNumber(start, end int) {
 	lit := m.src[start:end]
-	if m.skip || m.x.enabled&(1<<PatternCard) == 0 || len(lit) < 2 || !isDigit(lit[0]) {
+	if m.skip || m.x.enabled&(1<<patCard) == 0 || len(lit) < 2 || !isDigit(lit[0]) {
 		return
 	}
 	if isCardLiteral(lit) {
-		m.t.hit(PatternCard)
+		m.t.hit(patCard)
 		m.replace(start, end, m.x.replJSON)
 	}
 }
@@ -387,7 +383,7 @@ func (m *jsonMasker) array(i, depth int) (int, bool) {
 func quoteJSON(s string) string {
 	b, err := json.Marshal(s)
 	if err != nil {
-		return `"` + DefaultReplacement + `"`
+		return `"` + defaultReplacement + `"`
 	}
 	return string(b)
 }

@@ -64,13 +64,11 @@ func addrSlot(key string) uint64 {
 	return ((a ^ uint64(len(key))<<56) * 0x9E3779B97F4A7C15) >> (64 - addrBits)
 }
 
-// newKeyCache returns a cache of about size entries, or nil when size < 0.
+// newKeyCache returns a cache of about size entries, or nil (no cache)
+// when size is zero or negative.
 func newKeyCache(size int) *keyCache {
-	if size < 0 {
+	if size <= 0 {
 		return nil
-	}
-	if size == 0 {
-		size = DefaultKeyCacheSize
 	}
 	if size > maxKeyCacheSize {
 		size = maxKeyCacheSize

@@ -32,20 +32,10 @@ type keyRules struct {
 // newKeyRules builds the rule set described by opts.
 func newKeyRules(opts *Options) *keyRules {
 	kr := &keyRules{rules: map[string]struct{}{}, safe: map[string]struct{}{}}
-	if !opts.NoDefaultKeys {
-		for _, k := range DefaultKeys {
-			if n := normaliseKey(k); n != "" {
-				kr.rules[n] = struct{}{}
-			}
-		}
-	}
 	for _, k := range opts.Keys {
 		if n := normaliseKey(k); n != "" {
 			kr.rules[n] = struct{}{}
 		}
-	}
-	for _, k := range opts.RemoveKeys {
-		delete(kr.rules, normaliseKey(k))
 	}
 	for _, k := range opts.SafeKeys {
 		if n := normaliseKey(k); n != "" {

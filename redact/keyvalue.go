@@ -120,7 +120,7 @@ func scanKeyValues(s string, x *Redactor, t *tally, out []span) []span {
 		if end <= start {
 			continue
 		}
-		if strings.HasPrefix(s[start:], x.repl) {
+		if x.alreadyMasked(s[start:]) {
 			// Already masked (a body masked before it was logged): masking
 			// again must not change it.
 			i = start + len(x.repl) - 1
@@ -129,7 +129,7 @@ func scanKeyValues(s string, x *Redactor, t *tally, out []span) []span {
 		if sep == ':' && !quotedKey && !quoted && !colonEvidence(s, i, k, start, end, scheme) {
 			continue
 		}
-		out = append(out, span{start: start, end: end, pat: PatternKeyValue})
+		out = append(out, span{start: start, end: end, pat: patKeyValue})
 		i = end - 1
 	}
 	return out

@@ -26,11 +26,11 @@ func scanFlags(s string, x *Redactor, t *tally, out []span) []span {
 		for vend < len(s) && !isSpace(s[vend]) && s[vend] != '"' && s[vend] != '\'' {
 			vend++
 		}
-		if vend == start || strings.HasPrefix(s[start:], x.repl) || !x.secretKey(s[k:end], t) {
+		if vend == start || x.alreadyMasked(s[start:]) || !x.secretKey(s[k:end], t) {
 			i = end
 			continue
 		}
-		out = append(out, span{start: start, end: vend, pat: PatternKeyValue})
+		out = append(out, span{start: start, end: vend, pat: patKeyValue})
 		i = vend
 	}
 	return out
@@ -46,7 +46,7 @@ func scanElements(s string, x *Redactor, t *tally, out []span) []span {
 		if s[i] != '<' {
 			continue
 		}
-		if strings.HasPrefix(s[i:], x.repl) {
+		if x.alreadyMasked(s[i:]) {
 			// A replacement that looks like a tag (<secret>) is no element.
 			i += len(x.repl) - 1
 			continue
@@ -65,14 +65,14 @@ func scanElements(s string, x *Redactor, t *tally, out []span) []span {
 		}
 		start := gt + 1
 		name := s[k:end]
-		if start >= len(s) || strings.HasPrefix(s[start:], x.repl) || !x.secretKey(localName(name), t) {
+		if start >= len(s) || x.alreadyMasked(s[start:]) || !x.secretKey(localName(name), t) {
 			continue
 		}
 		vend := closingTag(s, start, name)
 		if vend <= start {
 			continue
 		}
-		out = append(out, span{start: start, end: vend, pat: PatternKeyValue})
+		out = append(out, span{start: start, end: vend, pat: patKeyValue})
 		i = vend - 1
 	}
 	return out

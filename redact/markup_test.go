@@ -9,7 +9,7 @@ import (
 // TestFlagsAndElements checks secrets given as command-line flags and as
 // XML or HTML elements in free text, and the near misses that stay.
 func TestFlagsAndElements(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	tests := []struct{ in, want string }{
 		{"--password hunter2", "--password [REDACTED]"},
 		{"--password=hunter2", "--password=[REDACTED]"},

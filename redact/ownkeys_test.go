@@ -5,14 +5,15 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -21,7 +22,7 @@ import (
 // like key:value secrets: they pass unchanged.
 func TestOwnKeysNeverMasked(t *testing.T) {
 	rec := &attrsRecorder{}
-	h := NewHandler(rec, Options{})
+	h := NewHandler(rec, DefaultOptions())
 	in := []slog.Attr{
 		slog.String("correlation_id", "tenant:acme:token:abc123"),
 		slog.String("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"),
@@ -47,7 +48,7 @@ func TestOwnKeysNeverMasked(t *testing.T) {
 	if err := h.WithGroup("auth").Handle(context.Background(), r2); err != nil {
 		t.Fatal(err)
 	}
-	want := []slog.Attr{slog.String("correlation_id", "c-1"), slog.String("user", DefaultReplacement)}
+	want := []slog.Attr{slog.String("correlation_id", "c-1"), slog.String("user", defaultReplacement)}
 	if diff := cmp.Diff(want, rec.attrs, cmp.Comparer(func(a, b slog.Attr) bool { return a.Equal(b) })); diff != "" {
 		t.Errorf("under a secret group (-want +got):\n%s", diff)
 	}
@@ -61,47 +62,48 @@ func TestOwnKeysNeverMasked(t *testing.T) {
 // a caller's data (captured bodies): they are redacted like any value.
 var userDataKeys = map[string]bool{"request_body": true, "response_body": true}
 
-// TestOwnKeysCoverModuleKeys reads the module's packages and checks that
-// every exported string constant named like a key (KeyX, XKey) is in
-// ownKeys, except those that carry a caller's data.
+// TestOwnKeysCoverModuleKeys reads the module's packages (internal ones
+// included) and checks that every string constant named like a key (KeyX,
+// keyX, XKey; exported or not) is in ownKeys, except those that carry a
+// caller's data.
 func TestOwnKeysCoverModuleKeys(t *testing.T) {
-	dirs, err := filepath.Glob("../*")
+	skip := map[string]bool{"redact": true, "benchmarks": true, "examples": true, "testdata": true}
+	found := 0
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != ".." && (skip[d.Name()] || strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			return err
+		}
+		for cname, value := range keyConstants(f) {
+			found++
+			if _, ok := ownKeys[value]; !ok && !userDataKeys[value] {
+				t.Errorf("%s: %s.%s = %q is not in ownKeys", path, f.Name.Name, cname, value)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	found := 0
-	for _, dir := range dirs {
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() || strings.HasSuffix(dir, "/redact") ||
-			strings.HasSuffix(dir, "/benchmarks") || strings.HasSuffix(dir, "/examples") {
-			continue
-		}
-		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, name := range files {
-			if strings.HasSuffix(name, "_test.go") {
-				continue
-			}
-			f, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			for cname, value := range keyConstants(f) {
-				found++
-				if _, ok := ownKeys[value]; !ok && !userDataKeys[value] {
-					t.Errorf("%s: %s.%s = %q is not in ownKeys", name, f.Name.Name, cname, value)
-				}
-			}
-		}
 	}
 	if found < 10 {
 		t.Errorf("found only %d key constants: the scan is broken", found)
 	}
 }
 
-// keyConstants returns the exported string constants of f whose name starts
-// or ends with Key.
+// keyConstants returns the string constants of f whose name starts with
+// Key or key followed by an upper-case letter, or ends with Key.
 func keyConstants(f *ast.File) map[string]string {
 	out := map[string]string{}
 	for _, d := range f.Decls {
@@ -112,7 +114,7 @@ func keyConstants(f *ast.File) map[string]string {
 		for _, spec := range gd.Specs {
 			vs := spec.(*ast.ValueSpec)
 			for i, n := range vs.Names {
-				if !n.IsExported() || !(strings.HasPrefix(n.Name, "Key") || strings.HasSuffix(n.Name, "Key")) || i >= len(vs.Values) {
+				if !isKeyConstantName(n.Name) || i >= len(vs.Values) {
 					continue
 				}
 				lit, ok := vs.Values[i].(*ast.BasicLit)
@@ -128,6 +130,13 @@ func keyConstants(f *ast.File) map[string]string {
 	return out
 }
 
+// isKeyConstantName reports whether name is named like a key constant:
+// KeyX, keyX or XKey.
+func isKeyConstantName(name string) bool {
+	after, ok := strings.CutPrefix(strings.ToLower(name[:1])+name[1:], "key")
+	return ok && after != "" && unicode.IsUpper(rune(after[0])) || strings.HasSuffix(name, "Key")
+}
+
 // idAlphabet is the alphabet of a valid correlation ID.
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
 
@@ -140,7 +149,7 @@ var idWords = []string{"token", "pin", "sid", "pwd", "auth", "secret", "password
 // by the value patterns, whether made of random bytes or of key:value
 // segments with secret words.
 func TestRandomIDsNeverAltered(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	rng := rand.New(rand.NewPCG(1, 2))
 	n := 10000
 	if testing.Short() {

@@ -9,94 +9,6 @@ import (
 	"unsafe"
 )
 
-// Pattern names one built-in value pattern. Options.DisablePatterns turns
-// patterns off; Stats counts masks by pattern.
-type Pattern uint8
-
-// The built-in value patterns. Each masks only the secret part of what it
-// finds (the credential after "Bearer ", the password of a URL), so the
-// surrounding text stays readable.
-const (
-	// PatternBearer masks the credential of "Bearer <credential>"
-	// (any case) when it looks like one: at least 8 characters of the
-	// RFC 6750 token alphabet with a digit or a symbol, or at least 20.
-	PatternBearer Pattern = iota
-	// PatternBasic masks the credential of "Basic <base64>" (any case)
-	// when it decodes to user:password.
-	PatternBasic
-	// PatternJWT masks JSON Web Tokens (eyJ<header>.<payload>.<signature>)
-	// whose header decodes to a JSON object.
-	PatternJWT
-	// PatternCard masks card numbers: 13 to 19 digits, optionally grouped
-	// by single spaces or dashes, starting with 2 to 6 and passing the Luhn
-	// check. Also applies to int64 and uint64 values.
-	PatternCard
-	// PatternAWSAccessKey masks AWS access key IDs (AKIA... and ASIA...).
-	PatternAWSAccessKey
-	// PatternGCPAPIKey masks Google Cloud API keys (AIza...).
-	PatternGCPAPIKey
-	// PatternGitHubToken masks GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_,
-	// github_pat_).
-	PatternGitHubToken
-	// PatternSlackToken masks Slack tokens (xoxb-, xoxp-, ...) and the path
-	// of Slack incoming-webhook URLs.
-	PatternSlackToken
-	// PatternStripeKey masks Stripe secret and restricted keys (sk_live_,
-	// sk_test_, rk_live_, rk_test_) and webhook secrets (whsec_).
-	PatternStripeKey
-	// PatternPrivateKey masks PEM private-key blocks from -----BEGIN ...
-	// PRIVATE KEY----- to the matching END line, or to the end of the
-	// string when the block is cut short.
-	PatternPrivateKey
-	// PatternURLPassword masks the password of scheme://user:password@host
-	// in URLs, read as a URL parser reads it (the user information ends at
-	// the last '@' of the authority, so a password holding '@' or ':' is
-	// masked whole), keeping the scheme, the user and the host.
-	PatternURLPassword
-	// PatternKeyValue masks the value in key=value, key: value,
-	// "key":"value" and key="value" inside text when the key matches a key
-	// rule (a query string or form body, a DSN, JSON or a header dump
-	// inside a string). Form keys are read decoded: user[password]=x and
-	// user%5Bpassword%5D=x match. After an unquoted key and a colon, the
-	// colon must be followed by white space (or the value be quoted), so
-	// identifiers such as tenant:acme:token:abc123 are never altered; then
-	// a header-style key ("X-Api-Key: ...", "Password: ...") always has its
-	// value masked, and a lower-case key only a value that looks like a
-	// credential (6 characters or more with a digit, or 16 or more), so
-	// prose such as "invalid token: expired" stays readable.
-	PatternKeyValue
-	// PatternCustom counts masks made by Options.Patterns; listed in
-	// Options.DisablePatterns, it turns them off.
-	PatternCustom
-
-	numPatterns
-)
-
-var patternNames = [numPatterns]string{
-	PatternBearer:       "bearer",
-	PatternBasic:        "basic",
-	PatternJWT:          "jwt",
-	PatternCard:         "card",
-	PatternAWSAccessKey: "aws_access_key",
-	PatternGCPAPIKey:    "gcp_api_key",
-	PatternGitHubToken:  "github_token",
-	PatternSlackToken:   "slack_token",
-	PatternStripeKey:    "stripe_key",
-	PatternPrivateKey:   "private_key",
-	PatternURLPassword:  "url_password",
-	PatternKeyValue:     "key_value",
-	PatternCustom:       "custom",
-}
-
-// String returns the pattern's name as used in documentation and stats,
-// such as "jwt" or "url_password", or "pattern(N)" for an unknown value.
-func (p Pattern) String() string {
-	if p < numPatterns {
-		return patternNames[p]
-	}
-	return "pattern(" + itoa(int(p)) + ")"
-}
-
 // CustomPattern is a value pattern added with Options.Patterns.
 type CustomPattern struct {
 	// Literal must occur in a string for Regexp to run on it; it is the
@@ -125,30 +37,30 @@ type regexpRule struct {
 }
 
 var builtinRegexps = [numPatterns][]regexpRule{
-	PatternJWT: {
+	patJWT: {
 		{re: regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), wordStart: true, valid: isJWT},
 	},
-	PatternAWSAccessKey: {
+	patAWSAccessKey: {
 		{re: regexp.MustCompile(`AKIA[A-Z0-9]{16}\b`), wordStart: true},
 		{re: regexp.MustCompile(`ASIA[A-Z0-9]{16}\b`), wordStart: true},
 	},
-	PatternGCPAPIKey: {
+	patGCPAPIKey: {
 		{re: regexp.MustCompile(`AIza[0-9A-Za-z_-]{35}`), wordStart: true},
 	},
-	PatternGitHubToken: {
+	patGitHubToken: {
 		{re: regexp.MustCompile(`gh[pousr]_[A-Za-z0-9]{36,251}\b`), wordStart: true},
 		{re: regexp.MustCompile(`github_pat_[A-Za-z0-9_]{22,244}\b`), wordStart: true},
 	},
-	PatternSlackToken: {
+	patSlackToken: {
 		{re: regexp.MustCompile(`xox[abeoprs]-[A-Za-z0-9-]{10,250}`), wordStart: true},
 		{re: regexp.MustCompile(`hooks\.slack\.com/services/([A-Za-z0-9_/-]+)`), group: 1},
 	},
-	PatternStripeKey: {
+	patStripeKey: {
 		{re: regexp.MustCompile(`sk_(?:live|test)_[A-Za-z0-9]{10,247}\b`), wordStart: true},
 		{re: regexp.MustCompile(`rk_(?:live|test)_[A-Za-z0-9]{10,247}\b`), wordStart: true},
 		{re: regexp.MustCompile(`whsec_[A-Za-z0-9+/=]{16,250}`), wordStart: true},
 	},
-	PatternPrivateKey: {
+	patPrivateKey: {
 		{re: regexp.MustCompile(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)`)},
 	},
 }

@@ -93,7 +93,7 @@ func TestEveryPositionRedacted(t *testing.T) {
 			if sink == "text" {
 				next = slog.NewTextHandler(&buf, nil)
 			}
-			l := slog.New(NewHandler(next, Options{}))
+			l := slog.New(NewHandler(next, DefaultOptions()))
 			var names []string
 			var args []any
 			msg := "m"
@@ -117,7 +117,7 @@ func TestEveryPositionRedacted(t *testing.T) {
 	// Each position alone, so that none is only ever tested in company.
 	for _, p := range positions {
 		var buf bytes.Buffer
-		l, msg, args := p.log(slog.New(NewHandler(slog.NewJSONHandler(&buf, nil), Options{})))
+		l, msg, args := p.log(slog.New(NewHandler(slog.NewJSONHandler(&buf, nil), DefaultOptions())))
 		l.Info(msg, args...)
 		if strings.Contains(buf.String(), plantedPassword) || buf.Len() == 0 {
 			t.Errorf("%s: secret in (or nothing written)\n%s", p.name, buf.String())

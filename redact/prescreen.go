@@ -25,7 +25,7 @@ var triggers = func() (t [256]uint8) {
 // minCardDigits is the shortest card number.
 const minCardDigits = 13
 
-// prescreen returns the set (bit i = Pattern i) of patterns that may match
+// prescreen returns the set (bit i = pattern i) of patterns that may match
 // s. It reads every byte once, looks most of them up in a 256-entry table
 // and compares a few bytes at rare trigger positions; it never allocates. A
 // zero result means nothing in s can match a built-in pattern.
@@ -43,7 +43,7 @@ func prescreen(s string) uint32 {
 			run++
 			lastDigit = true
 			if run >= minCardDigits {
-				f |= 1 << PatternCard
+				f |= 1 << patCard
 			}
 			continue
 		case trigSep:
@@ -53,9 +53,9 @@ func prescreen(s string) uint32 {
 			lastDigit = false
 			if c == '-' && i+1 < len(s) && s[i+1] == '-' {
 				if strings.HasPrefix(s[i:], "-----BEGIN") {
-					f |= 1 << PatternPrivateKey
+					f |= 1 << patPrivateKey
 				}
-				f |= 1 << PatternKeyValue // a command-line flag: --password value
+				f |= 1 << patKeyValue // a command-line flag: --password value
 			}
 			continue
 		}
@@ -64,51 +64,51 @@ func prescreen(s string) uint32 {
 		switch c {
 		case 'e':
 			if strings.HasPrefix(rest, "eyJ") {
-				f |= 1 << PatternJWT
+				f |= 1 << patJWT
 			}
 		case 'b', 'B':
 			if hasPrefixFold(rest, "bearer") {
-				f |= 1 << PatternBearer
+				f |= 1 << patBearer
 			} else if hasPrefixFold(rest, "basic") {
-				f |= 1 << PatternBasic
+				f |= 1 << patBasic
 			}
 		case 'A':
 			if strings.HasPrefix(rest, "AKIA") || strings.HasPrefix(rest, "ASIA") {
-				f |= 1 << PatternAWSAccessKey
+				f |= 1 << patAWSAccessKey
 			} else if strings.HasPrefix(rest, "AIza") {
-				f |= 1 << PatternGCPAPIKey
+				f |= 1 << patGCPAPIKey
 			}
 		case 'g':
 			if len(rest) >= 4 && rest[1] == 'h' && rest[3] == '_' && strings.IndexByte("pousr", rest[2]) >= 0 ||
 				strings.HasPrefix(rest, "github_pat_") {
-				f |= 1 << PatternGitHubToken
+				f |= 1 << patGitHubToken
 			}
 		case 'x':
 			if strings.HasPrefix(rest, "xox") {
-				f |= 1 << PatternSlackToken
+				f |= 1 << patSlackToken
 			}
 		case 'k':
 			if i > 0 && (s[i-1] == 's' || s[i-1] == 'r') &&
 				(strings.HasPrefix(rest, "k_live_") || strings.HasPrefix(rest, "k_test_")) {
-				f |= 1 << PatternStripeKey
+				f |= 1 << patStripeKey
 			}
 		case 'w':
 			if strings.HasPrefix(rest, "whsec_") {
-				f |= 1 << PatternStripeKey
+				f |= 1 << patStripeKey
 			}
 		case ':':
 			if strings.HasPrefix(rest, "://") {
 				if strings.IndexByte(rest, '@') >= 0 {
-					f |= 1 << PatternURLPassword
+					f |= 1 << patURLPassword
 				}
 				if strings.HasPrefix(rest, "://hooks.slack.com/") {
-					f |= 1 << PatternSlackToken
+					f |= 1 << patSlackToken
 				}
 			} else {
-				f |= 1 << PatternKeyValue
+				f |= 1 << patKeyValue
 			}
 		case '=', '<':
-			f |= 1 << PatternKeyValue
+			f |= 1 << patKeyValue
 		}
 	}
 	return f

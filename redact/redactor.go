@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // maxGroupDepth bounds the nesting of groups masked whole under a secret
@@ -22,47 +21,45 @@ type Redactor struct {
 	replJSON  string
 	keys      *keyRules
 	cache     *keyCache
-	enabled   uint32 // bit p set: built-in Pattern p is on
+	enabled   uint32 // bit p set: built-in pattern p is on
 	custom    []CustomPattern
 	c         counters
 }
 
-// NewRedactor returns a Redactor for opts. The zero Options gives the
-// defaults described on Options.
+// NewRedactor returns a Redactor for opts, read once: later changes to the
+// slices of opts do not affect it. It panics when opts.DisablePatterns
+// names an unknown pattern (the message lists the valid names). Use
+// NewRedactor(DefaultOptions()) for the recommended rules; the zero Options
+// has no key rules (see Options).
 func NewRedactor(opts Options) *Redactor {
+	disabled := disabledPatterns(opts.DisablePatterns)
 	x := &Redactor{
 		repl:  opts.Replacement,
 		keys:  newKeyRules(&opts),
 		cache: newKeyCache(opts.KeyCacheSize),
 	}
-	if x.repl == "" {
-		x.repl = DefaultReplacement
-	}
 	x.replValue = slog.StringValue(x.repl)
 	x.replJSON = quoteJSON(x.repl)
-	x.enabled = 1<<PatternCustom - 1
-	for _, p := range opts.DisablePatterns {
-		if p < numPatterns {
-			x.enabled &^= 1 << p
-		}
-	}
+	x.enabled = (1<<patCustom - 1) &^ disabled
 	if len(x.keys.rules) == 0 {
-		x.enabled &^= 1 << PatternKeyValue
+		x.enabled &^= 1 << patKeyValue
 	}
-	for _, cp := range opts.Patterns {
-		if cp.Regexp != nil && !slices.Contains(opts.DisablePatterns, PatternCustom) {
-			x.custom = append(x.custom, cp)
+	if disabled&(1<<patCustom) == 0 {
+		for _, cp := range opts.Patterns {
+			if cp.Regexp != nil {
+				x.custom = append(x.custom, cp)
+			}
 		}
 	}
 	return x
 }
 
-var defaultRedactor = sync.OnceValue(func() *Redactor { return NewRedactor(Options{}) })
-
-// String masks s with the default rules (the zero Options) and reports
-// whether anything was masked. When nothing is, it returns s itself without
-// allocating.
-func String(s string) (string, bool) { return defaultRedactor().RedactString(s) }
+// alreadyMasked reports whether s starts with the replacement, so that
+// masking a value masked before (a body masked before it was logged) leaves
+// it as it is. An empty replacement never counts as a prefix.
+func (x *Redactor) alreadyMasked(s string) bool {
+	return x.repl != "" && strings.HasPrefix(s, x.repl)
+}
 
 // Stats returns the redactor's counters. Records and RecordsChanged are
 // counted only by a Handler.
@@ -203,11 +200,11 @@ func (x *Redactor) cleanValue(v slog.Value) bool {
 		return x.cleanString(v.String())
 	case slog.KindInt64:
 		i := v.Int64()
-		return i <= 0 || x.enabled&(1<<PatternCard) == 0 || !isCardInt(uint64(i))
+		return i <= 0 || x.enabled&(1<<patCard) == 0 || !isCardInt(uint64(i))
 	case slog.KindUint64:
-		return x.enabled&(1<<PatternCard) == 0 || !isCardInt(v.Uint64())
+		return x.enabled&(1<<patCard) == 0 || !isCardInt(v.Uint64())
 	case slog.KindFloat64:
-		return x.enabled&(1<<PatternCard) == 0 || !isCardFloat(v.Float64())
+		return x.enabled&(1<<patCard) == 0 || !isCardFloat(v.Float64())
 	case slog.KindBool, slog.KindDuration, slog.KindTime:
 		return true
 	}
@@ -255,18 +252,18 @@ func (x *Redactor) value(v slog.Value, t *tally) (slog.Value, bool) {
 			return slog.StringValue(s), true
 		}
 	case slog.KindFloat64:
-		if x.enabled&(1<<PatternCard) != 0 && isCardFloat(v.Float64()) {
-			t.hit(PatternCard)
+		if x.enabled&(1<<patCard) != 0 && isCardFloat(v.Float64()) {
+			t.hit(patCard)
 			return x.replValue, true
 		}
 	case slog.KindInt64:
-		if i := v.Int64(); i > 0 && x.enabled&(1<<PatternCard) != 0 && isCardInt(uint64(i)) {
-			t.hit(PatternCard)
+		if i := v.Int64(); i > 0 && x.enabled&(1<<patCard) != 0 && isCardInt(uint64(i)) {
+			t.hit(patCard)
 			return x.replValue, true
 		}
 	case slog.KindUint64:
-		if x.enabled&(1<<PatternCard) != 0 && isCardInt(v.Uint64()) {
-			t.hit(PatternCard)
+		if x.enabled&(1<<patCard) != 0 && isCardInt(v.Uint64()) {
+			t.hit(patCard)
 			return x.replValue, true
 		}
 	case slog.KindGroup:
@@ -310,10 +307,10 @@ func safeError(err error) (s string) {
 // span is one part of a string to mask.
 type span struct {
 	start, end int
-	pat        Pattern
+	pat        pattern
 }
 
-func (t *tally) hit(p Pattern) {
+func (t *tally) hit(p pattern) {
 	t.patterns[p]++
 	t.anyPattern = true
 }
@@ -337,21 +334,21 @@ func (x *Redactor) text(s string, t *tally) (string, bool) {
 		return s, false
 	}
 	var spans []span
-	for p := Pattern(0); f != 0 && p < PatternCustom; p++ {
+	for p := pattern(0); f != 0 && p < patCustom; p++ {
 		if f&(1<<p) == 0 {
 			continue
 		}
 		f &^= 1 << p
 		switch p {
-		case PatternCard:
+		case patCard:
 			spans = findCards(s, spans)
-		case PatternKeyValue:
+		case patKeyValue:
 			spans = x.findKeyValues(s, t, spans)
-		case PatternBearer:
-			spans = findSchemeCredentials(s, "bearer", isBearerByte, looksLikeCredential, PatternBearer, spans)
-		case PatternBasic:
-			spans = findSchemeCredentials(s, "basic", isBase64Byte, isBasicCredential, PatternBasic, spans)
-		case PatternURLPassword:
+		case patBearer:
+			spans = findSchemeCredentials(s, "bearer", isBearerByte, looksLikeCredential, patBearer, spans)
+		case patBasic:
+			spans = findSchemeCredentials(s, "basic", isBase64Byte, isBasicCredential, patBasic, spans)
+		case patURLPassword:
 			spans = findURLPasswords(s, spans)
 		default:
 			for _, r := range builtinRegexps[p] {
@@ -362,7 +359,7 @@ func (x *Redactor) text(s string, t *tally) (string, bool) {
 	for i := range x.custom {
 		cp := &x.custom[i]
 		if cp.Literal == "" || strings.Contains(s, cp.Literal) {
-			spans = findRegexp(cp.Regexp, s, 1, false, nil, PatternCustom, spans)
+			spans = findRegexp(cp.Regexp, s, 1, false, nil, patCustom, spans)
 		}
 	}
 	if len(spans) == 0 {
@@ -377,7 +374,7 @@ func (x *Redactor) text(s string, t *tally) (string, bool) {
 // wordStart, a match that follows a letter, digit
 // or underscore is rejected and the search resumes one byte after its
 // start, as a leading \b would.
-func findRegexp(re *regexp.Regexp, s string, group int, wordStart bool, valid func(string) bool, p Pattern, out []span) []span {
+func findRegexp(re *regexp.Regexp, s string, group int, wordStart bool, valid func(string) bool, p pattern, out []span) []span {
 	for pos := 0; pos < len(s); {
 		m := re.FindStringSubmatchIndex(s[pos:])
 		if m == nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 )
 
 func TestIsSecretKey(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	tests := []struct {
 		key  string
 		want bool
@@ -123,11 +124,11 @@ func TestIsSecretKey(t *testing.T) {
 }
 
 func TestKeyOptions(t *testing.T) {
-	x := NewRedactor(Options{
-		Keys:       []string{"customer-email", "X-Internal"},
-		RemoveKeys: []string{"Session"},
-		SafeKeys:   []string{"token_count", "auth-method"},
-	})
+	keys := slices.DeleteFunc(DefaultOptions().Keys, func(k string) bool { return k == "session" })
+	x := NewRedactor(defaultsWith(func(o *Options) {
+		o.Keys = append(keys, "customer-email", "X-Internal")
+		o.SafeKeys = []string{"token_count", "auth-method"}
+	}))
 	tests := []struct {
 		key  string
 		want bool
@@ -148,62 +149,62 @@ func TestKeyOptions(t *testing.T) {
 			t.Errorf("IsSecretKey(%q) = %v, want %v", tt.key, got, tt.want)
 		}
 	}
-	none := NewRedactor(Options{NoDefaultKeys: true, Keys: []string{"pin"}})
-	if none.IsSecretKey("password") || !none.IsSecretKey("PIN") {
-		t.Error("NoDefaultKeys: want only the added rule")
+	only := NewRedactor(Options{Keys: []string{"pin"}})
+	if only.IsSecretKey("password") || !only.IsSecretKey("PIN") {
+		t.Error("Keys is the whole rule set: want only its rule")
 	}
 	// Without key rules the key=value pattern is off too.
-	empty := NewRedactor(Options{NoDefaultKeys: true})
+	empty := NewRedactor(Options{Keys: []string{}})
 	if s, ok := empty.RedactString("password=hunter2"); ok {
 		t.Errorf("no key rules: RedactString masked %q", s)
 	}
 }
 
 func TestRedactStringSecrets(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	tests := []struct {
 		name, in, want string
-		pat            Pattern
+		pat            pattern
 	}{
-		{"bearer", "Authorization: Bearer " + secretBearer, "Authorization: Bearer [REDACTED]", PatternKeyValue},
-		{"bearer in text", "sent bearer " + secretBearer + " upstream", "sent bearer [REDACTED] upstream", PatternBearer},
-		{"basic", "header Basic " + secretBasic + " rejected", "header Basic [REDACTED] rejected", PatternBasic},
-		{"jwt", "jwt=" + secretJWT, "jwt=[REDACTED]", PatternKeyValue},
-		{"jwt in text", "got " + secretJWT + " from idp", "got [REDACTED] from idp", PatternJWT},
-		{"card spaced", "paid with " + secretCard + " today", "paid with [REDACTED] today", PatternCard},
-		{"card plain", "card " + secretCardRaw, "card [REDACTED]", PatternCard},
-		{"card amex dashes", "amex " + secretAmex + ".", "amex [REDACTED].", PatternCard},
-		{"aws", "key " + secretAWS + " used", "key [REDACTED] used", PatternAWSAccessKey},
-		{"aws temp", "(" + secretAWSTemp + ")", "([REDACTED])", PatternAWSAccessKey},
-		{"gcp", "k=" + secretGCP + "&x=1", "k=[REDACTED]&x=1", PatternGCPAPIKey},
-		{"github", "token " + secretGitHub + " ok", "token [REDACTED] ok", PatternGitHubToken},
-		{"github pat", secretGHPAT, "[REDACTED]", PatternGitHubToken},
-		{"slack", "slack " + secretSlack, "slack [REDACTED]", PatternSlackToken},
-		{"slack webhook", "posting to https://hooks.slack.com/services/T000/B000/XXXXXXXX now", "posting to https://hooks.slack.com/services/[REDACTED] now", PatternSlackToken},
-		{"stripe", "charge with " + secretStripe, "charge with [REDACTED]", PatternStripeKey},
-		{"stripe webhook", "sig " + secretWhsec, "sig [REDACTED]", PatternStripeKey},
-		{"pem", "key:\n" + secretPEM + "\nend", "key:\n[REDACTED]\nend", PatternPrivateKey},
-		{"pem cut short", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhk", "[REDACTED]", PatternPrivateKey},
-		{"url password", "dial postgres://app:s3cr3t@db.internal:5432/orders failed", "dial postgres://app:[REDACTED]@db.internal:5432/orders failed", PatternURLPassword},
-		{"url password with colons", "amqp://u:a:b:c@mq/", "amqp://u:[REDACTED]@mq/", PatternURLPassword},
-		{"url empty user", "redis://:hunter2@cache:6379/0", "redis://:[REDACTED]@cache:6379/0", PatternURLPassword},
-		{"query token", "GET /cb?code=1&access_token=abc.def&state=x", "GET /cb?code=1&access_token=[REDACTED]&state=x", PatternKeyValue},
-		{"dsn", "host=db user=app password=hunter2 dbname=x", "host=db user=app password=[REDACTED] dbname=x", PatternKeyValue},
-		{"json in text", `body {"user":"bob","password":"hunter 2"}`, `body {"user":"bob","password":"[REDACTED]"}`, PatternKeyValue},
-		{"escaped json in text", `body {\"password\":\"hunter2\",\"a\":1}`, `body {\"password\":\"[REDACTED]\",\"a\":1}`, PatternKeyValue},
-		{"colon credential", "invalid token: abc123xyz", "invalid token: [REDACTED]", PatternKeyValue},
-		{"colon long value", "token: abcdefghijklmnopq", "token: [REDACTED]", PatternKeyValue},
-		{"header dump", "X-Api-Key: abcdef\nCookie: theme=dark; session=s", "X-Api-Key: [REDACTED]\nCookie: [REDACTED]; session=[REDACTED]", PatternKeyValue},
-		{"single quoted", "secret='x y'", "secret='[REDACTED]'", PatternKeyValue},
+		{"bearer", "Authorization: Bearer " + secretBearer, "Authorization: Bearer [REDACTED]", patKeyValue},
+		{"bearer in text", "sent bearer " + secretBearer + " upstream", "sent bearer [REDACTED] upstream", patBearer},
+		{"basic", "header Basic " + secretBasic + " rejected", "header Basic [REDACTED] rejected", patBasic},
+		{"jwt", "jwt=" + secretJWT, "jwt=[REDACTED]", patKeyValue},
+		{"jwt in text", "got " + secretJWT + " from idp", "got [REDACTED] from idp", patJWT},
+		{"card spaced", "paid with " + secretCard + " today", "paid with [REDACTED] today", patCard},
+		{"card plain", "card " + secretCardRaw, "card [REDACTED]", patCard},
+		{"card amex dashes", "amex " + secretAmex + ".", "amex [REDACTED].", patCard},
+		{"aws", "key " + secretAWS + " used", "key [REDACTED] used", patAWSAccessKey},
+		{"aws temp", "(" + secretAWSTemp + ")", "([REDACTED])", patAWSAccessKey},
+		{"gcp", "k=" + secretGCP + "&x=1", "k=[REDACTED]&x=1", patGCPAPIKey},
+		{"github", "token " + secretGitHub + " ok", "token [REDACTED] ok", patGitHubToken},
+		{"github pat", secretGHPAT, "[REDACTED]", patGitHubToken},
+		{"slack", "slack " + secretSlack, "slack [REDACTED]", patSlackToken},
+		{"slack webhook", "posting to https://hooks.slack.com/services/T000/B000/XXXXXXXX now", "posting to https://hooks.slack.com/services/[REDACTED] now", patSlackToken},
+		{"stripe", "charge with " + secretStripe, "charge with [REDACTED]", patStripeKey},
+		{"stripe webhook", "sig " + secretWhsec, "sig [REDACTED]", patStripeKey},
+		{"pem", "key:\n" + secretPEM + "\nend", "key:\n[REDACTED]\nend", patPrivateKey},
+		{"pem cut short", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhk", "[REDACTED]", patPrivateKey},
+		{"url password", "dial postgres://app:s3cr3t@db.internal:5432/orders failed", "dial postgres://app:[REDACTED]@db.internal:5432/orders failed", patURLPassword},
+		{"url password with colons", "amqp://u:a:b:c@mq/", "amqp://u:[REDACTED]@mq/", patURLPassword},
+		{"url empty user", "redis://:hunter2@cache:6379/0", "redis://:[REDACTED]@cache:6379/0", patURLPassword},
+		{"query token", "GET /cb?code=1&access_token=abc.def&state=x", "GET /cb?code=1&access_token=[REDACTED]&state=x", patKeyValue},
+		{"dsn", "host=db user=app password=hunter2 dbname=x", "host=db user=app password=[REDACTED] dbname=x", patKeyValue},
+		{"json in text", `body {"user":"bob","password":"hunter 2"}`, `body {"user":"bob","password":"[REDACTED]"}`, patKeyValue},
+		{"escaped json in text", `body {\"password\":\"hunter2\",\"a\":1}`, `body {\"password\":\"[REDACTED]\",\"a\":1}`, patKeyValue},
+		{"colon credential", "invalid token: abc123xyz", "invalid token: [REDACTED]", patKeyValue},
+		{"colon long value", "token: abcdefghijklmnopq", "token: [REDACTED]", patKeyValue},
+		{"header dump", "X-Api-Key: abcdef\nCookie: theme=dark; session=s", "X-Api-Key: [REDACTED]\nCookie: [REDACTED]; session=[REDACTED]", patKeyValue},
+		{"single quoted", "secret='x y'", "secret='[REDACTED]'", patKeyValue},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := x.Stats().Patterns.Get(tt.pat)
+			before := x.Stats().Patterns.get(tt.pat)
 			got, ok := x.RedactString(tt.in)
 			if !ok || got != tt.want {
 				t.Errorf("RedactString(%q) = %q, %v; want %q, true", tt.in, got, ok, tt.want)
 			}
-			if after := x.Stats().Patterns.Get(tt.pat); after <= before {
+			if after := x.Stats().Patterns.get(tt.pat); after <= before {
 				t.Errorf("pattern %v not counted (%d -> %d)", tt.pat, before, after)
 			}
 		})
@@ -211,7 +212,7 @@ func TestRedactStringSecrets(t *testing.T) {
 }
 
 func TestRedactStringNearMisses(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	for _, in := range []string{
 		"",
 		"request handled",
@@ -242,15 +243,15 @@ func TestRedactStringNearMisses(t *testing.T) {
 }
 
 func TestRedactStringOptions(t *testing.T) {
-	x := NewRedactor(Options{
-		Replacement:     "***",
-		DisablePatterns: []Pattern{PatternCard, Pattern(200)},
-		Patterns: []CustomPattern{
+	x := NewRedactor(defaultsWith(func(o *Options) {
+		o.Replacement = "***"
+		o.DisablePatterns = []string{"card"}
+		o.Patterns = []CustomPattern{
 			{Literal: "EMP-", Regexp: regexp.MustCompile(`EMP-(\d{6})`)},
 			{Literal: "", Regexp: regexp.MustCompile(`\bsecret-[a-z]+\b`)},
 			{Literal: "x"}, // nil Regexp: ignored
-		},
-	})
+		}
+	}))
 	tests := []struct{ in, want string }{
 		{"card " + secretCard, "card " + secretCard},
 		{"employee EMP-123456 left", "employee EMP-*** left"},
@@ -268,7 +269,7 @@ func TestRedactStringOptions(t *testing.T) {
 }
 
 func TestOverlappingSpansMerge(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	// The key=value value and the JWT cover the same bytes: one replacement.
 	got, _ := x.RedactString("token=" + secretJWT + " next")
 	if want := "token=[REDACTED] next"; got != want {
@@ -288,7 +289,7 @@ func (v tokenValuer) LogValue() slog.Value {
 }
 
 func TestRedactValue(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	tests := []struct {
 		name string
 		in   slog.Value
@@ -330,7 +331,7 @@ func TestRedactValue(t *testing.T) {
 }
 
 func TestRedactAttrSecretKey(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	got, ok := x.RedactAttr(slog.Group("session", slog.String("id", "s1"), slog.Group("user", slog.Int("id", 7))))
 	want := slog.Group("session", slog.String("id", "[REDACTED]"), slog.Group("user", slog.String("id", "[REDACTED]")))
 	if !ok || !got.Equal(want) {
@@ -358,7 +359,7 @@ func TestRedactAttrSecretKey(t *testing.T) {
 }
 
 func TestRedactJSON(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	tests := []struct {
 		name, in, want string
 		ok             bool
@@ -393,31 +394,40 @@ func TestRedactJSON(t *testing.T) {
 	}
 }
 
-func TestPackageLevel(t *testing.T) {
-	if got, ok := String("password=x"); !ok || got != "password=[REDACTED]" {
+func TestDefaultOptionsRedactor(t *testing.T) {
+	x := NewRedactor(DefaultOptions())
+	if got, ok := x.RedactString("password=x"); !ok || got != "password=[REDACTED]" {
 		t.Errorf("String = %q, %v", got, ok)
 	}
-	if got, ok := JSON([]byte(`{"secret":1}`)); !ok || string(got) != `{"secret":"[REDACTED]"}` {
+	if got, ok := x.RedactJSON([]byte(`{"secret":1}`)); !ok || string(got) != `{"secret":"[REDACTED]"}` {
 		t.Errorf("JSON = %s, %v", got, ok)
 	}
 }
 
 func TestPatternString(t *testing.T) {
-	if got := PatternURLPassword.String(); got != "url_password" {
+	if got := patURLPassword.String(); got != "url_password" {
 		t.Errorf("got %q", got)
 	}
-	if got := Pattern(99).String(); got != "pattern(99)" {
+	if got := pattern(99).String(); got != "pattern(99)" {
 		t.Errorf("got %q", got)
 	}
 	var c PatternCounts
 	c.JWT, c.Card = 2, 3
-	if c.Total() != 5 || c.Get(PatternCard) != 3 || c.Get(Pattern(99)) != 0 {
+	if c.Total() != 5 || c.get(patCard) != 3 || c.get(pattern(99)) != 0 {
 		t.Errorf("PatternCounts: %+v", c)
+	}
+	for p := range pattern(numPatterns) {
+		if got, ok := patternNamed(p.String()); !ok || got != p {
+			t.Errorf("patternNamed(%q) = %v, %v; want %v", p.String(), got, ok, p)
+		}
+		if c.field(p) == nil {
+			t.Errorf("PatternCounts has no counter for %v", p)
+		}
 	}
 }
 
 func TestKeyCacheBounded(t *testing.T) {
-	x := NewRedactor(Options{KeyCacheSize: 64})
+	x := NewRedactor(defaultsWith(func(o *Options) { o.KeyCacheSize = 64 }))
 	for i := range 10000 {
 		x.IsSecretKey(fmt.Sprintf("field_%d", i))
 	}
@@ -441,7 +451,7 @@ func TestKeyCacheBounded(t *testing.T) {
 		t.Errorf("hits %d->%d misses %d->%d", before.KeyCacheHits, after.KeyCacheHits, before.KeyCacheMisses, after.KeyCacheMisses)
 	}
 	// 500 hot keys fit in the default cache: after one pass, only hits.
-	warm := NewRedactor(Options{})
+	warm := NewRedactor(DefaultOptions())
 	keys := make([]string, 500)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("attr_%d", i)
@@ -460,11 +470,13 @@ func TestKeyCacheBounded(t *testing.T) {
 		t.Error("long key not judged secret")
 	}
 	// The cache can be turned off.
-	off := NewRedactor(Options{KeyCacheSize: -1})
-	if off.cache != nil || !off.IsSecretKey("token") {
-		t.Error("cache off: want no cache and a working verdict")
+	for _, size := range []int{0, -1} {
+		off := NewRedactor(defaultsWith(func(o *Options) { o.KeyCacheSize = size }))
+		if off.cache != nil || !off.IsSecretKey("token") {
+			t.Errorf("KeyCacheSize %d: want no cache and a working verdict", size)
+		}
 	}
-	big := NewRedactor(Options{KeyCacheSize: 1 << 30})
+	big := NewRedactor(defaultsWith(func(o *Options) { o.KeyCacheSize = 1 << 30 }))
 	if len(big.cache.slots) != maxKeyCacheSize {
 		t.Errorf("cache size %d, want the cap %d", len(big.cache.slots), maxKeyCacheSize)
 	}
@@ -472,7 +484,7 @@ func TestKeyCacheBounded(t *testing.T) {
 
 func TestRedactNamedMapsAndSlices(t *testing.T) {
 	type header map[string][]string
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	tests := []struct {
 		name string
 		in   any
@@ -497,21 +509,21 @@ func TestRedactNamedMapsAndSlices(t *testing.T) {
 }
 
 func TestRedactBody(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	if got := string(x.RedactBody("application/x-www-form-urlencoded", []byte("user=bob&password=hunter2"))); got != "user=bob&password=[REDACTED]" {
 		t.Errorf("form: %s", got)
 	}
 	if got := string(x.RedactBody("application/json", []byte(`{"token":"t"}`))); got != `{"token":"[REDACTED]"}` {
 		t.Errorf("json: %s", got)
 	}
-	x2 := NewRedactor(Options{DisablePatterns: []Pattern{PatternCustom}, Patterns: []CustomPattern{{Regexp: regexp.MustCompile(`x`)}}})
+	x2 := NewRedactor(Options{DisablePatterns: []string{"custom"}, Patterns: []CustomPattern{{Regexp: regexp.MustCompile(`x`)}}})
 	if got, ok := x2.RedactString("x"); ok {
 		t.Errorf("custom patterns disabled, got %q", got)
 	}
 }
 
 func TestRedactValueCleanScalarsDoNotAllocate(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	values := []slog.Value{
 		slog.StringValue("/api/v1/orders/42?page=2"),
 		slog.Int64Value(4111111111111112),
@@ -529,7 +541,7 @@ func TestRedactValueCleanScalarsDoNotAllocate(t *testing.T) {
 }
 
 func TestLongKeysDoNotAllocate(t *testing.T) {
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	long := strings.Repeat("field_", 20) + "name"
 	longSecret := strings.Repeat("field_", 20) + "token"
 	for _, k := range []string{long, longSecret} {

@@ -17,7 +17,7 @@ func isBase64Byte(c byte) bool {
 // the authorization scheme word (any case, at a word start) and one or more
 // spaces or tabs: a run of body bytes and up to two '=' of padding, kept
 // when valid accepts it.
-func findSchemeCredentials(s, scheme string, body func(byte) bool, valid func(string) bool, p Pattern, out []span) []span {
+func findSchemeCredentials(s, scheme string, body func(byte) bool, valid func(string) bool, p pattern, out []span) []span {
 	for i := 0; i+len(scheme) < len(s); i++ {
 		if c := s[i] | 0x20; c != scheme[0] || !hasPrefixFold(s[i:], scheme) || i > 0 && isAlnum(s[i-1]) {
 			continue
@@ -85,7 +85,7 @@ func findURLPasswords(s string, out []span) []span {
 		if colon < 0 || colon == len(userinfo)-1 {
 			continue
 		}
-		out = append(out, span{start: from + colon + 1, end: from + at, pat: PatternURLPassword})
+		out = append(out, span{start: from + colon + 1, end: from + at, pat: patURLPassword})
 		from = from + at + 1
 	}
 }

@@ -89,7 +89,7 @@ func TestStructuredValuesWrittenAsJSONInEverySink(t *testing.T) {
 		{"named int type", namedInt(7), `7`, `7`, false},
 		{"string type with a String method", loudString("x"), `"x"`, `"x"`, false},
 	}
-	redacted := func(h slog.Handler) slog.Handler { return NewHandler(h, Options{}) }
+	redacted := func(h slog.Handler) slog.Handler { return NewHandler(h, DefaultOptions()) }
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			jsonLine := logLine(t, redacted, jsonSink, tt.v)
@@ -131,7 +131,7 @@ func TestErrorsWrittenAsTheirText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mw := func(h slog.Handler) slog.Handler { return NewHandler(h, Options{}) }
+			mw := func(h slog.Handler) slog.Handler { return NewHandler(h, DefaultOptions()) }
 			if diff := cmp.Diff(`{"v":`+strconv.Quote(tt.want)+"}", logLine(t, mw, jsonSink, tt.err)); diff != "" {
 				t.Errorf("JSON sink (-want +got):\n%s", diff)
 			}

@@ -25,7 +25,8 @@ type Stats struct {
 	KeyCacheMisses uint64
 }
 
-// PatternCounts holds one counter per value pattern (see Pattern).
+// PatternCounts holds one counter per value pattern, named as in
+// Options.DisablePatterns (Custom counts the masks of Options.Patterns).
 type PatternCounts struct {
 	Bearer       uint64
 	Basic        uint64
@@ -42,35 +43,43 @@ type PatternCounts struct {
 	Custom       uint64
 }
 
-// Get returns the counter of pattern p, or 0 for an unknown pattern.
-func (c PatternCounts) Get(p Pattern) uint64 {
+// field returns the counter of pattern p, or nil for an unknown pattern.
+func (c *PatternCounts) field(p pattern) *uint64 {
 	switch p {
-	case PatternBearer:
-		return c.Bearer
-	case PatternBasic:
-		return c.Basic
-	case PatternJWT:
-		return c.JWT
-	case PatternCard:
-		return c.Card
-	case PatternAWSAccessKey:
-		return c.AWSAccessKey
-	case PatternGCPAPIKey:
-		return c.GCPAPIKey
-	case PatternGitHubToken:
-		return c.GitHubToken
-	case PatternSlackToken:
-		return c.SlackToken
-	case PatternStripeKey:
-		return c.StripeKey
-	case PatternPrivateKey:
-		return c.PrivateKey
-	case PatternURLPassword:
-		return c.URLPassword
-	case PatternKeyValue:
-		return c.KeyValue
-	case PatternCustom:
-		return c.Custom
+	case patBearer:
+		return &c.Bearer
+	case patBasic:
+		return &c.Basic
+	case patJWT:
+		return &c.JWT
+	case patCard:
+		return &c.Card
+	case patAWSAccessKey:
+		return &c.AWSAccessKey
+	case patGCPAPIKey:
+		return &c.GCPAPIKey
+	case patGitHubToken:
+		return &c.GitHubToken
+	case patSlackToken:
+		return &c.SlackToken
+	case patStripeKey:
+		return &c.StripeKey
+	case patPrivateKey:
+		return &c.PrivateKey
+	case patURLPassword:
+		return &c.URLPassword
+	case patKeyValue:
+		return &c.KeyValue
+	case patCustom:
+		return &c.Custom
+	}
+	return nil
+}
+
+// get returns the counter of pattern p, or 0 for an unknown pattern.
+func (c PatternCounts) get(p pattern) uint64 {
+	if f := c.field(p); f != nil {
+		return *f
 	}
 	return 0
 }
@@ -78,8 +87,8 @@ func (c PatternCounts) Get(p Pattern) uint64 {
 // Total returns the sum of all pattern counters.
 func (c PatternCounts) Total() uint64 {
 	var n uint64
-	for p := Pattern(0); p < numPatterns; p++ {
-		n += c.Get(p)
+	for p := pattern(0); p < numPatterns; p++ {
+		n += c.get(p)
 	}
 	return n
 }
@@ -135,23 +144,8 @@ func (c *counters) stats() Stats {
 		KeyCacheHits:   c.cacheHits.Load(),
 		KeyCacheMisses: c.cacheMisses.Load(),
 	}
-	p := &s.Patterns
-	for i, dst := range [numPatterns]*uint64{
-		PatternBearer:       &p.Bearer,
-		PatternBasic:        &p.Basic,
-		PatternJWT:          &p.JWT,
-		PatternCard:         &p.Card,
-		PatternAWSAccessKey: &p.AWSAccessKey,
-		PatternGCPAPIKey:    &p.GCPAPIKey,
-		PatternGitHubToken:  &p.GitHubToken,
-		PatternSlackToken:   &p.SlackToken,
-		PatternStripeKey:    &p.StripeKey,
-		PatternPrivateKey:   &p.PrivateKey,
-		PatternURLPassword:  &p.URLPassword,
-		PatternKeyValue:     &p.KeyValue,
-		PatternCustom:       &p.Custom,
-	} {
-		*dst = c.patterns[i].Load()
+	for p := range pattern(numPatterns) {
+		*s.Patterns.field(p) = c.patterns[p].Load()
 	}
 	return s
 }

@@ -43,7 +43,7 @@ func truncatedBody(rng *rand.Rand, n int) (string, []string) {
 // and the complete body is masked as JSON.
 func TestTruncatedJSONWithEscapedKeys(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 2))
-	x := NewRedactor(Options{})
+	x := NewRedactor(DefaultOptions())
 	for n := range 200 {
 		body, secrets := truncatedBody(rng, n)
 		for cut := 0; cut <= len(body); cut++ {
