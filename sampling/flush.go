@@ -196,8 +196,9 @@ func (sh *shared) reportLost(p lossPoint, n int, rate float64) {
 	}
 }
 
-// ScopeKept writes the buffered records of the kept scope (httpctx keeps a
-// scope on a panic or a 5xx), unless another goroutine is writing them.
+// ScopeKept writes the buffered records of the kept scope (kept by
+// scope.Keep, an error at the scope's end, or httpctx on a panic or a 5xx),
+// unless another goroutine is writing them.
 func (st *scopeState) ScopeKept(*reqscope.Scope) {
 	if b, ok := st.startFlush(); ok {
 		st.flush(b, nil)
