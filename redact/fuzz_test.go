@@ -51,6 +51,7 @@ func FuzzRedactString(f *testing.F) {
 	f.Add("-----BEGIN", "-----END", uint8(15))
 	f.Add(`{"a":"`, `"}`, uint8(18))
 	x := NewRedactor(DefaultOptions())
+	empty := NewRedactor(defaultsWith(func(o *Options) { o.Replacement = "" }))
 	f.Fuzz(func(t *testing.T, prefix, suffix string, which uint8) {
 		// Any input: no panic, and an unchanged result is the input.
 		for _, s := range []string{prefix, suffix, prefix + suffix} {
@@ -69,6 +70,15 @@ func FuzzRedactString(f *testing.F) {
 		// captured body) comes out of a second pass as it went in.
 		if again, _ := x.RedactString(out); again != out {
 			t.Fatalf("second pass changed %q to %q", out, again)
+		}
+		// An empty replacement masks the planted secret too, and
+		// terminates on any text (no second-pass property: taking text
+		// out may join its neighbours into something else).
+		if out, ok := empty.RedactString(in); !ok || strings.Contains(out, p.secret) {
+			t.Fatalf("empty replacement: secret %q survived in %q", p.secret, out)
+		}
+		if out, ok := empty.RedactString(prefix + suffix); !ok && out != prefix+suffix {
+			t.Fatalf("empty replacement: unchanged result differs: %q -> %q", prefix+suffix, out)
 		}
 	})
 }
