@@ -12,7 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slogstack/slogstack/internal/reqscope"
+	"github.com/slogstack/slogstack/internal/traceparent"
 	"github.com/slogstack/slogstack/sampling"
+	"github.com/slogstack/slogstack/scope"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -47,20 +50,20 @@ func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
 func BenchmarkMiddleware(b *testing.B) {
 	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("hello")) })
 	discard := slog.New(discardHandler{})
-	jsonLogger := slog.New(NewHandler(sampling.NewHandler(slog.NewJSONHandler(io.Discard, nil), sampling.Options{}), HandlerOptions{}))
+	jsonLogger := slog.New(scope.NewHandler(sampling.NewHandler(slog.NewJSONHandler(io.Discard, nil), sampling.DefaultOptions()), scope.HandlerOptions{}))
 	for _, bc := range []struct {
 		name   string
 		h      http.Handler
 		header map[string]string
 	}{
 		{name: "bare", h: hello},
-		{name: "no-access-log", h: Middleware(Options{Logger: discard, NoAccessLog: true})(hello)},
-		{name: "access-log-discard", h: Middleware(Options{Logger: discard})(hello)},
-		{name: "access-log-discard/incoming-id", h: Middleware(Options{Logger: discard})(hello), header: map[string]string{"X-Correlation-ID": "0af7651916cd43dd8448eb211c80319c"}},
-		{name: "access-log-discard/traceparent", h: Middleware(Options{Logger: discard})(hello), header: map[string]string{"Traceparent": validTP}},
-		{name: "access-log-json-stack/sampled", h: Middleware(Options{Logger: jsonLogger, Policy: sampling.Policy{Rate: 1}})(hello)},
-		{name: "access-log-json-stack/not-sampled", h: Middleware(Options{Logger: jsonLogger, Policy: sampling.Policy{Rate: -1}})(hello)},
-		{name: "body-capture", h: Middleware(Options{Logger: discard, Body: BodyOptions{Response: true}})(hello)},
+		{name: "no-access-log", h: Middleware(Options{Logger: discard})(hello)},
+		{name: "access-log-discard", h: Middleware(withDefaults(Options{Logger: discard}))(hello)},
+		{name: "access-log-discard/incoming-id", h: Middleware(withDefaults(Options{Logger: discard}))(hello), header: map[string]string{"X-Correlation-ID": "0af7651916cd43dd8448eb211c80319c"}},
+		{name: "access-log-discard/traceparent", h: Middleware(withDefaults(Options{Logger: discard}))(hello), header: map[string]string{"Traceparent": validTP}},
+		{name: "access-log-json-stack/sampled", h: Middleware(withDefaults(Options{Logger: jsonLogger, Policy: sampling.Policy{Rate: 1}}))(hello)},
+		{name: "access-log-json-stack/not-sampled", h: Middleware(withDefaults(Options{Logger: jsonLogger, Policy: sampling.Policy{Rate: 0}}))(hello)},
+		{name: "body-capture", h: Middleware(withDefaults(Options{Logger: discard, Body: BodyOptions{Response: true}}))(hello)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/orders/42", nil)
@@ -75,7 +78,7 @@ func BenchmarkMiddleware(b *testing.B) {
 
 func BenchmarkNewCorrelationID(b *testing.B) {
 	b.Run("pooled-chacha8", func(b *testing.B) {
-		loop(b, func() { sinkString = NewCorrelationID() })
+		loop(b, func() { sinkString = scope.NewCorrelationID() })
 	})
 	b.Run("crypto-rand", func(b *testing.B) {
 		loop(b, func() {
@@ -88,7 +91,7 @@ func BenchmarkNewCorrelationID(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				_ = NewCorrelationID()
+				_ = scope.NewCorrelationID()
 			}
 		})
 	})
@@ -100,24 +103,24 @@ func BenchmarkParseTraceparent(b *testing.B) {
 		{"invalid-upper", strings.ToUpper(validTP)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			loop(b, func() { _, _ = ParseTraceparent(bc.v) })
+			loop(b, func() { _, _ = traceparent.Parse(bc.v) })
 		})
 	}
 }
 
 func BenchmarkValidCorrelationID(b *testing.B) {
-	loop(b, func() { _ = ValidCorrelationID("0af7651916cd43dd8448eb211c80319c") })
+	loop(b, func() { _ = reqscope.ValidID("0af7651916cd43dd8448eb211c80319c") })
 }
 
 // BenchmarkHandler measures the correlation handler per record, against
 // the same logger without it ("bare").
 func BenchmarkHandler(b *testing.B) {
-	scoped, end := Start(context.Background(), StartOptions{CorrelationID: "req-1"})
+	scoped, end := scope.Start(context.Background(), scope.Options{CorrelationID: "req-1"})
 	defer end(nil)
-	traced, end2 := Start(context.Background(), StartOptions{CorrelationID: "req-2", SpanContext: testSpanContext})
+	traced, end2 := scope.Start(context.Background(), scope.Options{CorrelationID: "req-2", SpanContext: testSpanContext})
 	defer end2(nil)
 	bare := slog.New(discardHandler{})
-	wrapped := slog.New(NewHandler(discardHandler{}, HandlerOptions{}))
+	wrapped := slog.New(scope.NewHandler(discardHandler{}, scope.HandlerOptions{}))
 	for _, bc := range []struct {
 		name string
 		l    *slog.Logger
@@ -130,7 +133,7 @@ func BenchmarkHandler(b *testing.B) {
 		{"scope-and-span/group-open", wrapped.WithGroup("g"), traced},
 		{"scope-and-child-span", wrapped, withSpan(traced, trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}}))},
 		{"span-without-scope", wrapped, withSpan(context.Background(), testSpanContext)},
-		{"bound-logger/no-context", Logger(WithLogger(traced, wrapped)), context.Background()},
+		{"bound-logger/no-context", scope.Logger(scope.WithLogger(traced, wrapped)), context.Background()},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			loop(b, func() {

@@ -11,19 +11,20 @@ import (
 	"github.com/slogstack/slogstack/internal/cut"
 )
 
-// DefaultBodyMaxBytes is the number of body bytes captured when
-// BodyOptions.MaxBytes is zero.
-const DefaultBodyMaxBytes = 4096
+// defaultBodyMaxBytes is BodyOptions.MaxBytes in DefaultOptions.
+const defaultBodyMaxBytes = 4096
 
 // Keys of the body attributes of the access record.
 const (
-	KeyRequestBody           = "request_body"
-	KeyRequestBodyTruncated  = "request_body_truncated"
-	KeyResponseBody          = "response_body"
-	KeyResponseBodyTruncated = "response_body_truncated"
+	keyRequestBody           = "request_body"
+	keyRequestBodyTruncated  = "request_body_truncated"
+	keyResponseBody          = "response_body"
+	keyResponseBodyTruncated = "response_body_truncated"
 )
 
-// BodyOptions configures body logging. The zero value logs no body.
+// BodyOptions configures body capture in access records. The zero value
+// captures no body; DefaultOptions sets MaxBytes to 4096, so that turning on
+// Request or Response is enough.
 //
 // A body is captured while the handler reads it (request) or writes it
 // (response): the first MaxBytes bytes are copied aside, the rest pass
@@ -46,11 +47,16 @@ type BodyOptions struct {
 	Request bool
 	// Response captures response bodies.
 	Response bool
-	// MaxBytes is the most bytes captured per body; zero means
-	// DefaultBodyMaxBytes. A negative value turns body logging off.
+	// MaxBytes is the most bytes captured per body; zero (or a negative
+	// value) captures nothing, whatever Request and Response say.
+	// DefaultOptions sets 4096.
 	MaxBytes int
-	// IsText reports whether a content type is text that may be logged;
-	// nil means IsTextContentType.
+	// IsText reports whether a content type is text that may be logged.
+	// Nil means the built-in list: text/*, application/json,
+	// application/xml, any +json or +xml type,
+	// application/x-www-form-urlencoded, application/x-ndjson,
+	// application/javascript, application/graphql and application/yaml
+	// (parameters such as charset ignored, case ignored).
 	IsText func(contentType string) bool
 	// Redact, when set, is given each captured body (its content type and
 	// bytes, possibly cut at MaxBytes) before it is logged and returns what
@@ -61,22 +67,16 @@ type BodyOptions struct {
 	Redact func(contentType string, body []byte) []byte
 }
 
-func (o BodyOptions) maxBytes() int {
-	switch {
-	case o.MaxBytes == 0:
-		return DefaultBodyMaxBytes
-	case o.MaxBytes < 0:
-		return 0
-	}
-	return o.MaxBytes
-}
+// maxBytes returns the most bytes captured per body: MaxBytes, or 0 when
+// it is negative.
+func (o BodyOptions) maxBytes() int { return max(o.MaxBytes, 0) }
 
-// IsTextContentType reports whether a Content-Type value names text:
+// isTextContentType reports whether a Content-Type value names text:
 // text/*, application/json, application/xml, any +json or +xml type,
 // application/x-www-form-urlencoded, application/x-ndjson,
 // application/javascript, application/graphql and application/yaml.
 // Parameters (charset) are ignored and case does not matter.
-func IsTextContentType(ct string) bool {
+func isTextContentType(ct string) bool {
 	mt, _, _ := strings.Cut(ct, ";")
 	mt = strings.TrimSpace(mt)
 	typ, sub, ok := strings.Cut(mt, "/")
@@ -149,7 +149,7 @@ func (c *bodyCapture) decide(contentType, contentEncoding string, p []byte) {
 	c.contentType = contentType
 	isText := c.opts.IsText
 	if isText == nil {
-		isText = IsTextContentType
+		isText = isTextContentType
 	}
 	c.binary = !isText(contentType)
 }

@@ -34,7 +34,7 @@ func TestBodyCutDropsPartialWord(t *testing.T) {
 			c := newBodyCapture(opts, "text/plain", "")
 			c.observe([]byte(tt.body), http.Header{"Content-Type": {"text/plain"}})
 			c.markComplete()
-			as, _ := c.appendAttrs(nil, KeyRequestBody, KeyRequestBodyTruncated)
+			as, _ := c.appendAttrs(nil, keyRequestBody, keyRequestBodyTruncated)
 			if seen != tt.want {
 				t.Errorf("redaction saw %q, want %q", seen, tt.want)
 			}

@@ -45,8 +45,8 @@ func TestIsTextContentType(t *testing.T) {
 		{"", false},
 		{"json", false},
 	} {
-		if got := IsTextContentType(tc.ct); got != tc.want {
-			t.Errorf("IsTextContentType(%q) = %v, want %v", tc.ct, got, tc.want)
+		if got := isTextContentType(tc.ct); got != tc.want {
+			t.Errorf("isTextContentType(%q) = %v, want %v", tc.ct, got, tc.want)
 		}
 	}
 }
@@ -55,7 +55,7 @@ func TestIsTextContentType(t *testing.T) {
 func bodyCase(t *testing.T, opts BodyOptions, reqCT, reqBody string, readAll bool, respCT, respBody string) (map[string]any, Stats) {
 	t.Helper()
 	var sink logtest.Buffer
-	m := NewRequestMiddleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Body: opts})
+	m := newMiddleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Body: opts}))
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if readAll {
 			b, err := io.ReadAll(r.Body)
@@ -110,13 +110,13 @@ func TestBodyLogging(t *testing.T) {
 		{
 			name: "JSON kept as JSON", opts: both,
 			reqCT: "application/json", reqBody: `{"a": [1, 2]}`, readAll: true, respCT: "application/problem+json", resp: `{"ok":true}`,
-			want:     map[string]any{KeyRequestBody: map[string]any{"a": []any{1.0, 2.0}}, KeyResponseBody: map[string]any{"ok": true}},
+			want:     map[string]any{keyRequestBody: map[string]any{"a": []any{1.0, 2.0}}, keyResponseBody: map[string]any{"ok": true}},
 			captured: [2]uint64{13, 11},
 		},
 		{
 			name: "invalid JSON logged as a string", opts: both,
 			reqCT: "application/json", reqBody: `{"a":`, readAll: true, respCT: "application/json", resp: `nope`,
-			want:     map[string]any{KeyRequestBody: `{"a":`, KeyResponseBody: "nope"},
+			want:     map[string]any{keyRequestBody: `{"a":`, keyResponseBody: "nope"},
 			captured: [2]uint64{5, 4},
 		},
 		{
@@ -125,15 +125,15 @@ func TestBodyLogging(t *testing.T) {
 			name: "cut at MaxBytes: a truncated string", opts: both,
 			reqCT: "application/json", reqBody: `{"long":"aaaaaaaaaaaaaaaaaaaa"}`, readAll: true, respCT: "text/plain", resp: strings.Repeat("r", 8) + " " + strings.Repeat("r", 31),
 			want: map[string]any{
-				KeyRequestBody: `{"long":"`, KeyRequestBodyTruncated: true,
-				KeyResponseBody: strings.Repeat("r", 8) + " ", KeyResponseBodyTruncated: true,
+				keyRequestBody: `{"long":"`, keyRequestBodyTruncated: true,
+				keyResponseBody: strings.Repeat("r", 8) + " ", keyResponseBodyTruncated: true,
 			},
 			captured: [2]uint64{16, 16}, truncated: 2,
 		},
 		{
 			name: "request body not read to its end is truncated", opts: both,
 			reqCT: "application/json", reqBody: `{"a":1}`, readAll: false, respCT: "text/plain", resp: "ok",
-			want:     map[string]any{KeyRequestBody: `{"`, KeyRequestBodyTruncated: true, KeyResponseBody: "ok"},
+			want:     map[string]any{keyRequestBody: `{"`, keyRequestBodyTruncated: true, keyResponseBody: "ok"},
 			captured: [2]uint64{3, 2}, truncated: 1,
 		},
 		{
@@ -144,13 +144,13 @@ func TestBodyLogging(t *testing.T) {
 		{
 			name: "no content type: sniffed", opts: both,
 			reqCT: "", reqBody: "plain words", readAll: true, respCT: "", resp: "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
-			want:     map[string]any{KeyRequestBody: "plain words"},
+			want:     map[string]any{keyRequestBody: "plain words"},
 			captured: [2]uint64{11, 0}, skip: 1,
 		},
 		{
 			name: "only responses", opts: BodyOptions{Response: true},
 			reqCT: "text/plain", reqBody: "req", readAll: true, respCT: "text/plain", resp: "resp",
-			want:     map[string]any{KeyResponseBody: "resp"},
+			want:     map[string]any{keyResponseBody: "resp"},
 			captured: [2]uint64{0, 4},
 		},
 		{
@@ -158,7 +158,7 @@ func TestBodyLogging(t *testing.T) {
 				return bytes.ReplaceAll(b, []byte("hunter2"), []byte("[REDACTED]"))
 			}},
 			reqCT: "application/json", reqBody: `{"password":"hunter2"}`, readAll: true, respCT: "text/plain", resp: "ok",
-			want:     map[string]any{KeyRequestBody: map[string]any{"password": "[REDACTED]"}},
+			want:     map[string]any{keyRequestBody: map[string]any{"password": "[REDACTED]"}},
 			captured: [2]uint64{22, 0},
 		},
 		{
@@ -220,7 +220,7 @@ func TestLargeBodyBoundedMemory(t *testing.T) {
 	const size = 100 << 20
 	const max = 1024
 	var sink logtest.Buffer
-	m := NewRequestMiddleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Body: BodyOptions{Request: true, Response: true, MaxBytes: max}})
+	m := newMiddleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Body: BodyOptions{Request: true, Response: true, MaxBytes: max}}))
 	var read int64
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := io.Copy(w, r.Body) // echo: the response streams too
@@ -247,9 +247,9 @@ func TestLargeBodyBoundedMemory(t *testing.T) {
 	if len(recs) != 1 {
 		t.Fatalf("got %d records", len(recs))
 	}
-	reqBody, _ := recs[0][KeyRequestBody].(string)
-	respBody, _ := recs[0][KeyResponseBody].(string)
-	if len(reqBody) != max || len(respBody) != max || recs[0][KeyRequestBodyTruncated] != true || recs[0][KeyResponseBodyTruncated] != true {
+	reqBody, _ := recs[0][keyRequestBody].(string)
+	respBody, _ := recs[0][keyResponseBody].(string)
+	if len(reqBody) != max || len(respBody) != max || recs[0][keyRequestBodyTruncated] != true || recs[0][keyResponseBodyTruncated] != true {
 		t.Errorf("logged %d and %d body bytes, want %d each, truncated", len(reqBody), len(respBody), max)
 	}
 	line := textLines(&sink)[0]
@@ -307,7 +307,7 @@ func FuzzBodyCapture(f *testing.F) {
 		if c.total != int64(len(body)) {
 			t.Fatalf("total %d, want %d", c.total, len(body))
 		}
-		as, res := c.appendAttrs(nil, KeyRequestBody, KeyRequestBodyTruncated)
+		as, res := c.appendAttrs(nil, keyRequestBody, keyRequestBodyTruncated)
 		for _, a := range as {
 			if raw, ok := a.Value.Any().(json.RawMessage); ok {
 				if !json.Valid(raw) || res.truncated {
@@ -326,4 +326,55 @@ func abs(n int) int {
 		return -n
 	}
 	return n
+}
+
+// TestBodyMaxBytesZeroCapturesNothing: MaxBytes is the limit as given: zero
+// (and a negative value, taken as zero) captures nothing even with Request
+// and Response on; DefaultOptions' 4096 captures.
+func TestBodyMaxBytesZeroCapturesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		maxBytes int
+		want     map[string]any
+		captured [2]uint64
+	}{
+		{name: "zero", maxBytes: 0, want: map[string]any{}},
+		{name: "negative", maxBytes: -5, want: map[string]any{}},
+		{name: "one", maxBytes: 1, want: map[string]any{keyRequestBody: "", keyRequestBodyTruncated: true, keyResponseBody: "", keyResponseBodyTruncated: true}, captured: [2]uint64{1, 1}},
+		{name: "default", maxBytes: DefaultOptions().Body.MaxBytes, want: map[string]any{keyRequestBody: "abc", keyResponseBody: "ok"}, captured: [2]uint64{3, 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sink logtest.Buffer
+			m := newMiddleware(Options{
+				Logger:    slog.New(sink.JSONHandler(slog.LevelDebug)),
+				AccessLog: true,
+				Body:      BodyOptions{Request: true, Response: true, MaxBytes: tc.maxBytes},
+			})
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.ReadAll(r.Body)
+				w.Header().Set("Content-Type", "text/plain")
+				_, _ = io.WriteString(w, "ok")
+			}))
+			req := httptest.NewRequest("POST", "/", strings.NewReader("abc"))
+			req.Header.Set("Content-Type", "text/plain")
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			recs := sink.Lines(t)
+			if len(recs) != 1 {
+				t.Fatalf("got %d records, want 1", len(recs))
+			}
+			got := map[string]any{}
+			for _, k := range []string{keyRequestBody, keyRequestBodyTruncated, keyResponseBody, keyResponseBodyTruncated} {
+				if v, ok := recs[0][k]; ok {
+					got[k] = v
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("body attributes (-want +got):\n%s", diff)
+			}
+			st := m.Stats()
+			if c := [2]uint64{st.RequestBodyBytes, st.ResponseBodyBytes}; c != tc.captured {
+				t.Errorf("captured bytes %v, want %v", c, tc.captured)
+			}
+		})
+	}
 }

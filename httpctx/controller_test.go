@@ -106,7 +106,7 @@ func TestResponseControllerThroughUnwrapOnly(t *testing.T) {
 				var sink logtest.Buffer
 				var got controllerOutcome
 				var correlationID string
-				mw := Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mw := Middleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					correlationID = scopeOf(r.Context()).CorrelationID()
 					if err := tc.handler(w); err != nil {
 						got.ControllerErr = err.Error()
@@ -129,7 +129,7 @@ func TestResponseControllerThroughUnwrapOnly(t *testing.T) {
 				srv.Client().CloseIdleConnections()
 				<-served // the access record is written before ServeHTTP returns
 				got.Status, got.Body = resp.StatusCode, string(body)
-				got.CorrelationID = correlationID != "" && resp.Header.Get(HeaderCorrelationID) == correlationID
+				got.CorrelationID = correlationID != "" && resp.Header.Get(headerCorrelationID) == correlationID
 				recs := sink.Lines(t)
 				if len(recs) != 1 {
 					t.Fatalf("records %v, want one access record", recs)
@@ -156,7 +156,7 @@ func TestResponseControllerNotSupportedThroughUnwrapOnly(t *testing.T) {
 			rec := httptest.NewRecorder()
 			underlying := wr.wrap(struct{ http.ResponseWriter }{rec}) // hides Flush
 			var flushErr, hijackErr error
-			Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			Middleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				rc := http.NewResponseController(w)
 				flushErr = rc.Flush()
 				_, _, hijackErr = rc.Hijack()
@@ -166,7 +166,7 @@ func TestResponseControllerNotSupportedThroughUnwrapOnly(t *testing.T) {
 				t.Errorf("Flush = %v, Hijack = %v, want http.ErrNotSupported", flushErr, hijackErr)
 			}
 			recs := sink.Lines(t)
-			got := []any{rec.Code, rec.Header().Get(HeaderCorrelationID) != ""}
+			got := []any{rec.Code, rec.Header().Get(headerCorrelationID) != ""}
 			if len(recs) == 1 {
 				got = append(got, recs[0]["status"], recs[0]["hijacked"])
 			}

@@ -28,28 +28,28 @@ func TestMiddlewareCorrelationIDSources(t *testing.T) {
 		spanCtx   bool // an OTel span context in the request's context
 		want      string
 		generated bool
-		stats     IDStats
+		stats     IDCounts
 	}{
-		{name: "none", generated: true, stats: IDStats{Generated: 1}},
-		{name: "correlation header", headers: map[string]string{"X-Correlation-ID": "corr-1"}, want: "corr-1", stats: IDStats{FromCorrelationHeader: 1}},
-		{name: "correlation header wins over request id", headers: map[string]string{"X-Correlation-ID": "corr-1", "X-Request-ID": "req-1"}, want: "corr-1", stats: IDStats{FromCorrelationHeader: 1}},
-		{name: "request id", headers: map[string]string{"X-Request-ID": "req-1"}, want: "req-1", stats: IDStats{FromRequestIDHeader: 1}},
-		{name: "invalid correlation falls to request id", headers: map[string]string{"X-Correlation-ID": badIDValue, "X-Request-ID": "req-1"}, want: "req-1", stats: IDStats{FromRequestIDHeader: 1, RejectedCorrelationHeader: 1}},
-		{name: "both invalid", headers: map[string]string{"X-Correlation-ID": badIDValue, "X-Request-ID": strings.Repeat("x", 129)}, generated: true, stats: IDStats{Generated: 1, RejectedCorrelationHeader: 1, RejectedRequestIDHeader: 1}},
-		{name: "empty header is rejected", headers: map[string]string{"X-Correlation-ID": ""}, generated: true, stats: IDStats{Generated: 1, RejectedCorrelationHeader: 1}},
-		{name: "traceparent", headers: map[string]string{"traceparent": validTP}, want: validTPID, stats: IDStats{FromTraceparent: 1}},
-		{name: "invalid traceparent", headers: map[string]string{"traceparent": invalidTP}, generated: true, stats: IDStats{Generated: 1, RejectedTraceparent: 1}},
-		{name: "upper-case traceparent", headers: map[string]string{"traceparent": strings.ToUpper(validTP)}, generated: true, stats: IDStats{Generated: 1, RejectedTraceparent: 1}},
-		{name: "header wins over traceparent", headers: map[string]string{"X-Request-ID": "req-1", "traceparent": validTP}, want: "req-1", stats: IDStats{FromRequestIDHeader: 1}},
-		{name: "span context", spanCtx: true, want: testTraceID.String(), stats: IDStats{FromSpanContext: 1}},
-		{name: "span context wins over traceparent", spanCtx: true, headers: map[string]string{"traceparent": validTP}, want: testTraceID.String(), stats: IDStats{FromSpanContext: 1}},
+		{name: "none", generated: true, stats: IDCounts{Generated: 1}},
+		{name: "correlation header", headers: map[string]string{"X-Correlation-ID": "corr-1"}, want: "corr-1", stats: IDCounts{FromCorrelationHeader: 1}},
+		{name: "correlation header wins over request id", headers: map[string]string{"X-Correlation-ID": "corr-1", "X-Request-ID": "req-1"}, want: "corr-1", stats: IDCounts{FromCorrelationHeader: 1}},
+		{name: "request id", headers: map[string]string{"X-Request-ID": "req-1"}, want: "req-1", stats: IDCounts{FromRequestIDHeader: 1}},
+		{name: "invalid correlation falls to request id", headers: map[string]string{"X-Correlation-ID": badIDValue, "X-Request-ID": "req-1"}, want: "req-1", stats: IDCounts{FromRequestIDHeader: 1, RejectedCorrelationHeader: 1}},
+		{name: "both invalid", headers: map[string]string{"X-Correlation-ID": badIDValue, "X-Request-ID": strings.Repeat("x", 129)}, generated: true, stats: IDCounts{Generated: 1, RejectedCorrelationHeader: 1, RejectedRequestIDHeader: 1}},
+		{name: "empty header is rejected", headers: map[string]string{"X-Correlation-ID": ""}, generated: true, stats: IDCounts{Generated: 1, RejectedCorrelationHeader: 1}},
+		{name: "traceparent", headers: map[string]string{"traceparent": validTP}, want: validTPID, stats: IDCounts{FromTraceparent: 1}},
+		{name: "invalid traceparent", headers: map[string]string{"traceparent": invalidTP}, generated: true, stats: IDCounts{Generated: 1, RejectedTraceparent: 1}},
+		{name: "upper-case traceparent", headers: map[string]string{"traceparent": strings.ToUpper(validTP)}, generated: true, stats: IDCounts{Generated: 1, RejectedTraceparent: 1}},
+		{name: "header wins over traceparent", headers: map[string]string{"X-Request-ID": "req-1", "traceparent": validTP}, want: "req-1", stats: IDCounts{FromRequestIDHeader: 1}},
+		{name: "span context", spanCtx: true, want: testTraceID.String(), stats: IDCounts{FromSpanContext: 1}},
+		{name: "span context wins over traceparent", spanCtx: true, headers: map[string]string{"traceparent": validTP}, want: testTraceID.String(), stats: IDCounts{FromSpanContext: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var sink logtest.Buffer
-			m := NewRequestMiddleware(Options{Logger: slogNew(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}))})
+			m := newMiddleware(withDefaults(Options{Logger: slogNew(scope.NewHandler(sink.JSONHandler(slog.LevelDebug), scope.HandlerOptions{}))}))
 			var inside string
 			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				inside = CorrelationID(r.Context())
+				inside = scope.CorrelationID(r.Context())
 			}))
 			req := httptest.NewRequest("GET", "/x", nil)
 			for k, v := range tc.headers {
@@ -62,7 +62,7 @@ func TestMiddlewareCorrelationIDSources(t *testing.T) {
 			h.ServeHTTP(rec, req)
 			got := rec.Header().Get("X-Correlation-ID")
 			if tc.generated {
-				if len(got) != 32 || !ValidCorrelationID(got) {
+				if len(got) != 32 || !reqscope.ValidID(got) {
 					t.Errorf("generated ID %q is not 32 hex characters", got)
 				}
 			} else if got != tc.want {
@@ -72,7 +72,7 @@ func TestMiddlewareCorrelationIDSources(t *testing.T) {
 				t.Errorf("CorrelationID in the handler = %q, header = %q", inside, got)
 			}
 			recs := sink.Lines(t)
-			if len(recs) != 1 || recs[0][KeyCorrelationID] != got {
+			if len(recs) != 1 || recs[0]["correlation_id"] != got {
 				t.Errorf("access record correlation_id: %v, want %q", recs, got)
 			}
 			for _, l := range textLines(&sink) {
@@ -81,7 +81,7 @@ func TestMiddlewareCorrelationIDSources(t *testing.T) {
 				}
 			}
 			if s := m.Stats().IDs; s != tc.stats {
-				t.Errorf("IDStats = %+v, want %+v", s, tc.stats)
+				t.Errorf("IDCounts = %+v, want %+v", s, tc.stats)
 			}
 		})
 	}
@@ -98,28 +98,28 @@ func FuzzCorrelationIDHeaders(f *testing.F) {
 	f.Add("bad id", "also bad\n", invalidTP)
 	f.Add(strings.Repeat("a", 129), "\xff", "00-"+strings.Repeat("A", 32)+"-00f067aa0ba902b7-01")
 	var sink logtest.Buffer
-	m := NewRequestMiddleware(Options{Logger: slogNew(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}))})
+	m := newMiddleware(withDefaults(Options{Logger: slogNew(scope.NewHandler(sink.JSONHandler(slog.LevelDebug), scope.HandlerOptions{}))}))
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		Logger(r.Context()).Info("inside")
+		scope.Logger(r.Context()).Info("inside")
 	}))
 	f.Fuzz(func(t *testing.T, corr, reqID, tp string) {
 		sink.Reset()
 		req := httptest.NewRequest("GET", "/", nil)
-		req.Header[HeaderCorrelationID] = []string{corr}
-		req.Header[HeaderRequestID] = []string{reqID}
-		req.Header[HeaderTraceparent] = []string{tp}
+		req.Header[headerCorrelationID] = []string{corr}
+		req.Header[headerRequestID] = []string{reqID}
+		req.Header[headerTraceparent] = []string{tp}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		got := rec.Header().Get(HeaderCorrelationID)
-		if !ValidCorrelationID(got) {
+		got := rec.Header().Get(headerCorrelationID)
+		if !reqscope.ValidID(got) {
 			t.Fatalf("invalid ID %q in the response header", got)
 		}
 		switch {
-		case ValidCorrelationID(corr):
+		case reqscope.ValidID(corr):
 			if got != corr {
 				t.Fatalf("valid X-Correlation-ID %q replaced by %q", corr, got)
 			}
-		case ValidCorrelationID(reqID):
+		case reqscope.ValidID(reqID):
 			if got != reqID {
 				t.Fatalf("valid X-Request-ID %q replaced by %q", reqID, got)
 			}
@@ -133,8 +133,8 @@ func FuzzCorrelationIDHeaders(f *testing.F) {
 			t.Fatalf("got %d records, want 2", len(recs))
 		}
 		for _, r := range recs {
-			if r[KeyCorrelationID] != got {
-				t.Fatalf("record correlation_id %v, want %q", r[KeyCorrelationID], got)
+			if r["correlation_id"] != got {
+				t.Fatalf("record correlation_id %v, want %q", r["correlation_id"], got)
 			}
 		}
 	})

@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"time"
 
 	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
+	"github.com/slogstack/slogstack/sampling"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -37,8 +37,6 @@ func slogNew(h slog.Handler) *slog.Logger { return slog.New(h) }
 func withSpan(ctx context.Context, sc trace.SpanContext) context.Context {
 	return trace.ContextWithSpanContext(ctx, sc)
 }
-
-var testTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // discardHandler handles every record and does nothing.
 type discardHandler struct{}
@@ -75,3 +73,28 @@ func quietServer(h http.Handler) *httptest.Server {
 }
 
 func scopeOf(ctx context.Context) *reqscope.Scope { return reqscope.FromContext(ctx) }
+
+// withDefaults returns DefaultOptions with the fields o sets (non-zero)
+// in their place: an access record per request, the default policy unless
+// o has one, and the 4096-byte body limit unless o.Body sets another.
+func withDefaults(o Options) Options {
+	d := DefaultOptions()
+	d.Logger = o.Logger
+	if !policyIsZero(o.Policy) {
+		d.Policy = o.Policy
+	}
+	if o.AccessMessage != "" {
+		d.AccessMessage = o.AccessMessage
+	}
+	maxBytes := d.Body.MaxBytes
+	d.Body = o.Body
+	if d.Body.MaxBytes == 0 {
+		d.Body.MaxBytes = maxBytes
+	}
+	d.Recover = o.Recover
+	return d
+}
+
+func policyIsZero(p sampling.Policy) bool {
+	return p.Rate == 0 && p.AlwaysSamplePaths == nil && p.ExcludedPaths == nil && !p.FollowTrace
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/sampling"
+	"github.com/slogstack/slogstack/scope"
 )
 
 // requestPlan is what one request of the integration test does.
@@ -41,15 +42,17 @@ func TestIntegrationWholeRequests(t *testing.T) {
 		requests = 500
 	}
 	var sink logtest.Buffer
-	samp := sampling.NewHandler(sink.JSONHandler(slog.LevelDebug), sampling.Options{})
-	logger := slog.New(NewHandler(samp, HandlerOptions{}))
-	m := NewRequestMiddleware(Options{Logger: logger, Policy: sampling.Policy{Rate: rate}})
+	samp := sampling.NewHandler(sink.JSONHandler(slog.LevelDebug), sampling.DefaultOptions())
+	logger := slog.New(scope.NewHandler(samp, scope.HandlerOptions{}))
+	policy := sampling.DefaultPolicy()
+	policy.Rate = rate
+	m := newMiddleware(withDefaults(Options{Logger: logger, Policy: policy}))
 
 	mux := http.NewServeMux()
 	work := func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
 		ending := r.URL.Query().Get("end")
-		log := Logger(r.Context())
+		log := scope.Logger(r.Context())
 		for i := range n {
 			if i%2 == 0 {
 				log.Info("step", "seq", i)
@@ -136,7 +139,7 @@ func TestIntegrationWholeRequests(t *testing.T) {
 
 	byID := make(map[string][]map[string]any)
 	for _, r := range sink.Lines(t) {
-		id, _ := r[KeyCorrelationID].(string)
+		id, _ := r["correlation_id"].(string)
 		byID[id] = append(byID[id], r)
 	}
 	if len(byID[""]) != 0 {
@@ -187,9 +190,9 @@ func TestIntegrationWholeRequests(t *testing.T) {
 		case "error":
 			want = append(want, "failed "+strconv.Itoa(p.records))
 		case "panic":
-			want = append(want, PanicMessage+" -")
+			want = append(want, panicMessage+" -")
 		}
-		want = append(want, DefaultAccessMessage+" -")
+		want = append(want, defaultAccessMessage+" -")
 		var got []string
 		for _, r := range recs {
 			seq := "-"
@@ -197,7 +200,7 @@ func TestIntegrationWholeRequests(t *testing.T) {
 				seq = strconv.Itoa(int(s))
 			}
 			got = append(got, r["msg"].(string)+" "+seq)
-			if r[sampling.SampledKey] != true {
+			if r["_sampled"] != true {
 				t.Errorf("%s: written record without _sampled=true: %v", p.id, r)
 			}
 		}

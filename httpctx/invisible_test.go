@@ -143,7 +143,7 @@ func opsHandler(ops []handlerOp, trace *[]string) http.Handler {
 func headerLine(h http.Header) string {
 	var kv []string
 	for k, vs := range h {
-		if k == HeaderCorrelationID || k == HeaderLogSampled || k == "Date" {
+		if k == headerCorrelationID || k == headerLogSampled || k == "Date" {
 			continue
 		}
 		kv = append(kv, k+"="+strings.Join(vs, ","))
@@ -245,7 +245,7 @@ func runRecorder(ops []handlerOp, wrap func(http.Handler) http.Handler) recorder
 // invisibleOptions are the middleware configurations the property is
 // checked under: sampled or not, with and without body capture.
 func invisibleOptions(rng *rand.Rand) Options {
-	opts := Options{Logger: slog.New(discardHandler{}), Policy: testPolicy}
+	opts := withDefaults(Options{Logger: slog.New(discardHandler{}), Policy: testPolicy})
 	if rng.IntN(2) == 0 {
 		opts.Body = BodyOptions{Request: true, Response: true, MaxBytes: 1 + rng.IntN(1000)}
 	}

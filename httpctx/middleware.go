@@ -7,101 +7,68 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/slogstack/slogstack/internal/httpwire"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/internal/scopectx"
 	"github.com/slogstack/slogstack/internal/traceparent"
-	"github.com/slogstack/slogstack/sampling"
 	"github.com/slogstack/slogstack/scope"
 	"go.opentelemetry.io/otel/trace"
 )
 
-// DefaultAccessMessage is the message of access records when
-// Options.AccessMessage is empty.
-const DefaultAccessMessage = "request completed"
-
-// PanicMessage is the message of the ERROR record logged for a panic.
-const PanicMessage = "panic serving request"
+// panicMessage is the message of the ERROR record logged for a panic.
+const panicMessage = "panic serving request"
 
 // Header names, in canonical form (as keys of http.Header).
 const (
-	// HeaderCorrelationID (X-Correlation-ID) is read from requests and
+	// headerCorrelationID (X-Correlation-ID) is read from requests and
 	// set on responses.
-	HeaderCorrelationID = "X-Correlation-Id"
-	// HeaderLogSampled (X-Log-Sampled: true|false) is set on responses.
-	HeaderLogSampled = "X-Log-Sampled"
-	// HeaderRequestID (X-Request-ID) is read from requests.
-	HeaderRequestID = "X-Request-Id"
-	// HeaderTraceparent (W3C traceparent) is read from requests.
-	HeaderTraceparent = "Traceparent"
+	headerCorrelationID = "X-Correlation-Id"
+	// headerLogSampled (X-Log-Sampled: true|false) is set on responses.
+	headerLogSampled = "X-Log-Sampled"
+	// headerRequestID (X-Request-ID) is read from requests.
+	headerRequestID = "X-Request-Id"
+	// headerTraceparent (W3C traceparent) is read from requests.
+	headerTraceparent = "Traceparent"
 )
 
-// Options configures Middleware and NewRequestMiddleware. The zero value
-// logs access records through slog.Default(), decides with the zero
-// sampling.Policy, logs no bodies and re-raises panics.
-type Options struct {
-	// Logger writes the access and panic records, and is the logger that
-	// Logger(ctx) binds to each request. Nil means slog.Default() at the
-	// time of each request. For the records to carry correlation_id, its
-	// handler chain should include a Handler (NewHandler), as the module's
-	// builder arranges.
-	Logger *slog.Logger
-	// Policy makes each request's sampling decision, from r.URL.Path, the
-	// correlation ID and the span context.
-	Policy sampling.Policy
-	// NoAccessLog turns off the access record.
-	NoAccessLog bool
-	// AccessMessage is the message of access records; empty means
-	// DefaultAccessMessage.
-	AccessMessage string
-	// Body configures body logging in access records; the zero value logs
-	// no body.
-	Body BodyOptions
-	// Recover answers a panic that comes before the header is written
-	// with 500 Internal Server Error instead of re-raising it. A panic
-	// after the header was written cannot change the status, and the body
-	// may be cut short: it is re-raised as http.ErrAbortHandler, so that
-	// net/http aborts the connection silently and the client sees the
-	// response broken, as without the middleware, never a complete one.
-	// After a hijack nothing is answered or re-raised. Either way the
-	// panic is logged at ERROR with its stack and keeps the request's
-	// records. A panic with http.ErrAbortHandler is always re-raised as is.
-	Recover bool
-}
-
-// RequestMiddleware opens a scope for each HTTP request and writes its
-// access record; see Middleware. Make one with NewRequestMiddleware; its
-// methods are safe for concurrent use.
-type RequestMiddleware struct {
+// middleware opens a scope for each HTTP request and writes its access
+// record; see Middleware. Its methods are safe for concurrent use.
+type middleware struct {
 	opts  Options
 	stats counters
 }
 
-// NewRequestMiddleware returns a RequestMiddleware with opts.
-func NewRequestMiddleware(opts Options) *RequestMiddleware {
-	return &RequestMiddleware{opts: opts}
+// newMiddleware returns a middleware with opts.
+func newMiddleware(opts Options) *middleware {
+	return &middleware{opts: opts}
 }
 
-// Middleware returns net/http middleware that opens a request scope for
-// every request. It is NewRequestMiddleware(opts).Handler; use
-// NewRequestMiddleware to read Stats.
+// Middleware returns net/http middleware that opens a request scope (see
+// package scope) for every request. Its counters (Stats) are read through
+// the stack that built it: slogstack's Stack.Middleware and Stack.Stats.
 //
 // A request whose context already carries a scope (an outer Middleware, or
-// Start) is passed to next unchanged and counted in Stats().Nested: a
-// request has one scope and one access record.
+// scope.Start) is passed to next unchanged and counted as Nested: a request
+// has one scope and one access record.
 //
 // For each other request, in order:
 //
 //   - The correlation ID is taken from X-Correlation-ID, else X-Request-ID,
 //     else the trace ID of a valid span context in the request's context
 //     (put there by OpenTelemetry instrumentation), else of a valid W3C
-//     traceparent header, else a new random ID (NewCorrelationID). An
-//     incoming ID that fails ValidCorrelationID is never used, echoed or
-//     logged: it is counted as rejected and the next source is tried.
+//     traceparent header, else a new random ID (scope.NewCorrelationID).
+//     An incoming ID is accepted only with 1 to 128 characters, each an
+//     ASCII letter, digit, '.', '_', ':' or '-'; any other is never used,
+//     echoed or logged: it is counted as rejected and the next source is
+//     tried.
 //   - opts.Policy decides, once, whether the request's records are
 //     sampled, from r.URL.Path, the correlation ID and the span context.
+//     The zero Policy samples nothing; DefaultOptions sets
+//     sampling.DefaultPolicy().
 //   - The handler runs with a context that carries the scope: records
-//     logged with it (or through Logger(ctx)) carry correlation_id (with a
-//     Handler in the stack) and follow the decision (with sampling.Handler).
+//     logged with it (or through scope.Logger(ctx), bound to opts.Logger)
+//     carry correlation_id (with a scope.Handler in the stack) and follow
+//     the decision (with sampling.Handler).
 //   - When the handler writes the header (WriteHeader, the first Write,
 //     ReadFrom or Flush), X-Correlation-ID and X-Log-Sampled: true|false are
 //     set, the latter from the decision as it stands then. A 5xx status
@@ -110,7 +77,8 @@ func NewRequestMiddleware(opts Options) *RequestMiddleware {
 //     explicit 200 so the headers are still sent. A hijacked connection
 //     gets no headers.
 //   - At the end: a panic is logged at ERROR with its stack (after keeping
-//     the request), the access record is logged, the scope ends (records of
+//     the request), the access record is logged (with opts.AccessLog),
+//     the scope ends (records of
 //     a request not sampled and not kept are dropped), and the panic is
 //     re-raised; with Options.Recover it is answered 500 if no header was
 //     written, and turned into http.ErrAbortHandler if one was (see
@@ -125,7 +93,7 @@ func NewRequestMiddleware(opts Options) *RequestMiddleware {
 //     it follows the request's decision; and the value is re-raised as is,
 //     so net/http aborts the connection without logging.
 //   - A panic while logging the middleware's own records (a broken sink) is
-//     recovered and counted in Stats().LogPanics.
+//     recovered and counted as LogPanics.
 //
 // The access record has the message opts.AccessMessage and the attributes
 // method, path (r.URL.Path, no query), route (the ServeMux pattern that
@@ -137,20 +105,30 @@ func NewRequestMiddleware(opts Options) *RequestMiddleware {
 // for a 4xx or an abort, else INFO. It is
 // logged with the request's context, so it follows the request's decision.
 func Middleware(opts Options) func(http.Handler) http.Handler {
-	return NewRequestMiddleware(opts).Handler
+	return newMiddleware(opts).Handler
+}
+
+func init() {
+	// The stack builder reads the middleware's counters through this hook
+	// (see internal/httpwire), so that Middleware stays the only
+	// constructor.
+	httpwire.Build = func(opts Options) (func(http.Handler) http.Handler, func() Stats) {
+		m := newMiddleware(opts)
+		return m.Handler, m.Stats
+	}
 }
 
 // Stats returns the middleware's counters; it is safe to call at any time.
-func (m *RequestMiddleware) Stats() Stats { return m.stats.snapshot() }
+func (m *middleware) Stats() Stats { return m.stats.snapshot() }
 
 // Handler wraps next; see Middleware.
-func (m *RequestMiddleware) Handler(next http.Handler) http.Handler {
+func (m *middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.serve(next, w, r)
 	})
 }
 
-func (m *RequestMiddleware) logger() *slog.Logger {
+func (m *middleware) logger() *slog.Logger {
 	if m.opts.Logger != nil {
 		return m.opts.Logger
 	}
@@ -158,10 +136,10 @@ func (m *RequestMiddleware) logger() *slog.Logger {
 }
 
 // serve handles one request.
-func (m *RequestMiddleware) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
+func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if reqscope.FromContext(ctx) != nil {
-		// An outer Middleware (or Start) already opened this request's
+		// An outer Middleware (or scope.Start) already opened this request's
 		// scope: one scope and one access record per request.
 		m.stats.nested.Add(1)
 		next.ServeHTTP(w, r)
@@ -202,11 +180,11 @@ type requestState struct {
 }
 
 // correlationID picks the request's correlation ID and span context.
-func (m *RequestMiddleware) correlationID(ctx context.Context, h http.Header) (string, trace.SpanContext) {
+func (m *middleware) correlationID(ctx context.Context, h http.Header) (string, trace.SpanContext) {
 	sc := trace.SpanContextFromContext(ctx)
 	fromCtx := sc.IsValid()
 	if !fromCtx {
-		if vs := h[HeaderTraceparent]; len(vs) > 0 {
+		if vs := h[headerTraceparent]; len(vs) > 0 {
 			if psc, ok := traceparent.Parse(vs[0]); ok {
 				sc = psc
 			} else {
@@ -214,14 +192,14 @@ func (m *RequestMiddleware) correlationID(ctx context.Context, h http.Header) (s
 			}
 		}
 	}
-	if vs := h[HeaderCorrelationID]; len(vs) > 0 {
+	if vs := h[headerCorrelationID]; len(vs) > 0 {
 		if reqscope.ValidID(vs[0]) {
 			m.stats.fromCorr.Add(1)
 			return vs[0], sc
 		}
 		m.stats.rejCorr.Add(1)
 	}
-	if vs := h[HeaderRequestID]; len(vs) > 0 {
+	if vs := h[headerRequestID]; len(vs) > 0 {
 		if reqscope.ValidID(vs[0]) {
 			m.stats.fromReqID.Add(1)
 			return vs[0], sc
@@ -240,7 +218,7 @@ func (m *RequestMiddleware) correlationID(ctx context.Context, h http.Header) (s
 	return scope.NewCorrelationID(), sc
 }
 
-func (m *RequestMiddleware) countDecision(d reqscope.Decision) {
+func (m *middleware) countDecision(d reqscope.Decision) {
 	if d.Sampled {
 		m.stats.sampled.Add(1)
 	} else {
@@ -255,6 +233,8 @@ func (m *RequestMiddleware) countDecision(d reqscope.Decision) {
 		m.stats.trace.Add(1)
 	case reqscope.ReasonRate:
 		m.stats.rate.Add(1)
+	default:
+		m.stats.otherReason.Add(1)
 	}
 }
 
@@ -262,7 +242,7 @@ func (m *RequestMiddleware) countDecision(d reqscope.Decision) {
 // for a 5xx, the access record, the end of the scope, and the re-raised
 // panic (or, for a recovered panic after the header, the abort). A panic while logging (a broken sink) is recovered and counted:
 // it never changes what the client gets.
-func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *http.Request, reqBody *bodyCapture, start time.Time, p any) {
+func (m *middleware) finish(ctx context.Context, rw *responseWriter, r *http.Request, reqBody *bodyCapture, start time.Time, p any) {
 	s := rw.scope
 	defer s.End() // also before a re-raise unwinds further
 	// net/http compares with ==: an abort is exactly this value.
@@ -274,7 +254,7 @@ func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *h
 	if panicked {
 		m.stats.panics.Add(1)
 		s.Keep()
-		m.log(ctx, logger, slog.LevelError, PanicMessage,
+		m.log(ctx, logger, slog.LevelError, panicMessage,
 			slog.Any("panic", p),
 			slog.String("stack", string(debug.Stack())))
 		if !reraise && !rw.hijacked {
@@ -308,7 +288,7 @@ func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *h
 	if !s.Initial().Sampled && s.Kept() {
 		m.stats.kept.Add(1)
 	}
-	if !m.opts.NoAccessLog {
+	if m.opts.AccessLog {
 		m.accessRecord(ctx, logger, rw, r, reqBody, status, time.Since(start), panicked, aborted)
 	}
 	if reraise {
@@ -322,7 +302,7 @@ func (m *RequestMiddleware) finish(ctx context.Context, rw *responseWriter, r *h
 // log logs one record of the middleware's own, recovering a panic below
 // (counted in Stats().LogPanics) so that a broken sink cannot break the
 // response or lose the handler's own panic.
-func (m *RequestMiddleware) log(ctx context.Context, logger *slog.Logger, level slog.Level, msg string, as ...slog.Attr) {
+func (m *middleware) log(ctx context.Context, logger *slog.Logger, level slog.Level, msg string, as ...slog.Attr) {
 	defer func() {
 		if recover() != nil {
 			m.stats.logPanics.Add(1)
@@ -344,7 +324,7 @@ func accessLevel(status int, panicked, aborted bool) slog.Level {
 }
 
 // accessRecord logs the request's access record.
-func (m *RequestMiddleware) accessRecord(ctx context.Context, logger *slog.Logger, rw *responseWriter, r *http.Request, reqBody *bodyCapture, status int, dur time.Duration, panicked, aborted bool) {
+func (m *middleware) accessRecord(ctx context.Context, logger *slog.Logger, rw *responseWriter, r *http.Request, reqBody *bodyCapture, status int, dur time.Duration, panicked, aborted bool) {
 	level := accessLevel(status, panicked, aborted)
 	if !logger.Enabled(ctx, level) {
 		return
@@ -371,23 +351,19 @@ func (m *RequestMiddleware) accessRecord(ctx context.Context, logger *slog.Logge
 	}
 	if reqBody != nil {
 		var res bodyResult
-		as, res = reqBody.appendAttrs(as, KeyRequestBody, KeyRequestBodyTruncated)
+		as, res = reqBody.appendAttrs(as, keyRequestBody, keyRequestBodyTruncated)
 		m.countBody(res, &m.stats.reqBody)
 	}
 	if rw.body != nil {
 		rw.body.markComplete()
 		var res bodyResult
-		as, res = rw.body.appendAttrs(as, KeyResponseBody, KeyResponseBodyTruncated)
+		as, res = rw.body.appendAttrs(as, keyResponseBody, keyResponseBodyTruncated)
 		m.countBody(res, &m.stats.respBody)
 	}
-	msg := m.opts.AccessMessage
-	if msg == "" {
-		msg = DefaultAccessMessage
-	}
-	m.log(ctx, logger, level, msg, as...)
+	m.log(ctx, logger, level, m.opts.AccessMessage, as...)
 }
 
-func (m *RequestMiddleware) countBody(res bodyResult, bytes interface{ Add(uint64) uint64 }) {
+func (m *middleware) countBody(res bodyResult, bytes interface{ Add(uint64) uint64 }) {
 	if res.binary {
 		m.stats.skipped.Add(1)
 		return

@@ -14,6 +14,7 @@ import (
 	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/sampling"
+	"github.com/slogstack/slogstack/scope"
 )
 
 // TestAbortedRequest: a handler that aborts with http.ErrAbortHandler gets
@@ -46,7 +47,7 @@ func TestAbortedRequest(t *testing.T) {
 			handler: func(w http.ResponseWriter) {},
 			want: []map[string]any{
 				{"msg": "work", "level": "INFO"},
-				{"msg": DefaultAccessMessage, "level": "WARN", "status": float64(0), "aborted": true, "bytes": float64(0)},
+				{"msg": defaultAccessMessage, "level": "WARN", "status": float64(0), "aborted": true, "bytes": float64(0)},
 			},
 		},
 		{
@@ -55,7 +56,7 @@ func TestAbortedRequest(t *testing.T) {
 			handler: func(w http.ResponseWriter) { _, _ = io.WriteString(w, "partial") },
 			want: []map[string]any{
 				{"msg": "work", "level": "INFO"},
-				{"msg": DefaultAccessMessage, "level": "WARN", "status": float64(200), "aborted": true, "bytes": float64(7)},
+				{"msg": defaultAccessMessage, "level": "WARN", "status": float64(200), "aborted": true, "bytes": float64(7)},
 			},
 		},
 		{
@@ -64,16 +65,16 @@ func TestAbortedRequest(t *testing.T) {
 			handler: func(w http.ResponseWriter) { w.WriteHeader(503) },
 			want: []map[string]any{
 				{"msg": "work", "level": "INFO"},
-				{"msg": DefaultAccessMessage, "level": "ERROR", "status": float64(503), "aborted": true, "bytes": float64(0)},
+				{"msg": defaultAccessMessage, "level": "ERROR", "status": float64(503), "aborted": true, "bytes": float64(0)},
 			},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var sink logtest.Buffer
-			logger := slog.New(sampling.NewHandler(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}), sampling.Options{}))
-			m := NewRequestMiddleware(Options{Logger: logger, Policy: testPolicy, Recover: true})
+			logger := slog.New(sampling.NewHandler(scope.NewHandler(sink.JSONHandler(slog.LevelDebug), scope.HandlerOptions{}), sampling.DefaultOptions()))
+			m := newMiddleware(withDefaults(Options{Logger: logger, Policy: testPolicy, Recover: true}))
 			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				Logger(r.Context()).Info("work")
+				scope.Logger(r.Context()).Info("work")
 				tc.handler(w)
 				panic(http.ErrAbortHandler)
 			}))
@@ -110,7 +111,7 @@ func TestAbortedRequest(t *testing.T) {
 func TestAbortedRequestRealServer(t *testing.T) {
 	leakcheck.Check(t)
 	var sink logtest.Buffer
-	m := NewRequestMiddleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))})
+	m := newMiddleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))}))
 	srv := httptest.NewUnstartedServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	})))
@@ -152,7 +153,7 @@ func TestBrokenSinkDoesNotBreakResponse(t *testing.T) {
 		{"abort", func(w http.ResponseWriter) { panic(http.ErrAbortHandler) }, http.ErrAbortHandler, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := NewRequestMiddleware(Options{Logger: slog.New(brokenSink{})})
+			m := newMiddleware(withDefaults(Options{Logger: slog.New(brokenSink{})}))
 			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tc.handler(w) }))
 			rec := httptest.NewRecorder()
 			var recovered any

@@ -3,6 +3,7 @@ package httpctx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,12 +14,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/internal/logtest"
+	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/sampling"
+	"github.com/slogstack/slogstack/scope"
 )
 
 // policy: /always is sampled, /health excluded, everything else not
-// sampled (rate below zero).
-var testPolicy = sampling.Policy{Rate: -1, AlwaysSamplePaths: []string{"/always"}}
+// sampled (rate 0).
+var testPolicy = sampling.Policy{Rate: 0, AlwaysSamplePaths: []string{"/always"}, ExcludedPaths: []string{"/health", "/healthz", "/livez", "/readyz"}}
 
 func TestMiddlewareSampledHeader(t *testing.T) {
 	for _, tc := range []struct {
@@ -32,47 +35,47 @@ func TestMiddlewareSampledHeader(t *testing.T) {
 		{
 			name: "not sampled", path: "/x", status: 200, sampled: "false",
 			handler: func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") },
-			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Rate: 1}, IDs: IDStats{Generated: 1}},
+			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: sampling.ReasonCounts{Rate: 1}, IDs: IDCounts{Generated: 1}},
 		},
 		{
 			name: "always sampled path", path: "/always/1", status: 200, sampled: "true",
 			handler: func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") },
-			stats:   Stats{Requests: 1, Sampled: 1, Reasons: ReasonStats{Path: 1}, IDs: IDStats{Generated: 1}},
+			stats:   Stats{Requests: 1, Sampled: 1, Reasons: sampling.ReasonCounts{Path: 1}, IDs: IDCounts{Generated: 1}},
 		},
 		{
 			name: "excluded path", path: "/health", status: 200, sampled: "false",
 			handler: func(w http.ResponseWriter, r *http.Request) {},
-			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Excluded: 1}, IDs: IDStats{Generated: 1}},
+			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: sampling.ReasonCounts{Excluded: 1}, IDs: IDCounts{Generated: 1}},
 		},
 		{
 			name: "5xx keeps before the header", path: "/x", status: 503, sampled: "true",
 			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) },
-			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Rate: 1}, Kept: 1, ServerErrorKeeps: 1, IDs: IDStats{Generated: 1}},
+			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: sampling.ReasonCounts{Rate: 1}, Kept: 1, ServerErrorKeeps: 1, IDs: IDCounts{Generated: 1}},
 		},
 		{
 			name: "5xx on a sampled request", path: "/always", status: 500, sampled: "true",
 			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) },
-			stats:   Stats{Requests: 1, Sampled: 1, Reasons: ReasonStats{Path: 1}, IDs: IDStats{Generated: 1}},
+			stats:   Stats{Requests: 1, Sampled: 1, Reasons: sampling.ReasonCounts{Path: 1}, IDs: IDCounts{Generated: 1}},
 		},
 		{
 			name: "4xx does not keep", path: "/x", status: 404, sampled: "false",
 			handler: func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) },
-			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Rate: 1}, IDs: IDStats{Generated: 1}},
+			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: sampling.ReasonCounts{Rate: 1}, IDs: IDCounts{Generated: 1}},
 		},
 		{
 			name: "Keep before the header", path: "/x", status: 200, sampled: "true",
-			handler: func(w http.ResponseWriter, r *http.Request) { Keep(r.Context()); _, _ = io.WriteString(w, "ok") },
-			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Rate: 1}, Kept: 1, IDs: IDStats{Generated: 1}},
+			handler: func(w http.ResponseWriter, r *http.Request) { scope.Keep(r.Context()); _, _ = io.WriteString(w, "ok") },
+			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: sampling.ReasonCounts{Rate: 1}, Kept: 1, IDs: IDCounts{Generated: 1}},
 		},
 		{
 			name: "Keep after the header", path: "/x", status: 200, sampled: "false",
-			handler: func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok"); Keep(r.Context()) },
-			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Rate: 1}, Kept: 1, IDs: IDStats{Generated: 1}},
+			handler: func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok"); scope.Keep(r.Context()) },
+			stats:   Stats{Requests: 1, NotSampled: 1, Reasons: sampling.ReasonCounts{Rate: 1}, Kept: 1, IDs: IDCounts{Generated: 1}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var sink logtest.Buffer
-			m := NewRequestMiddleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Policy: testPolicy})
+			m := newMiddleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Policy: testPolicy}))
 			rec := httptest.NewRecorder()
 			m.Handler(tc.handler).ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
 			if rec.Code != tc.status {
@@ -81,7 +84,7 @@ func TestMiddlewareSampledHeader(t *testing.T) {
 			if got := rec.Header().Get("X-Log-Sampled"); got != tc.sampled {
 				t.Errorf("X-Log-Sampled = %q, want %q", got, tc.sampled)
 			}
-			if got := rec.Header().Get("X-Correlation-ID"); !ValidCorrelationID(got) {
+			if got := rec.Header().Get("X-Correlation-ID"); !reqscope.ValidID(got) {
 				t.Errorf("X-Correlation-ID = %q", got)
 			}
 			if diff := cmp.Diff(tc.stats, m.Stats()); diff != "" {
@@ -120,7 +123,7 @@ func TestAccessRecord(t *testing.T) {
 				w.WriteHeader(502)
 				_, _ = io.WriteString(w, "bad gateway")
 			})
-			h := Middleware(Options{Logger: slog.New(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{})), Policy: testPolicy})(mux)
+			h := Middleware(withDefaults(Options{Logger: slog.New(scope.NewHandler(sink.JSONHandler(slog.LevelDebug), scope.HandlerOptions{})), Policy: testPolicy}))(mux)
 			req := httptest.NewRequest(tc.method, tc.target, nil)
 			req.Header.Set("User-Agent", "test-agent/1")
 			req.Header.Set("X-Request-ID", "rid-1")
@@ -140,7 +143,7 @@ func TestAccessRecord(t *testing.T) {
 			}
 			delete(r, "duration")
 			want := map[string]any{
-				"level": tc.level, "msg": DefaultAccessMessage,
+				"level": tc.level, "msg": defaultAccessMessage,
 				"method": tc.method, "path": strings.Split(tc.target, "?")[0], "route": tc.route,
 				"status": float64(tc.status), "bytes": float64(len(tc.body)),
 				"remote_addr": "192.0.2.1:1234", "user_agent": "test-agent/1",
@@ -153,22 +156,42 @@ func TestAccessRecord(t *testing.T) {
 	}
 }
 
+// TestAccessRecordOptions: zero Options log no access record; AccessLog
+// logs one with AccessMessage as given (empty stays empty); the response
+// headers are set either way.
 func TestAccessRecordOptions(t *testing.T) {
-	var sink logtest.Buffer
-	h := Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), AccessMessage: "http"})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
-	if recs := sink.Lines(t); len(recs) != 1 || recs[0]["msg"] != "http" {
-		t.Errorf("records %v, want one with msg http", recs)
-	}
-	var none logtest.Buffer
-	h = Middleware(Options{Logger: slog.New(none.JSONHandler(slog.LevelDebug)), NoAccessLog: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	if len(textLines(&none)) != 0 {
-		t.Errorf("NoAccessLog wrote %q", textLines(&none))
-	}
-	if rec.Header().Get("X-Correlation-ID") == "" {
-		t.Error("NoAccessLog dropped the correlation header")
+	defaults := DefaultOptions()
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want []string // messages of the records written
+	}{
+		{name: "zero options", opts: Options{}, want: nil},
+		{name: "defaults", opts: defaults, want: []string{"request completed"}},
+		{name: "own message", opts: Options{AccessLog: true, AccessMessage: "http"}, want: []string{"http"}},
+		{name: "empty message", opts: Options{AccessLog: true}, want: []string{""}},
+		{name: "message without AccessLog", opts: Options{AccessMessage: "http"}, want: nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sink logtest.Buffer
+			opts := tc.opts
+			opts.Logger = slog.New(sink.JSONHandler(slog.LevelDebug))
+			h := Middleware(opts)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", "/", nil)
+			req.Header.Set("X-Correlation-ID", "a-1")
+			h.ServeHTTP(rec, req)
+			var got []string
+			for _, r := range sink.Lines(t) {
+				got = append(got, r["msg"].(string))
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("access records (-want +got):\n%s", diff)
+			}
+			if h := rec.Header().Get("X-Correlation-ID"); h != "a-1" {
+				t.Errorf("X-Correlation-ID = %q, want a-1", h)
+			}
+		})
 	}
 }
 
@@ -180,13 +203,13 @@ func TestAccessRecordFollowsDecision(t *testing.T) {
 	var sink logtest.Buffer
 	logger := slog.New(keepingSink{sink.JSONHandler(slog.LevelDebug)})
 	mux := http.NewServeMux()
-	mux.HandleFunc("/quiet", func(w http.ResponseWriter, r *http.Request) { Logger(r.Context()).Info("work") })
+	mux.HandleFunc("/quiet", func(w http.ResponseWriter, r *http.Request) { scope.Logger(r.Context()).Info("work") })
 	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) {
-		Logger(r.Context()).Info("work")
+		scope.Logger(r.Context()).Info("work")
 		w.WriteHeader(500)
 	})
-	mux.HandleFunc("/always", func(w http.ResponseWriter, r *http.Request) { Logger(r.Context()).Info("work") })
-	h := Middleware(Options{Logger: logger, Policy: testPolicy})(mux)
+	mux.HandleFunc("/always", func(w http.ResponseWriter, r *http.Request) { scope.Logger(r.Context()).Info("work") })
+	h := Middleware(withDefaults(Options{Logger: logger, Policy: testPolicy}))(mux)
 	for _, p := range []string{"/quiet", "/fail", "/always"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
 	}
@@ -206,7 +229,7 @@ func TestAccessRecordFollowsDecision(t *testing.T) {
 func TestPanicReraised(t *testing.T) {
 	leakcheck.Check(t)
 	var sink logtest.Buffer
-	m := NewRequestMiddleware(Options{Logger: slog.New(keepingSink{sink.JSONHandler(slog.LevelDebug)}), Policy: testPolicy})
+	m := newMiddleware(withDefaults(Options{Logger: slog.New(keepingSink{sink.JSONHandler(slog.LevelDebug)}), Policy: testPolicy}))
 	srv := quietServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		panicInHandler()
 	})))
@@ -221,16 +244,16 @@ func TestPanicReraised(t *testing.T) {
 	if len(recs) != 2 {
 		t.Fatalf("got %d records, want the panic and the access record: %v", len(recs), recs)
 	}
-	if recs[0]["msg"] != PanicMessage || recs[0]["level"] != "ERROR" || recs[0]["panic"] != "boom" {
+	if recs[0]["msg"] != panicMessage || recs[0]["level"] != "ERROR" || recs[0]["panic"] != "boom" {
 		t.Errorf("panic record %v", recs[0])
 	}
 	if stack, _ := recs[0]["stack"].(string); !strings.Contains(stack, "panicInHandler") {
 		t.Errorf("stack does not show the panicking function:\n%s", stack)
 	}
-	if recs[1]["msg"] != DefaultAccessMessage || recs[1]["level"] != "ERROR" || recs[1]["panic"] != true || recs[1]["status"] != float64(500) {
+	if recs[1]["msg"] != defaultAccessMessage || recs[1]["level"] != "ERROR" || recs[1]["panic"] != true || recs[1]["status"] != float64(500) {
 		t.Errorf("access record %v", recs[1])
 	}
-	want := Stats{Requests: 1, NotSampled: 1, Reasons: ReasonStats{Rate: 1}, Kept: 1, Panics: 1, IDs: IDStats{Generated: 1}}
+	want := Stats{Requests: 1, NotSampled: 1, Reasons: sampling.ReasonCounts{Rate: 1}, Kept: 1, Panics: 1, IDs: IDCounts{Generated: 1}}
 	if diff := cmp.Diff(want, m.Stats()); diff != "" {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}
@@ -241,7 +264,7 @@ func panicInHandler() { panic("boom") }
 
 func TestPanicRecovered(t *testing.T) {
 	var sink logtest.Buffer
-	m := NewRequestMiddleware(Options{Logger: slog.New(keepingSink{sink.JSONHandler(slog.LevelDebug)}), Policy: testPolicy, Recover: true})
+	m := newMiddleware(withDefaults(Options{Logger: slog.New(keepingSink{sink.JSONHandler(slog.LevelDebug)}), Policy: testPolicy, Recover: true}))
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Partial", "1")
 		panic(errors.New("bad state"))
@@ -262,7 +285,7 @@ func TestPanicRecovered(t *testing.T) {
 // http.ErrAbortHandler so that the response is aborted, not completed.
 func TestPanicRecoveredAfterHeader(t *testing.T) {
 	var sink logtest.Buffer
-	m := NewRequestMiddleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Recover: true})
+	m := newMiddleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Recover: true}))
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "partial")
 		panic("late")
@@ -281,8 +304,8 @@ func TestPanicRecoveredAfterHeader(t *testing.T) {
 		got = append(got, map[string]any{"msg": r["msg"], "level": r["level"], "panic": r["panic"], "status": r["status"]})
 	}
 	want := []map[string]any{
-		{"msg": PanicMessage, "level": "ERROR", "panic": "late", "status": nil},
-		{"msg": DefaultAccessMessage, "level": "ERROR", "panic": true, "status": float64(200)},
+		{"msg": panicMessage, "level": "ERROR", "panic": "late", "status": nil},
+		{"msg": defaultAccessMessage, "level": "ERROR", "panic": true, "status": float64(200)},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("records (-want +got):\n%s", diff)
@@ -311,7 +334,7 @@ func TestPanicRecoveredAfterHeaderServer(t *testing.T) {
 		wrap func(http.Handler) http.Handler
 	}{
 		{"without the middleware", nil},
-		{"with Recover", Middleware(Options{Logger: slog.New(discardHandler{}), Recover: true})},
+		{"with Recover", Middleware(withDefaults(Options{Logger: slog.New(discardHandler{}), Recover: true}))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var h http.Handler = handler
@@ -336,7 +359,7 @@ func TestPanicRecoveredAfterHeaderServer(t *testing.T) {
 
 func TestPanicAbortHandler(t *testing.T) {
 	var sink logtest.Buffer
-	m := NewRequestMiddleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Policy: testPolicy, Recover: true})
+	m := newMiddleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Policy: testPolicy, Recover: true}))
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) }))
 	func() {
 		defer func() {
@@ -347,7 +370,7 @@ func TestPanicAbortHandler(t *testing.T) {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/p", nil))
 	}()
 	recs := sink.Lines(t)
-	if len(recs) != 1 || recs[0]["msg"] != DefaultAccessMessage {
+	if len(recs) != 1 || recs[0]["msg"] != defaultAccessMessage {
 		t.Errorf("records %v, want only the access record", recs)
 	}
 	if s := m.Stats(); s.Panics != 0 || s.Aborted != 1 || s.Kept != 0 {
@@ -357,7 +380,7 @@ func TestPanicAbortHandler(t *testing.T) {
 
 func TestScopeEndsWithRequest(t *testing.T) {
 	var ctx context.Context
-	h := Middleware(Options{Logger: slog.New(discardHandler{})})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(withDefaults(Options{Logger: slog.New(discardHandler{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx = r.Context()
 		if scopeOf(ctx).Ended() {
 			t.Error("scope ended while the handler runs")
@@ -373,25 +396,25 @@ func TestScopeEndsWithRequest(t *testing.T) {
 // handled like any other and the code is not recorded as the status.
 func TestInvalidStatusCode(t *testing.T) {
 	var sink logtest.Buffer
-	h := Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Recover: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Recover: true}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(1000)
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	recs := sink.Lines(t)
-	if rec.Code != 500 || len(recs) != 2 || recs[0]["msg"] != PanicMessage || recs[1]["status"] != float64(500) {
+	if rec.Code != 500 || len(recs) != 2 || recs[0]["msg"] != panicMessage || recs[1]["status"] != float64(500) {
 		t.Errorf("code %d, records %v", rec.Code, recs)
 	}
 }
 
 func TestNestedMiddleware(t *testing.T) {
 	var sink logtest.Buffer
-	logger := slog.New(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}))
-	inner := NewRequestMiddleware(Options{Logger: logger})
-	outer := NewRequestMiddleware(Options{Logger: logger})
+	logger := slog.New(scope.NewHandler(sink.JSONHandler(slog.LevelDebug), scope.HandlerOptions{}))
+	inner := newMiddleware(withDefaults(Options{Logger: logger}))
+	outer := newMiddleware(withDefaults(Options{Logger: logger}))
 	var seen string
 	h := outer.Handler(inner.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		seen = CorrelationID(r.Context())
+		seen = scope.CorrelationID(r.Context())
 	})))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
@@ -403,5 +426,42 @@ func TestNestedMiddleware(t *testing.T) {
 	}
 	if o, i := outer.Stats(), inner.Stats(); o.Requests != 1 || i.Requests != 0 || i.Nested != 1 {
 		t.Errorf("outer %+v inner %+v", o, i)
+	}
+}
+
+// TestOptionsPolicyZeroAndDefault: the zero Options' policy samples no
+// request and excludes no path; DefaultOptions' excludes the health probes
+// and samples at 10%.
+func TestOptionsPolicyZeroAndDefault(t *testing.T) {
+	paths := []string{"/health", "/healthz", "/livez", "/readyz", "/orders"}
+	for _, tc := range []struct {
+		name    string
+		opts    Options
+		sampled []string // X-Log-Sampled per path
+		reasons sampling.ReasonCounts
+	}{
+		{name: "zero", opts: Options{}, sampled: []string{"false", "false", "false", "false", "false"}, reasons: sampling.ReasonCounts{Rate: 5}},
+		{name: "default", opts: DefaultOptions(), sampled: []string{"false", "false", "false", "false", fmt.Sprint(sampling.Decide("id-1", 0.1))}, reasons: sampling.ReasonCounts{Excluded: 4, Rate: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.Logger = slog.New(discardHandler{})
+			m := newMiddleware(opts)
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+			var got []string
+			for _, p := range paths {
+				req := httptest.NewRequest("GET", p, nil)
+				req.Header.Set("X-Correlation-ID", "id-1")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				got = append(got, rec.Header().Get("X-Log-Sampled"))
+			}
+			if diff := cmp.Diff(tc.sampled, got); diff != "" {
+				t.Errorf("X-Log-Sampled per path (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.reasons, m.Stats().Reasons); diff != "" {
+				t.Errorf("reasons (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -8,11 +8,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/slogstack/slogstack/httpctx"
 	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/redact"
 	"github.com/slogstack/slogstack/sampling"
+	"github.com/slogstack/slogstack/scope"
 )
 
 // panickingValuer is a LogValuer whose LogValue panics.
@@ -62,20 +62,22 @@ func TestPanicValueHostile(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var sink logtest.Buffer
 			logger := slog.New(sampling.NewHandler(
-				httpctx.NewHandler(redact.NewHandler(sink.JSONHandler(slog.LevelDebug), redact.Options{}), httpctx.HandlerOptions{}),
-				sampling.Options{}))
-			m := httpctx.NewRequestMiddleware(httpctx.Options{Logger: logger, Policy: sampling.Policy{Rate: -1}, Recover: true})
-			h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(value) }))
+				scope.NewHandler(redact.NewHandler(sink.JSONHandler(slog.LevelDebug), redact.DefaultOptions()), scope.HandlerOptions{}),
+				sampling.DefaultOptions()))
+			opts := recovering(logger)
+			opts.Policy = sampling.Policy{Rate: 0}
+			mw, stats := withStats(t, opts)
+			h := mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(value) }))
 			rec, reraised := serveRecovered(h, httptest.NewRequest("GET", "/", nil))
 			if reraised != nil || rec.Code != http.StatusInternalServerError {
 				t.Fatalf("response %d, re-raised %v; want a 500 and the panic recovered", rec.Code, reraised)
 			}
 			assertNoSecret(t, sink.String())
 			recs := sink.Lines(t)
-			if len(recs) != 2 || recs[0]["msg"] != httpctx.PanicMessage || recs[1]["msg"] != httpctx.DefaultAccessMessage {
+			if len(recs) != 2 || recs[0]["msg"] != "panic serving request" || recs[1]["msg"] != "request completed" {
 				t.Errorf("records %v, want the panic and the access record", recs)
 			}
-			if s := m.Stats(); s.Panics != 1 || s.LogPanics != 0 || s.Kept != 1 {
+			if s := stats(); s.Panics != 1 || s.LogPanics != 0 || s.Kept != 1 {
 				t.Errorf("Panics %d, LogPanics %d, Kept %d; want 1, 0, 1", s.Panics, s.LogPanics, s.Kept)
 			}
 		})

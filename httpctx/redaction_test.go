@@ -14,6 +14,7 @@ import (
 	"github.com/slogstack/slogstack/httpctx"
 	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/redact"
+	"github.com/slogstack/slogstack/scope"
 )
 
 // Every value the middleware writes (the panic record and the access
@@ -30,10 +31,21 @@ type loginRequest struct {
 // plantedSecrets are the secrets the tests plant; none may be written.
 var plantedSecrets = []string{"hunter2", "4111111111111111", "4111 1111 1111 1111", "tok_live_abc123"}
 
+// replacement is what the default redaction rules mask a secret with.
+var replacement = redact.DefaultOptions().Replacement
+
+// recovering returns DefaultOptions with logger and Recover set.
+func recovering(logger *slog.Logger) httpctx.Options {
+	opts := httpctx.DefaultOptions()
+	opts.Logger = logger
+	opts.Recover = true
+	return opts
+}
+
 // redactedLogger logs through the correlation handler and a redaction
 // handler with the default rules into sink.
 func redactedLogger(sink *logtest.Buffer) *slog.Logger {
-	return slog.New(httpctx.NewHandler(redact.NewHandler(sink.JSONHandler(slog.LevelDebug), redact.Options{}), httpctx.HandlerOptions{}))
+	return slog.New(scope.NewHandler(redact.NewHandler(sink.JSONHandler(slog.LevelDebug), redact.DefaultOptions()), scope.HandlerOptions{}))
 }
 
 // serveRecovered serves one request through m and returns what the
@@ -64,10 +76,10 @@ func TestPanicValueRedacted(t *testing.T) {
 		value any
 		want  any // the panic attribute as decoded from the JSON line
 	}{
-		{"struct", loginRequest{"bob", "hunter2"}, map[string]any{"user": "bob", "password": redact.DefaultReplacement}},
-		{"pointer to struct", &loginRequest{"bob", "hunter2"}, map[string]any{"user": "bob", "password": redact.DefaultReplacement}},
-		{"map", map[string]string{"user": "bob", "password": "hunter2"}, map[string]any{"user": "bob", "password": redact.DefaultReplacement}},
-		{"slice of structs", []loginRequest{{"bob", "hunter2"}}, []any{map[string]any{"user": "bob", "password": redact.DefaultReplacement}}},
+		{"struct", loginRequest{"bob", "hunter2"}, map[string]any{"user": "bob", "password": replacement}},
+		{"pointer to struct", &loginRequest{"bob", "hunter2"}, map[string]any{"user": "bob", "password": replacement}},
+		{"map", map[string]string{"user": "bob", "password": "hunter2"}, map[string]any{"user": "bob", "password": replacement}},
+		{"slice of structs", []loginRequest{{"bob", "hunter2"}}, []any{map[string]any{"user": "bob", "password": replacement}}},
 		{"string", "db gone", "db gone"},
 		{"error", errors.New("db gone"), "db gone"},
 		{"wrapped error", fmt.Errorf("query: %w", errors.New("db gone")), "query: db gone"},
@@ -75,7 +87,7 @@ func TestPanicValueRedacted(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var sink logtest.Buffer
-			h := httpctx.Middleware(httpctx.Options{Logger: redactedLogger(&sink), Recover: true})(
+			h := httpctx.Middleware(recovering(redactedLogger(&sink)))(
 				http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(tc.value) }))
 			rec, reraised := serveRecovered(h, httptest.NewRequest("GET", "/login", nil))
 			if reraised != nil || rec.Code != http.StatusInternalServerError {
@@ -83,7 +95,7 @@ func TestPanicValueRedacted(t *testing.T) {
 			}
 			assertNoSecret(t, sink.String())
 			recs := sink.Lines(t)
-			if len(recs) != 2 || recs[0]["msg"] != httpctx.PanicMessage {
+			if len(recs) != 2 || recs[0]["msg"] != "panic serving request" {
 				t.Fatalf("records %v, want the panic and the access record", recs)
 			}
 			if diff := cmp.Diff(tc.want, recs[0]["panic"]); diff != "" {
@@ -113,28 +125,28 @@ var redactedBodyCases = []bodyCase{
 		contentType: "application/json",
 		body:        `{"user":"bob","password":"hunter2","card":4111111111111111,"note":"pay with 4111 1111 1111 1111"}`,
 		maxBytes:    4096,
-		wantBody:    map[string]any{"user": "bob", "password": redact.DefaultReplacement, "card": redact.DefaultReplacement, "note": "pay with " + redact.DefaultReplacement},
+		wantBody:    map[string]any{"user": "bob", "password": replacement, "card": replacement, "note": "pay with " + replacement},
 	},
 	{
 		name:        "JSON with escaped key and value",
 		contentType: "application/problem+json",
 		body:        `{"pass\u0077ord":"hunter2","api_key":"tok_live_abc123","msg":"a\nb"}`,
 		maxBytes:    4096,
-		wantBody:    map[string]any{"password": redact.DefaultReplacement, "api_key": redact.DefaultReplacement, "msg": "a\nb"},
+		wantBody:    map[string]any{"password": replacement, "api_key": replacement, "msg": "a\nb"},
 	},
 	{
 		name:        "form",
 		contentType: "application/x-www-form-urlencoded",
 		body:        "user=bob&user%5Bpassword%5D=hunter2&token=tok_live_abc123",
 		maxBytes:    4096,
-		wantBody:    "user=bob&user%5Bpassword%5D=" + redact.DefaultReplacement + "&token=" + redact.DefaultReplacement,
+		wantBody:    "user=bob&user%5Bpassword%5D=" + replacement + "&token=" + replacement,
 	},
 	{
 		name:        "text",
 		contentType: "text/plain; charset=utf-8",
 		body:        "login bob password=hunter2 card 4111 1111 1111 1111",
 		maxBytes:    4096,
-		wantBody:    "login bob password=" + redact.DefaultReplacement + " card " + redact.DefaultReplacement,
+		wantBody:    "login bob password=" + replacement + " card " + replacement,
 	},
 	{
 		name:        "JSON cut at the limit",
@@ -142,7 +154,7 @@ var redactedBodyCases = []bodyCase{
 		body:        cutJSONPrefix + strings.Repeat("x", 100) + `"}`,
 		maxBytes:    80,
 		// The cut pad is a partial word at the cut, which goes.
-		wantBody: `{"user":"bob","password":"` + redact.DefaultReplacement + `","token":"` + redact.DefaultReplacement + `","pad":"`,
+		wantBody: `{"user":"bob","password":"` + replacement + `","token":"` + replacement + `","pad":"`,
 		wantCut:  true,
 	},
 }
@@ -157,11 +169,10 @@ func TestAccessAndPanicRecordsRedacted(t *testing.T) {
 		for _, end := range []string{"returns", "panics after the response", "panics before the response"} {
 			t.Run(bc.name+"/"+end, func(t *testing.T) {
 				var sink logtest.Buffer
-				opts := httpctx.Options{
-					Logger:  redactedLogger(&sink),
-					Recover: true,
-					Body:    httpctx.BodyOptions{Request: true, Response: true, MaxBytes: bc.maxBytes},
-				}
+				opts := httpctx.DefaultOptions()
+				opts.Logger = redactedLogger(&sink)
+				opts.Recover = true
+				opts.Body = httpctx.BodyOptions{Request: true, Response: true, MaxBytes: bc.maxBytes}
 				h := httpctx.Middleware(opts)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if _, err := io.ReadAll(r.Body); err != nil {
 						t.Errorf("reading the request body: %v", err)
@@ -193,7 +204,7 @@ func recordsWithBodies(t *testing.T, sink *logtest.Buffer) []map[string]any {
 	var out []map[string]any
 	for _, rec := range sink.Lines(t) {
 		keep := map[string]any{}
-		for _, k := range []string{"msg", "panic", httpctx.KeyRequestBody, httpctx.KeyRequestBodyTruncated, httpctx.KeyResponseBody, httpctx.KeyResponseBodyTruncated} {
+		for _, k := range []string{"msg", "panic", "request_body", "request_body_truncated", "response_body", "response_body_truncated"} {
 			if v, ok := rec[k]; ok {
 				keep[k] = v
 			}
@@ -206,23 +217,23 @@ func recordsWithBodies(t *testing.T, sink *logtest.Buffer) []map[string]any {
 // wantRedactedRecords is what recordsWithBodies returns for bc and the
 // handler's end.
 func wantRedactedRecords(bc bodyCase, end string) []map[string]any {
-	access := map[string]any{"msg": httpctx.DefaultAccessMessage, httpctx.KeyRequestBody: bc.wantBody}
+	access := map[string]any{"msg": "request completed", "request_body": bc.wantBody}
 	if bc.wantCut {
-		access[httpctx.KeyRequestBodyTruncated] = true
+		access["request_body_truncated"] = true
 	}
 	if end == "panics before the response" {
 		// Recover's answer: a text/plain 500.
-		access[httpctx.KeyResponseBody] = http.StatusText(http.StatusInternalServerError) + "\n"
+		access["response_body"] = http.StatusText(http.StatusInternalServerError) + "\n"
 	} else {
-		access[httpctx.KeyResponseBody] = bc.wantBody
+		access["response_body"] = bc.wantBody
 		if bc.wantCut {
-			access[httpctx.KeyResponseBodyTruncated] = true
+			access["response_body_truncated"] = true
 		}
 	}
 	if end == "returns" {
 		return []map[string]any{access}
 	}
 	access["panic"] = true
-	panicRecord := map[string]any{"msg": httpctx.PanicMessage, "panic": map[string]any{"user": "bob", "password": redact.DefaultReplacement}}
+	panicRecord := map[string]any{"msg": "panic serving request", "panic": map[string]any{"user": "bob", "password": replacement}}
 	return []map[string]any{panicRecord, access}
 }

@@ -80,8 +80,8 @@ func (rw *responseWriter) prepareHeader(code int) {
 	} else {
 		rw.headerVals[1] = "false"
 	}
-	h[HeaderCorrelationID] = rw.headerVals[0:1:1]
-	h[HeaderLogSampled] = rw.headerVals[1:2:2]
+	h[headerCorrelationID] = rw.headerVals[0:1:1]
+	h[headerLogSampled] = rw.headerVals[1:2:2]
 }
 
 // implicitHeader prepares the 200 header that the wrapped writer sends by
@@ -173,8 +173,8 @@ func (rw *responseWriter) unprepareHeader() {
 	rw.wroteHeader = false
 	rw.status = 0
 	h := rw.w.Header()
-	delete(h, HeaderCorrelationID)
-	delete(h, HeaderLogSampled)
+	delete(h, headerCorrelationID)
+	delete(h, headerLogSampled)
 }
 
 // flushErrorer is what http.ResponseController.Flush looks for first.

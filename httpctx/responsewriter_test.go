@@ -27,7 +27,7 @@ func TestFlushStreams(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var sink logtest.Buffer
 			got := make(chan struct{})
-			srv := httptest.NewServer(Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			srv := httptest.NewServer(Middleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				_, _ = io.WriteString(w, "first\n")
 				if name == "Flusher" {
 					w.(http.Flusher).Flush()
@@ -67,7 +67,7 @@ func TestFlushStreams(t *testing.T) {
 
 func TestResponseControllerDeadlines(t *testing.T) {
 	leakcheck.Check(t)
-	srv := httptest.NewServer(Middleware(Options{Logger: slog.New(discardHandler{})})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(Middleware(withDefaults(Options{Logger: slog.New(discardHandler{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
 			t.Errorf("SetWriteDeadline through Unwrap: %v", err)
@@ -92,9 +92,10 @@ func TestResponseControllerDeadlines(t *testing.T) {
 func TestHijack(t *testing.T) {
 	leakcheck.Check(t)
 	var sink logtest.Buffer
-	done := make(chan struct{})
-	srv := httptest.NewServer(Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer close(done)
+	// served is closed when the middleware has returned, that is, after
+	// it wrote the access record.
+	served := make(chan struct{})
+	mw := Middleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, brw, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			t.Errorf("Hijack: %v", err)
@@ -110,7 +111,11 @@ func TestHijack(t *testing.T) {
 		}
 		_, _ = brw.WriteString("echo: " + line)
 		_ = brw.Flush()
-	})))
+	}))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(served)
+		mw.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 	if err != nil {
@@ -128,12 +133,7 @@ func TestHijack(t *testing.T) {
 	if err != nil || line != "echo: hello\n" {
 		t.Fatalf("echo %q, %v", line, err)
 	}
-	<-done
-	// The access record is written when the handler returns.
-	deadline := time.Now().Add(5 * time.Second)
-	for len(textLines(&sink)) == 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	<-served
 	recs := sink.Lines(t)
 	if len(recs) != 1 || recs[0]["hijacked"] != true {
 		t.Errorf("records %v, want one access record with hijacked=true", recs)
@@ -141,7 +141,7 @@ func TestHijack(t *testing.T) {
 }
 
 func TestHijackNotSupported(t *testing.T) {
-	h := Middleware(Options{Logger: slog.New(discardHandler{})})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(withDefaults(Options{Logger: slog.New(discardHandler{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := w.(http.Hijacker); ok {
 			t.Error("a wrapped recorder claims http.Hijacker")
 		}
@@ -185,10 +185,10 @@ func TestReadFrom(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var sink logtest.Buffer
-			h := Middleware(Options{
+			h := Middleware(withDefaults(Options{
 				Logger: slog.New(sink.JSONHandler(slog.LevelDebug)),
 				Body:   BodyOptions{Response: tc.capture, MaxBytes: 100},
-			})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				f, err := os.Open(path)
 				if err != nil {
 					t.Error(err)
@@ -220,10 +220,10 @@ func TestReadFrom(t *testing.T) {
 				t.Fatalf("records %v", recs)
 			}
 			if tc.capture {
-				if recs[0][KeyResponseBody] != content[:100] || recs[0][KeyResponseBodyTruncated] != true {
-					t.Errorf("captured %v (truncated %v)", recs[0][KeyResponseBody], recs[0][KeyResponseBodyTruncated])
+				if recs[0][keyResponseBody] != content[:100] || recs[0][keyResponseBodyTruncated] != true {
+					t.Errorf("captured %v (truncated %v)", recs[0][keyResponseBody], recs[0][keyResponseBodyTruncated])
 				}
-			} else if _, ok := recs[0][KeyResponseBody]; ok {
+			} else if _, ok := recs[0][keyResponseBody]; ok {
 				t.Error("body captured with capture off")
 			}
 		})
@@ -240,7 +240,7 @@ func TestReadFromRealServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sink logtest.Buffer
-	srv := httptest.NewServer(Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Body: BodyOptions{Response: true, MaxBytes: 10}})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(Middleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug)), Body: BodyOptions{Response: true, MaxBytes: 10}}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := os.Open(path)
 		if err != nil {
 			t.Error(err)
@@ -261,14 +261,14 @@ func TestReadFromRealServer(t *testing.T) {
 		t.Fatalf("got %d bytes, headers %v", len(body), resp.Header)
 	}
 	recs := sink.Lines(t)
-	if len(recs) != 1 || recs[0]["bytes"] != float64(len(content)) || recs[0][KeyResponseBody] != "abcdefghi " {
+	if len(recs) != 1 || recs[0]["bytes"] != float64(len(content)) || recs[0][keyResponseBody] != "abcdefghi " {
 		t.Errorf("records %v", recs)
 	}
 }
 
 func TestWriteString(t *testing.T) {
 	var sink logtest.Buffer
-	h := Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "hello")
 	}))
 	rec := httptest.NewRecorder()
@@ -286,7 +286,7 @@ func TestWriteString(t *testing.T) {
 func TestInformationalHeader(t *testing.T) {
 	leakcheck.Check(t)
 	var sink logtest.Buffer
-	srv := httptest.NewServer(Middleware(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(Middleware(withDefaults(Options{Logger: slog.New(sink.JSONHandler(slog.LevelDebug))}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", "</a.css>; rel=preload")
 		w.WriteHeader(http.StatusEarlyHints)
 		w.WriteHeader(http.StatusAccepted)
@@ -307,7 +307,7 @@ func TestInformationalHeader(t *testing.T) {
 }
 
 func TestPushNotSupported(t *testing.T) {
-	h := Middleware(Options{Logger: slog.New(discardHandler{})})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(withDefaults(Options{Logger: slog.New(discardHandler{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := w.(http.Pusher); ok {
 			t.Error("a wrapped recorder claims http.Pusher")
 		}

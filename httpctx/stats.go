@@ -1,9 +1,13 @@
 package httpctx
 
-import "sync/atomic"
+import (
+	"sync/atomic"
 
-// Stats are the counters of a RequestMiddleware. Every field counts since
-// the middleware was made; Stats is safe to call at any time. The counters
+	"github.com/slogstack/slogstack/sampling"
+)
+
+// Stats are the counters of one Middleware, as slogstack's Stack.Stats
+// reports them. Every field counts since the middleware was made. The counters
 // are read one at a time, so a snapshot taken while requests run may catch
 // a request between two of them; Sampled+NotSampled never exceeds
 // Requests.
@@ -18,7 +22,7 @@ type Stats struct {
 	// request started.
 	Sampled, NotSampled uint64
 	// Reasons splits Requests by the rule that decided.
-	Reasons ReasonStats
+	Reasons sampling.ReasonCounts
 	// Kept is the number of requests not sampled at the start whose records
 	// were kept by the end (an ERROR record, a 5xx, a panic, or Keep).
 	Kept uint64
@@ -33,7 +37,7 @@ type Stats struct {
 	// panic) whose logging panicked; the panic was recovered.
 	LogPanics uint64
 	// IDs says where correlation IDs came from.
-	IDs IDStats
+	IDs IDCounts
 	// RequestBodyBytes and ResponseBodyBytes are the body bytes captured
 	// for access records.
 	RequestBodyBytes, ResponseBodyBytes uint64
@@ -44,15 +48,10 @@ type Stats struct {
 	BodiesSkipped uint64
 }
 
-// ReasonStats counts requests by the rule that decided their sampling.
-type ReasonStats struct {
-	Excluded, Path, Trace, Rate uint64
-}
-
-// IDStats counts correlation IDs by source. An incoming ID that fails
-// ValidCorrelationID (or a traceparent that fails ParseTraceparent) is
-// counted as rejected and the next source is tried.
-type IDStats struct {
+// IDCounts counts correlation IDs by source. An incoming ID that is not
+// accepted (see Middleware), or a traceparent that is not a valid W3C
+// traceparent, is counted as rejected and the next source is tried.
+type IDCounts struct {
 	// Accepted from X-Correlation-ID, X-Request-ID, a span context in the
 	// request's context, and a traceparent header.
 	FromCorrelationHeader, FromRequestIDHeader, FromSpanContext, FromTraceparent uint64
@@ -64,7 +63,7 @@ type IDStats struct {
 
 type counters struct {
 	requests, nested, sampled, notSampled                     atomic.Uint64
-	excluded, path, trace, rate                               atomic.Uint64
+	excluded, path, trace, rate, otherReason                  atomic.Uint64
 	kept, serverErrorKeeps, panics, aborted, logPanics        atomic.Uint64
 	fromCorr, fromReqID, fromSpan, fromTraceparent, generated atomic.Uint64
 	rejCorr, rejReqID, rejTraceparent                         atomic.Uint64
@@ -78,18 +77,19 @@ func (c *counters) snapshot() Stats {
 	s := Stats{
 		Sampled:    c.sampled.Load(),
 		NotSampled: c.notSampled.Load(),
-		Reasons: ReasonStats{
+		Reasons: sampling.ReasonCounts{
 			Excluded: c.excluded.Load(),
 			Path:     c.path.Load(),
 			Trace:    c.trace.Load(),
 			Rate:     c.rate.Load(),
+			Other:    c.otherReason.Load(),
 		},
 		Kept:             c.kept.Load(),
 		ServerErrorKeeps: c.serverErrorKeeps.Load(),
 		Panics:           c.panics.Load(),
 		Aborted:          c.aborted.Load(),
 		LogPanics:        c.logPanics.Load(),
-		IDs: IDStats{
+		IDs: IDCounts{
 			FromCorrelationHeader:     c.fromCorr.Load(),
 			FromRequestIDHeader:       c.fromReqID.Load(),
 			FromSpanContext:           c.fromSpan.Load(),

@@ -1,0 +1,62 @@
+package httpctx
+
+import (
+	"log/slog"
+
+	"github.com/slogstack/slogstack/sampling"
+)
+
+// Options configures Middleware. The zero value is a real setting: no
+// access record, a policy that samples no request (an error, a panic or a
+// 5xx still keeps a request's records), no bodies, panics re-raised, the
+// panic record logged through slog.Default(). Start from DefaultOptions.
+type Options struct {
+	// Logger writes the access and panic records, and is the logger that
+	// scope.Logger(ctx) binds to each request. Nil means slog.Default() at
+	// the time of each request. For the records to carry correlation_id,
+	// its handler chain should include a scope.Handler, as the stack
+	// builder arranges.
+	Logger *slog.Logger
+	// Policy makes each request's sampling decision, from r.URL.Path, the
+	// correlation ID and the span context. The zero Policy samples no
+	// request; DefaultOptions sets sampling.DefaultPolicy().
+	Policy sampling.Policy
+	// AccessLog logs one access record per request at its end.
+	// DefaultOptions sets true.
+	AccessLog bool
+	// AccessMessage is the message of access records, as given (an empty
+	// one is logged empty). DefaultOptions sets "request completed".
+	AccessMessage string
+	// Body configures body capture in access records; the zero value
+	// captures no body.
+	Body BodyOptions
+	// Recover answers a panic that comes before the header is written
+	// with 500 Internal Server Error instead of re-raising it. A panic
+	// after the header was written cannot change the status, and the body
+	// may be cut short: it is re-raised as http.ErrAbortHandler, so that
+	// net/http aborts the connection silently and the client sees the
+	// response broken, as without the middleware, never a complete one.
+	// After a hijack nothing is answered or re-raised. Either way the
+	// panic is logged at ERROR with its stack and keeps the request's
+	// records. A panic with http.ErrAbortHandler is always re-raised as is.
+	// DefaultOptions leaves it false (panics are re-raised, as net/http
+	// expects).
+	Recover bool
+}
+
+// DefaultOptions returns the options a service usually wants: the
+// sampling.DefaultPolicy, an access record per request with the message
+// "request completed", and body capture limited to 4096 bytes per body but
+// switched off (set Body.Request or Body.Response to capture). Logger is
+// nil (slog.Default()) and Recover false.
+func DefaultOptions() Options {
+	return Options{
+		Policy:        sampling.DefaultPolicy(),
+		AccessLog:     true,
+		AccessMessage: defaultAccessMessage,
+		Body:          BodyOptions{MaxBytes: defaultBodyMaxBytes},
+	}
+}
+
+// defaultAccessMessage is the access record's message in DefaultOptions.
+const defaultAccessMessage = "request completed"
