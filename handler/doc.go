@@ -21,12 +21,8 @@
 // It is an ordinary [log/slog.Handler], so it also composes with
 // github.com/samber/slog-multi and any other handler middleware.
 //
-// The package also builds the whole stack from one [Config]: [New],
-// [NewStack] and [NewStackWithSink] assemble the correlation, sampling,
-// aggregation, redaction and async wrappers in front of a JSONHandler (or any
-// other sink) in the recommended order, and return a shutdown function that
-// writes pending aggregation summaries and then drains the async queue, once.
-// [ConfigFromEnv] reads the configuration from LOG_* variables and names the
-// variable of every bad value; the zero Config turns every feature off, which
-// leaves the JSONHandler alone.
+// The package imports only the standard library (and nothing of net/http
+// or expvar), so using JSONHandler alone costs no other dependency. The
+// builder that assembles a whole stack on it is the root package,
+// github.com/slogstack/slogstack.
 package handler

@@ -1,0 +1,139 @@
+package slogstack
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+
+	"github.com/slogstack/slogstack/sampling"
+)
+
+// The smallest sizes the builder accepts. A smaller one would pass every
+// record straight to the drop counters, so it is a configuration error, not
+// a setting.
+const (
+	// minQueueBytes is the smallest async.Writer queue (AsyncOptions.MaxBytes,
+	// LOG_QUEUE_BYTES): one block of the Writer, 64 KiB, the most it writes
+	// in one call. A record longer than the queue is dropped whole, so a
+	// smaller queue would drop every record of a few hundred bytes as soon
+	// as a handful are waiting.
+	minQueueBytes = 64 << 10
+
+	// minRequestBufferBytes is the smallest per-request sampling buffer
+	// (SamplingOptions.MaxRequestBytes, LOG_REQUEST_BUFFER_BYTES): 1 KiB,
+	// a typical record with its buffer slot. A record larger than the
+	// buffer is not buffered at all.
+	minRequestBufferBytes = 1 << 10
+)
+
+// Validate reports whether c describes a stack that can log: each problem
+// is an error naming the Config field, the value and what it must be, and
+// the errors of all of them are joined. NewStack and NewStackWithSink call
+// it and build nothing when it fails.
+//
+// It rejects:
+//
+//   - a nil *slog.LevelVar as Level;
+//   - a SamplingPolicy.Rate that is NaN, infinite or negative;
+//   - a negative (or NaN) count, size, duration or rate in the options of a
+//     feature that is on, and in HTTP (the wrappers would read it as zero;
+//     here it is taken for a mistake);
+//   - HTTP.Logger or HTTP.Policy set: Stack.Middleware uses the stack's
+//     logger and sampling policy;
+//   - sizes too small to hold a record, since such a stack would drop
+//     every record it is given: SamplingOptions.MaxRequestBytes must be 0
+//     (no buffering) or at least 1 KiB; SamplingOptions.MaxBufferedBytes
+//     must be 0 (no buffering) or at least the per-request bound, so that
+//     one request can fill its buffer; AsyncOptions.MaxBytes must be 0 (the
+//     default) or at least 64 KiB, one block of the async.Writer.
+//
+// The options of a feature that is off are not checked, since they are
+// ignored, nor the buffer sizes when buffering is off (a zero bound).
+// AsyncOptions.MaxBytes is checked whenever Async is on, although only
+// NewStack's byte queue uses it.
+func (c Config) Validate() error {
+	var errs []error
+	if lv, ok := c.Level.(*slog.LevelVar); ok && lv == nil {
+		errs = append(errs, errors.New("slogstack: Level is a nil *slog.LevelVar"))
+	}
+	if c.Sampling {
+		errs = appendRateError(errs, "SamplingPolicy.Rate", c.SamplingPolicy.Rate)
+		errs = appendNegativeErrors(errs, "SamplingOptions", c.SamplingOptions)
+		errs = appendBufferErrors(errs, c.SamplingOptions)
+	}
+	if c.Aggregation {
+		errs = appendNegativeErrors(errs, "AggregationOptions", c.AggregationOptions)
+	}
+	if c.Redact {
+		errs = appendNegativeErrors(errs, "RedactOptions", c.RedactOptions)
+	}
+	if c.Async {
+		errs = appendNegativeErrors(errs, "AsyncOptions", c.AsyncOptions)
+		errs = appendSizeError(errs, "AsyncOptions.MaxBytes", int64(c.AsyncOptions.MaxBytes), minQueueBytes,
+			"0 for the default", "one block of the queue")
+	}
+	errs = appendNegativeErrors(errs, "HTTP", c.HTTP)
+	if c.HTTP.Logger != nil {
+		errs = append(errs, errors.New("slogstack: HTTP.Logger is set; leave it nil: Stack.Middleware logs through the stack's logger"))
+	}
+	if policySet(c.HTTP.Policy) {
+		errs = append(errs, errors.New("slogstack: HTTP.Policy is set; leave it zero: Stack.Middleware decides with the stack's SamplingPolicy"))
+	}
+	return errors.Join(errs...)
+}
+
+// appendRateError appends an error naming field when r is not a fraction
+// of requests or records: NaN, infinite or negative. A rate above 1 means 1.
+func appendRateError(errs []error, field string, r float64) []error {
+	if math.IsNaN(r) || math.IsInf(r, 0) || r < 0 {
+		return append(errs, fmt.Errorf("slogstack: %s %v is not a number from 0 to 1", field, r))
+	}
+	return errs
+}
+
+// policySet reports whether p differs from the zero Policy (an empty path
+// list counts as none).
+func policySet(p sampling.Policy) bool {
+	return p.Rate != 0 || len(p.AlwaysSamplePaths) > 0 || len(p.ExcludedPaths) > 0 || p.FollowTrace
+}
+
+// appendBufferErrors appends the errors of the sampling buffer's sizes
+// when buffering is on (every bound positive): a request's buffer must
+// hold a record, the buffer of all requests the buffer of one.
+func appendBufferErrors(errs []error, o sampling.Options) []error {
+	if o.MaxRequestRecords <= 0 || o.MaxRequestBytes <= 0 || o.MaxBufferedBytes <= 0 {
+		return errs // buffering off; negatives are reported as such
+	}
+	req := int64(o.MaxRequestBytes)
+	errs = appendSizeError(errs, "SamplingOptions.MaxRequestBytes", req, minRequestBufferBytes,
+		"0 for no buffering", "one record")
+	return appendSizeError(errs, "SamplingOptions.MaxBufferedBytes", o.MaxBufferedBytes, max(req, minRequestBufferBytes),
+		"0 for no buffering", "the buffer of one request (SamplingOptions.MaxRequestBytes)")
+}
+
+// appendSizeError appends an error naming field when size, a positive byte
+// count, is below minimum; zero says what zero means for the field, holds
+// what the minimum is the size of. Zero and negative sizes are left to the
+// other checks.
+func appendSizeError(errs []error, field string, size, minimum int64, zero, holds string) []error {
+	if size <= 0 || size >= minimum {
+		return errs
+	}
+	return append(errs, fmt.Errorf("slogstack: %s is %d bytes; it must be %s or at least %s (%d bytes), %s",
+		field, size, zero, formatSize(minimum), minimum, holds))
+}
+
+// formatSize writes n bytes the way sizes are written in LOG_* variables:
+// in the largest unit that divides it.
+func formatSize(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d%s", n/u.size, u.suffix)
+		}
+	}
+	return fmt.Sprintf("%d", n)
+}

@@ -1,0 +1,267 @@
+package slogstack
+
+import (
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/slogstack/slogstack/aggregation"
+	"github.com/slogstack/slogstack/async"
+	"github.com/slogstack/slogstack/httpctx"
+	"github.com/slogstack/slogstack/redact"
+	"github.com/slogstack/slogstack/sampling"
+)
+
+// env is a fake environment for configFrom.
+type env map[string]string
+
+func (e env) lookup(k string) (string, bool) {
+	v, ok := e[k]
+	return v, ok
+}
+
+// environ lists e as os.Environ does, in no particular order.
+func (e env) environ() []string {
+	var kv []string
+	for k, v := range e {
+		kv = append(kv, k+"="+v)
+	}
+	return kv
+}
+
+// config applies e over base.
+func (e env) config(base Config) (Config, error) {
+	return configFrom(base, e.lookup, e.environ)
+}
+
+// cmpConfig compares Configs, whose function fields cannot be compared.
+var cmpConfig = []cmp.Option{
+	cmpopts.IgnoreFields(Config{}, "ReplaceAttr"),
+	cmpopts.IgnoreUnexported(aggregation.Options{}, redact.Options{}, async.Options{}, sampling.Options{}),
+	cmpopts.IgnoreFields(aggregation.Options{}, "Match"),
+	cmpopts.IgnoreFields(httpctx.BodyOptions{}, "IsText", "Redact"),
+	cmpopts.EquateEmpty(),
+}
+
+func TestConfigFromEnvDefaults(t *testing.T) {
+	got, err := env{}.config(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(DefaultConfig(), got, cmpConfig...); diff != "" {
+		t.Errorf("empty environment: config differs from DefaultConfig (-want +got):\n%s", diff)
+	}
+	// Set but empty scalars keep their defaults too.
+	got, err = env{"LOG_LEVEL": "", "LOG_ASYNC": " ", "LOG_QUEUE_SIZE": "", "LOG_SAMPLING_RATE": ""}.config(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(DefaultConfig(), got, cmpConfig...); diff != "" {
+		t.Errorf("empty values: config differs from DefaultConfig (-want +got):\n%s", diff)
+	}
+}
+
+func TestConfigFromEnvGood(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  env
+		edit func(*Config) // applied to DefaultConfig to get the expected Config
+	}{
+		{"level debug", env{"LOG_LEVEL": "debug"}, func(c *Config) { c.Level = slog.LevelDebug }},
+		{"level INFO", env{"LOG_LEVEL": "INFO"}, func(c *Config) { c.Level = slog.LevelInfo }},
+		{"level warn", env{"LOG_LEVEL": "Warn"}, func(c *Config) { c.Level = slog.LevelWarn }},
+		{"level error", env{"LOG_LEVEL": " error "}, func(c *Config) { c.Level = slog.LevelError }},
+		{"level offset", env{"LOG_LEVEL": "info+2"}, func(c *Config) { c.Level = slog.LevelInfo + 2 }},
+		{"add source", env{"LOG_ADD_SOURCE": "true"}, func(c *Config) { c.AddSource = true }},
+		{"correlation off", env{"LOG_CORRELATION": "false"}, func(c *Config) { c.Correlation = false }},
+		{"async off", env{"LOG_ASYNC": "false"}, func(c *Config) { c.Async = false }},
+		{"async on", env{"LOG_ASYNC": "TRUE"}, func(c *Config) { c.Async = true }},
+		{"async 0", env{"LOG_ASYNC": "0"}, func(c *Config) { c.Async = false }},
+		{"queue size", env{"LOG_QUEUE_SIZE": "65536"}, func(c *Config) { c.AsyncOptions.Capacity = 65536 }},
+		{"queue bytes", env{"LOG_QUEUE_BYTES": "16MiB"}, func(c *Config) { c.AsyncOptions.MaxBytes = 16 << 20 }},
+		{"sampling off", env{"LOG_SAMPLING": "false"}, func(c *Config) { c.Sampling = false }},
+		{"rate", env{"LOG_SAMPLING_RATE": "0.25"}, func(c *Config) { c.SamplingPolicy.Rate = 0.25 }},
+		{"rate 1", env{"LOG_SAMPLING_RATE": "1"}, func(c *Config) { c.SamplingPolicy.Rate = 1 }},
+		{"rate 0 samples none", env{"LOG_SAMPLING_RATE": "0"}, func(c *Config) { c.SamplingPolicy.Rate = 0 }},
+		{"rate 0.0", env{"LOG_SAMPLING_RATE": "0.0"}, func(c *Config) { c.SamplingPolicy.Rate = 0 }},
+		{"always sample", env{"LOG_ALWAYS_SAMPLE_PATHS": "/api/v1/payments, /admin/,,"}, func(c *Config) {
+			c.SamplingPolicy.AlwaysSamplePaths = []string{"/api/v1/payments", "/admin/"}
+		}},
+		{"excluded", env{"LOG_EXCLUDED_PATHS": "/health,/metrics"}, func(c *Config) {
+			c.SamplingPolicy.ExcludedPaths = []string{"/health", "/metrics"}
+		}},
+		{"excluded empty means none", env{"LOG_EXCLUDED_PATHS": ""}, func(c *Config) {
+			c.SamplingPolicy.ExcludedPaths = nil
+		}},
+		{"excluded commas only means none", env{"LOG_EXCLUDED_PATHS": " , ,"}, func(c *Config) {
+			c.SamplingPolicy.ExcludedPaths = nil
+		}},
+		{"follow trace", env{"LOG_FOLLOW_TRACE": "1"}, func(c *Config) { c.SamplingPolicy.FollowTrace = true }},
+		{"buffer off", env{"LOG_REQUEST_BUFFER": "false"}, func(c *Config) { c.SamplingOptions.MaxRequestRecords = 0 }},
+		{"buffer on keeps the bounds", env{"LOG_REQUEST_BUFFER": "true"}, func(*Config) {}},
+		{"buffer records", env{"LOG_REQUEST_BUFFER_RECORDS": "64"}, func(c *Config) { c.SamplingOptions.MaxRequestRecords = 64 }},
+		{"buffer records 0 is no buffering", env{"LOG_REQUEST_BUFFER_RECORDS": "0"}, func(c *Config) { c.SamplingOptions.MaxRequestRecords = 0 }},
+		{"buffer bytes", env{"LOG_REQUEST_BUFFER_BYTES": "128KiB"}, func(c *Config) { c.SamplingOptions.MaxRequestBytes = 128 << 10 }},
+		{"buffer bytes plain", env{"LOG_REQUEST_BUFFER_BYTES": "4096"}, func(c *Config) { c.SamplingOptions.MaxRequestBytes = 4096 }},
+		{"total buffer", env{"LOG_BUFFER_BYTES": "1GiB"}, func(c *Config) { c.SamplingOptions.MaxBufferedBytes = 1 << 30 }},
+		{"aggregation off", env{"LOG_AGGREGATION": "false"}, func(c *Config) { c.Aggregation = false }},
+		{"aggregation burst", env{"LOG_AGGREGATION_BURST": "10"}, func(c *Config) { c.AggregationOptions.Burst = 10 }},
+		{"aggregation burst 0 folds from the first", env{"LOG_AGGREGATION_BURST": "0"}, func(c *Config) { c.AggregationOptions.Burst = 0 }},
+		{"aggregation window", env{"LOG_AGGREGATION_WINDOW": "30s"}, func(c *Config) { c.AggregationOptions.Window = 30 * time.Second }},
+		{"aggregation groups", env{"LOG_AGGREGATION_MAX_GROUPS": "5000"}, func(c *Config) { c.AggregationOptions.MaxGroups = 5000 }},
+		{"redact off", env{"LOG_REDACT": "false"}, func(c *Config) { c.Redact = false }},
+		{"other tools' variables are left alone", env{"LOG_FORMAT": "text", "LOG_FILE": "/var/log/x", "LOG_EXPVAR": "-"}, func(*Config) {}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.env.config(DefaultConfig())
+			if err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			want := DefaultConfig()
+			tc.edit(&want)
+			if diff := cmp.Diff(want, got, cmpConfig...); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestConfigFromEnvBad(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+	}{
+		{"LOG_LEVEL", "verbose"},
+		{"LOG_LEVEL", "info+"},
+		{"LOG_ADD_SOURCE", "yes please"},
+		{"LOG_CORRELATION", "maybe"},
+		{"LOG_ASYNC", "on"},
+		{"LOG_ASYNC", "2"},
+		{"LOG_QUEUE_SIZE", "0"},
+		{"LOG_QUEUE_SIZE", "-5"},
+		{"LOG_QUEUE_SIZE", "1e6"},
+		{"LOG_QUEUE_SIZE", "99999999999"},
+		{"LOG_QUEUE_BYTES", "10MB"},
+		{"LOG_SAMPLING", "sometimes"},
+		{"LOG_SAMPLING_RATE", "1.5"},
+		{"LOG_SAMPLING_RATE", "-0.1"},
+		{"LOG_SAMPLING_RATE", "NaN"},
+		{"LOG_SAMPLING_RATE", "Inf"},
+		{"LOG_SAMPLING_RATE", "10%"},
+		{"LOG_ALWAYS_SAMPLE_PATHS", "/a b,/c"},
+		{"LOG_EXCLUDED_PATHS", "/health,/a\tb"},
+		{"LOG_FOLLOW_TRACE", "yes"},
+		{"LOG_REQUEST_BUFFER", "off"},
+		{"LOG_REQUEST_BUFFER_RECORDS", "-1"},
+		{"LOG_REQUEST_BUFFER_BYTES", "-1KiB"},
+		{"LOG_REQUEST_BUFFER_BYTES", "4GiB"},
+		{"LOG_BUFFER_BYTES", "lots"},
+		{"LOG_AGGREGATION", "nope"},
+		{"LOG_AGGREGATION_BURST", "five"},
+		{"LOG_AGGREGATION_BURST", "-1"},
+		{"LOG_AGGREGATION_WINDOW", "10"},
+		{"LOG_AGGREGATION_WINDOW", "-1s"},
+		{"LOG_AGGREGATION_MAX_GROUPS", "0"},
+		{"LOG_REDACT", "please"},
+	} {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			got, err := env{tc.name: tc.value}.config(DefaultConfig())
+			if err == nil {
+				t.Fatalf("%s=%q accepted", tc.name, tc.value)
+			}
+			if !strings.HasPrefix(err.Error(), tc.name+": ") || !strings.Contains(err.Error(), strconv.Quote(tc.value)) {
+				t.Errorf("error %q does not start with the variable's name and quote the value", err)
+			}
+			// The malformed variable leaves its default in place.
+			if diff := cmp.Diff(DefaultConfig(), got, cmpConfig...); diff != "" {
+				t.Errorf("config changed by a malformed value (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestConfigFromEnvJoinsErrors(t *testing.T) {
+	got, err := env{
+		"LOG_LEVEL":         "loud",
+		"LOG_ASYNC":         "false",
+		"LOG_QUEUE_SIZE":    "many",
+		"LOG_SAMPLING_RATE": "2",
+		"LOG_SAMPLNG":       "true",
+		"LOG_ASYNCH":        "true",
+	}.config(DefaultConfig())
+	if err == nil {
+		t.Fatal("no error")
+	}
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) {
+		t.Fatalf("error %T is not a joined error", err)
+	}
+	var names []string
+	for _, e := range joined.Unwrap() {
+		name, _, _ := strings.Cut(e.Error(), ":")
+		names = append(names, name)
+	}
+	if diff := cmp.Diff([]string{"LOG_LEVEL", "LOG_SAMPLING_RATE", "LOG_QUEUE_SIZE", "LOG_ASYNCH", "LOG_SAMPLNG"}, names); diff != "" {
+		t.Errorf("errors name (-want +got):\n%s", diff)
+	}
+	// The well-formed variable is applied even so.
+	if got.Async {
+		t.Error("LOG_ASYNC=false was not applied beside the malformed variables")
+	}
+}
+
+func TestConfigFromEnvReadsProcessEnvironment(t *testing.T) {
+	t.Setenv("LOG_LEVEL", "warn")
+	t.Setenv("LOG_SAMPLING_RATE", "0.5")
+	cfg, err := ConfigFromEnv(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Level != slog.LevelWarn || cfg.SamplingPolicy.Rate != 0.5 {
+		t.Errorf("ConfigFromEnv: Level %v, rate %v; want WARN, 0.5", cfg.Level, cfg.SamplingPolicy.Rate)
+	}
+	t.Setenv("LOG_QUEUE_SIZE", "x")
+	t.Setenv("LOG_QUEUE_SIZ", "1")
+	want := []string{`LOG_QUEUE_SIZE: "x" is not an integer from 1 to 16777216`,
+		"LOG_QUEUE_SIZ: unknown variable; did you mean LOG_QUEUE_SIZE?"}
+	if _, err := ConfigFromEnv(DefaultConfig()); !cmp.Equal(joinedMessages(err), want) {
+		t.Errorf("ConfigFromEnv with LOG_QUEUE_SIZE=x and LOG_QUEUE_SIZ: errors %q, want %q", joinedMessages(err), want)
+	}
+}
+
+// FuzzConfigFromEnv checks that no value of any variable panics, and that
+// a rejected value is always named in the error.
+func FuzzConfigFromEnv(f *testing.F) {
+	for _, s := range []string{"", "true", "0.5", "debug", "1KiB", "10s", "/a,/b", "-1", "NaN", "9223372036854775807GiB"} {
+		f.Add(uint8(0), s)
+	}
+	names := []string{"LOG_LEVEL", "LOG_ADD_SOURCE", "LOG_CORRELATION", "LOG_SAMPLING", "LOG_SAMPLING_RATE",
+		"LOG_ALWAYS_SAMPLE_PATHS", "LOG_EXCLUDED_PATHS", "LOG_FOLLOW_TRACE", "LOG_REQUEST_BUFFER",
+		"LOG_REQUEST_BUFFER_RECORDS", "LOG_REQUEST_BUFFER_BYTES", "LOG_BUFFER_BYTES", "LOG_AGGREGATION",
+		"LOG_AGGREGATION_BURST", "LOG_AGGREGATION_WINDOW", "LOG_AGGREGATION_MAX_GROUPS", "LOG_REDACT",
+		"LOG_ASYNC", "LOG_QUEUE_SIZE", "LOG_QUEUE_BYTES"}
+	f.Fuzz(func(t *testing.T, which uint8, value string) {
+		name := names[int(which)%len(names)]
+		cfg, err := env{name: value}.config(DefaultConfig())
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), name+": ") {
+				t.Fatalf("%s=%q: error %q does not name the variable", name, value, err)
+			}
+			return
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("%s=%q accepted, but the Config does not validate: %v", name, value, err)
+		}
+		if r := cfg.SamplingPolicy.Rate; r > 1 || r != r {
+			t.Fatalf("%s=%q: rate %v accepted", name, value, r)
+		}
+		if cfg.AsyncOptions.Capacity < 0 || cfg.AsyncOptions.MaxBytes < 0 || cfg.SamplingOptions.MaxRequestBytes < 0 ||
+			cfg.SamplingOptions.MaxBufferedBytes < 0 || cfg.AggregationOptions.Window < 0 {
+			t.Fatalf("%s=%q: negative bound accepted: %+v", name, value, cfg)
+		}
+	})
+}

@@ -1,0 +1,134 @@
+package slogstack
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/slogstack/slogstack/aggregation"
+	"github.com/slogstack/slogstack/async"
+	"github.com/slogstack/slogstack/handler"
+	"github.com/slogstack/slogstack/httpctx"
+	"github.com/slogstack/slogstack/redact"
+	"github.com/slogstack/slogstack/sampling"
+	"github.com/slogstack/slogstack/scope"
+)
+
+// Stack is a logging stack built from a Config: the wrappers that the
+// Config switches on, in the order docs/architecture.md states, over a
+// JSONHandler (NewStack) or the sink given to NewStackWithSink. Features
+// that the Config switches off are left out, not bypassed.
+//
+// A Stack owns goroutines when aggregation or async is on: call Shutdown
+// before the process exits. Its methods are safe for concurrent use.
+type Stack struct {
+	cfg    Config
+	policy sampling.Policy // the stack's own copy (Config.policy)
+	top    *stackHandler
+	logger *slog.Logger
+
+	correlation *scope.Handler
+	sampling    *sampling.Handler
+	aggregation *aggregation.Handler
+	redact      *redact.Handler
+	asyncH      *async.Handler
+	asyncW      *async.Writer
+
+	httpMiddleware func(http.Handler) http.Handler
+	httpStats      func() httpctx.Stats
+	httpUsed       atomic.Bool
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// NewStack builds the stack cfg describes over a handler.JSONHandler
+// writing to w, with cfg's Level, AddSource and ReplaceAttr. It returns an
+// error, and builds nothing, when cfg does not validate (Config.Validate)
+// or w is nil.
+//
+// With async on, the JSON is encoded on the caller's goroutine and its
+// bytes queued for w (async.Writer). The background goroutine then only
+// copies bytes, so it outpaces the callers and a healthy sink loses
+// nothing, and the queue holds no reference to the caller's values.
+func NewStack(w io.Writer, cfg Config) (*Stack, error) {
+	if w == nil {
+		return nil, errors.New("slogstack: NewStack: nil writer")
+	}
+	return build(cfg, func(s *Stack) slog.Handler {
+		out := w
+		if cfg.Async {
+			s.asyncW = async.NewWriter(w, cfg.AsyncOptions)
+			out = s.asyncW
+		}
+		return handler.NewJSONHandler(out, &slog.HandlerOptions{
+			Level:       cfg.level(),
+			AddSource:   cfg.AddSource,
+			ReplaceAttr: cfg.ReplaceAttr,
+		})
+	})
+}
+
+// NewStackWithSink builds the stack cfg describes in front of sink, any
+// slog.Handler: the OpenTelemetry log bridge, a text handler, a fan-out.
+// cfg.AddSource and cfg.ReplaceAttr do not apply (configure the sink);
+// cfg.Level does, before any wrapper. With async on, records are queued for
+// sink (async.Handler) and handed to it on the queue's goroutine, with the
+// values of their context (the span) intact. It returns an error, and
+// builds nothing, when cfg does not validate or sink is nil.
+func NewStackWithSink(sink slog.Handler, cfg Config) (*Stack, error) {
+	if sink == nil {
+		return nil, errors.New("slogstack: NewStackWithSink: nil sink")
+	}
+	return build(cfg, func(s *Stack) slog.Handler {
+		if cfg.Async {
+			s.asyncH = async.NewHandler(sink, cfg.AsyncOptions)
+			return s.asyncH
+		}
+		return sink
+	})
+}
+
+// build validates cfg (Config.Validate), makes the base with base and
+// assembles the wrappers on it, bottom up, then the HTTP middleware.
+func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Stack{cfg: cfg, policy: cfg.policy()}
+	h := base(s)
+	if cfg.Redact {
+		s.redact = redact.NewHandler(h, cfg.RedactOptions)
+		h = s.redact
+	}
+	if cfg.Aggregation {
+		s.aggregation = aggregation.NewHandler(h, cfg.AggregationOptions)
+		h = s.aggregation
+	}
+	if cfg.Correlation {
+		s.correlation = scope.NewHandler(h, cfg.Scope)
+		h = s.correlation
+	}
+	// Sampling sits on top: a record of a request that is not sampled stops
+	// there (or waits in its request's buffer) before any other layer has
+	// worked on it. A buffered record keeps its context, so the correlation
+	// attributes are added when it is written.
+	if cfg.Sampling {
+		s.sampling = sampling.NewHandler(h, cfg.SamplingOptions)
+		h = s.sampling
+	}
+	s.top = &stackHandler{next: h, level: cfg.level(), records: new(atomic.Uint64)}
+	s.logger = slog.New(s.top)
+	s.httpMiddleware, s.httpStats = buildMiddleware(s.httpOptions())
+	return s, nil
+}
+
+// Logger returns the stack's logger.
+func (s *Stack) Logger() *slog.Logger { return s.logger }
+
+// Handler returns the top of the stack, for callers that wrap it further
+// or build their own loggers on it.
+func (s *Stack) Handler() slog.Handler { return s.top }

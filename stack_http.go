@@ -1,0 +1,76 @@
+package slogstack
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/slogstack/slogstack/httpctx"
+	"github.com/slogstack/slogstack/internal/httpwire"
+	"github.com/slogstack/slogstack/sampling"
+	"github.com/slogstack/slogstack/scope"
+)
+
+// Middleware returns next wrapped in the stack's HTTP middleware
+// (httpctx.Middleware): each request gets a scope (correlation ID, span,
+// sampling decision) bound to the stack's logger and decided by the
+// stack's sampling policy (every request is sampled when Sampling is off),
+// and Config.HTTP sets the access record, body capture and panic recovery.
+// When the stack redacts and Config.HTTP.Body.Redact is nil, captured
+// bodies are masked by the stack's redaction rules before they are logged;
+// a hook of the caller's own replaces that one, and the access record,
+// body included, still passes the stack's redaction layer on its way out.
+//
+//	srv := &http.Server{Handler: stack.Middleware(mux)}
+//
+// Every call wraps next in the same middleware, whose counters are
+// Stats().HTTP.
+func (s *Stack) Middleware(next http.Handler) http.Handler {
+	s.httpUsed.Store(true)
+	return s.httpMiddleware(next)
+}
+
+// ScopeOptions returns the scope.Options that open a scope for work that
+// is not an HTTP request (a job, a queue consumer) with the stack's logger
+// and sampling policy; name is matched against the policy's paths. The
+// caller may set CorrelationID and SpanContext before scope.Start:
+//
+//	opts := stack.ScopeOptions("job/nightly-report")
+//	opts.CorrelationID = msg.ID
+//	ctx, end := scope.Start(ctx, opts)
+//	defer func() { end(err) }()
+func (s *Stack) ScopeOptions(name string) scope.Options {
+	return scope.Options{Name: name, Logger: s.logger, Policy: s.policyCopy()}
+}
+
+// policyCopy returns the stack's sampling policy with path lists of its
+// own, so that a caller changing them does not change the stack.
+func (s *Stack) policyCopy() sampling.Policy {
+	p := s.policy
+	p.AlwaysSamplePaths = slices.Clone(p.AlwaysSamplePaths)
+	p.ExcludedPaths = slices.Clone(p.ExcludedPaths)
+	return p
+}
+
+// httpOptions returns the options of the stack's HTTP middleware:
+// Config.HTTP with the stack's logger and policy, and the stack's
+// redaction as the body hook unless the caller set one.
+func (s *Stack) httpOptions() httpctx.Options {
+	opts := s.cfg.HTTP
+	opts.Logger, opts.Policy = s.logger, s.policyCopy()
+	if opts.Body.Redact == nil && s.redact != nil {
+		opts.Body.Redact = s.redact.Redactor().RedactBody
+	}
+	return opts
+}
+
+// buildMiddleware makes the HTTP middleware of opts with the function
+// that reads its counters, through the hook httpctx installs for the
+// builder (there is no exported constructor that returns both).
+func buildMiddleware(opts httpctx.Options) (func(http.Handler) http.Handler, func() httpctx.Stats) {
+	b, ok := httpwire.Build.(func(httpctx.Options) (func(http.Handler) http.Handler, func() httpctx.Stats))
+	if !ok {
+		panic(fmt.Sprintf("slogstack: httpctx installed no middleware builder (%T)", httpwire.Build))
+	}
+	return b(opts)
+}
