@@ -3,6 +3,7 @@ package aggregation
 import (
 	"context"
 	"log/slog"
+	"math"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,19 +26,18 @@ func TestAllocs(t *testing.T) {
 	business.AddAttrs(businessAttrs...)
 
 	tests := []struct {
-		name string
-		step time.Duration // clock step per reading
-		r    slog.Record
-		want float64
+		name  string
+		burst int
+		r     slog.Record
+		want  float64
 	}{
-		{"not matched", 0, business, 0},
-		{"matched, passed", 250 * time.Millisecond, system, 0},
-		{"matched, folded", 0, system, 0},
+		{"not matched", defaultBurst, business, 0},
+		{"matched, passed", math.MaxInt, system, 0},
+		{"matched, folded", defaultBurst, system, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := &benchClock{base: now, step: tt.step}
-			h := NewHandler(next, Options{Now: clock.Now, MaxCount: 1 << 30})
+			h := NewHandler(next, defaultsWith(func(o *Options) { o.Burst, o.MaxCount = tt.burst, 1<<30 }))
 			defer closeOrFail(t, h)
 			hw := h.WithAttrs([]slog.Attr{slog.String("service", "api")}).WithGroup("g")
 			for range 10 {

@@ -178,24 +178,22 @@ func (s *shard) observe(sh *shared, o *observed, pre *frozen, v *verdict) {
 				return
 			}
 		}
-		g = &group{h1: o.h1, h2: o.h2, scope: o.scope, burstStart: o.now, burstCount: 1, lastSeen: o.now}
+		g = &group{h1: o.h1, h2: o.h2, scope: o.scope, burstStart: o.now, lastSeen: o.now}
 		s.groups[o.h1] = g
 		s.pushFront(g)
 		s.bytes += groupOverhead
 		v.added = g
-		s.passedMatched++
-		return
-	}
-	if g.h2 != o.h2 {
+	} else if g.h2 != o.h2 {
 		// Two different keys with the same first hash: never fold them
 		// together; the newcomer passes.
 		s.collisions++
 		s.passedMatched++
 		return
+	} else {
+		s.unlink(g)
+		s.pushFront(g)
+		g.lastSeen = o.now
 	}
-	s.unlink(g)
-	s.pushFront(g)
-	g.lastSeen = o.now
 	if g.sum != nil {
 		if g.sum.covers(o.now, c.window) {
 			g.sum.fold(o.now)

@@ -47,7 +47,7 @@ func (f *faultySink) WithGroup(string) slog.Handler            { return f }
 func (f *faultySink) Handle(_ context.Context, r slog.Record) error {
 	folded := 0
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == KeyCount {
+		if a.Key == keyCount {
 			folded = int(a.Value.Int64())
 		}
 		return true
@@ -117,9 +117,11 @@ func faultyRound(t *testing.T, seed uint64) {
 	}()
 	defer func() { close(stopTickets); <-ticketsDone }()
 
-	clock := newFakeClock()
+	// skew moves the records' times away from the real clock the flusher
+	// reads.
+	var skew atomic.Int64
 	h := NewHandler(sink, Options{
-		Now:           clock.Now,
+		Match:         MatchPrefixes(defaultPrefixes()...),
 		FlushInterval: time.Millisecond,
 		MaxGroups:     1 + rng.IntN(50),
 		MaxCount:      2 + rng.IntN(20),
@@ -140,7 +142,7 @@ func faultyRound(t *testing.T, seed uint64) {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(seed, uint64(g)+1))
 			for range perG {
-				rec := slog.NewRecord(time.Time{}, slog.LevelDebug, messages[r.IntN(len(messages))], 0)
+				rec := slog.NewRecord(time.Now().Add(time.Duration(skew.Load())), slog.LevelDebug, messages[r.IntN(len(messages))], 0)
 				rec.AddAttrs(slog.Int("v", r.IntN(4)))
 				if err := h.Handle(ctxs[r.IntN(len(ctxs))], rec); err != nil {
 					handleErrors.Add(1)
@@ -148,42 +150,48 @@ func faultyRound(t *testing.T, seed uint64) {
 				n := logged.Add(1)
 				switch p := r.IntN(200); {
 				case p < 2:
-					clock.Advance(time.Duration(r.IntN(5000)) * time.Millisecond)
+					skew.Add(int64(time.Duration(r.IntN(5000)) * time.Millisecond))
 				case p < 3:
 					scopes[r.IntN(len(scopes))].End()
 				case p < 4:
-					_ = h.Flush()
+					_ = h.Flush(context.Background())
+				case p < 5:
+					// A Flush that gives up at once or soon: what it
+					// leaves unwritten is counted as dropped.
+					ctx, cancel := context.WithTimeout(context.Background(), time.Duration(r.IntN(200))*time.Microsecond)
+					_ = h.Flush(ctx)
+					cancel()
 				}
 				if n == closeAt {
-					closeOnce.Do(func() { _ = h.Close() })
+					closeOnce.Do(func() { _ = h.Close(context.Background()) })
 				}
 			}
 		})
 	}
 	wg.Wait()
-	_ = h.Close()
+	_ = h.Close(context.Background())
 
 	st := h.Stats()
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
-	total := sink.acceptedIndividual + sink.acceptedFolded + sink.failedIndividual + sink.failedFolded
+	total := sink.acceptedIndividual + sink.acceptedFolded + sink.failedIndividual + sink.failedFolded + int(st.FoldedDropped)
 	if total != goroutines*perG {
-		t.Errorf("sink saw %d records (accepted %d + %d folded, failed %d + %d folded), want %d logged",
-			total, sink.acceptedIndividual, sink.acceptedFolded, sink.failedIndividual, sink.failedFolded, goroutines*perG)
+		t.Errorf("sink saw %d records (accepted %d + %d folded, failed %d + %d folded), %d dropped by Flush, want %d logged",
+			total, sink.acceptedIndividual, sink.acceptedFolded, sink.failedIndividual, sink.failedFolded, st.FoldedDropped, goroutines*perG)
 	}
 	if got := int(handleErrors.Load()); got != sink.failedIndividual {
 		t.Errorf("Handle returned %d errors, the sink failed %d individual records", got, sink.failedIndividual)
 	}
 	if int(st.FoldedFailed) != sink.failedFolded || int(st.FoldedWritten) != sink.acceptedFolded ||
-		st.Folded != st.FoldedWritten+st.FoldedFailed+st.FoldedDisabled || st.Seen != uint64(goroutines*perG) {
+		st.Folded != st.FoldedWritten+st.FoldedFailed+st.FoldedDisabled+st.FoldedDropped || st.Seen != uint64(goroutines*perG) {
 		t.Errorf("stats disagree with the sink (failed %d, accepted %d folded records): %+v",
 			sink.failedFolded, sink.acceptedFolded, st)
 	}
 	if st.Groups != 0 || st.Bytes != 0 {
 		t.Errorf("cache not empty after Close: %+v", st)
 	}
-	t.Logf("%d records: sink accepted %d + %d folded, failed %d + %d folded; %d panics recovered",
-		goroutines*perG, sink.acceptedIndividual, sink.acceptedFolded, sink.failedIndividual, sink.failedFolded, st.HandlePanics)
+	t.Logf("%d records: sink accepted %d + %d folded, failed %d + %d folded, %d dropped; %d panics recovered",
+		goroutines*perG, sink.acceptedIndividual, sink.acceptedFolded, sink.failedIndividual, sink.failedFolded, st.FoldedDropped, st.HandlePanics)
 }
 
 // gatedSink blocks on summaries until its gate opens, and passes every
@@ -200,7 +208,7 @@ func (s *gatedSink) WithGroup(string) slog.Handler            { return s }
 func (s *gatedSink) Handle(_ context.Context, r slog.Record) error {
 	summary := false
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == KeyCount {
+		if a.Key == keyCount {
 			summary = true
 			s.folded.Add(a.Value.Int64())
 		}
@@ -222,7 +230,7 @@ func TestStalledSinkHoldsNoLock(t *testing.T) {
 	leakcheck.Check(t)
 	synctest.Test(t, func(t *testing.T) {
 		sink := &gatedSink{gate: make(chan struct{})}
-		h := NewHandler(sink, Options{})
+		h := NewHandler(sink, DefaultOptions())
 		log := slog.New(h)
 		scope := reqscope.New("req-1", trace.SpanContext{}, reqscope.Decision{Sampled: true})
 		other := reqscope.New("req-2", trace.SpanContext{}, reqscope.Decision{Sampled: true})
@@ -235,18 +243,19 @@ func TestStalledSinkHoldsNoLock(t *testing.T) {
 				logged++
 			}
 		}
-		logN(context.Background(), poolMsg, DefaultBurst+3)
+		logN(context.Background(), poolMsg, defaultBurst+3)
 
 		// The flusher stalls writing the first group's summary.
-		time.Sleep(DefaultWindow)
+		time.Sleep(defaultWindow)
 		synctest.Wait()
 		// The request's end stalls writing its summary, in its goroutine.
-		logN(reqCtx, poolMsg, DefaultBurst+3)
+		logN(reqCtx, poolMsg, defaultBurst+3)
 		ended := make(chan struct{})
 		go func() { scope.End(); close(ended) }()
+		synctest.Wait()
 		// Close stalls too, waiting for the flusher.
 		closed := make(chan error, 1)
-		go func() { closed <- h.Close() }()
+		go func() { closed <- h.Close(context.Background()) }()
 		synctest.Wait()
 		select {
 		case <-ended:

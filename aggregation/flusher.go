@@ -6,19 +6,6 @@ import (
 	"time"
 )
 
-// ticker is the part of time.Ticker the flusher uses; tests replace it.
-type ticker interface {
-	C() <-chan time.Time
-	Stop()
-}
-
-type realTicker struct{ t *time.Ticker }
-
-func newRealTicker(d time.Duration) ticker { return realTicker{time.NewTicker(d)} }
-
-func (r realTicker) C() <-chan time.Time { return r.t.C }
-func (r realTicker) Stop()               { r.t.Stop() }
-
 // flusher owns the background goroutine that writes summaries whose window
 // has ended and drops idle groups. The goroutine runs only while the cache
 // holds groups: the first group added starts it, it exits when a tick
@@ -50,41 +37,39 @@ func (sh *shared) ensureFlusher() {
 	go f.run(f.stop, f.done)
 }
 
-// stopFlusher marks the handler closed and stops the flusher, waiting for
-// it to exit. It reports false if the handler was already closed.
-func (sh *shared) stopFlusher() bool {
+// stopFlusher marks the handler closed and tells the flusher to stop. It
+// returns the channel closed when the flusher has exited, or nil if none
+// was started. Once closed, no flusher starts again.
+func (sh *shared) stopFlusher() <-chan struct{} {
 	f := &sh.flusher
 	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
-		return false
-	}
+	defer f.mu.Unlock()
 	f.closed = true
 	sh.closed.Store(true)
-	stop, done := f.stop, f.done
-	f.mu.Unlock()
-	if stop != nil {
-		close(stop)
-		<-done
+	if f.stop == nil {
+		return nil
 	}
-	return true
+	close(f.stop)
+	return f.done
 }
 
 func (f *flusher) run(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	cfg := &f.sh.cfg
-	t := cfg.newTicker(cfg.flushInterval)
+	t := time.NewTicker(cfg.flushInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-stop:
 			return
-		case <-t.C():
+		case <-t.C:
+		}
+		select {
+		case <-stop:
+			return
+		default:
 		}
 		f.sh.tick()
-		if cfg.afterTick != nil {
-			cfg.afterTick()
-		}
 		if f.sh.groups.Load() > 0 {
 			continue
 		}
@@ -104,13 +89,18 @@ func (f *flusher) run(stop <-chan struct{}, done chan<- struct{}) {
 }
 
 // tick writes the summaries whose window ends before the next tick and
-// drops groups idle for a whole window.
+// drops groups idle for a whole window. Close may abandon the summaries it
+// has not started writing.
 func (sh *shared) tick() {
-	now := sh.cfg.now()
-	var out []outgoing
-	for i := range sh.shards {
-		out = sh.shards[i].sweep(sh, now, out)
+	now := time.Now()
+	b := sh.startBatch(func(out []outgoing) []outgoing {
+		for i := range sh.shards {
+			out = sh.shards[i].sweep(sh, now, out)
+		}
+		return out
+	})
+	if b != nil {
+		// Errors are counted in Stats.
+		sh.write(b)
 	}
-	// Errors are counted in Stats.
-	_ = sh.emitAll(out)
 }

@@ -72,12 +72,12 @@ func FuzzSummary(f *testing.F) {
 		defaults := maxValue <= 0 || maxAttr <= 0
 		fr := freeze(r, maxValue%4096, maxAttr%(16<<10))
 		if defaults {
-			fr = freeze(r, DefaultMaxValueBytes, DefaultMaxAttrBytes)
+			fr = freeze(r, defaultMaxValueBytes, defaultMaxAttrBytes)
 		}
 		s := &summary{ctx: t.Context(), rec: fr, count: 3}
 		var buf bytes.Buffer
 		h := slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})
-		if err := h.Handle(t.Context(), s.record(time.Time{}, DefaultWindow)); err != nil {
+		if err := h.Handle(t.Context(), s.record(time.Time{}, defaultWindow)); err != nil {
 			t.Fatal(err)
 		}
 		if !json.Valid(buf.Bytes()) {

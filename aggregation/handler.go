@@ -3,6 +3,7 @@ package aggregation
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/slogstack/slogstack/internal/reqscope"
 )
@@ -21,22 +22,23 @@ type Handler struct {
 	marked bool   // the chain carries the System marker
 }
 
-// NewHandler returns a Handler that writes to next. It panics if next is
-// nil. Call Close when done with it: it writes the open summaries and stops
-// the background flusher.
+// NewHandler returns a Handler that writes to next, with opts (start from
+// DefaultOptions). It panics if next is nil. The Handler owns a background
+// goroutine while it holds open summaries: call Close when done with it, to
+// write the last summaries and stop the goroutine.
+//
+// To compose it with slogmulti.Pipe, keep the handle in the closure:
+//
+//	var agg *aggregation.Handler
+//	pipe := slogmulti.Pipe(func(next slog.Handler) slog.Handler {
+//		agg = aggregation.NewHandler(next, aggregation.DefaultOptions())
+//		return agg
+//	})
 func NewHandler(next slog.Handler, opts Options) *Handler {
 	if next == nil {
-		panic("aggregation: NewHandler: next handler is nil")
+		panic("aggregation: NewHandler: nil next handler")
 	}
 	return &Handler{next: next, sh: newShared(opts.config())}
-}
-
-// NewMiddleware returns a function that wraps a handler in a new Handler
-// with opts, for slogmulti.Pipe. The Handler it creates is reachable only
-// through the returned slog.Handler: type-assert it to *Handler to call
-// Flush, Close or Stats.
-func NewMiddleware(opts Options) func(slog.Handler) slog.Handler {
-	return func(next slog.Handler) slog.Handler { return NewHandler(next, opts) }
 }
 
 // Enabled reports whether the next handler handles records at level.
@@ -104,8 +106,8 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	h1, h2 := keyHashes(b)
 
 	now := r.Time
-	if !sh.cfg.recordTime || now.IsZero() {
-		now = sh.cfg.now()
+	if now.IsZero() {
+		now = time.Now()
 	}
 	o := observed{h: h, ctx: ctx, h1: h1, h2: h2, scope: scope, now: now}
 	var v verdict
@@ -137,17 +139,13 @@ func (h *Handler) system(ctx context.Context, r *slog.Record) bool {
 	if h.marked {
 		return true
 	}
-	if m := h.sh.cfg.match; m != nil {
-		if m(ctx, *r) {
-			return true
-		}
-	} else if hasAnyPrefix(r.Message, h.sh.cfg.prefixes) {
+	if m := h.sh.cfg.match; m != nil && m(ctx, *r) {
 		return true
 	}
 	found := false
 	r.Attrs(func(a slog.Attr) bool {
 		// The length test is inlined here; most keys fail it.
-		found = (len(a.Key) == len(MarkerKey) || len(a.Key) == 0) && isMarker(a)
+		found = (len(a.Key) == len(markerKey) || len(a.Key) == 0) && isMarker(a)
 		return !found
 	})
 	return found
@@ -170,36 +168,14 @@ func isMarker(a slog.Attr) bool {
 		}
 		return false
 	}
-	if a.Key != MarkerKey {
+	if a.Key != markerKey {
 		return false
 	}
 	v := a.Value
 	if v.Kind() == slog.KindLogValuer {
 		v = v.Resolve()
 	}
-	return v.Kind() == slog.KindString && v.String() == MarkerValue
-}
-
-// Flush writes every open summary now, whatever its window, through the
-// chain it was logged on. Groups keep their burst state. It returns the
-// errors of the next handler, joined.
-func (h *Handler) Flush() error {
-	return h.sh.flushAll(false)
-}
-
-// Close writes every open summary, empties the group cache and stops the
-// background flusher, waiting for it to exit (and so for a summary it may
-// be writing to the next handler at that moment). Records handled after
-// Close are passed on individually. Close is idempotent: later calls
-// return nil. It returns the errors of the next handler writing the
-// summaries, joined. Close the handlers after this one only once Close
-// has returned.
-func (h *Handler) Close() error {
-	sh := h.sh
-	if !sh.stopFlusher() {
-		return nil
-	}
-	return sh.flushAll(true)
+	return v.Kind() == slog.KindString && v.String() == markerValue
 }
 
 // Stats returns the handler's counters. It is safe to call at any time;

@@ -1,98 +1,23 @@
 package aggregation
 
 import (
-	"log/slog"
-	"sync"
+	"context"
 	"testing"
+	"testing/synctest"
 	"time"
-
-	"github.com/slogstack/slogstack/internal/logtest"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// fakeTicker fires only when the test says so; tick returns after the
-// flusher has processed the tick.
-type fakeTicker struct {
-	c    chan time.Time
-	done chan struct{}
-}
-
-func newFakeTicker() *fakeTicker {
-	return &fakeTicker{c: make(chan time.Time), done: make(chan struct{}, 1)}
-}
-
-func (f *fakeTicker) C() <-chan time.Time { return f.c }
-func (f *fakeTicker) Stop()               {}
-
-// tick fires the ticker of h's flusher and waits for the flusher to finish
-// the tick. It reports false, without firing, if no flusher is running.
-func (f *fakeTicker) tick(t testing.TB, h *Handler) bool {
+// tick lets the flusher of a handler built inside a synctest bubble run
+// once more: it moves the bubble's clock on by the flush interval (the
+// ticker fires then, the handler having started it at the instant of its
+// first group) and waits until the flusher is blocked again. It reports
+// false if no flusher was running.
+func tick(t testing.TB, h *Handler) bool {
 	t.Helper()
-	if !h.sh.flusher.running.Load() {
-		return false
-	}
-	select {
-	case f.c <- time.Time{}:
-	case <-time.After(10 * time.Second):
-		t.Fatal("flusher marked running did not take the tick")
-	}
-	select {
-	case <-f.done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("flusher did not finish its tick")
-	}
-	return true
-}
-
-// waitFlusherStopped waits until h's flusher has exited.
-func waitFlusherStopped(t testing.TB, h *Handler) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for h.sh.flusher.running.Load() {
-		if time.Now().After(deadline) {
-			t.Fatal("flusher still running with an empty cache")
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// withFakes returns opts using clock and ticker.
-// newDrivenHandler returns a Handler with default options writing JSON at
-// DEBUG to out, on a fake clock, whose flusher runs only when tk ticks.
-func newDrivenHandler() (h *Handler, out *logtest.Buffer, clock *fakeClock, tk *fakeTicker) {
-	out = new(logtest.Buffer)
-	clock, tk = newFakeClock(), newFakeTicker()
-	return NewHandler(out.JSONHandler(slog.LevelDebug), withFakes(Options{}, clock, tk)), out, clock, tk
-}
-
-func withFakes(opts Options, clock *fakeClock, tk *fakeTicker) Options {
-	opts.Now = clock.Now
-	if tk != nil {
-		opts.newTicker = func(time.Duration) ticker { return tk }
-		opts.afterTick = func() { tk.done <- struct{}{} }
-	}
-	return opts
+	running := h.sh.flusher.running.Load()
+	time.Sleep(h.sh.cfg.flushInterval)
+	synctest.Wait()
+	return running
 }
 
 // tally counts individual lines and the sum of _count over summaries.
@@ -108,7 +33,7 @@ func count(t testing.TB, lines []map[string]any) tally {
 	for _, m := range lines {
 		if f := summaryFields(m); f != nil {
 			c.summaries++
-			n, ok := f[KeyCount].(float64)
+			n, ok := f[keyCount].(float64)
 			if !ok {
 				t.Fatalf("summary without a numeric _count: %v", m)
 			}
@@ -124,7 +49,7 @@ func count(t testing.TB, lines []map[string]any) tally {
 // (the line itself, or the group the summary was logged in), or nil for an
 // individual record.
 func summaryFields(m map[string]any) map[string]any {
-	if m[KeyAggregated] == true {
+	if m[keyAggregated] == true {
 		return m
 	}
 	for _, v := range m {
@@ -151,7 +76,20 @@ func summaries(lines []map[string]any) []map[string]any {
 // closeOrFail closes h and fails on error.
 func closeOrFail(t testing.TB, h *Handler) {
 	t.Helper()
-	if err := h.Close(); err != nil {
+	if err := h.Close(context.Background()); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
+}
+
+// defaultsWith returns DefaultOptions changed by set.
+func defaultsWith(set func(o *Options)) Options {
+	o := DefaultOptions()
+	set(&o)
+	return o
+}
+
+// markerOnly returns DefaultOptions without a Matcher: only the System
+// marker selects system records.
+func markerOnly() Options {
+	return defaultsWith(func(o *Options) { o.Match = nil })
 }

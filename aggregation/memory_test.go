@@ -1,6 +1,7 @@
 package aggregation
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 
 	"github.com/slogstack/slogstack/internal/leakcheck"
 )
@@ -126,56 +128,58 @@ var largeShapes = []struct {
 // logs as many groups more and checks that they evict rather than grow the
 // cache (for one shape: the others cost the same time for nothing new).
 func TestMemoryBounded(t *testing.T) {
-	const groups = DefaultMaxGroups
+	const groups = defaultMaxGroups
 	long := strings.Repeat("m", 16<<10)
 	for _, shape := range largeShapes {
 		t.Run(shape.name, func(t *testing.T) {
 			leakcheck.Check(t)
-			written := new(atomic.Int64)
-			// One record of a group passes, the second opens its summary.
-			h := NewHandler(countingHandler{written}, Options{Burst: 1, Now: newFakeClock().Now})
-			t.Cleanup(func() { _ = h.Close() })
-			log := slog.New(h)
-			logGroups := func(from, to int) {
-				for g := from; g < to; g++ {
-					for range 2 {
-						log.LogAttrs(t.Context(), slog.LevelDebug, poolMsg+long, shape.attrs(g)...)
+			synctest.Test(t, func(t *testing.T) {
+				written := new(atomic.Int64)
+				// One record of a group passes, the second opens its summary.
+				h := NewHandler(countingHandler{written}, defaultsWith(func(o *Options) { o.Burst = 1 }))
+				defer func() { _ = h.Close(context.Background()) }()
+				log := slog.New(h)
+				logGroups := func(from, to int) {
+					for g := from; g < to; g++ {
+						for range 2 {
+							log.LogAttrs(t.Context(), slog.LevelDebug, poolMsg+long, shape.attrs(g)...)
+						}
 					}
 				}
-			}
 
-			before := heapInUse()
-			logGroups(0, groups)
-			held := heapInUse() - before
-			st := h.Stats()
-			if st.Groups != groups || st.Folded != groups {
-				t.Fatalf("want %d groups with an open summary each, got %+v", groups, st)
-			}
-			t.Logf("heap %.2f MB, Stats.Bytes %.2f MB", float64(held)/(1<<20), float64(st.Bytes)/(1<<20))
-			if held >= memoryLimit || st.Bytes >= memoryLimit {
-				t.Errorf("cache holds %d bytes of heap (Stats.Bytes %d), want under %d", held, st.Bytes, memoryLimit)
-			}
-			if held > st.Bytes {
-				t.Errorf("cache holds %d bytes of heap but charges only %d", held, st.Bytes)
-			}
+				before := heapInUse()
+				logGroups(0, groups)
+				held := heapInUse() - before
+				st := h.Stats()
+				if st.Groups != groups || st.Folded != groups {
+					t.Fatalf("want %d groups with an open summary each, got %+v", groups, st)
+				}
+				t.Logf("heap %.2f MB, Stats.Bytes %.2f MB", float64(held)/(1<<20), float64(st.Bytes)/(1<<20))
+				if held >= memoryLimit || st.Bytes >= memoryLimit {
+					t.Errorf("cache holds %d bytes of heap (Stats.Bytes %d), want under %d", held, st.Bytes, memoryLimit)
+				}
+				if held > st.Bytes {
+					t.Errorf("cache holds %d bytes of heap but charges only %d", held, st.Bytes)
+				}
 
-			if !shape.evict {
-				return
-			}
-			logGroups(groups, 2*groups)
-			more := heapInUse() - before
-			st = h.Stats()
-			if st.Groups != groups || st.GroupsEvicted != groups || st.Summaries.Evicted != groups {
-				t.Errorf("want %d groups and %d evicted with their summaries, got %+v", groups, groups, st)
-			}
-			if more >= memoryLimit {
-				t.Errorf("heap grew from %d to %d bytes with more groups, want it under %d", held, more, memoryLimit)
-			}
-			runtime.KeepAlive(h)
-			closeOrFail(t, h)
-			if got, want := written.Load(), int64(2*groups*2); got != want {
-				t.Errorf("%d records and summaries written, want %d", got, want)
-			}
+				if !shape.evict {
+					return
+				}
+				logGroups(groups, 2*groups)
+				more := heapInUse() - before
+				st = h.Stats()
+				if st.Groups != groups || st.GroupsEvicted != groups || st.Summaries.Evicted != groups {
+					t.Errorf("want %d groups and %d evicted with their summaries, got %+v", groups, groups, st)
+				}
+				if more >= memoryLimit {
+					t.Errorf("heap grew from %d to %d bytes with more groups, want it under %d", held, more, memoryLimit)
+				}
+				runtime.KeepAlive(h)
+				closeOrFail(t, h)
+				if got, want := written.Load(), int64(2*groups*2); got != want {
+					t.Errorf("%d records and summaries written, want %d", got, want)
+				}
+			})
 		})
 	}
 }

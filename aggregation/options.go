@@ -7,42 +7,39 @@ import (
 	"time"
 )
 
-// Default values used for the zero fields of Options.
+// The values DefaultOptions sets, and that a zero field of Options takes
+// where its zero has no meaning of its own.
 const (
-	DefaultBurst         = 5
-	DefaultBurstWindow   = time.Second
-	DefaultWindow        = 10 * time.Second
-	DefaultMaxCount      = 1000
-	DefaultMaxGroups     = 1000
-	DefaultFlushInterval = 500 * time.Millisecond
-	DefaultMaxValueBytes = 1024
-	DefaultMaxAttrBytes  = 6 * 1024
+	defaultBurst         = 5
+	defaultBurstWindow   = time.Second
+	defaultWindow        = 10 * time.Second
+	defaultMaxCount      = 1000
+	defaultMaxGroups     = 1000
+	defaultFlushInterval = 500 * time.Millisecond
+	defaultMaxValueBytes = 1024
+	defaultMaxAttrBytes  = 6 * 1024
 )
 
-// MarkerKey and MarkerValue form the attribute that marks a record as a
-// system record whatever its message: MarkerKey set to the string
-// MarkerValue (or to a LogValuer resolving to it), passed to the log call
-// or to Logger.With, before or after any Logger.WithGroup, or inside a
-// slog.Group with an empty key (which handlers inline). It is not a marker
-// inside a named slog.Group value: that is the caller's data. The
-// attribute stays in the output.
+// markerKey and markerValue form the attribute System returns.
 const (
-	MarkerKey   = "log.kind"
-	MarkerValue = "system"
+	markerKey   = "log.kind"
+	markerValue = "system"
 )
 
-// System returns the marker attribute, log.kind=system. Records that carry
-// it, on the call or through Logger.With, under any Logger.WithGroup, are
-// system records:
+// System returns the attribute log.kind=system, which marks a record as a
+// system record whatever its message and whatever Options.Match says. It
+// marks a record when passed to the log call or to Logger.With, before or
+// after any Logger.WithGroup, or inside a slog.Group with an empty key
+// (which handlers inline); a LogValuer resolving to the string "system"
+// under the key "log.kind" marks it too. Inside a named slog.Group value it
+// is the caller's data, not a marker. The attribute stays in the output.
 //
 //	poolLog := logger.With(aggregation.System())
 //	poolLog.Debug("pool stats", "open", 12)
-func System() slog.Attr { return slog.String(MarkerKey, MarkerValue) }
+func System() slog.Attr { return slog.String(markerKey, markerValue) }
 
-// DefaultPrefixes returns the message prefixes that select system records
-// when Options.Prefixes is nil: "Connection pool size", "Health check
-// completed" and "Metric recorded". It returns a new slice on every call.
-func DefaultPrefixes() []string {
+// defaultPrefixes are the message prefixes of DefaultOptions().Match.
+func defaultPrefixes() []string {
 	return []string{"Connection pool size", "Health check completed", "Metric recorded"}
 }
 
@@ -53,7 +50,8 @@ func DefaultPrefixes() []string {
 type Matcher func(ctx context.Context, r slog.Record) bool
 
 // MatchPrefixes returns a Matcher that selects records whose message starts
-// with one of prefixes. An empty prefix matches every message.
+// with one of prefixes. An empty prefix matches every message; no prefixes
+// match none (the System marker still selects). The prefixes are copied.
 func MatchPrefixes(prefixes ...string) Matcher {
 	ps := append([]string(nil), prefixes...)
 	return func(_ context.Context, r slog.Record) bool {
@@ -73,90 +71,92 @@ func hasAnyPrefix(msg string, prefixes []string) bool {
 	return false
 }
 
-// Options configure a Handler. The zero value gives the documented defaults:
-// the default prefixes and the marker select system records, 5 records of a
-// group pass per second, summaries cover at most 10 seconds or 1000 records,
-// the cache holds at most 1000 groups.
+// Options configure a Handler. Start from DefaultOptions: in the zero
+// value, Match is nil (only records carrying the System marker are system
+// records) and Burst is 0 (every system record is folded from the first
+// one); every other zero field takes the value DefaultOptions sets, as its
+// doc says. A negative number is treated as zero.
 type Options struct {
-	// Match selects system records. Nil selects records whose message starts
-	// with one of Prefixes. Records carrying the System marker are system
-	// records whatever Match says; records at ERROR or above never are.
+	// Match selects system records. Nil selects none by message: only
+	// records carrying the System marker are system records. Records
+	// carrying the marker are system records whatever Match says; records
+	// at ERROR or above never are. DefaultOptions sets
+	// MatchPrefixes("Connection pool size", "Health check completed",
+	// "Metric recorded").
 	Match Matcher
 
-	// Prefixes are the message prefixes of system records used when Match
-	// is nil. Nil means DefaultPrefixes(); an empty, non-nil slice selects
-	// records by the marker only.
-	Prefixes []string
-
 	// Burst is the number of records of a group passed individually per
-	// BurstWindow before the group's records are folded. Zero or negative
-	// means DefaultBurst (5).
+	// BurstWindow before the group's records are folded. Zero folds every
+	// system record from the first one. DefaultOptions sets 5.
 	Burst int
 
 	// BurstWindow is the period Burst counts records in, starting at the
-	// first record of the period. Zero or negative means DefaultBurstWindow
-	// (1 second).
+	// first record of the period. Zero means 1 second, as DefaultOptions
+	// sets.
 	BurstWindow time.Duration
 
 	// Window is the longest period one summary covers: a summary is written
 	// at the latest when its first folded record is Window old, by the next
 	// record of its group or by the background flusher, which writes the
-	// summaries whose window would end before its next tick. Zero or
-	// negative means DefaultWindow (10 seconds).
+	// summaries whose window would end before its next tick. Zero means 10
+	// seconds, as DefaultOptions sets.
 	Window time.Duration
 
 	// MaxCount is the number of records after which a summary is written at
-	// once. Zero or negative means DefaultMaxCount (1000).
+	// once. Zero means 1000, as DefaultOptions sets.
 	MaxCount int
 
 	// MaxGroups bounds the group cache; past it the least recently used
-	// group is evicted and its open summary written. Zero or negative means
-	// DefaultMaxGroups (1000).
+	// group is evicted and its open summary written. Zero means 1000, as
+	// DefaultOptions sets.
 	MaxGroups int
 
 	// FlushInterval is how often the background flusher runs: it writes
 	// the summaries whose window ends before its next run and drops groups
 	// idle for a whole Window. The summary of a group that went quiet is
 	// written between Window - FlushInterval and Window after its first
-	// folded record, as punctually as the flusher's ticker. Zero or
-	// negative means DefaultFlushInterval (500 ms).
+	// folded record, as punctually as the flusher's ticker. Zero means
+	// 500 ms, as DefaultOptions sets.
 	FlushInterval time.Duration
 
 	// MaxValueBytes bounds each value held for a summary, and the
 	// summary's message: a longer string is cut on a UTF-8 boundary and
 	// ends in "…"; another value whose JSON or text is longer is cut too (a
 	// JSON object or array to its first members, anything else to its
-	// text). Zero or negative means DefaultMaxValueBytes (1 KiB).
+	// text). Zero means 1 KiB, as DefaultOptions sets.
 	MaxValueBytes int
 
 	// MaxAttrBytes bounds the attributes held for a summary: each costs the
 	// larger of its estimated JSON size and the memory it holds, and
 	// attributes past the bound are left out. A summary whose attributes
 	// were cut or left out carries _truncated=true. Attributes added with
-	// Logger.With are rendered by the next handler and not counted. Zero or
-	// negative means DefaultMaxAttrBytes (6 KiB).
+	// Logger.With are rendered by the next handler and not counted. Zero
+	// means 6 KiB, as DefaultOptions sets.
 	MaxAttrBytes int
-
-	// Now is the clock of burst periods, windows, _first_occurrence,
-	// _last_occurrence and the summaries' own time. Nil means that each
-	// record is dated by its own time (Record.Time, which slog.Logger sets;
-	// time.Now for a record without one) and everything else by time.Now.
-	// Tests use it to control time.
-	Now func() time.Time
-
-	// newTicker replaces time.NewTicker for the flusher in tests.
-	newTicker func(time.Duration) ticker
-	// afterTick is called by the flusher after each tick in tests.
-	afterTick func()
 }
 
-// config is Options with every default applied.
+// DefaultOptions returns the recommended options: the three default message
+// prefixes and the System marker select system records, 5 records of a
+// group pass per second, summaries cover at most 10 seconds or 1000
+// records, the cache holds at most 1000 groups, the flusher runs every
+// 500 ms, held values are cut at 1 KiB and a summary's attributes at 6 KiB.
+func DefaultOptions() Options {
+	return Options{
+		Match:         MatchPrefixes(defaultPrefixes()...),
+		Burst:         defaultBurst,
+		BurstWindow:   defaultBurstWindow,
+		Window:        defaultWindow,
+		MaxCount:      defaultMaxCount,
+		MaxGroups:     defaultMaxGroups,
+		FlushInterval: defaultFlushInterval,
+		MaxValueBytes: defaultMaxValueBytes,
+		MaxAttrBytes:  defaultMaxAttrBytes,
+	}
+}
+
+// config is Options with every zero or negative field resolved.
 type config struct {
-	match Matcher // nil when prefixes select system records
-	// prefixes are the message prefixes that select system records when
-	// Options.Match is nil, tested by the handler without calling a
-	// Matcher (which would copy the record).
-	prefixes      []string
+	match         Matcher // nil: the marker alone selects
 	burst         int
 	burstWindow   time.Duration
 	window        time.Duration
@@ -165,64 +165,26 @@ type config struct {
 	flushInterval time.Duration
 	maxValueBytes int
 	maxAttrBytes  int
-	now           func() time.Time
-	recordTime    bool // date records by Record.Time: Options.Now is nil
-	newTicker     func(time.Duration) ticker
-	afterTick     func()
 }
 
 func (o Options) config() config {
-	c := config{
+	return config{
 		match:         o.Match,
-		burst:         o.Burst,
-		burstWindow:   o.BurstWindow,
-		window:        o.Window,
-		maxCount:      o.MaxCount,
-		maxGroups:     o.MaxGroups,
-		flushInterval: o.FlushInterval,
-		maxValueBytes: o.MaxValueBytes,
-		maxAttrBytes:  o.MaxAttrBytes,
-		now:           o.Now,
-		newTicker:     o.newTicker,
-		afterTick:     o.afterTick,
+		burst:         max(o.Burst, 0),
+		burstWindow:   positiveOr(o.BurstWindow, defaultBurstWindow),
+		window:        positiveOr(o.Window, defaultWindow),
+		maxCount:      positiveOr(o.MaxCount, defaultMaxCount),
+		maxGroups:     positiveOr(o.MaxGroups, defaultMaxGroups),
+		flushInterval: positiveOr(o.FlushInterval, defaultFlushInterval),
+		maxValueBytes: positiveOr(o.MaxValueBytes, defaultMaxValueBytes),
+		maxAttrBytes:  positiveOr(o.MaxAttrBytes, defaultMaxAttrBytes),
 	}
-	if c.match == nil {
-		if o.Prefixes == nil {
-			c.prefixes = DefaultPrefixes()
-		} else {
-			c.prefixes = append([]string{}, o.Prefixes...)
-		}
+}
+
+// positiveOr returns v if it is positive and def otherwise.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
 	}
-	if c.burst <= 0 {
-		c.burst = DefaultBurst
-	}
-	if c.burstWindow <= 0 {
-		c.burstWindow = DefaultBurstWindow
-	}
-	if c.window <= 0 {
-		c.window = DefaultWindow
-	}
-	if c.maxCount <= 0 {
-		c.maxCount = DefaultMaxCount
-	}
-	if c.maxGroups <= 0 {
-		c.maxGroups = DefaultMaxGroups
-	}
-	if c.flushInterval <= 0 {
-		c.flushInterval = DefaultFlushInterval
-	}
-	if c.maxValueBytes <= 0 {
-		c.maxValueBytes = DefaultMaxValueBytes
-	}
-	if c.maxAttrBytes <= 0 {
-		c.maxAttrBytes = DefaultMaxAttrBytes
-	}
-	if c.now == nil {
-		c.now = time.Now
-		c.recordTime = true
-	}
-	if c.newTicker == nil {
-		c.newTicker = newRealTicker
-	}
-	return c
+	return def
 }

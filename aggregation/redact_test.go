@@ -1,6 +1,7 @@
 package aggregation_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,12 +77,12 @@ func TestSummariesPassRedaction(t *testing.T) {
 			t.Run(sink.name+"/"+tt.name, func(t *testing.T) {
 				leakcheck.Check(t)
 				var out logtest.Buffer
-				agg := aggregation.NewHandler(redact.NewHandler(sink.new(&out), redact.Options{}), aggregation.Options{})
+				agg := aggregation.NewHandler(redact.NewHandler(sink.new(&out), redact.DefaultOptions()), aggregation.DefaultOptions())
 				log := slog.New(agg).With("session", secret)
-				for range aggregation.DefaultBurst + 3 {
+				for range aggregation.DefaultOptions().Burst + 3 {
 					log.Debug("Connection pool size", tt.attrs...)
 				}
-				if err := agg.Close(); err != nil {
+				if err := agg.Close(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 				if st := agg.Stats(); st.FoldedWritten != 3 {
@@ -89,7 +90,7 @@ func TestSummariesPassRedaction(t *testing.T) {
 				}
 				lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 				summary := lines[len(lines)-1]
-				if !strings.Contains(summary, aggregation.KeyCount) {
+				if !strings.Contains(summary, "_count") {
 					t.Fatalf("last line is not a summary: %s", summary)
 				}
 				if strings.Contains(summary, secret) {

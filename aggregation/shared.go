@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/slogstack/slogstack/internal/reqscope"
 )
@@ -25,6 +26,7 @@ type shared struct {
 	opened atomic.Uint64 // summaries opened, numbering them
 
 	flusher flusher
+	life    lifecycle
 
 	// newScopeGroups creates the value attached to a request scope.
 	newScopeGroups func() any
@@ -37,6 +39,8 @@ type shared struct {
 	summaryDisabled atomic.Uint64
 	summaryErrors   atomic.Uint64
 	handlePanics    atomic.Uint64
+	summaryDropped  atomic.Uint64
+	foldedDropped   atomic.Uint64
 }
 
 // numShards picks a power of two no larger than 8 that leaves each shard
@@ -77,7 +81,7 @@ func (sh *shared) emit(c outgoing) error {
 		sh.foldedDisabled.Add(uint64(s.count))
 		return nil
 	}
-	r := s.record(sh.cfg.now(), sh.cfg.window)
+	r := s.record(time.Now(), sh.cfg.window)
 	if err := sh.handleNext(s.ctx, s.next, r); err != nil {
 		sh.summaryErrors.Add(1)
 		sh.foldedFailed.Add(uint64(s.count))
@@ -113,14 +117,13 @@ func (sh *shared) handleNext(ctx context.Context, next slog.Handler, r slog.Reco
 	return next.Handle(ctx, r)
 }
 
-// flushAll closes every open summary and writes it; with drop it also
-// empties the cache.
-func (sh *shared) flushAll(drop bool) error {
-	var out []outgoing
+// collect closes every open summary and appends it to out; with drop it
+// also empties the cache.
+func (sh *shared) collect(drop bool, out []outgoing) []outgoing {
 	for i := range sh.shards {
 		out = sh.shards[i].flush(sh, drop, out)
 	}
-	return sh.emitAll(out)
+	return out
 }
 
 // sortClosed orders summaries closed together by when they opened.

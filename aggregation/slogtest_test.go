@@ -19,8 +19,8 @@ func TestSlogtest(t *testing.T) {
 		name string
 		opts Options
 	}{
-		{"default", Options{}},
-		{"every record a system record", Options{Match: func(context.Context, slog.Record) bool { return true }}},
+		{"default", DefaultOptions()},
+		{"every record a system record", defaultsWith(func(o *Options) { o.Match = func(context.Context, slog.Record) bool { return true } })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

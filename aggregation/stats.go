@@ -2,8 +2,9 @@ package aggregation
 
 // Stats are a Handler's counters. Seen = PassedUnmatched + PassedMatched
 // + Folded, and every folded record ends up in exactly one summary:
-// Folded = FoldedWritten + FoldedFailed + FoldedDisabled + the records in
-// open summaries.
+// Folded = FoldedWritten + FoldedFailed + FoldedDisabled + FoldedDropped +
+// the records in open summaries (and in summaries being written). It
+// marshals with encoding/json.
 type Stats struct {
 	// Seen is the number of records given to Handle.
 	Seen uint64
@@ -25,12 +26,19 @@ type Stats struct {
 	// FoldedDisabled counts folded records whose summary was not written
 	// because the next handler no longer handled its level.
 	FoldedDisabled uint64
+	// FoldedDropped counts folded records whose summary was not written
+	// because Flush or Close gave up when its context ended.
+	FoldedDropped uint64
 
 	// Summaries counts summaries closed, by cause.
 	Summaries SummaryCounts
 	// SummariesDisabled counts closed summaries not written because the
 	// next handler no longer handled their level.
 	SummariesDisabled uint64
+	// SummariesDropped counts closed summaries not written because Flush
+	// or Close gave up when its context ended. Their records are counted
+	// in FoldedDropped.
+	SummariesDropped uint64
 	// SummaryErrors counts summaries whose writing failed: the next
 	// handler returned an error or panicked. Their records are counted in
 	// FoldedFailed.
@@ -56,7 +64,8 @@ type Stats struct {
 	Bytes int64
 }
 
-// SummaryCounts counts closed summaries by the cause that closed them.
+// SummaryCounts counts closed summaries by the cause that closed them,
+// whether they were then written, failed, disabled or dropped.
 type SummaryCounts struct {
 	Window     uint64 // the window ended
 	MaxCount   uint64 // the summary reached Options.MaxCount records
@@ -76,6 +85,7 @@ func (sh *shared) stats() Stats {
 		FoldedWritten:   sh.foldedWritten.Load(),
 		FoldedFailed:    sh.foldedFailed.Load(),
 		FoldedDisabled:  sh.foldedDisabled.Load(),
+		FoldedDropped:   sh.foldedDropped.Load(),
 		Summaries: SummaryCounts{
 			Window:     sh.summaries[causeWindow].Load(),
 			MaxCount:   sh.summaries[causeMaxCount].Load(),
@@ -84,6 +94,7 @@ func (sh *shared) stats() Stats {
 			Flush:      sh.summaries[causeFlush].Load(),
 		},
 		SummariesDisabled: sh.summaryDisabled.Load(),
+		SummariesDropped:  sh.summaryDropped.Load(),
 		SummaryErrors:     sh.summaryErrors.Load(),
 		HandlePanics:      sh.handlePanics.Load(),
 	}

@@ -8,17 +8,17 @@ import (
 
 // Keys of the attributes a summary adds to its group's record.
 const (
-	KeyAggregated      = "_aggregated"       // true
-	KeyCount           = "_count"            // records folded into the summary
-	KeyFirstOccurrence = "_first_occurrence" // time of the first folded record
-	KeyLastOccurrence  = "_last_occurrence"  // time of the last folded record
-	KeyWindowSeconds   = "_window_seconds"   // Options.Window in seconds
-	KeyTruncated       = "_truncated"        // true when held values were cut
+	keyAggregated      = "_aggregated"       // true
+	keyCount           = "_count"            // records folded into the summary
+	keyFirstOccurrence = "_first_occurrence" // time of the first folded record
+	keyLastOccurrence  = "_last_occurrence"  // time of the last folded record
+	keyWindowSeconds   = "_window_seconds"   // Options.Window in seconds
+	keyTruncated       = "_truncated"        // true when held values were cut
 )
 
-// OccurrenceLayout is the layout of _first_occurrence and _last_occurrence:
+// occurrenceLayout is the layout of _first_occurrence and _last_occurrence:
 // RFC 3339 with nine fractional digits, always present.
-const OccurrenceLayout = "2006-01-02T15:04:05.000000000Z07:00"
+const occurrenceLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
 // ellipsis ends a value that was cut.
 const ellipsis = "…"
@@ -73,14 +73,14 @@ func (s *summary) record(now time.Time, window time.Duration) slog.Record {
 	r := slog.NewRecord(now, s.rec.level, s.rec.msg, s.rec.pc)
 	r.AddAttrs(s.rec.attrs...)
 	r.AddAttrs(
-		slog.Bool(KeyAggregated, true),
-		slog.Int(KeyCount, s.count),
-		slog.String(KeyFirstOccurrence, s.first.Format(OccurrenceLayout)),
-		slog.String(KeyLastOccurrence, s.last.Format(OccurrenceLayout)),
-		slog.Float64(KeyWindowSeconds, window.Seconds()),
+		slog.Bool(keyAggregated, true),
+		slog.Int(keyCount, s.count),
+		slog.String(keyFirstOccurrence, s.first.Format(occurrenceLayout)),
+		slog.String(keyLastOccurrence, s.last.Format(occurrenceLayout)),
+		slog.Float64(keyWindowSeconds, window.Seconds()),
 	)
 	if s.rec.truncated {
-		r.AddAttrs(slog.Bool(KeyTruncated, true))
+		r.AddAttrs(slog.Bool(keyTruncated, true))
 	}
 	return r
 }

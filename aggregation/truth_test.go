@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -54,111 +55,108 @@ func (r *recorder) occurrences(t *testing.T) occurrences {
 			attrs[a.Key] = a.Value
 			return true
 		})
-		if _, ok := attrs[KeyAggregated]; !ok {
+		if _, ok := attrs[keyAggregated]; !ok {
 			o.Individual = append(o.Individual, rec.Time)
 			continue
 		}
-		first, err1 := time.Parse(OccurrenceLayout, attrs[KeyFirstOccurrence].String())
-		last, err2 := time.Parse(OccurrenceLayout, attrs[KeyLastOccurrence].String())
+		first, err1 := time.Parse(occurrenceLayout, attrs[keyFirstOccurrence].String())
+		last, err2 := time.Parse(occurrenceLayout, attrs[keyLastOccurrence].String())
 		if err := errors.Join(err1, err2); err != nil {
 			t.Fatal(err)
 		}
 		o.First, o.Last = append(o.First, first), append(o.Last, last)
-		o.Counts = append(o.Counts, int(attrs[KeyCount].Int64()))
+		o.Counts = append(o.Counts, int(attrs[keyCount].Int64()))
 	}
 	return o
-}
-
-// newRecordTimeHandler returns a Handler dating records by their own time
-// (Options.Now nil) whose flusher runs only when tk ticks.
-func newRecordTimeHandler(next slog.Handler, opts Options, tk *fakeTicker) *Handler {
-	opts.newTicker = func(time.Duration) ticker { return tk }
-	opts.afterTick = func() { tk.done <- struct{}{} }
-	return NewHandler(next, opts)
 }
 
 // TestOccurrencesAnyOrder is a property test: records of one group whose
 // times fit in one window, handed to the handler in a random order, give
 // one summary whose _first_occurrence and _last_occurrence are the
 // earliest and the latest time of the records it folded (those not written
-// individually).
+// individually). It runs in a synctest bubble, whose clock stands still
+// while the test does not wait: the flusher never runs.
 func TestOccurrencesAnyOrder(t *testing.T) {
 	leakcheck.Check(t)
-	base := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	for seed := range uint64(50) {
-		rng := rand.New(rand.NewPCG(seed, 1))
-		n := DefaultBurst + 1 + rng.IntN(60)
-		spread := time.Duration(1 + rng.Int64N(int64(DefaultWindow)))
-		times := make([]time.Time, n)
-		for i := range times {
-			times[i] = base.Add(time.Duration(rng.Int64N(int64(spread))))
-		}
-		var rec recorder
-		h := newRecordTimeHandler(&rec, Options{BurstWindow: DefaultWindow}, newFakeTicker())
-		for _, at := range times {
-			if err := h.Handle(context.Background(), slog.NewRecord(at, slog.LevelDebug, poolMsg, 0)); err != nil {
-				t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		base := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+		for seed := range uint64(50) {
+			rng := rand.New(rand.NewPCG(seed, 1))
+			n := defaultBurst + 1 + rng.IntN(60)
+			spread := time.Duration(1 + rng.Int64N(int64(defaultWindow)))
+			times := make([]time.Time, n)
+			for i := range times {
+				times[i] = base.Add(time.Duration(rng.Int64N(int64(spread))))
+			}
+			var rec recorder
+			h := NewHandler(&rec, defaultsWith(func(o *Options) { o.BurstWindow = defaultWindow }))
+			for _, at := range times {
+				if err := h.Handle(context.Background(), slog.NewRecord(at, slog.LevelDebug, poolMsg, 0)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			closeOrFail(t, h)
+			o := rec.occurrences(t)
+			folded := slices.Clone(times)
+			for _, at := range o.Individual {
+				folded = slices.Delete(folded, slices.Index(folded, at), slices.Index(folded, at)+1)
+			}
+			want := occurrences{
+				Individual: times[:defaultBurst],
+				First:      []time.Time{slices.MinFunc(folded, time.Time.Compare)},
+				Last:       []time.Time{slices.MaxFunc(folded, time.Time.Compare)},
+				Counts:     []int{n - defaultBurst},
+			}
+			if diff := cmp.Diff(want, o); diff != "" {
+				t.Fatalf("seed %d, %d records over %v (-want +got):\n%s", seed, n, spread, diff)
 			}
 		}
-		closeOrFail(t, h)
-		o := rec.occurrences(t)
-		folded := slices.Clone(times)
-		for _, at := range o.Individual {
-			folded = slices.Delete(folded, slices.Index(folded, at), slices.Index(folded, at)+1)
-		}
-		want := occurrences{
-			Individual: times[:DefaultBurst],
-			First:      []time.Time{slices.MinFunc(folded, time.Time.Compare)},
-			Last:       []time.Time{slices.MaxFunc(folded, time.Time.Compare)},
-			Counts:     []int{n - DefaultBurst},
-		}
-		if diff := cmp.Diff(want, o); diff != "" {
-			t.Fatalf("seed %d, %d records over %v (-want +got):\n%s", seed, n, spread, diff)
-		}
-	}
+	})
 }
 
 // TestOccurrencesConcurrent is a property test: goroutines log one group
 // with times spread over several windows, each in its own random order;
 // every summary has _first_occurrence <= _last_occurrence, spans less than
 // the window, lies within the records' times, and the records are
-// conserved.
+// conserved. The flusher stands still in the synctest bubble.
 func TestOccurrencesConcurrent(t *testing.T) {
 	leakcheck.Check(t)
-	base := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	const goroutines, perG = 8, 300
-	window := 2 * time.Second
-	for seed := range uint64(8) {
-		var rec recorder
-		h := newRecordTimeHandler(&rec, Options{Window: window, MaxCount: 50}, newFakeTicker())
-		var wg sync.WaitGroup
-		for g := range goroutines {
-			wg.Go(func() {
-				rng := rand.New(rand.NewPCG(seed, uint64(g)))
-				for range perG {
-					at := base.Add(time.Duration(rng.Int64N(int64(3 * window))))
-					if err := h.Handle(context.Background(), slog.NewRecord(at, slog.LevelDebug, poolMsg, 0)); err != nil {
-						t.Error(err)
+	synctest.Test(t, func(t *testing.T) {
+		base := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+		const goroutines, perG = 8, 300
+		window := 2 * time.Second
+		for seed := range uint64(8) {
+			var rec recorder
+			h := NewHandler(&rec, defaultsWith(func(o *Options) { o.Window, o.MaxCount = window, 50 }))
+			var wg sync.WaitGroup
+			for g := range goroutines {
+				wg.Go(func() {
+					rng := rand.New(rand.NewPCG(seed, uint64(g)))
+					for range perG {
+						at := base.Add(time.Duration(rng.Int64N(int64(3 * window))))
+						if err := h.Handle(context.Background(), slog.NewRecord(at, slog.LevelDebug, poolMsg, 0)); err != nil {
+							t.Error(err)
+						}
 					}
+				})
+			}
+			wg.Wait()
+			closeOrFail(t, h)
+			o := rec.occurrences(t)
+			total := len(o.Individual)
+			for i := range o.First {
+				total += o.Counts[i]
+				if o.First[i].After(o.Last[i]) || o.Last[i].Sub(o.First[i]) >= window ||
+					o.First[i].Before(base) || !o.Last[i].Before(base.Add(3*window)) {
+					t.Errorf("seed %d: summary of %d records from %v to %v, window %v from %v",
+						seed, o.Counts[i], o.First[i], o.Last[i], window, base)
 				}
-			})
-		}
-		wg.Wait()
-		closeOrFail(t, h)
-		o := rec.occurrences(t)
-		total := len(o.Individual)
-		for i := range o.First {
-			total += o.Counts[i]
-			if o.First[i].After(o.Last[i]) || o.Last[i].Sub(o.First[i]) >= window ||
-				o.First[i].Before(base) || !o.Last[i].Before(base.Add(3*window)) {
-				t.Errorf("seed %d: summary of %d records from %v to %v, window %v from %v",
-					seed, o.Counts[i], o.First[i], o.Last[i], window, base)
+			}
+			if total != goroutines*perG {
+				t.Errorf("seed %d: %d individual + folded records, want %d", seed, total, goroutines*perG)
 			}
 		}
-		if total != goroutines*perG {
-			t.Errorf("seed %d: %d individual + folded records, want %d", seed, total, goroutines*perG)
-		}
-	}
+	})
 }
 
 // textPoint has exported fields only: held as a deep copy.
@@ -269,36 +267,39 @@ func TestSummaryRendersAsLogged(t *testing.T) {
 	}
 	for _, sink := range sinks {
 		t.Run(sink.name, func(t *testing.T) {
-			for seed := range uint64(300) {
-				rng := rand.New(rand.NewPCG(seed, 2))
-				var attrs []slog.Attr
-				var mutators []func()
-				for i := range 1 + rng.IntN(6) {
-					v, mut := randomValue(rng, 0)
-					attrs = append(attrs, slog.Attr{Key: fmt.Sprint("a", i), Value: v})
-					mutators = append(mutators, mut)
+			synctest.Test(t, func(t *testing.T) {
+				for seed := range uint64(300) {
+					rng := rand.New(rand.NewPCG(seed, 2))
+					var attrs []slog.Attr
+					var mutators []func()
+					for i := range 1 + rng.IntN(6) {
+						v, mut := randomValue(rng, 0)
+						attrs = append(attrs, slog.Attr{Key: fmt.Sprint("a", i), Value: v})
+						mutators = append(mutators, mut)
+					}
+					var out logtest.Buffer
+					h := NewHandler(sink.new(&out), DefaultOptions())
+					log := slog.New(h).With("bound", 1).WithGroup("req")
+					for range defaultBurst + 1 {
+						log.LogAttrs(context.Background(), slog.LevelDebug, poolMsg, attrs...)
+					}
+					for _, m := range mutators {
+						m()
+					}
+					closeOrFail(t, h)
+					lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+					if len(lines) != defaultBurst+1 {
+						t.Fatalf("seed %d: %d lines, want %d:\n%s", seed, len(lines), defaultBurst+1, out.String())
+					}
+					individual, summary := lines[0], lines[defaultBurst]
+					if diff := cmp.Diff(withoutTime(t, individual), withoutTime(t, withoutSummaryKeys(t, summary))); diff != "" {
+						t.Fatalf("seed %d: summary differs from the line logged (-line +summary):\n%s", seed, diff)
+					}
 				}
-				var out logtest.Buffer
-				h := NewHandler(sink.new(&out), withFakes(Options{}, newFakeClock(), nil))
-				log := slog.New(h).With("bound", 1).WithGroup("req")
-				for range DefaultBurst + 1 {
-					log.LogAttrs(context.Background(), slog.LevelDebug, poolMsg, attrs...)
-				}
-				for _, m := range mutators {
-					m()
-				}
-				closeOrFail(t, h)
-				lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-				if len(lines) != DefaultBurst+1 {
-					t.Fatalf("seed %d: %d lines, want %d:\n%s", seed, len(lines), DefaultBurst+1, out.String())
-				}
-				individual, summary := lines[0], lines[DefaultBurst]
-				if diff := cmp.Diff(withoutTime(t, individual), withoutTime(t, withoutSummaryKeys(t, summary))); diff != "" {
-					t.Fatalf("seed %d: summary differs from the line logged (-line +summary):\n%s", seed, diff)
-				}
-			}
+			})
 		})
 	}
+
 }
 
 // withoutSummaryKeys removes the keys a summary adds from a JSON or text
@@ -314,7 +315,7 @@ func withoutSummaryKeys(t *testing.T, line string) string {
 		if f == nil {
 			t.Fatalf("not a summary: %s", line)
 		}
-		for _, k := range []string{KeyAggregated, KeyCount, KeyFirstOccurrence, KeyLastOccurrence, KeyWindowSeconds} {
+		for _, k := range []string{keyAggregated, keyCount, keyFirstOccurrence, keyLastOccurrence, keyWindowSeconds} {
 			delete(f, k)
 		}
 		b, err := json.Marshal(m)
@@ -323,7 +324,7 @@ func withoutSummaryKeys(t *testing.T, line string) string {
 		}
 		return string(b)
 	}
-	i := strings.Index(line, " req."+KeyAggregated+"=true")
+	i := strings.Index(line, " req."+keyAggregated+"=true")
 	if i < 0 {
 		t.Fatalf("not a summary: %s", line)
 	}

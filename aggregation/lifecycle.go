@@ -1,0 +1,286 @@
+package aggregation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// batch is a list of closed summaries that one goroutine writes in order
+// (the flusher on a tick, or the writer of Flush or Close). A caller whose
+// context ends abandons it: the summaries not yet started are then not
+// written but counted as dropped, and the writer stops as soon as the
+// summary it is writing returns from the next handler.
+type batch struct {
+	out  []outgoing
+	next atomic.Int64 // index of the next summary to claim; >= len(out) once abandoned
+	// current is 1 + the index of the summary being written, or 0.
+	current atomic.Int64
+	errs    []error       // the next handler's errors; read after done
+	done    chan struct{} // closed when the writer has finished
+}
+
+// claim returns the index of the next summary to write, or false when
+// none is left.
+func (b *batch) claim() (int, bool) {
+	i := b.next.Add(1) - 1
+	return int(i), i < int64(len(b.out))
+}
+
+// lost is what a batch left unwritten when it was abandoned.
+type lost struct {
+	summaries, records       int // not written, counted as dropped
+	inFlight, inFlightRecord int // being written by the next handler
+}
+
+// abandon claims every summary not yet started and returns them with the
+// one being written, if any. Abandoning twice claims nothing more.
+func (b *batch) abandon() (dropped []outgoing, l lost) {
+	n := int64(len(b.out))
+	from := b.next.Swap(n)
+	if from < n {
+		dropped = b.out[from:]
+	}
+	for _, c := range dropped {
+		l.summaries++
+		l.records += c.sum.count
+	}
+	if i := b.current.Load(); i > 0 {
+		l.inFlight = 1
+		l.inFlightRecord = b.out[i-1].sum.count
+	}
+	return dropped, l
+}
+
+// lifecycle is the state Flush and Close share: the batches being written
+// and the outcome of Close.
+type lifecycle struct {
+	mu      sync.Mutex
+	batches map[*batch]struct{}
+	closing *closeState
+}
+
+// closeState is the outcome of Close, set once: by the writer when it has
+// written everything, or by the first Close whose context ends first.
+type closeState struct {
+	once sync.Once
+	err  error
+	done chan struct{} // closed when err is set
+}
+
+func (c *closeState) finish(err error) {
+	c.once.Do(func() {
+		c.err = err
+		close(c.done)
+	})
+}
+
+// startBatch collects summaries with collect and registers them as a
+// batch, under the lifecycle lock so that Close sees every batch collected
+// before it. It returns nil when there is nothing to write.
+func (sh *shared) startBatch(collect func([]outgoing) []outgoing) *batch {
+	lc := &sh.life
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	return sh.registerLocked(collect(nil))
+}
+
+func (sh *shared) registerLocked(out []outgoing) *batch {
+	if len(out) == 0 {
+		return nil
+	}
+	sortClosed(out)
+	b := &batch{out: out, done: make(chan struct{})}
+	if sh.life.batches == nil {
+		sh.life.batches = make(map[*batch]struct{})
+	}
+	sh.life.batches[b] = struct{}{}
+	return b
+}
+
+// write writes the summaries of b in order until none is left or b is
+// abandoned, then unregisters b.
+func (sh *shared) write(b *batch) {
+	defer func() {
+		sh.life.mu.Lock()
+		delete(sh.life.batches, b)
+		sh.life.mu.Unlock()
+		close(b.done)
+	}()
+	for {
+		i, ok := b.claim()
+		if !ok {
+			return
+		}
+		b.current.Store(int64(i) + 1)
+		err := sh.emit(b.out[i])
+		b.current.Store(0)
+		if err != nil {
+			b.errs = append(b.errs, err)
+		}
+	}
+}
+
+// dropAll abandons the given batches, counts the summaries they had not
+// started as dropped, and returns the total.
+func (sh *shared) dropAll(batches []*batch) lost {
+	var total lost
+	for _, b := range batches {
+		dropped, l := b.abandon()
+		for _, c := range dropped {
+			sh.summaries[c.cause].Add(1)
+			sh.summaryDropped.Add(1)
+			sh.foldedDropped.Add(uint64(c.sum.count))
+		}
+		total.summaries += l.summaries
+		total.records += l.records
+		total.inFlight += l.inFlight
+		total.inFlightRecord += l.inFlightRecord
+	}
+	return total
+}
+
+// lostError says what op could not finish when ctx ended.
+func lostError(op string, ctx context.Context, l lost) error {
+	msg := fmt.Sprintf("aggregation: %s: %v: %s not written",
+		op, context.Cause(ctx), summariesOf(l.summaries, l.records))
+	if l.inFlight > 0 {
+		msg += fmt.Sprintf("; %s still being written by the next handler",
+			summariesOf(l.inFlight, l.inFlightRecord))
+	}
+	return &ctxError{msg: msg, err: ctx.Err()}
+}
+
+// summariesOf says "n summaries of m records", in the singular where it
+// applies.
+func summariesOf(n, m int) string {
+	s, r := "summaries", "records"
+	if n == 1 {
+		s = "summary"
+	}
+	if m == 1 {
+		r = "record"
+	}
+	return fmt.Sprintf("%d %s of %d %s", n, s, m, r)
+}
+
+// ctxError is a lifecycle error that unwraps to the context's error.
+type ctxError struct {
+	msg string
+	err error
+}
+
+func (e *ctxError) Error() string { return e.msg }
+func (e *ctxError) Unwrap() error { return e.err }
+
+// Flush writes every open summary now, whatever its window, through the
+// chain it was logged on, in the order the summaries were opened. Groups
+// keep their burst state. It returns the next handler's errors, joined.
+//
+// If ctx ends before every summary is written, Flush returns by then with
+// an error that wraps ctx.Err() and says how many summaries (and folded
+// records) were not written; those are counted in Stats.SummariesDropped
+// and Stats.FoldedDropped, and the summary being written at that moment,
+// if any, is still counted by its outcome when the next handler returns.
+// With a context that cannot end, Flush writes in the caller's goroutine.
+func (h *Handler) Flush(ctx context.Context) error {
+	sh := h.sh
+	b := sh.startBatch(func(out []outgoing) []outgoing { return sh.collect(false, out) })
+	if b == nil {
+		return nil
+	}
+	if ctx.Done() == nil {
+		sh.write(b)
+		return errors.Join(b.errs...)
+	}
+	go sh.write(b)
+	select {
+	case <-b.done:
+		return errors.Join(b.errs...)
+	case <-ctx.Done():
+		return lostError("Flush", ctx, sh.dropAll([]*batch{b}))
+	}
+}
+
+// Close writes every open summary, empties the group cache and stops the
+// background flusher. Records handled once Close has begun are passed on
+// individually. It returns the next handler's errors writing the
+// summaries, joined, once the flusher and every summary writer have
+// exited: after Close returns nil, no goroutine of the handler is left.
+//
+// If ctx ends first, Close returns by then with an error that wraps
+// ctx.Err() and says how many summaries (and folded records) were not
+// written and how many were still being written by the next handler. The
+// ones not written are counted in Stats.SummariesDropped and
+// Stats.FoldedDropped; the flusher and the writers stop as soon as the
+// next handler returns from the summary they are writing.
+//
+// Close is idempotent: every call returns the first outcome, waiting for
+// it (bounded by its own ctx, which gives up the same way) if Close is
+// still in progress. Close the handlers after this one only once Close has
+// returned.
+func (h *Handler) Close(ctx context.Context) error {
+	sh := h.sh
+	c, b, others, fdone := sh.beginClose()
+	if b != nil || fdone != nil || len(others) > 0 {
+		finish := func() {
+			if fdone != nil {
+				<-fdone
+			}
+			if b != nil {
+				sh.write(b)
+			}
+			for _, o := range others {
+				<-o.done
+			}
+			var errs []error
+			if b != nil {
+				errs = b.errs
+			}
+			c.finish(errors.Join(errs...))
+		}
+		if ctx.Done() == nil {
+			finish()
+		} else {
+			go finish()
+		}
+	}
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		sh.life.mu.Lock()
+		batches := make([]*batch, 0, len(sh.life.batches))
+		for x := range sh.life.batches {
+			batches = append(batches, x)
+		}
+		sh.life.mu.Unlock()
+		c.finish(lostError("Close", ctx, sh.dropAll(batches)))
+	}
+	return c.err
+}
+
+// beginClose marks the handler closed on the first call: it stops the
+// flusher, takes every open summary out of the cache as the batch b and
+// returns with it the batches being written, which Close waits for, and
+// the flusher's done channel. Later calls return only the close state.
+func (sh *shared) beginClose() (c *closeState, b *batch, others []*batch, fdone <-chan struct{}) {
+	lc := &sh.life
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if lc.closing != nil {
+		return lc.closing, nil, nil, nil
+	}
+	c = &closeState{done: make(chan struct{})}
+	lc.closing = c
+	fdone = sh.stopFlusher()
+	for x := range lc.batches {
+		others = append(others, x)
+	}
+	b = sh.registerLocked(sh.collect(true, nil))
+	if b == nil && fdone == nil && len(others) == 0 {
+		c.finish(nil)
+	}
+	return c, b, others, fdone
+}

@@ -1,0 +1,221 @@
+package aggregation
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/leakcheck"
+)
+
+// heldSink passes individual records at once and holds every summary until
+// release is closed, counting the summaries' records it has finished.
+type heldSink struct {
+	release    chan struct{}
+	records    atomic.Int64
+	summaries  atomic.Int64
+	folded     atomic.Int64
+	startedSum atomic.Int64
+}
+
+func (s *heldSink) Enabled(context.Context, slog.Level) bool { return true }
+func (s *heldSink) WithAttrs([]slog.Attr) slog.Handler       { return s }
+func (s *heldSink) WithGroup(string) slog.Handler            { return s }
+func (s *heldSink) Handle(_ context.Context, r slog.Record) error {
+	n := int64(-1)
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == keyCount {
+			n = a.Value.Int64()
+		}
+		return true
+	})
+	if n < 0 {
+		s.records.Add(1)
+		return nil
+	}
+	s.startedSum.Add(1)
+	<-s.release
+	s.summaries.Add(1)
+	s.folded.Add(n)
+	return nil
+}
+
+// writers counts the goroutines of the package that write summaries or run
+// the flusher.
+func writers() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "aggregation.(*flusher).run") || strings.Contains(g, "aggregation.(*Handler).Close.func") ||
+			strings.Contains(g, "aggregation.(*shared).write") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestLifecycleDeadline checks Close and Flush against a sink that holds
+// every summary until released: they return exactly at their context's
+// deadline with an error that wraps it and says how many summaries and
+// folded records were not written and how many were still in the next
+// handler; Stats count the dropped ones; a later Close returns the first
+// outcome; after Close records pass individually; and once the sink is
+// released every goroutine of the handler exits, having written only the
+// summary it was writing.
+func TestLifecycleDeadline(t *testing.T) {
+	const timeout = time.Second
+	tests := []struct {
+		name string
+		// stallFlusher lets the flusher take group 0's summary first.
+		stallFlusher bool
+		flush        bool // Flush(ctx) instead of Close(ctx)
+		wantErr      string
+		// wanted after release: summaries and folded records written.
+		wantSummaries, wantFolded int64
+		wantDropped               uint64
+	}{
+		{
+			name:          "Close stalled on its first summary",
+			wantErr:       "aggregation: Close: context deadline exceeded: 2 summaries of 6 records not written; 1 summary of 3 records still being written by the next handler",
+			wantSummaries: 1, wantFolded: 3, wantDropped: 6,
+		},
+		{
+			name:          "Close waiting for a stalled flusher",
+			stallFlusher:  true,
+			wantErr:       "aggregation: Close: context deadline exceeded: 2 summaries of 6 records not written; 1 summary of 3 records still being written by the next handler",
+			wantSummaries: 1, wantFolded: 3, wantDropped: 6,
+		},
+		{
+			name:          "Flush stalled on its first summary",
+			flush:         true,
+			wantErr:       "aggregation: Flush: context deadline exceeded: 2 summaries of 6 records not written; 1 summary of 3 records still being written by the next handler",
+			wantSummaries: 1, wantFolded: 3, wantDropped: 6,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			synctest.Test(t, func(t *testing.T) {
+				sink := &heldSink{release: make(chan struct{})}
+				h := NewHandler(sink, DefaultOptions())
+				log := slog.New(h)
+				for g := range 3 {
+					for range defaultBurst + 3 {
+						log.Debug(poolMsg, "size", g)
+					}
+					if g == 0 && tt.stallFlusher {
+						// Group 0's window ends; the flusher stalls
+						// writing its summary.
+						time.Sleep(defaultWindow)
+						synctest.Wait()
+					}
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), timeout)
+				defer cancel()
+				start := time.Now()
+				var err error
+				if tt.flush {
+					err = h.Flush(ctx)
+				} else {
+					err = h.Close(ctx)
+				}
+				if elapsed := time.Since(start); elapsed != timeout {
+					t.Errorf("returned after %v, want at the deadline, %v", elapsed, timeout)
+				}
+				if err == nil || err.Error() != tt.wantErr || !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("err = %v, want %q wrapping context.DeadlineExceeded", err, tt.wantErr)
+				}
+				if !tt.flush {
+					if again := h.Close(context.Background()); again == nil || again.Error() != err.Error() {
+						t.Errorf("second Close = %v, want the first outcome", again)
+					}
+					// After Close, records pass individually at once.
+					log.Debug(poolMsg, "size", 9)
+					if got := sink.records.Load(); got != 3*defaultBurst+1 {
+						t.Errorf("sink got %d individual records, want %d", got, 3*defaultBurst+1)
+					}
+				}
+				st := h.Stats()
+				if st.SummariesDropped != uint64(tt.wantDropped/3) || st.FoldedDropped != tt.wantDropped {
+					t.Errorf("dropped = %d summaries, %d records, want %d, %d", st.SummariesDropped, st.FoldedDropped, tt.wantDropped/3, tt.wantDropped)
+				}
+
+				close(sink.release)
+				synctest.Wait()
+				if tt.flush {
+					// The handler is still open: its flusher runs on.
+					if err := h.Close(context.Background()); err != nil {
+						t.Errorf("Close after the Flush: %v", err)
+					}
+				}
+				if n := writers(); n != 0 {
+					t.Errorf("%d goroutines of the handler left after the sink returned", n)
+				}
+				if got := [2]int64{sink.summaries.Load(), sink.folded.Load()}; got != [2]int64{tt.wantSummaries, tt.wantFolded} {
+					t.Errorf("sink wrote %d summaries of %d records, want %d of %d", got[0], got[1], tt.wantSummaries, tt.wantFolded)
+				}
+				st = h.Stats()
+				if st.Folded != st.FoldedWritten+st.FoldedFailed+st.FoldedDisabled+st.FoldedDropped {
+					t.Errorf("folded records not accounted for: %+v", st)
+				}
+			})
+		})
+	}
+}
+
+// TestCloseWritesEverything checks that Close with a live context writes
+// every open summary, the one the flusher is writing included, and returns
+// nil only once no goroutine of the handler is left; later calls return
+// nil too.
+func TestCloseWritesEverything(t *testing.T) {
+	leakcheck.Check(t)
+	synctest.Test(t, func(t *testing.T) {
+		sink := &heldSink{release: make(chan struct{})}
+		h := NewHandler(sink, DefaultOptions())
+		log := slog.New(h)
+		for g := range 3 {
+			for range defaultBurst + 3 {
+				log.Debug(poolMsg, "size", g)
+			}
+			if g == 0 {
+				time.Sleep(defaultWindow)
+				synctest.Wait()
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		defer cancel()
+		closed := make(chan error, 1)
+		go func() { closed <- h.Close(ctx) }()
+		synctest.Wait()
+		select {
+		case err := <-closed:
+			t.Fatalf("Close returned %v while the sink held a summary", err)
+		default:
+		}
+		close(sink.release)
+		if err := <-closed; err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if n := writers(); n != 0 {
+			t.Errorf("%d goroutines of the handler left after Close returned nil", n)
+		}
+		if err := h.Close(ctx); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+		want := Stats{Seen: 24, PassedMatched: 15, Folded: 9, FoldedWritten: 9, Summaries: SummaryCounts{Window: 1, Flush: 2}}
+		if diff := cmp.Diff(want, h.Stats()); diff != "" {
+			t.Errorf("stats (-want +got):\n%s", diff)
+		}
+		if got := sink.folded.Load(); got != 9 {
+			t.Errorf("sink got %d folded records, want 9", got)
+		}
+	})
+}
