@@ -1,9 +1,6 @@
 package httpctx
 
 import (
-	"context"
-	crand "crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,7 +13,6 @@ import (
 	"github.com/slogstack/slogstack/internal/traceparent"
 	"github.com/slogstack/slogstack/sampling"
 	"github.com/slogstack/slogstack/scope"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // loop runs f b.N times and, where the system can say, also reports the
@@ -76,27 +72,6 @@ func BenchmarkMiddleware(b *testing.B) {
 	}
 }
 
-func BenchmarkNewCorrelationID(b *testing.B) {
-	b.Run("pooled-chacha8", func(b *testing.B) {
-		loop(b, func() { sinkString = scope.NewCorrelationID() })
-	})
-	b.Run("crypto-rand", func(b *testing.B) {
-		loop(b, func() {
-			var raw [16]byte
-			_, _ = crand.Read(raw[:])
-			sinkString = hex.EncodeToString(raw[:])
-		})
-	})
-	b.Run("pooled-chacha8/parallel", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				_ = scope.NewCorrelationID()
-			}
-		})
-	})
-}
-
 func BenchmarkParseTraceparent(b *testing.B) {
 	for _, bc := range []struct{ name, v string }{
 		{"valid", validTP},
@@ -111,37 +86,3 @@ func BenchmarkParseTraceparent(b *testing.B) {
 func BenchmarkValidCorrelationID(b *testing.B) {
 	loop(b, func() { _ = reqscope.ValidID("0af7651916cd43dd8448eb211c80319c") })
 }
-
-// BenchmarkHandler measures the correlation handler per record, against
-// the same logger without it ("bare").
-func BenchmarkHandler(b *testing.B) {
-	scoped, end := scope.Start(context.Background(), scope.Options{CorrelationID: "req-1"})
-	defer end(nil)
-	traced, end2 := scope.Start(context.Background(), scope.Options{CorrelationID: "req-2", SpanContext: testSpanContext})
-	defer end2(nil)
-	bare := slog.New(discardHandler{})
-	wrapped := slog.New(scope.NewHandler(discardHandler{}, scope.HandlerOptions{}))
-	for _, bc := range []struct {
-		name string
-		l    *slog.Logger
-		ctx  context.Context
-	}{
-		{"bare", bare, scoped},
-		{"no-scope", wrapped, context.Background()},
-		{"scope", wrapped, scoped},
-		{"scope-and-span", wrapped, traced},
-		{"scope-and-span/group-open", wrapped.WithGroup("g"), traced},
-		{"scope-and-child-span", wrapped, withSpan(traced, trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}}))},
-		{"span-without-scope", wrapped, withSpan(context.Background(), testSpanContext)},
-		{"bound-logger/no-context", scope.Logger(scope.WithLogger(traced, wrapped)), context.Background()},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			loop(b, func() {
-				bc.l.LogAttrs(bc.ctx, slog.LevelInfo, "request handled", slog.String("method", "GET"), slog.Int("status", 200))
-			})
-		})
-	}
-}
-
-// sinkString keeps results alive so that the compiler cannot drop the work.
-var sinkString string

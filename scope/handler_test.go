@@ -320,3 +320,14 @@ func TestHandlerConcurrentChildSpans(t *testing.T) {
 		}
 	}
 }
+
+// TestNewHandlerNilNext: a nil next handler panics with a message naming
+// the package and the constructor.
+func TestNewHandlerNilNext(t *testing.T) {
+	defer func() {
+		if got, want := recover(), "scope: NewHandler: nil next handler"; got != want {
+			t.Errorf("recovered %v, want %q", got, want)
+		}
+	}()
+	NewHandler(nil, HandlerOptions{})
+}
