@@ -2,12 +2,15 @@
 // counted summary records, so that connection-pool, health-check and metric
 // chatter costs a few lines per window instead of one line per event.
 //
-// Handler wraps any slog.Handler. Each record is first classified: only
-// system records (selected by Options.Match, by default messages starting
-// with "Connection pool size", "Health check completed" or "Metric
-// recorded", and any record carrying the System marker attribute) below
-// ERROR are candidates; every other record, business events and errors
-// included, is passed on unchanged.
+// Handler wraps any slog.Handler (the contract every wrapper of the module
+// keeps, and the order of the stack, are in docs/architecture.md). Each
+// record is first classified: only system records below ERROR are
+// candidates; every other record, business events and errors included, is
+// passed on unchanged. A record is a system record when Options.Match
+// selects it (DefaultOptions selects messages starting with "Connection
+// pool size", "Health check completed" or "Metric recorded") or when it
+// carries the attribute log.kind=system, which System returns, on the call
+// or through Logger.With.
 //
 // Candidates are grouped by message, level, correlation ID and the values
 // of all their attributes, those added with Logger.With and the group
@@ -16,21 +19,41 @@
 // Options.BurstWindow pass individually; after that the group's records are
 // folded into one open summary until its window (Options.Window) ends, it
 // holds Options.MaxCount records, its request ends, it is evicted from the
-// bounded group cache, or Flush or Close is called. The summary is the
-// group's record with _aggregated, _count, _first_occurrence,
-// _last_occurrence and _window_seconds added, written through the same
+// bounded group cache, or Flush or Close is called.
+//
+// # Summaries
+//
+// A summary is the group's record (the copy of its first folded record,
+// with values cut to Options.MaxValueBytes) with these attributes added
+// after the record's own, in this order, written through the same
 // With/WithGroup chain and with the same context values as the records it
-// stands for.
+// stands for, and dated when it is written:
 //
-// Nothing is lost: the records written individually plus the sum of _count
-// over the summaries equals the records handled, under any concurrency,
-// eviction and shutdown. A background goroutine owned by the handler writes
-// the summaries whose window is ending even when their group goes quiet; it
-// runs only while the cache holds groups, and Close stops it.
+//	_aggregated        true
+//	_count             the number of records folded into it
+//	_first_occurrence  the earliest time of a folded record
+//	_last_occurrence   the latest time of a folded record
+//	_window_seconds    Options.Window in seconds
+//	_truncated         true, only when held values were cut or left out
 //
-// NewMiddleware offers the handler as a func(slog.Handler) slog.Handler for
-// slog-multi's Pipe. In the recommended stack aggregation sits after
-// sampling and before redaction and the async queue; call Close (or Flush)
-// before closing the handlers after it, so that the last summaries reach
-// the sink.
+// The two occurrences are strings in RFC 3339 with nine fractional digits,
+// always present (the layout "2006-01-02T15:04:05.000000000Z07:00"), in the
+// location of the records' times. A record is dated by its own time
+// (Record.Time, which slog.Logger sets; the current time for a record
+// without one), so records reaching the handler in any order of their
+// times still give the right occurrences.
+//
+// # Conservation and lifecycle
+//
+// Nothing is lost unaccounted: the records written individually plus the
+// sum of _count over the summaries written equals the records handled,
+// under any concurrency, eviction and shutdown, and Stats count the
+// summaries that failed or that Flush or Close dropped at their context's
+// deadline. A background goroutine owned by the handler writes the
+// summaries whose window is ending even when their group goes quiet; it
+// runs only while the cache holds groups. Close(ctx) writes the last
+// summaries and stops it; Flush(ctx) writes the open summaries and keeps
+// the handler running. Both return by ctx's deadline, saying what they
+// could not write. Close the Handler before the handlers after it, so that
+// the last summaries reach the sink.
 package aggregation

@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// Keys of the attributes a summary adds to its group's record.
+// Keys of the attributes a summary adds to its group's record (documented
+// on the package).
 const (
 	keyAggregated      = "_aggregated"       // true
 	keyCount           = "_count"            // records folded into the summary
@@ -17,7 +18,8 @@ const (
 )
 
 // occurrenceLayout is the layout of _first_occurrence and _last_occurrence:
-// RFC 3339 with nine fractional digits, always present.
+// RFC 3339 with nine fractional digits, always present (documented on the
+// package).
 const occurrenceLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
 // ellipsis ends a value that was cut.
