@@ -204,13 +204,19 @@ func (p *envParser) paths(name string, dst *[]string) {
 func configFrom(base Config, lookup func(string) (string, bool), environ func() []string) (Config, error) {
 	cfg := base
 	p := &envParser{lookup: lookup, known: map[string]bool{}}
-	p.general(&cfg)
-	p.sampling(&cfg)
-	p.aggregation(&cfg)
-	p.boolean("LOG_REDACT", &cfg.Redact)
-	p.async(&cfg)
+	p.apply(&cfg)
 	p.errs = append(p.errs, misspelledVariables(environ(), p.known)...)
 	return cfg, errors.Join(p.errs...)
+}
+
+// apply applies every variable to cfg. It reads each one whether or not
+// it is set, so that afterwards p.known holds every known name.
+func (p *envParser) apply(cfg *Config) {
+	p.general(cfg)
+	p.sampling(cfg)
+	p.aggregation(cfg)
+	p.boolean("LOG_REDACT", &cfg.Redact)
+	p.async(cfg)
 }
 
 // general applies the variables of the JSON handler and the correlation

@@ -3,6 +3,7 @@ package slogstack
 import (
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -237,19 +238,24 @@ func TestConfigFromEnvReadsProcessEnvironment(t *testing.T) {
 // a rejected value is always named in the error.
 func FuzzConfigFromEnv(f *testing.F) {
 	for _, s := range []string{"", "true", "0.5", "debug", "1KiB", "10s", "/a,/b", "-1", "NaN", "9223372036854775807GiB"} {
-		f.Add(uint8(0), s)
+		f.Add(uint8(0), s, "LOG_SAMPLNG_RATE")
 	}
-	names := []string{"LOG_LEVEL", "LOG_ADD_SOURCE", "LOG_CORRELATION", "LOG_SAMPLING", "LOG_SAMPLING_RATE",
-		"LOG_ALWAYS_SAMPLE_PATHS", "LOG_EXCLUDED_PATHS", "LOG_FOLLOW_TRACE", "LOG_REQUEST_BUFFER",
-		"LOG_REQUEST_BUFFER_RECORDS", "LOG_REQUEST_BUFFER_BYTES", "LOG_BUFFER_BYTES", "LOG_AGGREGATION",
-		"LOG_AGGREGATION_BURST", "LOG_AGGREGATION_WINDOW", "LOG_AGGREGATION_MAX_GROUPS", "LOG_REDACT",
-		"LOG_ASYNC", "LOG_QUEUE_SIZE", "LOG_QUEUE_BYTES"}
-	f.Fuzz(func(t *testing.T, which uint8, value string) {
+	names := envNames
+	f.Fuzz(func(t *testing.T, which uint8, value, other string) {
 		name := names[int(which)%len(names)]
-		cfg, err := env{name: value}.config(DefaultConfig())
+		e := env{name: value}
+		if strings.Contains(other, "=") {
+			other = "" // os.Environ cannot list such a name
+		}
+		if other != name {
+			e[other] = value
+		}
+		cfg, err := e.config(DefaultConfig())
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), name+": ") {
-				t.Fatalf("%s=%q: error %q does not name the variable", name, value, err)
+			for _, msg := range joinedMessages(err) {
+				if !strings.HasPrefix(msg, name+": ") && (other == "" || !strings.HasPrefix(msg, other+": ")) {
+					t.Fatalf("%s=%q, %s=%q: error %q does not name a variable", name, value, other, value, msg)
+				}
 			}
 			return
 		}
@@ -264,4 +270,157 @@ func FuzzConfigFromEnv(f *testing.F) {
 			t.Fatalf("%s=%q: negative bound accepted: %+v", name, value, cfg)
 		}
 	})
+}
+
+// TestConfigFromEnvMisspelled checks the LOG_* names that are not known:
+// within two edits of a known name (a letter dropped, added, changed, two
+// swapped, case) they are errors suggesting the nearest name, with the
+// known variables still applied; farther ones are other tools' and are
+// ignored.
+func TestConfigFromEnvMisspelled(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     env
+		wantErr []string
+	}{
+		{"dropped letter", env{"LOG_SAMPLNG_RATE": "0.5"}, []string{
+			"LOG_SAMPLNG_RATE: unknown variable; did you mean LOG_SAMPLING_RATE?"}},
+		{"added letter", env{"LOG_ASYNCH": "false"}, []string{
+			"LOG_ASYNCH: unknown variable; did you mean LOG_ASYNC?"}},
+		{"changed letter", env{"LOG_LEVEE": "debug"}, []string{
+			"LOG_LEVEE: unknown variable; did you mean LOG_LEVEL?"}},
+		{"swapped letters", env{"LOG_REDCAT": "false"}, []string{
+			"LOG_REDCAT: unknown variable; did you mean LOG_REDACT?"}},
+		{"two edits", env{"LOG_LVL": "debug"}, []string{
+			"LOG_LVL: unknown variable; did you mean LOG_LEVEL?"}},
+		{"case", env{"log_level": "debug", "Log_Async": "false"}, []string{
+			"Log_Async: unknown variable; did you mean LOG_ASYNC?",
+			"log_level: unknown variable; did you mean LOG_LEVEL?"}},
+		{"set but empty", env{"LOG_QUEUE_SIZ": ""}, []string{
+			"LOG_QUEUE_SIZ: unknown variable; did you mean LOG_QUEUE_SIZE?"}},
+		{"three edits are another tool's", env{"LOG_JSON": "1", "LOG_FORMAT": "text", "LOG_FILE": "/tmp/x", "LOG_EXPVAR": "-"}, nil},
+		{"another prefix", env{"LOGLEVEL": "debug", "MY_LOG_LEVEL": "debug"}, nil},
+		{"several, in name order, beside a bad value", env{"LOG_SAMPLNG": "true", "LOG_AGREGATION": "x", "LOG_QUEUE_SIZE": "many"}, []string{
+			`LOG_QUEUE_SIZE: "many" is not an integer from 1 to 16777216`,
+			"LOG_AGREGATION: unknown variable; did you mean LOG_AGGREGATION?",
+			"LOG_SAMPLNG: unknown variable; did you mean LOG_SAMPLING?"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.env.config(DefaultConfig())
+			if diff := cmp.Diff(tc.wantErr, joinedMessages(err), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEditDistance checks the distance the misspelling check uses, and
+// that it stops at its limit.
+func TestEditDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b  string
+		limit int
+		want  int
+	}{
+		{"", "", 3, 0},
+		{"LOG_LEVEL", "LOG_LEVEL", 3, 0},
+		{"LOG_LEVL", "LOG_LEVEL", 3, 1},
+		{"LOG_LEVELL", "LOG_LEVEL", 3, 1},
+		{"LOG_LEVEK", "LOG_LEVEL", 3, 1},
+		{"LOG_LEEVL", "LOG_LEVEL", 3, 1}, // a swap is one edit
+		{"LOG_LVL", "LOG_LEVEL", 3, 2},
+		{"LOG_ELVLE", "LOG_LEVEL", 3, 2},
+		{"LOG_FILE", "LOG_LEVEL", 9, 4},
+		{"LOG_FILE", "LOG_LEVEL", 3, 3}, // capped at the limit
+		{"LOG_X", "LOG_AGGREGATION_MAX_GROUPS", 3, 3},
+		{"ABC", "", 9, 3},
+		{"", "ABC", 9, 3},
+		{"CA", "ABC", 9, 3}, // optimal string alignment: no edit of a swapped pair
+	} {
+		if got := editDistance(tc.a, tc.b, tc.limit); got != tc.want {
+			t.Errorf("editDistance(%q, %q, %d) = %d, want %d", tc.a, tc.b, tc.limit, got, tc.want)
+		}
+	}
+}
+
+// TestKnownVariables checks that the names the misspelling check knows are
+// exactly the variables ConfigFromEnv documents and reads.
+func TestKnownVariables(t *testing.T) {
+	p := &envParser{lookup: env{}.lookup, known: map[string]bool{}}
+	cfg := DefaultConfig()
+	p.apply(&cfg)
+	var got []string
+	for name := range p.known {
+		got = append(got, name)
+	}
+	slices.Sort(got)
+	want := slices.Clone(envNames)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("known variables (-want +got):\n%s", diff)
+	}
+}
+
+// envNames are the variables of ConfigFromEnv's documentation.
+var envNames = []string{"LOG_LEVEL", "LOG_ADD_SOURCE", "LOG_CORRELATION", "LOG_SAMPLING", "LOG_SAMPLING_RATE",
+	"LOG_ALWAYS_SAMPLE_PATHS", "LOG_EXCLUDED_PATHS", "LOG_FOLLOW_TRACE", "LOG_REQUEST_BUFFER",
+	"LOG_REQUEST_BUFFER_RECORDS", "LOG_REQUEST_BUFFER_BYTES", "LOG_BUFFER_BYTES", "LOG_AGGREGATION",
+	"LOG_AGGREGATION_BURST", "LOG_AGGREGATION_WINDOW", "LOG_AGGREGATION_MAX_GROUPS", "LOG_REDACT",
+	"LOG_ASYNC", "LOG_QUEUE_SIZE", "LOG_QUEUE_BYTES"}
+
+// TestConfigFromEnvOverBase checks that the variables apply over the
+// caller's base, not over DefaultConfig: what no variable sets stays as
+// the base has it, including zero values and the base's own options.
+func TestConfigFromEnvOverBase(t *testing.T) {
+	custom := DefaultConfig()
+	custom.SamplingPolicy = sampling.Policy{Rate: 0.3, AlwaysSamplePaths: []string{"/pay"}}
+	custom.AsyncOptions.Capacity = 100
+	custom.RedactOptions.Replacement = "***"
+	for _, tc := range []struct {
+		name string
+		base Config
+		env  env
+		want func() Config
+	}{
+		{"zero base, nothing set", Config{}, env{}, func() Config { return Config{} }},
+		{"zero base, async on", Config{}, env{"LOG_ASYNC": "true", "LOG_QUEUE_SIZE": "64"},
+			func() Config { return Config{Async: true, AsyncOptions: async.Options{Capacity: 64}} }},
+		{"zero base, buffering on takes the default bounds", Config{Sampling: true}, env{"LOG_REQUEST_BUFFER": "true"},
+			func() Config { return Config{Sampling: true, SamplingOptions: defaultBounds(0)} }},
+		{"zero base, buffering on keeps a set bound", Config{SamplingOptions: sampling.Options{MaxRequestRecords: 7}},
+			env{"LOG_REQUEST_BUFFER": "true"},
+			func() Config { return Config{SamplingOptions: defaultBounds(7)} }},
+		{"custom base, nothing set", custom, env{}, func() Config { return custom }},
+		{"custom base, rate set", custom, env{"LOG_SAMPLING_RATE": "0"}, func() Config {
+			c := custom
+			c.SamplingPolicy.Rate = 0
+			return c
+		}},
+		{"custom base, a request buffer above its total", custom, env{"LOG_REQUEST_BUFFER_BYTES": "64MiB", "LOG_BUFFER_BYTES": "64MiB"},
+			func() Config {
+				c := custom
+				c.SamplingOptions.MaxRequestBytes, c.SamplingOptions.MaxBufferedBytes = 64<<20, 64<<20
+				return c
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.env.config(tc.base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want(), got, cmpConfig...); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// defaultBounds returns the buffer bounds of sampling.DefaultOptions, and
+// nothing else, with records as MaxRequestRecords if it is not zero.
+func defaultBounds(records int) sampling.Options {
+	d := sampling.DefaultOptions()
+	if records == 0 {
+		records = d.MaxRequestRecords
+	}
+	return sampling.Options{MaxRequestRecords: records, MaxRequestBytes: d.MaxRequestBytes, MaxBufferedBytes: d.MaxBufferedBytes}
 }
