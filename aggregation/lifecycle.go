@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 )
 
 // batch is a list of closed summaries that one goroutine writes in order
@@ -15,18 +14,34 @@ import (
 // summary it is writing returns from the next handler.
 type batch struct {
 	out  []outgoing
-	next atomic.Int64 // index of the next summary to claim; >= len(out) once abandoned
-	// current is 1 + the index of the summary being written, or 0.
-	current atomic.Int64
-	errs    []error       // the next handler's errors; read after done
-	done    chan struct{} // closed when the writer has finished
+	errs []error       // the next handler's errors; read after done
+	done chan struct{} // closed when the writer has finished
+
+	mu        sync.Mutex
+	next      int // index of the next summary to write
+	writing   int // 1 + the index of the summary being written, or 0
+	abandoned bool
 }
 
-// claim returns the index of the next summary to write, or false when
-// none is left.
+// claim returns the index of the next summary to write and marks it being
+// written, or reports false when none is left or the batch was abandoned.
 func (b *batch) claim() (int, bool) {
-	i := b.next.Add(1) - 1
-	return int(i), i < int64(len(b.out))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.abandoned || b.next >= len(b.out) {
+		return 0, false
+	}
+	i := b.next
+	b.next++
+	b.writing = i + 1
+	return i, true
+}
+
+// written marks the summary being written as finished.
+func (b *batch) written() {
+	b.mu.Lock()
+	b.writing = 0
+	b.mu.Unlock()
 }
 
 // lost is what a batch left unwritten when it was abandoned.
@@ -35,21 +50,23 @@ type lost struct {
 	inFlight, inFlightRecord int // being written by the next handler
 }
 
+func (l lost) none() bool { return l.summaries == 0 && l.inFlight == 0 }
+
 // abandon claims every summary not yet started and returns them with the
 // one being written, if any. Abandoning twice claims nothing more.
 func (b *batch) abandon() (dropped []outgoing, l lost) {
-	n := int64(len(b.out))
-	from := b.next.Swap(n)
-	if from < n {
-		dropped = b.out[from:]
-	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.abandoned = true
+	dropped = b.out[b.next:]
+	b.next = len(b.out)
 	for _, c := range dropped {
 		l.summaries++
 		l.records += c.sum.count
 	}
-	if i := b.current.Load(); i > 0 {
+	if b.writing > 0 {
 		l.inFlight = 1
-		l.inFlightRecord = b.out[i-1].sum.count
+		l.inFlightRecord = b.out[b.writing-1].sum.count
 	}
 	return dropped, l
 }
@@ -114,9 +131,8 @@ func (sh *shared) write(b *batch) {
 		if !ok {
 			return
 		}
-		b.current.Store(int64(i) + 1)
 		err := sh.emit(b.out[i])
-		b.current.Store(0)
+		b.written()
 		if err != nil {
 			b.errs = append(b.errs, err)
 		}
@@ -200,7 +216,14 @@ func (h *Handler) Flush(ctx context.Context) error {
 	case <-b.done:
 		return errors.Join(b.errs...)
 	case <-ctx.Done():
-		return lostError("Flush", ctx, sh.dropAll([]*batch{b}))
+		l := sh.dropAll([]*batch{b})
+		if l.none() {
+			// The writer had finished its last summary: it returns
+			// without calling the next handler again.
+			<-b.done
+			return errors.Join(b.errs...)
+		}
+		return lostError("Flush", ctx, l)
 	}
 }
 
@@ -256,7 +279,12 @@ func (h *Handler) Close(ctx context.Context) error {
 			batches = append(batches, x)
 		}
 		sh.life.mu.Unlock()
-		c.finish(lostError("Close", ctx, sh.dropAll(batches)))
+		if l := sh.dropAll(batches); !l.none() {
+			c.finish(lostError("Close", ctx, l))
+		}
+		// With nothing lost, no goroutine of the handler is in the next
+		// handler: the writer finishes without waiting on it.
+		<-c.done
 	}
 	return c.err
 }
