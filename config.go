@@ -132,8 +132,8 @@ type Config struct {
 // with its wrapper's DefaultOptions, and the HTTP middleware's
 // httpctx.DefaultOptions (an access record per request, no bodies).
 func DefaultConfig() Config {
-	http := httpctx.DefaultOptions()
-	http.Logger, http.Policy = nil, sampling.Policy{}
+	httpOpts := httpctx.DefaultOptions()
+	httpOpts.Logger, httpOpts.Policy = nil, sampling.Policy{} // the stack sets them
 	return Config{
 		Level:              slog.LevelInfo,
 		Correlation:        true,
@@ -146,7 +146,7 @@ func DefaultConfig() Config {
 		RedactOptions:      redact.DefaultOptions(),
 		Async:              true,
 		AsyncOptions:       async.DefaultOptions(),
-		HTTP:               http,
+		HTTP:               httpOpts,
 	}
 }
 
