@@ -120,7 +120,8 @@ func TestWriteAfterCloseWithStuckWriterIsBounded(t *testing.T) {
 
 // faultyWriter fails at random: it panics, returns an error with nothing
 // written, writes a random prefix and reports it without an error, or
-// stalls for a while before writing.
+// stalls for a while (on synctest's clock: use it inside synctest.Test)
+// before writing.
 type faultyWriter struct {
 	mu  sync.Mutex
 	out []byte
@@ -137,7 +138,7 @@ func (w *faultyWriter) Write(p []byte) (int, error) {
 		w.append(p[:n])
 		return n, nil
 	case r == 3:
-		time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+		time.Sleep(time.Duration(rand.IntN(60)) * time.Millisecond) // synctest's clock: a slow writer, past StallTimeout at times
 	}
 	w.append(p)
 	return len(p), nil
@@ -153,77 +154,88 @@ func (w *faultyWriter) append(p []byte) {
 // random point with a random deadline, into a writer that panics, fails,
 // short-writes and stalls at random: every accepted record is written,
 // failed, dropped or lost, exactly; every record in the output is whole
-// and appears once; nothing leaks and Close returns by its deadline.
+// and appears once; nothing leaks and Close returns by its deadline (on
+// synctest's clock).
 func TestWriterConservationWithFaults(t *testing.T) {
 	for round := range 4 {
 		t.Run(fmt.Sprint(round), func(t *testing.T) {
-			leakcheck.Check(t)
-			fw := &faultyWriter{}
-			w := NewWriter(fw, Options{Capacity: 128, BatchBytes: 2048, ReportInterval: 0, StallTimeout: 20 * time.Millisecond})
-			h := slog.NewJSONHandler(w, nil)
-			var syncOK, syncFailed sync.Map
-			done := make(chan error, 1)
-			go func() {
-				time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond)
-				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(1+rand.IntN(30))*time.Millisecond)
-				defer cancel()
-				start := time.Now()
-				err := w.Close(ctx)
-				if time.Since(start) > 5*time.Second {
-					err = fmt.Errorf("Close took %v", time.Since(start))
-				}
-				done <- err
-			}()
-			var wg sync.WaitGroup
-			for p := range 8 {
-				wg.Go(func() {
-					for n := range 300 {
-						r := slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0)
-						r.AddAttrs(slog.Int("p", p), slog.Int("n", n))
-						closed := w.closed.Load()
-						err := h.Handle(context.Background(), r)
-						key := fmt.Sprint(p, "/", n)
-						if closed && err == nil {
-							syncOK.Store(key, true)
-						} else if err != nil {
-							syncFailed.Store(key, true)
-						}
-					}
-				})
-			}
-			wg.Wait()
-			if err := <-done; err != nil && !strings.Contains(err.Error(), "records lost") {
-				t.Fatal(err)
-			}
-			st := w.Stats()
-			if st.Written+st.Failed+st.Dropped+st.Lost != st.Accepted || st.Accepted+st.Synchronous+st.DroppedAfterClose != 8*300 {
-				t.Fatalf("conservation broken: %+v", st)
-			}
-			fw.mu.Lock()
-			out := string(fw.out)
-			fw.mu.Unlock()
-			seen := map[string]bool{}
-			for _, line := range strings.Split(out, "\n") {
-				var m struct{ P, N *int }
-				if json.Unmarshal([]byte(line), &m) != nil || m.P == nil || m.N == nil {
-					continue // a torn line, ended by the Writer
-				}
-				key := fmt.Sprint(*m.P, "/", *m.N)
-				if seen[key] {
-					t.Fatalf("record %s written twice", key)
-				}
-				seen[key] = true
-			}
-			// Records counted as written are whole in the output; so may be
-			// a few counted as failed (a write cut just before a newline).
-			whole := 0
-			for range seen {
-				whole++
-			}
-			if uint64(whole) < st.Written {
-				t.Fatalf("%d whole records in the output, Stats.Written %d: %+v", whole, st.Written, st)
-			}
-			t.Logf("%+v", st)
+			synctest.Test(t, writerConservationWithFaults)
 		})
 	}
+}
+
+func writerConservationWithFaults(t *testing.T) {
+	const producers, perProducer = 8, 300
+	fw := &faultyWriter{}
+	w := NewWriter(fw, Options{Capacity: 128, BatchBytes: 2048, StallTimeout: 20 * time.Millisecond})
+	var syncOK, syncFailed sync.Map
+	trigger := newCountTrigger(rand.IntN(producers * perProducer))
+	done := make(chan error, 1)
+	go func() {
+		<-trigger.reached
+		deadline := time.Duration(1+rand.IntN(30)) * time.Millisecond
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		defer cancel()
+		start := time.Now()
+		err := w.Close(ctx)
+		if took := time.Since(start); took > deadline {
+			err = fmt.Errorf("Close took %v, past its deadline %v", took, deadline)
+		}
+		done <- err
+	}()
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			// A JSON handler per producer: slog's holds its mutex around
+			// Write, and a goroutine blocked on a mutex would keep
+			// synctest's clock from advancing while Write waits for room.
+			h := slog.NewJSONHandler(w, nil)
+			for n := range perProducer {
+				trigger.add()
+				r := slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0)
+				r.AddAttrs(slog.Int("p", p), slog.Int("n", n))
+				closed := w.closed.Load()
+				err := h.Handle(context.Background(), r)
+				key := fmt.Sprint(p, "/", n)
+				if closed && err == nil {
+					syncOK.Store(key, true)
+				} else if err != nil {
+					syncFailed.Store(key, true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := <-done; err != nil && !strings.Contains(err.Error(), "records lost") {
+		t.Fatal(err)
+	}
+	st := w.Stats()
+	if st.Written+st.Failed+st.Dropped+st.Lost != st.Accepted || st.Accepted+st.Synchronous+st.DroppedAfterClose != producers*perProducer {
+		t.Fatalf("conservation broken: %+v", st)
+	}
+	fw.mu.Lock()
+	out := string(fw.out)
+	fw.mu.Unlock()
+	seen := map[string]bool{}
+	for _, line := range strings.Split(out, "\n") {
+		var m struct{ P, N *int }
+		if json.Unmarshal([]byte(line), &m) != nil || m.P == nil || m.N == nil {
+			continue // a torn line, ended by the Writer
+		}
+		key := fmt.Sprint(*m.P, "/", *m.N)
+		if seen[key] {
+			t.Fatalf("record %s written twice", key)
+		}
+		seen[key] = true
+	}
+	// Records counted as written are whole in the output; so may be
+	// a few counted as failed (a write cut just before a newline).
+	if uint64(len(seen)) < st.Written {
+		t.Fatalf("%d whole records in the output, Stats.Written %d: %+v", len(seen), st.Written, st)
+	}
+	t.Logf("%+v", st)
+	// Advance synctest's clock past the writer's longest stall: a drain
+	// goroutine that Close gave up on must exit once the writer returns
+	// (synctest.Test fails if one is left).
+	time.Sleep(time.Minute)
 }

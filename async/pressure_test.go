@@ -3,14 +3,15 @@ package async
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -24,7 +25,7 @@ type recordingSink struct {
 	seqs    map[int64][]int64
 	reports []slog.Record
 	calls   int
-	stallP  float64 // probability of a short stall per record
+	stallP  float64 // probability of a short stall per record (yielding the processor)
 	errP    float64 // probability of an error per record
 	gate    chan struct{}
 }
@@ -42,7 +43,7 @@ func (s *recordingSink) Handle(_ context.Context, r slog.Record) error {
 		<-s.gate
 	}
 	if s.stallP > 0 && rand.Float64() < s.stallP {
-		time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
+		stallBriefly()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -140,172 +141,145 @@ func TestConservationUnderChaos(t *testing.T) {
 		st.Accepted, st.Written, st.Dropped, st.Synchronous, st.WriteErrors, st.Reports)
 }
 
-// TestStalledSinkNeverBlocksCallers: the sink blocks for 2 seconds while 8
-// producers keep logging; no call waits, drops are reported once the sink
-// resumes, and the reports agree with Stats.
+// TestStalledSinkNeverBlocksCallers: the sink blocks while 8 producers
+// keep logging. With StallTimeout zero no call waits at all; with a stall
+// time, the callers wait that long once, all together, then drop. Drops
+// are reported once the sink resumes, without waiting for Close, and the
+// reports agree with Stats. Time is synctest's, so "waits" is exact.
 func TestStalledSinkNeverBlocksCallers(t *testing.T) {
-	leakcheck.Check(t)
-	sink := newRecordingSink()
-	sink.gate = make(chan struct{})
-	h := NewHandler(sink, Options{Capacity: 1024, ReportInterval: time.Second})
-	l := slog.New(h)
-	stall := time.AfterFunc(2*time.Second, func() { close(sink.gate) })
-	defer stall.Stop()
-
-	var slowestControl atomic.Int64
-	var slowest [8]atomic.Int64 // per producer
-	var calls atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	// The control goroutine times a 2µs CPU spin back to back, yielding as
-	// often as the producers do: its slowest measurement is what the
-	// scheduler (and other processes on a loaded machine) can add to any
-	// call. A producer also waits out any pause of whichever goroutine
-	// holds the queue's lock when its thread is descheduled, so the
-	// assertion is on the median producer's slowest call, bounded by 50ms
-	// plus four times the control's worst pause (about 50ms on a quiet
-	// machine), capped at 1.5 s. A design in which callers wait on the sink
-	// blocks every producer for about 2 s and fails.
-	wg.Go(func() {
-		for n := 0; ; n++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			start := time.Now()
-			for time.Since(start) < 2*time.Microsecond {
-			}
-			if d := int64(time.Since(start)); d > slowestControl.Load() {
-				slowestControl.Store(d)
-			}
-			if n%64 == 0 {
-				runtime.Gosched()
-			}
-		}
-	})
-	for p := range 8 {
-		wg.Go(func() {
-			for n := 0; ; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				level := slog.LevelInfo
-				if n%50 == 0 {
-					level = slog.LevelWarn
-				}
+	tests := []struct {
+		stall    time.Duration
+		wantWait time.Duration
+	}{
+		{stall: 0, wantWait: 0},
+		{stall: time.Second, wantWait: time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.stall), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const producers, perProducer = 8, 2000
+				sink := newRecordingSink()
+				sink.gate = make(chan struct{})
+				h := NewHandler(sink, Options{Capacity: 1024, ReportInterval: time.Second, StallTimeout: tt.stall})
+				l := slog.New(h)
 				start := time.Now()
-				l.Log(context.Background(), level, "m", "p", p, "n", n)
-				if d := int64(time.Since(start)); d > slowest[p].Load() {
-					slowest[p].Store(d)
+				var wg sync.WaitGroup
+				for p := range producers {
+					wg.Go(func() {
+						for n := range perProducer {
+							level := slog.LevelInfo
+							if n%50 == 0 {
+								level = slog.LevelWarn
+							}
+							l.Log(context.Background(), level, "m", "p", p, "n", n)
+						}
+					})
 				}
-				calls.Add(1)
-				if n%64 == 0 {
-					time.Sleep(100 * time.Microsecond) // leave the sink's goroutine some CPU
+				wg.Wait()
+				if waited := time.Since(start); waited != tt.wantWait {
+					t.Errorf("%d log calls into a stalled sink took %v, want %v", producers*perProducer, waited, tt.wantWait)
 				}
-			}
+				close(sink.gate)
+				synctest.Wait() // the drain has written the queue and is idle
+				sink.mu.Lock()
+				reports := len(sink.reports)
+				sink.mu.Unlock()
+				if reports == 0 {
+					t.Fatal("no drop report once the sink resumed")
+				}
+				closeNow(t, h)
+
+				st := h.Stats()
+				if st.Dropped == 0 {
+					t.Fatalf("no drops after a stall: %+v", st)
+				}
+				total, byLevel := sink.reportCounts()
+				if total != st.Dropped || st.Reported != st.Dropped {
+					t.Fatalf("reports announce %d drops, Stats.Dropped %d, Stats.Reported %d", total, st.Dropped, st.Reported)
+				}
+				dl := st.DroppedByLevel
+				gotByLevel := LevelCounts{Debug: byLevel["DEBUG"], Info: byLevel["INFO"], Warn: byLevel["WARN"], Error: byLevel["ERROR"]}
+				if diff := cmp.Diff(dl, gotByLevel); diff != "" {
+					t.Fatalf("reports by level vs Stats (-stats +reports):\n%s", diff)
+				}
+				if st.Written+st.Dropped != st.Accepted || st.Accepted != producers*perProducer {
+					t.Fatalf("conservation broken: %+v", st)
+				}
+				checkOrder(t, sink.seqs)
+			})
 		})
 	}
-	time.Sleep(2500 * time.Millisecond) // past the stall: the sink has resumed
-	close(stop)
-	wg.Wait()
-	// The report comes once the sink resumes, without waiting for Close.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		sink.mu.Lock()
-		n := len(sink.reports)
-		sink.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no drop report 10 s after the sink resumed")
-		}
-	}
-	closeNow(t, h)
-
-	noise := time.Duration(slowestControl.Load())
-	bound := min(50*time.Millisecond+4*noise, 1500*time.Millisecond)
-	var perProducer []time.Duration
-	for i := range slowest {
-		perProducer = append(perProducer, time.Duration(slowest[i].Load()))
-	}
-	slices.Sort(perProducer)
-	if d := perProducer[len(perProducer)/2]; d > bound {
-		t.Errorf("slowest log calls per producer %v with the sink stalled: the median must be <= %v (50ms + 4 x scheduling noise %v)", perProducer, bound, noise)
-	}
-	st := h.Stats()
-	if st.Dropped == 0 {
-		t.Fatalf("no drops after a 2 s stall with %d calls: %+v", calls.Load(), st)
-	}
-	total, byLevel := sink.reportCounts()
-	if total != st.Dropped || st.Reported != st.Dropped {
-		t.Fatalf("reports announce %d drops, Stats.Dropped %d, Stats.Reported %d", total, st.Dropped, st.Reported)
-	}
-	dl := st.DroppedByLevel
-	if byLevel["DEBUG"] != dl.Debug || byLevel["INFO"] != dl.Info || byLevel["WARN"] != dl.Warn || byLevel["ERROR"] != dl.Error {
-		t.Fatalf("reports by level %v, Stats %+v", byLevel, dl)
-	}
-	if st.Written+st.Dropped != st.Accepted || st.Accepted != uint64(calls.Load()) {
-		t.Fatalf("conservation broken: calls %d, %+v", calls.Load(), st)
-	}
-	checkOrder(t, sink.seqs)
-	t.Logf("scheduling noise %v; calls %d; slowest per producer %v; dropped %d (by level %+v) reports %d", noise, calls.Load(), perProducer, st.Dropped, dl, st.Reports)
 }
 
-// deadSink blocks every Handle until released.
-type deadSink struct{ release chan struct{} }
+// deadSink blocks every Handle until released, and counts the calls.
+type deadSink struct {
+	release chan struct{}
+	calls   atomic.Int64
+}
 
 func (s *deadSink) Enabled(context.Context, slog.Level) bool { return true }
 func (s *deadSink) Handle(context.Context, slog.Record) error {
+	s.calls.Add(1)
 	<-s.release
 	return nil
 }
 func (s *deadSink) WithAttrs([]slog.Attr) slog.Handler { return s }
 func (s *deadSink) WithGroup(string) slog.Handler      { return s }
 
+// TestCloseDeadlineReportsExactLoss: Close on a sink that never returns
+// gives up exactly at its deadline with the number of records lost, keeps
+// that outcome, and its drain goroutine exits once the sink returns
+// (synctest.Test fails if a goroutine outlives the test).
 func TestCloseDeadlineReportsExactLoss(t *testing.T) {
-	leakcheck.Check(t)
-	sink := &deadSink{release: make(chan struct{})}
-	defer close(sink.release) // let the drain goroutine finish
-	h := NewHandler(sink, Options{Capacity: 100})
-	l := slog.New(h)
-	for range 50 {
-		l.Info("m")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	err := h.Close(ctx)
-	if waited := time.Since(start); waited > 2*time.Second {
-		t.Errorf("Close returned after %v, past its 100ms deadline", waited)
-	}
-	if err == nil || !strings.Contains(err.Error(), "50 records lost") || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Close error = %v, want 50 records lost and DeadlineExceeded", err)
-	}
-	if err2 := h.Close(context.Background()); err2 == nil || err2.Error() != err.Error() {
-		t.Fatalf("second Close = %v, want the first outcome %v", err2, err)
-	}
-	st := h.Stats()
-	if st.Lost != 50 || st.Written != 0 || st.Accepted != 50 || st.QueueDepth != 0 {
-		t.Fatalf("Stats = %+v, want Lost 50 Written 0 Accepted 50", st)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		sink := &deadSink{release: make(chan struct{})}
+		h := NewHandler(sink, Options{Capacity: 100})
+		l := slog.New(h)
+		for range 50 {
+			l.Info("m")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		err := h.Close(ctx)
+		if waited := time.Since(start); waited != 100*time.Millisecond {
+			t.Errorf("Close returned after %v, want its 100ms deadline", waited)
+		}
+		if err == nil || !strings.Contains(err.Error(), "50 records lost") || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Close error = %v, want 50 records lost and DeadlineExceeded", err)
+		}
+		if err2 := h.Close(context.Background()); err2 == nil || err2.Error() != err.Error() {
+			t.Fatalf("second Close = %v, want the first outcome %v", err2, err)
+		}
+		st := h.Stats()
+		if st.Lost != 50 || st.Written != 0 || st.Accepted != 50 || st.QueueDepth != 0 {
+			t.Fatalf("Stats = %+v, want Lost 50 Written 0 Accepted 50", st)
+		}
+		close(sink.release)
+		synctest.Wait() // the drain goroutine has exited
+		if st2 := h.Stats(); st2 != st {
+			t.Fatalf("Stats changed after the sink returned: %+v, was %+v", st2, st)
+		}
+		if n := sink.calls.Load(); n != 1 {
+			t.Fatalf("the sink got %d calls, want only the one Close gave up on (the rest are counted lost)", n)
+		}
+	})
 }
 
 // TestReserveKeepsWarnThroughFlood: with WARN records interleaved in a
 // flood of DEBUG into a stalled sink, the reserve keeps the newest WARNs:
 // DEBUG never holds more than Capacity-Reserved slots.
 func TestReserveKeepsWarnThroughFlood(t *testing.T) {
-	leakcheck.Check(t)
+	synctest.Test(t, func(t *testing.T) { reserveKeepsWarnThroughFlood(t) })
+}
+
+func reserveKeepsWarnThroughFlood(t *testing.T) {
 	sink := newRecordingSink()
 	sink.gate = make(chan struct{})
 	h := NewHandler(sink, Options{Capacity: 64, Reserved: 8})
 	l := slog.New(h)
-	l.Info("m", "p", 0, "n", -1) // the drain takes this one and waits in the sink
-	for h.Stats().QueueDepth != 0 {
-		time.Sleep(time.Millisecond)
-	}
+	l.Info("m", "p", 0, "n", -1)
+	synctest.Wait() // the drain has taken this one and waits in the sink
 	for n := range 1000 {
 		level := slog.LevelDebug
 		if n%100 == 99 {
@@ -350,16 +324,18 @@ func chaosPerProducer() int {
 
 // logWhileClosing has chaosProducers goroutines log chaosPerProducer
 // records each on l (attributes p and n: producer and sequence) while
-// closeFn is called at a random point in the first 40 ms, with a 30 s
-// deadline. It fails the test if Close returns an error.
+// closeFn is called, with a 30 s deadline, once a random number of them
+// have been logged (so Close lands anywhere in the run, producers still
+// logging). It fails the test if Close returns an error.
 func logWhileClosing(t *testing.T, l *slog.Logger, closeFn func(context.Context) error) {
 	t.Helper()
 	perProducer := chaosPerProducer()
+	trigger := newCountTrigger(rand.IntN(chaosProducers * perProducer))
 	var closeErr error
 	closed := make(chan struct{})
 	go func() {
 		defer close(closed)
-		time.Sleep(time.Duration(rand.IntN(40)) * time.Millisecond)
+		<-trigger.reached
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		closeErr = closeFn(ctx)
@@ -368,6 +344,7 @@ func logWhileClosing(t *testing.T, l *slog.Logger, closeFn func(context.Context)
 	for p := range chaosProducers {
 		wg.Go(func() {
 			for n := range perProducer {
+				trigger.add()
 				l.Info("m", "p", p, "n", n)
 			}
 		})
@@ -376,5 +353,37 @@ func logWhileClosing(t *testing.T, l *slog.Logger, closeFn func(context.Context)
 	<-closed
 	if closeErr != nil {
 		t.Fatalf("Close: %v", closeErr)
+	}
+}
+
+// countTrigger closes reached when add has been called at least n times
+// (at once for n <= 0).
+type countTrigger struct {
+	n       int64
+	count   atomic.Int64
+	reached chan struct{}
+	once    sync.Once
+}
+
+func newCountTrigger(n int) *countTrigger {
+	c := &countTrigger{n: int64(n), reached: make(chan struct{})}
+	if n <= 0 {
+		c.once.Do(func() { close(c.reached) })
+	}
+	return c
+}
+
+func (c *countTrigger) add() {
+	if c.count.Add(1) == c.n {
+		c.once.Do(func() { close(c.reached) })
+	}
+}
+
+// stallBriefly stands for a sink that is slow for a moment: it gives up
+// the processor a random number of times (up to a few hundred), without
+// sleeping.
+func stallBriefly() {
+	for range rand.IntN(300) {
+		runtime.Gosched()
 	}
 }

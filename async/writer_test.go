@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -26,7 +27,7 @@ type callRecorder struct {
 	gate   chan struct{}
 	errP   float64
 	panicP float64
-	stallP float64
+	stallP float64 // probability of a short stall per call (yielding the processor)
 }
 
 func (w *callRecorder) Write(p []byte) (int, error) {
@@ -34,7 +35,7 @@ func (w *callRecorder) Write(p []byte) (int, error) {
 		<-w.gate
 	}
 	if w.stallP > 0 && rand.Float64() < w.stallP {
-		time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
+		stallBriefly()
 	}
 	if w.panicP > 0 && rand.Float64() < w.panicP {
 		panic("writer exploded")
@@ -91,57 +92,64 @@ func TestWriterBatchesWholeLines(t *testing.T) {
 	}
 }
 
+// TestWriterReportsDropsByLevel: with the writer stuck on the first line,
+// 40 lines of four levels into a queue of 10 drop exactly the oldest 30;
+// one in-band report announces them by level, bytes and time range, as
+// Stats counts them.
 func TestWriterReportsDropsByLevel(t *testing.T) {
-	leakcheck.Check(t)
-	rec := &callRecorder{gate: make(chan struct{})}
-	w := NewWriter(rec, Options{Capacity: 10, ReportInterval: time.Second})
-	l := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	l.Info("first") // taken by the drain, which then waits on the gate
-	time.Sleep(50 * time.Millisecond)
-	levels := []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError}
-	for i := range 40 {
-		l.Log(context.Background(), levels[i%4], "m", "i", i)
-	}
-	close(rec.gate)
-	closeNow(t, w)
-	st := w.Stats()
-	// 41 accepted; the drain took 1 (or a few, if it was quick); the queue
-	// kept the last 10.
-	var reports []map[string]any
-	var records int
-	for _, m := range logtest.DecodeLines(t, rec.all()) {
-		if m["msg"] == dropReportMessage {
-			reports = append(reports, m)
-		} else {
-			records++
+	synctest.Test(t, func(t *testing.T) {
+		rec := &callRecorder{gate: make(chan struct{})}
+		w := NewWriter(rec, Options{Capacity: 10, ReportInterval: time.Second})
+		l := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		l.Info("first")
+		synctest.Wait() // the drain has taken "first" and waits on the gate
+		levels := []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError}
+		for i := range 40 {
+			l.Log(context.Background(), levels[i%4], "m", "i", i)
 		}
-	}
-	if len(reports) != 1 {
-		t.Fatalf("got %d drop reports, want 1", len(reports))
-	}
-	r := reports[0]
-	if r["level"] != "WARN" || uint64(r["dropped"].(float64)) != st.Dropped || st.Dropped < 30 {
-		t.Fatalf("report %v, Stats %+v", r, st)
-	}
-	byLevel := r["dropped_by_level"].(map[string]any)
-	got := LevelCounts{
-		Debug: uint64(byLevel["DEBUG"].(float64)), Info: uint64(byLevel["INFO"].(float64)),
-		Warn: uint64(byLevel["WARN"].(float64)), Error: uint64(byLevel["ERROR"].(float64)),
-	}
-	if diff := cmp.Diff(st.DroppedByLevel, got); diff != "" {
-		t.Fatalf("report by level vs Stats (-stats +report):\n%s", diff)
-	}
-	if uint64(r["dropped_bytes"].(float64)) != st.DroppedBytes {
-		t.Fatalf("report bytes %v, Stats %d", r["dropped_bytes"], st.DroppedBytes)
-	}
-	first, err1 := time.Parse(time.RFC3339Nano, r["first_dropped"].(string))
-	last, err2 := time.Parse(time.RFC3339Nano, r["last_dropped"].(string))
-	if err1 != nil || err2 != nil || last.Before(first) {
-		t.Fatalf("time range %v..%v (%v, %v)", r["first_dropped"], r["last_dropped"], err1, err2)
-	}
-	if uint64(records) != st.Written || st.Written+st.Dropped != 41 {
-		t.Fatalf("records written %d, Stats %+v", records, st)
-	}
+		close(rec.gate)
+		closeNow(t, w)
+		st := w.Stats()
+		var reports []map[string]any
+		var written []float64
+		for _, m := range logtest.DecodeLines(t, rec.all()) {
+			if m["msg"] == dropReportMessage {
+				reports = append(reports, m)
+			} else if i, ok := m["i"].(float64); ok {
+				written = append(written, i)
+			}
+		}
+		if diff := cmp.Diff([]float64{30, 31, 32, 33, 34, 35, 36, 37, 38, 39}, written); diff != "" {
+			t.Fatalf("queued lines written (-want +got):\n%s", diff)
+		}
+		if len(reports) != 1 {
+			t.Fatalf("got %d drop reports, want 1", len(reports))
+		}
+		r := reports[0]
+		wantByLevel := LevelCounts{Debug: 8, Info: 8, Warn: 7, Error: 7} // i = 0..29
+		if r["level"] != "WARN" || r["dropped"] != float64(30) || st.Dropped != 30 || st.DroppedByLevel != wantByLevel {
+			t.Fatalf("report %v, Stats %+v; want 30 dropped, by level %+v", r, st, wantByLevel)
+		}
+		byLevel := r["dropped_by_level"].(map[string]any)
+		got := LevelCounts{
+			Debug: uint64(byLevel["DEBUG"].(float64)), Info: uint64(byLevel["INFO"].(float64)),
+			Warn: uint64(byLevel["WARN"].(float64)), Error: uint64(byLevel["ERROR"].(float64)),
+		}
+		if diff := cmp.Diff(st.DroppedByLevel, got); diff != "" {
+			t.Fatalf("report by level vs Stats (-stats +report):\n%s", diff)
+		}
+		if uint64(r["dropped_bytes"].(float64)) != st.DroppedBytes {
+			t.Fatalf("report bytes %v, Stats %d", r["dropped_bytes"], st.DroppedBytes)
+		}
+		first, err1 := time.Parse(time.RFC3339Nano, r["first_dropped"].(string))
+		last, err2 := time.Parse(time.RFC3339Nano, r["last_dropped"].(string))
+		if err1 != nil || err2 != nil || last.Before(first) {
+			t.Fatalf("time range %v..%v (%v, %v)", r["first_dropped"], r["last_dropped"], err1, err2)
+		}
+		if st.Written != 11 || st.Accepted != 41 || st.Reports != 1 || st.Reported != 30 {
+			t.Fatalf("Stats %+v, want Written 11 Accepted 41", st)
+		}
+	})
 }
 
 func TestWriterOversizeWriteIsDroppedAndCounted(t *testing.T) {
