@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"reflect"
+	"strings"
 
 	"github.com/slogstack/slogstack"
 	"github.com/slogstack/slogstack/scope"
@@ -23,28 +23,32 @@ func noTime(groups []string, a slog.Attr) slog.Attr {
 }
 
 // The layers DefaultConfig switches on, top first, as the builder
-// assembles them (docs/architecture.md explains the order): the layer
-// fields of Stack.Stats that are not nil, which are declared in the
-// order of the stack.
-func ExampleNewStack() {
+// assembles them (docs/architecture.md explains the order).
+func ExampleStack_String() {
 	stack, err := slogstack.NewStack(os.Stdout, slogstack.DefaultConfig())
 	if err != nil {
 		panic(err)
 	}
 	defer stack.Shutdown(context.Background())
-
-	st := reflect.ValueOf(stack.Stats())
-	for i := range st.NumField() {
-		if f := st.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
-			fmt.Println(f.Type().Elem())
-		}
+	for _, layer := range strings.Split(stack.String(), " -> ") {
+		fmt.Println(layer)
 	}
+
+	sink, err := slogstack.NewStackWithSink(slog.DiscardHandler, slogstack.DefaultConfig())
+	if err != nil {
+		panic(err)
+	}
+	defer sink.Shutdown(context.Background())
+	fmt.Println(sink)
 	// Output:
-	// sampling.Stats
-	// scope.Stats
-	// aggregation.Stats
-	// redact.Stats
-	// async.Stats
+	// sampling.Handler
+	// scope.Handler
+	// aggregation.Handler
+	// redact.Handler
+	// handler.JSONHandler
+	// async.Writer
+	// io.Writer
+	// sampling.Handler -> scope.Handler -> aggregation.Handler -> redact.Handler -> async.Handler -> sink
 }
 
 // The zero Config is a plain synchronous JSON handler: the output of

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -41,6 +42,8 @@ type Stack struct {
 	httpStats      func() httpctx.Stats
 	httpUsed       atomic.Bool
 
+	layers []string // from the bottom up, as build assembled them (String)
+
 	shutdownOnce sync.Once
 	shutdownErr  error
 }
@@ -60,10 +63,13 @@ func NewStack(w io.Writer, cfg Config) (*Stack, error) {
 	}
 	return build(cfg, func(s *Stack) slog.Handler {
 		out := w
+		s.layers = append(s.layers, "io.Writer")
 		if cfg.Async {
 			s.asyncW = async.NewWriter(w, cfg.AsyncOptions)
 			out = s.asyncW
+			s.layers = append(s.layers, "async.Writer")
 		}
+		s.layers = append(s.layers, "handler.JSONHandler")
 		return handler.NewJSONHandler(out, &slog.HandlerOptions{
 			Level:       cfg.level(),
 			AddSource:   cfg.AddSource,
@@ -84,8 +90,10 @@ func NewStackWithSink(sink slog.Handler, cfg Config) (*Stack, error) {
 		return nil, errors.New("slogstack: NewStackWithSink: nil sink")
 	}
 	return build(cfg, func(s *Stack) slog.Handler {
+		s.layers = append(s.layers, "sink")
 		if cfg.Async {
 			s.asyncH = async.NewHandler(sink, cfg.AsyncOptions)
+			s.layers = append(s.layers, "async.Handler")
 			return s.asyncH
 		}
 		return sink
@@ -103,14 +111,17 @@ func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
 	if cfg.Redact {
 		s.redact = redact.NewHandler(h, cfg.RedactOptions)
 		h = s.redact
+		s.layers = append(s.layers, "redact.Handler")
 	}
 	if cfg.Aggregation {
 		s.aggregation = aggregation.NewHandler(h, cfg.AggregationOptions)
 		h = s.aggregation
+		s.layers = append(s.layers, "aggregation.Handler")
 	}
 	if cfg.Correlation {
 		s.correlation = scope.NewHandler(h, cfg.Scope)
 		h = s.correlation
+		s.layers = append(s.layers, "scope.Handler")
 	}
 	// Sampling sits on top: a record of a request that is not sampled stops
 	// there (or waits in its request's buffer) before any other layer has
@@ -119,11 +130,27 @@ func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
 	if cfg.Sampling {
 		s.sampling = sampling.NewHandler(h, cfg.SamplingOptions)
 		h = s.sampling
+		s.layers = append(s.layers, "sampling.Handler")
 	}
 	s.top = &stackHandler{next: h, level: cfg.level(), records: new(atomic.Uint64)}
 	s.logger = slog.New(s.top)
 	s.httpMiddleware, s.httpStats = buildMiddleware(s.httpOptions())
 	return s, nil
+}
+
+// String describes the layers the stack is made of, from the top (the
+// logger's handler) down to the output, in the order build assembled them,
+// for example "sampling.Handler -> scope.Handler -> handler.JSONHandler ->
+// io.Writer". docs/architecture.md explains the order.
+func (s *Stack) String() string {
+	var b strings.Builder
+	for i := len(s.layers) - 1; i >= 0; i-- {
+		b.WriteString(s.layers[i])
+		if i > 0 {
+			b.WriteString(" -> ")
+		}
+	}
+	return b.String()
 }
 
 // Logger returns the stack's logger.
