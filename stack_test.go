@@ -731,3 +731,42 @@ func TestConservation(t *testing.T) {
 		t.Errorf("the workload did not exercise every layer: sampling %+v, aggregation %+v", *sm, *ag)
 	}
 }
+
+// TestStackString checks that String lists exactly the layers the Config
+// switches on, top first, for both builders.
+func TestStackString(t *testing.T) {
+	all := DefaultConfig()
+	tests := []struct {
+		name string
+		cfg  Config
+		sink bool
+		want string
+	}{
+		{"all off", Config{}, false, "handler.JSONHandler -> io.Writer"},
+		{"all off, sink", Config{}, true, "sink"},
+		{"defaults", all, false, "sampling.Handler -> scope.Handler -> aggregation.Handler -> redact.Handler -> handler.JSONHandler -> async.Writer -> io.Writer"},
+		{"defaults, sink", all, true, "sampling.Handler -> scope.Handler -> aggregation.Handler -> redact.Handler -> async.Handler -> sink"},
+		{"sampling and async", Config{Sampling: true, SamplingPolicy: all.SamplingPolicy, SamplingOptions: all.SamplingOptions, Async: true, AsyncOptions: all.AsyncOptions}, false, "sampling.Handler -> handler.JSONHandler -> async.Writer -> io.Writer"},
+		{"redact only", Config{Redact: true, RedactOptions: all.RedactOptions}, true, "redact.Handler -> sink"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var (
+				s   *Stack
+				err error
+			)
+			if tt.sink {
+				s, err = NewStackWithSink(slog.DiscardHandler, tt.cfg)
+			} else {
+				s, err = NewStack(io.Discard, tt.cfg)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Shutdown(context.Background())
+			if got := s.String(); got != tt.want {
+				t.Errorf("String() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
