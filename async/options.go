@@ -47,8 +47,9 @@ type Options struct {
 	// above may use, so they outlive a flood of DEBUG and INFO: records
 	// below WARN never hold more than Capacity-Reserved slots (and, for a
 	// Writer, the same share of MaxBytes). Zero means no reserve: every
-	// record competes for every slot. A value of Capacity or more is
-	// clamped to Capacity-1, so records below WARN always keep one slot.
+	// record competes for every slot. The reserve is clamped to half the
+	// Capacity, so records below WARN always keep at least half the queue
+	// (DefaultOptions with a Capacity under 2048 reserves half of it).
 	// DefaultOptions sets 1024 (an eighth of a Handler's default
 	// Capacity). A Writer reads the level from the "level" field near the
 	// start of each line, as slog's JSON and text handlers write it; a
@@ -104,12 +105,12 @@ const afterCloseStall = time.Second
 
 // withDefaults returns o with each zero or negative field that has a type
 // default replaced by it (capacity for Capacity), every other negative
-// field set to zero, and Reserved clamped below Capacity.
+// field set to zero, and Reserved clamped to half of Capacity.
 func (o Options) withDefaults(capacity int) Options {
 	if o.Capacity <= 0 {
 		o.Capacity = capacity
 	}
-	o.Reserved = min(max(o.Reserved, 0), o.Capacity-1)
+	o.Reserved = min(max(o.Reserved, 0), o.Capacity/2)
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = defaultMaxBytes
 	}

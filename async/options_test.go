@@ -28,8 +28,9 @@ func TestOptionsResolve(t *testing.T) {
 		{"zero, Writer", Options{}, defaultWriterCapacity, defaults(32768)},
 		{"negative", Options{Capacity: -1, Reserved: -1, MaxBytes: -1, BatchSize: -1, BatchBytes: -1, ReportInterval: -1, StallTimeout: -1}, defaultCapacity, defaults(8192)},
 		{"reserve kept", Options{Capacity: 64, Reserved: 8}, defaultCapacity, func() Options { o := defaults(64); o.Reserved = 8; return o }()},
-		{"reserve clamped below capacity", Options{Capacity: 64, Reserved: 64}, defaultCapacity, func() Options { o := defaults(64); o.Reserved = 63; return o }()},
-		{"reserve above a default capacity", Options{Reserved: 1 << 20}, defaultWriterCapacity, func() Options { o := defaults(32768); o.Reserved = 32767; return o }()},
+		{"reserve clamped to half the capacity", Options{Capacity: 64, Reserved: 33}, defaultCapacity, func() Options { o := defaults(64); o.Reserved = 32; return o }()},
+		{"reserve above a default capacity", Options{Reserved: 1 << 20}, defaultWriterCapacity, func() Options { o := defaults(32768); o.Reserved = 16384; return o }()},
+		{"DefaultOptions' reserve on a small queue", func() Options { o := DefaultOptions(); o.Capacity = 64; return o }(), defaultCapacity, Options{Capacity: 64, Reserved: 32, MaxBytes: 8 << 20, BatchSize: 512, BatchBytes: 256 << 10, ReportInterval: time.Second, StallTimeout: time.Second}},
 		{"durations kept", Options{ReportInterval: time.Millisecond, StallTimeout: time.Minute}, defaultCapacity, func() Options {
 			o := defaults(8192)
 			o.ReportInterval, o.StallTimeout = time.Millisecond, time.Minute
@@ -79,10 +80,10 @@ func TestZeroOptionsBehave(t *testing.T) {
 			wantDropped: LevelCounts{Debug: 5},
 		},
 		{
-			name:        "reserve at capacity leaves DEBUG one slot",
+			name:        "reserve at capacity is clamped to half",
 			opts:        Options{Capacity: 4, Reserved: 4},
-			wantWritten: []string{"first", "w", "d7"},
-			wantDropped: LevelCounts{Debug: 7},
+			wantWritten: []string{"first", "w", "d6", "d7"},
+			wantDropped: LevelCounts{Debug: 6},
 		},
 		{
 			name:        "report interval: one in-band report",
