@@ -1,6 +1,6 @@
 // Package benchmarks measures slogstack side by side with the Go logging
 // libraries people choose instead of it: log/slog's own handlers, zap (its
-// JSON core and its slog handler), zerolog, phuslu/log and slog-multi.
+// JSON core and its slog handler), zerolog and phuslu/log.
 //
 // Every setup logs the same standard payload (see [Message] and
 // [LogAttrs]): the message "request handled" on a logger bound with With to

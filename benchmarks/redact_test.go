@@ -22,7 +22,7 @@ type redactRow struct {
 var redactRows = []redactRow{
 	{"plain", func(w io.Writer) slog.Handler { return handler.NewJSONHandler(w, nil) }},
 	{"redact", func(w io.Writer) slog.Handler {
-		return redact.NewHandler(handler.NewJSONHandler(w, nil), redact.Options{})
+		return redact.NewHandler(handler.NewJSONHandler(w, nil), redact.DefaultOptions())
 	}},
 	{"regexp-replaceattr", func(w io.Writer) slog.Handler {
 		return handler.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: NaiveRedactReplaceAttr})

@@ -2,89 +2,91 @@ package benchmarks
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 
-	slogmulti "github.com/samber/slog-multi"
-	"github.com/slogstack/slogstack/aggregation"
-	"github.com/slogstack/slogstack/async"
+	"github.com/slogstack/slogstack"
 	"github.com/slogstack/slogstack/handler"
-	"github.com/slogstack/slogstack/httpctx"
-	"github.com/slogstack/slogstack/redact"
-	"github.com/slogstack/slogstack/sampling"
+	"github.com/slogstack/slogstack/scope"
 )
 
-// Stack is the whole recommended slogstack pipeline in front of
-// handler.JSONHandler, in the order handler.NewStack assembles it:
-// sampling, httpctx's correlation handler, aggregation, redact and async. The stateless wrappers are
-// composed with slog-multi's Pipe; the ones that own goroutines are kept
-// to be closed.
+// Stack is a slogstack stack as a service builds it, through the public
+// builder (slogstack.NewStack or slogstack.NewStackWithSink), with its
+// logger bound to the payload's service. The order of its layers is the
+// builder's (docs/architecture.md); with slogstack.DefaultConfig it is
+// sampling, scope's correlation handler, aggregation, redact and the async
+// queue in front of handler.JSONHandler.
 type Stack struct {
 	// Logger logs through the stack, bound to the payload's service; the
 	// correlation ID comes from the request scope in the context.
 	Logger *slog.Logger
 
-	aggregation *aggregation.Handler
-	close       func(context.Context) error // the async stage's Close
-	dropped     func() uint64               // the async stage's drop count
+	stack *slogstack.Stack
 }
 
-// AsyncStage says where the stack's asynchronous hand-off sits.
-type AsyncStage int
+// Queue says which asynchronous queue the stack has, that is, which
+// builder builds it.
+type Queue int
 
 const (
-	// AsyncHandler queues records with async.Handler in front of
-	// handler.JSONHandler: the encoding happens on the drain goroutine.
-	AsyncHandler AsyncStage = iota
-	// AsyncWriter queues bytes with async.Writer under
-	// handler.JSONHandler: the encoding happens on the caller.
-	AsyncWriter
+	// QueueRecords builds the stack with slogstack.NewStackWithSink over a
+	// handler.JSONHandler: async.Handler queues records, and the encoding
+	// happens on the drain goroutine.
+	QueueRecords Queue = iota
+	// QueueBytes builds the stack with slogstack.NewStack: async.Writer
+	// queues the bytes handler.JSONHandler encodes on the caller.
+	QueueBytes
 )
 
-// NewStack builds the stack writing to w, with the given sampling options
-// and asynchronous stage.
-func NewStack(w io.Writer, so sampling.Options, stage AsyncStage) *Stack {
+// NewStack builds the stack cfg describes writing to w, with the queue q
+// (when cfg.Async is on). It returns the builder's error for a cfg that
+// does not validate.
+func NewStack(w io.Writer, cfg slogstack.Config, q Queue) (*Stack, error) {
 	var (
-		tail slog.Handler
-		st   Stack
+		s   *slogstack.Stack
+		err error
 	)
-	switch stage {
-	case AsyncWriter:
-		aw := async.NewWriter(w, async.DefaultOptions())
-		tail, st.close, st.dropped = handler.NewJSONHandler(aw, nil), aw.Close, func() uint64 { return aw.Stats().Dropped }
+	switch q {
+	case QueueBytes:
+		s, err = slogstack.NewStack(w, cfg)
 	default:
-		ah := async.NewHandler(handler.NewJSONHandler(w, nil), async.DefaultOptions())
-		tail, st.close, st.dropped = ah, ah.Close, func() uint64 { return ah.Stats().Dropped }
+		s, err = slogstack.NewStackWithSink(handler.NewJSONHandler(w, nil), cfg)
 	}
-	st.aggregation = aggregation.NewHandler(redact.NewHandler(tail, redact.Options{}), aggregation.Options{})
-	h := slogmulti.Pipe(sampling.NewMiddleware(so), httpctx.NewMiddleware(httpctx.HandlerOptions{})).Handler(st.aggregation)
-	st.Logger = BindService(slog.New(h))
-	return &st
+	if err != nil {
+		return nil, err
+	}
+	return &Stack{Logger: BindService(s.Logger()), stack: s}, nil
 }
 
-// Close writes the open summaries and drains the queue, in that order; it
-// returns the records the queue counted as dropped.
+// StackConfig returns slogstack.DefaultConfig with requests sampled at
+// rate (1: every request, 0: none) and, unless buffer is set, no
+// per-request buffering of the records of requests not sampled.
+func StackConfig(rate float64, buffer bool) slogstack.Config {
+	cfg := slogstack.DefaultConfig()
+	cfg.SamplingPolicy.Rate = rate
+	if !buffer {
+		cfg.SamplingOptions.MaxRequestRecords = 0
+	}
+	return cfg
+}
+
+// Close shuts the stack down (open summaries written, then the queue
+// drained), waiting at most CloseTimeout; it returns the records the queue
+// counted as dropped.
 func (s *Stack) Close() (dropped uint64, err error) {
-	err = s.aggregation.Close()
-	err = errors.Join(err, closeWithin(s.close))
-	return s.dropped(), err
+	err = closeWithin(s.stack.Shutdown)
+	if st := s.stack.Stats().Async; st != nil {
+		dropped = st.Dropped
+	}
+	return dropped, err
 }
 
-// Request opens a request scope like httpctx's middleware does for an HTTP
-// request, with the payload's correlation ID, decided by p. It returns the
-// scope's context and the function that ends it.
-func Request(p sampling.Policy) (context.Context, func(error)) {
-	return httpctx.Start(context.Background(), httpctx.StartOptions{
-		CorrelationID: CorrelationID,
-		Name:          Path,
-		Policy:        p,
-	})
+// Request opens a request scope with the stack's options, as the stack's
+// HTTP middleware does for an HTTP request, with the payload's path and
+// correlation ID. It returns the scope's context and the function that
+// ends it.
+func (s *Stack) Request() (context.Context, func(error)) {
+	opts := s.stack.ScopeOptions(Path)
+	opts.CorrelationID = CorrelationID
+	return scope.Start(context.Background(), opts)
 }
-
-// Sampled and NotSampled are the policies of sampled and not-sampled
-// requests.
-var (
-	Sampled    = sampling.Policy{Rate: 1}
-	NotSampled = sampling.Policy{Rate: -1}
-)

@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack"
 	"github.com/slogstack/slogstack/handler"
 	"github.com/slogstack/slogstack/internal/leakcheck"
-	"github.com/slogstack/slogstack/sampling"
 )
 
 // RecordsPerRequest is how many records a request logs in the stack
@@ -23,40 +23,52 @@ const RecordsPerRequest = 16
 
 // stackSetup is one row of BenchmarkStack, opened.
 type stackSetup struct {
-	logger *slog.Logger     // nil: log nothing (scope-only)
-	policy *sampling.Policy // nil: log without a request scope
-	level  slog.Level       // the level of every call
-	close  func() (uint64, error)
+	logger  *slog.Logger                          // nil: log nothing (scope-only)
+	request func() (context.Context, func(error)) // nil: log without a request scope
+	level   slog.Level                            // the level of every call
+	close   func() (uint64, error)
 }
 
 // stackRow opens a stackSetup on a writer.
 type stackRow struct {
 	name string
-	open func(w io.Writer) stackSetup
+	open func(tb testing.TB, w io.Writer) stackSetup
 }
 
-// onStack opens NewStack with so and stage, for requests decided by p,
-// logging at lvl.
-func onStack(so sampling.Options, stage AsyncStage, p sampling.Policy, lvl slog.Level) func(io.Writer) stackSetup {
-	return func(w io.Writer) stackSetup {
-		s := NewStack(w, so, stage)
-		return stackSetup{logger: s.Logger, policy: &p, level: lvl, close: s.Close}
+// onStack opens NewStack with cfg and the queue q, logging at lvl in
+// request scopes opened with the stack's options.
+func onStack(cfg slogstack.Config, q Queue, lvl slog.Level) func(testing.TB, io.Writer) stackSetup {
+	return func(tb testing.TB, w io.Writer) stackSetup {
+		s, err := NewStack(w, cfg, q)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return stackSetup{logger: s.Logger, request: s.Request, level: lvl, close: s.Close}
 	}
 }
 
 var stackRows = []stackRow{
-	{"floor", func(io.Writer) stackSetup {
+	{"floor", func(testing.TB, io.Writer) stackSetup {
 		return stackSetup{logger: Bind(slog.New(FloorHandler{})), level: slog.LevelInfo}
 	}},
-	{"slogstack-json", func(w io.Writer) stackSetup {
+	{"slogstack-json", func(_ testing.TB, w io.Writer) stackSetup {
 		return stackSetup{logger: Bind(slog.New(handler.NewJSONHandler(w, nil))), level: slog.LevelInfo}
 	}},
-	{"scope-only", func(io.Writer) stackSetup { return stackSetup{policy: &Sampled} }},
-	{"stack-sampled", onStack(sampling.Options{}, AsyncHandler, Sampled, slog.LevelInfo)},
-	{"stack-sampled-asyncwriter", onStack(sampling.Options{}, AsyncWriter, Sampled, slog.LevelInfo)},
-	{"stack-unsampled-nobuf", onStack(sampling.Options{DisableBuffering: true}, AsyncHandler, NotSampled, slog.LevelInfo)},
-	{"stack-unsampled-buf", onStack(sampling.Options{}, AsyncHandler, NotSampled, slog.LevelInfo)},
-	{"stack-debug", onStack(sampling.Options{}, AsyncHandler, Sampled, slog.LevelDebug)},
+	// The zero Config builds no layer and owns no goroutine; its scopes
+	// are sampled (sampling is off), so this row is the cost of opening
+	// and ending the scopes alone.
+	{"scope-only", func(tb testing.TB, w io.Writer) stackSetup {
+		s, err := NewStack(w, slogstack.Config{}, QueueRecords)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return stackSetup{request: s.Request}
+	}},
+	{"stack-sampled", onStack(StackConfig(1, true), QueueRecords, slog.LevelInfo)},
+	{"stack-sampled-asyncwriter", onStack(StackConfig(1, true), QueueBytes, slog.LevelInfo)},
+	{"stack-unsampled-nobuf", onStack(StackConfig(0, false), QueueRecords, slog.LevelInfo)},
+	{"stack-unsampled-buf", onStack(StackConfig(0, true), QueueRecords, slog.LevelInfo)},
+	{"stack-debug", onStack(StackConfig(1, true), QueueRecords, slog.LevelDebug)},
 }
 
 // requester logs through a stackSetup as one goroutine serving requests
@@ -75,8 +87,8 @@ func newRequester(s stackSetup) *requester {
 // log logs one record, opening a request scope first or ending it after
 // as the count says.
 func (r *requester) log() {
-	if r.s.policy != nil && r.n == 0 {
-		r.ctx, r.end = Request(*r.s.policy)
+	if r.s.request != nil && r.n == 0 {
+		r.ctx, r.end = r.s.request()
 	}
 	if r.s.logger != nil {
 		LogAttrs(r.ctx, r.s.logger, r.s.level)
@@ -104,7 +116,7 @@ func BenchmarkStack(b *testing.B) {
 	for _, row := range stackRows {
 		for _, parallel := range []bool{false, true} {
 			b.Run(row.name+"/"+modeName(parallel), func(b *testing.B) {
-				s := row.open(io.Discard)
+				s := row.open(b, io.Discard)
 				b.ReportAllocs()
 				b.ResetTimer()
 				if parallel {
@@ -154,7 +166,7 @@ func TestStackRows(t *testing.T) {
 	for _, row := range stackRows {
 		t.Run(row.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			s := row.open(&buf)
+			s := row.open(t, &buf)
 			r := newRequester(s)
 			for range RecordsPerRequest {
 				r.log()
@@ -189,5 +201,29 @@ func TestStackRows(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStackLayers checks that the stack rows measure what the public
+// builder assembles from slogstack.DefaultConfig, for both queues.
+func TestStackLayers(t *testing.T) {
+	leakcheck.Check(t)
+	for _, tc := range []struct {
+		q    Queue
+		want string
+	}{
+		{QueueRecords, "sampling.Handler -> scope.Handler -> aggregation.Handler -> redact.Handler -> async.Handler -> sink"},
+		{QueueBytes, "sampling.Handler -> scope.Handler -> aggregation.Handler -> redact.Handler -> handler.JSONHandler -> async.Writer -> io.Writer"},
+	} {
+		s, err := NewStack(io.Discard, StackConfig(1, true), tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.stack.String(); got != tc.want {
+			t.Errorf("queue %d: layers %q, want %q", tc.q, got, tc.want)
+		}
+		if _, err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

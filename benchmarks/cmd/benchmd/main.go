@@ -135,7 +135,7 @@ func peerVersions(path string) []string {
 	if err != nil {
 		return nil
 	}
-	peers := []string{"go.uber.org/zap ", "go.uber.org/zap/exp ", "github.com/rs/zerolog ", "github.com/phuslu/log ", "github.com/samber/slog-multi "}
+	peers := []string{"go.uber.org/zap ", "go.uber.org/zap/exp ", "github.com/rs/zerolog ", "github.com/phuslu/log "}
 	var out []string
 	for line := range strings.SplitSeq(string(b), "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "require "))

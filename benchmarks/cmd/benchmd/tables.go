@@ -45,12 +45,13 @@ var specs = []groupSpec{
 	{
 		name:  "Stack",
 		title: "The whole stack, caller side",
-		about: "slog.Logger -> sampling -> httpctx correlation -> aggregation -> redact -> async -> handler.JSONHandler to io.Discard, " +
-			"logging with a request scope in the context. `stack-sampled`: the request is sampled, every record is written (handed to async.Handler, which encodes on its goroutine); " +
-			"`stack-sampled-asyncwriter`: the same with handler.JSONHandler over async.Writer instead (encoding on the caller). " +
-			"`stack-unsampled-nobuf`: not sampled, buffering off. `stack-unsampled-buf`: not sampled, records buffered until the request ends and then dropped. " +
+		about: "Stacks built by the public builder from slogstack.DefaultConfig() (sampling -> scope correlation -> aggregation -> redact -> async, " +
+			"in the order of docs/architecture.md) writing JSON to io.Discard, logging with a request scope opened by scope.Start(ctx, stack.ScopeOptions(path)). " +
+			"`stack-sampled`: SamplingPolicy.Rate 1, every record is written (slogstack.NewStackWithSink over handler.JSONHandler: async.Handler queues the record, the encoding happens on its goroutine); " +
+			"`stack-sampled-asyncwriter`: the same built by slogstack.NewStack (handler.JSONHandler over async.Writer: encoding on the caller). " +
+			"`stack-unsampled-nobuf`: Rate 0 and SamplingOptions.MaxRequestRecords 0 (no buffering). `stack-unsampled-buf`: Rate 0, records buffered until the request ends and then dropped. " +
 			"`stack-debug`: a Debug call at level Info through the stack. Every stack row logs requests of 16 records: the scope's opening and end " +
-			"are timed, amortised over its records; `scope-only` is that cost alone (scopes opened and ended, nothing logged). " +
+			"are timed, amortised over its records; `scope-only` is that cost alone (scopes of a stack built from the zero Config opened and ended, nothing logged). " +
 			"`floor` and `slogstack-json` (handler.JSONHandler alone, the reference of the ratios) log without a scope, bound to both attributes.",
 		ref:    "slogstack-json",
 		allocs: []string{"serial"},
