@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/slogstack/slogstack/handler"
-	"github.com/slogstack/slogstack/httpctx"
+	"github.com/slogstack/slogstack"
+	"github.com/slogstack/slogstack/scope"
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -25,34 +25,34 @@ const scopeName = "github.com/slogstack/slogstack/examples/otelbridge"
 // logger provider to export.
 type app struct {
 	http   http.Handler
-	stack  *handler.Stack
+	stack  *slogstack.Stack
 	logs   *sdklog.LoggerProvider
 	traces *sdktrace.TracerProvider
 }
 
 // newApp builds the app; exp receives the exported log records.
-func newApp(exp sdklog.Exporter, cfg handler.Config) (*app, error) {
+func newApp(exp sdklog.Exporter, cfg slogstack.Config) (*app, error) {
 	logs := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(exp)))
 	traces := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())))
 
 	// The bridge is the sink. It reads the span from each record's context
 	// itself, so the stack need not add trace_id and span_id attributes.
 	sink := otelslog.NewHandler(scopeName, otelslog.WithLoggerProvider(logs))
-	cfg.OmitTraceAttrs = true
-	stack, err := handler.NewStackWithSink(sink, cfg)
+	cfg.Scope.OmitTrace = true
+	stack, err := slogstack.NewStackWithSink(sink, cfg)
 	if err != nil {
 		return nil, errors.Join(err, logs.Shutdown(context.Background()), traces.Shutdown(context.Background()))
 	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
-		log := httpctx.Logger(r.Context()) // the request-bound logger
+		log := scope.Logger(r.Context()) // the request-bound logger
 		log.Debug("cache miss", "order_id", r.PathValue("id"))
 		log.Info("order fetched", "order_id", r.PathValue("id"))
 		w.WriteHeader(http.StatusOK)
 	})
 	mux.HandleFunc("GET /orders/{id}/fail", func(w http.ResponseWriter, r *http.Request) {
-		log := httpctx.Logger(r.Context())
+		log := scope.Logger(r.Context())
 		log.Info("loading order", "order_id", r.PathValue("id"))
 		log.Error("order failed", "order_id", r.PathValue("id"), "error", "inventory service unavailable")
 		w.WriteHeader(http.StatusInternalServerError)
@@ -60,7 +60,7 @@ func newApp(exp sdklog.Exporter, cfg handler.Config) (*app, error) {
 
 	tracer := traces.Tracer(scopeName)
 	return &app{
-		http:   traceRequests(tracer, httpctx.Middleware(stack.HTTPOptions())(mux)),
+		http:   traceRequests(tracer, stack.Middleware(mux)),
 		stack:  stack,
 		logs:   logs,
 		traces: traces,

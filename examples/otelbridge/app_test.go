@@ -10,14 +10,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slogstack/slogstack/handler"
-	"github.com/slogstack/slogstack/httpctx"
+	"github.com/slogstack/slogstack"
 	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/sampling"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 )
+
+// accessMessage is the message of the access record the stack's HTTP
+// middleware writes at the end of each request.
+var accessMessage = slogstack.DefaultConfig().HTTP.AccessMessage
 
 // TestBridge sends traced requests through the stack to the OpenTelemetry
 // log bridge and checks what the SDK exported: every record of a sampled
@@ -28,7 +31,7 @@ func TestBridge(t *testing.T) {
 	t.Cleanup(http.DefaultClient.CloseIdleConnections)
 	const rate = 0.3
 	exp := &memoryExporter{}
-	cfg := handler.DefaultConfig()
+	cfg := slogstack.DefaultConfig()
 	cfg.Level = slog.LevelDebug
 	cfg.SamplingPolicy.Rate = rate
 	a, err := newApp(exp, cfg)
@@ -101,7 +104,7 @@ func TestBridge(t *testing.T) {
 		}
 		switch {
 		case r.fail:
-			want := []string{"loading order", "order failed", httpctx.DefaultAccessMessage}
+			want := []string{"loading order", "order failed", accessMessage}
 			if !equal(bodies, want) {
 				t.Errorf("failing request %s (sampled %v): exported %q, want %q", r.traceID, r.sampled, bodies, want)
 			}
@@ -112,7 +115,7 @@ func TestBridge(t *testing.T) {
 				t.Errorf("failing request %s: severity %v, want ERROR", r.traceID, got[1].Severity())
 			}
 		case r.sampled:
-			want := []string{"cache miss", "order fetched", httpctx.DefaultAccessMessage}
+			want := []string{"cache miss", "order fetched", accessMessage}
 			if !equal(bodies, want) {
 				t.Errorf("sampled request %s: exported %q, want %q", r.traceID, bodies, want)
 			}

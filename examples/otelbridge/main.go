@@ -19,7 +19,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/slogstack/slogstack/handler"
+	"github.com/slogstack/slogstack"
 	"go.opentelemetry.io/otel/attribute"
 )
 
@@ -32,8 +32,14 @@ func main() {
 
 func run() error {
 	exp := &memoryExporter{}
-	cfg := handler.DefaultConfig()
-	cfg.SamplingPolicy.Rate = 0.3
+	// The recommended stack, sampling 30% of requests, then the LOG_*
+	// variables over it.
+	defaults := slogstack.DefaultConfig()
+	defaults.SamplingPolicy.Rate = 0.3
+	cfg, err := slogstack.ConfigFromEnv(defaults)
+	if err != nil {
+		return err
+	}
 	a, err := newApp(exp, cfg)
 	if err != nil {
 		return err

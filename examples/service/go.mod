@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/slogstack/slogstack => ../..
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/slogstack/slogstack v0.0.0-00010101000000-000000000000
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0

@@ -2,16 +2,16 @@ package main
 
 import (
 	"context"
+	"expvar"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/slogstack/slogstack/handler"
-	"github.com/slogstack/slogstack/httpctx"
+	"github.com/slogstack/slogstack"
 )
 
 // stackStats are the logging stack's counters the report shows.
@@ -25,48 +25,73 @@ type stackStats struct {
 	DropReports  uint64 // in-band records reporting the queue's drops
 }
 
-// logging is the service's logging stack: the one handler.NewStack builds
-// from the LOG_* environment, its HTTP middleware, and a timer around it
-// that measures what each log call costs its caller.
+// logging is the service's logging stack: the one slogstack.NewStack
+// builds from the LOG_* environment over the service's defaults, and a
+// timer around it that measures what each of the service's own log calls
+// costs its caller. The access and panic records of the stack's HTTP
+// middleware are logged through the stack's own logger, so the timer does
+// not see them.
 type logging struct {
-	cfg        handler.Config
-	stack      *handler.Stack
-	logger     *slog.Logger
-	middleware func(http.Handler) http.Handler
-	callers    *histogram
+	cfg     slogstack.Config
+	stack   *slogstack.Stack
+	logger  *slog.Logger // the stack's logger behind the timer
+	callers *histogram
 }
 
-// newLogging builds the stack from the environment (handler.ConfigFromEnv).
-// The service logs its database pool at DEBUG, so unless LOG_LEVEL says
-// otherwise it logs from DEBUG on, giving the aggregation work to do.
+// baseConfig is the service's configuration before the environment:
+// slogstack.DefaultConfig, logging from DEBUG on (the service logs its
+// database pool at DEBUG, which gives the aggregation work to do), every
+// payment sampled, and panics in handlers answered with 500 instead of
+// re-raised. LOG_LEVEL and LOG_ALWAYS_SAMPLE_PATHS override the first two.
+func baseConfig() slogstack.Config {
+	cfg := slogstack.DefaultConfig()
+	cfg.Level = slog.LevelDebug
+	cfg.SamplingPolicy.AlwaysSamplePaths = []string{"/api/v1/payments"}
+	cfg.HTTP.Recover = true
+	return cfg
+}
+
+// newLogging builds the stack from the environment applied over
+// baseConfig (slogstack.ConfigFromEnv) and publishes its counters as the
+// expvar "slogstack".
 func newLogging(w io.Writer) (*logging, error) {
-	cfg, err := handler.ConfigFromEnv()
+	cfg, err := slogstack.ConfigFromEnv(baseConfig())
 	if err != nil {
 		return nil, err
 	}
-	if os.Getenv("LOG_LEVEL") == "" {
-		cfg.Level = slog.LevelDebug
-	}
-	if len(cfg.SamplingPolicy.AlwaysSamplePaths) == 0 && os.Getenv("LOG_ALWAYS_SAMPLE_PATHS") == "" {
-		// Every payment is worth its log lines.
-		cfg.SamplingPolicy.AlwaysSamplePaths = []string{"/api/v1/payments"}
-	}
-	stack, err := handler.NewStack(w, cfg)
+	stack, err := slogstack.NewStack(w, cfg)
 	if err != nil {
 		return nil, err
 	}
+	publishStats(stack)
 	callers := &histogram{}
-	logger := slog.New(&timedHandler{next: stack.Handler(), hist: callers})
-	opts := stack.HTTPOptions()
-	opts.Logger = logger // access records and httpctx.Logger(ctx) go through the timer too
-	opts.Recover = true
 	return &logging{
-		cfg:        cfg,
-		stack:      stack,
-		logger:     logger,
-		middleware: httpctx.Middleware(opts),
-		callers:    callers,
+		cfg:     cfg,
+		stack:   stack,
+		logger:  slog.New(&timedHandler{next: stack.Handler(), hist: callers}),
+		callers: callers,
 	}, nil
+}
+
+// published is the stack whose counters the expvar "slogstack" shows.
+var published struct {
+	once  sync.Once
+	stack atomic.Pointer[slogstack.Stack]
+}
+
+// publishStats shows the stack's counters at /debug/vars. A service
+// that builds one stack does it in one line:
+//
+//	expvar.Publish("slogstack", expvar.Func(func() any { return stack.Stats() }))
+//
+// expvar panics on a name published twice, and the tests run the service
+// several times in one process, so the name is published once and shows
+// the stack built last.
+func publishStats(stack *slogstack.Stack) {
+	published.stack.Store(stack)
+	published.once.Do(func() {
+		expvar.Publish("slogstack", expvar.Func(func() any { return published.stack.Load().Stats() }))
+	})
 }
 
 // shutdown writes the aggregation's open summaries, then drains the async
@@ -91,6 +116,15 @@ func (l *logging) stats() stackStats {
 	return out
 }
 
+// sampleRate is the fraction of new requests whose records the stack
+// writes: the policy's Rate (1 or more samples all), or 1 with sampling off.
+func (l *logging) sampleRate() float64 {
+	if !l.cfg.Sampling {
+		return 1
+	}
+	return min(max(l.cfg.SamplingPolicy.Rate, 0), 1)
+}
+
 // describe summarises the stack's configuration for the report.
 func (l *logging) describe() string {
 	c := l.cfg
@@ -100,15 +134,15 @@ func (l *logging) describe() string {
 		parts = append(parts, "correlation")
 	}
 	if c.Sampling {
-		p := l.stack.HTTPOptions().Policy
-		s := fmt.Sprintf("sampling %g%%", 100*p.EffectiveRate())
+		p := c.SamplingPolicy
+		s := fmt.Sprintf("sampling %g%%", 100*l.sampleRate())
 		if len(p.AlwaysSamplePaths) > 0 {
 			s += " (always " + strings.Join(p.AlwaysSamplePaths, ",") + ")"
 		}
 		if p.FollowTrace {
 			s += " following traces"
 		}
-		if c.SamplingOptions.DisableBuffering {
+		if c.SamplingOptions.MaxRequestRecords == 0 {
 			s += " without rescue buffers"
 		}
 		parts = append(parts, s)

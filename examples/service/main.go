@@ -1,7 +1,8 @@
 // Command service is slogstack's reference service: a small payments-style
 // HTTP API on net/http with an embedded SQLite database and OpenTelemetry
-// tracing, logging through the whole slogstack stack built by handler.New
-// from LOG_* environment variables.
+// tracing, logging through the whole slogstack stack built by
+// slogstack.NewStack from the service's defaults and the LOG_* environment
+// variables (slogstack.ConfigFromEnv).
 //
 // Run it as a server:
 //
@@ -123,7 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := logs.logger
 
-	tp := newTracerProvider(logs.stack.HTTPOptions().Policy.EffectiveRate())
+	tp := newTracerProvider(logs.sampleRate())
 	tracer := tp.Tracer("github.com/slogstack/slogstack/examples/service")
 
 	dbPath := o.dbPath
@@ -137,7 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	api := &API{store: store, log: log}
 	srv := &http.Server{
-		Handler:           traceRequests(tracer, logs.middleware(api.Routes())),
+		Handler:           traceRequests(tracer, logs.stack.Middleware(api.Routes())),
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelError),
 	}

@@ -18,14 +18,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slogstack/slogstack/httpctx"
+	"github.com/slogstack/slogstack"
 	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/sampling"
 )
 
-// accessMessage is the message of the access record httpctx writes at the
-// end of each request.
-const accessMessage = httpctx.DefaultAccessMessage
+// accessMessage is the message of the access record the stack's HTTP
+// middleware writes at the end of each request.
+var accessMessage = slogstack.DefaultConfig().HTTP.AccessMessage
 
 // childEnv marks the test binary re-executed as the service itself (see
 // TestGracefulShutdownUnderLoad).
