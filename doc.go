@@ -11,7 +11,8 @@
 //
 // The order in which the layers stack, and why, is stated once, in
 // docs/architecture.md (https://github.com/slogstack/slogstack/blob/main/docs/architecture.md);
-// the NewStack example prints the layers DefaultConfig switches on.
+// Stack.String describes the layers a stack was built with, and its example
+// prints them for DefaultConfig.
 //
 // [DefaultConfig] is the recommended production stack; [ConfigFromEnv]
 // applies LOG_* variables over a Config, names the variable of every bad
