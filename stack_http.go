@@ -1,12 +1,10 @@
 package slogstack
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 
 	"github.com/slogstack/slogstack/httpctx"
-	"github.com/slogstack/slogstack/internal/httpwire"
 	"github.com/slogstack/slogstack/sampling"
 	"github.com/slogstack/slogstack/scope"
 )
@@ -65,12 +63,13 @@ func (s *Stack) httpOptions() httpctx.Options {
 }
 
 // buildMiddleware makes the HTTP middleware of opts with the function
-// that reads its counters, through the hook httpctx installs for the
-// builder (there is no exported constructor that returns both).
+// that reads its counters: StatsOf on a handler it wrapped, since every
+// handler one Middleware call wraps shares its counters.
 func buildMiddleware(opts httpctx.Options) (func(http.Handler) http.Handler, func() httpctx.Stats) {
-	b, ok := httpwire.Build.(func(httpctx.Options) (func(http.Handler) http.Handler, func() httpctx.Stats))
-	if !ok {
-		panic(fmt.Sprintf("slogstack: httpctx installed no middleware builder (%T)", httpwire.Build))
+	mw := httpctx.Middleware(opts)
+	probe := mw(http.NotFoundHandler())
+	return mw, func() httpctx.Stats {
+		st, _ := httpctx.StatsOf(probe)
+		return st
 	}
-	return b(opts)
 }

@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/slogstack/slogstack/internal/httpwire"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/internal/scopectx"
 	"github.com/slogstack/slogstack/internal/traceparent"
@@ -44,8 +43,9 @@ func newMiddleware(opts Options) *middleware {
 }
 
 // Middleware returns net/http middleware that opens a request scope (see
-// package scope) for every request. Its counters (Stats) are read through
-// the stack that built it: slogstack's Stack.Middleware and Stack.Stats.
+// package scope) for every request. The handlers one call of it wraps
+// share one set of counters, which StatsOf reads from any of them (and
+// slogstack's Stack.Stats reports for Stack.Middleware).
 //
 // A request whose context already carries a scope (an outer Middleware, or
 // scope.Start) is passed to next unchanged and counted as Nested: a request
@@ -108,24 +108,35 @@ func Middleware(opts Options) func(http.Handler) http.Handler {
 	return newMiddleware(opts).Handler
 }
 
-func init() {
-	// The stack builder reads the middleware's counters through this hook
-	// (see internal/httpwire), so that Middleware stays the only
-	// constructor.
-	httpwire.Build = func(opts Options) (func(http.Handler) http.Handler, func() Stats) {
-		m := newMiddleware(opts)
-		return m.Handler, m.Stats
-	}
-}
-
 // Stats returns the middleware's counters; it is safe to call at any time.
 func (m *middleware) Stats() Stats { return m.stats.snapshot() }
 
 // Handler wraps next; see Middleware.
 func (m *middleware) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m.serve(next, w, r)
-	})
+	return &wrapped{m: m, next: next}
+}
+
+// wrapped is an http.Handler returned by a Middleware: next served through
+// the middleware m. StatsOf recognises it.
+type wrapped struct {
+	m    *middleware
+	next http.Handler
+}
+
+func (h *wrapped) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.m.serve(h.next, w, r) }
+
+// StatsOf returns the counters of the middleware that returned h, shared by
+// every handler that one Middleware call wrapped, and true; for any other
+// handler (including one that wraps such a handler further) it returns the
+// zero Stats and false. It is safe to call at any time.
+//
+//	h := httpctx.Middleware(httpctx.DefaultOptions())(mux)
+//	st, _ := httpctx.StatsOf(h)
+func StatsOf(h http.Handler) (Stats, bool) {
+	if w, ok := h.(*wrapped); ok {
+		return w.m.Stats(), true
+	}
+	return Stats{}, false
 }
 
 func (m *middleware) logger() *slog.Logger {

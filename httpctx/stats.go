@@ -6,8 +6,8 @@ import (
 	"github.com/slogstack/slogstack/sampling"
 )
 
-// Stats are the counters of one Middleware, as slogstack's Stack.Stats
-// reports them. Every field counts since the middleware was made. The counters
+// Stats are the counters of one Middleware call, read with StatsOf (and
+// reported by slogstack's Stack.Stats). Every field counts since the middleware was made. The counters
 // are read one at a time, so a snapshot taken while requests run may catch
 // a request between two of them; Sampled+NotSampled never exceeds
 // Requests.

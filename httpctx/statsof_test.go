@@ -9,20 +9,24 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/httpctx"
-	"github.com/slogstack/slogstack/internal/httpwire"
 	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/sampling"
 )
 
-// withStats builds the middleware through the hook the stack builder uses,
-// and returns it with the function that reads its counters.
+// withStats builds the middleware and returns it with the function that
+// reads its counters, through StatsOf on a handler it wrapped, as the stack
+// builder does.
 func withStats(t *testing.T, opts httpctx.Options) (func(http.Handler) http.Handler, func() httpctx.Stats) {
 	t.Helper()
-	build, ok := httpwire.Build.(func(httpctx.Options) (func(http.Handler) http.Handler, func() httpctx.Stats))
-	if !ok {
-		t.Fatalf("httpwire.Build is %T, want func(httpctx.Options) (func(http.Handler) http.Handler, func() httpctx.Stats)", httpwire.Build)
+	mw := httpctx.Middleware(opts)
+	probe := mw(http.NotFoundHandler())
+	return mw, func() httpctx.Stats {
+		st, ok := httpctx.StatsOf(probe)
+		if !ok {
+			t.Fatal("StatsOf does not recognise a handler the middleware returned")
+		}
+		return st
 	}
-	return build(opts)
 }
 
 // noDuration is a JSON handler into b without time and duration, whose
@@ -36,10 +40,11 @@ func noDuration(b *logtest.Buffer) slog.Handler {
 	}})
 }
 
-// TestHookBuildsTheMiddleware: the hook set by httpctx's init builds the
-// same middleware as Middleware (same records, same headers) and its
-// counters see every request it served, and only those.
-func TestHookBuildsTheMiddleware(t *testing.T) {
+// TestStatsOf: StatsOf reads the counters shared by the handlers one
+// Middleware call wrapped, which see every request it served and only
+// those; the middleware serves exactly as a second one with the same
+// options; any other handler has no counters.
+func TestStatsOf(t *testing.T) {
 	var viaHook, viaMiddleware logtest.Buffer
 	opts := httpctx.DefaultOptions()
 	opts.Policy = sampling.Policy{AlwaysSamplePaths: []string{"/a"}}
@@ -78,5 +83,10 @@ func TestHookBuildsTheMiddleware(t *testing.T) {
 	}
 	if diff := cmp.Diff(httpctx.Stats{}, otherStats()); diff != "" {
 		t.Errorf("a second middleware's Stats counted the first one's requests (-want +got):\n%s", diff)
+	}
+	for _, h := range []http.Handler{ok, http.NotFoundHandler(), http.StripPrefix("/", mw(ok))} {
+		if st, found := httpctx.StatsOf(h); found || st != (httpctx.Stats{}) {
+			t.Errorf("StatsOf(%T) = %+v, %v; want the zero Stats, false", h, st, found)
+		}
 	}
 }
