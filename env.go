@@ -39,7 +39,8 @@ const maxQueueSize = 1 << 24
 //	LOG_REQUEST_BUFFER          true/false: buffer unsampled requests for
 //	                            rescue (true gives each zero bound its
 //	                            sampling.DefaultOptions value; false sets
-//	                            SamplingOptions.MaxRequestRecords to 0)
+//	                            SamplingOptions.MaxRequestRecords to 0; set
+//	                            against the bounds below, an error)
 //	LOG_REQUEST_BUFFER_RECORDS  integer, 0 or more: records buffered per
 //	                            request (0: no buffering)
 //	LOG_REQUEST_BUFFER_BYTES    size, at least 1KiB: bytes buffered per request
@@ -251,6 +252,29 @@ func (p *envParser) sampling(cfg *Config) {
 	p.bufferSwitch(&cfg.SamplingOptions)
 	p.integer("LOG_REQUEST_BUFFER_RECORDS", 0, math.MaxInt32, &cfg.SamplingOptions.MaxRequestRecords)
 	p.bufferSizes(&cfg.SamplingOptions)
+	p.bufferConflict(cfg.SamplingOptions)
+}
+
+// bufferConflict reports LOG_REQUEST_BUFFER set against the bounds set with
+// it: false with a bound that buffers (LOG_REQUEST_BUFFER_RECORDS above 0,
+// or a byte size), or true with LOG_REQUEST_BUFFER_RECORDS=0. Either way
+// one of the two would be silently ignored.
+func (p *envParser) bufferConflict(o sampling.Options) {
+	v, ok := p.get("LOG_REQUEST_BUFFER")
+	on, err := strconv.ParseBool(v)
+	if !ok || err != nil {
+		return
+	}
+	for _, name := range []string{"LOG_REQUEST_BUFFER_RECORDS", "LOG_REQUEST_BUFFER_BYTES", "LOG_BUFFER_BYTES"} {
+		w, set := p.get(name)
+		if !set {
+			continue
+		}
+		buffers := name != "LOG_REQUEST_BUFFER_RECORDS" || o.MaxRequestRecords > 0
+		if on != buffers {
+			p.errs = append(p.errs, fmt.Errorf("LOG_REQUEST_BUFFER=%s contradicts %s=%s: set one of them", v, name, w))
+		}
+	}
 }
 
 // bufferSwitch applies LOG_REQUEST_BUFFER: false turns buffering off (no

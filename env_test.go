@@ -185,6 +185,35 @@ func TestConfigFromEnvBad(t *testing.T) {
 	}
 }
 
+// TestConfigFromEnvBufferConflict checks that LOG_REQUEST_BUFFER set
+// against a bound set with it is an error naming both, and that agreeing
+// settings are accepted.
+func TestConfigFromEnvBufferConflict(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		e        env
+		conflict string // the other variable named, "" for none
+	}{
+		{"off with records", env{"LOG_REQUEST_BUFFER": "false", "LOG_REQUEST_BUFFER_RECORDS": "100"}, "LOG_REQUEST_BUFFER_RECORDS=100"},
+		{"off with request bytes", env{"LOG_REQUEST_BUFFER": "0", "LOG_REQUEST_BUFFER_BYTES": "64KiB"}, "LOG_REQUEST_BUFFER_BYTES=64KiB"},
+		{"off with total bytes", env{"LOG_REQUEST_BUFFER": "false", "LOG_BUFFER_BYTES": "64MiB"}, "LOG_BUFFER_BYTES=64MiB"},
+		{"on with zero records", env{"LOG_REQUEST_BUFFER": "true", "LOG_REQUEST_BUFFER_RECORDS": "0"}, "LOG_REQUEST_BUFFER_RECORDS=0"},
+		{"off with zero records", env{"LOG_REQUEST_BUFFER": "false", "LOG_REQUEST_BUFFER_RECORDS": "0"}, ""},
+		{"on with records and bytes", env{"LOG_REQUEST_BUFFER": "true", "LOG_REQUEST_BUFFER_RECORDS": "64", "LOG_REQUEST_BUFFER_BYTES": "64KiB"}, ""},
+		{"records alone", env{"LOG_REQUEST_BUFFER_RECORDS": "0"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.e.config(DefaultConfig())
+			switch {
+			case tc.conflict == "" && err != nil:
+				t.Errorf("agreeing settings rejected: %v", err)
+			case tc.conflict != "" && (err == nil || !strings.Contains(err.Error(), "LOG_REQUEST_BUFFER="+tc.e["LOG_REQUEST_BUFFER"]+" contradicts "+tc.conflict)):
+				t.Errorf("error %v; want LOG_REQUEST_BUFFER contradicting %s", err, tc.conflict)
+			}
+		})
+	}
+}
+
 func TestConfigFromEnvJoinsErrors(t *testing.T) {
 	got, err := env{
 		"LOG_LEVEL":         "loud",

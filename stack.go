@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/slogstack/slogstack/aggregation"
@@ -44,8 +43,9 @@ type Stack struct {
 
 	layers []string // from the bottom up, as build assembled them (String)
 
-	shutdownOnce sync.Once
-	shutdownErr  error
+	shutdownStarted atomic.Bool
+	shutdownDone    chan struct{} // closed when the first Shutdown returns
+	shutdownErr     error         // its result, set before shutdownDone closes
 }
 
 // NewStack builds the stack cfg describes over a handler.JSONHandler
@@ -106,7 +106,7 @@ func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Stack{cfg: cfg, policy: cfg.policy()}
+	s := &Stack{cfg: cfg, policy: cfg.policy(), shutdownDone: make(chan struct{})}
 	h := base(s)
 	if cfg.Redact {
 		s.redact = redact.NewHandler(h, cfg.RedactOptions)

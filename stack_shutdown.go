@@ -14,30 +14,41 @@ import (
 // stack is left waiting past the deadline: a layer that gives up stops its
 // goroutine as soon as the sink returns from the call it is stuck in.
 //
-// Later calls return the first call's result (a call made while the first
-// runs waits for it). Records logged after Shutdown are still written,
+// Only the first call shuts the stack down. A later call returns the first
+// call's result; made while the first still runs, it waits for it, but no
+// longer than its own ctx allows: then it returns an error saying so, and
+// the first call goes on. Records logged after Shutdown are still written,
 // synchronously. A stack with neither aggregation nor async owns no
 // goroutine, and Shutdown returns nil at once.
 func (s *Stack) Shutdown(ctx context.Context) error {
-	s.shutdownOnce.Do(func() { s.shutdownErr = s.shutdown(ctx) })
-	return s.shutdownErr
+	if s.shutdownStarted.CompareAndSwap(false, true) {
+		defer close(s.shutdownDone)
+		s.shutdownErr = s.shutdown(ctx)
+		return s.shutdownErr
+	}
+	select {
+	case <-s.shutdownDone:
+		return s.shutdownErr
+	case <-ctx.Done():
+		return fmt.Errorf("slogstack: Shutdown: %w while an earlier Shutdown was still writing", context.Cause(ctx))
+	}
 }
 
 func (s *Stack) shutdown(ctx context.Context) error {
 	var errs []error
 	if s.aggregation != nil {
 		if err := s.aggregation.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("slogstack: aggregation: %w", err))
+			errs = append(errs, fmt.Errorf("slogstack: %w", err))
 		}
 	}
 	if s.asyncH != nil {
 		if err := s.asyncH.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("slogstack: async: %w", err))
+			errs = append(errs, fmt.Errorf("slogstack: %w", err))
 		}
 	}
 	if s.asyncW != nil {
 		if err := s.asyncW.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("slogstack: async: %w", err))
+			errs = append(errs, fmt.Errorf("slogstack: %w", err))
 		}
 	}
 	return errors.Join(errs...)
