@@ -80,18 +80,54 @@ type lifecycle struct {
 }
 
 // closeState is the outcome of Close, set once: by the writer when it has
-// written everything, or by the first Close whose context ends first.
+// written everything, or by a Close whose context ends first. Every Close
+// that gives up adds what it abandoned to lost, under mu, so the outcome
+// names everything any caller abandoned, whichever call sets it.
 type closeState struct {
 	once sync.Once
 	err  error
 	done chan struct{} // closed when err is set
+
+	mu    sync.Mutex
+	lost  lost
+	cause context.Context // the context of the first Close that abandoned anything
 }
 
+// finish sets the outcome: the next handler's errors err, joined after what
+// the callers that gave up abandoned, if anything.
 func (c *closeState) finish(err error) {
 	c.once.Do(func() {
+		c.mu.Lock()
+		if !c.lost.none() {
+			err = errors.Join(lostError("Close", c.cause, c.lost), err)
+		}
+		c.mu.Unlock()
 		c.err = err
 		close(c.done)
 	})
+}
+
+// giveUp abandons the batches being written and adds what that left
+// unwritten to c. It reports whether any caller has abandoned anything.
+func (c *closeState) giveUp(ctx context.Context, sh *shared) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sh.life.mu.Lock()
+	batches := make([]*batch, 0, len(sh.life.batches))
+	for x := range sh.life.batches {
+		batches = append(batches, x)
+	}
+	sh.life.mu.Unlock()
+	l := sh.dropAll(batches)
+	if !l.none() && c.cause == nil {
+		c.cause = ctx
+	}
+	c.lost.summaries += l.summaries
+	c.lost.records += l.records
+	if l.inFlight > 0 { // one summary at a time is in the next handler
+		c.lost.inFlight, c.lost.inFlightRecord = l.inFlight, l.inFlightRecord
+	}
+	return !c.lost.none()
 }
 
 // startBatch collects summaries with collect and registers them as a
@@ -273,14 +309,8 @@ func (h *Handler) Close(ctx context.Context) error {
 	select {
 	case <-c.done:
 	case <-ctx.Done():
-		sh.life.mu.Lock()
-		batches := make([]*batch, 0, len(sh.life.batches))
-		for x := range sh.life.batches {
-			batches = append(batches, x)
-		}
-		sh.life.mu.Unlock()
-		if l := sh.dropAll(batches); !l.none() {
-			c.finish(lostError("Close", ctx, l))
+		if c.giveUp(ctx, sh) {
+			c.finish(nil)
 		}
 		// With nothing lost, no goroutine of the handler is in the next
 		// handler: the writer finishes without waiting on it.

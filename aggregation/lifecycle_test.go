@@ -3,6 +3,7 @@ package aggregation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -218,4 +219,86 @@ func TestCloseWritesEverything(t *testing.T) {
 			t.Errorf("sink got %d folded records, want 9", got)
 		}
 	})
+}
+
+// TestConcurrentCloseNamesEveryLoss checks that when several Close calls
+// give up at once, and a Flush gives up beside them, the outcome every
+// Close returns names every summary the Close calls abandoned, whichever
+// of them claimed it, and that with the Flush's own report the errors
+// account for exactly what Stats counts as dropped.
+func TestConcurrentCloseNamesEveryLoss(t *testing.T) {
+	for _, closers := range []int{2, 3} {
+		for _, withFlush := range []bool{false, true} {
+			for round := range 50 {
+				synctest.Test(t, func(t *testing.T) {
+					sink := &heldSink{release: make(chan struct{})}
+					o := DefaultOptions()
+					o.Burst = 0
+					h := NewHandler(sink, o)
+					for i := range 20 {
+						r := slog.NewRecord(time.Now(), slog.LevelInfo, "Connection pool size", 0)
+						r.AddAttrs(slog.Int("size", i%3))
+						h.Handle(context.Background(), r)
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+					defer cancel()
+					errs := make(chan error, closers+1)
+					var flushErr error
+					flushed := make(chan struct{})
+					if withFlush {
+						go func() { flushErr = h.Flush(ctx); close(flushed) }()
+					} else {
+						close(flushed)
+					}
+					for range closers {
+						go func() { errs <- h.Close(ctx) }()
+					}
+					var got []string
+					for range closers {
+						err := <-errs
+						if err == nil {
+							t.Fatalf("round %d: Close returned nil with the sink held past the deadline", round)
+						}
+						got = append(got, err.Error())
+					}
+					<-flushed
+					close(sink.release)
+					synctest.Wait()
+					for _, g := range got[1:] {
+						if g != got[0] {
+							t.Fatalf("round %d: Close calls returned different outcomes:\n%s\n%s", round, got[0], g)
+						}
+					}
+					st := h.Stats()
+					dropped := notWritten(t, got[0])
+					if flushErr != nil {
+						dropped += notWritten(t, flushErr.Error())
+					}
+					if uint64(dropped) != st.SummariesDropped {
+						t.Fatalf("round %d: errors name %d summaries not written, Stats.SummariesDropped = %d\nClose: %s\nFlush: %v",
+							round, dropped, st.SummariesDropped, got[0], flushErr)
+					}
+				})
+			}
+		}
+	}
+}
+
+// notWritten reads n from a lifecycle error's "n summaries of m records
+// not written".
+func notWritten(t *testing.T, msg string) int {
+	t.Helper()
+	i := strings.Index(msg, " not written")
+	if i < 0 {
+		t.Fatalf("error %q names nothing not written", msg)
+	}
+	head := strings.Fields(msg[:i])
+	var n int
+	if len(head) < 5 {
+		t.Fatalf("error %q: cannot read the count", msg)
+	}
+	if _, err := fmt.Sscan(head[len(head)-5], &n); err != nil {
+		t.Fatalf("error %q: %v", msg, err)
+	}
+	return n
 }
