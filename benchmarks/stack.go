@@ -12,10 +12,9 @@ import (
 
 // Stack is a slogstack stack as a service builds it, through the public
 // builder (slogstack.NewStack or slogstack.NewStackWithSink), with its
-// logger bound to the payload's service. The order of its layers is the
-// builder's (docs/architecture.md); with slogstack.DefaultConfig it is
-// sampling, scope's correlation handler, aggregation, redact and the async
-// queue in front of handler.JSONHandler.
+// logger bound to the payload's service. Its layers are the ones the
+// Config switches on, in the builder's order (docs/architecture.md;
+// Stack.String lists them).
 type Stack struct {
 	// Logger logs through the stack, bound to the payload's service; the
 	// correlation ID comes from the request scope in the context.

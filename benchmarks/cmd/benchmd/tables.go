@@ -45,8 +45,8 @@ var specs = []groupSpec{
 	{
 		name:  "Stack",
 		title: "The whole stack, caller side",
-		about: "Stacks built by the public builder from slogstack.DefaultConfig() (sampling -> scope correlation -> aggregation -> redact -> async, " +
-			"in the order of docs/architecture.md) writing JSON to io.Discard, logging with a request scope opened by scope.Start(ctx, stack.ScopeOptions(path)). " +
+		about: "Stacks built by the public builder from slogstack.DefaultConfig() (every layer, in the order of docs/architecture.md) " +
+			"writing JSON to io.Discard, logging with a request scope opened by scope.Start(ctx, stack.ScopeOptions(path)). " +
 			"`stack-sampled`: SamplingPolicy.Rate 1, every record is written (slogstack.NewStackWithSink over handler.JSONHandler: async.Handler queues the record, the encoding happens on its goroutine); " +
 			"`stack-sampled-asyncwriter`: the same built by slogstack.NewStack (handler.JSONHandler over async.Writer: encoding on the caller). " +
 			"`stack-unsampled-nobuf`: Rate 0 and SamplingOptions.MaxRequestRecords 0 (no buffering). `stack-unsampled-buf`: Rate 0, records buffered until the request ends and then dropped. " +
