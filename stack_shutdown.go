@@ -27,6 +27,11 @@ func (s *Stack) Shutdown(ctx context.Context) error {
 		return s.shutdownErr
 	}
 	select {
+	case <-s.shutdownDone: // finished: its result, whatever ctx says
+		return s.shutdownErr
+	default:
+	}
+	select {
 	case <-s.shutdownDone:
 		return s.shutdownErr
 	case <-ctx.Done():

@@ -150,7 +150,9 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 // ones and the one the wrapped handler is stuck on); the drain goroutine
 // then exits as soon as the wrapped handler returns. Close closes the
 // handlers derived from h too. It is idempotent: later calls return the
-// first outcome. Records handled after Close are written synchronously.
+// first outcome. Calls made while one drains share its outcome: the first
+// of their contexts to end ends the drain for all of them. Records
+// handled after Close are written synchronously.
 func (h *Handler) Close(ctx context.Context) error { return h.c.close(ctx) }
 
 // Stats returns the Handler's counters (shared with its derived

@@ -111,7 +111,9 @@ func (x *Writer) Write(p []byte) (int, error) {
 // once with an error saying exactly how many records (Writes) were lost;
 // the drain goroutine exits when the underlying Write it is stuck in
 // returns. Close does not close the underlying writer. It is idempotent:
-// later calls return the first outcome.
+// later calls return the first outcome. Calls made while one drains share
+// its outcome: the first of their contexts to end ends the drain for all
+// of them.
 func (x *Writer) Close(ctx context.Context) error { return x.close(ctx) }
 
 // Stats returns the Writer's counters. It is safe to call at any time.
