@@ -5,33 +5,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/slogstack/slogstack/internal/benchcpu"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/internal/traceparent"
 	"github.com/slogstack/slogstack/sampling"
 	"github.com/slogstack/slogstack/scope"
 )
 
-// loop runs f b.N times and, where the system can say, also reports the
-// CPU time of the benchmark's own thread per operation ("cpu-ns/op"). On a
-// shared, busy machine wall time (sec/op) includes the time the thread
-// waited for a core; CPU time does not, so it compares rows more steadily.
-// Work done on other threads (background GC) is not in it.
-func loop(b *testing.B, f func()) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	b.ReportAllocs()
-	start, ok := threadCPUTime()
-	for b.Loop() {
-		f()
-	}
-	if end, ok2 := threadCPUTime(); ok && ok2 && b.N > 0 {
-		b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
-	}
-}
+// loop runs f b.N times, reporting allocations and cpu-ns/op.
+func loop(b *testing.B, f func()) { benchcpu.Loop(b, f) }
 
 // nopWriter is a ResponseWriter that keeps nothing, so that a benchmark
 // measures the middleware and not a recorder.

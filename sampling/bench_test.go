@@ -4,9 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"runtime"
 	"testing"
 
+	"github.com/slogstack/slogstack/internal/benchcpu"
 	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"go.opentelemetry.io/otel/trace"
@@ -84,21 +84,8 @@ func BenchmarkCaller(b *testing.B) {
 	}
 }
 
-// cpuMeter locks the benchmark to its OS thread and returns the function
-// that reports the thread's CPU time per operation as "cpu-ns/op", a
-// measure that the other work on a shared machine disturbs far less than
-// wall time. Background GC work on other threads is not in it.
-func cpuMeter(b *testing.B) func(ops int) {
-	runtime.LockOSThread()
-	start, ok := threadCPUTime()
-	return func(ops int) {
-		end, _ := threadCPUTime()
-		runtime.UnlockOSThread()
-		if ok && ops > 0 {
-			b.ReportMetric(float64(end-start)/float64(ops), "cpu-ns/op")
-		}
-	}
-}
+// cpuMeter reports cpu-ns/op (see internal/benchcpu).
+func cpuMeter(b *testing.B) func(ops int) { return benchcpu.Meter(b) }
 
 // noopHandler is enabled and does nothing: what slog.Logger itself costs
 // per record (capturing the caller, the time and the attributes).

@@ -5,29 +5,14 @@ import (
 	crand "crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"runtime"
 	"testing"
 
+	"github.com/slogstack/slogstack/internal/benchcpu"
 	"go.opentelemetry.io/otel/trace"
 )
 
-// loop runs f b.N times and, where the system can say, also reports the
-// CPU time of the benchmark's own thread per operation ("cpu-ns/op"). On a
-// shared, busy machine wall time (sec/op) includes the time the thread
-// waited for a core; CPU time does not, so it compares rows more steadily.
-// Work done on other threads (background GC) is not in it.
-func loop(b *testing.B, f func()) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	b.ReportAllocs()
-	start, ok := threadCPUTime()
-	for b.Loop() {
-		f()
-	}
-	if end, ok2 := threadCPUTime(); ok && ok2 && b.N > 0 {
-		b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
-	}
-}
+// loop runs f b.N times, reporting allocations and cpu-ns/op.
+func loop(b *testing.B, f func()) { benchcpu.Loop(b, f) }
 
 func BenchmarkNewCorrelationID(b *testing.B) {
 	b.Run("pooled-chacha8", func(b *testing.B) {

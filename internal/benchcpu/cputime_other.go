@@ -1,6 +1,6 @@
 //go:build !linux
 
-package httpctx
+package benchcpu
 
 import "time"
 

@@ -1,8 +1,0 @@
-//go:build !linux
-
-package scope
-
-import "time"
-
-// threadCPUTime is not available on this system.
-func threadCPUTime() (time.Duration, bool) { return 0, false }
