@@ -67,6 +67,15 @@ func (c Config) Validate() error {
 	}
 	if c.Redact {
 		errs = appendNegativeErrors(errs, "RedactOptions", c.RedactOptions)
+		if err := c.RedactOptions.Validate(); err != nil {
+			list := []error{err}
+			if joined, ok := err.(interface{ Unwrap() []error }); ok {
+				list = joined.Unwrap() // one error per bad name, as for every other field
+			}
+			for _, e := range list {
+				errs = append(errs, fmt.Errorf("slogstack: RedactOptions: %w", e))
+			}
+		}
 	}
 	if c.Async {
 		errs = appendNegativeErrors(errs, "AsyncOptions", c.AsyncOptions)

@@ -237,6 +237,10 @@ func TestValidateRejects(t *testing.T) {
 			"slogstack: SamplingOptions.UnscopedRate is -0.5; it must be a number, not negative"}},
 		{"buffer records negative", edit(func(c *Config) { c.SamplingOptions.MaxRequestRecords = -1 }), []string{
 			"slogstack: SamplingOptions.MaxRequestRecords is -1; it must not be negative"}},
+		{"unknown pattern names", edit(func(c *Config) { c.RedactOptions.DisablePatterns = []string{"jwt", "Card", "bearer_token"} }), []string{
+			`slogstack: RedactOptions: redact: Options.DisablePatterns: unknown pattern "Card" (valid: bearer, basic, jwt, card, aws_access_key, gcp_api_key, github_token, slack_token, stripe_key, private_key, url_password, key_value, custom)`,
+			`slogstack: RedactOptions: redact: Options.DisablePatterns: unknown pattern "bearer_token" (valid: bearer, basic, jwt, card, aws_access_key, gcp_api_key, github_token, slack_token, stripe_key, private_key, url_password, key_value, custom)`}},
+		{"unknown pattern name, redaction off", edit(func(c *Config) { c.Redact, c.RedactOptions.DisablePatterns = false, []string{"Card"} }), nil},
 		{"aggregation negatives", edit(func(c *Config) {
 			c.AggregationOptions.Burst, c.AggregationOptions.Window, c.AggregationOptions.MaxGroups = -1, -time.Second, -3
 		}), []string{

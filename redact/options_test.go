@@ -99,6 +99,19 @@ func TestDisablePatternsNames(t *testing.T) {
 				t.Error("no panic")
 			})
 		}
+		t.Run("Validate/"+name, func(t *testing.T) {
+			want := fmt.Sprintf("redact: Options.DisablePatterns: unknown pattern %q (valid: %s)", name, valid)
+			err := defaultsWith(func(o *Options) { o.DisablePatterns = []string{"card", name} }).Validate()
+			if err == nil || err.Error() != want {
+				t.Errorf("Validate() = %v, want %q", err, want)
+			}
+		})
+	}
+	if err := (Options{DisablePatterns: all}).Validate(); err != nil {
+		t.Errorf("Validate with every valid name: %v", err)
+	}
+	if err := DefaultOptions().Validate(); err != nil {
+		t.Errorf("DefaultOptions().Validate(): %v", err)
 	}
 }
 

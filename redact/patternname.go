@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -105,17 +106,37 @@ func patternNamed(name string) (pattern, bool) {
 }
 
 // disabledPatterns returns the set of patterns named by names, as a bit
-// set. An unknown name panics with a message listing the valid names: it is
-// a configuration error, caught when the Redactor is made.
+// set. An unknown name panics with Validate's error: it is a configuration
+// error, caught when the Redactor is made.
 func disabledPatterns(names []string) uint32 {
 	var set uint32
 	for _, name := range names {
 		p, ok := patternNamed(name)
 		if !ok {
-			panic(fmt.Sprintf("redact: Options.DisablePatterns: unknown pattern %q (valid: %s)",
-				name, strings.Join(patternNames[:], ", ")))
+			panic(unknownPattern(name).Error())
 		}
 		set |= 1 << p
 	}
 	return set
+}
+
+// Validate reports an Options that NewRedactor and NewHandler would refuse
+// (they panic with the same error): a DisablePatterns entry that names no
+// pattern. A builder that takes Options from configuration calls it first
+// to return the error instead.
+func (o Options) Validate() error {
+	var errs []error
+	for _, name := range o.DisablePatterns {
+		if _, ok := patternNamed(name); !ok {
+			errs = append(errs, unknownPattern(name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// unknownPattern is the error of a DisablePatterns entry that names no
+// pattern, listing the valid names.
+func unknownPattern(name string) error {
+	return fmt.Errorf("redact: Options.DisablePatterns: unknown pattern %q (valid: %s)",
+		name, strings.Join(patternNames[:], ", "))
 }
