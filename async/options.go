@@ -40,7 +40,8 @@ type Options struct {
 	// caller waits for the sink or the oldest record is dropped to make
 	// room (see StallTimeout and Reserved). Zero means the type's default:
 	// 8192 for a Handler, 32768 for a Writer, whose queued bytes MaxBytes
-	// also bounds.
+	// also bounds. A larger value than 16,777,216 (1<<24) counts as that:
+	// the queue's slots are allocated when it is made.
 	Capacity int
 
 	// Reserved is how many of the Capacity slots only records at WARN and
@@ -63,7 +64,8 @@ type Options struct {
 	MaxBytes int
 
 	// BatchSize is the most records the drain goroutine takes from the
-	// queue at once. Zero means 512.
+	// queue at once. Zero means 512; a value above Capacity counts as
+	// Capacity.
 	BatchSize int
 
 	// BatchBytes bounds the bytes a Writer hands to the underlying writer in
@@ -99,17 +101,23 @@ type Options struct {
 	StallTimeout time.Duration
 }
 
+// maxCapacity bounds Options.Capacity: the slots are allocated up front,
+// so a typo in a size must not exhaust memory.
+const maxCapacity = 1 << 24
+
 // afterCloseStall is the stall time of writes after Close when
 // Options.StallTimeout is zero (see StallTimeout's documentation).
 const afterCloseStall = time.Second
 
 // withDefaults returns o with each zero or negative field that has a type
 // default replaced by it (capacity for Capacity), every other negative
-// field set to zero, and Reserved clamped to half of Capacity.
+// field set to zero, Capacity clamped to maxCapacity, Reserved to half of
+// Capacity and BatchSize to Capacity.
 func (o Options) withDefaults(capacity int) Options {
 	if o.Capacity <= 0 {
 		o.Capacity = capacity
 	}
+	o.Capacity = min(o.Capacity, maxCapacity)
 	o.Reserved = min(max(o.Reserved, 0), o.Capacity/2)
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = defaultMaxBytes
@@ -117,6 +125,7 @@ func (o Options) withDefaults(capacity int) Options {
 	if o.BatchSize <= 0 {
 		o.BatchSize = defaultBatchSize
 	}
+	o.BatchSize = min(o.BatchSize, o.Capacity)
 	if o.BatchBytes <= 0 {
 		o.BatchBytes = defaultBatchBytes
 	}

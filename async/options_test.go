@@ -16,7 +16,7 @@ import (
 // negative value as zero, and Reserved stays below Capacity.
 func TestOptionsResolve(t *testing.T) {
 	defaults := func(capacity int) Options {
-		return Options{Capacity: capacity, MaxBytes: 8 << 20, BatchSize: 512, BatchBytes: 256 << 10}
+		return Options{Capacity: capacity, MaxBytes: 8 << 20, BatchSize: min(512, capacity), BatchBytes: 256 << 10}
 	}
 	tests := []struct {
 		name     string
@@ -27,10 +27,12 @@ func TestOptionsResolve(t *testing.T) {
 		{"zero, Handler", Options{}, defaultCapacity, defaults(8192)},
 		{"zero, Writer", Options{}, defaultWriterCapacity, defaults(32768)},
 		{"negative", Options{Capacity: -1, Reserved: -1, MaxBytes: -1, BatchSize: -1, BatchBytes: -1, ReportInterval: -1, StallTimeout: -1}, defaultCapacity, defaults(8192)},
+		{"capacity clamped", Options{Capacity: 1 << 40}, defaultCapacity, defaults(1 << 24)},
+		{"batch clamped to the capacity", Options{Capacity: 100, BatchSize: 1 << 40}, defaultCapacity, defaults(100)},
 		{"reserve kept", Options{Capacity: 64, Reserved: 8}, defaultCapacity, func() Options { o := defaults(64); o.Reserved = 8; return o }()},
 		{"reserve clamped to half the capacity", Options{Capacity: 64, Reserved: 33}, defaultCapacity, func() Options { o := defaults(64); o.Reserved = 32; return o }()},
 		{"reserve above a default capacity", Options{Reserved: 1 << 20}, defaultWriterCapacity, func() Options { o := defaults(32768); o.Reserved = 16384; return o }()},
-		{"DefaultOptions' reserve on a small queue", func() Options { o := DefaultOptions(); o.Capacity = 64; return o }(), defaultCapacity, Options{Capacity: 64, Reserved: 32, MaxBytes: 8 << 20, BatchSize: 512, BatchBytes: 256 << 10, ReportInterval: time.Second, StallTimeout: time.Second}},
+		{"DefaultOptions' reserve on a small queue", func() Options { o := DefaultOptions(); o.Capacity = 64; return o }(), defaultCapacity, Options{Capacity: 64, Reserved: 32, MaxBytes: 8 << 20, BatchSize: 64, BatchBytes: 256 << 10, ReportInterval: time.Second, StallTimeout: time.Second}},
 		{"durations kept", Options{ReportInterval: time.Millisecond, StallTimeout: time.Minute}, defaultCapacity, func() Options {
 			o := defaults(8192)
 			o.ReportInterval, o.StallTimeout = time.Millisecond, time.Minute
