@@ -40,8 +40,9 @@ type Options struct {
 	// caller waits for the sink or the oldest record is dropped to make
 	// room (see StallTimeout and Reserved). Zero means the type's default:
 	// 8192 for a Handler, 32768 for a Writer, whose queued bytes MaxBytes
-	// also bounds. A larger value than 16,777,216 (1<<24) counts as that:
-	// the queue's slots are allocated when it is made.
+	// also bounds. A value above 16,777,216 (1<<24) counts as that, since
+	// a Handler allocates its slots (24 bytes each) when it is made: a
+	// typo costs at most 384 MiB, not the process.
 	Capacity int
 
 	// Reserved is how many of the Capacity slots only records at WARN and
@@ -101,8 +102,8 @@ type Options struct {
 	StallTimeout time.Duration
 }
 
-// maxCapacity bounds Options.Capacity: the slots are allocated up front,
-// so a typo in a size must not exhaust memory.
+// maxCapacity bounds Options.Capacity: a Handler allocates its slots up
+// front, so a typo in a size must not exhaust memory.
 const maxCapacity = 1 << 24
 
 // afterCloseStall is the stall time of writes after Close when
