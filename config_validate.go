@@ -3,8 +3,8 @@ package slogstack
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
+	"reflect"
 
 	"github.com/slogstack/slogstack/sampling"
 )
@@ -34,7 +34,8 @@ const (
 //
 // It rejects:
 //
-//   - a nil *slog.LevelVar as Level;
+//   - a nil pointer as Level (a nil *slog.LevelVar or *slog.Level), whose
+//     Level method would panic on every log call;
 //   - a SamplingPolicy.Rate that is NaN, infinite or negative;
 //   - a negative (or NaN) count, size, duration or rate in the options of a
 //     feature that is on, and in HTTP (the wrappers would read it as zero;
@@ -54,8 +55,8 @@ const (
 // NewStack's byte queue uses it.
 func (c Config) Validate() error {
 	var errs []error
-	if lv, ok := c.Level.(*slog.LevelVar); ok && lv == nil {
-		errs = append(errs, errors.New("slogstack: Level is a nil *slog.LevelVar"))
+	if nilPointer(c.Level) {
+		errs = append(errs, fmt.Errorf("slogstack: Level is a nil %T", c.Level))
 	}
 	if c.Sampling {
 		errs = appendRateError(errs, "SamplingPolicy.Rate", c.SamplingPolicy.Rate)
@@ -145,4 +146,11 @@ func formatSize(n int64) string {
 		}
 	}
 	return fmt.Sprintf("%d", n)
+}
+
+// nilPointer reports whether v holds a nil pointer (an interface holding a
+// typed nil, which a nil check on the interface misses).
+func nilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }

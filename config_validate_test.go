@@ -226,6 +226,9 @@ func TestValidateRejects(t *testing.T) {
 	}{
 		{"nil LevelVar", edit(func(c *Config) { c.Level = nilLevel }), []string{
 			"slogstack: Level is a nil *slog.LevelVar"}},
+		{"nil *slog.Level", edit(func(c *Config) { c.Level = (*slog.Level)(nil) }), []string{
+			"slogstack: Level is a nil *slog.Level"}},
+		{"a *slog.Level", edit(func(c *Config) { l := slog.LevelWarn; c.Level = &l }), nil},
 		{"rate NaN", edit(func(c *Config) { c.SamplingPolicy.Rate = math.NaN() }), []string{
 			"slogstack: SamplingPolicy.Rate NaN is not a number from 0 to 1"}},
 		{"rate negative", edit(func(c *Config) { c.SamplingPolicy.Rate = -1 }), []string{

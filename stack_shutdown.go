@@ -22,6 +22,9 @@ import (
 // goroutine, and Shutdown returns nil at once.
 func (s *Stack) Shutdown(ctx context.Context) error {
 	if s.shutdownStarted.CompareAndSwap(false, true) {
+		// Until shutdown returns, the result is that it did not: a sink
+		// that ends this goroutine (runtime.Goexit) leaves it in place.
+		s.shutdownErr = errShutdownUnfinished
 		defer close(s.shutdownDone)
 		s.shutdownErr = s.shutdown(ctx)
 		return s.shutdownErr
@@ -38,6 +41,10 @@ func (s *Stack) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("slogstack: Shutdown: %w while an earlier Shutdown was still writing", context.Cause(ctx))
 	}
 }
+
+// errShutdownUnfinished is the result of a Shutdown whose goroutine ended
+// inside a layer's Close (a sink that called runtime.Goexit).
+var errShutdownUnfinished = errors.New("slogstack: Shutdown did not finish: its goroutine ended inside the sink")
 
 func (s *Stack) shutdown(ctx context.Context) error {
 	var errs []error

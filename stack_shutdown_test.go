@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/slogstack/slogstack/aggregation"
 )
 
 // stuckSink is a sink whose Handle waits until release is closed.
@@ -72,4 +76,44 @@ func TestShutdownLaterCallerBoundedByItsContext(t *testing.T) {
 			t.Errorf("async stats: Written %d, Lost %d; want 3, 0", st.Written, st.Lost)
 		}
 	})
+}
+
+// goexitSink ends the goroutine of its first Handle call with
+// runtime.Goexit (as t.FailNow in a sink would) and takes every later
+// record.
+type goexitSink struct{ calls atomic.Int64 }
+
+func (s *goexitSink) Enabled(context.Context, slog.Level) bool { return true }
+func (s *goexitSink) Handle(context.Context, slog.Record) error {
+	if s.calls.Add(1) == 1 {
+		runtime.Goexit()
+	}
+	return nil
+}
+func (s *goexitSink) WithAttrs([]slog.Attr) slog.Handler { return s }
+func (s *goexitSink) WithGroup(string) slog.Handler      { return s }
+
+// TestShutdownEndedBySink checks that when the sink ends the goroutine of
+// the first Shutdown while it writes the summaries, later calls do not
+// report a shutdown that never finished as a success.
+func TestShutdownEndedBySink(t *testing.T) {
+	sink := &goexitSink{}
+	cfg := Config{Aggregation: true, AggregationOptions: DefaultConfig().AggregationOptions}
+	cfg.AggregationOptions.Match = aggregation.MatchPrefixes("pool")
+	cfg.AggregationOptions.Burst = 0
+	s, err := NewStackWithSink(sink, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		s.Logger().Info("pool", "group", i)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); s.Shutdown(context.Background()) }()
+	<-done
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); !errors.Is(err, errShutdownUnfinished) {
+		t.Errorf("Shutdown after the first one's goroutine ended in the sink: %v, want %v", err, errShutdownUnfinished)
+	}
 }
