@@ -17,7 +17,9 @@ import (
 // Only the first call shuts the stack down. A later call returns the first
 // call's result; made while the first still runs, it waits for it, but no
 // longer than its own ctx allows: then it returns an error saying so, and
-// the first call goes on. Records logged after Shutdown are still written,
+// the first call goes on. If the sink ends the first call's goroutine
+// (runtime.Goexit), later calls return an error saying Shutdown did not
+// finish. Records logged after Shutdown are still written,
 // synchronously. A stack with neither aggregation nor async owns no
 // goroutine, and Shutdown returns nil at once.
 func (s *Stack) Shutdown(ctx context.Context) error {
