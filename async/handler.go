@@ -69,7 +69,7 @@ func NewHandler(next slog.Handler, opts Options) *Handler {
 	c.cut = cutOne
 	c.release = c.releaseEntry
 	c.report = c.writeReport
-	c.start()
+	c.start(opts.BatchSize)
 	return &Handler{next: next, c: c}
 }
 

@@ -41,8 +41,10 @@ type Options struct {
 	// room (see StallTimeout and Reserved). Zero means the type's default:
 	// 8192 for a Handler, 32768 for a Writer, whose queued bytes MaxBytes
 	// also bounds. A value above 16,777,216 (1<<24) counts as that, since
-	// a Handler allocates its slots (24 bytes each) when it is made: a
-	// typo costs at most 384 MiB, not the process.
+	// a Handler allocates its slots when it is made, 16 bytes for each
+	// slot of Capacity and of Reserved: a typo costs at most 384 MiB (256
+	// MiB with DefaultOptions' reserve), not the process. A Writer
+	// allocates nothing up front for Capacity.
 	Capacity int
 
 	// Reserved is how many of the Capacity slots only records at WARN and
@@ -65,8 +67,9 @@ type Options struct {
 	MaxBytes int
 
 	// BatchSize is the most records the drain goroutine takes from the
-	// queue at once. Zero means 512; a value above Capacity counts as
-	// Capacity.
+	// queue at once. Zero means 512; a value above Capacity, or above
+	// 65,536 (1<<16), counts as that (a Handler allocates its batch, 8
+	// bytes a record, when it is made).
 	BatchSize int
 
 	// BatchBytes bounds the bytes a Writer hands to the underlying writer in
@@ -102,9 +105,14 @@ type Options struct {
 	StallTimeout time.Duration
 }
 
-// maxCapacity bounds Options.Capacity: a Handler allocates its slots up
-// front, so a typo in a size must not exhaust memory.
-const maxCapacity = 1 << 24
+// maxCapacity bounds Options.Capacity and maxBatchSize Options.BatchSize: a
+// Handler allocates its slots and its batch up front, so a typo in a size
+// must not exhaust memory. A Writer's block holds at most 64 KiB, so never
+// more than 1<<16 records anyway.
+const (
+	maxCapacity  = 1 << 24
+	maxBatchSize = 1 << 16
+)
 
 // afterCloseStall is the stall time of writes after Close when
 // Options.StallTimeout is zero (see StallTimeout's documentation).
@@ -113,7 +121,7 @@ const afterCloseStall = time.Second
 // withDefaults returns o with each zero or negative field that has a type
 // default replaced by it (capacity for Capacity), every other negative
 // field set to zero, Capacity clamped to maxCapacity, Reserved to half of
-// Capacity and BatchSize to Capacity.
+// Capacity and BatchSize to Capacity and maxBatchSize.
 func (o Options) withDefaults(capacity int) Options {
 	if o.Capacity <= 0 {
 		o.Capacity = capacity
@@ -126,7 +134,7 @@ func (o Options) withDefaults(capacity int) Options {
 	if o.BatchSize <= 0 {
 		o.BatchSize = defaultBatchSize
 	}
-	o.BatchSize = min(o.BatchSize, o.Capacity)
+	o.BatchSize = min(o.BatchSize, o.Capacity, maxBatchSize)
 	if o.BatchBytes <= 0 {
 		o.BatchBytes = defaultBatchBytes
 	}

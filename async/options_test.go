@@ -29,6 +29,7 @@ func TestOptionsResolve(t *testing.T) {
 		{"negative", Options{Capacity: -1, Reserved: -1, MaxBytes: -1, BatchSize: -1, BatchBytes: -1, ReportInterval: -1, StallTimeout: -1}, defaultCapacity, defaults(8192)},
 		{"capacity clamped", Options{Capacity: 1 << 40}, defaultCapacity, defaults(1 << 24)},
 		{"batch clamped to the capacity", Options{Capacity: 100, BatchSize: 1 << 40}, defaultCapacity, defaults(100)},
+		{"batch clamped to its bound", Options{Capacity: 1 << 20, BatchSize: 1 << 40}, defaultCapacity, func() Options { o := defaults(1 << 20); o.BatchSize = 1 << 16; return o }()},
 		{"reserve kept", Options{Capacity: 64, Reserved: 8}, defaultCapacity, func() Options { o := defaults(64); o.Reserved = 8; return o }()},
 		{"reserve clamped to half the capacity", Options{Capacity: 64, Reserved: 33}, defaultCapacity, func() Options { o := defaults(64); o.Reserved = 32; return o }()},
 		{"reserve above a default capacity", Options{Reserved: 1 << 20}, defaultWriterCapacity, func() Options { o := defaults(32768); o.Reserved = 16384; return o }()},

@@ -113,9 +113,10 @@ func (p *pipeline[T]) initQueue(opts Options, q queue[T]) {
 	p.takeTally = func() { p.tally.moveTo(&p.pending) }
 }
 
-// start starts the drain goroutine.
-func (p *pipeline[T]) start() {
-	p.batch = make([]T, 0, p.opts.BatchSize)
+// start starts the drain goroutine; batchCap is the most entries one Pop
+// of the queue returns (the Handler's BatchSize; one block for a Writer).
+func (p *pipeline[T]) start(batchCap int) {
+	p.batch = make([]T, 0, batchCap)
 	go p.drain()
 }
 

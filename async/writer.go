@@ -68,7 +68,7 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	x.cut = x.cutBlock
 	x.release = x.q.Release
 	x.report = x.writeReport
-	x.start()
+	x.start(1) // blockQueue.Pop takes one block
 	return x
 }
 

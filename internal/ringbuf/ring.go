@@ -1,6 +1,7 @@
 package ringbuf
 
 import (
+	"math"
 	"runtime"
 	"sync"
 )
@@ -35,14 +36,27 @@ type Options struct {
 // oldest entries instead of blocking producers. Push may be called from any
 // number of goroutines; Pop, Wake and the other consumer methods from one
 // goroutine at a time. Stats methods may be called from anywhere.
+//
+// Its slots are allocated by New: 16 bytes (for a pointer-sized T) for
+// each of Capacity and each of Reserved. Entries live in two circular
+// queues: queue holds them in push order; kept holds reserved entries,
+// all older than every entry of queue, that were moved out of the way when
+// an unreserved entry had to be evicted while a reserved one was the
+// oldest. An entry is moved at most once, so eviction stays O(1)
+// amortised, and push order is kept ++ queue. kept never holds more than
+// Reserved entries: a move happens only while unreserved entries fill
+// their Capacity-Reserved slots, which leaves at most Reserved slots to
+// reserved ones.
 type Ring[T any] struct {
 	mu        sync.Mutex
-	low, high fifo[T] // unreserved and reserved classes; high is unused without a reserve
+	kept      fifo[T] // reserved entries older than all of queue; unused without a reserve
+	queue     fifo[T] // the other entries, in push order
 	capacity  int
-	lowCap    int
+	lowCap    int // the most unreserved entries
+	low       int // unreserved entries in the ring
+	reserve   bool
 	maxBytes  int
 	bytes     int
-	seq       uint64
 	closed    bool
 	idle      bool // the consumer found the ring empty and may be asleep
 	woken     bool // a Push signalled Wake and the consumer has not popped since
@@ -55,11 +69,28 @@ type Ring[T any] struct {
 	gate      *Gate
 }
 
+// item is one entry: its value, and its size shifted left by one with the
+// low bit set for a reserved entry (one word, so a slot of a pointer-sized
+// T takes 16 bytes).
 type item[T any] struct {
-	v    T
-	seq  uint64
-	size int
+	v   T
+	tag int
 }
+
+// maxSize is the largest size an item records; a larger size given to
+// Push counts as this (far beyond any byte bound).
+const maxSize = math.MaxInt >> 1
+
+func newItem[T any](v T, reserved bool, size int) item[T] {
+	tag := min(max(size, 0), maxSize) << 1
+	if reserved {
+		tag |= 1
+	}
+	return item[T]{v: v, tag: tag}
+}
+
+func (it *item[T]) size() int      { return it.tag >> 1 }
+func (it *item[T]) reserved() bool { return it.tag&1 != 0 }
 
 // fifo is a fixed-size circular queue of items.
 type fifo[T any] struct {
@@ -95,14 +126,15 @@ func New[T any](opts Options, onDrop func(T)) *Ring[T] {
 	r := &Ring[T]{
 		capacity: c,
 		lowCap:   c - reserved,
+		reserve:  reserved > 0,
 		maxBytes: max(opts.MaxBytes, 0),
 		onDrop:   onDrop,
 		wake:     make(chan struct{}, 1),
 		gate:     opts.Gate,
 	}
-	r.low.buf = make([]item[T], r.lowCap)
+	r.queue.buf = make([]item[T], c)
 	if reserved > 0 {
-		r.high.buf = make([]item[T], c)
+		r.kept.buf = make([]item[T], reserved)
 	}
 	return r
 }
@@ -120,15 +152,15 @@ func New[T any](opts Options, onDrop func(T)) *Ring[T] {
 // while the ring filled past half, so that a consumer starved of a
 // processor gets to drain.
 func (r *Ring[T]) Push(v T, reserved bool, size int) bool {
-	useHigh := reserved && r.high.buf != nil
+	it := newItem(v, reserved && r.reserve, size)
 	r.mu.Lock()
 	for {
 		if r.closed {
 			r.mu.Unlock()
 			return false
 		}
-		victim := r.victim(useHigh, size)
-		if victim == nil {
+		unreserved, full := r.mustEvict(it.reserved(), it.size())
+		if !unreserved && !full {
 			break
 		}
 		if r.gate != nil && !r.gate.Stalled() {
@@ -138,19 +170,20 @@ func (r *Ring[T]) Push(v T, reserved bool, size int) bool {
 			r.mu.Lock()
 			continue
 		}
-		r.evict(victim)
+		if unreserved {
+			r.evictUnreserved()
+		} else {
+			r.evict(r.oldest())
+		}
 	}
-	r.seq++
-	it := item[T]{v: v, seq: r.seq, size: size}
-	if useHigh {
-		r.high.push(it)
-	} else {
-		r.low.push(it)
+	r.queue.push(it)
+	if !it.reserved() {
+		r.low++
 	}
-	r.bytes += size
+	r.bytes += it.size()
 	r.pushed++
-	r.pushedB += int64(size)
-	if n := r.low.n + r.high.n; n > r.highWater {
+	r.pushedB += int64(it.size())
+	if n := r.len(); n > r.highWater {
 		r.highWater = n
 	}
 	signal := r.idle
@@ -158,7 +191,7 @@ func (r *Ring[T]) Push(v T, reserved bool, size int) bool {
 	if signal {
 		r.woken = true
 	}
-	starved := r.woken && 2*(r.low.n+r.high.n) >= r.capacity
+	starved := r.woken && 2*r.len() >= r.capacity
 	r.mu.Unlock()
 	if signal {
 		select {
@@ -177,19 +210,36 @@ func (r *Ring[T]) Push(v T, reserved bool, size int) bool {
 	return true
 }
 
-// victim returns the class whose oldest entry must go before an entry of
-// the given class and size fits, or nil if it fits now. The lock must be
-// held.
-func (r *Ring[T]) victim(useHigh bool, size int) *fifo[T] {
-	n := r.low.n + r.high.n
+// len returns how many entries the ring holds. The lock must be held.
+func (r *Ring[T]) len() int { return r.kept.n + r.queue.n }
+
+// mustEvict reports what must go before an entry of the given class and
+// size fits: the oldest unreserved entry (an unreserved entry while
+// unreserved ones fill their share), or the oldest entry (the ring full,
+// or over its byte bound); neither if it fits now. The lock must be held.
+func (r *Ring[T]) mustEvict(reserved bool, size int) (unreserved, oldest bool) {
+	n := r.len()
 	switch {
-	case !useHigh && r.low.n >= r.lowCap:
-		return &r.low
+	case !reserved && r.low >= r.lowCap:
+		return true, false
 	case n >= r.capacity || r.maxBytes > 0 && n > 0 && r.bytes+size > r.maxBytes:
-		return r.oldest()
+		return false, true
 	default:
-		return nil
+		return false, false
 	}
+}
+
+// evictUnreserved evicts the oldest unreserved entry, first moving the
+// reserved entries older than it from queue to kept, where they keep their
+// place in push order. There is room in kept: this is called only while
+// unreserved entries hold lowCap slots, so reserved ones hold at most
+// capacity-lowCap, the size of kept. The lock must be held, and the ring
+// must hold an unreserved entry.
+func (r *Ring[T]) evictUnreserved() {
+	for r.queue.peek().reserved() {
+		r.kept.push(r.queue.pop())
+	}
+	r.evict(&r.queue)
 }
 
 // Reject counts v as pushed and at once evicted: it passes v to the drop
@@ -213,24 +263,28 @@ func (r *Ring[T]) Reject(v T, size int) bool {
 	return true
 }
 
-// oldest returns the non-empty class whose head entry was pushed first.
-// The ring must not be empty.
+// oldest returns the queue whose head entry was pushed first. The ring
+// must not be empty.
 func (r *Ring[T]) oldest() *fifo[T] {
-	switch {
-	case r.high.n == 0:
-		return &r.low
-	case r.low.n == 0:
-		return &r.high
-	case r.high.peek().seq < r.low.peek().seq:
-		return &r.high
-	default:
-		return &r.low
+	if r.kept.n > 0 {
+		return &r.kept
 	}
+	return &r.queue
+}
+
+// remove takes the oldest entry of f out of the ring's accounting and
+// returns it. The lock must be held.
+func (r *Ring[T]) remove(f *fifo[T]) item[T] {
+	it := f.pop()
+	r.bytes -= it.size()
+	if !it.reserved() {
+		r.low--
+	}
+	return it
 }
 
 func (r *Ring[T]) evict(f *fifo[T]) {
-	it := f.pop()
-	r.bytes -= it.size
+	it := r.remove(f)
 	r.evicted++
 	if r.onDrop != nil {
 		r.onDrop(it.v)
@@ -249,15 +303,14 @@ func (r *Ring[T]) evict(f *fifo[T]) {
 func (r *Ring[T]) Pop(dst []T, maxEntries, maxBytes int, then func()) []T {
 	r.mu.Lock()
 	taken, bytes := 0, 0
-	for taken < maxEntries && r.low.n+r.high.n > 0 {
+	for taken < maxEntries && r.len() > 0 {
 		f := r.oldest()
-		size := f.peek().size
+		size := f.peek().size()
 		if maxBytes > 0 && taken > 0 && bytes+size > maxBytes {
 			break
 		}
-		it := f.pop()
-		r.bytes -= it.size
-		bytes += it.size
+		it := r.remove(f)
+		bytes += size
 		dst = append(dst, it.v)
 		taken++
 	}
@@ -310,9 +363,8 @@ func (r *Ring[T]) Discard(f func(T)) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
-	for r.low.n+r.high.n > 0 {
-		it := r.oldest().pop()
-		r.bytes -= it.size
+	for r.len() > 0 {
+		it := r.remove(r.oldest())
 		if f != nil {
 			f(it.v)
 		}
@@ -336,7 +388,7 @@ func (r *Ring[T]) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return Stats{
-		Len:         r.low.n + r.high.n,
+		Len:         r.len(),
 		Bytes:       r.bytes,
 		HighWater:   r.highWater,
 		Pushed:      r.pushed,
