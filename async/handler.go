@@ -149,10 +149,16 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 // once with an error saying exactly how many records were lost (the queued
 // ones and the one the wrapped handler is stuck on); the drain goroutine
 // then exits as soon as the wrapped handler returns. Close closes the
-// handlers derived from h too. It is idempotent: later calls return the
-// first outcome. Calls made while one drains share its outcome: the first
-// of their contexts to end ends the drain for all of them. Records
-// handled after Close are written synchronously.
+// handlers derived from h too. Records handled after Close are written
+// synchronously.
+//
+// The first call owns the drain: only its context can end it. A call made
+// while the first still drains waits for it no longer than its own ctx
+// allows; if ctx ends first it returns an error saying so ("async: Close:
+// context deadline exceeded while an earlier Close was still draining",
+// wrapping context.Cause(ctx)) and abandons nothing. Once the first call
+// has finished, every later call returns its result, even with a ctx that
+// has ended.
 func (h *Handler) Close(ctx context.Context) error { return h.c.close(ctx) }
 
 // Stats returns the Handler's counters (shared with its derived

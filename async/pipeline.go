@@ -71,6 +71,7 @@ type pipeline[T any] struct {
 	lastReport time.Time // when the last drop report was written
 
 	closed   atomic.Bool
+	closing  atomic.Bool   // the first Close has begun: it owns the drain
 	done     chan struct{} // closed when the drain goroutine returns
 	released chan struct{} // closed when the drain finished or was abandoned
 	relOnce  sync.Once
@@ -364,34 +365,69 @@ func (p *pipeline[T]) releaseWaiters() {
 	})
 }
 
-// close implements Close for Handler and Writer.
+// close implements Close for Handler and Writer. The first call owns the
+// drain: only its context can end it (see drainOrAbandon). A later call
+// waits for the first to finish, for as long as its own context allows,
+// and returns the first call's result; if its context ends first it
+// returns an error saying so and abandons nothing.
 func (p *pipeline[T]) close(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if p.closing.CompareAndSwap(false, true) {
+		p.drainOrAbandon(ctx)
+		p.releaseWaiters()
+		return p.closeResult()
+	}
+	// Check released before ctx: a select with both ready picks at random,
+	// and a call after the first has finished must return its result.
+	select {
+	case <-p.released:
+		return p.closeResult()
+	default:
+	}
+	select {
+	case <-p.released:
+		return p.closeResult()
+	case <-ctx.Done():
+		select {
+		case <-p.released:
+			return p.closeResult()
+		default:
+		}
+		return fmt.Errorf("async: Close: %w while an earlier Close was still draining", context.Cause(ctx))
+	}
+}
+
+// drainOrAbandon stops queueing and waits for the drain goroutine to
+// deliver every queued record, or, if ctx ends first, abandons what it has
+// not delivered: counted in Lost and reported by closeResult.
+func (p *pipeline[T]) drainOrAbandon(ctx context.Context) {
 	p.closed.Store(true)
 	p.q.Close()
 	select {
-	case <-p.released: // an earlier Close finished or gave up
 	case <-p.done:
+		return
 	case <-ctx.Done():
-		p.drainMu.Lock()
-		select {
-		case <-p.done:
-		default:
-			if !p.abandoned {
-				p.abandoned = true
-				lost := p.batchLeft + p.q.Discard(p.release)
-				p.batchLeft = 0
-				p.lost.Add(uint64(lost))
-				if lost > 0 {
-					p.closeErr = fmt.Errorf("async: close: %d records lost: the sink did not take them before the deadline: %w", lost, context.Cause(ctx))
-				}
-			}
-		}
-		p.drainMu.Unlock()
 	}
-	p.releaseWaiters()
+	p.drainMu.Lock()
+	defer p.drainMu.Unlock()
+	select {
+	case <-p.done: // finished after all: nothing to abandon
+		return
+	default:
+	}
+	p.abandoned = true
+	lost := p.batchLeft + p.q.Discard(p.release)
+	p.batchLeft = 0
+	p.lost.Add(uint64(lost))
+	if lost > 0 {
+		p.closeErr = fmt.Errorf("async: close: %d records lost: the sink did not take them before the deadline: %w", lost, context.Cause(ctx))
+	}
+}
+
+// closeResult returns the outcome of the first Close.
+func (p *pipeline[T]) closeResult() error {
 	p.drainMu.Lock()
 	defer p.drainMu.Unlock()
 	return p.closeErr

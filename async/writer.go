@@ -110,10 +110,15 @@ func (x *Writer) Write(p []byte) (int, error) {
 // drain goroutine and returns nil. If ctx is done first, Close returns at
 // once with an error saying exactly how many records (Writes) were lost;
 // the drain goroutine exits when the underlying Write it is stuck in
-// returns. Close does not close the underlying writer. It is idempotent:
-// later calls return the first outcome. Calls made while one drains share
-// its outcome: the first of their contexts to end ends the drain for all
-// of them.
+// returns. Close does not close the underlying writer.
+//
+// The first call owns the drain: only its context can end it. A call made
+// while the first still drains waits for it no longer than its own ctx
+// allows; if ctx ends first it returns an error saying so ("async: Close:
+// context deadline exceeded while an earlier Close was still draining",
+// wrapping context.Cause(ctx)) and abandons nothing. Once the first call
+// has finished, every later call returns its result, even with a ctx that
+// has ended.
 func (x *Writer) Close(ctx context.Context) error { return x.close(ctx) }
 
 // Stats returns the Writer's counters. It is safe to call at any time.
