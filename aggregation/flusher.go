@@ -53,10 +53,25 @@ func (sh *shared) stopFlusher() <-chan struct{} {
 	return f.done
 }
 
+// run is the flusher goroutine. However it exits, it clears its state:
+// if a panic (recovered and counted in Stats.HandlePanics) or the next
+// handler's runtime.Goexit ends it, a new flusher is started at once while
+// the cache holds groups and the handler is open.
 func (f *flusher) run(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	cfg := &f.sh.cfg
-	t := time.NewTicker(cfg.flushInterval)
+	exited := false
+	defer func() {
+		if !exited {
+			f.restart(recover())
+		}
+	}()
+	f.loop(stop)
+	exited = true
+}
+
+// loop ticks until stop is closed or a tick finds the cache empty.
+func (f *flusher) loop(stop <-chan struct{}) {
+	t := time.NewTicker(f.sh.cfg.flushInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -86,6 +101,25 @@ func (f *flusher) run(stop <-chan struct{}, done chan<- struct{}) {
 		f.mu.Unlock()
 		return
 	}
+}
+
+// restart replaces a flusher that a panic p (nil for runtime.Goexit) ended:
+// it counts the panic, clears running, and starts a new flusher if the
+// cache holds groups and the handler is open. A Goexit of the next handler
+// is counted where it happened (see handleNext).
+func (f *flusher) restart(p any) {
+	if p != nil {
+		f.sh.handlePanics.Add(1)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.running.Store(false)
+	if f.closed || f.sh.groups.Load() == 0 {
+		return
+	}
+	f.running.Store(true)
+	f.stop, f.done = make(chan struct{}), make(chan struct{})
+	go f.run(f.stop, f.done)
 }
 
 // tick writes the summaries whose window ends before the next tick and

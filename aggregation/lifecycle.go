@@ -79,10 +79,11 @@ type lifecycle struct {
 	closing *closeState
 }
 
-// closeState is the outcome of Close, set once: by the writer when it has
-// written everything, or by a Close whose context ends first. Every Close
-// that gives up adds what it abandoned to lost, under mu, so the outcome
-// names everything any caller abandoned, whichever call sets it.
+// closeState is the outcome of Close, set once: by the writer of the
+// first Close when it has written everything, or by the first Close when
+// its context ends first. What that Close abandoned is added to lost under
+// mu before the outcome is set, so the outcome names it whichever of the
+// two sets it.
 type closeState struct {
 	once sync.Once
 	err  error
@@ -90,11 +91,11 @@ type closeState struct {
 
 	mu    sync.Mutex
 	lost  lost
-	cause context.Context // the context of the first Close that abandoned anything
+	cause context.Context // the first Close's context, once it abandoned anything
 }
 
 // finish sets the outcome: the next handler's errors err, joined after what
-// the callers that gave up abandoned, if anything.
+// the first Close abandoned, if anything.
 func (c *closeState) finish(err error) {
 	c.once.Do(func() {
 		c.mu.Lock()
@@ -108,7 +109,7 @@ func (c *closeState) finish(err error) {
 }
 
 // giveUp abandons the batches being written and adds what that left
-// unwritten to c. It reports whether any caller has abandoned anything.
+// unwritten to c. It reports whether anything was abandoned.
 func (c *closeState) giveUp(ctx context.Context, sh *shared) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -119,15 +120,44 @@ func (c *closeState) giveUp(ctx context.Context, sh *shared) bool {
 	}
 	sh.life.mu.Unlock()
 	l := sh.dropAll(batches)
-	if !l.none() && c.cause == nil {
+	if !l.none() {
 		c.cause = ctx
 	}
-	c.lost.summaries += l.summaries
-	c.lost.records += l.records
-	if l.inFlight > 0 { // one summary at a time is in the next handler
-		c.lost.inFlight, c.lost.inFlightRecord = l.inFlight, l.inFlightRecord
-	}
+	c.lost = l
 	return !c.lost.none()
+}
+
+// closeWork is what the first Close waits for and writes: the flusher's
+// exit, the batches being written when it began, and the open summaries.
+type closeWork struct {
+	fdone  <-chan struct{}
+	others []*batch
+	b      *batch
+}
+
+func (w closeWork) none() bool { return w.fdone == nil && len(w.others) == 0 && w.b == nil }
+
+// run waits for the flusher and the other writers, writes b and sets the
+// outcome of c. If the next handler ends the goroutine (runtime.Goexit),
+// the outcome is set as it unwinds, with the error saying what was not
+// written, without waiting for the other writers.
+func (w closeWork) run(sh *shared, c *closeState) {
+	defer func() {
+		var errs []error
+		if w.b != nil {
+			errs = w.b.errs
+		}
+		c.finish(errors.Join(errs...))
+	}()
+	if w.fdone != nil {
+		<-w.fdone
+	}
+	if w.b != nil {
+		sh.write(w.b)
+	}
+	for _, o := range w.others {
+		<-o.done
+	}
 }
 
 // startBatch collects summaries with collect and registers them as a
@@ -154,9 +184,17 @@ func (sh *shared) registerLocked(out []outgoing) *batch {
 }
 
 // write writes the summaries of b in order until none is left or b is
-// abandoned, then unregisters b.
+// abandoned, then unregisters b. If the next handler ends the goroutine
+// (runtime.Goexit) or a panic unwinds it, the summary being written is
+// counted as failed (by emit), the ones not started as dropped, and b.errs
+// says so, before b is unregistered and done.
 func (sh *shared) write(b *batch) {
+	completed := false
 	defer func() {
+		if !completed {
+			l := sh.dropAll([]*batch{b})
+			b.errs = append(b.errs, exitError(l))
+		}
 		sh.life.mu.Lock()
 		delete(sh.life.batches, b)
 		sh.life.mu.Unlock()
@@ -165,7 +203,7 @@ func (sh *shared) write(b *batch) {
 	for {
 		i, ok := b.claim()
 		if !ok {
-			return
+			break
 		}
 		err := sh.emit(b.out[i])
 		b.written()
@@ -173,6 +211,20 @@ func (sh *shared) write(b *batch) {
 			b.errs = append(b.errs, err)
 		}
 	}
+	completed = true
+}
+
+// exitError says what a writer left unwritten when the next handler ended
+// its goroutine.
+func exitError(l lost) error {
+	msg := "aggregation: the next handler ended the goroutine writing summaries (runtime.Goexit or panic)"
+	if l.inFlight > 0 {
+		msg += fmt.Sprintf(": %s failed", summariesOf(l.inFlight, l.inFlightRecord))
+	}
+	if l.summaries > 0 {
+		msg += fmt.Sprintf("; %s not written", summariesOf(l.summaries, l.records))
+	}
+	return errors.New(msg)
 }
 
 // dropAll abandons the given batches, counts the summaries they had not
@@ -181,11 +233,7 @@ func (sh *shared) dropAll(batches []*batch) lost {
 	var total lost
 	for _, b := range batches {
 		dropped, l := b.abandon()
-		for _, c := range dropped {
-			sh.summaries[c.cause].Add(1)
-			sh.summaryDropped.Add(1)
-			sh.foldedDropped.Add(uint64(c.sum.count))
-		}
+		sh.countDropped(dropped)
 		total.summaries += l.summaries
 		total.records += l.records
 		total.inFlight += l.inFlight
@@ -268,44 +316,37 @@ func (h *Handler) Flush(ctx context.Context) error {
 // individually. It returns the next handler's errors writing the
 // summaries, joined, once the flusher and every summary writer have
 // exited: after Close returns nil, no goroutine of the handler is left.
+// With a context that cannot end, Close writes in the caller's goroutine.
 //
-// If ctx ends first, Close returns by then with an error that wraps
-// ctx.Err() and says how many summaries (and folded records) were not
-// written and how many were still being written by the next handler. The
-// ones not written are counted in Stats.SummariesDropped and
-// Stats.FoldedDropped; the flusher and the writers stop as soon as the
-// next handler returns from the summary they are writing.
+// The first call owns the writing, and only its context can end it: if
+// ctx ends first, Close returns by then with an error that wraps ctx.Err()
+// and says how many summaries (and folded records) were not written and
+// how many were still being written by the next handler. The ones not
+// written, and those of any Flush in progress, are counted in
+// Stats.SummariesDropped and Stats.FoldedDropped; the flusher and the
+// writers stop as soon as the next handler returns from the summary they
+// are writing.
 //
-// Close is idempotent: every call returns the first outcome, waiting for
-// it (bounded by its own ctx, which gives up the same way) if Close is
-// still in progress. Close the handlers after this one only once Close has
-// returned.
+// A later call returns the first call's outcome once it is set. If its
+// own ctx ends while the first call is still writing, it returns an error
+// that wraps ctx.Err() and says so ("aggregation: Close: context deadline
+// exceeded while an earlier Close was still writing"), abandoning nothing.
+// Close the handlers after this one only once Close has returned.
 func (h *Handler) Close(ctx context.Context) error {
 	sh := h.sh
-	c, b, others, fdone := sh.beginClose()
-	if b != nil || fdone != nil || len(others) > 0 {
-		finish := func() {
-			if fdone != nil {
-				<-fdone
-			}
-			if b != nil {
-				sh.write(b)
-			}
-			for _, o := range others {
-				<-o.done
-			}
-			var errs []error
-			if b != nil {
-				errs = b.errs
-			}
-			c.finish(errors.Join(errs...))
-		}
-		if ctx.Done() == nil {
-			finish()
-		} else {
-			go finish()
-		}
+	c, w, first := sh.beginClose()
+	if !first {
+		return c.await(ctx)
 	}
+	if w.none() {
+		c.finish(nil)
+		return c.err
+	}
+	if ctx.Done() == nil {
+		w.run(sh, c)
+		return c.err
+	}
+	go w.run(sh, c)
 	select {
 	case <-c.done:
 	case <-ctx.Done():
@@ -319,26 +360,43 @@ func (h *Handler) Close(ctx context.Context) error {
 	return c.err
 }
 
+// await returns the outcome of the first Close, waiting for it until ctx
+// ends. An outcome already set is returned whatever the state of ctx.
+func (c *closeState) await(ctx context.Context) error {
+	select {
+	case <-c.done:
+		return c.err
+	default:
+	}
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		return &ctxError{
+			msg: fmt.Sprintf("aggregation: Close: %v while an earlier Close was still writing", context.Cause(ctx)),
+			err: ctx.Err(),
+		}
+	}
+}
+
 // beginClose marks the handler closed on the first call: it stops the
-// flusher, takes every open summary out of the cache as the batch b and
-// returns with it the batches being written, which Close waits for, and
-// the flusher's done channel. Later calls return only the close state.
-func (sh *shared) beginClose() (c *closeState, b *batch, others []*batch, fdone <-chan struct{}) {
+// flusher, takes every open summary out of the cache as the batch to
+// write, and returns it with the batches being written, which Close waits
+// for, and the flusher's done channel. Later calls return only the close
+// state, and first false.
+func (sh *shared) beginClose() (c *closeState, w closeWork, first bool) {
 	lc := &sh.life
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	if lc.closing != nil {
-		return lc.closing, nil, nil, nil
+		return lc.closing, closeWork{}, false
 	}
 	c = &closeState{done: make(chan struct{})}
 	lc.closing = c
-	fdone = sh.stopFlusher()
+	w.fdone = sh.stopFlusher()
 	for x := range lc.batches {
-		others = append(others, x)
+		w.others = append(w.others, x)
 	}
-	b = sh.registerLocked(sh.collect(true, nil))
-	if b == nil && fdone == nil && len(others) == 0 {
-		c.finish(nil)
-	}
-	return c, b, others, fdone
+	w.b = sh.registerLocked(sh.collect(true, nil))
+	return c, w, true
 }

@@ -55,7 +55,7 @@ func writers() int {
 	buf = buf[:runtime.Stack(buf, true)]
 	n := 0
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "aggregation.(*flusher).run") || strings.Contains(g, "aggregation.(*Handler).Close.func") ||
+		if strings.Contains(g, "aggregation.(*flusher).run") || strings.Contains(g, "aggregation.closeWork.run") ||
 			strings.Contains(g, "aggregation.(*shared).write") {
 			n++
 		}
@@ -221,67 +221,148 @@ func TestCloseWritesEverything(t *testing.T) {
 	})
 }
 
-// TestConcurrentCloseNamesEveryLoss checks that when several Close calls
-// give up at once, and a Flush gives up beside them, the outcome every
-// Close returns names every summary the Close calls abandoned, whichever
-// of them claimed it, and that with the Flush's own report the errors
-// account for exactly what Stats counts as dropped.
+// laterCloseErr is the error of a Close whose context ends while an
+// earlier Close is still writing.
+const laterCloseErr = "aggregation: Close: context deadline exceeded while an earlier Close was still writing"
+
+// TestConcurrentCloseNamesEveryLoss checks Close calls made while the
+// first still writes, with a Flush beside them: only the first Close's
+// context can end the writing, and its error names every summary it
+// abandoned; a later call whose context ends first says it gave up
+// waiting and abandons nothing, and one whose context ends later returns
+// the first outcome; with the Flush's own report the errors account for
+// exactly what Stats counts as dropped.
 func TestConcurrentCloseNamesEveryLoss(t *testing.T) {
-	for _, closers := range []int{2, 3} {
-		for _, withFlush := range []bool{false, true} {
-			for round := range 50 {
+	tests := []struct {
+		name          string
+		closers       int           // later Close calls
+		laterTimeout  time.Duration // the first Close's is a second
+		withFlush     bool
+		wantLaterGave bool // later calls give up waiting
+	}{
+		{name: "later calls give up first", closers: 2, laterTimeout: time.Second / 2, wantLaterGave: true},
+		{name: "later calls give up first, with Flush", closers: 2, laterTimeout: time.Second / 2, withFlush: true, wantLaterGave: true},
+		{name: "later calls outwait the first", closers: 2, laterTimeout: 2 * time.Second},
+		{name: "later calls outwait the first, with Flush", closers: 2, laterTimeout: 2 * time.Second, withFlush: true},
+		{name: "later calls at the same deadline, with Flush", closers: 2, laterTimeout: time.Second, withFlush: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for round := range 20 {
 				synctest.Test(t, func(t *testing.T) {
 					sink := &heldSink{release: make(chan struct{})}
-					o := DefaultOptions()
-					o.Burst = 0
-					h := NewHandler(sink, o)
+					h := NewHandler(sink, defaultsWith(func(o *Options) { o.Burst = 0 }))
 					for i := range 20 {
-						r := slog.NewRecord(time.Now(), slog.LevelInfo, "Connection pool size", 0)
+						r := slog.NewRecord(time.Now(), slog.LevelInfo, poolMsg, 0)
 						r.AddAttrs(slog.Int("size", i%3))
 						h.Handle(context.Background(), r)
 					}
 					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 					defer cancel()
-					errs := make(chan error, closers+1)
+					laterCtx, cancelLater := context.WithTimeout(context.Background(), tt.laterTimeout)
+					defer cancelLater()
 					var flushErr error
 					flushed := make(chan struct{})
-					if withFlush {
+					if tt.withFlush {
 						go func() { flushErr = h.Flush(ctx); close(flushed) }()
 					} else {
 						close(flushed)
 					}
-					for range closers {
-						go func() { errs <- h.Close(ctx) }()
+					first := make(chan error, 1)
+					go func() { first <- h.Close(ctx) }()
+					synctest.Wait() // the first Close owns the writing
+					later := make(chan error, tt.closers)
+					for range tt.closers {
+						go func() { later <- h.Close(laterCtx) }()
 					}
-					var got []string
-					for range closers {
-						err := <-errs
-						if err == nil {
-							t.Fatalf("round %d: Close returned nil with the sink held past the deadline", round)
-						}
-						got = append(got, err.Error())
+					firstErr := <-first
+					var laterErrs []string
+					for range tt.closers {
+						laterErrs = append(laterErrs, errString(<-later))
 					}
 					<-flushed
 					close(sink.release)
 					synctest.Wait()
-					for _, g := range got[1:] {
-						if g != got[0] {
-							t.Fatalf("round %d: Close calls returned different outcomes:\n%s\n%s", round, got[0], g)
+					if firstErr == nil || !errors.Is(firstErr, context.DeadlineExceeded) {
+						t.Fatalf("round %d: first Close = %v, want its deadline", round, firstErr)
+					}
+					for _, got := range laterErrs {
+						switch {
+						case got == firstErr.Error():
+							if tt.wantLaterGave {
+								t.Errorf("round %d: later Close = %q, want %q", round, got, laterCloseErr)
+							}
+						case got == laterCloseErr:
+							if !tt.wantLaterGave && tt.laterTimeout != time.Second {
+								t.Errorf("round %d: later Close gave up after the first had finished", round)
+							}
+						default:
+							t.Errorf("round %d: later Close = %q, want the first outcome or %q", round, got, laterCloseErr)
 						}
 					}
 					st := h.Stats()
-					dropped := notWritten(t, got[0])
+					dropped := notWritten(t, firstErr.Error())
 					if flushErr != nil {
 						dropped += notWritten(t, flushErr.Error())
 					}
 					if uint64(dropped) != st.SummariesDropped {
-						t.Fatalf("round %d: errors name %d summaries not written, Stats.SummariesDropped = %d\nClose: %s\nFlush: %v",
-							round, dropped, st.SummariesDropped, got[0], flushErr)
+						t.Fatalf("round %d: errors name %d summaries not written, Stats.SummariesDropped = %d\nClose: %v\nFlush: %v",
+							round, dropped, st.SummariesDropped, firstErr, flushErr)
+					}
+					if !conserved(st) {
+						t.Errorf("round %d: folded records not accounted for: %+v", round, st)
 					}
 				})
 			}
-		}
+		})
 	}
+}
+
+// TestLaterCloseNeverAbandonsFirst checks that a Close with a context
+// that cannot end writes every summary even when a later Close with a
+// short deadline gives up waiting: the later one says so and abandons
+// nothing, the first returns nil, nothing is dropped, and calls made after
+// the first finished return its outcome, even with an ended context.
+func TestLaterCloseNeverAbandonsFirst(t *testing.T) {
+	leakcheck.Check(t)
+	synctest.Test(t, func(t *testing.T) {
+		sink := &heldSink{release: make(chan struct{})}
+		h := NewHandler(sink, defaultsWith(func(o *Options) { o.Burst = 0 }))
+		for i := range 10 {
+			r := slog.NewRecord(time.Now(), slog.LevelInfo, poolMsg, 0)
+			r.AddAttrs(slog.Int("size", i%5))
+			h.Handle(context.Background(), r)
+		}
+		first := make(chan error, 1)
+		go func() { first <- h.Close(context.Background()) }()
+		synctest.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		start := time.Now()
+		err := h.Close(ctx)
+		cancel()
+		if elapsed := time.Since(start); elapsed != time.Millisecond {
+			t.Errorf("later Close returned after %v, want at its deadline", elapsed)
+		}
+		if errString(err) != laterCloseErr || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("later Close = %v, want %q wrapping context.DeadlineExceeded", err, laterCloseErr)
+		}
+		close(sink.release)
+		if err := <-first; err != nil {
+			t.Errorf("first Close = %v, want nil", err)
+		}
+		ended, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := h.Close(ended); err != nil {
+			t.Errorf("Close after the first finished, with an ended context = %v, want nil", err)
+		}
+		want := Stats{Seen: 10, Folded: 10, FoldedWritten: 10, Summaries: SummaryCounts{Flush: 5}}
+		if diff := cmp.Diff(want, h.Stats()); diff != "" {
+			t.Errorf("stats (-want +got):\n%s", diff)
+		}
+		if got := sink.folded.Load(); got != 10 {
+			t.Errorf("sink got %d folded records, want 10", got)
+		}
+	})
 }
 
 // notWritten reads n from a lifecycle error's "n summaries of m records

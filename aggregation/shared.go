@@ -72,32 +72,67 @@ func (sh *shared) shardOf(h1 uint64) *shard {
 // emit writes a closed summary through the chain it was logged on, if the
 // next handler still handles its level. A panic of the next handler is
 // recovered, counted and returned as an error; either way the summary's
-// records are counted exactly once: written, failed or disabled.
+// records are counted exactly once: written, failed or disabled. If the
+// next handler ends the goroutine (runtime.Goexit), the summary is counted
+// as failed as the goroutine unwinds.
 func (sh *shared) emit(c outgoing) error {
 	s := c.sum
 	sh.summaries[c.cause].Add(1)
-	if !s.next.Enabled(s.ctx, s.rec.level) {
+	settled := false
+	defer func() {
+		if !settled {
+			sh.countFailed(s)
+		}
+	}()
+	enabled, err := sh.enabledNext(s.ctx, s.next, s.rec.level)
+	switch {
+	case err != nil:
+		sh.countFailed(s)
+	case !enabled:
 		sh.summaryDisabled.Add(1)
 		sh.foldedDisabled.Add(uint64(s.count))
-		return nil
+	default:
+		r := s.record(time.Now(), sh.cfg.window)
+		if err = sh.handleNext(s.ctx, s.next, r); err != nil {
+			sh.countFailed(s)
+		} else {
+			sh.foldedWritten.Add(uint64(s.count))
+		}
 	}
-	r := s.record(time.Now(), sh.cfg.window)
-	if err := sh.handleNext(s.ctx, s.next, r); err != nil {
-		sh.summaryErrors.Add(1)
-		sh.foldedFailed.Add(uint64(s.count))
-		return err
+	settled = true
+	return err
+}
+
+// countFailed counts s as a summary the next handler failed to write.
+func (sh *shared) countFailed(s *summary) {
+	sh.summaryErrors.Add(1)
+	sh.foldedFailed.Add(uint64(s.count))
+}
+
+// countDropped counts closed summaries that were not given to the next
+// handler.
+func (sh *shared) countDropped(out []outgoing) {
+	for _, c := range out {
+		sh.summaries[c.cause].Add(1)
+		sh.summaryDropped.Add(1)
+		sh.foldedDropped.Add(uint64(c.sum.count))
 	}
-	sh.foldedWritten.Add(uint64(s.count))
-	return nil
 }
 
 // emitAll writes closed summaries in the order they were opened and
-// returns their errors, joined.
+// returns their errors, joined. If the next handler ends the goroutine
+// (runtime.Goexit), the summaries not yet written are counted as dropped.
 func (sh *shared) emitAll(out []outgoing) error {
 	sortClosed(out)
 	var errs []error
-	for _, c := range out {
-		if err := sh.emit(c); err != nil {
+	i := 0
+	defer func() {
+		if i < len(out) { // out[i] was being written: emit counted it
+			sh.countDropped(out[i+1:])
+		}
+	}()
+	for ; i < len(out); i++ {
+		if err := sh.emit(out[i]); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -106,15 +141,40 @@ func (sh *shared) emitAll(out []outgoing) error {
 
 // handleNext passes r to next. A panic of next is recovered, counted in
 // HandlePanics and returned as an error, so that it never unwinds through
-// the handler's bookkeeping or the flusher.
+// the handler's bookkeeping or the flusher. A runtime.Goexit of next is
+// counted in HandlePanics too, and goes on ending the goroutine.
 func (sh *shared) handleNext(ctx context.Context, next slog.Handler, r slog.Record) (err error) {
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
+		sh.handlePanics.Add(1)
 		if p := recover(); p != nil {
-			sh.handlePanics.Add(1)
 			err = fmt.Errorf("aggregation: next handler panicked: %v", p)
 		}
 	}()
-	return next.Handle(ctx, r)
+	err = next.Handle(ctx, r)
+	returned = true
+	return err
+}
+
+// enabledNext reports whether next handles level, like handleNext for
+// next.Enabled: a panic is counted and returned as an error.
+func (sh *shared) enabledNext(ctx context.Context, next slog.Handler, level slog.Level) (enabled bool, err error) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		sh.handlePanics.Add(1)
+		if p := recover(); p != nil {
+			err = fmt.Errorf("aggregation: next handler's Enabled panicked: %v", p)
+		}
+	}()
+	enabled = next.Enabled(ctx, level)
+	returned = true
+	return enabled, nil
 }
 
 // collect closes every open summary and appends it to out; with drop it

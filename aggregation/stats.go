@@ -27,7 +27,9 @@ type Stats struct {
 	// because the next handler no longer handled its level.
 	FoldedDisabled uint64
 	// FoldedDropped counts folded records whose summary was not written
-	// because Flush or Close gave up when its context ended.
+	// because Flush or Close gave up when its context ended, or because
+	// the next handler ended the goroutine writing it (runtime.Goexit)
+	// before it was started.
 	FoldedDropped uint64
 
 	// Summaries counts summaries closed, by cause.
@@ -36,17 +38,23 @@ type Stats struct {
 	// next handler no longer handled their level.
 	SummariesDisabled uint64
 	// SummariesDropped counts closed summaries not written because Flush
-	// or Close gave up when its context ended. Their records are counted
-	// in FoldedDropped.
+	// or Close gave up when its context ended, or because the next handler
+	// ended the goroutine writing summaries (runtime.Goexit) before they
+	// were started. Their records are counted in FoldedDropped.
 	SummariesDropped uint64
 	// SummaryErrors counts summaries whose writing failed: the next
-	// handler returned an error or panicked. Their records are counted in
+	// handler returned an error, panicked (in Handle or Enabled) or ended
+	// the goroutine (runtime.Goexit). Their records are counted in
 	// FoldedFailed.
 	SummaryErrors uint64
-	// HandlePanics counts panics of the next handler, recovered: writing
-	// a summary (also counted in SummaryErrors), or writing a record passed
-	// on, whose Handle then returns an error saying so. A panic never
-	// leaves a lock held or a summary uncounted.
+	// HandlePanics counts the panics and runtime.Goexit calls of code
+	// the handler calls: the next handler writing a summary (also counted
+	// in SummaryErrors) or a record passed on (whose Handle then returns
+	// an error saying so, for a panic); Options.Match (the record is then
+	// passed on as not matched); and a panic that ended the background
+	// flusher (a new one is started at once). Panics are recovered; a
+	// Goexit goes on ending its goroutine. Neither leaves a lock held or a
+	// summary uncounted.
 	HandlePanics uint64
 
 	// Collisions counts records passed individually because their group
