@@ -126,7 +126,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	// Errors writing summaries are counted in Stats; Handle reports on
 	// the caller's record.
-	_ = sh.emitAll(v.emit[:v.nemit])
+	if v.nemit > 0 {
+		_ = sh.emitAll(v.emit[:v.nemit])
+	}
 	if v.fold {
 		return nil
 	}
@@ -139,7 +141,7 @@ func (h *Handler) system(ctx context.Context, r *slog.Record) bool {
 	if h.marked {
 		return true
 	}
-	if m := h.sh.cfg.match; m != nil && m(ctx, *r) {
+	if m := h.sh.cfg.match; m != nil && h.sh.matches(m, ctx, r) {
 		return true
 	}
 	found := false
@@ -149,6 +151,23 @@ func (h *Handler) system(ctx context.Context, r *slog.Record) bool {
 		return !found
 	})
 	return found
+}
+
+// matches reports whether m matches r. A panic of m is recovered and
+// counted in Stats.HandlePanics, and the record is then not matched; no
+// lock is held while m runs.
+func (sh *shared) matches(m Matcher, ctx context.Context, r *slog.Record) (matched bool) {
+	returned := false
+	defer func() {
+		if !returned {
+			sh.handlePanics.Add(1)
+			_ = recover() // a panic: the record is not matched
+			matched = false
+		}
+	}()
+	matched = m(ctx, *r)
+	returned = true
+	return matched
 }
 
 // isMarker reports whether a is the System marker where handlers write it

@@ -46,7 +46,9 @@ func defaultPrefixes() []string {
 // A Matcher reports whether a record is a system record that may be folded.
 // It sees the record as logged, without the attributes added with
 // Logger.With; the System marker is checked separately, in both places. It
-// must be safe for concurrent use and must not retain or modify r.
+// must be safe for concurrent use and must not retain or modify r. If it
+// panics, the panic is recovered and counted in Stats.HandlePanics, and
+// the record is passed on as not matched.
 type Matcher func(ctx context.Context, r slog.Record) bool
 
 // MatchPrefixes returns a Matcher that selects records whose message starts
