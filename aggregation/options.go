@@ -16,6 +16,7 @@ const (
 	defaultMaxCount      = 1000
 	defaultMaxGroups     = 1000
 	defaultFlushInterval = 500 * time.Millisecond
+	minFlushInterval     = time.Millisecond // a shorter ticker would spin
 	defaultMaxValueBytes = 1024
 	defaultMaxAttrBytes  = 6 * 1024
 )
@@ -118,7 +119,8 @@ type Options struct {
 	// idle for a whole Window. The summary of a group that went quiet is
 	// written between Window - FlushInterval and Window after its first
 	// folded record, as punctually as the flusher's ticker. Zero means
-	// 500 ms, as DefaultOptions sets.
+	// 500 ms, as DefaultOptions sets; a value under 1 ms counts as 1 ms,
+	// so that the flusher never spins.
 	FlushInterval time.Duration
 
 	// MaxValueBytes bounds each value held for a summary, and the
@@ -177,7 +179,7 @@ func (o Options) config() config {
 		window:        positiveOr(o.Window, defaultWindow),
 		maxCount:      positiveOr(o.MaxCount, defaultMaxCount),
 		maxGroups:     positiveOr(o.MaxGroups, defaultMaxGroups),
-		flushInterval: positiveOr(o.FlushInterval, defaultFlushInterval),
+		flushInterval: max(positiveOr(o.FlushInterval, defaultFlushInterval), minFlushInterval),
 		maxValueBytes: positiveOr(o.MaxValueBytes, defaultMaxValueBytes),
 		maxAttrBytes:  positiveOr(o.MaxAttrBytes, defaultMaxAttrBytes),
 	}

@@ -38,6 +38,8 @@ func TestOptionsZero(t *testing.T) {
 			Burst: -1, BurstWindow: -time.Second, Window: -time.Second, MaxCount: -1, MaxGroups: -1,
 			FlushInterval: -time.Second, MaxValueBytes: -1, MaxAttrBytes: -1,
 		}, with(func(c *config) { c.burst = 0 })},
+		{"flush interval under 1ms counts as 1ms", Options{FlushInterval: time.Nanosecond},
+			with(func(c *config) { c.burst, c.flushInterval = 0, time.Millisecond })},
 		{"set values kept", Options{
 			Burst: 1, BurstWindow: 2 * time.Second, Window: 3 * time.Second, MaxCount: 4, MaxGroups: 5,
 			FlushInterval: 6 * time.Millisecond, MaxValueBytes: 7, MaxAttrBytes: 8,
