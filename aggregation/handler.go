@@ -157,16 +157,7 @@ func (h *Handler) system(ctx context.Context, r *slog.Record) bool {
 // counted in Stats.HandlePanics, and the record is then not matched; no
 // lock is held while m runs.
 func (sh *shared) matches(m Matcher, ctx context.Context, r *slog.Record) (matched bool) {
-	returned := false
-	defer func() {
-		if !returned {
-			sh.handlePanics.Add(1)
-			_ = recover() // a panic: the record is not matched
-			matched = false
-		}
-	}()
-	matched = m(ctx, *r)
-	returned = true
+	_ = sh.guard("Match", func() { matched = m(ctx, *r) }) // a panic: not matched
 	return matched
 }
 

@@ -143,25 +143,27 @@ func (sh *shared) emitAll(out []outgoing) error {
 // HandlePanics and returned as an error, so that it never unwinds through
 // the handler's bookkeeping or the flusher. A runtime.Goexit of next is
 // counted in HandlePanics too, and goes on ending the goroutine.
-func (sh *shared) handleNext(ctx context.Context, next slog.Handler, r slog.Record) (err error) {
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		sh.handlePanics.Add(1)
-		if p := recover(); p != nil {
-			err = fmt.Errorf("aggregation: next handler panicked: %v", p)
-		}
-	}()
-	err = next.Handle(ctx, r)
-	returned = true
+func (sh *shared) handleNext(ctx context.Context, next slog.Handler, r slog.Record) error {
+	var err error
+	if perr := sh.guard("next handler", func() { err = next.Handle(ctx, r) }); perr != nil {
+		return perr
+	}
 	return err
 }
 
 // enabledNext reports whether next handles level, like handleNext for
 // next.Enabled: a panic is counted and returned as an error.
 func (sh *shared) enabledNext(ctx context.Context, next slog.Handler, level slog.Level) (enabled bool, err error) {
+	err = sh.guard("next handler's Enabled", func() { enabled = next.Enabled(ctx, level) })
+	return enabled, err
+}
+
+// guard runs f, a call into code the handler does not own (the next
+// handler, the Matcher), and returns nil when f returns. When f panics,
+// the panic is recovered, counted in HandlePanics and returned as an error
+// naming what; a runtime.Goexit in f is counted there too and goes on
+// ending the goroutine.
+func (sh *shared) guard(what string, f func()) (err error) {
 	returned := false
 	defer func() {
 		if returned {
@@ -169,12 +171,12 @@ func (sh *shared) enabledNext(ctx context.Context, next slog.Handler, level slog
 		}
 		sh.handlePanics.Add(1)
 		if p := recover(); p != nil {
-			err = fmt.Errorf("aggregation: next handler's Enabled panicked: %v", p)
+			err = fmt.Errorf("aggregation: %s panicked: %v", what, p)
 		}
 	}()
-	enabled = next.Enabled(ctx, level)
+	f()
 	returned = true
-	return enabled, nil
+	return nil
 }
 
 // collect closes every open summary and appends it to out; with drop it
