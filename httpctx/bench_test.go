@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/slogstack/slogstack/internal/benchcpu"
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/internal/traceparent"
 	"github.com/slogstack/slogstack/sampling"
@@ -30,7 +31,7 @@ func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
 // calling the handler directly ("bare").
 func BenchmarkMiddleware(b *testing.B) {
 	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("hello")) })
-	discard := slog.New(discardHandler{})
+	discard := slog.New(logtest.Nop{})
 	jsonLogger := slog.New(scope.NewHandler(sampling.NewHandler(slog.NewJSONHandler(io.Discard, nil), sampling.DefaultOptions()), scope.HandlerOptions{}))
 	for _, bc := range []struct {
 		name   string

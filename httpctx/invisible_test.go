@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/logtest"
 )
 
 // The property "the middleware is invisible to the client": for random
@@ -245,7 +246,7 @@ func runRecorder(ops []handlerOp, wrap func(http.Handler) http.Handler) recorder
 // invisibleOptions are the middleware configurations the property is
 // checked under: sampled or not, with and without body capture.
 func invisibleOptions(rng *rand.Rand) Options {
-	opts := withDefaults(Options{Logger: slog.New(discardHandler{}), Policy: testPolicy})
+	opts := withDefaults(Options{Logger: slog.New(logtest.Nop{}), Policy: testPolicy})
 	if rng.IntN(2) == 0 {
 		opts.Body = BodyOptions{Request: true, Response: true, MaxBytes: 1 + rng.IntN(1000)}
 	}

@@ -134,7 +134,7 @@ func TestAbortedRequestRealServer(t *testing.T) {
 }
 
 // brokenSink panics on every record.
-type brokenSink struct{ discardHandler }
+type brokenSink struct{ logtest.Nop }
 
 func (brokenSink) Handle(context.Context, slog.Record) error { panic("sink broken") }
 

@@ -201,7 +201,7 @@ func TestAccessRecordOptions(t *testing.T) {
 // that kept it.
 func TestAccessRecordFollowsDecision(t *testing.T) {
 	var sink logtest.Buffer
-	logger := slog.New(keepingSink{sink.JSONHandler(slog.LevelDebug)})
+	logger := slog.New(logtest.ScopeSink{Next: sink.JSONHandler(slog.LevelDebug)})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/quiet", func(w http.ResponseWriter, r *http.Request) { scope.Logger(r.Context()).Info("work") })
 	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) {
@@ -229,7 +229,7 @@ func TestAccessRecordFollowsDecision(t *testing.T) {
 func TestPanicReraised(t *testing.T) {
 	leakcheck.Check(t)
 	var sink logtest.Buffer
-	m := newMiddleware(withDefaults(Options{Logger: slog.New(keepingSink{sink.JSONHandler(slog.LevelDebug)}), Policy: testPolicy}))
+	m := newMiddleware(withDefaults(Options{Logger: slog.New(logtest.ScopeSink{Next: sink.JSONHandler(slog.LevelDebug)}), Policy: testPolicy}))
 	srv := quietServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		panicInHandler()
 	})))
@@ -264,7 +264,7 @@ func panicInHandler() { panic("boom") }
 
 func TestPanicRecovered(t *testing.T) {
 	var sink logtest.Buffer
-	m := newMiddleware(withDefaults(Options{Logger: slog.New(keepingSink{sink.JSONHandler(slog.LevelDebug)}), Policy: testPolicy, Recover: true}))
+	m := newMiddleware(withDefaults(Options{Logger: slog.New(logtest.ScopeSink{Next: sink.JSONHandler(slog.LevelDebug)}), Policy: testPolicy, Recover: true}))
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Partial", "1")
 		panic(errors.New("bad state"))
@@ -334,7 +334,7 @@ func TestPanicRecoveredAfterHeaderServer(t *testing.T) {
 		wrap func(http.Handler) http.Handler
 	}{
 		{"without the middleware", nil},
-		{"with Recover", Middleware(withDefaults(Options{Logger: slog.New(discardHandler{}), Recover: true}))},
+		{"with Recover", Middleware(withDefaults(Options{Logger: slog.New(logtest.Nop{}), Recover: true}))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var h http.Handler = handler
@@ -380,7 +380,7 @@ func TestPanicAbortHandler(t *testing.T) {
 
 func TestScopeEndsWithRequest(t *testing.T) {
 	var ctx context.Context
-	h := Middleware(withDefaults(Options{Logger: slog.New(discardHandler{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(withDefaults(Options{Logger: slog.New(logtest.Nop{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx = r.Context()
 		if scopeOf(ctx).Ended() {
 			t.Error("scope ended while the handler runs")
@@ -445,7 +445,7 @@ func TestOptionsPolicyZeroAndDefault(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := tc.opts
-			opts.Logger = slog.New(discardHandler{})
+			opts.Logger = slog.New(logtest.Nop{})
 			m := newMiddleware(opts)
 			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 			var got []string

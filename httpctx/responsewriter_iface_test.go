@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
 )
 
@@ -60,7 +61,7 @@ func TestOptionalInterfacesMatch(t *testing.T) {
 		}
 		var got map[string]bool
 		var flushErr error
-		h := Middleware(withDefaults(Options{Logger: slog.New(discardHandler{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := Middleware(withDefaults(Options{Logger: slog.New(logtest.Nop{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			got = interfacesOf(w)
 			flushErr = http.NewResponseController(w).Flush()
 		}))
@@ -74,7 +75,7 @@ func TestOptionalInterfacesMatch(t *testing.T) {
 	}
 	for _, w := range []http.ResponseWriter{httptest.NewRecorder(), &readerFromWriter{ResponseRecorder: httptest.NewRecorder()}} {
 		var got map[string]bool
-		Middleware(withDefaults(Options{Logger: slog.New(discardHandler{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Middleware(withDefaults(Options{Logger: slog.New(logtest.Nop{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			got = interfacesOf(w)
 		})).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 		if diff := cmp.Diff(interfacesOf(w), got); diff != "" {
@@ -89,7 +90,7 @@ func TestOptionalInterfacesMatch(t *testing.T) {
 func TestFlushNotSupportedWritesNoHeader(t *testing.T) {
 	rec := httptest.NewRecorder()
 	underlying := struct{ http.ResponseWriter }{rec} // hides Flush
-	Middleware(withDefaults(Options{Logger: slog.New(discardHandler{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	Middleware(withDefaults(Options{Logger: slog.New(logtest.Nop{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := http.NewResponseController(w).Flush(); !errors.Is(err, http.ErrNotSupported) {
 			t.Errorf("Flush = %v, want http.ErrNotSupported", err)
 		}
@@ -114,7 +115,7 @@ func TestReadFromEmptySourceWritesNoHeader(t *testing.T) {
 	} {
 		for _, capture := range []bool{false, true} {
 			w := &readerFromWriter{ResponseRecorder: httptest.NewRecorder()}
-			Middleware(withDefaults(Options{Logger: slog.New(discardHandler{}), Body: BodyOptions{Response: capture}}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			Middleware(withDefaults(Options{Logger: slog.New(logtest.Nop{}), Body: BodyOptions{Response: capture}}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if _, err := io.Copy(w, tc.src); err != nil {
 					w.WriteHeader(http.StatusBadGateway)
 					return

@@ -67,7 +67,7 @@ func TestFlushStreams(t *testing.T) {
 
 func TestResponseControllerDeadlines(t *testing.T) {
 	leakcheck.Check(t)
-	srv := httptest.NewServer(Middleware(withDefaults(Options{Logger: slog.New(discardHandler{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(Middleware(withDefaults(Options{Logger: slog.New(logtest.Nop{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
 			t.Errorf("SetWriteDeadline through Unwrap: %v", err)
@@ -141,7 +141,7 @@ func TestHijack(t *testing.T) {
 }
 
 func TestHijackNotSupported(t *testing.T) {
-	h := Middleware(withDefaults(Options{Logger: slog.New(discardHandler{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(withDefaults(Options{Logger: slog.New(logtest.Nop{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := w.(http.Hijacker); ok {
 			t.Error("a wrapped recorder claims http.Hijacker")
 		}
@@ -307,7 +307,7 @@ func TestInformationalHeader(t *testing.T) {
 }
 
 func TestPushNotSupported(t *testing.T) {
-	h := Middleware(withDefaults(Options{Logger: slog.New(discardHandler{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(withDefaults(Options{Logger: slog.New(logtest.Nop{})}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := w.(http.Pusher); ok {
 			t.Error("a wrapped recorder claims http.Pusher")
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/slogstack/slogstack/internal/benchcpu"
+	"github.com/slogstack/slogstack/internal/logtest"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -42,8 +43,8 @@ func BenchmarkHandler(b *testing.B) {
 	defer end(nil)
 	traced, end2 := Start(context.Background(), Options{CorrelationID: "req-2", SpanContext: testSpanContext})
 	defer end2(nil)
-	bare := slog.New(discardHandler{})
-	wrapped := slog.New(NewHandler(discardHandler{}, HandlerOptions{}))
+	bare := slog.New(logtest.Nop{})
+	wrapped := slog.New(NewHandler(logtest.Nop{}, HandlerOptions{}))
 	for _, bc := range []struct {
 		name string
 		l    *slog.Logger

@@ -219,7 +219,7 @@ func TestHandlerWithMapSnapshot(t *testing.T) {
 // span gets its own; a record after the scope ended builds one for
 // itself; and the cache holds at most maxScopeChains chains per scope.
 func TestHandlerChainsCachedPerScope(t *testing.T) {
-	h := NewHandler(discardHandler{}, HandlerOptions{})
+	h := NewHandler(logtest.Nop{}, HandlerOptions{})
 	l := slog.New(h).WithGroup("g").With("a", 1)
 	ctx, end := scopedContext("c", testSpanContext)
 	var wg sync.WaitGroup
@@ -305,7 +305,7 @@ func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 // TestHandlerGroupedAllocs: under an open group, a record of a scope whose
 // chain is cached costs no allocation.
 func TestHandlerGroupedAllocs(t *testing.T) {
-	h := slog.New(NewHandler(discardHandler{}, HandlerOptions{})).WithGroup("g").With("a", 1).Handler()
+	h := slog.New(NewHandler(logtest.Nop{}, HandlerOptions{})).WithGroup("g").With("a", 1).Handler()
 	ctx, end := scopedContext("a", testSpanContext)
 	defer end(nil)
 	r := slog.NewRecord(testTime, slog.LevelInfo, "m", 0)
@@ -317,7 +317,7 @@ func TestHandlerGroupedAllocs(t *testing.T) {
 }
 
 func TestHandlerGroupedStats(t *testing.T) {
-	h := NewHandler(discardHandler{}, HandlerOptions{})
+	h := NewHandler(logtest.Nop{}, HandlerOptions{})
 	ctx, end := scopedContext("a", noSpan)
 	defer end(nil)
 	l := slog.New(h).WithGroup("g")

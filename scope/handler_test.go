@@ -214,7 +214,7 @@ func TestHandlerStats(t *testing.T) {
 // TestHandlerAllocs checks that a record with a scope and a span costs no
 // allocation beyond the record itself.
 func TestHandlerAllocs(t *testing.T) {
-	h := NewHandler(discardHandler{}, HandlerOptions{})
+	h := NewHandler(logtest.Nop{}, HandlerOptions{})
 	ctx, end := scopedContext("a", testSpanContext)
 	defer end(nil)
 	r := slog.NewRecord(testTime, slog.LevelInfo, "m", 0)

@@ -2,7 +2,6 @@ package scope
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -33,30 +32,5 @@ func withSpan(ctx context.Context, sc trace.SpanContext) context.Context {
 }
 
 var testTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// discardHandler handles every record and does nothing.
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return true }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discardHandler) WithGroup(string) slog.Handler           { return d }
-
-// keepingSink stands in for sampling.Handler in tests: it writes the
-// records of a scope only while the scope is sampled (or kept), and every
-// record without a scope.
-type keepingSink struct{ next slog.Handler }
-
-func (k keepingSink) Enabled(ctx context.Context, l slog.Level) bool { return k.next.Enabled(ctx, l) }
-func (k keepingSink) Handle(ctx context.Context, r slog.Record) error {
-	if s := reqscope.FromContext(ctx); s != nil && !s.Sampled() {
-		return nil
-	}
-	return k.next.Handle(ctx, r)
-}
-func (k keepingSink) WithAttrs(as []slog.Attr) slog.Handler {
-	return keepingSink{k.next.WithAttrs(as)}
-}
-func (k keepingSink) WithGroup(name string) slog.Handler { return keepingSink{k.next.WithGroup(name)} }
 
 func scopeOf(ctx context.Context) *reqscope.Scope { return reqscope.FromContext(ctx) }

@@ -15,7 +15,7 @@ import (
 // still carries the scope's correlation ID and follows its decision.
 func TestLoggerWithoutContext(t *testing.T) {
 	var sink logtest.Buffer
-	logger := slog.New(NewHandler(keepingSink{sink.JSONHandler(slog.LevelDebug)}, HandlerOptions{}))
+	logger := slog.New(NewHandler(logtest.ScopeSink{Next: sink.JSONHandler(slog.LevelDebug)}, HandlerOptions{}))
 	work := func(rate float64) {
 		ctx, end := Start(context.Background(), Options{CorrelationID: "abc", Logger: logger, Policy: sampling.Policy{Rate: rate}})
 		defer end(nil)
