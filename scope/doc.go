@@ -38,6 +38,11 @@
 // nothing: take the options from the stack (slogstack's
 // Stack.ScopeOptions), or set Policy to sampling.DefaultPolicy().
 //
+// With Options.CompletionLog (which Stack.ScopeOptions sets), end logs one
+// completion record, the job's access record: name, duration and outcome,
+// and the error at ERROR when the job failed. It follows the scope's
+// decision like any other record of the scope.
+//
 // # Pieces
 //
 //   - Start, Options: open and end a scope.

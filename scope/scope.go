@@ -38,6 +38,14 @@ type Options struct {
 	// the logger set on the parent context with WithLogger, else
 	// slog.Default().
 	Logger *slog.Logger
+	// CompletionLog makes the end function of Start log one completion
+	// record, the job's counterpart of an HTTP access record: see Start.
+	// Stack.ScopeOptions (package slogstack) sets true.
+	CompletionLog bool
+	// CompletionMessage is the message of the completion record, as given
+	// (an empty one is logged empty). Stack.ScopeOptions sets
+	// "scope completed".
+	CompletionMessage string
 }
 
 // Decision is the sampling decision of a scope, as it stands.
@@ -68,6 +76,21 @@ type Decision struct {
 // (its buffered records are written, as for an HTTP 5xx) before it ends.
 // end may be called more than once; only the first call counts. Records
 // logged after end follow the final decision.
+//
+// With opts.CompletionLog, the first end call logs one completion record
+// between keeping and ending the scope, with the scope's context, so it
+// follows the scope's decision exactly like an access record (written
+// when the scope was sampled or kept, dropped with the scope's records
+// otherwise): the message opts.CompletionMessage, the attributes name
+// (opts.Name), duration (from Start to end, a slog duration) and outcome
+// ("ok" or "error"), and, when err is not nil, error (err, as slog logs
+// an error) at ERROR; at INFO otherwise. The logger is the scope's
+// (opts.Logger, else the one set with WithLogger on ctx, else
+// slog.Default() at the end). A panicking Error method is the handler's
+// to render (slog's handlers write "!PANIC: ..."); a handler that panics
+// panics out of end after the scope has ended, as it would on any other
+// record logged through that logger (the stack's layers recover and count
+// such panics before they get here).
 func Start(ctx context.Context, opts Options) (context.Context, func(err error)) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -88,6 +111,9 @@ func Start(ctx context.Context, opts Options) (context.Context, func(err error))
 	d := reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}
 	ctx, st := scopectx.Open(ctx, id, sc, d, opts.Logger)
 	s := st.Scope
+	if opts.CompletionLog {
+		return ctx, endWithCompletion(ctx, st, opts.Name, opts.CompletionMessage)
+	}
 	return ctx, func(err error) {
 		if err != nil {
 			s.Keep()
