@@ -99,3 +99,41 @@ func ExampleDecisionOf() {
 	// {Sampled:true Rate:0.1 Reason:error}
 	// false
 }
+
+// With CompletionLog, ending a scope logs one completion record, like an
+// HTTP access record: here the sampling handler drops the records of the
+// job that succeeded (rate 0), and the failed job keeps its records and
+// ends with the error at ERROR. (The example removes the duration, which
+// varies, from its output.)
+func ExampleOptions_completionLog() {
+	sink := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == "duration") {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})
+	logger := slog.New(sampling.NewHandler(scope.NewHandler(sink, scope.HandlerOptions{}), sampling.DefaultOptions()))
+	runJob := func(msgID string) (err error) {
+		ctx, end := scope.Start(context.Background(), scope.Options{
+			Name:              "queue/orders",
+			CorrelationID:     msgID,
+			Policy:            sampling.Policy{Rate: 0},
+			Logger:            logger,
+			CompletionLog:     true,
+			CompletionMessage: "scope completed",
+		})
+		defer func() { end(err) }()
+		scope.Logger(ctx).Info("processing")
+		if msgID == "m-2" {
+			return errors.New("bad message")
+		}
+		return nil
+	}
+	_ = runJob("m-1")
+	_ = runJob("m-2")
+	// Output:
+	// {"level":"INFO","msg":"processing","_sampled":true,"_sample_rate":0,"_sample_reason":"error","correlation_id":"m-2"}
+	// {"level":"ERROR","msg":"scope completed","_sampled":true,"_sample_rate":0,"_sample_reason":"error","name":"queue/orders","outcome":"error","error":"bad message","correlation_id":"m-2"}
+}
