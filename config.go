@@ -36,12 +36,20 @@ type Config struct {
 	// running stack.
 	Level slog.Leveler
 
+	// Format is the encoding NewStack writes: FormatJSON (the zero value)
+	// through handler.JSONHandler, or FormatText through
+	// slog.NewTextHandler, both with Level, AddSource and ReplaceAttr. It
+	// is ignored by NewStackWithSink (the sink encodes). Validate rejects
+	// any other value.
+	Format Format
+
 	// AddSource adds the "source" attribute (file, line, function) to
-	// records written by the JSON handler, as slog.HandlerOptions.AddSource.
-	// It is ignored by NewStackWithSink (configure the sink instead).
+	// records written by NewStack's handler, as
+	// slog.HandlerOptions.AddSource. It is ignored by NewStackWithSink
+	// (configure the sink instead).
 	AddSource bool
 
-	// ReplaceAttr rewrites attributes in the JSON handler, as
+	// ReplaceAttr rewrites attributes in NewStack's handler, as
 	// slog.HandlerOptions.ReplaceAttr. It is ignored by NewStackWithSink.
 	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
 

@@ -36,6 +36,8 @@ const (
 //
 //   - a nil pointer as Level (a nil *slog.LevelVar or *slog.Level), whose
 //     Level method would panic on every log call;
+//   - a Format that is neither FormatJSON nor FormatText (checked by
+//     NewStackWithSink too, although it does not use it);
 //   - a SamplingPolicy.Rate that is NaN, infinite or negative;
 //   - a negative (or NaN) count, size, duration or rate in the options of a
 //     feature that is on, and in HTTP (the wrappers would read it as zero;
@@ -57,6 +59,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if nilPointer(c.Level) {
 		errs = append(errs, fmt.Errorf("slogstack: Level is a nil %T", c.Level))
+	}
+	if !c.Format.valid() {
+		errs = append(errs, fmt.Errorf("slogstack: Format is %v; it must be FormatJSON or FormatText", c.Format))
 	}
 	if c.Sampling {
 		errs = appendRateError(errs, "SamplingPolicy.Rate", c.SamplingPolicy.Rate)

@@ -29,6 +29,7 @@ const maxQueueSize = 1 << 24
 //
 //	LOG_LEVEL                   debug, info, warn or error (any case; slog's
 //	                            offsets such as info+2 too)
+//	LOG_FORMAT                  json or text (any case): NewStack's encoding
 //	LOG_ADD_SOURCE              true/false: add file:line to each record
 //	LOG_CORRELATION             true/false: correlation_id, trace_id, span_id
 //	LOG_SAMPLING                true/false: the sampling layer
@@ -220,7 +221,7 @@ func (p *envParser) apply(cfg *Config) {
 	p.async(cfg)
 }
 
-// general applies the variables of the JSON handler and the correlation
+// general applies the variables of the output handler and the correlation
 // handler.
 func (p *envParser) general(cfg *Config) {
 	if v, ok := p.get("LOG_LEVEL"); ok {
@@ -231,8 +232,25 @@ func (p *envParser) general(cfg *Config) {
 			cfg.Level = l
 		}
 	}
+	p.format(&cfg.Format)
 	p.boolean("LOG_ADD_SOURCE", &cfg.AddSource)
 	p.boolean("LOG_CORRELATION", &cfg.Correlation)
+}
+
+// format applies LOG_FORMAT: json or text, in any case.
+func (p *envParser) format(dst *Format) {
+	v, ok := p.get("LOG_FORMAT")
+	if !ok {
+		return
+	}
+	switch strings.ToLower(v) {
+	case "json":
+		*dst = FormatJSON
+	case "text":
+		*dst = FormatText
+	default:
+		p.fail("LOG_FORMAT", v, "json or text")
+	}
 }
 
 // sampling applies the variables of the sampling policy and buffer.

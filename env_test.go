@@ -116,7 +116,10 @@ func TestConfigFromEnvGood(t *testing.T) {
 		{"aggregation window", env{"LOG_AGGREGATION_WINDOW": "30s"}, func(c *Config) { c.AggregationOptions.Window = 30 * time.Second }},
 		{"aggregation groups", env{"LOG_AGGREGATION_MAX_GROUPS": "5000"}, func(c *Config) { c.AggregationOptions.MaxGroups = 5000 }},
 		{"redact off", env{"LOG_REDACT": "false"}, func(c *Config) { c.Redact = false }},
-		{"other tools' variables are left alone", env{"LOG_FORMAT": "text", "LOG_FILE": "/var/log/x", "LOG_EXPVAR": "-"}, func(*Config) {}},
+		{"format text", env{"LOG_FORMAT": "text"}, func(c *Config) { c.Format = FormatText }},
+		{"format JSON", env{"LOG_FORMAT": " JSON "}, func(c *Config) { c.Format = FormatJSON }},
+		{"format Text", env{"LOG_FORMAT": "Text"}, func(c *Config) { c.Format = FormatText }},
+		{"other tools' variables are left alone", env{"LOG_OUTPUT": "text", "LOG_FILE": "/var/log/x", "LOG_EXPVAR": "-"}, func(*Config) {}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := tc.env.config(DefaultConfig())
@@ -138,6 +141,8 @@ func TestConfigFromEnvBad(t *testing.T) {
 	}{
 		{"LOG_LEVEL", "verbose"},
 		{"LOG_LEVEL", "info+"},
+		{"LOG_FORMAT", "yaml"},
+		{"LOG_FORMAT", "console"},
 		{"LOG_ADD_SOURCE", "yes please"},
 		{"LOG_CORRELATION", "maybe"},
 		{"LOG_ASYNC", "on"},
@@ -327,7 +332,9 @@ func TestConfigFromEnvMisspelled(t *testing.T) {
 			"log_level: unknown variable; did you mean LOG_LEVEL?"}},
 		{"set but empty", env{"LOG_QUEUE_SIZ": ""}, []string{
 			"LOG_QUEUE_SIZ: unknown variable; did you mean LOG_QUEUE_SIZE?"}},
-		{"three edits are another tool's", env{"LOG_JSON": "1", "LOG_FORMAT": "text", "LOG_FILE": "/tmp/x", "LOG_EXPVAR": "-"}, nil},
+		{"three edits are another tool's", env{"LOG_JSON": "1", "LOG_OUTPUT": "text", "LOG_FILE": "/tmp/x", "LOG_EXPVAR": "-"}, nil},
+		{"format misspelled", env{"LOG_FORMATT": "text"}, []string{
+			"LOG_FORMATT: unknown variable; did you mean LOG_FORMAT?"}},
 		{"another prefix", env{"LOGLEVEL": "debug", "MY_LOG_LEVEL": "debug"}, nil},
 		{"several, in name order, beside a bad value", env{"LOG_SAMPLNG": "true", "LOG_AGREGATION": "x", "LOG_QUEUE_SIZE": "many"}, []string{
 			`LOG_QUEUE_SIZE: "many" is not an integer from 1 to 16777216`,
@@ -391,7 +398,7 @@ func TestKnownVariables(t *testing.T) {
 }
 
 // envNames are the variables of ConfigFromEnv's documentation.
-var envNames = []string{"LOG_LEVEL", "LOG_ADD_SOURCE", "LOG_CORRELATION", "LOG_SAMPLING", "LOG_SAMPLING_RATE",
+var envNames = []string{"LOG_LEVEL", "LOG_FORMAT", "LOG_ADD_SOURCE", "LOG_CORRELATION", "LOG_SAMPLING", "LOG_SAMPLING_RATE",
 	"LOG_ALWAYS_SAMPLE_PATHS", "LOG_EXCLUDED_PATHS", "LOG_FOLLOW_TRACE", "LOG_REQUEST_BUFFER",
 	"LOG_REQUEST_BUFFER_RECORDS", "LOG_REQUEST_BUFFER_BYTES", "LOG_BUFFER_BYTES", "LOG_AGGREGATION",
 	"LOG_AGGREGATION_BURST", "LOG_AGGREGATION_WINDOW", "LOG_AGGREGATION_MAX_GROUPS", "LOG_REDACT",

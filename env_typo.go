@@ -9,7 +9,7 @@ import (
 // maxTypoDistance is the largest edit distance at which an unknown LOG_*
 // variable is taken for a misspelling of a known one. Two edits catch a
 // dropped, doubled, swapped or wrong letter or two, yet no name of another
-// tool's variable (LOG_FILE, LOG_FORMAT, LOG_DIR) comes that close to a
+// tool's variable (LOG_FILE, LOG_OUTPUT, LOG_DIR) comes that close to a
 // known name.
 const maxTypoDistance = 2
 

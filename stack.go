@@ -19,8 +19,9 @@ import (
 
 // Stack is a logging stack built from a Config: the wrappers that the
 // Config switches on, in the order docs/architecture.md states, over a
-// JSONHandler (NewStack) or the sink given to NewStackWithSink. Features
-// that the Config switches off are left out, not bypassed.
+// JSONHandler or a slog.TextHandler (NewStack) or the sink given to
+// NewStackWithSink. Features that the Config switches off are left out,
+// not bypassed.
 //
 // A Stack owns goroutines when aggregation or async is on: call Shutdown
 // before the process exits. Its methods are safe for concurrent use.
@@ -48,13 +49,15 @@ type Stack struct {
 	shutdownErr     error         // its result, set before shutdownDone closes
 }
 
-// NewStack builds the stack cfg describes over a handler.JSONHandler
-// writing to w, with cfg's Level, AddSource and ReplaceAttr. It returns an
+// NewStack builds the stack cfg describes over a handler writing to w: a
+// handler.JSONHandler, or a slog.TextHandler when cfg.Format is
+// FormatText, with cfg's Level, AddSource and ReplaceAttr. It returns an
 // error, and builds nothing, when cfg does not validate (Config.Validate)
 // or w is nil.
 //
-// With async on, the JSON is encoded on the caller's goroutine and its
-// bytes queued for w (async.Writer). The background goroutine then only
+// With async on, each record is encoded on the caller's goroutine and its
+// bytes queued for w (async.Writer); both handlers write a record with one
+// Write call, which the queue takes as one entry. The background goroutine then only
 // copies bytes, so it outpaces the callers and a healthy sink loses
 // nothing, and the queue holds no reference to the caller's values.
 func NewStack(w io.Writer, cfg Config) (*Stack, error) {
@@ -69,21 +72,26 @@ func NewStack(w io.Writer, cfg Config) (*Stack, error) {
 			out = s.asyncW
 			s.layers = append(s.layers, "async.Writer")
 		}
-		s.layers = append(s.layers, "handler.JSONHandler")
-		return handler.NewJSONHandler(out, &slog.HandlerOptions{
+		opts := &slog.HandlerOptions{
 			Level:       cfg.level(),
 			AddSource:   cfg.AddSource,
 			ReplaceAttr: cfg.ReplaceAttr,
-		})
+		}
+		if cfg.Format == FormatText {
+			s.layers = append(s.layers, "slog.TextHandler")
+			return slog.NewTextHandler(out, opts)
+		}
+		s.layers = append(s.layers, "handler.JSONHandler")
+		return handler.NewJSONHandler(out, opts)
 	})
 }
 
 // NewStackWithSink builds the stack cfg describes in front of sink, any
 // slog.Handler: the OpenTelemetry log bridge, a text handler, a fan-out.
-// cfg.AddSource and cfg.ReplaceAttr do not apply (configure the sink);
-// cfg.Level does, before any wrapper. With async on, records are queued for
-// sink (async.Handler) and handed to it on the queue's goroutine, with the
-// values of their context (the span) intact. It returns an error, and
+// cfg.Format, cfg.AddSource and cfg.ReplaceAttr do not apply (configure
+// the sink); cfg.Level does, before any wrapper. With async on, records
+// are queued for sink (async.Handler) and handed to it on the queue's
+// goroutine, with the values of their context (the span) intact. It returns an error, and
 // builds nothing, when cfg does not validate or sink is nil.
 func NewStackWithSink(sink slog.Handler, cfg Config) (*Stack, error) {
 	if sink == nil {
