@@ -81,6 +81,12 @@ type pipeline[T any] struct {
 	batchLeft int // entries of the current batch not yet fully delivered
 	closeErr  error
 
+	// Flush's waiters: how many wait, and the channel notifyFlush closes
+	// (guarded by flushMu) to wake them.
+	flushers atomic.Int32
+	flushMu  sync.Mutex
+	flushCh  chan struct{}
+
 	tally     dropTally // guarded by the queue's lock (onDrop and takeTally)
 	pending   dropTally // owned by the drain goroutine
 	takeTally func()
@@ -251,6 +257,7 @@ func (p *pipeline[T]) settle(d delivery) {
 		p.release(e)
 	}
 	p.next += d.n
+	p.notifyFlush()
 }
 
 // settleCut finishes, on the way out of a drain goroutine that the sink
