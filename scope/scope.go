@@ -13,7 +13,8 @@ import (
 // Options configures Start. The zero value opens a scope with a new
 // correlation ID (or the trace ID of a span in the context), decided by the
 // zero sampling.Policy, which samples nothing (an error at the end, or
-// Keep, still writes the scope's records), logging through slog.Default().
+// Keep, still writes the scope's records), logging through slog.Default(),
+// with no completion record.
 // Start from the stack's options (slogstack's Stack.ScopeOptions) or set
 // Policy: sampling.DefaultPolicy().
 type Options struct {
