@@ -1,7 +1,7 @@
 // Package async takes the sink off the caller's path: async.Handler wraps
 // any slog.Handler and async.Writer wraps any io.Writer, and both put what
-// the caller logs into a bounded drop-oldest queue (internal/ringbuf for
-// Handler; for Writer, records stored back to back in recycled 64 KiB
+// the caller logs into a bounded drop-oldest queue (a ring of record slots
+// for Handler; for Writer, records stored back to back in recycled 64 KiB
 // blocks) that one background goroutine per instance drains in batches. A
 // log call never waits on a stalled sink: with the sink stuck for seconds
 // it costs what it costs with a fast one.
