@@ -1,0 +1,210 @@
+package slogstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/logtest"
+)
+
+// gatedWriter is an io.Writer whose Writes wait for gate and then keep
+// the bytes.
+type gatedWriter struct {
+	gate chan struct{}
+	buf  logtest.Buffer
+}
+
+func (w *gatedWriter) Write(p []byte) (int, error) {
+	<-w.gate
+	return w.buf.Write(p)
+}
+
+// flushedLine is what TestStackFlushWritesEverythingQueued compares of a
+// written line: its message and, for a summary, its count.
+type flushedLine struct {
+	Msg   string
+	Count float64
+}
+
+// TestStackFlushWritesEverythingQueued: a record logged before Flush is in
+// the sink when Flush returns, with NewStack (DefaultConfig: async.Writer)
+// and NewStackWithSink (async.Handler), and so is the open aggregation
+// summary; the stack stays open (a record logged after Flush is written by
+// the next Flush, and Shutdown still works).
+func TestStackFlushWritesEverythingQueued(t *testing.T) {
+	tests := []struct {
+		name  string
+		build func(w *gatedWriter) (*Stack, error)
+	}{
+		{"NewStack", func(w *gatedWriter) (*Stack, error) {
+			return NewStack(w, DefaultConfig())
+		}},
+		{"NewStackWithSink", func(w *gatedWriter) (*Stack, error) {
+			return NewStackWithSink(slog.NewJSONHandler(w, nil), DefaultConfig())
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			synctest.Test(t, func(t *testing.T) {
+				w := &gatedWriter{gate: make(chan struct{})}
+				s, err := tt.build(w)
+				if err != nil {
+					t.Fatal(err)
+				}
+				logger := s.Logger()
+				logger.Info("first")
+				logger.Error("second")
+				for range 8 { // the burst of 5 is written, 3 are folded into a summary
+					logger.Info("Health check completed")
+				}
+				done := make(chan error, 1)
+				go func() { done <- s.Flush(context.Background()) }()
+				synctest.Wait()
+				select {
+				case err := <-done:
+					t.Fatalf("Flush returned %v while the writer was blocked", err)
+				default:
+				}
+				close(w.gate)
+				if err := <-done; err != nil {
+					t.Fatalf("Flush: %v", err)
+				}
+				hc := flushedLine{Msg: "Health check completed"}
+				want := []flushedLine{{Msg: "first"}, {Msg: "second"}, hc, hc, hc, hc, hc, {Msg: hc.Msg, Count: 3}}
+				if diff := cmp.Diff(want, flushedLines(t, &w.buf)); diff != "" {
+					t.Fatalf("written when Flush returned (-want +got):\n%s", diff)
+				}
+				logger.Info("after")
+				if err := s.Flush(context.Background()); err != nil {
+					t.Fatalf("second Flush: %v", err)
+				}
+				if got := flushedLines(t, &w.buf); len(got) != len(want)+1 || got[len(want)].Msg != "after" {
+					t.Fatalf("after the second Flush: %+v, want the 8 lines and then \"after\"", got)
+				}
+				if err := s.Shutdown(context.Background()); err != nil {
+					t.Fatalf("Shutdown: %v", err)
+				}
+			})
+		})
+	}
+}
+
+func flushedLines(t *testing.T, b *logtest.Buffer) []flushedLine {
+	t.Helper()
+	var got []flushedLine
+	for _, l := range b.Lines(t) {
+		c, _ := l["_count"].(float64)
+		got = append(got, flushedLine{Msg: fmt.Sprint(l["msg"]), Count: c})
+	}
+	return got
+}
+
+// TestStackFlushStalledSinkReturnsAtDeadline: with the sink stuck, Flush
+// returns exactly at its context's deadline, says how many records were
+// still unwritten, and abandons none: Shutdown writes them once the sink
+// resumes.
+func TestStackFlushStalledSinkReturnsAtDeadline(t *testing.T) {
+	leakcheck.Check(t)
+	synctest.Test(t, func(t *testing.T) {
+		sink := &stuckSink{release: make(chan struct{}), handled: make(chan struct{}, 16)}
+		s, err := NewStackWithSink(sink, Config{Async: true, AsyncOptions: DefaultConfig().AsyncOptions})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			s.Logger().Info("queued", "i", i)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		err = s.Flush(ctx)
+		if waited := time.Since(start); waited != time.Second {
+			t.Errorf("Flush returned after %v, want exactly 1s", waited)
+		}
+		want := "slogstack: async: Flush: 3 records still queued or being written: context deadline exceeded"
+		if err == nil || err.Error() != want || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Flush = %v, want %q wrapping context.DeadlineExceeded", err, want)
+		}
+		close(sink.release)
+		if err := s.Shutdown(context.Background()); err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+		if n := len(sink.handled); n != 3 {
+			t.Fatalf("sink took %d records, want 3", n)
+		}
+	})
+}
+
+// TestStackFlushConcurrentWithShutdown: Flush and Shutdown made together
+// on a stuck sink both return nil once it resumes, every record is
+// written once, Flush after Shutdown returns nil at once even with an
+// ended context, and no goroutine is left.
+func TestStackFlushConcurrentWithShutdown(t *testing.T) {
+	leakcheck.Check(t)
+	synctest.Test(t, func(t *testing.T) {
+		sink := &stuckSink{release: make(chan struct{}), handled: make(chan struct{}, 16)}
+		cfg := DefaultConfig()
+		cfg.Sampling = false
+		s, err := NewStackWithSink(sink, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			s.Logger().Info("queued", "i", i)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() {
+				if i%2 == 0 {
+					errs[i] = s.Flush(context.Background())
+				} else {
+					errs[i] = s.Shutdown(context.Background())
+				}
+			})
+		}
+		synctest.Wait()
+		close(sink.release)
+		wg.Wait()
+		if diff := cmp.Diff(make([]error, 4), errs, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
+			t.Fatalf("Flush, Shutdown, Flush, Shutdown results (-want +got):\n%s", diff)
+		}
+		if n := len(sink.handled); n != 3 {
+			t.Fatalf("sink took %d records, want 3", n)
+		}
+		ended, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := s.Flush(ended); err != nil {
+			t.Fatalf("Flush after Shutdown = %v, want nil", err)
+		}
+	})
+}
+
+// TestStackFlushWithoutQueuesReturnsAtOnce: a stack with neither
+// aggregation nor async holds nothing: Flush returns nil even with an
+// ended context.
+func TestStackFlushWithoutQueuesReturnsAtOnce(t *testing.T) {
+	var buf logtest.Buffer
+	s, err := NewStack(&buf, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Logger().Info("written at once")
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Flush(ended); err != nil {
+		t.Fatalf("Flush = %v, want nil", err)
+	}
+	if got := len(buf.Lines(t)); got != 1 {
+		t.Fatalf("%d lines, want 1", got)
+	}
+}
