@@ -31,6 +31,8 @@ const maxQueueSize = 1 << 24
 //	                            offsets such as info+2 too)
 //	LOG_FORMAT                  json or text (any case): NewStack's encoding
 //	LOG_ADD_SOURCE              true/false: add file:line to each record
+//	LOG_STACKTRACE              off, or the lowest level (debug, info, warn,
+//	                            error) whose records get a stack trace
 //	LOG_CORRELATION             true/false: correlation_id, trace_id, span_id
 //	LOG_SAMPLING                true/false: the sampling layer
 //	LOG_SAMPLING_RATE           0 to 1: fraction of requests sampled (0: none)
@@ -234,7 +236,27 @@ func (p *envParser) general(cfg *Config) {
 	}
 	p.format(&cfg.Format)
 	p.boolean("LOG_ADD_SOURCE", &cfg.AddSource)
+	p.stacktrace(cfg)
 	p.boolean("LOG_CORRELATION", &cfg.Correlation)
+}
+
+// stacktrace applies LOG_STACKTRACE: off (any case) turns stack traces
+// off; a level (as LOG_LEVEL takes it) turns them on from that level.
+func (p *envParser) stacktrace(cfg *Config) {
+	v, ok := p.get("LOG_STACKTRACE")
+	if !ok {
+		return
+	}
+	if strings.EqualFold(v, "off") {
+		cfg.Stacktrace = false
+		return
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		p.fail("LOG_STACKTRACE", v, "off or one of debug, info, warn, error")
+		return
+	}
+	cfg.Stacktrace, cfg.StacktraceLevel = true, l
 }
 
 // format applies LOG_FORMAT: json or text, in any case.

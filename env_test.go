@@ -119,6 +119,10 @@ func TestConfigFromEnvGood(t *testing.T) {
 		{"format text", env{"LOG_FORMAT": "text"}, func(c *Config) { c.Format = FormatText }},
 		{"format JSON", env{"LOG_FORMAT": " JSON "}, func(c *Config) { c.Format = FormatJSON }},
 		{"format Text", env{"LOG_FORMAT": "Text"}, func(c *Config) { c.Format = FormatText }},
+		{"stacktrace error", env{"LOG_STACKTRACE": "error"}, func(c *Config) { c.Stacktrace, c.StacktraceLevel = true, slog.LevelError }},
+		{"stacktrace WARN", env{"LOG_STACKTRACE": "WARN"}, func(c *Config) { c.Stacktrace, c.StacktraceLevel = true, slog.LevelWarn }},
+		{"stacktrace debug", env{"LOG_STACKTRACE": "debug"}, func(c *Config) { c.Stacktrace, c.StacktraceLevel = true, slog.LevelDebug }},
+		{"stacktrace off", env{"LOG_STACKTRACE": "Off"}, func(c *Config) { c.Stacktrace = false }},
 		{"other tools' variables are left alone", env{"LOG_OUTPUT": "text", "LOG_FILE": "/var/log/x", "LOG_EXPVAR": "-"}, func(*Config) {}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,6 +146,9 @@ func TestConfigFromEnvBad(t *testing.T) {
 		{"LOG_LEVEL", "verbose"},
 		{"LOG_LEVEL", "info+"},
 		{"LOG_FORMAT", "yaml"},
+		{"LOG_STACKTRACE", "on"},
+		{"LOG_STACKTRACE", "true"},
+		{"LOG_STACKTRACE", "fatal"},
 		{"LOG_FORMAT", "console"},
 		{"LOG_ADD_SOURCE", "yes please"},
 		{"LOG_CORRELATION", "maybe"},
@@ -398,7 +405,7 @@ func TestKnownVariables(t *testing.T) {
 }
 
 // envNames are the variables of ConfigFromEnv's documentation.
-var envNames = []string{"LOG_LEVEL", "LOG_FORMAT", "LOG_ADD_SOURCE", "LOG_CORRELATION", "LOG_SAMPLING", "LOG_SAMPLING_RATE",
+var envNames = []string{"LOG_LEVEL", "LOG_FORMAT", "LOG_ADD_SOURCE", "LOG_STACKTRACE", "LOG_CORRELATION", "LOG_SAMPLING", "LOG_SAMPLING_RATE",
 	"LOG_ALWAYS_SAMPLE_PATHS", "LOG_EXCLUDED_PATHS", "LOG_FOLLOW_TRACE", "LOG_REQUEST_BUFFER",
 	"LOG_REQUEST_BUFFER_RECORDS", "LOG_REQUEST_BUFFER_BYTES", "LOG_BUFFER_BYTES", "LOG_AGGREGATION",
 	"LOG_AGGREGATION_BURST", "LOG_AGGREGATION_WINDOW", "LOG_AGGREGATION_MAX_GROUPS", "LOG_REDACT",
@@ -427,6 +434,8 @@ func TestConfigFromEnvOverBase(t *testing.T) {
 			env{"LOG_REQUEST_BUFFER": "true"},
 			func() Config { return Config{SamplingOptions: defaultBounds(7)} }},
 		{"custom base, nothing set", custom, env{}, func() Config { return custom }},
+		{"stack traces on, turned off", Config{Stacktrace: true, StacktraceLevel: slog.LevelWarn}, env{"LOG_STACKTRACE": "off"},
+			func() Config { return Config{StacktraceLevel: slog.LevelWarn} }},
 		{"custom base, rate set", custom, env{"LOG_SAMPLING_RATE": "0"}, func() Config {
 			c := custom
 			c.SamplingPolicy.Rate = 0

@@ -140,7 +140,8 @@ func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
 		h = s.sampling
 		s.layers = append(s.layers, "sampling.Handler")
 	}
-	s.top = &stackHandler{next: h, level: cfg.level(), records: new(atomic.Uint64)}
+	s.top = &stackHandler{next: h, level: cfg.level(), records: new(atomic.Uint64),
+		stacktrace: stacktraceRule{on: cfg.Stacktrace, level: cfg.StacktraceLevel}}
 	s.logger = slog.New(s.top)
 	s.httpMiddleware, s.httpStats = buildMiddleware(s.httpOptions())
 	return s, nil

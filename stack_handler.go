@@ -7,12 +7,14 @@ import (
 )
 
 // stackHandler is the top of a Stack: it refuses records below the
-// configured level before any wrapper spends time on them, and counts the
-// records handed to the stack.
+// configured level before any wrapper spends time on them, counts the
+// records handed to the stack, and adds the stack trace that
+// Config.Stacktrace asks for, on the caller's goroutine.
 type stackHandler struct {
-	next    slog.Handler
-	level   slog.Leveler
-	records *atomic.Uint64
+	next       slog.Handler
+	level      slog.Leveler
+	records    *atomic.Uint64
+	stacktrace stacktraceRule
 }
 
 func (h *stackHandler) Enabled(ctx context.Context, l slog.Level) bool {
@@ -21,15 +23,15 @@ func (h *stackHandler) Enabled(ctx context.Context, l slog.Level) bool {
 
 func (h *stackHandler) Handle(ctx context.Context, r slog.Record) error {
 	h.records.Add(1)
-	return h.next.Handle(ctx, r)
+	return h.next.Handle(ctx, h.stacktrace.withStacktrace(r, h.level))
 }
 
 // WithAttrs and WithGroup pass every call on, even an empty one, so that
 // the sink sees exactly the calls it would see on its own.
 func (h *stackHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return &stackHandler{next: h.next.WithAttrs(as), level: h.level, records: h.records}
+	return &stackHandler{next: h.next.WithAttrs(as), level: h.level, records: h.records, stacktrace: h.stacktrace}
 }
 
 func (h *stackHandler) WithGroup(name string) slog.Handler {
-	return &stackHandler{next: h.next.WithGroup(name), level: h.level, records: h.records}
+	return &stackHandler{next: h.next.WithGroup(name), level: h.level, records: h.records, stacktrace: h.stacktrace}
 }

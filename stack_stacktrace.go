@@ -1,0 +1,96 @@
+package slogstack
+
+import (
+	"log/slog"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// stacktraceKey is the key of the attribute that carries a record's stack
+// trace, the one zap uses.
+const stacktraceKey = "stacktrace"
+
+// maxStackFrames bounds the frames of one stack trace: the deepest frames
+// past it (the goroutine's entry side) are left out.
+const maxStackFrames = 64
+
+// stackSearchFrames bounds the frames read to find the record's own frame:
+// the caller's frames plus room for the frames of slog and of handlers
+// between the logging call and the stack's top handler.
+const stackSearchFrames = maxStackFrames + 64
+
+// stacktraceRule says which records get a stack trace: those at or above
+// level, when on.
+type stacktraceRule struct {
+	on    bool
+	level slog.Level
+}
+
+// withStacktrace returns r, or, when r is at or above the rule's level
+// and at or above minimum (the stack's level), a clone of r with the
+// stack trace of the calling goroutine added. The clone leaves the
+// caller's record as it was.
+func (s stacktraceRule) withStacktrace(r slog.Record, minimum slog.Leveler) slog.Record {
+	if !s.on || r.Level < s.level || r.Level < minimum.Level() {
+		return r
+	}
+	trace := captureStack(r.PC)
+	r = r.Clone()
+	r.AddAttrs(slog.String(stacktraceKey, trace))
+	return r
+}
+
+// captureStack returns the stack of the calling goroutine, starting at
+// the frame of pc (the record's PC, the logging call) when it is on the
+// stack, else after the frames of log/slog and of the stack's top
+// handler, at most maxStackFrames frames. Each frame is written as zap
+// writes it, "function\n\tfile:line", the frames separated by "\n".
+func captureStack(pc uintptr) string {
+	var buf [stackSearchFrames]uintptr
+	pcs := buf[:runtime.Callers(2, buf[:])] // from the caller of captureStack
+	start, found := 0, false
+	if pc != 0 {
+		for i, p := range pcs {
+			if p == pc {
+				start, found = i, true
+				break
+			}
+		}
+	}
+	frames := runtime.CallersFrames(pcs[start:])
+	var b strings.Builder
+	n := 0
+	for {
+		f, more := frames.Next()
+		if !found && isLoggingFrame(f.Function) {
+			if !more {
+				break
+			}
+			continue
+		}
+		found = true // every frame from the first of the caller's
+		if n > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(f.Function)
+		b.WriteString("\n\t")
+		b.WriteString(f.File)
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(f.Line))
+		n++
+		if !more || n == maxStackFrames {
+			break
+		}
+	}
+	return b.String()
+}
+
+// isLoggingFrame reports whether function is one of log/slog's or of the
+// stack's top handler, the frames between the logging call and the
+// capture.
+func isLoggingFrame(function string) bool {
+	return strings.HasPrefix(function, "log/slog.") ||
+		strings.HasPrefix(function, "github.com/slogstack/slogstack.(*stackHandler).") ||
+		strings.HasPrefix(function, "github.com/slogstack/slogstack.stacktraceRule.")
+}
