@@ -44,6 +44,8 @@
 // Close drains what was accepted, or gives up at its context's deadline
 // and says exactly how many records were lost; the drain goroutine then
 // exits as soon as the sink returns from the call it is stuck in. Records
-// logged after Close are written synchronously. Sink errors and panics
+// logged after Close are written synchronously. Flush(ctx) waits, bounded
+// by ctx, until everything queued before it has been handed to the sink,
+// without closing: the call to make before os.Exit. Sink errors and panics
 // are counted and survived. Nothing touches file descriptor flags.
 package async

@@ -81,6 +81,31 @@ func ExampleHandler_Close() {
 	// lost 3
 }
 
+// Before os.Exit, which runs no deferred Close, Flush writes what is
+// queued and leaves the Writer open.
+func ExampleWriter_Flush() {
+	w := async.NewWriter(os.Stdout, async.DefaultOptions())
+	logger := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{} // stable output for the example
+			}
+			return a
+		},
+	}))
+	logger.Error("cannot continue", "err", "disk full")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.Flush(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	fmt.Println("written:", w.Stats().Written) // then os.Exit(1) in a real program
+	// Output:
+	// {"level":"ERROR","msg":"cannot continue","err":"disk full"}
+	// written: 1
+}
+
 // blockingHandler stands for a sink that hangs.
 type blockingHandler struct{ release chan struct{} }
 
