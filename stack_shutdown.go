@@ -21,7 +21,8 @@ import (
 // (runtime.Goexit), later calls return an error saying Shutdown did not
 // finish. Records logged after Shutdown are still written,
 // synchronously. A stack with neither aggregation nor async owns no
-// goroutine, and Shutdown returns nil at once.
+// goroutine, and Shutdown returns nil at once. To write what is held
+// without closing the stack (before os.Exit, for example), use Flush.
 func (s *Stack) Shutdown(ctx context.Context) error {
 	if s.shutdownStarted.CompareAndSwap(false, true) {
 		// Until shutdown returns, the result is that it did not: a sink
