@@ -27,6 +27,11 @@ const maxQueueSize = 1 << 24
 //
 // The variables:
 //
+//	LOG_PRESET                  development or production (any case):
+//	                            development applies DevelopmentConfig's
+//	                            changes over base before the other
+//	                            variables, which then win over it;
+//	                            production leaves base as it is
 //	LOG_LEVEL                   debug, info, warn or error (any case; slog's
 //	                            offsets such as info+2 too)
 //	LOG_FORMAT                  json or text (any case): NewStack's encoding
@@ -216,11 +221,29 @@ func configFrom(base Config, lookup func(string) (string, bool), environ func() 
 // apply applies every variable to cfg. It reads each one whether or not
 // it is set, so that afterwards p.known holds every known name.
 func (p *envParser) apply(cfg *Config) {
+	p.preset(cfg)
 	p.general(cfg)
 	p.sampling(cfg)
 	p.aggregation(cfg)
 	p.boolean("LOG_REDACT", &cfg.Redact)
 	p.async(cfg)
+}
+
+// preset applies LOG_PRESET, before every other variable: development
+// (any case) applies DevelopmentConfig's changes over cfg, production
+// leaves cfg as it is.
+func (p *envParser) preset(cfg *Config) {
+	v, ok := p.get("LOG_PRESET")
+	if !ok {
+		return
+	}
+	switch strings.ToLower(v) {
+	case "development":
+		applyDevelopment(cfg)
+	case "production":
+	default:
+		p.fail("LOG_PRESET", v, "production or development")
+	}
 }
 
 // general applies the variables of the output handler and the correlation

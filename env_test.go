@@ -145,6 +145,8 @@ func TestConfigFromEnvBad(t *testing.T) {
 	}{
 		{"LOG_LEVEL", "verbose"},
 		{"LOG_LEVEL", "info+"},
+		{"LOG_PRESET", "dev"},
+		{"LOG_PRESET", "staging"},
 		{"LOG_FORMAT", "yaml"},
 		{"LOG_STACKTRACE", "on"},
 		{"LOG_STACKTRACE", "true"},
@@ -405,7 +407,7 @@ func TestKnownVariables(t *testing.T) {
 }
 
 // envNames are the variables of ConfigFromEnv's documentation.
-var envNames = []string{"LOG_LEVEL", "LOG_FORMAT", "LOG_ADD_SOURCE", "LOG_STACKTRACE", "LOG_CORRELATION", "LOG_SAMPLING", "LOG_SAMPLING_RATE",
+var envNames = []string{"LOG_PRESET", "LOG_LEVEL", "LOG_FORMAT", "LOG_ADD_SOURCE", "LOG_STACKTRACE", "LOG_CORRELATION", "LOG_SAMPLING", "LOG_SAMPLING_RATE",
 	"LOG_ALWAYS_SAMPLE_PATHS", "LOG_EXCLUDED_PATHS", "LOG_FOLLOW_TRACE", "LOG_REQUEST_BUFFER",
 	"LOG_REQUEST_BUFFER_RECORDS", "LOG_REQUEST_BUFFER_BYTES", "LOG_BUFFER_BYTES", "LOG_AGGREGATION",
 	"LOG_AGGREGATION_BURST", "LOG_AGGREGATION_WINDOW", "LOG_AGGREGATION_MAX_GROUPS", "LOG_REDACT",
