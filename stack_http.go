@@ -37,9 +37,26 @@ func (s *Stack) Middleware(next http.Handler) http.Handler {
 //	opts.CorrelationID = msg.ID
 //	ctx, end := scope.Start(ctx, opts)
 //	defer func() { end(err) }()
+//
+// The options turn the completion record on (CompletionLog true,
+// CompletionMessage "scope completed"): ending the scope logs one record
+// with the name, the duration and the outcome, and the error at ERROR
+// when the work failed, following the scope's sampling decision like an
+// HTTP access record. Set opts.CompletionLog = false before scope.Start
+// to leave it out for that scope.
 func (s *Stack) ScopeOptions(name string) scope.Options {
-	return scope.Options{Name: name, Logger: s.logger, Policy: s.policyCopy()}
+	return scope.Options{
+		Name:              name,
+		Logger:            s.logger,
+		Policy:            s.policyCopy(),
+		CompletionLog:     true,
+		CompletionMessage: defaultCompletionMessage,
+	}
 }
+
+// defaultCompletionMessage is the message of the completion record of the
+// scopes opened with ScopeOptions.
+const defaultCompletionMessage = "scope completed"
 
 // policyCopy returns the stack's sampling policy with path lists of its
 // own, so that a caller changing them does not change the stack.
