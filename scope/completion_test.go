@@ -231,3 +231,39 @@ func TestCompletionOffAllocs(t *testing.T) {
 		})
 	}
 }
+
+// openProbe records, for each record it handles, whether the record's
+// scope had ended and been kept at that moment.
+type openProbe struct {
+	logtest.Nop
+	seen *[][2]bool
+}
+
+func (p openProbe) Handle(ctx context.Context, _ slog.Record) error {
+	s := scopeOf(ctx)
+	*p.seen = append(*p.seen, [2]bool{s.Ended(), s.Kept()})
+	return nil
+}
+
+// TestCompletionInsideTheScope checks that the completion record is
+// handled after an error kept the scope and before the scope ends, so
+// that the handlers below see it as one of the scope's records.
+func TestCompletionInsideTheScope(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want [][2]bool // {ended, kept}
+	}{
+		{"ok", nil, [][2]bool{{false, false}}},
+		{"error", errors.New("failed"), [][2]bool{{false, true}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var seen [][2]bool
+			_, end := Start(context.Background(), Options{Logger: slog.New(openProbe{seen: &seen}), CompletionLog: true})
+			end(tc.err)
+			if diff := cmp.Diff(tc.want, seen); diff != "" {
+				t.Errorf("scope state at the completion record {ended, kept} (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
