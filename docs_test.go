@@ -256,9 +256,9 @@ func TestDocsGoBlockWrapping(t *testing.T) {
 }
 
 // privateName matches what the documentation must not mention: the module's
-// internal packages and the internal contract document. "billing.internal/"
-// (a host name in an example) is not a package path.
-var privateName = regexp.MustCompile(`(^|[^.\w])internal/|\bSPEC\b|§|\breqscope\b|\bringbuf\b`)
+// internal packages (by path or by name) and the internal contract document.
+// "billing.internal/" (a host name in an example) is not a package path.
+var privateName = regexp.MustCompile(`(^|[^.\w])internal/|\bSPEC\b|§|\b(reqscope|ringbuf|scopectx|snapshot\.|leakcheck|logtest|benchcpu)\b`)
 
 func TestDocsMentionOnlyPublicAPI(t *testing.T) {
 	for _, page := range docPages(t) {
