@@ -2,6 +2,7 @@ package slogstack_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/slogstack/slogstack"
+	"github.com/slogstack/slogstack/redact"
+	"github.com/slogstack/slogstack/sampling"
 	"github.com/slogstack/slogstack/scope"
 )
 
@@ -116,10 +119,16 @@ func ExampleStack_Middleware() {
 
 // Work that is not an HTTP request (a job, a queued message) opens its
 // scope with the stack's options, so that its records are sampled and
-// correlated like a request's.
+// correlated like a request's, and its end writes a completion record
+// (set opts.CompletionLog = false to leave it out).
 func ExampleStack_ScopeOptions() {
 	cfg := slogstack.DefaultConfig()
-	cfg.ReplaceAttr = noTime
+	cfg.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == "duration" && len(groups) == 0 {
+			return slog.Attr{} // it would make this example's output vary
+		}
+		return noTime(groups, a)
+	}
 	cfg.SamplingPolicy.AlwaysSamplePaths = []string{"job/"}
 	stack, err := slogstack.NewStack(os.Stdout, cfg)
 	if err != nil {
@@ -137,4 +146,52 @@ func ExampleStack_ScopeOptions() {
 	}
 	// Output:
 	// {"level":"INFO","msg":"report sent","_sampled":true,"_sample_rate":1,"_sample_reason":"path","pages":12,"correlation_id":"report-2026-03-14"}
+	// {"level":"INFO","msg":"scope completed","_sampled":true,"_sample_rate":1,"_sample_reason":"path","name":"job/nightly-report","outcome":"ok","correlation_id":"report-2026-03-14"}
+}
+
+// The effective configuration prints on one line (String) and logs as
+// one value (LogValue), so a service can show at start what it runs with.
+func ExampleConfig_String() {
+	cfg := slogstack.Config{
+		Level:          slog.LevelWarn,
+		Sampling:       true,
+		SamplingPolicy: sampling.Policy{Rate: 0.25, ExcludedPaths: []string{"/healthz"}},
+	}
+	fmt.Println(cfg)
+
+	stack, err := slogstack.NewStack(os.Stdout, slogstack.Config{ReplaceAttr: noTime})
+	if err != nil {
+		panic(err)
+	}
+	defer stack.Shutdown(context.Background())
+	stack.Logger().Info("logging configured", "config", slogstack.Config{Redact: true, RedactOptions: redact.DefaultOptions()})
+	// Output:
+	// level=WARN format=json add_source=false stacktrace=off correlation=off sampling.rate=0.25 sampling.always_sample_paths="" sampling.excluded_paths=/healthz sampling.follow_trace=false sampling.request_buffer=off sampling.unscoped=pass aggregation=off redact=off async=off http.access_log=false http.body=off http.recover=false
+	// {"level":"INFO","msg":"logging configured","config":{"level":"INFO","format":"json","add_source":false,"stacktrace":"off","correlation":"off","sampling":"off","aggregation":"off","redact":{"keys":"default","safe_keys":"","value_patterns":"all","custom_patterns":0,"replacement":"[REDACTED]","key_cache_size":4096},"async":"off","http":{"access_log":false,"body":"off","recover":false}}}
+}
+
+// DevelopmentConfig writes readable text, at DEBUG, for every request,
+// with a stack trace on each error (shortened here).
+func ExampleDevelopmentConfig() {
+	cfg := slogstack.DevelopmentConfig()
+	cfg.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == "stacktrace" {
+			first, _, _ := strings.Cut(a.Value.String(), "\n")
+			return slog.String(a.Key, first+" ...")
+		}
+		return noTime(groups, a)
+	}
+	stack, err := slogstack.NewStack(os.Stdout, cfg)
+	if err != nil {
+		panic(err)
+	}
+	logger := stack.Logger()
+	logger.Debug("cache miss", "key", "user:42")
+	logger.Error("payment failed", "err", errors.New("card declined"), "card", "4111 1111 1111 1111")
+	if err := stack.Shutdown(context.Background()); err != nil {
+		panic(err)
+	}
+	// Output:
+	// level=DEBUG msg="cache miss" key=user:42
+	// level=ERROR msg="payment failed" err="card declined" card=[REDACTED] stacktrace="github.com/slogstack/slogstack_test.ExampleDevelopmentConfig ..."
 }
