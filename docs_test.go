@@ -25,7 +25,9 @@ import (
 // "go" is made into a Go file by codeBlock.goFile:
 //
 //   - a block whose first line starts with "package" is a file of its own
-//     package, as written;
+//     package, as written, except that "package main" becomes a library
+//     package (the compiler checks it the same; nothing is linked, which
+//     keeps the build short);
 //   - any other block is wrapped into a file of package "example": a block of
 //     declarations (funcs, types, vars) as the file's body, a block of
 //     statements as the body of a function whose parameters are the names a
@@ -145,6 +147,9 @@ func (b codeBlock) isGo() bool { return slices.Equal(b.info, []string{"go"}) }
 // is neither a file, nor declarations, nor statements.
 func (b codeBlock) goFile() ([]byte, error) {
 	directive := fmt.Sprintf("//line %s:%d\n", b.page, b.line)
+	if rest, ok := strings.CutPrefix(b.code, "package main\n"); ok {
+		return []byte(directive + "package example // main: checked, not linked\n" + rest), nil
+	}
 	if strings.HasPrefix(b.code, "package ") {
 		return []byte(directive + b.code), nil
 	}
@@ -214,18 +219,20 @@ func TestDocsGoBlocksParse(t *testing.T) {
 func TestDocsGoBlockWrapping(t *testing.T) {
 	tests := []struct {
 		name, code  string
+		wantPackage string
 		wantImports []string
 		wantErr     bool
 	}{
-		{"statements", "logger := slog.New(handler.NewJSONHandler(os.Stdout, nil))\nlogger.Info(\"hi\")\n",
+		{"statements", "logger := slog.New(handler.NewJSONHandler(os.Stdout, nil))\nlogger.Info(\"hi\")\n", "example",
 			[]string{"context", "github.com/slogstack/slogstack", "github.com/slogstack/slogstack/handler", "log/slog", "net/http", "os"}, false},
-		{"declarations", "func handle(w http.ResponseWriter, r *http.Request) {\n\tscope.Logger(r.Context()).Info(\"x\")\n}\n",
+		{"declarations", "func handle(w http.ResponseWriter, r *http.Request) {\n\tscope.Logger(r.Context()).Info(\"x\")\n}\n", "example",
 			[]string{"github.com/slogstack/slogstack/scope", "net/http"}, false},
-		{"local shadows package", "log := scope.Logger(ctx)\nlog.Info(\"x\")\n",
+		{"local shadows package", "log := scope.Logger(ctx)\nlog.Info(\"x\")\n", "example",
 			[]string{"context", "github.com/slogstack/slogstack", "github.com/slogstack/slogstack/scope", "log/slog", "net/http"}, false},
-		{"file", "package main\n\nfunc main() {}\n", nil, false},
-		{"elided code", "func run() {\n\tslog.Info(\"start\")\n\t...\n}\n", []string{"log/slog"}, false},
-		{"broken", "func x() {\n", nil, true},
+		{"file", "package lib\n\nimport \"os\"\n\nfunc Exit() { os.Exit(1) }\n", "lib", []string{"os"}, false},
+		{"program", "package main\n\nfunc main() {}\n", "example", nil, false},
+		{"elided code", "func run() {\n\tslog.Info(\"start\")\n\t...\n}\n", "example", []string{"log/slog"}, false},
+		{"broken", "func x() {\n", "", nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -242,6 +249,9 @@ func TestDocsGoBlockWrapping(t *testing.T) {
 			f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.ImportsOnly)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if f.Name.Name != tt.wantPackage {
+				t.Errorf("package %s, want %s", f.Name.Name, tt.wantPackage)
 			}
 			var got []string
 			for _, imp := range f.Imports {
