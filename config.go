@@ -20,7 +20,10 @@ import (
 // setting Level, AddSource or ReplaceAttr changes it exactly as the same
 // slog.HandlerOptions change slog's. DefaultConfig returns the recommended
 // production stack, with every feature on and each wrapper at its
-// DefaultOptions; ConfigFromEnv applies LOG_* variables over a Config.
+// DefaultOptions; DevelopmentConfig the same for a developer's machine
+// (text, debug, every request); ConfigFromEnv applies LOG_* variables
+// over a Config. String and LogValue show the effective configuration,
+// for logging it at start.
 //
 // Each feature is a switch (Correlation, Sampling, Aggregation, Redact,
 // Async) and the options of the wrapper it turns on. The options fields are
