@@ -51,14 +51,26 @@ func baseConfig() slogstack.Config {
 	return cfg
 }
 
+// loggingConfig is the environment applied over baseConfig
+// (slogstack.ConfigFromEnv): an error names every bad or misspelled LOG_*
+// variable.
+func loggingConfig() (slogstack.Config, error) {
+	return slogstack.ConfigFromEnv(baseConfig())
+}
+
 // newLogging builds the stack from the environment applied over
-// baseConfig (slogstack.ConfigFromEnv) and publishes its counters as the
-// expvar "slogstack".
+// baseConfig and publishes its counters as the expvar "slogstack".
 func newLogging(w io.Writer) (*logging, error) {
-	cfg, err := slogstack.ConfigFromEnv(baseConfig())
+	cfg, err := loggingConfig()
 	if err != nil {
 		return nil, err
 	}
+	return newLoggingWith(w, cfg)
+}
+
+// newLoggingWith builds the stack of cfg writing to w and publishes its
+// counters as the expvar "slogstack".
+func newLoggingWith(w io.Writer, cfg slogstack.Config) (*logging, error) {
 	stack, err := slogstack.NewStack(w, cfg)
 	if err != nil {
 		return nil, err

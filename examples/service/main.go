@@ -98,12 +98,23 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 }
 
 // run is the whole program; it returns when ctx is done (a signal) or the
-// load run is over, after a graceful shutdown.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// load run is over, after a graceful shutdown. A start that fails (a bad
+// flag or LOG_* variable, a busy port, a database that does not open)
+// leaves no file behind.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
+	cfg, err := loggingConfig()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close() // after a start that failed; srv.Shutdown closes it otherwise
 
 	tmpDir, err := os.MkdirTemp("", "slogstack-service-")
 	if err != nil {
@@ -111,14 +122,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(tmpDir)
 
-	logOut, logName, closeLog, err := openLog(o, stdout)
+	out, err := openLogOutput(o, stdout)
 	if err != nil {
 		return err
 	}
-	defer closeLog()
-	lines := &lineCounter{w: logOut}
+	started := false
+	defer func() { err = errors.Join(err, out.close(started)) }()
+	lines := &lineCounter{w: out.w}
 
-	logs, err := newLogging(lines)
+	logs, err := newLoggingWith(lines, cfg)
 	if err != nil {
 		return err
 	}
@@ -142,12 +154,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelError),
 	}
-	ln, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return errors.Join(fmt.Errorf("listen: %w", err), store.Close(), logs.shutdown(context.Background()))
-	}
 	addr := ln.Addr().String()
-	log.Info("service started", "addr", addr, "db", dbPath)
+	// The effective configuration, whatever the sampling keeps.
+	log.Info("service started", "addr", addr, "db", dbPath, "config", cfg)
+	started = true
 	fmt.Fprintf(stderr, "listening on http://%s\n", addr)
 
 	serveErr := make(chan error, 1)
@@ -197,8 +207,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		stats:    logs.stats(),
 		written:  lines.lines.Load(),
 		callers:  logs.callers,
-		logName:  logName,
+		output:   out.describe(),
 		stack:    logs.describe(),
+		config:   cfg.String(),
 	}
 	reportOut := stdout
 	if load == nil {
@@ -206,24 +217,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	rep.print(reportOut)
 	return errors.Join(errs...)
-}
-
-// openLog opens the log output chosen by -log.
-func openLog(o options, stdout io.Writer) (w io.Writer, name string, closeFn func(), err error) {
-	path := o.logPath
-	switch {
-	case path == "-" || (path == "" && o.load == 0):
-		return stdout, "standard output", func() {}, nil
-	case path == "":
-		f, err := os.CreateTemp("", "slogstack-service-*.log")
-		if err != nil {
-			return nil, "", nil, err
-		}
-		return f, f.Name(), func() { f.Close() }, nil
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	return f, path, func() { f.Close() }, nil
 }

@@ -15,8 +15,9 @@ type report struct {
 	stats    stackStats
 	written  uint64 // lines in the log output
 	callers  *histogram
-	logName  string
-	stack    string // the stack's configuration
+	output   string // the log output and its size
+	stack    string // the stack's features, in short
+	config   string // the effective configuration, whole
 }
 
 func (r report) print(w io.Writer) {
@@ -30,9 +31,10 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(tw, "slogstack reference service: stopped\n")
 	}
 	fmt.Fprintf(tw, "stack\t%s\n", r.stack)
+	fmt.Fprintf(tw, "log output\t%s\n", r.output)
 	s := r.stats
 	fmt.Fprintf(tw, "records logged\t%d\t(handed to the stack)\n", s.Logged)
-	fmt.Fprintf(tw, "records written\t%d\t(lines in %s, summaries included)\n", r.written, r.logName)
+	fmt.Fprintf(tw, "records written\t%d\t(lines of the log output, summaries included)\n", r.written)
 	fmt.Fprintf(tw, "sampled out\t%d\t(records of requests not sampled, dropped)\n", s.SampledOut)
 	fmt.Fprintf(tw, "rescued by errors\t%d\t(records of requests not sampled, kept for an error)\n", s.Rescued)
 	fmt.Fprintf(tw, "folded by aggregation\t%d\t(into %d summary records)\n", s.Folded, s.Summaries)
@@ -49,6 +51,8 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(tw, "HTTP latency\tp50 %s\tp99 %s\n", fmtDur(r.load.Latency.Quantile(0.50)), fmtDur(r.load.Latency.Quantile(0.99)))
 	}
 	tw.Flush()
+	// The configuration last and on its own line: it is long.
+	fmt.Fprintf(w, "config: %s\n", r.config)
 }
 
 // fmtDur prints a latency with three significant digits.
