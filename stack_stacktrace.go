@@ -20,6 +20,10 @@ const maxStackFrames = 64
 // between the logging call and the stack's top handler.
 const stackSearchFrames = maxStackFrames + 64
 
+// traceBytesHint is the room a stack trace's text is built in before it
+// needs the heap: a typical trace of about twenty frames fits.
+const traceBytesHint = 2048
+
 // stacktraceRule says which records get a stack trace: those at or above
 // level, when on.
 type stacktraceRule struct {
@@ -59,7 +63,10 @@ func captureStack(pc uintptr) string {
 		}
 	}
 	frames := runtime.CallersFrames(pcs[start:])
-	var b strings.Builder
+	// Built on the goroutine's stack and copied once, at its exact length,
+	// so that a held record holds no more than the trace's bytes.
+	var scratch [traceBytesHint]byte
+	b := scratch[:0]
 	n := 0
 	for {
 		f, more := frames.Next()
@@ -71,19 +78,19 @@ func captureStack(pc uintptr) string {
 		}
 		found = true // every frame from the first of the caller's
 		if n > 0 {
-			b.WriteByte('\n')
+			b = append(b, '\n')
 		}
-		b.WriteString(f.Function)
-		b.WriteString("\n\t")
-		b.WriteString(f.File)
-		b.WriteByte(':')
-		b.WriteString(strconv.Itoa(f.Line))
+		b = append(b, f.Function...)
+		b = append(b, "\n\t"...)
+		b = append(b, f.File...)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(f.Line), 10)
 		n++
 		if !more || n == maxStackFrames {
 			break
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 // isLoggingFrame reports whether function is one of log/slog's or of the
