@@ -63,8 +63,8 @@ type Config struct {
 	// record's PC; when that is 0 or not on the stack, at the first frame
 	// outside log/slog and the stack), at most 64 frames, each written as
 	// "function\n\tfile:line", the frames separated by "\n". The
-	// attribute then passes sampling, aggregation and redaction like any
-	// other. The caller's record is not modified. Off, it costs one
+	// attribute is the record's like any other: inside the groups opened
+	// with WithGroup, and through sampling, aggregation and redaction. The caller's record is not modified. Off, it costs one
 	// comparison and no allocation per record. It works with NewStack and
 	// NewStackWithSink alike.
 	Stacktrace bool
