@@ -448,42 +448,40 @@ func parseRecords(t *testing.T, lines []string) []record {
 func jsonKeyValues(line string) ([][2]string, error) {
 	dec := json.NewDecoder(strings.NewReader(line))
 	dec.UseNumber()
-	var out [][2]string
-	var walk func(prefix string) error
-	walk = func(prefix string) error {
-		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-			return fmt.Errorf("want an object: %v %v", tok, err)
-		}
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return err
-			}
-			key := prefix + tok.(string)
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return err
-			}
-			if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
-				sub, err := jsonKeyValues(string(raw))
-				if err != nil {
-					return err
-				}
-				for _, kv := range sub {
-					out = append(out, [2]string{key + "." + kv[0], kv[1]})
-				}
-				continue
-			}
-			var s string
-			if json.Unmarshal(raw, &s) != nil {
-				s = string(raw)
-			}
-			out = append(out, [2]string{key, s})
-		}
-		_, err := dec.Token()
-		return err
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("want an object: %v %v", tok, err)
 	}
-	return out, walk("")
+	var out [][2]string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		if bytes.HasPrefix(raw, []byte("{")) {
+			sub, err := jsonKeyValues(string(raw))
+			if err != nil {
+				return nil, err
+			}
+			for _, kv := range sub {
+				out = append(out, [2]string{key + "." + kv[0], kv[1]})
+			}
+			continue
+		}
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			s = string(raw)
+		}
+		out = append(out, [2]string{key, s})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // textKeyValues splits a slog.TextHandler line into its key=value pairs:
