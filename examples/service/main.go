@@ -12,6 +12,10 @@
 //
 //	go run . -load 10s
 //
+// With -load the log goes to a temporary file, removed at exit (the report
+// gives its size); -log FILE keeps it. The first record is the startup
+// record, with the effective configuration.
+//
 // SIGINT and SIGTERM shut it down gracefully: in-flight requests finish and
 // every log record the stack accepted is written before the process exits.
 // A second signal ends it at once.
@@ -70,7 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.load, "load", 0, "drive the service with concurrent loopback clients for this `duration`, then shut down and print a report")
 	fs.IntVar(&o.clients, "clients", 8, "`number` of concurrent load clients (with -load)")
 	fs.StringVar(&o.dbPath, "db", "", "SQLite database `file` (default: a new file in a temporary directory, removed on exit)")
-	fs.StringVar(&o.logPath, "log", "", "log output `file`, \"-\" for standard output (default: standard output; with -load, a temporary file so the report stays readable)")
+	fs.StringVar(&o.logPath, "log", "", "log output `file`, \"-\" for standard output (default: standard output; with -load, a temporary file, removed at exit, so the report stays readable)")
 	fs.IntVar(&o.dbConns, "db-conns", 4, "maximum open database `connections`")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	if err := fs.Parse(args); err != nil {
