@@ -35,13 +35,14 @@ var readmeOutputMarker = regexp.MustCompile("(?m)^<!-- readme-output: ([a-z]+) -
 // the requests its shown output was printed for (the paths of the README's
 // curl commands, in order).
 type readmeRun struct {
-	name  string
-	env   []string
-	paths []string
+	name    string
+	env     []string
+	paths   []string
+	sampled bool // whether the README's requests are sampled
 }
 
 var readmeRuns = []readmeRun{
-	{name: "development", env: []string{"LOG_PRESET=development"}, paths: []string{"/orders/42", "/orders/7"}},
+	{name: "development", env: []string{"LOG_PRESET=development"}, paths: []string{"/orders/42", "/orders/7"}, sampled: true},
 	{name: "production", env: nil, paths: []string{"/orders/42", "/orders/7", "/orders/9"}},
 }
 
@@ -110,7 +111,8 @@ type readmeProcess struct {
 	mu        sync.Mutex
 	lines     []string
 	listening chan struct{} // closed at the first line that says "listening"
-	reading   chan struct{} // closed when the test reads on after the startup record
+	reading   chan struct{} // closed (by readOn) when the test reads on after the startup record
+	readOnce  sync.Once
 	done      chan struct{} // closed when standard output is at its end
 }
 
@@ -127,7 +129,7 @@ func startReadmeProgram(t *testing.T, bin string, env []string) *readmeProcess {
 		t.Fatal(err)
 	}
 	p := &readmeProcess{cmd: cmd, listening: make(chan struct{}), reading: make(chan struct{}), done: make(chan struct{})}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-p.done; _ = cmd.Wait() })
+	t.Cleanup(func() { p.readOn(); _ = cmd.Process.Kill(); <-p.done; _ = cmd.Wait() })
 	go p.read(stdout)
 	return p
 }
@@ -165,6 +167,9 @@ func (p *readmeProcess) read(r io.Reader) {
 	_, _ = io.Copy(io.Discard, r)
 }
 
+// readOn lets the reader go on after the startup record.
+func (p *readmeProcess) readOn() { p.readOnce.Do(func() { close(p.reading) }) }
+
 // waitListening waits for the startup record: the program writes it once
 // its listener is open.
 func (p *readmeProcess) waitListening(t *testing.T) {
@@ -176,14 +181,19 @@ func (p *readmeProcess) waitListening(t *testing.T) {
 	}
 }
 
-// stop sends SIGINT (Ctrl-C) and returns the exit code and every line
-// printed.
-func (p *readmeProcess) stop(t *testing.T) (int, []string) {
+// interrupt sends SIGINT, as Ctrl-C does.
+func (p *readmeProcess) interrupt(t *testing.T) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	close(p.reading)
+}
+
+// wait reads on to the end of the output and returns the exit code and
+// every line printed.
+func (p *readmeProcess) wait(t *testing.T) (int, []string) {
+	t.Helper()
+	p.readOn()
 	<-p.done
 	err := p.cmd.Wait()
 	code := 0
@@ -324,7 +334,7 @@ func TestReadmeProgram(t *testing.T) {
 				select {
 				case <-p.reading:
 				default:
-					close(p.reading)
+					p.readOn()
 				}
 			})
 
@@ -333,18 +343,24 @@ func TestReadmeProgram(t *testing.T) {
 			// the run is the README's "the first requests show nothing".
 			shownIDs := correlationIDs(len(run.paths), false, rate)
 			for i, path := range run.paths {
-				readmeGet(t, addr, path, shownIDs[i])
+				if got := readmeGet(t, addr, path, shownIDs[i]); got != run.sampled {
+					t.Errorf("GET %s: X-Log-Sampled %v, want %v", path, got, run.sampled)
+				}
 			}
 			// Then requests the README does not show, sampled at the
 			// default rate, from four clients, with Ctrl-C sent while they
 			// are in flight: every request answered must have all its
 			// records in the output (the shutdown drained the queue).
 			answered := loadUntilStopped(t, addr, correlationIDs(600, true, rate))
-			code, lines := p.stop(t)
+			p.interrupt(t)
+			// The output is read on only once the server refuses every
+			// client: a program that exited then without draining its
+			// queue has lost what the full pipe held back.
+			extraIDs := answered()
+			code, lines := p.wait(t)
 			if code != 0 {
 				t.Fatalf("exit code %d after SIGINT, want 0; output:\n%s", code, strings.Join(lines, "\n"))
 			}
-			extraIDs := answered()
 			if len(extraIDs) < readmeAnsweredBeforeSignal {
 				t.Fatalf("only %d requests answered before the shutdown, want at least %d", len(extraIDs), readmeAnsweredBeforeSignal)
 			}
