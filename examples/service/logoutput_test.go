@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -113,5 +114,29 @@ func TestLoadLogOutput(t *testing.T) {
 	if rec.Msg != "service started" || rec.Config.Level != "DEBUG" || rec.Config.Format != "json" ||
 		rec.Config.Sampling.AlwaysSamplePaths != "/api/v1/payments" || !rec.Config.HTTP.Recover {
 		t.Errorf("first record %s: want the startup record with the service's configuration", first)
+	}
+}
+
+// TestLoadTextFormat checks that LOG_FORMAT=text works with -load: the
+// report counts one line per record, so it accounts for every record in
+// text as in JSON, and the log starts with the startup record.
+func TestLoadTextFormat(t *testing.T) {
+	t.Setenv("LOG_FORMAT", "text")
+	logPath := filepath.Join(t.TempDir(), "text.log")
+	var report bytes.Buffer
+	args := []string{"-addr", "127.0.0.1:0", "-load", "100ms", "-clients", "2", "-db", filepath.Join(t.TempDir(), "test.db"), "-log", logPath}
+	if err := run(context.Background(), args, &report, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^accounted for +ok `).MatchString(report.String()) {
+		t.Errorf("report does not account for every record:\n%s", report.String())
+	}
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	if !regexp.MustCompile(`^time=\S+ level=INFO msg="service started" addr=\S+ db=\S+ config\.level=DEBUG config\.format=text `).Match(first) {
+		t.Errorf("first line %q: want the startup record in text", first)
 	}
 }
