@@ -194,7 +194,7 @@ func writerConservationWithFaults(t *testing.T) {
 				trigger.add()
 				r := slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0)
 				r.AddAttrs(slog.Int("p", p), slog.Int("n", n))
-				closed := w.closed.Load()
+				closed := w.p.closed.Load()
 				err := h.Handle(context.Background(), r)
 				key := fmt.Sprint(p, "/", n)
 				if closed && err == nil {

@@ -34,7 +34,7 @@ func (h *Handler) Flush(ctx context.Context) error { return h.c.flush(ctx) }
 // bounded by ctx (the error says how many records were still queued or
 // being written), nil at once after Close, safe to call concurrently with
 // Write, Close and other Flush calls, no goroutine, no counter changed.
-func (x *Writer) Flush(ctx context.Context) error { return x.flush(ctx) }
+func (x *Writer) Flush(ctx context.Context) error { return x.p.flush(ctx) }
 
 // flushStart is what a Flush saw when it started: how many records the
 // drain must have settled for every record queued then to be out of the

@@ -35,7 +35,7 @@ import (
 // A Writer must be closed with Close to stop its goroutine and to write
 // what is queued.
 type Writer struct {
-	pipeline[*block]
+	p    pipeline[*block] // the queue and the goroutine that drains it
 	q    *blockQueue
 	w    io.Writer
 	enc  bytes.Buffer
@@ -60,15 +60,15 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	}
 	opts = opts.withDefaults(defaultWriterCapacity)
 	x := &Writer{w: w}
-	x.gate = ringbuf.NewGate(opts.StallTimeout)
-	x.q = newBlockQueue(opts, x.gate, x.onDrop)
-	x.initQueue(opts, x.q)
-	x.records = (*block).live
-	x.deliver = x.deliverBlock
-	x.cut = x.cutBlock
-	x.release = x.q.Release
-	x.report = x.writeReport
-	x.start(1) // blockQueue.Pop takes one block
+	x.p.gate = ringbuf.NewGate(opts.StallTimeout)
+	x.q = newBlockQueue(opts, x.p.gate, x.onDrop)
+	x.p.initQueue(opts, x.q)
+	x.p.records = (*block).live
+	x.p.deliver = x.deliverBlock
+	x.p.cut = x.cutBlock
+	x.p.release = x.q.Release
+	x.p.report = x.writeReport
+	x.p.start(1) // blockQueue.Pop takes one block
 	return x
 }
 
@@ -88,8 +88,8 @@ func (x *Writer) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if !x.closed.Load() {
-		if len(p) > x.opts.MaxBytes {
+	if !x.p.closed.Load() {
+		if len(p) > x.p.opts.MaxBytes {
 			if x.q.Reject(p[:min(len(p), lineScanLimit)], len(p)) { // enough to read level and time
 				return len(p), nil
 			}
@@ -97,11 +97,11 @@ func (x *Writer) Write(p []byte) (int, error) {
 			return len(p), nil
 		}
 	}
-	if !x.acquireSync() {
+	if !x.p.acquireSync() {
 		return 0, errDroppedAfterClose
 	}
-	defer x.releaseSink()
-	x.synchronous.Add(1)
+	defer x.p.releaseSink()
+	x.p.synchronous.Add(1)
 	return x.writeAll(p)
 }
 
@@ -119,17 +119,17 @@ func (x *Writer) Write(p []byte) (int, error) {
 // wrapping context.Cause(ctx)) and abandons nothing. Once the first call
 // has finished, every later call returns its result, even with a ctx that
 // has ended.
-func (x *Writer) Close(ctx context.Context) error { return x.close(ctx) }
+func (x *Writer) Close(ctx context.Context) error { return x.p.close(ctx) }
 
 // Stats returns the Writer's counters. It is safe to call at any time.
-func (x *Writer) Stats() Stats { return x.stats() }
+func (x *Writer) Stats() Stats { return x.p.stats() }
 
 // onDrop counts a dropped record of size bytes whose head is p; it runs
 // under the queue's lock.
 func (x *Writer) onDrop(p []byte, size int) {
 	b, raw := scanLine(p)
-	x.noteDrop(b, size)
-	x.tally.addLine(b, raw, size)
+	x.p.noteDrop(b, size)
+	x.p.tally.addLine(b, raw, size)
 }
 
 // deliverBlock writes the first block of batch, all its records in one
@@ -159,7 +159,7 @@ func (x *Writer) writeReport(t *dropTally) {
 	r.AddAttrs(t.attrs(true)...)
 	x.enc.Reset()
 	if err := slog.NewJSONHandler(&x.enc, nil).Handle(context.Background(), r); err != nil {
-		x.countCall(err, false)
+		x.p.countCall(err, false)
 		return
 	}
 	x.writeAll(x.enc.Bytes())
@@ -190,7 +190,7 @@ func (x *Writer) writeSome(p []byte) (int, error) {
 	var err error
 	for range maxWriteAttempts {
 		n, e, panicked := safeWrite(x.w, p[x.progress:])
-		x.countCall(e, panicked)
+		x.p.countCall(e, panicked)
 		x.progress += n
 		if n > 0 {
 			x.torn = x.progress < len(p) && p[x.progress-1] != '\n'

@@ -236,7 +236,7 @@ func TestWriterCloseDeadlineCountsLostRecords(t *testing.T) {
 		t.Fatalf("Close = %v, want 95 records lost", err)
 	}
 	close(rec.gate)
-	<-w.done
+	<-w.p.done
 	if st := w.Stats(); st.Lost != 95 || st.Written != 0 || st.Accepted != 95 || st.QueueDepth != 0 {
 		t.Fatalf("Stats %+v", st)
 	}
