@@ -87,5 +87,8 @@ func (s *Stack) Close() (dropped uint64, err error) {
 func (s *Stack) Request() (context.Context, func(error)) {
 	opts := s.stack.ScopeOptions(Path)
 	opts.CorrelationID = CorrelationID
+	// The rows measure the records a request logs; the scope's completion
+	// record would add one per request that the peers do not write.
+	opts.CompletionLog = false
 	return scope.Start(context.Background(), opts)
 }

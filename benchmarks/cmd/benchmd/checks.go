@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// check is one SPEC 11 target that the benchmark medians can decide.
+// check is one performance target that the benchmark medians can decide.
 type check struct {
 	what   string
 	target string
@@ -57,7 +57,7 @@ var (
 	stackSerial = func(t string) key { return key{"Stack", t, "serial"} }
 )
 
-// checks are the SPEC 11 targets decided by the benchmarks (serial rows;
+// checks are the performance targets decided by the benchmarks (serial rows;
 // the slow-sink targets are decided by cmd/stall).
 var checks = []check{
 	ratioCheck("handler.JSONHandler vs slog.JSONHandler", "≤ 0.50× (2× faster)",

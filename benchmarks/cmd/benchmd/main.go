@@ -2,7 +2,7 @@
 // rounds of `go test -bench`, appended) into docs/benchmarks.md: one table
 // per benchmark group with the median ns/op of every target and its ratio
 // to the group's reference, B/op and allocs/op, the spread between rounds,
-// the SPEC 11 targets the medians decide, the slow-sink report of
+// the performance targets the medians decide, the slow-sink report of
 // cmd/stall, the benchstat summary, the machine and the exact command.
 //
 // Usage:

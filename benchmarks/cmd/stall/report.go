@@ -16,7 +16,7 @@ type report struct {
 	healthyDiscard, healthyFile []result
 }
 
-// Targets of SPEC 11 that this command checks.
+// The performance targets that this command checks.
 const (
 	maxStallRatio     = 1.5
 	minSustainedRatio = 0.8
