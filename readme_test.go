@@ -207,7 +207,7 @@ func (p *readmeProcess) wait(t *testing.T) (int, []string) {
 	return code, append([]string(nil), p.lines...)
 }
 
-// get sends one request with a correlation ID and reports whether the
+// readmeGet sends one request with a correlation ID and reports whether the
 // stack sampled it (X-Log-Sampled).
 func readmeGet(t *testing.T, addr, path, correlationID string) bool {
 	t.Helper()
