@@ -142,11 +142,11 @@ func aggregationValue(o aggregation.Options) slog.Value {
 	return slog.GroupValue(
 		slog.String("match", matcherName(o.Match)),
 		slog.Int("burst", o.Burst),
-		slog.Duration("burst_window", positiveOr(o.BurstWindow, d.BurstWindow)),
-		slog.Duration("window", positiveOr(o.Window, d.Window)),
+		durationAttr("burst_window", positiveOr(o.BurstWindow, d.BurstWindow)),
+		durationAttr("window", positiveOr(o.Window, d.Window)),
 		slog.Int("max_count", positiveOr(o.MaxCount, d.MaxCount)),
 		slog.Int("max_groups", positiveOr(o.MaxGroups, d.MaxGroups)),
-		slog.Duration("flush_interval", max(positiveOr(o.FlushInterval, d.FlushInterval), time.Millisecond)),
+		durationAttr("flush_interval", max(positiveOr(o.FlushInterval, d.FlushInterval), time.Millisecond)),
 		slog.String("max_value_bytes", formatSize(int64(positiveOr(o.MaxValueBytes, d.MaxValueBytes)))),
 		slog.String("max_attr_bytes", formatSize(int64(positiveOr(o.MaxAttrBytes, d.MaxAttrBytes)))),
 	)
@@ -193,8 +193,8 @@ func asyncValue(o async.Options) slog.Value {
 		slog.String("max_bytes", formatSize(int64(positiveOr(o.MaxBytes, d.MaxBytes)))),
 		slog.Int("batch_size", positiveOr(o.BatchSize, d.BatchSize)),
 		slog.String("batch_bytes", formatSize(int64(positiveOr(o.BatchBytes, d.BatchBytes)))),
-		slog.Duration("report_interval", o.ReportInterval),
-		slog.Duration("stall_timeout", o.StallTimeout),
+		durationAttr("report_interval", o.ReportInterval),
+		durationAttr("stall_timeout", o.StallTimeout),
 	)
 }
 
@@ -238,4 +238,10 @@ func positiveOr[T int | int64 | time.Duration](v, def T) T {
 		return def
 	}
 	return v
+}
+
+// durationAttr is a duration as its text ("1s", "500ms"), which reads the
+// same in JSON and in text; slog's own duration is nanoseconds in JSON.
+func durationAttr(key string, d time.Duration) slog.Attr {
+	return slog.String(key, d.String())
 }

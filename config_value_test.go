@@ -159,10 +159,10 @@ func TestConfigLoggedWhole(t *testing.T) {
 		`"correlation":{"omit_trace":false},` +
 		`"sampling":{"rate":0.1,"always_sample_paths":"","excluded_paths":"/health,/healthz,/livez,/readyz","follow_trace":false,` +
 		`"request_buffer":{"records":512,"bytes":"512KiB","total_bytes":"32MiB"},"unscoped":"pass"},` +
-		`"aggregation":{"match":"set","burst":5,"burst_window":1000000000,"window":10000000000,"max_count":1000,"max_groups":1000,` +
-		`"flush_interval":500000000,"max_value_bytes":"1KiB","max_attr_bytes":"6KiB"},` +
+		`"aggregation":{"match":"set","burst":5,"burst_window":"1s","window":"10s","max_count":1000,"max_groups":1000,` +
+		`"flush_interval":"500ms","max_value_bytes":"1KiB","max_attr_bytes":"6KiB"},` +
 		`"redact":{"keys":"default","safe_keys":"","value_patterns":"all","custom_patterns":0,"replacement":"[REDACTED]","key_cache_size":4096},` +
-		`"async":{"capacity":"default","reserved":1024,"max_bytes":"8MiB","batch_size":512,"batch_bytes":"256KiB","report_interval":1000000000,"stall_timeout":1000000000},` +
+		`"async":{"capacity":"default","reserved":1024,"max_bytes":"8MiB","batch_size":512,"batch_bytes":"256KiB","report_interval":"1s","stall_timeout":"1s"},` +
 		`"http":{"access_log":true,"access_message":"request completed","body":"off","recover":false}}}` + "\n"
 	if diff := cmp.Diff(strings.Repeat(want, 10), out.String()); diff != "" {
 		t.Errorf("logged configuration (-want +got):\n%s", diff)
