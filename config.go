@@ -64,9 +64,12 @@ type Config struct {
 	// outside log/slog and the stack), at most 64 frames, each written as
 	// "function\n\tfile:line", the frames separated by "\n". The
 	// attribute is the record's like any other: inside the groups opened
-	// with WithGroup, and through sampling, aggregation and redaction. The caller's record is not modified. Off, it costs one
-	// comparison and no allocation per record. It works with NewStack and
-	// NewStackWithSink alike.
+	// with WithGroup, and through sampling, aggregation and redaction. The
+	// caller's record is not modified. The records the library logs itself
+	// (access, panic and completion records) get none: their stack would
+	// show only the library's frames. Off, it costs one comparison and no
+	// allocation per record. It works with NewStack and NewStackWithSink
+	// alike.
 	Stacktrace bool
 
 	// StacktraceLevel is the lowest level that gets a stack trace when

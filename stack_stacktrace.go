@@ -36,13 +36,39 @@ type stacktraceRule struct {
 // stack trace of the calling goroutine added. The clone leaves the
 // caller's record as it was.
 func (s stacktraceRule) withStacktrace(r slog.Record, minimum slog.Leveler) slog.Record {
-	if !s.on || r.Level < s.level || r.Level < minimum.Level() {
+	if !s.on || r.Level < s.level || r.Level < minimum.Level() || loggedByLibrary(r.PC) {
 		return r
 	}
 	trace := captureStack(r.PC)
 	r = r.Clone()
 	r.AddAttrs(slog.String(stacktraceKey, trace))
 	return r
+}
+
+// libraryLoggers are the packages whose own records (the access record
+// and the panic record of the HTTP middleware, the completion record of a
+// scope) get no stack trace: it would show only the library's frames.
+// The panic record carries the panic's own stack.
+var libraryLoggers = []string{
+	"github.com/slogstack/slogstack/httpctx.",
+	"github.com/slogstack/slogstack/scope.",
+}
+
+// loggedByLibrary reports whether the logging call at pc is in one of
+// libraryLoggers.
+func loggedByLibrary(pc uintptr) bool {
+	if pc == 0 {
+		return false
+	}
+	// CallersFrames, as slog's own Source does: pc may be the call site
+	// of an inlined function, which FuncForPC would name instead.
+	f, _ := runtime.CallersFrames([]uintptr{pc}).Next()
+	for _, p := range libraryLoggers {
+		if strings.HasPrefix(f.Function, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // captureStack returns the stack of the calling goroutine, starting at

@@ -2,6 +2,7 @@ package slogstack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/sampling"
+	"github.com/slogstack/slogstack/scope"
 )
 
 // here returns the first frame of a stack trace taken at its call site,
@@ -385,5 +387,49 @@ func BenchmarkStacktrace(b *testing.B) {
 				logger.LogAttrs(ctx, slog.LevelError, "failed", slog.Int("n", 1))
 			}
 		})
+	}
+}
+
+// TestStacktraceNotOnTheLibrarysOwnRecords checks that the records the
+// library writes itself (a 5xx access record, a job's completion record
+// at ERROR) carry no stack trace, which would show only the library's
+// frames, while the caller's ERROR record in the same request has one.
+func TestStacktraceNotOnTheLibrarysOwnRecords(t *testing.T) {
+	leakcheck.Check(t)
+	cfg := DevelopmentConfig()
+	cfg.Format, cfg.Async, cfg.ReplaceAttr = FormatJSON, false, logtest.DropTime
+	var out logtest.Buffer
+	s, err := NewStack(&out, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantErr string
+	var wg sync.WaitGroup
+	wg.Add(1)
+	serve(t, s, "/orders", "req-1", func(w http.ResponseWriter, r *http.Request) {
+		defer wg.Done()
+		wantErr = nextLine()
+		s.Logger().ErrorContext(r.Context(), "order failed")
+		w.WriteHeader(http.StatusInternalServerError)
+	})
+	wg.Wait()
+	_, end := scope.Start(context.Background(), s.ScopeOptions("job/nightly"))
+	end(errors.New("disk full"))
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range out.Lines(t) {
+		_, traced := line[stacktraceKey]
+		got = append(got, fmt.Sprintf("%v traced=%v", line["msg"], traced))
+		if line["msg"] == "order failed" {
+			if f := firstFrame(t, line); f != wantErr {
+				t.Errorf("first frame\n%s\nwant\n%s", f, wantErr)
+			}
+		}
+	}
+	want := []string{"order failed traced=true", "request completed traced=false", "scope completed traced=false"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
 	}
 }
