@@ -46,18 +46,26 @@ func TestHandlerMemoryBound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, h := heapGrowth(func() *Handler { return NewHandler(slog.DiscardHandler, tt.opts) })
-			t.Logf("heap +%d bytes (%.1f MiB), slots and batch %d bytes", got, float64(got)/(1<<20), tt.want)
-			if got > tt.want+slack {
-				t.Errorf("NewHandler(%+v) holds %d bytes, want at most %d + %d", tt.opts, got, tt.want, slack)
+			// Three measures: garbage of earlier tests freed by the first
+			// GC lowers one, a goroutine allocating meanwhile raises one;
+			// the bound must hold for the lowest, the sanity check for the
+			// highest.
+			lowest, highest := int64(math.MaxInt64), int64(math.MinInt64)
+			for range 3 {
+				got, h := heapGrowth(func() *Handler { return NewHandler(slog.DiscardHandler, tt.opts) })
+				lowest, highest = min(lowest, got), max(highest, got)
+				if err := h.Close(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				runtime.KeepAlive(h)
 			}
-			if got < tt.want-slack {
-				t.Errorf("NewHandler(%+v) holds %d bytes, less than the %d its slots take: the measure is broken", tt.opts, got, tt.want)
+			t.Logf("heap +%d to +%d bytes (%.1f MiB), slots and batch %d bytes", lowest, highest, float64(lowest)/(1<<20), tt.want)
+			if lowest > tt.want+slack {
+				t.Errorf("NewHandler(%+v) holds %d bytes, want at most %d + %d", tt.opts, lowest, tt.want, slack)
 			}
-			if err := h.Close(context.Background()); err != nil {
-				t.Fatal(err)
+			if highest < tt.want-slack {
+				t.Errorf("NewHandler(%+v) holds %d bytes, less than the %d its slots take: the measure is broken", tt.opts, highest, tt.want)
 			}
-			runtime.KeepAlive(h)
 		})
 	}
 }

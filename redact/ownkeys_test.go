@@ -59,8 +59,12 @@ func TestOwnKeysNeverMasked(t *testing.T) {
 }
 
 // userDataKeys are exported key constants of the module whose values carry
-// a caller's data (captured bodies): they are redacted like any value.
-var userDataKeys = map[string]bool{"request_body": true, "response_body": true}
+// a caller's data (captured bodies, stack traces): they are redacted like
+// any value.
+// The stack trace the stack captures holds only function names and file
+// paths, but a caller may log a "stacktrace" of its own (an error printed
+// with %+v, its message included), so the key's values are scanned too.
+var userDataKeys = map[string]bool{"request_body": true, "response_body": true, "stacktrace": true}
 
 // TestOwnKeysCoverModuleKeys reads the module's packages (internal ones
 // included) and checks that every string constant named like a key (KeyX,
