@@ -48,12 +48,13 @@ type Config struct {
 
 	// AddSource adds the "source" attribute (file, line, function) to
 	// records written by NewStack's handler, as
-	// slog.HandlerOptions.AddSource. It is ignored by NewStackWithSink
-	// (configure the sink instead).
+	// slog.HandlerOptions.AddSource. NewStackWithSink refuses it (set it
+	// on the sink, which encodes the records).
 	AddSource bool
 
 	// ReplaceAttr rewrites attributes in NewStack's handler, as
-	// slog.HandlerOptions.ReplaceAttr. It is ignored by NewStackWithSink.
+	// slog.HandlerOptions.ReplaceAttr. NewStackWithSink refuses it (set it
+	// on the sink, which encodes the records).
 	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
 
 	// Stacktrace adds a "stacktrace" attribute (zap's key) to every record
@@ -73,8 +74,8 @@ type Config struct {
 	Stacktrace bool
 
 	// StacktraceLevel is the lowest level that gets a stack trace when
-	// Stacktrace is on. Its zero value is slog.LevelInfo; set it to
-	// slog.LevelError for errors only.
+	// Stacktrace is on. DefaultConfig sets slog.LevelError (errors only,
+	// as zap's production AddStacktrace); its zero value is slog.LevelInfo.
 	StacktraceLevel slog.Level
 
 	// Correlation adds correlation_id (and trace_id and span_id when the
@@ -162,12 +163,14 @@ type Config struct {
 // sampling.DefaultOptions: 10% of requests, health checks excluded, errors
 // rescue their request), aggregation, redaction and the async queue, each
 // with its wrapper's DefaultOptions, and the HTTP middleware's
-// httpctx.DefaultOptions (an access record per request, no bodies).
+// httpctx.DefaultOptions (an access record per request, no bodies). Stack
+// traces are off, with StacktraceLevel at ERROR for when they are turned on.
 func DefaultConfig() Config {
 	httpOpts := httpctx.DefaultOptions()
 	httpOpts.Logger, httpOpts.Policy = nil, sampling.Policy{} // the stack sets them
 	return Config{
 		Level:              slog.LevelInfo,
+		StacktraceLevel:    slog.LevelError, // Stacktrace off; turned on, errors only
 		Correlation:        true,
 		Sampling:           true,
 		SamplingPolicy:     sampling.DefaultPolicy(),

@@ -38,12 +38,15 @@ const (
 //     Level method would panic on every log call;
 //   - a Format that is neither FormatJSON nor FormatText (checked by
 //     NewStackWithSink too, although it does not use it);
-//   - a SamplingPolicy.Rate that is NaN, infinite or negative;
+//   - a SamplingPolicy.Rate outside [0, 1] (NaN included): 10 for 10% is
+//     a mistake the sampling package would read as 1, every request;
 //   - a negative (or NaN) count, size, duration or rate in the options of a
 //     feature that is on, and in HTTP (the wrappers would read it as zero;
 //     here it is taken for a mistake);
 //   - HTTP.Logger or HTTP.Policy set: Stack.Middleware uses the stack's
 //     logger and sampling policy;
+//   - HTTP.Body.Request or HTTP.Body.Response on with HTTP.Body.MaxBytes
+//     0, which would capture nothing;
 //   - sizes too small to hold a record, since such a stack would drop
 //     every record it is given: SamplingOptions.MaxRequestBytes must be 0
 //     (no buffering) or at least 1 KiB; SamplingOptions.MaxBufferedBytes
@@ -89,6 +92,9 @@ func (c Config) Validate() error {
 			"0 for the default", "one block of the queue")
 	}
 	errs = appendNegativeErrors(errs, "HTTP", c.HTTP)
+	if (c.HTTP.Body.Request || c.HTTP.Body.Response) && c.HTTP.Body.MaxBytes == 0 {
+		errs = append(errs, errors.New("slogstack: HTTP.Body.MaxBytes is 0 with body capture on, which captures nothing; set the most bytes to log per body (httpctx.DefaultOptions has 4096)"))
+	}
 	if c.HTTP.Logger != nil {
 		errs = append(errs, errors.New("slogstack: HTTP.Logger is set; leave it nil: Stack.Middleware logs through the stack's logger"))
 	}
@@ -98,10 +104,26 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// sinkErrors reports the fields that NewStackWithSink cannot apply,
+// because the sink encodes the records: a ReplaceAttr or AddSource left
+// unapplied would change the output silently (renamed keys back to slog's,
+// no source). Format is ignored: the sink is the format.
+func (c Config) sinkErrors() error {
+	var errs []error
+	if c.ReplaceAttr != nil {
+		errs = append(errs, errors.New("slogstack: NewStackWithSink: ReplaceAttr is set, but the sink encodes the records: set it in the sink's own options (slog.HandlerOptions.ReplaceAttr) and leave Config.ReplaceAttr nil"))
+	}
+	if c.AddSource {
+		errs = append(errs, errors.New("slogstack: NewStackWithSink: AddSource is set, but the sink encodes the records: set it in the sink's own options (slog.HandlerOptions.AddSource) and leave Config.AddSource false"))
+	}
+	return errors.Join(errs...)
+}
+
 // appendRateError appends an error naming field when r is not a fraction
-// of requests or records: NaN, infinite or negative. A rate above 1 means 1.
+// of requests or records, in [0, 1]: a rate of 10 meant as 10% would keep
+// every request.
 func appendRateError(errs []error, field string, r float64) []error {
-	if math.IsNaN(r) || math.IsInf(r, 0) || r < 0 {
+	if math.IsNaN(r) || r < 0 || r > 1 {
 		return append(errs, fmt.Errorf("slogstack: %s %v is not a number from 0 to 1", field, r))
 	}
 	return errs

@@ -235,7 +235,15 @@ func TestValidateRejects(t *testing.T) {
 			"slogstack: SamplingPolicy.Rate -1 is not a number from 0 to 1"}},
 		{"rate infinite", edit(func(c *Config) { c.SamplingPolicy.Rate = math.Inf(1) }), []string{
 			"slogstack: SamplingPolicy.Rate +Inf is not a number from 0 to 1"}},
-		{"rate above 1 means 1", edit(func(c *Config) { c.SamplingPolicy.Rate = 2 }), nil},
+		{"rate 10 meant as 10%", edit(func(c *Config) { c.SamplingPolicy.Rate = 10 }), []string{
+			"slogstack: SamplingPolicy.Rate 10 is not a number from 0 to 1"}},
+		{"rate 1", edit(func(c *Config) { c.SamplingPolicy.Rate = 1 }), nil},
+		{"rate 10 with sampling off", edit(func(c *Config) { c.Sampling, c.SamplingPolicy.Rate = false, 10 }), nil},
+		{"body capture that captures nothing", edit(func(c *Config) { c.HTTP.Body.Request, c.HTTP.Body.MaxBytes = true, 0 }), []string{
+			"slogstack: HTTP.Body.MaxBytes is 0 with body capture on, which captures nothing; set the most bytes to log per body (httpctx.DefaultOptions has 4096)"}},
+		{"response capture that captures nothing", edit(func(c *Config) { c.HTTP.Body.Response, c.HTTP.Body.MaxBytes = true, 0 }), []string{
+			"slogstack: HTTP.Body.MaxBytes is 0 with body capture on, which captures nothing; set the most bytes to log per body (httpctx.DefaultOptions has 4096)"}},
+		{"body capture off, no size", edit(func(c *Config) { c.HTTP.Body.MaxBytes = 0 }), nil},
 		{"unscoped rate negative", edit(func(c *Config) { c.SamplingOptions.UnscopedRate = -0.5 }), []string{
 			"slogstack: SamplingOptions.UnscopedRate is -0.5; it must be a number, not negative"}},
 		{"buffer records negative", edit(func(c *Config) { c.SamplingOptions.MaxRequestRecords = -1 }), []string{

@@ -5,9 +5,17 @@
 //
 //	stack, err := slogstack.NewStack(os.Stdout, slogstack.DefaultConfig())
 //	if err != nil { ... }
-//	defer stack.Shutdown(context.Background())
 //	logger := stack.Logger()
 //	srv := &http.Server{Handler: stack.Middleware(mux)}
+//	...
+//	// on SIGTERM: the server first, then the stack, within one deadline
+//	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+//	defer cancel()
+//	srv.Shutdown(ctx)
+//	stack.Shutdown(ctx) // summaries, then the queue; before any os.Exit
+//
+// docs/shutdown.md has the whole sequence; [Stack.Flush] writes what is
+// queued without closing, for a path that ends in os.Exit.
 //
 // The order in which the layers stack, and why, is stated once, in
 // docs/architecture.md (https://github.com/slogstack/slogstack/blob/main/docs/architecture.md);

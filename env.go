@@ -73,9 +73,11 @@ const maxQueueSize = 1 << 24
 // Each malformed value is reported with an error that names its variable.
 // So is a set variable whose name starts with LOG_ (in any case), is not
 // one of the above and is within two edits (a letter added, removed,
-// changed, or two neighbours swapped) of one of them:
+// changed, or two neighbours swapped) of one of them, or made of other
+// forms of its words (LOG_SAMPLE_RATE, LOG_REDACTION):
 //
 //	LOG_SAMPLNG_RATE: unknown variable; did you mean LOG_SAMPLING_RATE?
+//	LOG_SAMPLE_RATE: unknown variable; did you mean LOG_SAMPLING_RATE?
 //
 // Other LOG_* variables are left alone: other tools use the prefix too.
 // The errors of all of them are joined. The Config returned with an error

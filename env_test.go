@@ -345,6 +345,11 @@ func TestConfigFromEnvMisspelled(t *testing.T) {
 		{"format misspelled", env{"LOG_FORMATT": "text"}, []string{
 			"LOG_FORMATT: unknown variable; did you mean LOG_FORMAT?"}},
 		{"another prefix", env{"LOGLEVEL": "debug", "MY_LOG_LEVEL": "debug"}, nil},
+		{"another form of a word", env{"LOG_SAMPLE_RATE": "1", "LOG_REDACTION": "false", "LOG_EXCLUDE_PATH": "/x"}, []string{
+			"LOG_EXCLUDE_PATH: unknown variable; did you mean LOG_EXCLUDED_PATHS?",
+			"LOG_REDACTION: unknown variable; did you mean LOG_REDACT?",
+			"LOG_SAMPLE_RATE: unknown variable; did you mean LOG_SAMPLING_RATE?"}},
+		{"other tools' names with words of ours", env{"LOG_DIR": "/x", "LOG_LEVEL_NAME": "x", "LOG_FILE_PATHS": "/x", "LOG_SAMPLES": "3"}, nil},
 		{"several, in name order, beside a bad value", env{"LOG_SAMPLNG": "true", "LOG_AGREGATION": "x", "LOG_QUEUE_SIZE": "many"}, []string{
 			`LOG_QUEUE_SIZE: "many" is not an integer from 1 to 16777216`,
 			"LOG_AGREGATION: unknown variable; did you mean LOG_AGGREGATION?",

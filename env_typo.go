@@ -15,8 +15,9 @@ const maxTypoDistance = 2
 
 // misspelledVariables returns an error for each variable of environ (in
 // the form "key=value") whose name starts with LOG_ in any case, is not a
-// known name and is within maxTypoDistance edits of one, suggesting the
-// nearest (the first of the nearest, in name order). The errors are in
+// known name and is within maxTypoDistance edits of one or made of forms
+// of its words, suggesting the nearest (the first of the nearest, in name
+// order). The errors are in
 // name order.
 func misspelledVariables(environ []string, known map[string]bool) []error {
 	names := make([]string, 0, len(known))
@@ -45,7 +46,8 @@ func misspelledVariables(environ []string, known map[string]bool) []error {
 
 // nearestName returns the name of names nearest to name (compared in upper
 // case, so that a name differing only in case is at distance 0), if one is
-// within maxTypoDistance edits.
+// within maxTypoDistance edits, else the first whose words name's words
+// are forms of (sameWords).
 func nearestName(name string, names []string) (string, bool) {
 	upper := strings.ToUpper(name)
 	best, bestDist := "", maxTypoDistance+1
@@ -54,8 +56,56 @@ func nearestName(name string, names []string) (string, bool) {
 			best, bestDist = n, d
 		}
 	}
-	return best, best != ""
+	if best != "" {
+		return best, true
+	}
+	for _, n := range names {
+		if sameWords(upper, n) {
+			return n, true
+		}
+	}
+	return "", false
 }
+
+// sameWords reports whether a and b, names in upper case, have the same
+// number of words (separated by '_') and each word of a is a form of the
+// word of b at its place: LOG_SAMPLE_RATE of LOG_SAMPLING_RATE,
+// LOG_REDACTION of LOG_REDACT, LOG_EXCLUDE_PATH of LOG_EXCLUDED_PATHS,
+// too many edits apart for editDistance.
+func sameWords(a, b string) bool {
+	aw, bw := strings.Split(a, "_"), strings.Split(b, "_")
+	if len(aw) != len(bw) {
+		return false
+	}
+	for i := range aw {
+		if !sameWord(aw[i], bw[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameWord reports whether a and b are equal, or forms of one word: both
+// of at least minStemLetters letters, sharing all but at most the last
+// letter of the shorter one (SAMPLE and SAMPLING, PATH and PATHS).
+func sameWord(a, b string) bool {
+	if a == b {
+		return true
+	}
+	shorter := min(len(a), len(b))
+	if shorter < minStemLetters {
+		return false
+	}
+	common := 0
+	for common < shorter && a[common] == b[common] {
+		common++
+	}
+	return common >= shorter-1
+}
+
+// minStemLetters is the shortest word sameWord takes another word's form
+// for: shorter ones (LOG, DIR, TO) must match exactly.
+const minStemLetters = 4
 
 // editDistance returns the optimal string alignment distance between a
 // and b (the Levenshtein distance with swaps of two neighbouring bytes

@@ -88,14 +88,20 @@ func NewStack(w io.Writer, cfg Config) (*Stack, error) {
 
 // NewStackWithSink builds the stack cfg describes in front of sink, any
 // slog.Handler: the OpenTelemetry log bridge, a text handler, a fan-out.
-// cfg.Format, cfg.AddSource and cfg.ReplaceAttr do not apply (configure
-// the sink); cfg.Level does, before any wrapper. With async on, records
-// are queued for sink (async.Handler) and handed to it on the queue's
-// goroutine, with the values of their context (the span) intact. It returns an error, and
-// builds nothing, when cfg does not validate or sink is nil.
+// The sink encodes the records, so cfg.Format is ignored, and a
+// cfg.ReplaceAttr or cfg.AddSource is an error (set them on the sink:
+// ignored, they would change the output silently); cfg.Level applies,
+// before any wrapper. With async on, records are queued for sink
+// (async.Handler) and handed to it on the queue's goroutine, with the
+// values of their context (the span) intact. It returns an error, and
+// builds nothing, when cfg does not validate, sets ReplaceAttr or
+// AddSource, or sink is nil.
 func NewStackWithSink(sink slog.Handler, cfg Config) (*Stack, error) {
 	if sink == nil {
 		return nil, errors.New("slogstack: NewStackWithSink: nil sink")
+	}
+	if err := errors.Join(cfg.Validate(), cfg.sinkErrors()); err != nil {
+		return nil, err // every problem at once, as Validate reports them
 	}
 	return build(cfg, func(s *Stack) slog.Handler {
 		s.layers = append(s.layers, "sink")

@@ -61,6 +61,7 @@ func stacktraceStacks(t *testing.T, cfg Config, out *logtest.Buffer) map[string]
 		}
 		t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
 		stacks[fmt.Sprintf("NewStack async=%v", async)] = s
+		c.ReplaceAttr = nil // the sink's to apply
 		sink, err := NewStackWithSink(out.JSONHandler(nil), c)
 		if err != nil {
 			t.Fatal(err)

@@ -540,7 +540,7 @@ func TestStackWithSink(t *testing.T) {
 	sink := slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: logtest.DropTime})
 	cfg := DefaultConfig()
 	cfg.Level = slog.LevelWarn
-	cfg.AddSource = true // ignored: the sink decides
+	cfg.Format = FormatText // ignored: the sink is the format
 	s, err := NewStackWithSink(sink, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -766,6 +766,43 @@ func TestStackString(t *testing.T) {
 			defer s.Shutdown(context.Background())
 			if got := s.String(); got != tt.want {
 				t.Errorf("String() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestStackWithSinkRefusesEncoderOptions checks that NewStackWithSink
+// refuses the options only an encoder can apply, which ignored would
+// change the output silently, and builds nothing.
+func TestStackWithSinkRefusesEncoderOptions(t *testing.T) {
+	leakcheck.Check(t)
+	rename := func(_ []string, a slog.Attr) slog.Attr { return a }
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"ReplaceAttr", func(c *Config) { c.ReplaceAttr = rename },
+			"slogstack: NewStackWithSink: ReplaceAttr is set, but the sink encodes the records: set it in the sink's own options (slog.HandlerOptions.ReplaceAttr) and leave Config.ReplaceAttr nil"},
+		{"AddSource", func(c *Config) { c.AddSource = true },
+			"slogstack: NewStackWithSink: AddSource is set, but the sink encodes the records: set it in the sink's own options (slog.HandlerOptions.AddSource) and leave Config.AddSource false"},
+		{"both", func(c *Config) { c.ReplaceAttr, c.AddSource = rename, true },
+			"slogstack: NewStackWithSink: ReplaceAttr is set, but the sink encodes the records: set it in the sink's own options (slog.HandlerOptions.ReplaceAttr) and leave Config.ReplaceAttr nil\n" +
+				"slogstack: NewStackWithSink: AddSource is set, but the sink encodes the records: set it in the sink's own options (slog.HandlerOptions.AddSource) and leave Config.AddSource false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			tc.edit(&cfg)
+			s, err := NewStackWithSink(slog.DiscardHandler, cfg)
+			if err == nil || err.Error() != tc.want || s != nil {
+				t.Errorf("NewStackWithSink = %v, %v; want nil and\n%s", s, err, tc.want)
+			}
+			built, err := NewStack(io.Discard, cfg)
+			if err != nil {
+				t.Fatalf("NewStack refuses what it applies: %v", err)
+			}
+			if err := built.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}
