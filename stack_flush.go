@@ -11,8 +11,8 @@ import (
 // then Flush waits until every record queued by async before that point
 // has been handed to the sink (async Flush), each bounded by ctx. It
 // returns nil when that is done, or by ctx's deadline with an error saying
-// what was still unwritten (the records stay queued; nothing is closed or
-// abandoned). Logging goes on during and after Flush; records logged by
+// what was still unwritten (the records stay queued, the summaries open or
+// being written in the background; nothing is closed or abandoned). Logging goes on during and after Flush; records logged by
 // other goroutines meanwhile may or may not be written by then.
 //
 // Flush is the call to make before os.Exit, which runs no deferred

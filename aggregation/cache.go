@@ -284,6 +284,20 @@ func (s *shard) flush(sh *shared, drop bool, out []outgoing) []outgoing {
 	return out
 }
 
+// countOpen returns the number of open summaries in the shard and of the
+// records folded into them.
+func (s *shard) countOpen() (summaries, records int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for g := s.lru.next; g != &s.lru; g = g.next {
+		if g.sum != nil {
+			summaries++
+			records += g.sum.count
+		}
+	}
+	return summaries, records
+}
+
 // endGroup closes the summary of g and removes it, if it is still in the
 // cache and still belongs to the ended scope sc.
 func (s *shard) endGroup(sh *shared, g *group, sc *reqscope.Scope, out []outgoing) []outgoing {

@@ -48,12 +48,13 @@
 // Nothing is lost unaccounted: the records written individually plus the
 // sum of _count over the summaries written equals the records handled,
 // under any concurrency, eviction and shutdown, and Stats count the
-// summaries that failed or that Flush or Close dropped at their context's
-// deadline. A background goroutine owned by the handler writes the
-// summaries whose window is ending even when their group goes quiet; it
-// runs only while the cache holds groups. Close(ctx) writes the last
-// summaries and stops it; Flush(ctx) writes the open summaries and keeps
-// the handler running. Both return by ctx's deadline, saying what they
-// could not write. Close the Handler before the handlers after it, so that
+// summaries that failed or that Close dropped at its context's deadline.
+// A background goroutine owned by the handler writes the summaries whose
+// window is ending even when their group goes quiet; it runs only while
+// the cache holds groups. Close(ctx) writes the last summaries and stops
+// it; Flush(ctx) writes the open summaries and keeps the handler running.
+// Both return by ctx's deadline, saying what they could not write: Flush
+// drops nothing (what it could not write in time is left open, or written
+// in the background), Close drops and counts it. Close the Handler before the handlers after it, so that
 // the last summaries reach the sink.
 package aggregation

@@ -157,7 +157,7 @@ func faultyRound(t *testing.T, seed uint64) {
 					_ = h.Flush(context.Background())
 				case p < 5:
 					// A Flush that gives up at once or soon: what it
-					// leaves unwritten is counted as dropped.
+					// leaves unwritten is written in the background.
 					ctx, cancel := context.WithTimeout(context.Background(), time.Duration(r.IntN(200))*time.Microsecond)
 					_ = h.Flush(ctx)
 					cancel()
@@ -176,7 +176,7 @@ func faultyRound(t *testing.T, seed uint64) {
 	defer sink.mu.Unlock()
 	total := sink.acceptedIndividual + sink.acceptedFolded + sink.failedIndividual + sink.failedFolded + int(st.FoldedDropped)
 	if total != goroutines*perG {
-		t.Errorf("sink saw %d records (accepted %d + %d folded, failed %d + %d folded), %d dropped by Flush, want %d logged",
+		t.Errorf("sink saw %d records (accepted %d + %d folded, failed %d + %d folded), %d dropped by Close, want %d logged",
 			total, sink.acceptedIndividual, sink.acceptedFolded, sink.failedIndividual, sink.failedFolded, st.FoldedDropped, goroutines*perG)
 	}
 	if got := int(handleErrors.Load()); got != sink.failedIndividual {

@@ -8,10 +8,11 @@ import (
 )
 
 // batch is a list of closed summaries that one goroutine writes in order
-// (the flusher on a tick, or the writer of Flush or Close). A caller whose
-// context ends abandons it: the summaries not yet started are then not
-// written but counted as dropped, and the writer stops as soon as the
-// summary it is writing returns from the next handler.
+// (the flusher on a tick, or the writer of Flush or Close). A Flush whose
+// context ends leaves it to its writer. Only Close abandons batches, when
+// its context ends: the summaries not yet started are then not written but
+// counted as dropped, and the writer stops as soon as the summary it is
+// writing returns from the next handler.
 type batch struct {
 	out  []outgoing
 	errs []error       // the next handler's errors; read after done
@@ -69,6 +70,22 @@ func (b *batch) abandon() (dropped []outgoing, l lost) {
 		l.inFlightRecord = b.out[b.writing-1].sum.count
 	}
 	return dropped, l
+}
+
+// pending returns what b has not finished writing, without abandoning
+// anything: the summaries not started, and the one being written, if any.
+func (b *batch) pending() (l lost) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range b.out[b.next:] {
+		l.summaries++
+		l.records += c.sum.count
+	}
+	if b.writing > 0 {
+		l.inFlight = 1
+		l.inFlightRecord = b.out[b.writing-1].sum.count
+	}
+	return l
 }
 
 // lifecycle is the state Flush and Close share: the batches being written
@@ -253,6 +270,27 @@ func lostError(op string, ctx context.Context, l lost) error {
 	return &ctxError{msg: msg, err: ctx.Err()}
 }
 
+// stillWritingError says what a Flush whose context ended left to its
+// writer: l's summaries, the one in the next handler included.
+func stillWritingError(ctx context.Context, l lost) error {
+	msg := fmt.Sprintf("aggregation: Flush: %v: %s still to be written, in the background",
+		context.Cause(ctx), summariesOf(l.summaries+l.inFlight, l.records+l.inFlightRecord))
+	if l.inFlight > 0 {
+		msg += fmt.Sprintf(" (%s in the next handler now)", summariesOf(l.inFlight, l.inFlightRecord))
+	}
+	return &ctxError{msg: msg, err: ctx.Err()}
+}
+
+// leftOpenError says what a Flush whose context had ended before it began
+// left open: n summaries of records records.
+func leftOpenError(ctx context.Context, n, records int) error {
+	return &ctxError{
+		msg: fmt.Sprintf("aggregation: Flush: %v before Flush began: %s left open",
+			context.Cause(ctx), summariesOf(n, records)),
+		err: ctx.Err(),
+	}
+}
+
 // summariesOf says "n summaries of m records", in the singular where it
 // applies.
 func summariesOf(n, m int) string {
@@ -278,15 +316,26 @@ func (e *ctxError) Unwrap() error { return e.err }
 // Flush writes every open summary now, whatever its window, through the
 // chain it was logged on, in the order the summaries were opened. Groups
 // keep their burst state. It returns the next handler's errors, joined.
-//
-// If ctx ends before every summary is written, Flush returns by then with
-// an error that wraps ctx.Err() and says how many summaries (and folded
-// records) were not written; those are counted in Stats.SummariesDropped
-// and Stats.FoldedDropped, and the summary being written at that moment,
-// if any, is still counted by its outcome when the next handler returns.
 // With a context that cannot end, Flush writes in the caller's goroutine.
+//
+// Flush never drops a summary. If ctx has ended before Flush begins, it
+// returns at once an error that wraps ctx.Err() and says how many
+// summaries (and folded records) it left open: they stay in the cache, for
+// their window's end, the next Flush or Close. If ctx ends while the
+// summaries are being written, Flush returns by then with an error that
+// wraps ctx.Err() and says how many summaries (and folded records) were
+// not yet written, one of them possibly in the next handler at that
+// moment: a goroutine of the handler goes on writing them in the
+// background, in order, and exits when they are written. Until then they
+// count as being written in Stats; a Close whose context ends first drops
+// them and counts them in Stats.SummariesDropped and Stats.FoldedDropped,
+// and a Close that returns nil has written them.
 func (h *Handler) Flush(ctx context.Context) error {
 	sh := h.sh
+	if ctx.Err() != nil {
+		n, records := sh.countOpen()
+		return leftOpenError(ctx, n, records)
+	}
 	b := sh.startBatch(func(out []outgoing) []outgoing { return sh.collect(false, out) })
 	if b == nil {
 		return nil
@@ -300,14 +349,14 @@ func (h *Handler) Flush(ctx context.Context) error {
 	case <-b.done:
 		return errors.Join(b.errs...)
 	case <-ctx.Done():
-		l := sh.dropAll([]*batch{b})
+		l := b.pending()
 		if l.none() {
 			// The writer had finished its last summary: it returns
 			// without calling the next handler again.
 			<-b.done
 			return errors.Join(b.errs...)
 		}
-		return lostError("Flush", ctx, l)
+		return stillWritingError(ctx, l)
 	}
 }
 
@@ -322,7 +371,8 @@ func (h *Handler) Flush(ctx context.Context) error {
 // ctx ends first, Close returns by then with an error that wraps ctx.Err()
 // and says how many summaries (and folded records) were not written and
 // how many were still being written by the next handler. The ones not
-// written, and those of any Flush in progress, are counted in
+// written, and those a Flush is still writing (one in progress, or one
+// whose context ended, leaving them to its writer), are counted in
 // Stats.SummariesDropped and Stats.FoldedDropped; the flusher and the
 // writers stop as soon as the next handler returns from the summary they
 // are writing.

@@ -188,6 +188,17 @@ func (sh *shared) collect(drop bool, out []outgoing) []outgoing {
 	return out
 }
 
+// countOpen returns the number of open summaries and of the records
+// folded into them.
+func (sh *shared) countOpen() (summaries, records int) {
+	for i := range sh.shards {
+		n, r := sh.shards[i].countOpen()
+		summaries += n
+		records += r
+	}
+	return summaries, records
+}
+
 // sortClosed orders summaries closed together by when they opened.
 func sortClosed(cs []outgoing) {
 	slices.SortFunc(cs, func(a, b outgoing) int { return cmp.Compare(a.sum.seq, b.sum.seq) })

@@ -3,8 +3,9 @@ package aggregation
 // Stats are a Handler's counters. Seen = PassedUnmatched + PassedMatched
 // + Folded, and every folded record ends up in exactly one summary:
 // Folded = FoldedWritten + FoldedFailed + FoldedDisabled + FoldedDropped +
-// the records in open summaries (and in summaries being written). It
-// marshals with encoding/json.
+// the records in open summaries and in summaries being written (those a
+// Flush whose context ended left to its writer included). It marshals
+// with encoding/json.
 type Stats struct {
 	// Seen is the number of records given to Handle.
 	Seen uint64
@@ -27,9 +28,9 @@ type Stats struct {
 	// because the next handler no longer handled its level.
 	FoldedDisabled uint64
 	// FoldedDropped counts folded records whose summary was not written
-	// because Flush or Close gave up when its context ended, or because
-	// the next handler ended the goroutine writing it (runtime.Goexit)
-	// before it was started.
+	// because Close gave up when its context ended (Flush never drops),
+	// or because the next handler ended the goroutine writing it
+	// (runtime.Goexit) before it was started.
 	FoldedDropped uint64
 
 	// Summaries counts summaries closed, by cause.
@@ -37,10 +38,10 @@ type Stats struct {
 	// SummariesDisabled counts closed summaries not written because the
 	// next handler no longer handled their level.
 	SummariesDisabled uint64
-	// SummariesDropped counts closed summaries not written because Flush
-	// or Close gave up when its context ended, or because the next handler
-	// ended the goroutine writing summaries (runtime.Goexit) before they
-	// were started. Their records are counted in FoldedDropped.
+	// SummariesDropped counts closed summaries not written because Close
+	// gave up when its context ended (Flush never drops), or because the
+	// next handler ended the goroutine writing summaries (runtime.Goexit)
+	// before they were started. Their records are counted in FoldedDropped.
 	SummariesDropped uint64
 	// SummaryErrors counts summaries whose writing failed: the next
 	// handler returned an error, panicked (in Handle or Enabled) or ended
