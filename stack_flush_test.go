@@ -208,3 +208,103 @@ func TestStackFlushWithoutQueuesReturnsAtOnce(t *testing.T) {
 		t.Fatalf("%d lines, want 1", got)
 	}
 }
+
+// pausingWriter keeps what is written to it; while paused, its Writes
+// wait for resume.
+type pausingWriter struct {
+	mu   sync.Mutex
+	gate chan struct{} // nil when not paused
+	buf  logtest.Buffer
+}
+
+func (w *pausingWriter) pause() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.gate = make(chan struct{})
+}
+
+func (w *pausingWriter) resume() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	close(w.gate)
+	w.gate = nil
+}
+
+func (w *pausingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	gate := w.gate
+	w.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	return w.buf.Write(p)
+}
+
+// TestStackFlushReportsDrops: records the async queue dropped before
+// Flush (a stalled sink) are reported in the output when Flush returns,
+// even within ReportInterval of the previous report: the program may call
+// os.Exit next.
+func TestStackFlushReportsDrops(t *testing.T) {
+	const report = "async: records dropped"
+	tests := []struct {
+		name  string
+		build func(w *pausingWriter, cfg Config) (*Stack, error)
+	}{
+		{"NewStack", func(w *pausingWriter, cfg Config) (*Stack, error) {
+			return NewStack(w, cfg)
+		}},
+		{"NewStackWithSink", func(w *pausingWriter, cfg Config) (*Stack, error) {
+			return NewStackWithSink(slog.NewJSONHandler(w, nil), cfg)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			synctest.Test(t, func(t *testing.T) {
+				cfg := DefaultConfig()
+				cfg.Sampling = false
+				cfg.AsyncOptions.Capacity = 4
+				cfg.AsyncOptions.Reserved = 0
+				cfg.AsyncOptions.StallTimeout = 0
+				cfg.AsyncOptions.ReportInterval = time.Hour
+				w := &pausingWriter{}
+				s, err := tt.build(w, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Each round: the first record in the paused sink, four
+				// queued, three more pushing out the three oldest.
+				for _, round := range []string{"a", "b"} {
+					w.pause()
+					s.Logger().Info(round + "0")
+					synctest.Wait()
+					for i := 1; i < 8; i++ {
+						s.Logger().Info(fmt.Sprint(round, i))
+					}
+					done := make(chan error, 1)
+					go func() { done <- s.Flush(context.Background()) }()
+					synctest.Wait()
+					w.resume()
+					if err := <-done; err != nil {
+						t.Fatalf("Flush: %v", err)
+					}
+				}
+				var got []string
+				for _, l := range w.buf.Lines(t) {
+					line := fmt.Sprint(l["msg"])
+					if n, ok := l["dropped"]; ok {
+						line += fmt.Sprintf(" %v", n)
+					}
+					got = append(got, line)
+				}
+				want := []string{"a0", report + " 3", "a4", "a5", "a6", "a7", "b0", report + " 3", "b4", "b5", "b6", "b7"}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("written when the second Flush returned (-want +got):\n%s", diff)
+				}
+				if err := s.Shutdown(context.Background()); err != nil {
+					t.Fatalf("Shutdown: %v", err)
+				}
+			})
+		})
+	}
+}

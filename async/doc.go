@@ -27,7 +27,8 @@
 // When the queue is full the oldest records are dropped, never the caller
 // blocked for longer than Options.StallTimeout. Every drop is counted (by
 // level) in Stats and, unless Options.ReportInterval is zero, reported
-// in-band at most once per ReportInterval, where the gap is, by a WARN
+// in-band at most once per ReportInterval (and at once when Flush waits
+// for the report), where the gap is, by a WARN
 // record (for a Writer, a JSON line) with the message
 // "async: records dropped" and these attributes:
 //
@@ -45,7 +46,8 @@
 // and says exactly how many records were lost; the drain goroutine then
 // exits as soon as the sink returns from the call it is stuck in. Records
 // logged after Close are written synchronously. Flush(ctx) waits, bounded
-// by ctx, until everything queued before it has been handed to the sink,
-// without closing: the call to make before os.Exit. Sink errors and panics
+// by ctx, until everything queued before it has been handed to the sink
+// and every drop counted before it reported in-band, without closing: the
+// call to make before os.Exit. Sink errors and panics
 // are counted and survived. Nothing touches file descriptor flags.
 package async

@@ -9,45 +9,57 @@ import (
 
 // Flush waits until every record queued before the call has been handed
 // to the wrapped handler (its Handle returned, or its Enabled refused the
-// record), or has been dropped and counted, and returns nil. It does not
-// close h: logging goes on, asynchronously, during and after the call.
-// Records logged by other goroutines while Flush waits may or may not be
-// written by the time it returns.
+// record), or has been dropped and counted, and until every drop counted
+// before the call has been reported in-band, and returns nil. The drain
+// goroutine writes a pending drop report at once when a Flush waits for
+// it, without waiting for ReportInterval (the next report then comes no
+// sooner than ReportInterval after it); with ReportInterval zero there is
+// no report to wait for. A report the sink panicked in, or ended the
+// drain goroutine in, counts as written. Flush does not close h: logging
+// goes on, asynchronously, during and after the call. Records logged by
+// other goroutines while Flush waits may or may not be written by the
+// time it returns.
 //
 // If ctx ends first, Flush returns an error saying how many of those
-// records were still queued or being written, wrapping context.Cause(ctx);
-// they stay queued and the drain goes on (a stalled sink keeps them until
-// it returns, or until Close gives up on them). After Close has finished,
-// or given up, Flush returns nil at once: Close has already settled the
-// queue.
+// records were still queued or being written, and how many drops were
+// still unreported, wrapping context.Cause(ctx); the records stay queued
+// and the drain goes on (a stalled sink keeps them until it returns, or
+// until Close gives up on them). After Close has finished, or given up,
+// Flush returns nil at once: Close has already settled the queue.
 //
 // Flush starts no goroutine and holds no lock while it waits; any number
 // of goroutines may call it, together with Handle and Close. It changes
-// no counter of Stats. A pending in-band drop report is not forced out:
-// it is written at its ReportInterval, or by Close.
+// no counter of Stats but Reported and Reports, through the report it
+// brings forward.
 func (h *Handler) Flush(ctx context.Context) error { return h.c.flush(ctx) }
 
 // Flush waits until every Write queued before the call has been written
 // to the underlying writer, or has been dropped or failed and been
-// counted, and returns nil. It does not close x, nor sync or close the
+// counted, and until every drop counted before the call has been reported
+// in-band, and returns nil. It does not close x, nor sync or close the
 // underlying writer. It behaves as Handler.Flush in every other respect:
-// bounded by ctx (the error says how many records were still queued or
-// being written), nil at once after Close, safe to call concurrently with
-// Write, Close and other Flush calls, no goroutine, no counter changed.
+// the pending drop report written at once, bounded by ctx (the error says
+// how many records were still queued or being written, and how many drops
+// unreported), nil at once after Close, safe to call concurrently with
+// Write, Close and other Flush calls, no goroutine, no counter changed
+// but Reported and Reports.
 func (x *Writer) Flush(ctx context.Context) error { return x.p.flush(ctx) }
 
 // flushStart is what a Flush saw when it started: how many records the
 // drain must have settled for every record queued then to be out of the
-// queue and handed to the sink.
+// queue and handed to the sink, and how many drops the in-band reports
+// must have announced for every drop counted then to be reported.
 type flushStart struct {
 	target uint64 // records popped by the drain, counted from the first
+	drops  uint64 // drops reported, counted from the first
 }
 
 // flushState is the queue and drain's progress at one instant.
 type flushState struct {
-	settled uint64 // records popped by the drain and settled
-	queued  int    // records in the queue
-	inBatch int    // records of the drain's batch not yet settled
+	settled  uint64 // records popped by the drain and settled
+	queued   int    // records in the queue
+	inBatch  int    // records of the drain's batch not yet settled
+	reported uint64 // drops the in-band reports have announced
 }
 
 // state reads the queue's counters and the drain's batch together: the
@@ -58,9 +70,10 @@ func (p *pipeline[T]) state() (ringbuf.Stats, flushState) {
 	rs := p.q.Stats()
 	popped := rs.Pushed - rs.Evicted - uint64(rs.Len)
 	return rs, flushState{
-		settled: popped - uint64(p.batchLeft),
-		queued:  rs.Len,
-		inBatch: p.batchLeft,
+		settled:  popped - uint64(p.batchLeft),
+		queued:   rs.Len,
+		inBatch:  p.batchLeft,
+		reported: p.reported.Load(),
 	}
 }
 
@@ -80,6 +93,69 @@ func (s flushState) remaining(start flushStart) int {
 	return int(min(start.target-s.settled, uint64(s.queued+s.inBatch)))
 }
 
+// unreported returns how many of the drops counted when start was taken
+// the in-band reports have not yet announced in s.
+func (s flushState) unreported(start flushStart) uint64 {
+	return start.drops - min(s.reported, start.drops)
+}
+
+// done reports whether everything start waits for is settled in s.
+func (s flushState) done(start flushStart) bool {
+	return s.remaining(start) == 0 && s.unreported(start) == 0
+}
+
+// err is Flush's error when its context ended before s was done.
+func (s flushState) err(start flushStart, cause error) error {
+	n, drops := s.remaining(start), s.unreported(start)
+	switch {
+	case drops == 0:
+		return fmt.Errorf("async: Flush: %d records still queued or being written: %w", n, cause)
+	case n == 0:
+		return fmt.Errorf("async: Flush: the in-band report of %d dropped records not yet written: %w", drops, cause)
+	default:
+		return fmt.Errorf("async: Flush: %d records still queued or being written, and the in-band report of %d dropped records: %w", n, drops, cause)
+	}
+}
+
+// awaitReport returns how many drops (counted from the first) a Flush
+// starting now must see reported: all those counted so far, or none when
+// ReportInterval is zero (the drain then clears them unreported). If some
+// are not reported yet, it asks the drain goroutine to report them at
+// once, without waiting for the interval, and wakes it if it is idle.
+//
+// A drop is counted and tallied under the queue's lock, and the drain
+// takes the tally under the same lock when it pops, so the pop after
+// the kick moves every drop counted before it into the report.
+func (p *pipeline[T]) awaitReport() uint64 {
+	if p.opts.ReportInterval == 0 {
+		return 0
+	}
+	var dropped uint64
+	for i := range p.dropped {
+		dropped += p.dropped[i].Load()
+	}
+	if dropped <= p.reported.Load() {
+		return dropped
+	}
+	for {
+		due := p.reportDue.Load()
+		if due >= dropped || p.reportDue.CompareAndSwap(due, dropped) {
+			break
+		}
+	}
+	select {
+	case p.kick <- struct{}{}:
+	default: // a kick is pending: the drain will see reportDue after it
+	}
+	return dropped
+}
+
+// flushAwaitsReport reports whether a waiting Flush needs drops reported
+// that the reports have not announced yet.
+func (p *pipeline[T]) flushAwaitsReport() bool {
+	return p.reported.Load() < p.reportDue.Load()
+}
+
 // flush implements Flush for Handler and Writer. The drain goroutine
 // signals after each settled batch while a Flush waits (see notifyFlush);
 // Flush checks the state after taking the signal's channel, so no signal
@@ -96,12 +172,11 @@ func (p *pipeline[T]) flush(ctx context.Context) error {
 	p.flushers.Add(1)
 	defer p.flushers.Add(-1)
 	rs, _ := p.state()
-	start := flushStart{target: rs.Pushed - rs.Evicted}
+	start := flushStart{target: rs.Pushed - rs.Evicted, drops: p.awaitReport()}
 	for {
 		signal := p.flushSignal()
 		_, s := p.state()
-		n := s.remaining(start)
-		if n == 0 {
+		if s.done(start) {
 			return nil
 		}
 		select {
@@ -109,7 +184,7 @@ func (p *pipeline[T]) flush(ctx context.Context) error {
 		case <-p.released:
 			return nil
 		case <-ctx.Done():
-			if _, s = p.state(); s.remaining(start) == 0 {
+			if _, s = p.state(); s.done(start) {
 				return nil
 			}
 			select {
@@ -117,7 +192,7 @@ func (p *pipeline[T]) flush(ctx context.Context) error {
 				return nil
 			default:
 			}
-			return fmt.Errorf("async: Flush: %d records still queued or being written: %w", s.remaining(start), context.Cause(ctx))
+			return s.err(start, context.Cause(ctx))
 		}
 	}
 }

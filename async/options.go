@@ -79,9 +79,9 @@ type Options struct {
 
 	// ReportInterval is the least time between two in-band drop reports
 	// (WARN records with the message "async: records dropped"; see the
-	// package documentation). Zero means no in-band report: drops are
-	// counted in Stats only, which they always are. DefaultOptions sets
-	// one second.
+	// package documentation), except that Flush writes a pending report at
+	// once. Zero means no in-band report: drops are counted in Stats only,
+	// which they always are. DefaultOptions sets one second.
 	ReportInterval time.Duration
 
 	// StallTimeout is how long the sink may go without progress (without

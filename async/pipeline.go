@@ -86,6 +86,11 @@ type pipeline[T any] struct {
 	flushers atomic.Int32
 	flushMu  sync.Mutex
 	flushCh  chan struct{}
+	// reportDue is the most drops (counted from the first) that a waiting
+	// Flush needs reported; kick wakes an idle drain goroutine to report
+	// them (see awaitReport).
+	reportDue atomic.Uint64
+	kick      chan struct{}
 
 	tally     dropTally // guarded by the queue's lock (onDrop and takeTally)
 	pending   dropTally // owned by the drain goroutine
@@ -117,6 +122,7 @@ func (p *pipeline[T]) initQueue(opts Options, q queue[T]) {
 	p.q = q
 	p.done = make(chan struct{})
 	p.released = make(chan struct{})
+	p.kick = make(chan struct{}, 1)
 	p.takeTally = func() { p.tally.moveTo(&p.pending) }
 }
 
@@ -185,10 +191,13 @@ func (p *pipeline[T]) run() {
 			p.batches.Add(1)
 		}
 
+		// The pending drops are reported once ReportInterval has passed
+		// since the last report, when Close has emptied the queue, or at
+		// once when a Flush waits for them.
 		var wait time.Duration // until the pending drops may be reported
 		if p.pending.count() > 0 && p.opts.ReportInterval > 0 {
 			wait = p.opts.ReportInterval - time.Since(p.lastReport)
-			if wait <= 0 || (len(p.batch) == 0 && closing) {
+			if wait <= 0 || (len(p.batch) == 0 && closing) || p.flushAwaitsReport() {
 				p.emitReport()
 				p.lastReport = time.Now()
 				wait = 0
@@ -210,6 +219,7 @@ func (p *pipeline[T]) run() {
 		select {
 		case <-p.q.Wake():
 		case <-tick:
+		case <-p.kick:
 		}
 	}
 }
@@ -277,6 +287,7 @@ func (p *pipeline[T]) settleCut() {
 		p.sinkPanics.Add(1)
 		p.pending = dropTally{}
 		p.releaseSink()
+		p.notifyFlush()
 	}
 }
 
@@ -304,6 +315,7 @@ func (p *pipeline[T]) emitReport() {
 	p.inSink = sinkIdle
 	p.releaseSink()
 	p.pending = dropTally{}
+	p.notifyFlush()
 }
 
 // releaseSink gives the sink back after a call and records the call as
