@@ -308,3 +308,77 @@ func TestStackFlushReportsDrops(t *testing.T) {
 		})
 	}
 }
+
+// stackFlushingSink is a sink (an io.Writer, and a slog.Handler over it)
+// that calls Flush on its stack, with context.Background(), on its first
+// call, and keeps the error.
+type stackFlushingSink struct {
+	buf   logtest.Buffer
+	stack *Stack
+	once  sync.Once
+	err   chan error
+}
+
+func (s *stackFlushingSink) flush() {
+	s.once.Do(func() { s.err <- s.stack.Flush(context.Background()) })
+}
+
+func (s *stackFlushingSink) Write(p []byte) (int, error) {
+	s.flush()
+	return s.buf.Write(p)
+}
+
+func (s *stackFlushingSink) Enabled(context.Context, slog.Level) bool { return true }
+func (s *stackFlushingSink) Handle(ctx context.Context, r slog.Record) error {
+	s.flush()
+	return slog.NewJSONHandler(&s.buf, nil).Handle(ctx, r)
+}
+func (s *stackFlushingSink) WithAttrs([]slog.Attr) slog.Handler { return s }
+func (s *stackFlushingSink) WithGroup(string) slog.Handler      { return s }
+
+// TestStackFlushFromTheSink: a sink that calls Stack.Flush from inside
+// its Write or Handle (on the async queue's goroutine) gets an error at
+// once instead of waiting for itself, and the stack goes on writing.
+func TestStackFlushFromTheSink(t *testing.T) {
+	const want = "slogstack: async: Flush called from the sink, on the goroutine that writes the queue: it cannot wait for itself"
+	tests := []struct {
+		name  string
+		build func(sink *stackFlushingSink) (*Stack, error)
+	}{
+		{"NewStack", func(sink *stackFlushingSink) (*Stack, error) { return NewStack(sink, DefaultConfig()) }},
+		{"NewStackWithSink", func(sink *stackFlushingSink) (*Stack, error) { return NewStackWithSink(sink, DefaultConfig()) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			synctest.Test(t, func(t *testing.T) {
+				sink := &stackFlushingSink{err: make(chan error, 1)}
+				s, err := tt.build(sink)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sink.stack = s
+				s.Logger().Info("first")
+				synctest.Wait() // a Flush waiting for itself would block here
+				select {
+				case err := <-sink.err:
+					if err == nil || err.Error() != want {
+						t.Fatalf("Flush from the sink = %v, want %q", err, want)
+					}
+				default:
+					t.Fatal("Flush from the sink is still waiting")
+				}
+				s.Logger().Info("second")
+				if err := s.Flush(context.Background()); err != nil {
+					t.Fatalf("Flush: %v", err)
+				}
+				if diff := cmp.Diff([]flushedLine{{Msg: "first"}, {Msg: "second"}}, flushedLines(t, &sink.buf)); diff != "" {
+					t.Fatalf("written (-want +got):\n%s", diff)
+				}
+				if err := s.Shutdown(context.Background()); err != nil {
+					t.Fatalf("Shutdown: %v", err)
+				}
+			})
+		})
+	}
+}

@@ -2,6 +2,7 @@ package async
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/slogstack/slogstack/internal/ringbuf"
@@ -27,6 +28,11 @@ import (
 // until Close gives up on them). After Close has finished, or given up,
 // Flush returns nil at once: Close has already settled the queue.
 //
+// Called from the wrapped handler, on the drain goroutine that writes the
+// queue, Flush cannot wait for the records it would wait for (they are
+// written after the call returns): it returns an error at once, and the
+// drain goes on.
+//
 // Flush starts no goroutine and holds no lock while it waits; any number
 // of goroutines may call it, together with Handle and Close. It changes
 // no counter of Stats but Reported and Reports, through the report it
@@ -40,10 +46,16 @@ func (h *Handler) Flush(ctx context.Context) error { return h.c.flush(ctx) }
 // underlying writer. It behaves as Handler.Flush in every other respect:
 // the pending drop report written at once, bounded by ctx (the error says
 // how many records were still queued or being written, and how many drops
-// unreported), nil at once after Close, safe to call concurrently with
+// unreported), an error at once when the underlying writer calls it, nil
+// at once after Close, safe to call concurrently with
 // Write, Close and other Flush calls, no goroutine, no counter changed
 // but Reported and Reports.
 func (x *Writer) Flush(ctx context.Context) error { return x.p.flush(ctx) }
+
+// errFlushFromSink is what Flush returns when the sink calls it: the
+// records it would wait for are written by the caller itself, after the
+// call returns.
+var errFlushFromSink = errors.New("async: Flush called from the sink, on the goroutine that writes the queue: it cannot wait for itself")
 
 // flushStart is what a Flush saw when it started: how many records the
 // drain must have settled for every record queued then to be out of the
@@ -168,6 +180,9 @@ func (p *pipeline[T]) flush(ctx context.Context) error {
 	case <-p.released:
 		return nil
 	default:
+	}
+	if p.onDrainGoroutine() {
+		return errFlushFromSink
 	}
 	p.flushers.Add(1)
 	defer p.flushers.Add(-1)

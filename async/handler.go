@@ -159,6 +159,10 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 // wrapping context.Cause(ctx)) and abandons nothing. Once the first call
 // has finished, every later call returns its result, even with a ctx that
 // has ended.
+//
+// Called from the wrapped handler, on the drain goroutine (whose work it
+// would wait for), Close returns an error at once and closes nothing;
+// close h from another goroutine.
 func (h *Handler) Close(ctx context.Context) error { return h.c.close(ctx) }
 
 // Stats returns the Handler's counters (shared with its derived

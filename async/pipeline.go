@@ -3,6 +3,7 @@ package async
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -69,6 +70,11 @@ type pipeline[T any] struct {
 	next       int       // index in batch of the first entry not delivered
 	inSink     sinkCall  // which call into the sink is in progress
 	lastReport time.Time // when the last drop report was written
+
+	// drainGoroutine is the id of the drain goroutine (the latest, when
+	// the sink ended one), for Flush and Close to refuse a call from the
+	// sink, which would wait for itself.
+	drainGoroutine atomic.Uint64
 
 	closed   atomic.Bool
 	closing  atomic.Bool   // the first Close has begun: it owns the drain
@@ -158,6 +164,7 @@ const (
 // a new drain goroutine that takes over the batch in hand and the queue,
 // so nothing queued is left behind and Close still waits for all of it.
 func (p *pipeline[T]) drain() {
+	p.drainGoroutine.Store(goroutineID())
 	finished := false
 	defer func() {
 		if finished {
@@ -393,6 +400,14 @@ func (p *pipeline[T]) close(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	select {
+	case <-p.released: // a sink may call it once Close has given up
+		return p.closeResult()
+	default:
+	}
+	if p.onDrainGoroutine() {
+		return errCloseFromSink
+	}
 	if p.closing.CompareAndSwap(false, true) {
 		p.drainOrAbandon(ctx)
 		p.releaseWaiters()
@@ -417,6 +432,10 @@ func (p *pipeline[T]) close(ctx context.Context) error {
 		return fmt.Errorf("async: Close: %w while an earlier Close was still draining", context.Cause(ctx))
 	}
 }
+
+// errCloseFromSink is what Close returns when the sink calls it: the
+// drain goroutine, which would have to finish the queue, is the caller.
+var errCloseFromSink = errors.New("async: Close called from the sink, on the goroutine that writes the queue: it cannot wait for itself; nothing was closed")
 
 // drainOrAbandon stops queueing and waits for the drain goroutine to
 // deliver every queued record, or, if ctx ends first, abandons what it has

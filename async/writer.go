@@ -119,6 +119,10 @@ func (x *Writer) Write(p []byte) (int, error) {
 // wrapping context.Cause(ctx)) and abandons nothing. Once the first call
 // has finished, every later call returns its result, even with a ctx that
 // has ended.
+//
+// Called from the underlying writer, on the drain goroutine (whose work it
+// would wait for), Close returns an error at once and closes nothing;
+// close x from another goroutine.
 func (x *Writer) Close(ctx context.Context) error { return x.p.close(ctx) }
 
 // Stats returns the Writer's counters. It is safe to call at any time.
