@@ -59,7 +59,9 @@ type Stack struct {
 // bytes queued for w (async.Writer); both handlers write a record with one
 // Write call, which the queue takes as one entry. The background goroutine then only
 // copies bytes, so it outpaces the callers and a healthy sink loses
-// nothing, and the queue holds no reference to the caller's values.
+// nothing, and the queue holds no reference to the caller's values. The
+// queue's drop report is a line in the same format (cfg.Format), written
+// without ReplaceAttr, unless cfg.AsyncOptions.ReportHandler is set.
 func NewStack(w io.Writer, cfg Config) (*Stack, error) {
 	if w == nil {
 		return nil, errors.New("slogstack: NewStack: nil writer")
@@ -68,7 +70,12 @@ func NewStack(w io.Writer, cfg Config) (*Stack, error) {
 		out := w
 		s.layers = append(s.layers, "io.Writer")
 		if cfg.Async {
-			s.asyncW = async.NewWriter(w, cfg.AsyncOptions)
+			queue := cfg.AsyncOptions
+			if cfg.Format == FormatText && queue.ReportHandler == nil {
+				// The queue's drop report in the stream's format.
+				queue.ReportHandler = func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }
+			}
+			s.asyncW = async.NewWriter(w, queue)
 			out = s.asyncW
 			s.layers = append(s.layers, "async.Writer")
 		}

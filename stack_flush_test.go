@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -381,4 +382,51 @@ func TestStackFlushFromTheSink(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestStackTextDropReport: with FormatText, the async queue's drop report
+// is a text line like the others (no JSON line in a text stream), with
+// its counts, written by the time Flush returns.
+func TestStackTextDropReport(t *testing.T) {
+	leakcheck.Check(t)
+	synctest.Test(t, func(t *testing.T) {
+		cfg := DefaultConfig()
+		cfg.Format = FormatText
+		cfg.Sampling = false
+		cfg.AsyncOptions.Capacity = 4
+		cfg.AsyncOptions.Reserved = 0
+		cfg.AsyncOptions.StallTimeout = 0
+		w := &pausingWriter{}
+		s, err := NewStack(w, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first record in the paused writer, four queued, three more
+		// pushing out the three oldest.
+		w.pause()
+		s.Logger().Info("a0")
+		synctest.Wait()
+		for i := 1; i < 8; i++ {
+			s.Logger().Info(fmt.Sprint("a", i))
+		}
+		done := make(chan error, 1)
+		go func() { done <- s.Flush(context.Background()) }()
+		synctest.Wait()
+		w.resume()
+		if err := <-done; err != nil {
+			t.Fatalf("Flush: %v", err)
+		}
+		ts := time.Now().Format("2006-01-02T15:04:05.000Z07:00") // as slog.TextHandler writes it
+		line := func(msg string) string { return fmt.Sprintf("time=%s level=INFO msg=%s", ts, msg) }
+		dropped := 3 * (len(line("a1")) + 1)
+		report := fmt.Sprintf(`time=%s level=WARN msg="async: records dropped" dropped=3 dropped_by_level.DEBUG=0 dropped_by_level.INFO=3 dropped_by_level.WARN=0 dropped_by_level.ERROR=0 dropped_bytes=%d first_dropped=%s last_dropped=%s`, ts, dropped, ts, ts)
+		want := []string{line("a0"), report, line("a4"), line("a5"), line("a6"), line("a7")}
+		got := strings.Split(strings.TrimSuffix(w.buf.String(), "\n"), "\n")
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("written (-want +got):\n%s", diff)
+		}
+		if err := s.Shutdown(context.Background()); err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+	})
 }

@@ -29,7 +29,8 @@
 // level) in Stats and, unless Options.ReportInterval is zero, reported
 // in-band at most once per ReportInterval (and at once when Flush waits
 // for the report), where the gap is, by a WARN
-// record (for a Writer, a JSON line) with the message
+// record (for a Writer, a JSON line, or a line in the format of
+// Options.ReportHandler) with the message
 // "async: records dropped" and these attributes:
 //
 //	dropped           number of records dropped since the previous report

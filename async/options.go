@@ -1,6 +1,10 @@
 package async
 
-import "time"
+import (
+	"io"
+	"log/slog"
+	"time"
+)
 
 // The type defaults, for fields whose zero has no meaning of its own.
 const (
@@ -83,6 +87,15 @@ type Options struct {
 	// once. Zero means no in-band report: drops are counted in Stats only,
 	// which they always are. DefaultOptions sets one second.
 	ReportInterval time.Duration
+
+	// ReportHandler, for a Writer, makes the handler that encodes its
+	// in-band drop report, so that the report has the format of the lines
+	// the Writer carries: the Writer calls it once, in NewWriter, with the
+	// buffer the handler must write to, and writes what the handler wrote
+	// for each report to the underlying writer. Nil means
+	// slog.NewJSONHandler(w, nil). A Handler ignores it: its report goes
+	// to the handler it wraps.
+	ReportHandler func(w io.Writer) slog.Handler
 
 	// StallTimeout is how long the sink may go without progress (without
 	// finishing a call) before a full queue drops its oldest records. While

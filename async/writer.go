@@ -27,19 +27,23 @@ import (
 // When the queue is full (Options.Capacity records or Options.MaxBytes
 // bytes) the oldest Writes are dropped. Writer counts them by level when it
 // can read a slog JSON or text "level" field near the start of the line
-// (otherwise as Unknown), and reports them in-band with a JSON line whose
-// message is "async: records dropped" (see the package documentation). Writer never changes the underlying file's
+// (otherwise as Unknown), and reports them in-band with a line whose
+// message is "async: records dropped" (see the package documentation),
+// encoded as JSON or by the handler Options.ReportHandler makes. Writer
+// never changes the underlying file's
 // flags: it stays a blocking descriptor, and only Writer's own goroutine
 // waits on it.
 //
 // A Writer must be closed with Close to stop its goroutine and to write
 // what is queued.
 type Writer struct {
-	p    pipeline[*block] // the queue and the goroutine that drains it
-	q    *blockQueue
-	w    io.Writer
-	enc  bytes.Buffer
-	torn bool // the last write on w ended inside a line; guarded by sinkTok
+	p   pipeline[*block] // the queue and the goroutine that drains it
+	q   *blockQueue
+	w   io.Writer
+	enc bytes.Buffer // what report writes for one drop report
+	// report encodes the drop report into enc (Options.ReportHandler).
+	report slog.Handler
+	torn   bool // the last write on w ended inside a line; guarded by sinkTok
 	// progress is how many bytes of the run writeAll is writing have been
 	// written so far; guarded by sinkTok. It tells a call cut short by
 	// the underlying writer (runtime.Goexit) which records were written.
@@ -53,13 +57,15 @@ type Writer struct {
 const maxWriteAttempts = 3
 
 // NewWriter returns a Writer queueing for w and starts its drain
-// goroutine. w must not be nil.
+// goroutine. w must not be nil, nor the handler opts.ReportHandler
+// returns.
 func NewWriter(w io.Writer, opts Options) *Writer {
 	if w == nil {
 		panic("async: NewWriter: nil writer")
 	}
 	opts = opts.withDefaults(defaultWriterCapacity)
 	x := &Writer{w: w}
+	x.report = reportHandler(opts.ReportHandler, &x.enc)
 	x.p.gate = ringbuf.NewGate(opts.StallTimeout)
 	x.q = newBlockQueue(opts, x.p.gate, x.onDrop)
 	x.p.initQueue(opts, x.q)
@@ -158,15 +164,38 @@ func (x *Writer) cutBlock(batch []*block) delivery {
 	return delivery{n: 1, failed: k.live() - k.recordsWithin(x.progress), bytes: x.progress}
 }
 
+// reportHandler returns the handler that encodes a Writer's drop report
+// into enc: made by newHandler (Options.ReportHandler), or a
+// slog.JSONHandler when newHandler is nil.
+func reportHandler(newHandler func(io.Writer) slog.Handler, enc *bytes.Buffer) slog.Handler {
+	if newHandler == nil {
+		return slog.NewJSONHandler(enc, nil)
+	}
+	h := newHandler(enc)
+	if h == nil {
+		panic("async: NewWriter: Options.ReportHandler returned a nil handler")
+	}
+	return h
+}
+
+// writeReport encodes a drop report with x.report and writes it. If the
+// handler refuses the report's level, nothing is written; if it fails or
+// panics, the call is counted and nothing is written.
 func (x *Writer) writeReport(t *dropTally) {
 	r := slog.NewRecord(time.Now(), slog.LevelWarn, dropReportMessage, 0)
 	r.AddAttrs(t.attrs(true)...)
 	x.enc.Reset()
-	if err := slog.NewJSONHandler(&x.enc, nil).Handle(context.Background(), r); err != nil {
-		x.p.countCall(err, false)
+	enabled, err, panicked := safeReplay(context.Background(), x.report, r)
+	if !enabled {
 		return
 	}
-	x.writeAll(x.enc.Bytes())
+	if err != nil {
+		x.p.countCall(err, panicked)
+		return
+	}
+	if x.enc.Len() > 0 {
+		x.writeAll(x.enc.Bytes())
+	}
 }
 
 // writeAll writes p to the underlying writer, retrying the rest after a
