@@ -41,7 +41,8 @@ import (
 //     replacement, key_cache_size;
 //   - async: capacity ("default" for the queue's own: 32768 records with
 //     NewStack, 8192 with NewStackWithSink), reserved, max_bytes,
-//     batch_size, batch_bytes, report_interval, stall_timeout;
+//     batch_size, batch_bytes, report_interval, stall_timeout, and
+//     report_handler ("set") when one is set;
 //   - http: access_log and access_message, body ("off" or request,
 //     response, max_bytes, is_text, redact), recover.
 //
@@ -187,15 +188,19 @@ func asyncValue(o async.Options) slog.Value {
 	if o.Capacity > 0 {
 		capacity = slog.IntValue(min(o.Capacity, maxQueueSize))
 	}
-	return slog.GroupValue(
-		slog.Attr{Key: "capacity", Value: capacity},
+	attrs := []slog.Attr{
+		{Key: "capacity", Value: capacity},
 		slog.Int("reserved", o.Reserved),
 		slog.String("max_bytes", formatSize(int64(positiveOr(o.MaxBytes, d.MaxBytes)))),
 		slog.Int("batch_size", positiveOr(o.BatchSize, d.BatchSize)),
 		slog.String("batch_bytes", formatSize(int64(positiveOr(o.BatchBytes, d.BatchBytes)))),
 		durationAttr("report_interval", o.ReportInterval),
 		durationAttr("stall_timeout", o.StallTimeout),
-	)
+	}
+	if o.ReportHandler != nil {
+		attrs = append(attrs, slog.String("report_handler", "set"))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 func httpValue(o httpctx.Options, stackRedacts bool) slog.Value {

@@ -2,6 +2,7 @@ package slogstack
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -79,6 +80,9 @@ func TestConfigValueShowsTheEffectiveSettings(t *testing.T) {
 		{"stack traces from warn", edit(func(c *Config) { c.Stacktrace, c.StacktraceLevel = true, slog.LevelWarn }), []string{"stacktrace=WARN"}},
 		{"omit trace", edit(func(c *Config) { c.Scope.OmitTrace = true }), []string{"correlation.omit_trace=true"}},
 		{"rate above 1", edit(func(c *Config) { c.SamplingPolicy.Rate = 3 }), []string{"sampling.rate=1 "}},
+		{"report handler", edit(func(c *Config) {
+			c.AsyncOptions.ReportHandler = func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }
+		}), []string{"async.stall_timeout=1s async.report_handler=set "}},
 		{"paths", edit(func(c *Config) { c.SamplingPolicy.AlwaysSamplePaths = []string{"/pay", "/admin/"} }),
 			[]string{"sampling.always_sample_paths=/pay,/admin/ "}},
 		{"no buffer", edit(func(c *Config) { c.SamplingOptions.MaxRequestBytes = 0 }), []string{"sampling.request_buffer=off "}},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -429,4 +430,42 @@ func TestStackTextDropReport(t *testing.T) {
 			t.Fatalf("Shutdown: %v", err)
 		}
 	})
+}
+
+// TestStackFlushWithEndedContextKeepsSummaries: a Flush whose context has
+// already ended writes nothing and abandons nothing: the open summary is
+// still written by Shutdown, and no counter calls it dropped.
+func TestStackFlushWithEndedContextKeepsSummaries(t *testing.T) {
+	leakcheck.Check(t)
+	cfg := DefaultConfig()
+	cfg.ReplaceAttr = logtest.DropTime
+	var out logtest.Buffer
+	s, err := NewStack(&out, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 8 {
+		s.Logger().Info("Health check completed")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Flush(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Flush with an ended context = %v, want context.Canceled", err)
+	}
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var got []flushedLine
+	for _, line := range out.Lines(t) {
+		count, _ := line["_count"].(float64)
+		got = append(got, flushedLine{Msg: line["msg"].(string), Count: count})
+	}
+	want := slices.Repeat([]flushedLine{{Msg: "Health check completed"}}, 5)
+	want = append(want, flushedLine{Msg: "Health check completed", Count: 3})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("written (-want +got):\n%s", diff)
+	}
+	if st := s.Stats().Aggregation; st.SummariesDropped != 0 || st.FoldedDropped != 0 {
+		t.Errorf("aggregation dropped %d summaries of %d records, want none", st.SummariesDropped, st.FoldedDropped)
+	}
 }

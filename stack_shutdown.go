@@ -19,7 +19,11 @@ import (
 // longer than its own ctx allows: then it returns an error saying so, and
 // the first call goes on. If the sink ends the first call's goroutine
 // (runtime.Goexit), later calls return an error saying Shutdown did not
-// finish. Records logged after Shutdown are still written,
+// finish. Shutdown must not be called from the sink (the writer or
+// handler the stack writes to): the async layer refuses to wait for
+// itself on its own goroutine and returns an error at once, closing
+// nothing, and that error is then the result of every later Shutdown.
+// Records logged after Shutdown are still written,
 // synchronously. A stack with neither aggregation nor async owns no
 // goroutine, and Shutdown returns nil at once. To write what is held
 // without closing the stack (before os.Exit, for example), use Flush.
