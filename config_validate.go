@@ -104,12 +104,16 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// sinkErrors reports the fields that NewStackWithSink cannot apply,
-// because the sink encodes the records: a ReplaceAttr or AddSource left
-// unapplied would change the output silently (renamed keys back to slog's,
-// no source). Format is ignored: the sink is the format.
-func (c Config) sinkErrors() error {
+// validateForSink is Validate and, joined with its errors in one list,
+// the fields that NewStackWithSink cannot apply, because the sink encodes
+// the records: a ReplaceAttr or AddSource left unapplied would change the
+// output silently (renamed keys back to slog's, no source). Format is
+// ignored: the sink is the format.
+func (c Config) validateForSink() error {
 	var errs []error
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err.(interface{ Unwrap() []error }).Unwrap()...)
+	}
 	if c.ReplaceAttr != nil {
 		errs = append(errs, errors.New("slogstack: NewStackWithSink: ReplaceAttr is set, but the sink encodes the records: set it in the sink's own options (slog.HandlerOptions.ReplaceAttr) and leave Config.ReplaceAttr nil"))
 	}

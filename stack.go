@@ -107,8 +107,8 @@ func NewStackWithSink(sink slog.Handler, cfg Config) (*Stack, error) {
 	if sink == nil {
 		return nil, errors.New("slogstack: NewStackWithSink: nil sink")
 	}
-	if err := errors.Join(cfg.Validate(), cfg.sinkErrors()); err != nil {
-		return nil, err // every problem at once, as Validate reports them
+	if err := cfg.validateForSink(); err != nil {
+		return nil, err
 	}
 	return build(cfg, func(s *Stack) slog.Handler {
 		s.layers = append(s.layers, "sink")
