@@ -1,6 +1,7 @@
 package ringbuf
 
 import (
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -127,16 +128,27 @@ func TestRingSlotMemory(t *testing.T) {
 		{Options{Capacity: 1 << 16, Reserved: 1 << 10}, 16<<16 + 16<<10},
 		{Options{Capacity: 1 << 16, Reserved: 1 << 15}, 16<<16 + 16<<15},
 	} {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		r := New[*int](tt.opts, nil)
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		got := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+		// The lowest of three measures: a goroutine of another test
+		// allocating between the two reads raises one.
+		got := int64(math.MaxInt64)
+		for range 3 {
+			got = min(got, slotBytes(tt.opts))
+		}
 		if got > tt.want+slack {
 			t.Errorf("New(%+v) holds %d bytes, want at most %d + %d", tt.opts, got, tt.want, slack)
 		}
-		runtime.KeepAlive(r)
 	}
+}
+
+// slotBytes returns how much heap a ring made with opts holds, measured
+// after runtime.GC() before and after, with the ring alive.
+func slotBytes(opts Options) int64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r := New[*int](opts, nil)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(r)
+	return int64(after.HeapAlloc) - int64(before.HeapAlloc)
 }
