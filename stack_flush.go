@@ -2,8 +2,6 @@ package slogstack
 
 import (
 	"context"
-	"errors"
-	"fmt"
 )
 
 // Flush writes everything the stack holds without closing it: the
@@ -12,8 +10,9 @@ import (
 // has been handed to the sink (async Flush), each bounded by ctx. It
 // returns nil when that is done, or by ctx's deadline with an error saying
 // what was still unwritten (the records stay queued, the summaries open or
-// being written in the background; nothing is closed or abandoned). Logging goes on during and after Flush; records logged by
-// other goroutines meanwhile may or may not be written by then.
+// being written in the background; nothing is closed or abandoned).
+// Logging goes on during and after Flush; records logged by other
+// goroutines meanwhile may or may not be written by then.
 //
 // Flush is the call to make before os.Exit, which runs no deferred
 // function: log, then Flush with a deadline, then exit. Do not use
@@ -33,21 +32,5 @@ func (s *Stack) Flush(ctx context.Context) error {
 		return nil
 	default:
 	}
-	var errs []error
-	if s.aggregation != nil {
-		if err := s.aggregation.Flush(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("slogstack: %w", err))
-		}
-	}
-	if s.asyncH != nil {
-		if err := s.asyncH.Flush(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("slogstack: %w", err))
-		}
-	}
-	if s.asyncW != nil {
-		if err := s.asyncW.Flush(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("slogstack: %w", err))
-		}
-	}
-	return errors.Join(errs...)
+	return s.eachOwner(func(o goroutineOwner) error { return o.Flush(ctx) })
 }

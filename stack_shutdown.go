@@ -54,19 +54,33 @@ func (s *Stack) Shutdown(ctx context.Context) error {
 var errShutdownUnfinished = errors.New("slogstack: Shutdown did not finish: its goroutine ended inside the sink")
 
 func (s *Stack) shutdown(ctx context.Context) error {
-	var errs []error
+	return s.eachOwner(func(o goroutineOwner) error { return o.Close(ctx) })
+}
+
+// goroutineOwner is a layer that owns a goroutine: aggregation.Handler,
+// async.Handler, async.Writer.
+type goroutineOwner interface {
+	Flush(ctx context.Context) error
+	Close(ctx context.Context) error
+}
+
+// eachOwner calls do on each layer that owns a goroutine, in the order
+// they must be flushed or closed: the aggregation first (its summaries go
+// into the queue), then the async queue. It joins their errors.
+func (s *Stack) eachOwner(do func(goroutineOwner) error) error {
+	var owners []goroutineOwner
 	if s.aggregation != nil {
-		if err := s.aggregation.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("slogstack: %w", err))
-		}
+		owners = append(owners, s.aggregation)
 	}
 	if s.asyncH != nil {
-		if err := s.asyncH.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("slogstack: %w", err))
-		}
+		owners = append(owners, s.asyncH)
 	}
 	if s.asyncW != nil {
-		if err := s.asyncW.Close(ctx); err != nil {
+		owners = append(owners, s.asyncW)
+	}
+	var errs []error
+	for _, o := range owners {
+		if err := do(o); err != nil {
 			errs = append(errs, fmt.Errorf("slogstack: %w", err))
 		}
 	}
