@@ -281,19 +281,27 @@ func TestHandlerChainsFreedWithScopes(t *testing.T) {
 		}
 	}
 	run(100) // warm up pools
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
 	const scopes = 2000
-	run(scopes)
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	if got := h.Stats().ChainsBuilt; got != scopes+100 {
-		t.Errorf("ChainsBuilt = %d, want %d", got, scopes+100)
-	}
+	const bound = 256 << 10
+	built := h.Stats().ChainsBuilt
+	// The lowest of up to three measures: a goroutine of another test
+	// allocating between the two reads raises one.
+	grew, _ := logtest.Measure(3, func() int64 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		run(scopes)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if got := h.Stats().ChainsBuilt - built; got != scopes {
+			t.Errorf("ChainsBuilt grew by %d, want %d", got, scopes)
+		}
+		built += scopes
+		return int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	}, func(lowest, _ int64) bool { return lowest <= bound })
 	// Each scope's chain holds more than 1 KiB (the pre-rendered pad):
 	// 2000 of them kept would be over 2 MiB.
-	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 256<<10 {
+	if grew > bound {
 		t.Errorf("heap grew %d bytes over %d ended scopes, want < 256 KiB", grew, scopes)
 	}
 }
