@@ -349,7 +349,13 @@ func TestConfigFromEnvMisspelled(t *testing.T) {
 			"LOG_EXCLUDE_PATH: unknown variable; did you mean LOG_EXCLUDED_PATHS?",
 			"LOG_REDACTION: unknown variable; did you mean LOG_REDACT?",
 			"LOG_SAMPLE_RATE: unknown variable; did you mean LOG_SAMPLING_RATE?"}},
-		{"other tools' names with words of ours", env{"LOG_DIR": "/x", "LOG_LEVEL_NAME": "x", "LOG_FILE_PATHS": "/x", "LOG_SAMPLES": "3"}, nil},
+		{"other tools' names with words of ours", env{"LOG_DIR": "/x", "LOG_LEVEL_NAME": "x", "LOG_FILE_PATHS": "/x",
+			"LOG_STACK": "single", "LOG_STACKS": "a,b", "LOG_FORMATTER": "json", "LOG_FORMATTING": "x",
+			"LOG_LEVELDB": "x", "LOG_LEVELER": "x", "LOG_REDACTOR": "x", "LOG_SAMPLER": "x", "LOG_CHANNEL": "stack"}, nil},
+		{"inflected forms", env{"LOG_REDACTIONS": "false", "LOG_EXCLUDES_PATH": "/x", "LOG_ALWAYS_SAMPLED_PATHS": "/x"}, []string{
+			"LOG_ALWAYS_SAMPLED_PATHS: unknown variable; did you mean LOG_ALWAYS_SAMPLE_PATHS?",
+			"LOG_EXCLUDES_PATH: unknown variable; did you mean LOG_EXCLUDED_PATHS?",
+			"LOG_REDACTIONS: unknown variable; did you mean LOG_REDACT?"}},
 		{"several, in name order, beside a bad value", env{"LOG_SAMPLNG": "true", "LOG_AGREGATION": "x", "LOG_QUEUE_SIZE": "many"}, []string{
 			`LOG_QUEUE_SIZE: "many" is not an integer from 1 to 16777216`,
 			"LOG_AGREGATION: unknown variable; did you mean LOG_AGGREGATION?",

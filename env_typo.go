@@ -52,6 +52,9 @@ func nearestName(name string, names []string) (string, bool) {
 	upper := strings.ToUpper(name)
 	best, bestDist := "", maxTypoDistance+1
 	for _, n := range names {
+		if extends(upper, n) {
+			continue // LOG_LEVELDB is not LOG_LEVEL misspelled
+		}
 		if d := editDistance(upper, n, bestDist); d < bestDist {
 			best, bestDist = n, d
 		}
@@ -85,27 +88,39 @@ func sameWords(a, b string) bool {
 	return true
 }
 
-// sameWord reports whether a and b are equal, or forms of one word: both
-// of at least minStemLetters letters, sharing all but at most the last
-// letter of the shorter one (SAMPLE and SAMPLING, PATH and PATHS).
+// sameWord reports whether a and b are equal, or forms of one word: they
+// share a stem of at least minStemLetters letters and what follows it in
+// each is an inflection (SAMPLE and SAMPLING, REDACT and REDACTION, PATH
+// and PATHS). Another word built on the stem is not a form of it:
+// FORMATTER is not FORMAT, STACK is not STACKTRACE, AGGREGATOR is not
+// AGGREGATION; such names belong to other tools.
 func sameWord(a, b string) bool {
 	if a == b {
 		return true
 	}
-	shorter := min(len(a), len(b))
-	if shorter < minStemLetters {
-		return false
+	stem := 0
+	for stem < min(len(a), len(b)) && a[stem] == b[stem] {
+		stem++
 	}
-	common := 0
-	for common < shorter && a[common] == b[common] {
-		common++
-	}
-	return common >= shorter-1
+	return stem >= minStemLetters && inflections[a[stem:]] && inflections[b[stem:]]
 }
 
-// minStemLetters is the shortest word sameWord takes another word's form
-// for: shorter ones (LOG, DIR, TO) must match exactly.
+// extends reports whether name is known with two letters or more added
+// that do not make an inflection (LOG_LEVELDB, LOG_REDACTOR): another
+// tool's name built on ours, not ours misspelled, although within
+// maxTypoDistance of it.
+func extends(name, known string) bool {
+	return len(name) >= len(known)+2 && strings.HasPrefix(name, known) && !inflections[name[len(known):]]
+}
+
+// minStemLetters is the shortest stem sameWord takes two words for forms
+// of: shorter words (LOG, DIR) must match exactly.
 const minStemLetters = 4
+
+// inflections are the endings that make another form of a word in a
+// variable's name.
+var inflections = map[string]bool{"": true, "E": true, "S": true, "ES": true, "D": true, "ED": true,
+	"ING": true, "ION": true, "IONS": true}
 
 // editDistance returns the optimal string alignment distance between a
 // and b (the Levenshtein distance with swaps of two neighbouring bytes
