@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"testing/synctest"
 
 	"github.com/slogstack/slogstack/internal/leakcheck"
+	"github.com/slogstack/slogstack/internal/logtest"
 )
 
 // memoryLimit is the bound of SPEC 4 on the cache's memory with 1000
@@ -134,32 +136,52 @@ func TestMemoryBounded(t *testing.T) {
 		t.Run(shape.name, func(t *testing.T) {
 			leakcheck.Check(t)
 			synctest.Test(t, func(t *testing.T) {
-				written := new(atomic.Int64)
-				// One record of a group passes, the second opens its summary.
-				h := NewHandler(countingHandler{written}, defaultsWith(func(o *Options) { o.Burst = 1 }))
+				var (
+					written *atomic.Int64
+					h       *Handler
+					before  int64
+					charged = int64(math.MaxInt64)
+				)
 				defer func() { _ = h.Close(context.Background()) }()
-				log := slog.New(h)
 				logGroups := func(from, to int) {
+					log := slog.New(h)
 					for g := from; g < to; g++ {
 						for range 2 {
 							log.LogAttrs(t.Context(), slog.LevelDebug, poolMsg+long, shape.attrs(g)...)
 						}
 					}
 				}
-
-				before := heapInUse()
-				logGroups(0, groups)
-				held := heapInUse() - before
-				st := h.Stats()
-				if st.Groups != groups || st.Folded != groups {
-					t.Fatalf("want %d groups with an open summary each, got %+v", groups, st)
+				// fill returns the heap a fresh cache holds once it has
+				// every group with an open summary.
+				fill := func() int64 {
+					if h != nil {
+						closeOrFail(t, h)
+					}
+					written = new(atomic.Int64)
+					// One record of a group passes, the second opens its summary.
+					h = NewHandler(countingHandler{written}, defaultsWith(func(o *Options) { o.Burst = 1 }))
+					before = heapInUse()
+					logGroups(0, groups)
+					held := heapInUse() - before
+					st := h.Stats()
+					if st.Groups != groups || st.Folded != groups {
+						t.Fatalf("want %d groups with an open summary each, got %+v", groups, st)
+					}
+					charged = min(charged, st.Bytes)
+					return held
 				}
-				t.Logf("heap %.2f MB, Stats.Bytes %.2f MB", float64(held)/(1<<20), float64(st.Bytes)/(1<<20))
-				if held >= memoryLimit || st.Bytes >= memoryLimit {
-					t.Errorf("cache holds %d bytes of heap (Stats.Bytes %d), want under %d", held, st.Bytes, memoryLimit)
+				// The lowest of up to three measures: a goroutine of
+				// another test allocating between the two reads raises
+				// one, and the bounds must hold for the lowest.
+				held, _ := logtest.Measure(3, fill, func(lowest, _ int64) bool {
+					return lowest < memoryLimit && lowest <= charged
+				})
+				t.Logf("heap %.2f MB, Stats.Bytes %.2f MB", float64(held)/(1<<20), float64(charged)/(1<<20))
+				if held >= memoryLimit || charged >= memoryLimit {
+					t.Errorf("cache holds %d bytes of heap (Stats.Bytes %d), want under %d", held, charged, memoryLimit)
 				}
-				if held > st.Bytes {
-					t.Errorf("cache holds %d bytes of heap but charges only %d", held, st.Bytes)
+				if held > charged {
+					t.Errorf("cache holds %d bytes of heap but charges only %d", held, charged)
 				}
 
 				if !shape.evict {
@@ -167,7 +189,7 @@ func TestMemoryBounded(t *testing.T) {
 				}
 				logGroups(groups, 2*groups)
 				more := heapInUse() - before
-				st = h.Stats()
+				st := h.Stats()
 				if st.Groups != groups || st.GroupsEvicted != groups || st.Summaries.Evicted != groups {
 					t.Errorf("want %d groups and %d evicted with their summaries, got %+v", groups, groups, st)
 				}
