@@ -50,8 +50,15 @@ func (w *pausingLines) Write(p []byte) (int, error) {
 // number it reports dropped.
 func (w *pausingLines) summary(t *testing.T) []string {
 	t.Helper()
+	return summarize(t, &w.buf)
+}
+
+// summarize returns the message of each line in buf, followed for a drop
+// report by the number it reports dropped.
+func summarize(t *testing.T, buf *logtest.Buffer) []string {
+	t.Helper()
 	var out []string
-	for _, l := range w.buf.Lines(t) {
+	for _, l := range buf.Lines(t) {
 		s := fmt.Sprint(l["msg"])
 		if n, ok := l["dropped"]; ok {
 			s += fmt.Sprintf(" %v", n)
@@ -161,5 +168,126 @@ func TestFlushWritesPendingDropReport(t *testing.T) {
 				})
 			})
 		}
+	}
+}
+
+// holdingLines is a sink (an io.Writer and a slog.Handler writing JSON
+// lines) whose writes of a line containing a held text wait until that
+// text is let go.
+type holdingLines struct {
+	mu   sync.Mutex
+	held map[string]chan struct{}
+	buf  logtest.Buffer
+}
+
+// hold makes the later writes of lines containing s wait until the
+// returned function is called.
+func (w *holdingLines) hold(s string) (letGo func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.held == nil {
+		w.held = map[string]chan struct{}{}
+	}
+	ch := make(chan struct{})
+	w.held[s] = ch
+	return func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		delete(w.held, s)
+		close(ch)
+	}
+}
+
+func (w *holdingLines) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	var wait []chan struct{}
+	for s, ch := range w.held {
+		if strings.Contains(string(p), s) {
+			wait = append(wait, ch)
+		}
+	}
+	w.mu.Unlock()
+	for _, ch := range wait {
+		<-ch
+	}
+	return w.buf.Write(p)
+}
+
+func (w *holdingLines) Enabled(context.Context, slog.Level) bool { return true }
+func (w *holdingLines) Handle(ctx context.Context, r slog.Record) error {
+	return slog.NewJSONHandler(w, nil).Handle(ctx, r)
+}
+func (w *holdingLines) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *holdingLines) WithGroup(string) slog.Handler      { return w }
+
+// TestFlushWaitsForReportBeingWritten: a Flush that starts while the drain
+// goroutine is inside the sink's write of a drop report, with nothing
+// queued, waits until that write has returned: it returns its context's
+// error while the write is held, and nil with the report in the output
+// once it is let go. Reported counts the report only once written.
+func TestFlushWaitsForReportBeingWritten(t *testing.T) {
+	const report = "async: records dropped"
+	for _, sub := range []string{"Handler", "Writer"} {
+		t.Run(sub, func(t *testing.T) {
+			leakcheck.Check(t)
+			synctest.Test(t, func(t *testing.T) {
+				opts := Options{Capacity: 4, ReportInterval: time.Hour}
+				w := &holdingLines{}
+				var f flusher
+				var logger *slog.Logger
+				if sub == "Handler" {
+					h := NewHandler(w, opts)
+					f, logger = h, slog.New(h)
+				} else {
+					x := NewWriter(w, opts)
+					f, logger = x, slog.New(slog.NewJSONHandler(x, nil))
+				}
+				// round logs six records while the sink holds the first:
+				// four fill the queue, the sixth pushes out the second.
+				round := func(name string) {
+					letGo := w.hold(name + "0")
+					logger.Info(name + "0")
+					synctest.Wait()
+					for i := 1; i < 6; i++ {
+						logger.Info(fmt.Sprint(name, i))
+					}
+					letGo()
+				}
+				round("a") // reported at once: the first report
+				if err := f.Flush(context.Background()); err != nil {
+					t.Fatalf("first Flush: %v", err)
+				}
+				round("b")
+				synctest.Wait() // b2 to b5 written, the drop pending for ReportInterval
+				letGo := w.hold(report)
+				first := make(chan error, 1)
+				go func() { first <- f.Flush(context.Background()) }()
+				synctest.Wait() // the drain is inside the report's write
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				err := f.Flush(ctx)
+				wantErr := "async: Flush: the in-band report of 1 dropped records not yet written: context deadline exceeded"
+				if err == nil || err.Error() != wantErr {
+					t.Errorf("Flush while the report is being written = %v, want %q", err, wantErr)
+				}
+				if st := f.Stats(); st.Reported != 1 || st.Reports != 1 {
+					t.Errorf("Stats while the report is being written: Reported %d, Reports %d, want 1, 1", st.Reported, st.Reports)
+				}
+				letGo()
+				if err := <-first; err != nil {
+					t.Fatalf("Flush: %v", err)
+				}
+				want := []string{"a0", report + " 1", "a2", "a3", "a4", "a5", "b0", "b2", "b3", "b4", "b5", report + " 1"}
+				if diff := cmp.Diff(want, summarize(t, &w.buf)); diff != "" {
+					t.Errorf("written when Flush returned (-want +got):\n%s", diff)
+				}
+				if st := f.Stats(); st.Reported != 2 || st.Reports != 2 || st.Dropped != 2 {
+					t.Errorf("Stats after Flush: Reported %d, Reports %d, Dropped %d, want 2, 2, 2", st.Reported, st.Reports, st.Dropped)
+				}
+				if err := f.Close(context.Background()); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+			})
+		})
 	}
 }

@@ -280,7 +280,8 @@ func (p *pipeline[T]) settle(d delivery) {
 // settleCut finishes, on the way out of a drain goroutine that the sink
 // ended, the call into the sink that was cut: it counts the call with
 // SinkPanics, gives the sink back, and counts the records of a delivery
-// as cut decides (a drop report was already counted as written).
+// as cut decides, or the drops of a drop report as reported (a report cut
+// short counts as written, as one the sink panicked in).
 func (p *pipeline[T]) settleCut() {
 	call := p.inSink
 	p.inSink = sinkIdle
@@ -292,9 +293,8 @@ func (p *pipeline[T]) settleCut() {
 		p.settle(d)
 	case sinkReport:
 		p.sinkPanics.Add(1)
-		p.pending = dropTally{}
 		p.releaseSink()
-		p.notifyFlush()
+		p.countReported()
 	}
 }
 
@@ -310,17 +310,24 @@ func (p *pipeline[T]) countRecords(entries []T) int {
 	return n
 }
 
+// emitReport writes the in-band report of the pending drops, then counts
+// them as reported: a Flush that sees them reported finds the report's
+// write returned.
 func (p *pipeline[T]) emitReport() {
-	t := &p.pending
-	n := t.count()
-	p.reports.Add(1)
-	p.reported.Add(n)
 	p.sinkTok <- struct{}{}
 	p.callSink()
 	p.inSink = sinkReport
-	p.report(t)
+	p.report(&p.pending)
 	p.inSink = sinkIdle
 	p.releaseSink()
+	p.countReported()
+}
+
+// countReported counts the pending drops as reported by one report,
+// clears them and wakes the waiting Flush calls.
+func (p *pipeline[T]) countReported() {
+	p.reports.Add(1)
+	p.reported.Add(p.pending.count())
 	p.pending = dropTally{}
 	p.notifyFlush()
 }

@@ -71,8 +71,11 @@ type Stats struct {
 	Dropped        uint64
 	DroppedByLevel LevelCounts
 	// Reported counts the dropped records that in-band drop reports have
-	// announced so far, and Reports the reports themselves. After a Close
-	// that drained the queue, Reported == Dropped unless reports are off.
+	// announced so far, and Reports the reports themselves. A report is
+	// counted once the sink's call that writes it has returned (or has
+	// panicked, or ended the drain goroutine: such a report counts as
+	// written), never while it is being written. After a Close that
+	// drained the queue, Reported == Dropped unless reports are off.
 	Reported uint64
 	Reports  uint64
 	// Lost counts records still queued or being written when Close gave up
