@@ -93,8 +93,13 @@ type Options struct {
 	// the Writer carries: the Writer calls it once, in NewWriter, with the
 	// buffer the handler must write to, and writes what the handler wrote
 	// for each report to the underlying writer. Nil means
-	// slog.NewJSONHandler(w, nil). A Handler ignores it: its report goes
-	// to the handler it wraps.
+	// slog.NewJSONHandler(w, nil). The Writer calls the handler's Handle
+	// without asking its Enabled: the handler's level does not filter the
+	// report, which is always written. If Handle returns an error or
+	// panics, the report is not written; the call counts in
+	// Stats.WriteErrors or Stats.SinkPanics and its drops still count as
+	// reported. A Handler ignores ReportHandler: its report goes to the
+	// handler it wraps.
 	ReportHandler func(w io.Writer) slog.Handler
 
 	// StallTimeout is how long the sink may go without progress (without

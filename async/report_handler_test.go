@@ -27,8 +27,9 @@ func (panickingHandler) Handle(context.Context, slog.Record) error { panic("repo
 
 // TestWriterReportHandler: the Writer encodes its drop report with the
 // handler Options.ReportHandler makes (a text line in a text stream), or
-// as a JSON line when it is nil; a handler that refuses WARN writes
-// nothing and one that panics is counted, the stream going on.
+// as a JSON line when it is nil; the handler's level does not filter the
+// report (a handler that refuses WARN still writes it), and one that
+// panics is counted, the stream going on.
 func TestWriterReportHandler(t *testing.T) {
 	const textReport = `level=WARN msg="async: records dropped" dropped=3 dropped_by_level.DEBUG=0 dropped_by_level.INFO=3 dropped_by_level.WARN=0 dropped_by_level.ERROR=0 dropped_bytes=54`
 	lines := func(report ...string) []string {
@@ -45,8 +46,8 @@ func TestWriterReportHandler(t *testing.T) {
 			return slog.NewTextHandler(w, &slog.HandlerOptions{ReplaceAttr: noTime})
 		}, lines(textReport), 0},
 		{"refuses WARN", func(w io.Writer) slog.Handler {
-			return slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelError})
-		}, lines(), 0},
+			return slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelError, ReplaceAttr: noTime})
+		}, lines(textReport), 0},
 		{"panics", func(w io.Writer) slog.Handler {
 			return panickingHandler{slog.NewTextHandler(w, nil)}
 		}, lines(), 1},

@@ -178,17 +178,16 @@ func reportHandler(newHandler func(io.Writer) slog.Handler, enc *bytes.Buffer) s
 	return h
 }
 
-// writeReport encodes a drop report with x.report and writes it. If the
-// handler refuses the report's level, nothing is written; if it fails or
-// panics, the call is counted and nothing is written.
+// writeReport encodes a drop report with x.report and writes it. The
+// report is not optional: x.report only encodes it, so its Handle is
+// called without asking Enabled, and the handler's level does not filter
+// the report. If it fails or panics, the call is counted and nothing is
+// written.
 func (x *Writer) writeReport(t *dropTally) {
 	r := slog.NewRecord(time.Now(), slog.LevelWarn, dropReportMessage, 0)
 	r.AddAttrs(t.attrs(true)...)
 	x.enc.Reset()
-	enabled, err, panicked := safeReplay(context.Background(), x.report, r)
-	if !enabled {
-		return
-	}
+	err, panicked := safeHandle(context.Background(), x.report, r)
 	if err != nil {
 		x.p.countCall(err, panicked)
 		return
