@@ -207,3 +207,114 @@ func batchWriters() int {
 	}
 	return n
 }
+
+// TestFlushWaitsForEarlierFlush checks a Flush made after an earlier
+// Flush's deadline left its summaries to its writer, the sink still
+// holding the first of them: with a context that cannot end it returns
+// nil only once every summary, the earlier ones included, is written,
+// each exactly once; with its own deadline it returns then with an error
+// naming the earlier summaries. Either way the sink is given every
+// summary in the order the Flush calls collected them: the second
+// Flush's own only after the first's.
+func TestFlushWaitsForEarlierFlush(t *testing.T) {
+	tests := []struct {
+		name      string
+		newGroups int // groups logged between the two Flush calls
+		deadline  bool
+		wantErr   string
+	}{
+		{name: "retry without deadline, nothing new"},
+		{name: "retry without deadline, new summaries", newGroups: 2},
+		{
+			name:     "retry with deadline, nothing new",
+			deadline: true,
+			wantErr:  "aggregation: Flush: context deadline exceeded: 3 summaries of 9 records still to be written, in the background (3 summaries of 9 records collected before this Flush began; 1 summary of 3 records in the next handler now)",
+		},
+		{
+			name: "retry with deadline, new summaries", newGroups: 2, deadline: true,
+			wantErr: "aggregation: Flush: context deadline exceeded: 5 summaries of 15 records still to be written, in the background (3 summaries of 9 records collected before this Flush began; 1 summary of 3 records in the next handler now)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			synctest.Test(t, func(t *testing.T) {
+				sink := &heldSink{release: make(chan struct{})}
+				h := NewHandler(sink, DefaultOptions())
+				log := slog.New(h)
+				logGroups := func(from, to int) {
+					for g := from; g < to; g++ {
+						for range defaultBurst + 3 {
+							log.Debug(poolMsg, "size", g)
+						}
+					}
+				}
+				logGroups(0, 3)
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				if err := h.Flush(ctx); !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("first Flush = %v, want its deadline", err)
+				}
+				groups := 3 + tt.newGroups
+				logGroups(3, groups)
+
+				var err error
+				if tt.deadline {
+					ctx2, cancel2 := context.WithTimeout(context.Background(), time.Second)
+					defer cancel2()
+					start := time.Now()
+					err = h.Flush(ctx2)
+					if elapsed := time.Since(start); elapsed != time.Second {
+						t.Errorf("second Flush returned after %v, want at its deadline", elapsed)
+					}
+					if n := sink.summaries.Load(); n != 0 {
+						t.Errorf("sink finished %d summaries while held, want 0", n)
+					}
+					close(sink.release)
+					synctest.Wait()
+				} else {
+					flushed := make(chan error, 1)
+					go func() { flushed <- h.Flush(context.Background()) }()
+					synctest.Wait()
+					select {
+					case err = <-flushed:
+						t.Errorf("second Flush returned %v while the sink held a summary", err)
+						close(sink.release)
+					default:
+						close(sink.release)
+						err = <-flushed
+					}
+					if n := sink.summaries.Load(); n != int64(groups) {
+						t.Errorf("second Flush returned with %d of %d summaries written", n, groups)
+					}
+				}
+				if errString(err) != tt.wantErr {
+					t.Errorf("second Flush = %v, want %q", err, tt.wantErr)
+				}
+				if tt.wantErr != "" && !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("second Flush = %v, want it to wrap context.DeadlineExceeded", err)
+				}
+				closeOrFail(t, h)
+
+				var wantOrder []int64
+				for g := range groups {
+					wantOrder = append(wantOrder, int64(g))
+				}
+				if diff := cmp.Diff(wantOrder, sink.started()); diff != "" {
+					t.Errorf("summaries given to the sink, by size (-want +got):\n%s", diff)
+				}
+				if got := [2]int64{sink.summaries.Load(), sink.folded.Load()}; got != [2]int64{int64(groups), int64(3 * groups)} {
+					t.Errorf("sink wrote %d summaries of %d records, want %d of %d", got[0], got[1], groups, 3*groups)
+				}
+				n := uint64(groups)
+				want := Stats{
+					Seen: n * (defaultBurst + 3), PassedMatched: n * defaultBurst,
+					Folded: 3 * n, FoldedWritten: 3 * n, Summaries: SummaryCounts{Flush: n},
+				}
+				if diff := cmp.Diff(want, h.Stats()); diff != "" {
+					t.Errorf("stats (-want +got):\n%s", diff)
+				}
+			})
+		})
+	}
+}

@@ -127,7 +127,7 @@ func (f *flusher) restart(p any) {
 // has not started writing.
 func (sh *shared) tick() {
 	now := time.Now()
-	b := sh.startBatch(func(out []outgoing) []outgoing {
+	b, earlier := sh.startBatch(func(out []outgoing) []outgoing {
 		for i := range sh.shards {
 			out = sh.shards[i].sweep(sh, now, out)
 		}
@@ -135,6 +135,6 @@ func (sh *shared) tick() {
 	})
 	if b != nil {
 		// Errors are counted in Stats.
-		sh.write(b)
+		sh.write(b, earlier)
 	}
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
 // batch is a list of closed summaries that one goroutine writes in order
-// (the flusher on a tick, or the writer of Flush or Close). A Flush whose
-// context ends leaves it to its writer. Only Close abandons batches, when
+// (the flusher on a tick, or the writer of Flush or Close), once every
+// batch registered before it has been written: summaries reach the next
+// handler in the order they were collected. A Flush whose context ends
+// leaves it to its writer. Only Close abandons batches, when
 // its context ends: the summaries not yet started are then not written but
 // counted as dropped, and the writer stops as soon as the summary it is
 // writing returns from the next handler.
@@ -52,6 +55,38 @@ type lost struct {
 }
 
 func (l lost) none() bool { return l.summaries == 0 && l.inFlight == 0 }
+
+// plus returns l and m added together.
+func (l lost) plus(m lost) lost {
+	return lost{
+		summaries:      l.summaries + m.summaries,
+		records:        l.records + m.records,
+		inFlight:       l.inFlight + m.inFlight,
+		inFlightRecord: l.inFlightRecord + m.inFlightRecord,
+	}
+}
+
+// pendingOf adds up what the given batches have not finished writing.
+func pendingOf(batches []*batch) lost {
+	var total lost
+	for _, b := range batches {
+		total = total.plus(b.pending())
+	}
+	return total
+}
+
+// awaitAll waits until every batch is written or ctx ends, and reports
+// whether they all were.
+func awaitAll(ctx context.Context, batches []*batch) bool {
+	for _, b := range batches {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
 
 // abandon claims every summary not yet started and returns them with the
 // one being written, if any. Abandoning twice claims nothing more.
@@ -131,10 +166,7 @@ func (c *closeState) giveUp(ctx context.Context, sh *shared) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	sh.life.mu.Lock()
-	batches := make([]*batch, 0, len(sh.life.batches))
-	for x := range sh.life.batches {
-		batches = append(batches, x)
-	}
+	batches := sh.life.unfinishedLocked()
 	sh.life.mu.Unlock()
 	l := sh.dropAll(batches)
 	if !l.none() {
@@ -144,8 +176,9 @@ func (c *closeState) giveUp(ctx context.Context, sh *shared) bool {
 	return !c.lost.none()
 }
 
-// closeWork is what the first Close waits for and writes: the flusher's
-// exit, the batches being written when it began, and the open summaries.
+// closeWork is what the first Close writes and waits for: the open
+// summaries, written after the batches being written when it began, and
+// the flusher's exit.
 type closeWork struct {
 	fdone  <-chan struct{}
 	others []*batch
@@ -154,10 +187,12 @@ type closeWork struct {
 
 func (w closeWork) none() bool { return w.fdone == nil && len(w.others) == 0 && w.b == nil }
 
-// run waits for the flusher and the other writers, writes b and sets the
-// outcome of c. If the next handler ends the goroutine (runtime.Goexit),
-// the outcome is set as it unwinds, with the error saying what was not
-// written, without waiting for the other writers.
+// run writes b once the other writers have finished, waits for the
+// flusher and sets the outcome of c. If the next handler ends the
+// goroutine (runtime.Goexit), the outcome is set as it unwinds, with the
+// error saying what was not written, without waiting for the other
+// writers. A batch the flusher registers after b waits for b: the flusher
+// is waited for last.
 func (w closeWork) run(sh *shared, c *closeState) {
 	defer func() {
 		var errs []error
@@ -166,27 +201,44 @@ func (w closeWork) run(sh *shared, c *closeState) {
 		}
 		c.finish(errors.Join(errs...))
 	}()
-	if w.fdone != nil {
-		<-w.fdone
-	}
 	if w.b != nil {
-		sh.write(w.b)
+		sh.write(w.b, w.others)
 	}
 	for _, o := range w.others {
 		<-o.done
+	}
+	if w.fdone != nil {
+		<-w.fdone
 	}
 }
 
 // startBatch collects summaries with collect and registers them as a
 // batch, under the lifecycle lock so that Close sees every batch collected
-// before it. It returns nil when there is nothing to write.
-func (sh *shared) startBatch(collect func([]outgoing) []outgoing) *batch {
+// before it. It returns the batch, nil when there is nothing to write, and
+// the batches registered before it and not yet written: the batch's writer
+// writes only once they are.
+func (sh *shared) startBatch(collect func([]outgoing) []outgoing) (b *batch, earlier []*batch) {
 	lc := &sh.life
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
-	return sh.registerLocked(collect(nil))
+	earlier = lc.unfinishedLocked()
+	return sh.registerLocked(collect(nil)), earlier
 }
 
+// unfinishedLocked returns the batches registered and not yet written.
+func (lc *lifecycle) unfinishedLocked() []*batch {
+	if len(lc.batches) == 0 {
+		return nil
+	}
+	out := make([]*batch, 0, len(lc.batches))
+	for x := range lc.batches {
+		out = append(out, x)
+	}
+	return out
+}
+
+// registerLocked registers out, sorted, as a batch, or returns nil if out
+// is empty.
 func (sh *shared) registerLocked(out []outgoing) *batch {
 	if len(out) == 0 {
 		return nil
@@ -200,12 +252,13 @@ func (sh *shared) registerLocked(out []outgoing) *batch {
 	return b
 }
 
-// write writes the summaries of b in order until none is left or b is
-// abandoned, then unregisters b. If the next handler ends the goroutine
+// write waits until the batches earlier are written, then writes the
+// summaries of b in order until none is left or b is abandoned, then
+// unregisters b: once b.done is closed, so are those of earlier. If the next handler ends the goroutine
 // (runtime.Goexit) or a panic unwinds it, the summary being written is
 // counted as failed (by emit), the ones not started as dropped, and b.errs
 // says so, before b is unregistered and done.
-func (sh *shared) write(b *batch) {
+func (sh *shared) write(b *batch, earlier []*batch) {
 	completed := false
 	defer func() {
 		if !completed {
@@ -217,6 +270,9 @@ func (sh *shared) write(b *batch) {
 		sh.life.mu.Unlock()
 		close(b.done)
 	}()
+	for _, e := range earlier {
+		<-e.done
+	}
 	for {
 		i, ok := b.claim()
 		if !ok {
@@ -251,10 +307,7 @@ func (sh *shared) dropAll(batches []*batch) lost {
 	for _, b := range batches {
 		dropped, l := b.abandon()
 		sh.countDropped(dropped)
-		total.summaries += l.summaries
-		total.records += l.records
-		total.inFlight += l.inFlight
-		total.inFlightRecord += l.inFlightRecord
+		total = total.plus(l)
 	}
 	return total
 }
@@ -270,13 +323,24 @@ func lostError(op string, ctx context.Context, l lost) error {
 	return &ctxError{msg: msg, err: ctx.Err()}
 }
 
-// stillWritingError says what a Flush whose context ended left to its
-// writer: l's summaries, the one in the next handler included.
-func stillWritingError(ctx context.Context, l lost) error {
+// stillWritingError says what a Flush whose context ended left to the
+// writers: its own summaries and those collected before it began (earlier,
+// by an earlier Flush, Close or the flusher), the ones in the next
+// handler included.
+func stillWritingError(ctx context.Context, own, earlier lost) error {
+	l := own.plus(earlier)
 	msg := fmt.Sprintf("aggregation: Flush: %v: %s still to be written, in the background",
 		context.Cause(ctx), summariesOf(l.summaries+l.inFlight, l.records+l.inFlightRecord))
+	var notes []string
+	if !earlier.none() {
+		notes = append(notes, fmt.Sprintf("%s collected before this Flush began",
+			summariesOf(earlier.summaries+earlier.inFlight, earlier.records+earlier.inFlightRecord)))
+	}
 	if l.inFlight > 0 {
-		msg += fmt.Sprintf(" (%s in the next handler now)", summariesOf(l.inFlight, l.inFlightRecord))
+		notes = append(notes, fmt.Sprintf("%s in the next handler now", summariesOf(l.inFlight, l.inFlightRecord)))
+	}
+	if len(notes) > 0 {
+		msg += " (" + strings.Join(notes, "; ") + ")"
 	}
 	return &ctxError{msg: msg, err: ctx.Err()}
 }
@@ -315,8 +379,17 @@ func (e *ctxError) Unwrap() error { return e.err }
 
 // Flush writes every open summary now, whatever its window, through the
 // chain it was logged on, in the order the summaries were opened. Groups
-// keep their burst state. It returns the next handler's errors, joined.
-// With a context that cannot end, Flush writes in the caller's goroutine.
+// keep their burst state. It returns the next handler's errors writing
+// its own summaries, joined. With a context that cannot end, Flush writes
+// in the caller's goroutine.
+//
+// Flush returns nil only once every summary collected before it began
+// (by an earlier Flush whose context ended, by Close or by the background
+// flusher) has been written too (or dropped by Close at its deadline),
+// and writes its own only after those:
+// summaries reach the next handler in the order they were collected. The
+// next handler's errors writing those earlier summaries are counted in
+// Stats.
 //
 // Flush never drops a summary. If ctx has ended before Flush begins, it
 // returns at once an error that wraps ctx.Err() and says how many
@@ -325,8 +398,9 @@ func (e *ctxError) Unwrap() error { return e.err }
 // summaries are being written, Flush returns by then with an error that
 // wraps ctx.Err() and says how many summaries (and folded records) were
 // not yet written, one of them possibly in the next handler at that
-// moment: a goroutine of the handler goes on writing them in the
-// background, in order, and exits when they are written. Until then they
+// moment, the earlier summaries it was waiting for included: a goroutine
+// of the handler goes on writing them in the background, in order, and
+// exits when they are written. Until then they
 // count as being written in Stats; a Close whose context ends first drops
 // them and counts them in Stats.SummariesDropped and Stats.FoldedDropped,
 // and a Close that returns nil has written them.
@@ -336,28 +410,43 @@ func (h *Handler) Flush(ctx context.Context) error {
 		n, records := sh.countOpen()
 		return leftOpenError(ctx, n, records)
 	}
-	b := sh.startBatch(func(out []outgoing) []outgoing { return sh.collect(false, out) })
+	b, earlier := sh.startBatch(func(out []outgoing) []outgoing { return sh.collect(false, out) })
 	if b == nil {
-		return nil
+		return awaitEarlier(ctx, earlier)
 	}
 	if ctx.Done() == nil {
-		sh.write(b)
+		sh.write(b, earlier)
 		return errors.Join(b.errs...)
 	}
-	go sh.write(b)
+	go sh.write(b, earlier)
 	select {
 	case <-b.done:
 		return errors.Join(b.errs...)
 	case <-ctx.Done():
-		l := b.pending()
-		if l.none() {
-			// The writer had finished its last summary: it returns
+		own, before := b.pending(), pendingOf(earlier)
+		if own.none() && before.none() {
+			// Every writer had finished its last summary: they return
 			// without calling the next handler again.
 			<-b.done
 			return errors.Join(b.errs...)
 		}
-		return stillWritingError(ctx, l)
+		return stillWritingError(ctx, own, before)
 	}
+}
+
+// awaitEarlier is Flush with nothing of its own to write: it waits until
+// the batches collected before it are written, or ctx ends.
+func awaitEarlier(ctx context.Context, earlier []*batch) error {
+	if awaitAll(ctx, earlier) {
+		return nil
+	}
+	before := pendingOf(earlier)
+	if before.none() {
+		// Every writer had finished its last summary.
+		awaitAll(context.Background(), earlier)
+		return nil
+	}
+	return stillWritingError(ctx, lost{}, before)
 }
 
 // Close writes every open summary, empties the group cache and stops the
@@ -444,9 +533,7 @@ func (sh *shared) beginClose() (c *closeState, w closeWork, first bool) {
 	c = &closeState{done: make(chan struct{})}
 	lc.closing = c
 	w.fdone = sh.stopFlusher()
-	for x := range lc.batches {
-		w.others = append(w.others, x)
-	}
+	w.others = lc.unfinishedLocked()
 	w.b = sh.registerLocked(sh.collect(true, nil))
 	return c, w, true
 }

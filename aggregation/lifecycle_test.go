@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -24,16 +26,29 @@ type heldSink struct {
 	summaries  atomic.Int64
 	folded     atomic.Int64
 	startedSum atomic.Int64
+
+	mu    sync.Mutex
+	sizes []int64 // the "size" of each summary, in the order given
+}
+
+// started returns the "size" of each summary given to the sink, in order.
+func (s *heldSink) started() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sizes)
 }
 
 func (s *heldSink) Enabled(context.Context, slog.Level) bool { return true }
 func (s *heldSink) WithAttrs([]slog.Attr) slog.Handler       { return s }
 func (s *heldSink) WithGroup(string) slog.Handler            { return s }
 func (s *heldSink) Handle(_ context.Context, r slog.Record) error {
-	n := int64(-1)
+	n, size := int64(-1), int64(-1)
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == keyCount {
+		switch a.Key {
+		case keyCount:
 			n = a.Value.Int64()
+		case "size":
+			size = a.Value.Int64()
 		}
 		return true
 	})
@@ -42,6 +57,9 @@ func (s *heldSink) Handle(_ context.Context, r slog.Record) error {
 		return nil
 	}
 	s.startedSum.Add(1)
+	s.mu.Lock()
+	s.sizes = append(s.sizes, size)
+	s.mu.Unlock()
 	<-s.release
 	s.summaries.Add(1)
 	s.folded.Add(n)
