@@ -88,7 +88,10 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 // queue, so a goroutine's records stay in order) and returns the wrapped
 // handler's error; if the wrapped handler is still busy with a call Close
 // gave up on and makes no progress for Options.StallTimeout, r is dropped,
-// counted in Stats.DroppedAfterClose, and an error returned.
+// counted in Stats.DroppedAfterClose, and an error returned. A record the
+// wrapped handler itself logs into h after Close (on the goroutine that
+// calls it, which cannot wait for itself) is dropped at once, counted in
+// Stats.DroppedAfterClose, and an error returned.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -201,9 +204,14 @@ func cutOne([]*entry) delivery { return delivery{n: 1, failed: 1} }
 // after Close that they dropped because the sink was stalled.
 var errDroppedAfterClose = errors.New("async: record dropped after Close: the sink is stalled")
 
+// errLoggedFromSink is what Handle and Write return for a record that the
+// sink logged into its own Handler or Writer after Close: the goroutine
+// that would have to write it is the one calling the sink.
+var errLoggedFromSink = errors.New("async: record logged by the sink after Close dropped: the goroutine that writes to the sink cannot wait for itself")
+
 func (c *handlerCore) handleSync(ctx context.Context, next slog.Handler, r slog.Record) error {
-	if !c.acquireSync() {
-		return errDroppedAfterClose
+	if err := c.acquireSync(); err != nil {
+		return err
 	}
 	defer c.releaseSink()
 	if !next.Enabled(ctx, r.Level) {

@@ -363,12 +363,24 @@ func (p *pipeline[T]) countCall(err error, panicked bool) {
 
 // acquireSync prepares a write made after Close: it waits until queued
 // records are out of the way (the drain finished, or Close gave up on it)
-// and the sink is free, for as long as the sink makes progress. It reports
-// false, having counted the record as dropped after Close, when the sink
-// made no progress for Options.StallTimeout (afterCloseStall if that is
-// zero: with no queue left, zero does not mean dropping at once).
-// After true the caller must call releaseSink.
-func (p *pipeline[T]) acquireSync() bool {
+// and the sink is free, for as long as the sink makes progress. It returns
+// errDroppedAfterClose, having counted the record as dropped after Close,
+// when the sink made no progress for Options.StallTimeout (afterCloseStall
+// if that is zero: with no queue left, zero does not mean dropping at
+// once). After nil the caller must call releaseSink.
+//
+// A record logged by the sink itself (or a Writer's report handler), on
+// the drain goroutine, is dropped and counted at once, with
+// errLoggedFromSink: that goroutine holds the sink, so waiting would
+// only wait for itself until the stall time; and writing it directly
+// would call into the sink from inside its own call, which a sink
+// holding its own lock, or a Writer's torn-line and progress state, does
+// not survive.
+func (p *pipeline[T]) acquireSync() error {
+	if p.onDrainGoroutine() {
+		p.droppedAfterClose.Add(1)
+		return errLoggedFromSink
+	}
 	for {
 		t := p.syncGate.Enter()
 		select {
@@ -377,7 +389,7 @@ func (p *pipeline[T]) acquireSync() bool {
 			case p.sinkTok <- struct{}{}:
 				p.syncGate.Leave(t)
 				p.callSink()
-				return true
+				return nil
 			default:
 			}
 		default:
@@ -385,7 +397,7 @@ func (p *pipeline[T]) acquireSync() bool {
 		if p.syncGate.Stalled() {
 			p.syncGate.Leave(t)
 			p.droppedAfterClose.Add(1)
-			return false
+			return errDroppedAfterClose
 		}
 		p.syncGate.Wait(t)
 	}

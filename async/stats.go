@@ -86,7 +86,10 @@ type Stats struct {
 	Synchronous uint64
 	// DroppedAfterClose counts records logged after Close that were dropped
 	// because the sink was still busy (a call Close gave up on) and made
-	// no progress for Options.StallTimeout.
+	// no progress for Options.StallTimeout, or because the sink (or a
+	// Writer's report handler) logged them itself, from inside its call
+	// (dropped at once: the goroutine that calls the sink cannot wait for
+	// itself).
 	DroppedAfterClose uint64
 	// WriteErrors counts sink calls that returned an error; SinkPanics those
 	// that panicked (the panic is recovered and the drain goes on) or ended

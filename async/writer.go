@@ -89,7 +89,10 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 // queue) and returns its result; if the underlying writer is still busy
 // with a call Close gave up on and makes no progress for
 // Options.StallTimeout, p is dropped, counted in Stats.DroppedAfterClose,
-// and an error returned.
+// and an error returned. A p the underlying writer or the report handler
+// itself writes to x after Close (on the goroutine that calls them,
+// which cannot wait for itself) is dropped at once, counted in
+// Stats.DroppedAfterClose, and an error returned.
 func (x *Writer) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -103,8 +106,8 @@ func (x *Writer) Write(p []byte) (int, error) {
 			return len(p), nil
 		}
 	}
-	if !x.p.acquireSync() {
-		return 0, errDroppedAfterClose
+	if err := x.p.acquireSync(); err != nil {
+		return 0, err
 	}
 	defer x.p.releaseSink()
 	x.p.synchronous.Add(1)
