@@ -32,7 +32,8 @@ import (
 // the oldest record is dropped instead (see Options.Reserved for WARN and
 // above), counted by level in Stats, and reported in-band by a WARN record
 // with the message "async: records dropped", handed to the wrapped
-// handler (see the package documentation).
+// handler's Handle without asking its Enabled (see the package
+// documentation).
 //
 // A Handler must be closed with Close to stop its goroutine and to write
 // what is queued.
@@ -226,9 +227,11 @@ func (c *handlerCore) handleSync(ctx context.Context, next slog.Handler, r slog.
 func (c *handlerCore) writeReport(t *dropTally) {
 	r := slog.NewRecord(time.Now(), slog.LevelWarn, dropReportMessage, 0)
 	r.AddAttrs(t.attrs(false)...)
-	if enabled, err, panicked := safeReplay(context.Background(), c.root, r); enabled {
-		c.countCall(err, panicked)
-	}
+	// The report is not optional: its Handle is called without asking
+	// Enabled, as a Writer's report is, so a sink that refuses WARN still
+	// gets it and no counted drop goes unreported.
+	err, panicked := safeHandle(context.Background(), c.root, r)
+	c.countCall(err, panicked)
 }
 
 // safeReplay checks h.Enabled for r's level and, if it is, calls h.Handle;

@@ -100,3 +100,42 @@ func TestNewWriterNilReportHandlerPanics(t *testing.T) {
 	NewWriter(io.Discard, Options{ReportHandler: func(io.Writer) slog.Handler { return nil }})
 	t.Fatal("NewWriter did not panic")
 }
+
+// refusesWarn is a sink that takes INFO but refuses WARN, as one whose
+// level is set per level might.
+type refusesWarn struct{ slog.Handler }
+
+func (h refusesWarn) Enabled(_ context.Context, l slog.Level) bool { return l != slog.LevelWarn }
+
+// TestHandlerReportIgnoresTheSinksLevel: a Handler hands its drop report
+// to the sink's Handle without asking its Enabled, so a sink that refuses
+// WARN still writes it, and Reported counts only what was written.
+func TestHandlerReportIgnoresTheSinksLevel(t *testing.T) {
+	leakcheck.Check(t)
+	synctest.Test(t, func(t *testing.T) {
+		var buf strings.Builder
+		gate := make(chan struct{})
+		sink := &gatedHandler{next: refusesWarn{slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: noTime})}, gate: gate}
+		h := NewHandler(sink, Options{Capacity: 4, ReportInterval: 1})
+		logger := slog.New(h)
+		logger.Info("a0")
+		synctest.Wait() // the drain holds a0, waiting at the gate
+		for i := 1; i < 8; i++ {
+			logger.Info(fmt.Sprint("a", i))
+		}
+		close(gate)
+		if err := h.Close(context.Background()); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		got := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+		want := []string{"level=INFO msg=a0",
+			`level=WARN msg="async: records dropped" dropped=3 dropped_by_level.DEBUG=0 dropped_by_level.INFO=3 dropped_by_level.WARN=0 dropped_by_level.ERROR=0 first_dropped=2000-01-01T00:00:00.000Z last_dropped=2000-01-01T00:00:00.000Z`,
+			"level=INFO msg=a4", "level=INFO msg=a5", "level=INFO msg=a6", "level=INFO msg=a7"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("output (-want +got):\n%s", diff)
+		}
+		if st := h.Stats(); st.Dropped != 3 || st.Reported != 3 {
+			t.Errorf("Dropped %d, Reported %d; want 3 and 3", st.Dropped, st.Reported)
+		}
+	})
+}
