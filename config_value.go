@@ -26,9 +26,9 @@ import (
 // them (a zero field that means a default shows the default):
 //
 //   - correlation: omit_trace;
-//   - sampling: rate (above 1 shows 1), always_sample_paths and
-//     excluded_paths (comma-separated, as LOG_* variables take them),
-//     follow_trace, request_buffer ("off" or records, bytes, total_bytes),
+//   - sampling: rate (above 1, which Validate rejects, shows 1),
+//     always_sample_paths and excluded_paths (comma-separated, as LOG_*
+//     variables take them), follow_trace, request_buffer ("off" or records, bytes, total_bytes),
 //     unscoped ("pass", or "sample" with unscoped_rate);
 //   - aggregation: match ("set" for a Matcher, such as the prefixes of
 //     DefaultConfig, which a function cannot show; "marker only" for nil,
@@ -47,7 +47,7 @@ import (
 //     response, max_bytes, is_text, redact), recover.
 //
 // Sizes are written as LOG_* variables take them (8MiB), durations as
-// slog durations. Nothing in it is a secret: hooks and matchers are only
+// text (1s, 500ms), in JSON as in text. Nothing in it is a secret: hooks and matchers are only
 // said to be set, never shown. A Config that does not validate still
 // gives a value (a nil *slog.LevelVar as level shows "nil").
 func (c Config) LogValue() slog.Value {
