@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
+
+	"github.com/slogstack/slogstack/internal/goid"
 )
 
 // batch is a list of closed summaries that one goroutine writes in order
@@ -20,6 +23,9 @@ type batch struct {
 	out  []outgoing
 	errs []error       // the next handler's errors; read after done
 	done chan struct{} // closed when the writer has finished
+	// writer is the id of the goroutine writing the batch, 0 until it
+	// starts: a Flush or Close it makes from the next handler sees it.
+	writer atomic.Uint64
 
 	mu        sync.Mutex
 	next      int // index of the next summary to write
@@ -254,11 +260,14 @@ func (sh *shared) registerLocked(out []outgoing) *batch {
 
 // write waits until the batches earlier are written, then writes the
 // summaries of b in order until none is left or b is abandoned, then
-// unregisters b: once b.done is closed, so are those of earlier. If the next handler ends the goroutine
+// unregisters b: once b.done is closed, so are those of earlier. Until
+// then b names its goroutine as its writer (see onWriterGoroutine). If
+// the next handler ends the goroutine
 // (runtime.Goexit) or a panic unwinds it, the summary being written is
 // counted as failed (by emit), the ones not started as dropped, and b.errs
 // says so, before b is unregistered and done.
 func (sh *shared) write(b *batch, earlier []*batch) {
+	b.writer.Store(goid.ID())
 	completed := false
 	defer func() {
 		if !completed {
@@ -286,6 +295,34 @@ func (sh *shared) write(b *batch, earlier []*batch) {
 	}
 	completed = true
 }
+
+// onWriterGoroutine reports whether the caller is the goroutine writing
+// one of the batches of this handler (or of one derived from it with With
+// or WithGroup), that is, whether it calls from inside the next handler
+// while that writes a summary. A writer stores its id before it calls the
+// next handler, so it sees its own id; any other goroutine sees ids that
+// are not its own. Only Flush and Close pay for it, never Handle.
+func (sh *shared) onWriterGoroutine() bool {
+	id := goid.ID()
+	lc := &sh.life
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	for b := range lc.batches {
+		if b.writer.Load() == id {
+			return true
+		}
+	}
+	return false
+}
+
+// errFlushFromWriter is what Flush returns when the next handler calls it
+// while it writes a summary: the Flush would wait for the batch its own
+// goroutine is writing.
+var errFlushFromWriter = errors.New("aggregation: Flush called from the next handler while it writes summaries: it cannot wait for itself")
+
+// errCloseFromWriter is what Close returns when the next handler calls it
+// while it writes a summary.
+var errCloseFromWriter = errors.New("aggregation: Close called from the next handler while it writes summaries: it cannot wait for itself; nothing was closed")
 
 // exitError says what a writer left unwritten when the next handler ended
 // its goroutine.
@@ -404,8 +441,19 @@ func (e *ctxError) Unwrap() error { return e.err }
 // count as being written in Stats; a Close whose context ends first drops
 // them and counts them in Stats.SummariesDropped and Stats.FoldedDropped,
 // and a Close that returns nil has written them.
+//
+// Called from the next handler while it writes a summary of this handler
+// (or of one derived from it with With or WithGroup), on the goroutine
+// writing it, Flush cannot wait for that goroutine: it returns at once
+// the error "aggregation: Flush called from the next handler while it
+// writes summaries: it cannot wait for itself", writing nothing and
+// leaving the open summaries in the cache. The summaries being written go
+// on, in order. Only Flush and Close check this, never Handle.
 func (h *Handler) Flush(ctx context.Context) error {
 	sh := h.sh
+	if sh.onWriterGoroutine() {
+		return errFlushFromWriter
+	}
 	if ctx.Err() != nil {
 		n, records := sh.countOpen()
 		return leftOpenError(ctx, n, records)
@@ -471,8 +519,19 @@ func awaitEarlier(ctx context.Context, earlier []*batch) error {
 // that wraps ctx.Err() and says so ("aggregation: Close: context deadline
 // exceeded while an earlier Close was still writing"), abandoning nothing.
 // Close the handlers after this one only once Close has returned.
+//
+// Called from the next handler while it writes a summary of this handler
+// (or of one derived from it), on the goroutine writing it, Close cannot
+// wait for that goroutine: it returns at once an error saying so
+// ("aggregation: Close called from the next handler while it writes
+// summaries: it cannot wait for itself; nothing was closed") and closes
+// nothing: the handler stays open, the summaries being written go on, and
+// a later Close made elsewhere writes everything.
 func (h *Handler) Close(ctx context.Context) error {
 	sh := h.sh
+	if sh.onWriterGoroutine() {
+		return errCloseFromWriter
+	}
 	c, w, first := sh.beginClose()
 	if !first {
 		return c.await(ctx)
