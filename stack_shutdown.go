@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/slogstack/slogstack/internal/goid"
 )
 
 // Shutdown flushes and closes the stack, once: the aggregation's open
@@ -19,22 +21,17 @@ import (
 // longer than its own ctx allows: then it returns an error saying so, and
 // the first call goes on. If the sink ends the first call's goroutine
 // (runtime.Goexit), later calls return an error saying Shutdown did not
-// finish. Shutdown must not be called from the sink (the writer or
-// handler the stack writes to): the async layer refuses to wait for
-// itself on its own goroutine and returns an error at once, closing
-// nothing, and that error is then the result of every later Shutdown.
+// finish. Shutdown called from the sink (the writer or handler the stack
+// writes to, on the goroutine that writes to it) cannot wait for that
+// goroutine: it returns an error at once, leaving the queue open, and
+// the next Shutdown from anywhere else shuts the stack down.
 // Records logged after Shutdown are still written,
 // synchronously. A stack with neither aggregation nor async owns no
 // goroutine, and Shutdown returns nil at once. To write what is held
 // without closing the stack (before os.Exit, for example), use Flush.
 func (s *Stack) Shutdown(ctx context.Context) error {
 	if s.shutdownStarted.CompareAndSwap(false, true) {
-		// Until shutdown returns, the result is that it did not: a sink
-		// that ends this goroutine (runtime.Goexit) leaves it in place.
-		s.shutdownErr = errShutdownUnfinished
-		defer close(s.shutdownDone)
-		s.shutdownErr = s.shutdown(ctx)
-		return s.shutdownErr
+		return s.shutdownFirst(ctx)
 	}
 	select {
 	case <-s.shutdownDone: // finished: its result, whatever ctx says
@@ -47,6 +44,31 @@ func (s *Stack) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("slogstack: Shutdown: %w while an earlier Shutdown was still writing", context.Cause(ctx))
 	}
+}
+
+// shutdownFirst does the work of the first Shutdown and publishes its
+// result, unless a layer refused to wait for its own goroutine (the call
+// came from the sink): that call did nothing, so the stack is left for a
+// later Shutdown to close.
+func (s *Stack) shutdownFirst(ctx context.Context) error {
+	// Until shutdown returns, the result is that it did not: a sink that
+	// ends this goroutine (runtime.Goexit) leaves it in place.
+	s.shutdownErr = errShutdownUnfinished
+	retry := false
+	defer func() {
+		if retry {
+			s.shutdownStarted.Store(false)
+			return
+		}
+		close(s.shutdownDone)
+	}()
+	err := s.shutdown(ctx)
+	if errors.Is(err, goid.ErrOwnGoroutine) {
+		retry = true
+		return err
+	}
+	s.shutdownErr = err
+	return err
 }
 
 // errShutdownUnfinished is the result of a Shutdown whose goroutine ended

@@ -318,11 +318,11 @@ func (sh *shared) onWriterGoroutine() bool {
 // errFlushFromWriter is what Flush returns when the next handler calls it
 // while it writes a summary: the Flush would wait for the batch its own
 // goroutine is writing.
-var errFlushFromWriter = errors.New("aggregation: Flush called from the next handler while it writes summaries: it cannot wait for itself")
+var errFlushFromWriter = goid.Refusal("aggregation: Flush called from the next handler while it writes summaries: it cannot wait for itself")
 
 // errCloseFromWriter is what Close returns when the next handler calls it
 // while it writes a summary.
-var errCloseFromWriter = errors.New("aggregation: Close called from the next handler while it writes summaries: it cannot wait for itself; nothing was closed")
+var errCloseFromWriter = goid.Refusal("aggregation: Close called from the next handler while it writes summaries: it cannot wait for itself; nothing was closed")
 
 // exitError says what a writer left unwritten when the next handler ended
 // its goroutine.

@@ -2,9 +2,9 @@ package async
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"github.com/slogstack/slogstack/internal/goid"
 	"github.com/slogstack/slogstack/internal/ringbuf"
 )
 
@@ -55,7 +55,7 @@ func (x *Writer) Flush(ctx context.Context) error { return x.p.flush(ctx) }
 // errFlushFromSink is what Flush returns when the sink calls it: the
 // records it would wait for are written by the caller itself, after the
 // call returns.
-var errFlushFromSink = errors.New("async: Flush called from the sink, on the goroutine that writes the queue: it cannot wait for itself")
+var errFlushFromSink = goid.Refusal("async: Flush called from the sink, on the goroutine that writes the queue: it cannot wait for itself")
 
 // flushStart is what a Flush saw when it started: how many records the
 // drain must have settled for every record queued then to be out of the

@@ -3,12 +3,12 @@ package async
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/slogstack/slogstack/internal/goid"
 	"github.com/slogstack/slogstack/internal/ringbuf"
 )
 
@@ -454,7 +454,7 @@ func (p *pipeline[T]) close(ctx context.Context) error {
 
 // errCloseFromSink is what Close returns when the sink calls it: the
 // drain goroutine, which would have to finish the queue, is the caller.
-var errCloseFromSink = errors.New("async: Close called from the sink, on the goroutine that writes the queue: it cannot wait for itself; nothing was closed")
+var errCloseFromSink = goid.Refusal("async: Close called from the sink, on the goroutine that writes the queue: it cannot wait for itself; nothing was closed")
 
 // drainOrAbandon stops queueing and waits for the drain goroutine to
 // deliver every queued record, or, if ctx ends first, abandons what it has

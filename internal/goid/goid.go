@@ -2,6 +2,7 @@ package goid
 
 import (
 	"bytes"
+	"errors"
 	"runtime"
 )
 
@@ -23,3 +24,18 @@ func ID() uint64 {
 	}
 	return id
 }
+
+// ErrOwnGoroutine is what errors.Is finds in the error of a call that
+// refused to wait for work running on its own goroutine (a Flush or Close
+// called from the sink it would wait for). Such a call did nothing, so a
+// caller may make it again from another goroutine.
+var ErrOwnGoroutine = errors.New("called on the goroutine it would wait for")
+
+// Refusal returns an error with the text msg that errors.Is matches with
+// ErrOwnGoroutine.
+func Refusal(msg string) error { return refusal(msg) }
+
+type refusal string
+
+func (r refusal) Error() string        { return string(r) }
+func (r refusal) Is(target error) bool { return target == ErrOwnGoroutine }

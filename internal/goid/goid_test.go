@@ -1,6 +1,8 @@
 package goid
 
 import (
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 )
@@ -48,5 +50,20 @@ func TestIDIsPerGoroutine(t *testing.T) {
 func BenchmarkID(b *testing.B) {
 	for b.Loop() {
 		ID()
+	}
+}
+
+// TestRefusal: a refusal has its own text and is ErrOwnGoroutine to
+// errors.Is, also when wrapped; other errors are not.
+func TestRefusal(t *testing.T) {
+	r := Refusal("x: Close called from the sink")
+	if r.Error() != "x: Close called from the sink" {
+		t.Errorf("Error() = %q", r.Error())
+	}
+	if !errors.Is(r, ErrOwnGoroutine) || !errors.Is(fmt.Errorf("stack: %w", r), ErrOwnGoroutine) {
+		t.Error("a refusal is not ErrOwnGoroutine")
+	}
+	if errors.Is(errors.New("x: Close called from the sink"), ErrOwnGoroutine) {
+		t.Error("another error is ErrOwnGoroutine")
 	}
 }
