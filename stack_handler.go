@@ -23,7 +23,10 @@ func (h *stackHandler) Enabled(ctx context.Context, l slog.Level) bool {
 
 func (h *stackHandler) Handle(ctx context.Context, r slog.Record) error {
 	h.records.Add(1)
-	return h.next.Handle(ctx, h.stacktrace.withStacktrace(r, h.level))
+	if h.stacktrace.on { // off, the record is passed on as it came, uncopied
+		r = h.stacktrace.withStacktrace(r, h.level)
+	}
+	return h.next.Handle(ctx, r)
 }
 
 // WithAttrs and WithGroup pass every call on, even an empty one, so that
