@@ -12,6 +12,7 @@ import (
 	"github.com/slogstack/slogstack/async"
 	"github.com/slogstack/slogstack/handler"
 	"github.com/slogstack/slogstack/httpctx"
+	"github.com/slogstack/slogstack/internal/counter"
 	"github.com/slogstack/slogstack/redact"
 	"github.com/slogstack/slogstack/sampling"
 	"github.com/slogstack/slogstack/scope"
@@ -153,7 +154,7 @@ func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
 		h = s.sampling
 		s.layers = append(s.layers, "sampling.Handler")
 	}
-	s.top = &stackHandler{next: h, level: cfg.level(), records: new(atomic.Uint64),
+	s.top = &stackHandler{next: h, level: cfg.level(), records: new(counter.Counter),
 		stacktrace: stacktraceRule{on: cfg.Stacktrace, level: cfg.StacktraceLevel}}
 	s.logger = slog.New(s.top)
 	s.httpMiddleware, s.httpStats = buildMiddleware(s.httpOptions())

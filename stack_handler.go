@@ -3,7 +3,8 @@ package slogstack
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
+
+	"github.com/slogstack/slogstack/internal/counter"
 )
 
 // stackHandler is the top of a Stack: it refuses records below the
@@ -13,7 +14,7 @@ import (
 type stackHandler struct {
 	next       slog.Handler
 	level      slog.Leveler
-	records    *atomic.Uint64
+	records    *counter.Counter // sharded: parallel callers do not share its cache line
 	stacktrace stacktraceRule
 }
 
