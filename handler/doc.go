@@ -21,8 +21,9 @@
 // It is an ordinary [log/slog.Handler], so it also composes with
 // github.com/samber/slog-multi and any other handler middleware.
 //
-// The package imports only the standard library (and nothing of net/http
-// or expvar), so using JSONHandler alone costs no other dependency. The
+// The package depends only on the standard library and this module (and
+// nothing of net/http or expvar), so using JSONHandler alone costs no other
+// dependency. The
 // builder that assembles a whole stack on it is the root package,
 // github.com/slogstack/slogstack.
 package handler

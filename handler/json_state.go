@@ -30,6 +30,14 @@ type encodeState struct {
 	// cacheTime is set while the record's own time is written: it may
 	// refresh the cache of formatted seconds.
 	cacheTime bool
+
+	// The record's own attributes (set by beginRecord): attrsStart is where
+	// the groups opened for them start in buf, or -1 if the record has
+	// none; attrsEmpty reports whether all so far were elided;
+	// nOpenGroups is how many groups endRecord closes.
+	attrsStart  int
+	attrsEmpty  bool
+	nOpenGroups int
 }
 
 const (
@@ -82,20 +90,71 @@ func (h *JSONHandler) handleRecord(r *slog.Record) error {
 
 // appendRecord renders r, newline included, into s.buf.
 func (s *encodeState) appendRecord(r *slog.Record) {
+	s.beginRecord(r, r.Message, r.NumAttrs() > 0)
+	r.Attrs(func(a slog.Attr) bool {
+		s.recordAttr(a)
+		return true
+	})
+	s.endRecord()
+}
+
+// beginRecord writes the opening brace, the built-in attributes of a record
+// with r's time, level and PC and the message msg, the preformatted
+// WithAttrs output and, if hasAttrs says the record has attributes of its
+// own, the groups from WithGroup not yet opened. The record's attributes
+// follow with recordAttr; endRecord closes the line.
+func (s *encodeState) beginRecord(r *slog.Record, msg string, hasAttrs bool) {
 	s.buf = append(s.buf, '{')
 	if s.h.opts.ReplaceAttr == nil {
-		s.appendBuiltInsFast(r)
+		s.appendBuiltInsFast(r, msg)
 	} else {
-		s.appendBuiltInsReplaced(r)
+		s.appendBuiltInsReplaced(r, msg)
 		s.track = true
 	}
-	s.appendNonBuiltIns(r)
-	s.buf = append(s.buf, '\n')
+	h := s.h
+	if pfa := h.preformatted; len(pfa) > 0 {
+		if s.sep {
+			s.buf = append(s.buf, ',')
+		}
+		s.buf = append(s.buf, pfa...)
+		s.sep = pfa[len(pfa)-1] != '{'
+	}
+	// If the record has no attributes, open no groups. If it has some but
+	// all of them are elided, endRecord removes the groups opened for them.
+	s.nOpenGroups = h.nOpenGroups
+	s.attrsStart = -1
+	if hasAttrs {
+		s.attrsStart = len(s.buf)
+		s.openGroups()
+		s.nOpenGroups = len(h.groups)
+		s.attrsEmpty = true
+	}
+}
+
+// recordAttr appends one of the record's own attributes.
+func (s *encodeState) recordAttr(a slog.Attr) {
+	if s.appendAttr(a) {
+		s.attrsEmpty = false
+	}
+}
+
+// endRecord removes the groups opened for the record's attributes if all
+// of them were elided, then closes the open groups and the object and
+// appends the newline.
+func (s *encodeState) endRecord() {
+	if s.attrsStart >= 0 && s.attrsEmpty {
+		s.buf = s.buf[:s.attrsStart]
+		s.nOpenGroups = s.h.nOpenGroups
+	}
+	for range s.nOpenGroups {
+		s.buf = append(s.buf, '}')
+	}
+	s.buf = append(s.buf, '}', '\n')
 }
 
 // appendBuiltInsFast writes time, level, source and msg when there is no
 // ReplaceAttr to consult.
-func (s *encodeState) appendBuiltInsFast(r *slog.Record) {
+func (s *encodeState) appendBuiltInsFast(r *slog.Record, msg string) {
 	b := s.buf
 	if !r.Time.IsZero() {
 		b = append(b, `"time":`...)
@@ -112,14 +171,14 @@ func (s *encodeState) appendBuiltInsFast(r *slog.Record) {
 		}
 	}
 	b = append(b, `,"msg":`...)
-	s.buf = appendJSONString(b, r.Message)
+	s.buf = appendJSONString(b, msg)
 	s.sep = true
 }
 
 // appendBuiltInsReplaced writes time, level, source and msg through
 // ReplaceAttr, exactly as slog does: as ordinary attributes, outside any
 // group, with group tracking off.
-func (s *encodeState) appendBuiltInsReplaced(r *slog.Record) {
+func (s *encodeState) appendBuiltInsReplaced(r *slog.Record, msg string) {
 	if !r.Time.IsZero() {
 		s.cacheTime = true
 		s.appendAttr(slog.Time(slog.TimeKey, r.Time.Round(0)))
@@ -133,43 +192,7 @@ func (s *encodeState) appendBuiltInsReplaced(r *slog.Record) {
 		}
 		s.appendAttr(slog.Any(slog.SourceKey, src))
 	}
-	s.appendAttr(slog.String(slog.MessageKey, r.Message))
-}
-
-// appendNonBuiltIns writes the preformatted WithAttrs output, the record's
-// attributes inside the groups not yet opened, and the closing braces.
-func (s *encodeState) appendNonBuiltIns(r *slog.Record) {
-	h := s.h
-	if pfa := h.preformatted; len(pfa) > 0 {
-		if s.sep {
-			s.buf = append(s.buf, ',')
-		}
-		s.buf = append(s.buf, pfa...)
-		s.sep = pfa[len(pfa)-1] != '{'
-	}
-	// If the record has no attributes, open no groups. If it has some but
-	// all of them are elided, remove the groups opened for them.
-	nOpenGroups := h.nOpenGroups
-	if r.NumAttrs() > 0 {
-		pos := len(s.buf)
-		s.openGroups()
-		nOpenGroups = len(h.groups)
-		empty := true
-		r.Attrs(func(a slog.Attr) bool {
-			if s.appendAttr(a) {
-				empty = false
-			}
-			return true
-		})
-		if empty {
-			s.buf = s.buf[:pos]
-			nOpenGroups = h.nOpenGroups
-		}
-	}
-	for range nOpenGroups {
-		s.buf = append(s.buf, '}')
-	}
-	s.buf = append(s.buf, '}')
+	s.appendAttr(slog.String(slog.MessageKey, msg))
 }
 
 // openGroups opens the groups from WithGroup not yet opened in the
