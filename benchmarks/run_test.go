@@ -56,3 +56,11 @@ func runSetup(b *testing.B, s Setup, parallel, drops bool) {
 		b.ReportMetric(float64(dropped)/float64(b.N), "drops/op")
 	}
 }
+
+// modeName names a serial or parallel benchmark variant.
+func modeName(parallel bool) string {
+	if parallel {
+		return "parallel"
+	}
+	return "serial"
+}

@@ -47,12 +47,53 @@ func onStack(cfg slogstack.Config, q Queue, lvl slog.Level) func(testing.TB, io.
 	}
 }
 
+// DeepContextValues is how many context.WithValue layers the -deepctx
+// rows put over the request scope's context, as middleware stacks do
+// (tracing, auth, tenant, locale...), so that a lookup of the scope has to
+// walk past them.
+const DeepContextValues = 10
+
+// deepContextKey keys the values of a deep context; each layer has its own.
+type deepContextKey int
+
+// deepen returns a request opener whose contexts carry DeepContextValues
+// values layered over the scope's context.
+func deepen(request func() (context.Context, func(error))) func() (context.Context, func(error)) {
+	return func() (context.Context, func(error)) {
+		ctx, end := request()
+		for i := range DeepContextValues {
+			ctx = context.WithValue(ctx, deepContextKey(i), i)
+		}
+		return ctx, end
+	}
+}
+
+// deepRow is row with its request contexts deepened, named name.
+func deepRow(name string, open func(testing.TB, io.Writer) stackSetup) stackRow {
+	return stackRow{name, func(tb testing.TB, w io.Writer) stackSetup {
+		s := open(tb, w)
+		s.request = deepen(s.request)
+		return s
+	}}
+}
+
+// SlogDisabledName is the stack row of a call at a disabled level through
+// slog.Logger over slog.JSONHandler: the reference of the not-sampled
+// target with buffering off.
+const SlogDisabledName = "slog-disabled"
+
 var stackRows = []stackRow{
 	{"floor", func(testing.TB, io.Writer) stackSetup {
 		return stackSetup{logger: Bind(slog.New(FloorHandler{})), level: slog.LevelInfo}
 	}},
 	{"slogstack-json", func(_ testing.TB, w io.Writer) stackSetup {
 		return stackSetup{logger: Bind(slog.New(handler.NewJSONHandler(w, nil))), level: slog.LevelInfo}
+	}},
+	// An Info call on a logger whose slog.JSONHandler is at Warn: Enabled
+	// says no and slog.Logger returns before building a Record.
+	{SlogDisabledName, func(_ testing.TB, w io.Writer) stackSetup {
+		h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn})
+		return stackSetup{logger: Bind(slog.New(h)), level: slog.LevelInfo}
 	}},
 	// The zero Config builds no layer and owns no goroutine; its scopes
 	// are sampled (sampling is off), so this row is the cost of opening
@@ -65,11 +106,28 @@ var stackRows = []stackRow{
 		return stackSetup{request: s.Request}
 	}},
 	{"stack-sampled", onStack(StackConfig(1, true), QueueRecords, slog.LevelInfo)},
+	deepRow("stack-sampled-deepctx", onStack(StackConfig(1, true), QueueRecords, slog.LevelInfo)),
 	{"stack-sampled-asyncwriter", onStack(StackConfig(1, true), QueueBytes, slog.LevelInfo)},
 	{"stack-unsampled-nobuf", onStack(StackConfig(0, false), QueueRecords, slog.LevelInfo)},
+	deepRow("stack-unsampled-nobuf-deepctx", onStack(StackConfig(0, false), QueueRecords, slog.LevelInfo)),
 	{"stack-unsampled-buf", onStack(StackConfig(0, true), QueueRecords, slog.LevelInfo)},
+	deepRow("stack-unsampled-buf-deepctx", onStack(StackConfig(0, true), QueueRecords, slog.LevelInfo)),
 	{"stack-debug", onStack(StackConfig(1, true), QueueRecords, slog.LevelDebug)},
 }
+
+// inScopeRows are the rows also measured per record inside one long
+// request scope (the inscope variant): the not-sampled rows, whose
+// targets are per record.
+var inScopeRows = map[string]bool{
+	"stack-unsampled-nobuf": true, "stack-unsampled-nobuf-deepctx": true,
+	"stack-unsampled-buf": true, "stack-unsampled-buf-deepctx": true,
+}
+
+// InScopeRecords is the length of the request scopes of the inscope
+// variant, whose opening and end are not timed: within the default
+// per-request buffer bound (512 records), so that a buffered record is
+// kept, not dropped for the bound.
+const InScopeRecords = 256
 
 // requester logs through a stackSetup as one goroutine serving requests
 // one after the other, RecordsPerRequest records each.
@@ -107,19 +165,36 @@ func (r *requester) finish() {
 	r.n = 0
 }
 
+// stackModes are the variants of BenchmarkStack: serial, b.RunParallel
+// with GOMAXPROCS goroutines, and with 4×GOMAXPROCS goroutines
+// (b.SetParallelism(4)), as a server runs more requests than it has CPUs.
+var stackModes = []struct {
+	name        string
+	parallelism int // 0: serial
+}{
+	{"serial", 0},
+	{"parallel", 1},
+	{"parallel4x", 4},
+}
+
 // BenchmarkStack measures the caller's cost of one record through the
 // whole stack (see Stack) for a sampled request, a request not sampled
 // with buffering off and on, and a call at a disabled level, next to
-// handler.JSONHandler alone, the floor and the cost of the request scopes
-// alone, all to io.Discard.
+// handler.JSONHandler alone, the floor, a disabled slog call and the cost
+// of the request scopes alone, all to io.Discard. The -deepctx rows log
+// with DeepContextValues values layered over the scope's context. Every
+// mode opens a request scope per RecordsPerRequest records and times its
+// opening and end; the serial-inscope variant of the not-sampled rows
+// times only the records, in scopes of InScopeRecords records.
 func BenchmarkStack(b *testing.B) {
 	for _, row := range stackRows {
-		for _, parallel := range []bool{false, true} {
-			b.Run(row.name+"/"+modeName(parallel), func(b *testing.B) {
+		for _, m := range stackModes {
+			b.Run(row.name+"/"+m.name, func(b *testing.B) {
 				s := row.open(b, io.Discard)
 				b.ReportAllocs()
 				b.ResetTimer()
-				if parallel {
+				if m.parallelism > 0 {
+					b.SetParallelism(m.parallelism)
 					b.RunParallel(func(pb *testing.PB) {
 						r := newRequester(s)
 						for pb.Next() {
@@ -135,22 +210,45 @@ func BenchmarkStack(b *testing.B) {
 					r.finish()
 				}
 				b.StopTimer()
-				if s.close != nil {
-					if _, err := s.close(); err != nil {
-						b.Fatal(err)
-					}
-				}
+				closeStack(b, s)
 			})
+		}
+		if inScopeRows[row.name] {
+			b.Run(row.name+"/serial-inscope", func(b *testing.B) { benchInScope(b, row) })
 		}
 	}
 }
 
-// modeName names a serial or parallel benchmark variant.
-func modeName(parallel bool) string {
-	if parallel {
-		return "parallel"
+// benchInScope times the records of row alone: scopes of InScopeRecords
+// records, opened and ended with the timer stopped.
+func benchInScope(b *testing.B, row stackRow) {
+	s := row.open(b, io.Discard)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		b.StopTimer()
+		ctx, end := s.request()
+		b.StartTimer()
+		n := min(InScopeRecords, b.N-done)
+		for range n {
+			LogAttrs(ctx, s.logger, s.level)
+		}
+		done += n
+		b.StopTimer()
+		end(nil)
+		b.StartTimer()
 	}
-	return "serial"
+	b.StopTimer()
+	closeStack(b, s)
+}
+
+// closeStack closes s, if it has anything to close.
+func closeStack(b *testing.B, s stackSetup) {
+	if s.close != nil {
+		if _, err := s.close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // TestStackRows checks what each stack row writes for one request of
@@ -160,8 +258,10 @@ func modeName(parallel bool) string {
 func TestStackRows(t *testing.T) {
 	leakcheck.Check(t)
 	wantLines := map[string]int{
-		"floor": 0, "slogstack-json": RecordsPerRequest, "scope-only": 0,
-		"stack-sampled": RecordsPerRequest, "stack-sampled-asyncwriter": RecordsPerRequest, "stack-unsampled-nobuf": 0, "stack-unsampled-buf": 0, "stack-debug": 0,
+		"floor": 0, "slogstack-json": RecordsPerRequest, SlogDisabledName: 0, "scope-only": 0,
+		"stack-sampled": RecordsPerRequest, "stack-sampled-deepctx": RecordsPerRequest, "stack-sampled-asyncwriter": RecordsPerRequest,
+		"stack-unsampled-nobuf": 0, "stack-unsampled-nobuf-deepctx": 0, "stack-unsampled-buf": 0, "stack-unsampled-buf-deepctx": 0,
+		"stack-debug": 0,
 	}
 	for _, row := range stackRows {
 		t.Run(row.name, func(t *testing.T) {
