@@ -47,7 +47,7 @@ type shapeStruct struct {
 // have them folded at compile time.
 var (
 	shapeTime    = time.Date(2026, 12, 5, 3, 4, 5, 123456789, time.UTC)
-	shapeErr     = errors.New("connection reset by peer")
+	errShape     = errors.New("connection reset by peer")
 	shapeStructV = shapeStruct{ID: 42, Tags: []string{"a", "b"}}
 )
 
@@ -74,7 +74,7 @@ func everyKind(n int) []slog.Attr {
 		case 6:
 			attrs[i] = slog.Time(key, shapeTime)
 		case 7:
-			attrs[i] = slog.Any(key, shapeErr)
+			attrs[i] = slog.Any(key, errShape)
 		case 8:
 			attrs[i] = slog.Any(key, shapeStructV)
 		case 9:
