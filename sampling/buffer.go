@@ -74,6 +74,11 @@ type scopeState struct {
 	// is written.
 	pendingLost int
 	lastLost    lossPoint
+
+	// ctxEntries are this state's entries in the handler's context cache
+	// (see ctxCache), ctxUsed how many of them have been claimed.
+	ctxUsed    atomic.Uint32
+	ctxEntries [ctxEntriesPerScope]ctxEntry
 }
 
 // route is what handle does with a record once it has looked at the

@@ -222,6 +222,7 @@ func (st *scopeState) startFlush() (batch, bool) {
 // call has not reached this buffer yet is written, not dropped; a scope
 // whose buffer is being written ends when the flusher is done.
 func (st *scopeState) ScopeEnded(s *reqscope.Scope) {
+	st.sh.ctxs.remove(st)
 	kept, b, flushNow := st.end(s)
 	if flushNow {
 		st.flush(b, nil)

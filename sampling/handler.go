@@ -58,6 +58,7 @@ type shared struct {
 	cfg    config
 	budget budget
 	stats  counters
+	ctxs   ctxCache
 }
 
 // NewHandler returns a Handler that writes the records it keeps to next,
@@ -89,8 +90,7 @@ func NewHandler(next slog.Handler, opts Options) *Handler {
 // next handler would refuse are not buffered either.
 func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 	if !h.sh.cfg.buffering && level < slog.LevelError {
-		if s := reqscope.FromContext(ctx); s != nil && !s.Sampled() {
-			h.sh.scopeState(s) // counts the request at first sight
+		if s := h.sh.scopeOf(ctx); s != nil && !s.Sampled() {
 			return false
 		}
 	}
@@ -104,17 +104,15 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 // nil for a record buffered or dropped, or queued behind a buffer that
 // another goroutine of the request is writing.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	s := reqscope.FromContext(ctx)
+	s, st := h.sh.stateOf(ctx)
 	if s == nil {
 		return h.handleUnscoped(ctx, r)
 	}
 	d := s.Initial()
 	if d.Sampled {
-		h.sh.scopeState(s)
 		h.sh.stats.passed.Add(1)
 		return h.write(ctx, d.Rate, d.Reason, r)
 	}
-	st := h.sh.scopeState(s)
 	if st == nil || !h.sh.cfg.buffering {
 		return h.handleUnbuffered(ctx, s, d, r)
 	}
@@ -190,6 +188,43 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 		corrID:    h.corrID,
 		hasCorrID: h.hasCorrID,
 	}
+}
+
+// stateOf returns the scope in ctx (nil if there is none) and this
+// handler family's state for it, created (and the request counted) at
+// first sight; the state is nil when the scope has ended without this
+// family seeing it. A context seen before is found in the context cache
+// without walking the context chain.
+func (sh *shared) stateOf(ctx context.Context) (*reqscope.Scope, *scopeState) {
+	if st := sh.ctxs.get(ctx); st != nil {
+		return st.scope, st
+	}
+	s := reqscope.FromContext(ctx)
+	if s == nil {
+		return nil, nil
+	}
+	st := sh.scopeState(s)
+	if st != nil {
+		sh.ctxs.put(ctx, st)
+	}
+	return s, st
+}
+
+// scopeOf returns the scope in ctx, or nil, for Enabled. It finds it as
+// stateOf does, but creates the state (counting the request) only for a
+// scope whose records are not written now: Handle is not called for them.
+func (sh *shared) scopeOf(ctx context.Context) *reqscope.Scope {
+	if st := sh.ctxs.get(ctx); st != nil {
+		return st.scope
+	}
+	s := reqscope.FromContext(ctx)
+	if s == nil || s.Sampled() {
+		return s
+	}
+	if st := sh.scopeState(s); st != nil {
+		sh.ctxs.put(ctx, st)
+	}
+	return s
 }
 
 // scopeState returns the per-scope state of s for this handler family,
