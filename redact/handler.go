@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+
+	"github.com/slogstack/slogstack/internal/fuse"
 )
 
 // Handler is a slog.Handler that masks secrets in every record, and in the
@@ -28,7 +30,10 @@ import (
 // record would; the module's own keys (correlation_id, _sampled, ...) are
 // never masked, there or anywhere. Handler is safe for concurrent use.
 type Handler struct {
-	next    slog.Handler
+	next slog.Handler
+	// enc is the encoder of next when next is the module's JSON handler:
+	// the record is then masked and encoded in one walk (see encode).
+	enc     fuse.Encoder
 	red     *Redactor
 	maskAll bool // inside a WithGroup whose name is a secret key
 }
@@ -48,7 +53,14 @@ func NewHandler(next slog.Handler, opts Options) *Handler {
 // newHandler returns a Handler that masks with red and passes records to
 // next.
 func newHandler(next slog.Handler, red *Redactor) *Handler {
-	return &Handler{next: next, red: red}
+	return derived(next, red, false)
+}
+
+// derived returns a Handler over next with red, masking every value when
+// maskAll is set, that drives next's encoder when it has one.
+func derived(next slog.Handler, red *Redactor, maskAll bool) *Handler {
+	enc, _ := fuse.EncoderOf(next)
+	return &Handler{next: next, enc: enc, red: red, maskAll: maskAll}
 }
 
 // Redactor returns the Redactor the handler masks with, to share its rules
@@ -71,66 +83,146 @@ const rebuildInline = 16
 
 // Handle masks r and passes it to the next handler, returning its error.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	return h.handle(ctx, r, nil)
+}
+
+// HandleTail masks r and the attributes of tail, which follow r's own, and
+// passes them to the next handler: it has exactly the effect of Handle on
+// r with the tail's attributes added, without building that record.
+func (h *Handler) HandleTail(ctx context.Context, r slog.Record, tail fuse.Tail) error {
+	tail = withoutEmptyGroups(tail)
+	if tail.Len() == 0 {
+		return h.handle(ctx, r, nil)
+	}
+	return h.handle(ctx, r, &tail)
+}
+
+// withoutEmptyGroups returns tail without its attributes whose value is an
+// empty group, which slog.Record.AddAttrs leaves out of a record.
+func withoutEmptyGroups(tail fuse.Tail) fuse.Tail {
+	for i := range tail.Len() {
+		if isEmptyGroup(tail.At(i).Value) {
+			var out fuse.Tail
+			for j := range tail.Len() {
+				if a := tail.At(j); !isEmptyGroup(a.Value) {
+					out.Add(a)
+				}
+			}
+			return out
+		}
+	}
+	return tail
+}
+
+// isEmptyGroup reports whether v is a group without attributes.
+func isEmptyGroup(v slog.Value) bool {
+	return v.Kind() == slog.KindGroup && len(v.Group()) == 0
+}
+
+// handle implements Handle and HandleTail; tail is nil when there is none.
+func (h *Handler) handle(ctx context.Context, r slog.Record, tail *fuse.Tail) error {
 	var t tally
 	h.red.c.records.Add(1)
+	if h.enc != nil {
+		return h.encode(r, tail, &t)
+	}
 	msg, msgChanged := h.red.body(r.Message, &t, 0)
 	// Look for the first attribute that changes; most records have none.
 	first := -1
 	var firstAttr slog.Attr
 	if !msgChanged {
-		i := 0
-		r.Attrs(func(a slog.Attr) bool {
-			vd := h.red.verdict(a.Key, &t)
-			if !h.maskAll && !vd.secret && !vd.changed && h.red.cleanValue(a.Value) {
-				i++ // the common case, decided without building an Attr
-				return true
-			}
-			if na, changed := h.attrWith(a, vd, &t); changed {
-				first, firstAttr = i, na
-				return false
-			}
-			i++
-			return true
-		})
+		first, firstAttr = h.firstChange(r, tail, &t)
 	}
 	if !msgChanged && first < 0 {
 		h.red.c.flush(&t)
+		return h.pass(ctx, r, tail)
+	}
+	return h.rebuild(ctx, r, tail, msg, first, firstAttr, &t)
+}
+
+// firstChange returns the index of the first attribute of r, followed by
+// those of tail, that masking changes, and its masked form; -1 when none
+// does.
+func (h *Handler) firstChange(r slog.Record, tail *fuse.Tail, t *tally) (int, slog.Attr) {
+	first, i := -1, 0
+	var firstAttr slog.Attr
+	check := func(a slog.Attr) bool {
+		if na, changed := h.maskedAttr(a, t); changed {
+			first, firstAttr = i, na
+			return false
+		}
+		i++
+		return true
+	}
+	r.Attrs(check)
+	if first < 0 && tail != nil {
+		for j := 0; j < tail.Len() && check(tail.At(j)); j++ {
+		}
+	}
+	return first, firstAttr
+}
+
+// maskedAttr returns a record attribute as it is passed on, and whether it
+// changed: the common case, a clean key with a value cleanValue clears, is
+// decided without building an Attr.
+func (h *Handler) maskedAttr(a slog.Attr, t *tally) (slog.Attr, bool) {
+	vd := h.red.verdict(a.Key, t)
+	if !h.maskAll && !vd.secret && !vd.changed && h.red.cleanValue(a.Value) {
+		return a, false
+	}
+	return h.attrWith(a, vd, t)
+}
+
+// pass hands r, and tail when there is one, to the next handler.
+func (h *Handler) pass(ctx context.Context, r slog.Record, tail *fuse.Tail) error {
+	if tail == nil {
 		return h.next.Handle(ctx, r)
 	}
-	return h.rebuild(ctx, r, msg, first, firstAttr, &t)
+	return fuse.Pass(ctx, h.next, r, *tail)
 }
 
 // rebuild passes on a new record with the same time, level and PC, the
-// message msg and the attributes of r masked. The attributes before index
-// first are unchanged; the one at first is firstAttr, already masked (when
-// first < 0, every attribute is masked here).
-func (h *Handler) rebuild(ctx context.Context, r slog.Record, msg string, first int, firstAttr slog.Attr, t *tally) error {
+// message msg and the attributes of r masked, followed by the masked tail.
+// The attributes before index first (counting r's, then the tail's) are
+// unchanged; the one at first is firstAttr, already masked (when first < 0,
+// every attribute is masked here).
+func (h *Handler) rebuild(ctx context.Context, r slog.Record, tail *fuse.Tail, msg string, first int, firstAttr slog.Attr, t *tally) error {
+	i := 0
+	next := func(a slog.Attr) slog.Attr {
+		j := i
+		i++
+		switch {
+		case j < first:
+			return a
+		case j == first:
+			return firstAttr
+		}
+		na, _ := h.maskedAttr(a, t)
+		return na
+	}
 	// The attributes are collected on the stack, then added at once: one
 	// allocation for those past the record's inline ones, instead of one
 	// per growth.
 	var stack [rebuildInline]slog.Attr
 	attrs := stack[:0]
-	i := 0
 	r.Attrs(func(a slog.Attr) bool {
-		switch {
-		case i < first:
-			attrs = append(attrs, a)
-		case i == first:
-			attrs = append(attrs, firstAttr)
-		default:
-			na, _ := h.attr(a, t)
-			attrs = append(attrs, na)
-		}
-		i++
+		attrs = append(attrs, next(a))
 		return true
 	})
+	var masked fuse.Tail
+	if tail != nil {
+		for j := range tail.Len() {
+			masked.Add(next(tail.At(j)))
+		}
+		tail = &masked
+	}
 	if t.masked() {
 		h.red.c.recordsChanged.Add(1)
 	}
 	h.red.c.flush(t)
 	nr := slog.NewRecord(r.Time, r.Level, msg, r.PC)
 	nr.AddAttrs(attrs...)
-	return h.next.Handle(ctx, nr)
+	return h.pass(ctx, nr, tail)
 }
 
 // attr masks one attribute of a record or of WithAttrs.
@@ -172,7 +264,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		out[i] = na
 	}
 	h.red.c.flush(&t)
-	return &Handler{next: h.next.WithAttrs(out), red: h.red, maskAll: h.maskAll}
+	return derived(h.next.WithAttrs(out), h.red, h.maskAll)
 }
 
 // WithGroup returns a Handler whose next handler has the group open. A name
@@ -189,5 +281,5 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 		t.addHits(&vd.hits)
 	}
 	h.red.c.flush(&t)
-	return &Handler{next: h.next.WithGroup(name), red: h.red, maskAll: h.maskAll || vd.secret}
+	return derived(h.next.WithGroup(name), h.red, h.maskAll || vd.secret)
 }

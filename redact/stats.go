@@ -1,6 +1,10 @@
 package redact
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/slogstack/slogstack/internal/counter"
+)
 
 // Stats are the counters of a Handler or a Redactor, read with atomic loads;
 // reading them is safe at any time and never blocks logging. A Handler and
@@ -93,14 +97,18 @@ func (c PatternCounts) Total() uint64 {
 	return n
 }
 
-// counters are the shared atomic counters behind Stats.
+// counters are the shared counters behind Stats. Those a record without
+// secrets touches (records, cache lookups), and those every record with
+// one touches (recordsChanged, keyMasked), are sharded, so that parallel
+// callers do not bounce one cache line between cores; the pattern counters,
+// added to only when a pattern matched, are plain atomics.
 type counters struct {
-	records        atomic.Uint64
-	recordsChanged atomic.Uint64
-	keyMasked      atomic.Uint64
+	records        counter.Counter
+	recordsChanged counter.Counter
+	keyMasked      counter.Counter
 	patterns       [numPatterns]atomic.Uint64
-	cacheHits      atomic.Uint64
-	cacheMisses    atomic.Uint64
+	cacheHits      counter.Counter
+	cacheMisses    counter.Counter
 }
 
 // tally collects the counts of one operation (one record, one WithAttrs,
@@ -136,10 +144,14 @@ func (c *counters) flush(t *tally) {
 	}
 }
 
+// stats reads the counters. RecordsChanged is read before Records, which
+// a record adds to first, so that a Stats taken while records are handled
+// never shows more records changed than handled.
 func (c *counters) stats() Stats {
+	changed := c.recordsChanged.Load()
 	s := Stats{
 		Records:        c.records.Load(),
-		RecordsChanged: c.recordsChanged.Load(),
+		RecordsChanged: changed,
 		KeyMasked:      c.keyMasked.Load(),
 		KeyCacheHits:   c.cacheHits.Load(),
 		KeyCacheMisses: c.cacheMisses.Load(),
