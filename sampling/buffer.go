@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/slogstack/slogstack/internal/counter"
 	"github.com/slogstack/slogstack/internal/reqscope"
 )
 
@@ -224,7 +225,7 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Recor
 	st.n++
 	st.bytes += cost
 	st.charged += int64(payload)
-	c.bufferedRecords.Add(1)
+	c.addBuffered(1)
 }
 
 // grownSlots returns the capacity of the ring that replaces a full one:
@@ -256,7 +257,7 @@ func (st *scopeState) growLocked(newSlots int) {
 // logged before it move up one slot, so the ring stays contiguous and in
 // order. The gap it leaves (with the one before it) moves to the next
 // record, or to the trailing gap when it was the newest.
-func (st *scopeState) evictLocked(lost *atomic.Uint64) bool {
+func (st *scopeState) evictLocked(lost *counter.Counter) bool {
 	k := st.oldestBelowErrorLocked()
 	if k < 0 {
 		return false
@@ -275,7 +276,7 @@ func (st *scopeState) evictLocked(lost *atomic.Uint64) bool {
 	st.bytes -= entrySize + payload
 	st.charged -= int64(payload)
 	st.sh.budget.release(int64(payload))
-	st.sh.stats.bufferedRecords.Add(-1)
+	st.sh.stats.addBuffered(-1)
 	switch {
 	case k < st.n:
 		st.ring[(st.head+k)&mask].lostBefore += gap
@@ -321,9 +322,9 @@ func (st *scopeState) takeLocked() batch {
 
 // dropLocked drops everything the buffer holds, counting the records in
 // lost, and gives its memory back.
-func (st *scopeState) dropLocked(lost *atomic.Uint64) {
+func (st *scopeState) dropLocked(lost *counter.Counter) {
 	b := st.takeLocked()
 	lost.Add(uint64(b.n))
-	st.sh.stats.bufferedRecords.Add(-int64(b.n))
+	st.sh.stats.addBuffered(-b.n)
 	b.release(st.sh)
 }

@@ -120,7 +120,7 @@ func (st *scopeState) abandon(cur *batch, t *trigger) {
 	c := &st.sh.stats
 	rest := cur.n - cur.done
 	c.lostPanic.Add(uint64(rest))
-	c.bufferedRecords.Add(-int64(rest))
+	c.addBuffered(-rest)
 	cur.release(st.sh)
 	if t != nil && !t.handed {
 		c.buffered.Add(1)
@@ -145,7 +145,7 @@ func (st *scopeState) writeBatch(b *batch, rate float64) {
 			sh.reportLost(lossPoint{h: e.h, ctx: e.ctx, time: e.r.Time}, e.lostBefore, rate)
 		}
 		b.done++
-		sh.stats.bufferedRecords.Add(-1)
+		sh.stats.addBuffered(-1)
 		sh.replay(e, rate)
 		*e = entry{} // the snapshot can go now
 	}

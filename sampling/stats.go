@@ -3,6 +3,7 @@ package sampling
 import (
 	"sync/atomic"
 
+	"github.com/slogstack/slogstack/internal/counter"
 	"github.com/slogstack/slogstack/internal/reqscope"
 )
 
@@ -142,29 +143,38 @@ func (c *reasonCounters) load() ReasonCounts {
 	}
 }
 
-// counters is the live form of Stats.
+// counters is the live form of Stats. The counters that records touch
+// one by one are sharded (counter.Counter), so that callers on different
+// cores do not bounce one cache line between them; those touched once per
+// request or on rare paths are plain atomics.
 type counters struct {
 	requestsSampled    reasonCounters
 	requestsNotSampled reasonCounters
 	requestsKept       atomic.Uint64
 	requestsDropped    atomic.Uint64
 
-	passed           atomic.Uint64
-	buffered         atomic.Uint64
-	rescued          atomic.Uint64
-	filtered         atomic.Uint64
-	dropped          atomic.Uint64
-	discarded        atomic.Uint64
-	lostRequestBound atomic.Uint64
-	lostGlobalBudget atomic.Uint64
-	lostPanic        atomic.Uint64
-	unscopedPassed   atomic.Uint64
-	unscopedDropped  atomic.Uint64
+	passed           counter.Counter
+	buffered         counter.Counter
+	rescued          counter.Counter
+	filtered         counter.Counter
+	dropped          counter.Counter
+	discarded        counter.Counter
+	lostRequestBound counter.Counter
+	lostGlobalBudget counter.Counter
+	lostPanic        counter.Counter
+	unscopedPassed   counter.Counter
+	unscopedDropped  counter.Counter
 	handleErrors     atomic.Uint64
 	handlePanics     atomic.Uint64
 
-	bufferedRecords atomic.Int64
+	// bufferedRecords is a gauge kept in a sharded counter: a decrement
+	// adds the two's complement, and the sum of the cells, read as an
+	// int64, is the gauge.
+	bufferedRecords counter.Counter
 }
+
+// addBuffered adds n (negative to remove) to the BufferedRecords gauge.
+func (c *counters) addBuffered(n int) { c.bufferedRecords.Add(uint64(int64(n))) }
 
 // Stats returns a snapshot of the counters of h and of every handler
 // derived from it. It is safe to call at any time, concurrently with
@@ -190,7 +200,7 @@ func (h *Handler) Stats() Stats {
 		UnscopedDropped:         c.unscopedDropped.Load(),
 		HandleErrors:            c.handleErrors.Load(),
 		HandlePanics:            c.handlePanics.Load(),
-		BufferedRecords:         c.bufferedRecords.Load(),
+		BufferedRecords:         int64(c.bufferedRecords.Load()),
 		BufferedBytes:           h.sh.budget.used.Load(),
 	}
 }
