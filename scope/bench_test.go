@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/slogstack/slogstack/internal/benchcpu"
+	"github.com/slogstack/slogstack/internal/fuse"
 	"github.com/slogstack/slogstack/internal/logtest"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -45,6 +46,7 @@ func BenchmarkHandler(b *testing.B) {
 	defer end2(nil)
 	bare := slog.New(logtest.Nop{})
 	wrapped := slog.New(NewHandler(logtest.Nop{}, HandlerOptions{}))
+	fused := slog.New(NewHandler(nopTail{}, HandlerOptions{}))
 	for _, bc := range []struct {
 		name string
 		l    *slog.Logger
@@ -58,6 +60,12 @@ func BenchmarkHandler(b *testing.B) {
 		{"scope-and-child-span", wrapped, withSpan(traced, trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}}))},
 		{"span-without-scope", wrapped, withSpan(context.Background(), testSpanContext)},
 		{"bound-logger/no-context", Logger(WithLogger(traced, wrapped)), context.Background()},
+		{"scope/layered10", wrapped, layered(scoped, 10)},
+		{"scope-and-span/layered10", wrapped, layered(traced, 10)},
+		{"no-scope/layered10", wrapped, layered(context.Background(), 10)},
+		{"fused/scope-and-span", fused, traced},
+		{"fused/scope-and-span/layered10", fused, layered(traced, 10)},
+		{"fused/scope-and-child-span/layered10", fused, layered(withSpan(traced, trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}})), 10)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			loop(b, func() {
@@ -65,6 +73,36 @@ func BenchmarkHandler(b *testing.B) {
 			})
 		})
 	}
+	b.Run("fused/scope-and-span/layered10/parallel", func(b *testing.B) {
+		ctx := layered(traced, 10)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				fused.LogAttrs(ctx, slog.LevelInfo, "request handled", slog.String("method", "GET"), slog.Int("status", 200))
+			}
+		})
+	})
+}
+
+// layered returns ctx with n values layered on it, as a middleware stack
+// leaves a request's context.
+func layered(ctx context.Context, n int) context.Context {
+	for i := range n {
+		ctx = context.WithValue(ctx, layerKey(i), i)
+	}
+	return ctx
+}
+
+type layerKey int
+
+// nopTail is a next handler that takes a tail and does nothing, as a
+// fused layer below would.
+type nopTail struct{ logtest.Nop }
+
+func (nopTail) WithAttrs([]slog.Attr) slog.Handler { return nopTail{} }
+func (nopTail) WithGroup(string) slog.Handler      { return nopTail{} }
+func (nopTail) HandleTail(context.Context, slog.Record, fuse.Tail) error {
+	return nil
 }
 
 // sinkString keeps results alive so that the compiler cannot drop the work.

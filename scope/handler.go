@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/slogstack/slogstack/internal/counter"
+	"github.com/slogstack/slogstack/internal/fuse"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/internal/scopectx"
 	"github.com/slogstack/slogstack/internal/snapshot"
@@ -48,8 +50,13 @@ type Stats struct {
 	ChainsBuilt uint64
 }
 
+// handlerCounters are the counters of a Handler and of the handlers
+// derived from it. Those every record (or every record of a scope)
+// touches are sharded, so that parallel callers do not share a cache
+// line; building a chain is rare.
 type handlerCounters struct {
-	records, withID, withTrace, regrouped, chainsBuilt atomic.Uint64
+	records, withID, withTrace, regrouped counter.Counter
+	chainsBuilt                           atomic.Uint64
 }
 
 // Handler is a slog.Handler that adds the correlation attributes of the
@@ -65,7 +72,9 @@ type handlerCounters struct {
 // The attributes are always added at the top level of the record, after
 // the attributes bound with WithAttrs before any group, so that a log
 // search finds them in the same place in every line. With no group open
-// they are appended to the record. Under a group opened with WithGroup the
+// they follow the record's own attributes: a next handler of this module
+// (aggregation, redact) takes them beside the record, which is not
+// copied; any other gets a copy of the record with them added. Under a group opened with WithGroup the
 // record itself is never rebuilt: it goes, unchanged, through a chain made
 // for its scope by replaying the handler's history on the next handler,
 // with the correlation attributes inserted where the first group opens:
@@ -136,28 +145,43 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 // Handle adds the correlation attributes of ctx to r and passes it on.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	h.stats.records.Add(1)
-	var attrs [3]slog.Attr
-	s, n := h.correlationAttrs(ctx, &attrs)
-	if n == 0 {
+	var tail fuse.Tail
+	s := h.correlationAttrs(ctx, &tail)
+	if tail.Len() == 0 {
 		return h.next.Handle(ctx, r)
 	}
 	if h.hist == nil {
-		r = r.Clone() // never append into a back array shared with a copy
-		r.AddAttrs(attrs[:n]...)
-		return h.next.Handle(ctx, r)
+		// Appended after the record's own attributes: a next handler of
+		// this module takes them beside the record; any other gets a
+		// clone of r with them added (never appending into a back array
+		// shared with a copy of r).
+		return fuse.Pass(ctx, h.next, r, tail)
 	}
 	h.stats.regrouped.Add(1)
-	return h.chainFor(s, attrs[:n]).Handle(ctx, r)
+	return h.chainFor(s, tailAttrs(&tail)).Handle(ctx, r)
 }
 
-// correlationAttrs fills attrs with the correlation attributes of ctx that
-// are not bound at the top level already, and returns the scope of ctx (nil
-// if none) and how many attributes it filled.
-func (h *Handler) correlationAttrs(ctx context.Context, attrs *[3]slog.Attr) (*reqscope.Scope, int) {
-	n := 0
-	// A record logged with exactly the context the HTTP middleware or
-	// Start made (the common case) finds the scope, its state and the
-	// context's span in that state, without walking the context chain.
+// tailAttrs returns the attributes of t as a slice.
+func tailAttrs(t *fuse.Tail) []slog.Attr {
+	var as [fuse.MaxTail]slog.Attr
+	for i := range t.Len() {
+		as[i] = t.At(i)
+	}
+	return as[:t.Len()]
+}
+
+// correlationAttrs adds to tail the correlation attributes of ctx that
+// are not bound at the top level already, and returns the scope of ctx
+// (nil if none).
+//
+// It walks the context chain at most once for a record logged with a
+// context seen before in its scope: a record logged with exactly the
+// context the HTTP middleware or Start made (the common case) finds the
+// scope, its state and the context's span in that state, without walking;
+// any other context is walked for its scope, and its span is remembered
+// on the scope for the next record logged with the same context
+// (scopeSpans).
+func (h *Handler) correlationAttrs(ctx context.Context, tail *fuse.Tail) *reqscope.Scope {
 	var s *reqscope.Scope
 	st, exact := ctx.(*scopectx.State)
 	if exact && st.Scope != nil {
@@ -167,65 +191,59 @@ func (h *Handler) correlationAttrs(ctx context.Context, attrs *[3]slog.Attr) (*r
 		s = reqscope.FromContext(ctx)
 	}
 	if s != nil && h.present&presentID == 0 {
-		attrs[n] = slog.String(keyCorrelationID, s.CorrelationID())
-		n++
+		tail.Add(slog.String(keyCorrelationID, s.CorrelationID()))
 		h.stats.withID.Add(1)
 	}
 	if !h.opts.OmitTrace && h.present&(presentTrace|presentSpan) != presentTrace|presentSpan {
 		traceID, spanID := traceIDs(ctx, s, st)
 		if traceID != "" {
 			if h.present&presentTrace == 0 {
-				attrs[n] = slog.String(keyTraceID, traceID)
-				n++
+				tail.Add(slog.String(keyTraceID, traceID))
 			}
 			if h.present&presentSpan == 0 {
-				attrs[n] = slog.String(keySpanID, spanID)
-				n++
+				tail.Add(slog.String(keySpanID, spanID))
 			}
 			h.stats.withTrace.Add(1)
 		}
 	}
-	return s, n
+	return s
 }
 
 // traceIDs returns the hex trace and span IDs of the valid span context in
-// ctx, else of the scope's, or "" when there is none. The scope's own IDs
-// are encoded once per scope; for a span in ctx that is not the scope's
-// (a child span), the last one seen is cached on the scope's state, so a
-// request logging under one child span encodes it once. exact, when not
-// nil, is ctx itself: the state of scope s.
+// ctx, else of the scope's, or "" when there is none. exact, when not
+// nil, is ctx itself: the state of scope s, which holds the scope's IDs
+// and the context's span. The scope's own IDs are encoded once per scope;
+// for a span in ctx that is not the scope's (a child span), the last one
+// seen is kept on the scope, so a request logging under one child span
+// encodes it once.
 func traceIDs(ctx context.Context, s *reqscope.Scope, exact *scopectx.State) (traceID, spanID string) {
-	var sc trace.SpanContext
 	if exact != nil {
 		if !exact.CtxSpanValid {
 			// No span in the context: the scope's IDs, encoded when it
 			// opened ("" when it has no span).
 			return exact.TraceID, exact.SpanID
 		}
-		sc = exact.CtxSpan
-	} else {
-		sc = trace.SpanContextFromContext(ctx)
+		return childIDs(exact, exact.CtxSpan)
 	}
-	if !sc.IsValid() {
-		if s == nil {
-			return "", ""
-		}
-		sc = s.SpanContext()
+	if s == nil {
+		sc := trace.SpanContextFromContext(ctx)
 		if !sc.IsValid() {
 			return "", ""
 		}
-	}
-	if s == nil {
 		return sc.TraceID().String(), sc.SpanID().String()
 	}
-	st := exact
-	if st == nil {
-		st = scopectx.From(ctx)
+	if c, ok := spansOf(ctx, s); ok {
+		return c.ids(ctx)
 	}
-	if st == nil || st.Scope != s {
-		return sc.TraceID().String(), sc.SpanID().String()
-	}
-	if ssc := s.SpanContext(); st.TraceID != "" && ssc.TraceID() == sc.TraceID() && ssc.SpanID() == sc.SpanID() {
+	// The scope has ended: it keeps nothing for the handler.
+	return endedScopeIDs(ctx, s)
+}
+
+// childIDs returns the hex IDs of sc, the valid span in st (a context
+// that is the state of its scope): the scope's own when sc is the scope's
+// span, else those of the last child span seen, encoded once per span.
+func childIDs(st *scopectx.State, sc trace.SpanContext) (traceID, spanID string) {
+	if ssc := st.Scope.SpanContext(); st.TraceID != "" && ssc.TraceID() == sc.TraceID() && ssc.SpanID() == sc.SpanID() {
 		return st.TraceID, st.SpanID
 	}
 	if c := st.ChildSpan.Load(); c != nil && c.TraceID == sc.TraceID() && c.SpanID == sc.SpanID() {
@@ -234,6 +252,21 @@ func traceIDs(ctx context.Context, s *reqscope.Scope, exact *scopectx.State) (tr
 	c := &scopectx.SpanHex{TraceID: sc.TraceID(), SpanID: sc.SpanID(), TraceHex: sc.TraceID().String(), SpanHex: sc.SpanID().String()}
 	st.ChildSpan.Store(c)
 	return c.TraceHex, c.SpanHex
+}
+
+// endedScopeIDs is traceIDs for a record of a scope that has ended.
+func endedScopeIDs(ctx context.Context, s *reqscope.Scope) (traceID, spanID string) {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		sc = s.SpanContext()
+		if !sc.IsValid() {
+			return "", ""
+		}
+	}
+	if st := scopectx.From(ctx); st != nil && st.Scope == s {
+		return childIDs(st, sc)
+	}
+	return sc.TraceID().String(), sc.SpanID().String()
 }
 
 // WithAttrs returns a Handler whose next handler has as added. Attributes
