@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 
@@ -325,5 +326,28 @@ func TestStackLayers(t *testing.T) {
 		if _, err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestRunScriptProfilesEveryStackRow checks that run.sh's PROFILE_ROWS
+// names every row of BenchmarkStack, in order, so that each has its CPU
+// profile on the page.
+func TestRunScriptProfilesEveryStackRow(t *testing.T) {
+	script, err := os.ReadFile("run.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for line := range strings.SplitSeq(string(script), "\n") {
+		if v, ok := strings.CutPrefix(line, "PROFILE_ROWS="); ok {
+			got = strings.Fields(strings.Trim(v, `"`))
+		}
+	}
+	var want []string
+	for _, row := range stackRows {
+		want = append(want, row.name)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("run.sh PROFILE_ROWS (-stackRows +run.sh):\n%s", d)
 	}
 }

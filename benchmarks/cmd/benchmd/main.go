@@ -2,12 +2,12 @@
 // rounds of `go test -bench`, appended) into docs/benchmarks.md: one table
 // per benchmark group with the median ns/op of every target and its ratio
 // to the group's reference, B/op and allocs/op, the spread between rounds,
-// the performance targets the medians decide, the slow-sink report of
-// cmd/stall, the benchstat summary, the machine and the exact command.
+// the performance targets the medians decide, the CPU profile of each stack row, the payload shapes, the slow-sink
+// report of cmd/stall, the benchstat summary, the machine and the exact command.
 //
 // Usage:
 //
-//	go run ./cmd/benchmd -bench results/bench.txt [-benchstat results/benchstat.txt] [-stall results/stall.md] [-command 'bash run.sh'] [-gomod go.mod] [-note text] [-load-start "$(cat /proc/loadavg)"] [-started unix-seconds] [-o ../docs/benchmarks.md]
+//	go run ./cmd/benchmd -bench results/bench.txt [-benchstat results/benchstat.txt] [-stall results/stall.md] [-command 'bash run.sh'] [-gomod go.mod] [-note text] [-load-start "$(cat /proc/loadavg)"] [-started unix-seconds] [-profiles results/profiles] [-o ../docs/benchmarks.md]
 package main
 
 import (
@@ -32,9 +32,10 @@ func main() {
 		note      = flag.String("note", "", "a caveat printed at the top of the page, such as a trial run on a busy machine")
 		loadStart = flag.String("load-start", "", "the contents of /proc/loadavg when the run started")
 		started   = flag.Int64("started", 0, "when the run started, in Unix seconds, to state its duration")
+		profiles  = flag.String("profiles", "", "directory of `go tool pprof -top` outputs, <stack row>.txt, shown under the stack table")
 	)
 	flag.Parse()
-	page := pageData{command: *command, note: *note, peers: peerVersions(*gomod)}
+	page := pageData{command: *command, note: *note, peers: peerVersions(*gomod), profiles: *profiles}
 	if *started > 0 {
 		page.duration = time.Since(time.Unix(*started, 0)).Round(time.Second)
 	}
@@ -74,6 +75,7 @@ func run(page pageData, benchPath, statPath, stallPath, loadStart, outPath strin
 			return err
 		}
 		page.stall = string(b)
+		s.stallRatios = parseStallRatios(page.stall)
 	}
 	if outPath == "" {
 		_, err = io.WriteString(os.Stdout, page.render())

@@ -18,6 +18,9 @@ type samples struct {
 	values   map[key]map[string][]float64 // unit -> one value per round
 	procs    string                       // the -N GOMAXPROCS suffix
 	cpu      string                       // the "cpu:" header line
+	// stallRatios are cmd/stall's stalled/fast caller p99 ratios by
+	// target; empty when its report was not given.
+	stallRatios map[string]float64
 }
 
 // key names one benchmark: Benchmark<group>/<target>/<variant>.
@@ -31,6 +34,8 @@ func parse(r io.Reader) (*samples, error) {
 		targets:  map[string][]string{},
 		variants: map[string][]string{},
 		values:   map[key]map[string][]float64{},
+
+		stallRatios: map[string]float64{},
 	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)

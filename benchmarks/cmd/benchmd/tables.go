@@ -32,6 +32,11 @@ var specs = []groupSpec{
 		allocs: []string{"serial", "src-serial"},
 	},
 	{
+		// Rendered by shapesTable; listed for its place on the page.
+		name:  "Shapes",
+		title: "Payload shapes, to io.Discard",
+	},
+	{
 		name:  "Buffered",
 		title: "Buffered and asynchronous, caller side",
 		about: "The caller's cost per record with the setups that buffer or hand off, to io.Discard and to a real file, " +
@@ -50,9 +55,13 @@ var specs = []groupSpec{
 			"`stack-sampled`: SamplingPolicy.Rate 1, every record is written (slogstack.NewStackWithSink over handler.JSONHandler: async.Handler queues the record, the encoding happens on its goroutine); " +
 			"`stack-sampled-asyncwriter`: the same built by slogstack.NewStack (handler.JSONHandler over async.Writer: encoding on the caller). " +
 			"`stack-unsampled-nobuf`: Rate 0 and SamplingOptions.MaxRequestRecords 0 (no buffering). `stack-unsampled-buf`: Rate 0, records buffered until the request ends and then dropped. " +
-			"`stack-debug`: a Debug call at level Info through the stack. Every stack row logs requests of 16 records: the scope's opening and end " +
+			"`stack-debug`: a Debug call at level Info through the stack. `-deepctx` rows log with ten context.WithValue layers over the scope's context, as middleware stacks do. " +
+			"`slog-disabled`: an Info call through slog.Logger over slog.JSONHandler at level Warn (the reference of the not-sampled target with buffering off). " +
+			"Every stack row logs requests of 16 records: the scope's opening and end " +
 			"are timed, amortised over its records; `scope-only` is that cost alone (scopes of a stack built from the zero Config opened and ended, nothing logged). " +
-			"`floor` and `slogstack-json` (handler.JSONHandler alone, the reference of the ratios) log without a scope, bound to both attributes.",
+			"`serial-inscope` (not-sampled rows only) times the records alone, in scopes of 256 records opened and ended with the timer stopped. " +
+			"`parallel` runs GOMAXPROCS goroutines, `parallel4x` four times as many (b.SetParallelism(4)), each serving its own requests. " +
+			"`floor`, `slog-disabled` and `slogstack-json` (handler.JSONHandler alone, the reference of the ratios) log without a scope, bound to both attributes.",
 		ref:    "slogstack-json",
 		allocs: []string{"serial"},
 	},
