@@ -70,6 +70,9 @@ func appendJSONAny(b []byte, v slog.Value) (out []byte) {
 	if err, ok := a.(error); ok && !isMarshaler {
 		return appendJSONString(b, err.Error())
 	}
+	if out, ok := appendJSONFast(b, a); ok {
+		return out
+	}
 	return appendJSONMarshal(b, a)
 }
 
@@ -166,6 +169,22 @@ func appendJSONString(b []byte, str string) []byte {
 // invalid UTF-8 becomes \ufffd, and U+2028 and U+2029 are written as
 // \u2028 and \u2029. It does not add the quotation marks.
 func appendEscapedJSONString(buf []byte, str string) []byte {
+	return appendEscaped(buf, str, false)
+}
+
+// appendMarshaledString appends str as encoding/json itself (HTML escaping
+// off) writes a string inside a value it marshals: as appendJSONString
+// does, except that backspace and form feed are written as \b and \f.
+func appendMarshaledString(b []byte, str string) []byte {
+	b = append(b, '"')
+	b = appendEscaped(b, str, true)
+	return append(b, '"')
+}
+
+// appendEscaped appends str escaped as appendEscapedJSONString describes;
+// shortBF writes backspace and form feed as \b and \f instead of \u0008
+// and \u000c.
+func appendEscaped(buf []byte, str string, shortBF bool) []byte {
 	// Fast path: a run of bytes that need no escaping is copied at once.
 	i := safePrefixLen(str)
 	if i == len(str) {
@@ -190,6 +209,16 @@ func appendEscapedJSONString(buf []byte, str string) []byte {
 				buf = append(buf, '\\', 'r')
 			case '\t':
 				buf = append(buf, '\\', 't')
+			case '\b', '\f':
+				if shortBF && b == '\b' {
+					buf = append(buf, '\\', 'b')
+					break
+				}
+				if shortBF {
+					buf = append(buf, '\\', 'f')
+					break
+				}
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
 			default:
 				// Other bytes below 0x20.
 				buf = append(buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])

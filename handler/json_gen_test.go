@@ -220,7 +220,11 @@ func (g *gen) value(depth int) slog.Value {
 		return slog.AnyValue([]any{[]byte(g.string()), []string{g.string(), g.string()}, map[string]any{"x": g.float()},
 			make(chan int), func() {}, slog.Level(int(g.byte()) - 128), slog.KindGroup, json.RawMessage(g.string()),
 			json.Number(g.string()), &slog.Source{Function: g.string(), File: g.string(), Line: int(g.byte())}, (*slog.Source)(nil),
-			&slog.Source{}, complex(1, 2), g.time(), time.Duration(g.uint64()), uint8(g.byte()), [2]int{1, 2}}[g.intn(17)])
+			&slog.Source{}, complex(1, 2), g.time(), time.Duration(g.uint64()), uint8(g.byte()), [2]int{1, 2},
+			// Values encoded without encoding/json, to the same bytes.
+			fastUser{Name: g.string(), Score: g.float(), Since: g.time(), Age: int(g.byte())},
+			&fastTimeOnly{g.time()}, []int{int(g.uint64())}, map[string]int{g.string(): int(g.byte()), g.string(): 1},
+			map[string]any{g.string(): g.string(), g.string(): g.float()}}[g.intn(22)])
 	case 15:
 		if depth > 0 {
 			return slog.AnyValue(chainValuer{g.intn(4), g.value(depth - 1)})

@@ -1,0 +1,232 @@
+package handler
+
+import (
+	"encoding"
+	"encoding/json"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unsafe"
+)
+
+// structPlan is how appendJSONStruct writes values of one struct type (or
+// pointer to it) that encoding/json would encode field by field: the
+// fields it writes, in order, each with its key rendered once.
+type structPlan struct {
+	typ    unsafe.Pointer // the dynamic type word of the values it is for
+	ok     bool           // false: the type needs encoding/json
+	ptr    bool           // values are pointers to the struct
+	fields []fieldPlan
+}
+
+// fieldPlan is one field of a structPlan.
+type fieldPlan struct {
+	index     int
+	kind      reflect.Kind // Bool, Int*, Uint*, Float64, String, or Struct for time.Time
+	offset    uintptr      // of the field in the struct, for time.Time
+	key       []byte       // the key as JSON, with a leading comma and a trailing colon
+	omitEmpty bool
+}
+
+// structPlanBits sizes the direct-mapped plan cache: memory stays fixed
+// however many types a program logs.
+const (
+	structPlanBits = 8
+	structPlanSize = 1 << structPlanBits
+)
+
+var structPlans [structPlanSize]atomic.Pointer[structPlan]
+
+var (
+	timeType          = reflect.TypeFor[time.Time]()
+	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// appendJSONStruct appends v, a struct or a non-nil pointer to one, if its
+// type is one appendJSONFast handles: every field encoding/json would
+// write is a boolean, integer, float64, string or time.Time, there are no
+// embedded fields, no tag options but omitempty, no duplicate names, and
+// neither the type nor a field type has a MarshalJSON or MarshalText
+// method. It reports false, with b's content unchanged, otherwise.
+func appendJSONStruct(b []byte, v any) ([]byte, bool) {
+	typ := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[0]
+	if typ == nil {
+		return b, false
+	}
+	slot := &structPlans[structPlanSlot(typ)]
+	p := slot.Load()
+	if p == nil || p.typ != typ {
+		p = newStructPlan(typ, reflect.TypeOf(v))
+		slot.Store(p)
+	}
+	if !p.ok {
+		return b, false
+	}
+	rv := reflect.ValueOf(v)
+	if p.ptr {
+		if rv.IsNil() {
+			return append(b, "null"...), true
+		}
+		rv = rv.Elem()
+	}
+	start := len(b)
+	b = append(b, '{')
+	first := true
+	for i := range p.fields {
+		f := &p.fields[i]
+		fv := rv.Field(f.index)
+		if f.omitEmpty && f.kind != reflect.Struct && fv.IsZero() {
+			continue
+		}
+		key := f.key
+		if first {
+			key = key[1:]
+			first = false
+		}
+		b = append(b, key...)
+		var ok bool
+		if f.kind == reflect.Struct {
+			// A time.Time, read in place: a struct holding one is stored
+			// in an interface through a pointer, whose data word is then
+			// the struct's address (for p.ptr, the pointer itself).
+			base := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1]
+			t := *(*time.Time)(unsafe.Add(base, f.offset))
+			if y := t.Year(); y < 0 || y >= 10000 {
+				return b[:start], false
+			}
+			b = appendJSONTime(b, t, false)
+			continue
+		}
+		if b, ok = appendJSONField(b, f.kind, fv); !ok {
+			return b[:start], false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// appendJSONField appends one field value of a kind a fieldPlan allows,
+// other than a time.Time.
+func appendJSONField(b []byte, kind reflect.Kind, v reflect.Value) ([]byte, bool) {
+	switch kind {
+	case reflect.Bool:
+		return strconv.AppendBool(b, v.Bool()), true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.AppendInt(b, v.Int(), 10), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.AppendUint(b, v.Uint(), 10), true
+	case reflect.Float64:
+		f := v.Float()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return b, false
+		}
+		return appendJSONFloat(b, f), true
+	default:
+		return appendMarshaledString(b, v.String()), true
+	}
+}
+
+// structPlanSlot spreads type words over the plan cache.
+func structPlanSlot(typ unsafe.Pointer) uint64 {
+	return (uint64(uintptr(typ)) * 0x9E3779B97F4A7C15) >> (64 - structPlanBits)
+}
+
+// newStructPlan builds the plan for values of type t, whose dynamic type
+// word is typ. The plan says ok only when appendJSONStruct writes exactly
+// what encoding/json writes for every value of t.
+func newStructPlan(typ unsafe.Pointer, t reflect.Type) *structPlan {
+	p := &structPlan{typ: typ}
+	if t.Kind() == reflect.Pointer {
+		p.ptr = true
+		if hasMarshaler(t) {
+			return p
+		}
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || t == timeType || hasMarshaler(t) {
+		return p
+	}
+	names := map[string]bool{}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Anonymous {
+			return p
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		tag := sf.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		omitEmpty := false
+		switch opts {
+		case "":
+		case "omitempty":
+			omitEmpty = true
+		default:
+			return p
+		}
+		if !isValidJSONTag(name) {
+			name = sf.Name
+		}
+		kind, ok := fieldKind(sf.Type)
+		if !ok || names[name] {
+			return p
+		}
+		names[name] = true
+		key := appendMarshaledString([]byte{','}, name)
+		p.fields = append(p.fields, fieldPlan{
+			index: i, kind: kind, offset: sf.Offset, key: append(key, ':'), omitEmpty: omitEmpty,
+		})
+	}
+	p.ok = true
+	return p
+}
+
+// fieldKind returns the kind appendJSONField writes a field of type t as,
+// and false if t is not one it handles.
+func fieldKind(t reflect.Type) (reflect.Kind, bool) {
+	if t == timeType {
+		return reflect.Struct, true
+	}
+	if hasMarshaler(t) {
+		return 0, false
+	}
+	switch k := t.Kind(); k {
+	case reflect.Bool, reflect.String, reflect.Float64,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return k, true
+	}
+	return 0, false
+}
+
+// hasMarshaler reports whether t or *t has a MarshalJSON or MarshalText
+// method, which encoding/json would call.
+func hasMarshaler(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	return t.Implements(jsonMarshalerType) || t.Implements(textMarshalerType) ||
+		pt.Implements(jsonMarshalerType) || pt.Implements(textMarshalerType)
+}
+
+// isValidJSONTag reports whether encoding/json accepts s as a key name in
+// a struct tag.
+func isValidJSONTag(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
+		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
+			return false
+		}
+	}
+	return true
+}
