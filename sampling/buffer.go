@@ -9,6 +9,7 @@ import (
 
 	"github.com/slogstack/slogstack/internal/counter"
 	"github.com/slogstack/slogstack/internal/reqscope"
+	"github.com/slogstack/slogstack/internal/snapshot"
 )
 
 // Phases of a scope's buffer.
@@ -24,8 +25,8 @@ const (
 type entry struct {
 	h       *Handler
 	ctx     context.Context
-	r       slog.Record
-	payload int // the heap the snapshot holds, as snapshot.Record measured it
+	k       snapshot.Kept
+	payload int // the heap the snapshot holds, as snapshot.Kept.Take measured it
 	// lostBefore is the number of records lost to a bound between the
 	// previous buffered record and this one.
 	lostBefore int
@@ -97,7 +98,7 @@ const (
 // held is a snapshot of a record taken before the lock, with the bytes it
 // holds.
 type held struct {
-	r     slog.Record
+	k     snapshot.Kept
 	bytes int
 	ok    bool
 }
@@ -109,7 +110,7 @@ func (st *scopeState) handle(h *Handler, ctx context.Context, d reqscope.Decisio
 	// lock: taking the snapshot runs the caller's LogValue methods.
 	var snap held
 	if r.Level < slog.LevelError && !st.scope.Kept() {
-		snap = takeSnapshot(r)
+		snap.take(r)
 	}
 	for {
 		rt, b := st.route(h, ctx, r, &snap)
@@ -117,7 +118,7 @@ func (st *scopeState) handle(h *Handler, ctx context.Context, d reqscope.Decisio
 		case routeBuffered:
 			return nil
 		case routeSnapshot:
-			snap = takeSnapshot(r)
+			snap.take(r)
 		case routePass:
 			return h.pass(ctx, d, r)
 		case routeUnbuffered:
@@ -158,7 +159,7 @@ func (st *scopeState) route(h *Handler, ctx context.Context, r slog.Record, snap
 		return routeSnapshot, batch{}
 	}
 	// Buffering, or flushing: the flusher writes the record in its turn.
-	st.bufferLocked(h, ctx, snap.r, snap.bytes)
+	st.bufferLocked(h, ctx, snap)
 	return routeBuffered, batch{}
 }
 
@@ -173,10 +174,11 @@ func (st *scopeState) route(h *Handler, ctx context.Context, r slog.Record, snap
 // budget past its limit, so that BufferedBytes stays exact. This stays
 // bounded in practice: such records wait only while the flusher writes,
 // and the flusher takes them out in turn.
-func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Record, payload int) {
+func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, snap *held) {
 	sh := st.sh
 	c := &sh.stats
 	c.buffered.Add(1)
+	r, payload := &snap.k, snap.bytes
 	protected := r.Level >= slog.LevelError
 	cost := entrySize + payload
 	if cost > sh.cfg.maxRequestBytes && !protected {
@@ -220,7 +222,7 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, r slog.Recor
 	// Filled field by field: no temporary entry to copy.
 	e := &st.ring[(st.head+st.n)&(len(st.ring)-1)]
 	e.h, e.ctx, e.payload, e.lostBefore = h, ctx, payload, st.pendingLost
-	e.r = r
+	e.k = *r
 	st.pendingLost = 0
 	st.n++
 	st.bytes += cost
@@ -266,7 +268,7 @@ func (st *scopeState) evictLocked(lost *counter.Counter) bool {
 	mask := len(st.ring) - 1
 	e := &st.ring[(st.head+k)&mask]
 	payload, gap := e.payload, e.lostBefore+1
-	at := lossPoint{h: e.h, ctx: e.ctx, time: e.r.Time}
+	at := lossPoint{h: e.h, ctx: e.ctx, time: e.k.Time}
 	for i := k; i > 0; i-- {
 		st.ring[(st.head+i)&mask] = st.ring[(st.head+i-1)&mask]
 	}
@@ -294,7 +296,7 @@ func (st *scopeState) evictLocked(lost *counter.Counter) bool {
 // written, so the scan is short: it passes over them only.
 func (st *scopeState) oldestBelowErrorLocked() int {
 	for i := 0; i < st.n; i++ {
-		if st.ring[(st.head+i)&(len(st.ring)-1)].r.Level < slog.LevelError {
+		if st.ring[(st.head+i)&(len(st.ring)-1)].k.Level < slog.LevelError {
 			return i
 		}
 	}

@@ -142,7 +142,7 @@ func (st *scopeState) writeBatch(b *batch, rate float64) {
 	for b.done < b.n {
 		e := b.at(b.done)
 		if e.lostBefore > 0 {
-			sh.reportLost(lossPoint{h: e.h, ctx: e.ctx, time: e.r.Time}, e.lostBefore, rate)
+			sh.reportLost(lossPoint{h: e.h, ctx: e.ctx, time: e.k.Time}, e.lostBefore, rate)
 		}
 		b.done++
 		sh.stats.addBuffered(-1)
@@ -171,11 +171,11 @@ func (sh *shared) replay(e *entry, rate float64) {
 		outcome.Add(1)
 	}()
 	next := e.h.annotated(rate, reqscope.ReasonError)
-	if !next.Enabled(e.ctx, e.r.Level) {
+	if !next.Enabled(e.ctx, e.k.Level) {
 		outcome = &c.filtered
 		return
 	}
-	err := next.Handle(e.ctx, e.r)
+	err := next.Handle(e.ctx, e.k.Record())
 	outcome = &c.rescued
 	if err != nil {
 		c.handleErrors.Add(1)

@@ -13,12 +13,12 @@ import (
 // charged entrySize plus the heap its snapshot holds.
 const entrySize = int(unsafe.Sizeof(entry{}))
 
-// takeSnapshot returns the snapshot of r that the buffer keeps (see
+// take makes hd the snapshot of r that the buffer keeps (see
 // internal/snapshot: LogValuers resolved now, nothing shared with the
-// caller that the caller can change) and the heap bytes it holds.
-func takeSnapshot(r slog.Record) held {
-	s, n := snapshot.Record(r)
-	return held{r: s, bytes: n, ok: true}
+// caller that the caller can change), with the heap bytes it holds.
+func (hd *held) take(r slog.Record) {
+	hd.bytes = hd.k.Take(r)
+	hd.ok = true
 }
 
 // snapshotAttrs returns a snapshot of attrs added with WithAttrs, which the
