@@ -6,7 +6,7 @@
 # Environment (defaults in brackets):
 #   ROUNDS      rounds; each runs every benchmark once, interleaved [6]
 #   BENCHTIME   -test.benchtime of each benchmark in each round [300ms]
-#   PROFILE_TIME -test.benchtime of the CPU profile run of each stack row [2s]
+#   PROFILE_TIME -test.benchtime of the CPU profile run of each stack row [1s]
 #   BENCH       -test.bench pattern [.]
 #   STALL_FLAGS extra flags for cmd/stall (see its doc) []
 #   NOTE        a caveat printed at the top of the page (for example that
@@ -29,7 +29,7 @@ cd "$(dirname "$0")"
 export GOWORK=off
 ROUNDS=${ROUNDS:-6}
 BENCHTIME=${BENCHTIME:-300ms}
-PROFILE_TIME=${PROFILE_TIME:-2s}
+PROFILE_TIME=${PROFILE_TIME:-1s}
 # The rows of BenchmarkStack (stack_test.go's stackRows; a test checks the
 # two lists agree).
 PROFILE_ROWS="floor slogstack-json slog-disabled scope-only stack-sampled stack-sampled-deepctx stack-sampled-asyncwriter stack-unsampled-nobuf stack-unsampled-nobuf-deepctx stack-unsampled-buf stack-unsampled-buf-deepctx stack-debug"

@@ -63,7 +63,7 @@ var specs = []groupSpec{
 			"`parallel` runs GOMAXPROCS goroutines, `parallel4x` four times as many (b.SetParallelism(4)), each serving its own requests. " +
 			"`floor`, `slog-disabled` and `slogstack-json` (handler.JSONHandler alone, the reference of the ratios) log without a scope, bound to both attributes.",
 		ref:    "slogstack-json",
-		allocs: []string{"serial"},
+		allocs: []string{"serial", "serial-inscope"},
 	},
 	{
 		name:  "Redact",
