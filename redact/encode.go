@@ -15,14 +15,14 @@ func (h *Handler) encode(r slog.Record, tail *fuse.Tail, t *tally) error {
 	msg, _ := h.red.body(r.Message, t, 0)
 	w := encodedLine{enc: h.enc, msg: msg}
 	r.Attrs(func(a slog.Attr) bool {
-		na, _ := h.maskedAttr(a, t)
-		w.attr(&r, na)
+		na, changed := h.maskedAttr(a, t)
+		w.attr(&r, na, changed)
 		return true
 	})
 	if tail != nil {
 		for i := range tail.Len() {
-			na, _ := h.maskedAttr(tail.At(i), t)
-			w.attr(&r, na)
+			na, changed := h.maskedAttr(tail.At(i), t)
+			w.attr(&r, na, changed)
 		}
 	}
 	if t.masked() {
@@ -43,11 +43,12 @@ type encodedLine struct {
 	line fuse.Line
 }
 
-// attr writes a. An empty group is left out, as slog.Record.AddAttrs
-// leaves it out of a rebuilt record (masking resolves LogValuers, which
-// may yield one).
-func (w *encodedLine) attr(r *slog.Record, a slog.Attr) {
-	if isEmptyGroup(a.Value) {
+// attr writes a, which masking changed when changed is set. An empty
+// group is left out, as slog.Record.AddAttrs leaves it out of a rebuilt
+// record: a record's own attributes are never empty groups, but a masked
+// one may be (a LogValuer resolving to one).
+func (w *encodedLine) attr(r *slog.Record, a slog.Attr, changed bool) {
+	if changed && isEmptyGroup(a.Value) {
 		return
 	}
 	if w.line == nil {

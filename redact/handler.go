@@ -166,7 +166,7 @@ func (h *Handler) firstChange(r slog.Record, tail *fuse.Tail, t *tally) (int, sl
 // changed: the common case, a clean key with a value cleanValue clears, is
 // decided without building an Attr.
 func (h *Handler) maskedAttr(a slog.Attr, t *tally) (slog.Attr, bool) {
-	vd := h.red.verdict(a.Key, t)
+	vd := h.red.attrVerdict(a.Key, t)
 	if !h.maskAll && !vd.secret && !vd.changed && h.red.cleanValue(a.Value) {
 		return a, false
 	}
@@ -227,7 +227,7 @@ func (h *Handler) rebuild(ctx context.Context, r slog.Record, tail *fuse.Tail, m
 
 // attr masks one attribute of a record or of WithAttrs.
 func (h *Handler) attr(a slog.Attr, t *tally) (slog.Attr, bool) {
-	return h.attrWith(a, h.red.verdict(a.Key, t), t)
+	return h.attrWith(a, h.red.attrVerdict(a.Key, t), t)
 }
 
 // attrWith is attr with the key's verdict vd already looked up.
@@ -275,7 +275,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 		return h
 	}
 	var t tally
-	vd := h.red.verdict(name, &t)
+	vd := h.red.attrVerdict(name, &t)
 	if vd.changed {
 		name = vd.masked
 		t.addHits(&vd.hits)

@@ -37,15 +37,17 @@ const cacheWays = 8
 // hash seed is per process, which is fine: the cache only speeds up a
 // deterministic verdict.
 //
-// In front of the sets sits a small direct-mapped table indexed by the
-// address and length of the key's bytes (see byAddr): a program logs most
-// keys from string constants, whose bytes do not move, so a key seen
-// before is usually found there without hashing its contents.
+// In front of the sets sits a small direct-mapped table of the attribute
+// keys seen last (see byAddr), indexed by the address and length of the
+// key's bytes and holding the key itself: a program logs most keys from
+// string constants, whose bytes do not move, so a key seen before is found
+// there by comparing a pointer and a length, without hashing or comparing
+// its contents.
 type keyCache struct {
 	seed   maphash.Seed
 	sets   uint64 // number of sets, a power of two
 	slots  []atomic.Pointer[keyVerdict]
-	byAddr [addrSlots]atomic.Pointer[keyVerdict]
+	byAddr [addrSlots]addrEntry
 }
 
 // addrSlots is the size of keyCache.byAddr: 2^addrBits slots.
@@ -55,13 +57,47 @@ const (
 )
 
 // addrSlot returns the byAddr slot of key: a multiplicative hash of the
-// address and length of its bytes. The slot only says where to look: an
-// entry is used only when its key has the same contents, so an address
-// reused for other bytes (a key in a buffer that changed) is a miss, never
-// a wrong verdict.
+// address and length of its bytes.
 func addrSlot(key string) uint64 {
 	a := uint64(uintptr(unsafe.Pointer(unsafe.StringData(key))))
 	return ((a ^ uint64(len(key))<<56) * 0x9E3779B97F4A7C15) >> (64 - addrBits)
+}
+
+// addrEntry is one slot of keyCache.byAddr: a key, by the pointer to its
+// bytes and its length, and the verdict for it. The pointer is held as a
+// pointer, so the key's memory stays allocated and is never reused for
+// other bytes while the entry holds it: a key with the same pointer and
+// length is the same string (Go strings are immutable), and has the same
+// verdict. The three fields are written under a sequence number (odd while
+// a writer is at work), so that a reader never pairs one key with another
+// key's verdict; a writer that finds another at work skips its store.
+type addrEntry struct {
+	seq  atomic.Uint64
+	data atomic.Pointer[byte]
+	n    atomic.Uint64
+	v    atomic.Pointer[keyVerdict]
+}
+
+// load returns the verdict stored for key, or nil.
+func (e *addrEntry) load(key string) *keyVerdict {
+	seq := e.seq.Load()
+	data, n, v := e.data.Load(), e.n.Load(), e.v.Load()
+	if seq&1 != 0 || e.seq.Load() != seq || data != unsafe.StringData(key) || n != uint64(len(key)) {
+		return nil
+	}
+	return v
+}
+
+// store makes the entry hold key and its verdict v.
+func (e *addrEntry) store(key string, v *keyVerdict) {
+	seq := e.seq.Load()
+	if seq&1 != 0 || !e.seq.CompareAndSwap(seq, seq+1) {
+		return
+	}
+	e.data.Store(unsafe.StringData(key))
+	e.n.Store(uint64(len(key)))
+	e.v.Store(v)
+	e.seq.Store(seq + 2)
 }
 
 // newKeyCache returns a cache of about size entries, or nil (no cache)
@@ -86,13 +122,9 @@ func (c *keyCache) set(h uint64) []atomic.Pointer[keyVerdict] {
 	return c.slots[i : i+cacheWays : i+cacheWays]
 }
 
-// get returns the cached verdict for key (or nil) and the key's hash; the
-// hash is not computed (0) when the verdict is found by address.
+// get returns the cached verdict for key (or nil) and the key's hash. It
+// compares contents: key may be a view of a buffer that changes later.
 func (c *keyCache) get(key string) (*keyVerdict, uint64) {
-	slot := &c.byAddr[addrSlot(key)]
-	if v := slot.Load(); v != nil && v.key == key {
-		return v, 0
-	}
 	h := maphash.String(c.seed, key)
 	set := c.set(h)
 	for i := range set {
@@ -101,7 +133,6 @@ func (c *keyCache) get(key string) (*keyVerdict, uint64) {
 			break // slots fill in order and are never emptied
 		}
 		if v.key == key {
-			slot.Store(v)
 			return v, h
 		}
 	}
@@ -114,8 +145,6 @@ func (c *keyCache) put(h uint64, v *keyVerdict) {
 	if len(v.key) > maxCachedKeyLen {
 		return
 	}
-	// v.key is a copy; the address slot is the one of the key as logged,
-	// which put cannot see: it is filled on the next get that finds v.
 	set := c.set(h)
 	for i := range set {
 		if set[i].CompareAndSwap(nil, v) {

@@ -69,7 +69,7 @@ func (x *Redactor) Stats() Stats { return x.c.stats() }
 // masked whole.
 func (x *Redactor) IsSecretKey(key string) bool {
 	var t tally
-	v := x.verdict(key, &t)
+	v := x.attrVerdict(key, &t)
 	x.c.flush(&t)
 	return v.secret
 }
@@ -139,8 +139,26 @@ var (
 	ownVerdict    = &keyVerdict{own: true}
 )
 
-// verdict returns the cached or freshly computed verdict for key. The result
-// is shared and must not be modified.
+// attrVerdict is verdict for a key that is a Go string, as immutable as
+// the language makes it (an attribute key, a group name): such a key is
+// looked up first by the address and length of its bytes.
+func (x *Redactor) attrVerdict(key string, t *tally) *keyVerdict {
+	if x.cache == nil || len(key) > maxCachedKeyLen {
+		return x.verdict(key, t)
+	}
+	e := &x.cache.byAddr[addrSlot(key)]
+	if v := e.load(key); v != nil {
+		t.cacheHits++
+		return v
+	}
+	v := x.verdict(key, t)
+	e.store(key, v)
+	return v
+}
+
+// verdict returns the cached or freshly computed verdict for key, which
+// may be a view of a buffer that changes after the call. The result is
+// shared and must not be modified.
 func (x *Redactor) verdict(key string, t *tally) *keyVerdict {
 	var h uint64
 	cacheable := x.cache != nil && len(key) <= maxCachedKeyLen
@@ -186,7 +204,7 @@ func (x *Redactor) secretKey(key string, t *tally) bool {
 
 // attr implements RedactAttr.
 func (x *Redactor) attr(a slog.Attr, t *tally) (slog.Attr, bool) {
-	return x.attrWith(a, x.verdict(a.Key, t), t)
+	return x.attrWith(a, x.attrVerdict(a.Key, t), t)
 }
 
 // cleanValue reports whether value would return v unchanged, for the kinds
