@@ -26,7 +26,7 @@ func appendJSONFast(b []byte, v any) ([]byte, bool) {
 		b = base64.StdEncoding.AppendEncode(b, x)
 		return append(b, '"'), true
 	case time.Time:
-		if y := x.Year(); y < 0 || y >= 10000 {
+		if !marshalsAsRFC3339(x) {
 			return b, false
 		}
 		return appendJSONTime(b, x, false), true
@@ -74,6 +74,17 @@ func appendJSONFast(b []byte, v any) ([]byte, bool) {
 		return b, true
 	}
 	return appendJSONStruct(b, v)
+}
+
+// marshalsAsRFC3339 reports whether t.MarshalJSON succeeds, writing the
+// time.RFC3339Nano text: it fails for a year outside [0, 9999] and for a
+// zone offset of 24 hours or more.
+func marshalsAsRFC3339(t time.Time) bool {
+	if y := t.Year(); y < 0 || y >= 10000 {
+		return false
+	}
+	_, offset := t.Zone()
+	return offset > -24*3600 && offset < 24*3600
 }
 
 // appendJSONScalar appends a map[string]any element that is nil, a string,

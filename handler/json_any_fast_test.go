@@ -81,7 +81,8 @@ func fastValues() []any {
 	return []any{
 		u, &u, (*fastUser)(nil), fastUser{}, fastUser{Score: math.NaN()}, fastUser{Score: math.Copysign(0, -1)},
 		fastUser{Since: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, &fastUser{Since: time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)},
-		fastTimeOnly{t}, &fastTimeOnly{}, fastEmpty{}, &fastEmpty{}, fastOneStr{"x"}, fastOnePtr{7}, &fastOnePtr{8},
+		fastTimeOnly{t}, &fastTimeOnly{}, fastTimeOnly{t.In(time.FixedZone("far", 24*3600))},
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("far", -24*3600)), t.In(time.FixedZone("near", 24*3600-1)), fastEmpty{}, &fastEmpty{}, fastOneStr{"x"}, fastOnePtr{7}, &fastOnePtr{8},
 		fastEmbedded{"r", 1}, fastStringOpt{1}, fastOmitZero{0}, fastSpaceTag{1, 2}, fastDupTagged{1, 2}, fastFloat32{0.1},
 		fastMarshField{marshalerError{"m"}}, fastTextField{textValue{"t"}}, fastPtrText{}, fastSliceField{[]string{"a"}},
 		fastPtrMarsh{1}, &fastPtrMarsh{2}, fastErrStruct{"e"}, plainStruct{A: 1},
@@ -133,7 +134,7 @@ func TestAppendJSONFastMatchesEncodingJSON(t *testing.T) {
 	}
 	want := []string{
 		"handler.fastUser", "*handler.fastUser", "*handler.fastUser", "handler.fastUser", "handler.fastUser",
-		"handler.fastTimeOnly", "*handler.fastTimeOnly", "handler.fastEmpty", "*handler.fastEmpty",
+		"handler.fastTimeOnly", "*handler.fastTimeOnly", "time.Time", "handler.fastEmpty", "*handler.fastEmpty",
 		"handler.fastOneStr", "handler.fastOnePtr", "*handler.fastOnePtr", "handler.fastSpaceTag", "handler.fastErrStruct",
 		"[]uint8", "[]uint8", "[]uint8", "time.Time", "time.Time", "time.Duration",
 		"[]string", "[]string", "[]string", "[]int", "[]int", "[]int",

@@ -39,6 +39,7 @@ var (
 	zoneEast   = time.FixedZone("EAST", 5*3600+30*60)
 	zoneWest   = time.FixedZone("WEST", -7*3600)
 	zoneOddSec = time.FixedZone("LMT", -(3600 + 15*60 + 17)) // offset with seconds
+	zoneFar    = time.FixedZone("FAR", 24*3600+60)           // beyond what RFC 3339 allows
 	baseTime   = time.Date(2026, 11, 28, 1, 2, 3, 456789000, time.UTC)
 )
 
@@ -159,7 +160,7 @@ func (g *gen) key() string {
 }
 
 func (g *gen) time() time.Time {
-	locs := [...]*time.Location{time.UTC, time.Local, zoneEast, zoneWest, zoneOddSec}
+	locs := [...]*time.Location{time.UTC, time.Local, zoneEast, zoneWest, zoneOddSec, zoneFar}
 	switch g.intn(8) {
 	case 0:
 		return time.Time{}

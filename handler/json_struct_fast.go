@@ -96,7 +96,7 @@ func appendJSONStruct(b []byte, v any) ([]byte, bool) {
 			// the struct's address (for p.ptr, the pointer itself).
 			base := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1]
 			t := *(*time.Time)(unsafe.Add(base, f.offset))
-			if y := t.Year(); y < 0 || y >= 10000 {
+			if !marshalsAsRFC3339(t) {
 				return b[:start], false
 			}
 			b = appendJSONTime(b, t, false)
