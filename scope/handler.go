@@ -98,12 +98,14 @@ type handlerCounters struct {
 // built with With("correlation_id", id)) is not added again. Keys in the
 // record's own attributes are not checked.
 type Handler struct {
-	root    slog.Handler // next, as it was before the first open group
-	next    slog.Handler // next with every WithAttrs and WithGroup applied
-	hist    *history     // the calls made from the first open group on; nil when no group is open
-	present uint8        // presentX bits: keys bound at the top level
-	opts    HandlerOptions
-	stats   *handlerCounters
+	root slog.Handler // next, as it was before the first open group
+	next slog.Handler // next with every WithAttrs and WithGroup applied
+	// tailNext is next when it takes a tail (fuse.Handler), else nil.
+	tailNext fuse.Handler
+	hist     *history // the calls made from the first open group on; nil when no group is open
+	present  uint8    // presentX bits: keys bound at the top level
+	opts     HandlerOptions
+	stats    *handlerCounters
 }
 
 const (
@@ -122,7 +124,9 @@ func NewHandler(next slog.Handler, opts HandlerOptions) *Handler {
 	if next == nil {
 		panic("scope: NewHandler: nil next handler")
 	}
-	return &Handler{root: next, next: next, opts: opts, stats: &handlerCounters{}}
+	h := &Handler{root: next, opts: opts, stats: &handlerCounters{}}
+	h.setNext(next)
+	return h
 }
 
 // Stats returns the handler's counters (shared with every handler derived
@@ -145,34 +149,39 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 // Handle adds the correlation attributes of ctx to r and passes it on.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	h.stats.records.Add(1)
-	var tail fuse.Tail
-	s := h.correlationAttrs(ctx, &tail)
-	if tail.Len() == 0 {
+	var attrs [fuse.MaxTail]slog.Attr
+	s, n := h.correlationAttrs(ctx, &attrs)
+	if n == 0 {
 		return h.next.Handle(ctx, r)
 	}
 	if h.hist == nil {
-		// Appended after the record's own attributes: a next handler of
-		// this module takes them beside the record; any other gets a
-		// clone of r with them added (never appending into a back array
-		// shared with a copy of r).
-		return fuse.Pass(ctx, h.next, r, tail)
+		return h.passWith(ctx, r, attrs[:n])
 	}
 	h.stats.regrouped.Add(1)
-	return h.chainFor(s, tailAttrs(&tail)).Handle(ctx, r)
+	return h.chainFor(s, attrs[:n]).Handle(ctx, r)
 }
 
-// tailAttrs returns the attributes of t as a slice.
-func tailAttrs(t *fuse.Tail) []slog.Attr {
-	var as [fuse.MaxTail]slog.Attr
-	for i := range t.Len() {
-		as[i] = t.At(i)
+// passWith passes r followed by as to the next handler: beside the record
+// (fuse.Tail) when the next handler takes a tail, else as a clone of r
+// with as added (never appending into a back array shared with a copy of
+// r), which is what fuse.Pass does, without copying the record twice
+// more.
+func (h *Handler) passWith(ctx context.Context, r slog.Record, as []slog.Attr) error {
+	if h.tailNext != nil {
+		var t fuse.Tail
+		for _, a := range as {
+			t.Add(a)
+		}
+		return h.tailNext.HandleTail(ctx, r, t)
 	}
-	return as[:t.Len()]
+	r = r.Clone()
+	r.AddAttrs(as...)
+	return h.next.Handle(ctx, r)
 }
 
-// correlationAttrs adds to tail the correlation attributes of ctx that
-// are not bound at the top level already, and returns the scope of ctx
-// (nil if none).
+// correlationAttrs fills attrs with the correlation attributes of ctx that
+// are not bound at the top level already, and returns the scope of ctx (nil
+// if none) and how many attributes it filled.
 //
 // It walks the context chain at most once for a record logged with a
 // context seen before in its scope: a record logged with exactly the
@@ -181,7 +190,8 @@ func tailAttrs(t *fuse.Tail) []slog.Attr {
 // any other context is walked for its scope, and its span is remembered
 // on the scope for the next record logged with the same context
 // (scopeSpans).
-func (h *Handler) correlationAttrs(ctx context.Context, tail *fuse.Tail) *reqscope.Scope {
+func (h *Handler) correlationAttrs(ctx context.Context, attrs *[fuse.MaxTail]slog.Attr) (*reqscope.Scope, int) {
+	n := 0
 	var s *reqscope.Scope
 	st, exact := ctx.(*scopectx.State)
 	if exact && st.Scope != nil {
@@ -191,22 +201,25 @@ func (h *Handler) correlationAttrs(ctx context.Context, tail *fuse.Tail) *reqsco
 		s = reqscope.FromContext(ctx)
 	}
 	if s != nil && h.present&presentID == 0 {
-		tail.Add(slog.String(keyCorrelationID, s.CorrelationID()))
+		attrs[n] = slog.String(keyCorrelationID, s.CorrelationID())
+		n++
 		h.stats.withID.Add(1)
 	}
 	if !h.opts.OmitTrace && h.present&(presentTrace|presentSpan) != presentTrace|presentSpan {
 		traceID, spanID := traceIDs(ctx, s, st)
 		if traceID != "" {
 			if h.present&presentTrace == 0 {
-				tail.Add(slog.String(keyTraceID, traceID))
+				attrs[n] = slog.String(keyTraceID, traceID)
+				n++
 			}
 			if h.present&presentSpan == 0 {
-				tail.Add(slog.String(keySpanID, spanID))
+				attrs[n] = slog.String(keySpanID, spanID)
+				n++
 			}
 			h.stats.withTrace.Add(1)
 		}
 	}
-	return s
+	return s, n
 }
 
 // traceIDs returns the hex trace and span IDs of the valid span context in
@@ -280,16 +293,22 @@ func (h *Handler) WithAttrs(as []slog.Attr) slog.Handler {
 	}
 	h2 := *h
 	if h.hist == nil {
-		h2.next = h.next.WithAttrs(as)
+		h2.setNext(h.next.WithAttrs(as))
 		h2.root = h2.next
 		h2.present |= presentBits(as)
 		return &h2
 	}
 	snap, _ := snapshot.Attrs(as)
 	kept := slices.Clone(snap) // ours: the next handler owns what it is given
-	h2.next = h.next.WithAttrs(snap)
+	h2.setNext(h.next.WithAttrs(snap))
 	h2.hist = h.hist.with(historyStep{attrs: kept})
 	return &h2
+}
+
+// setNext makes next the handler's next handler.
+func (h *Handler) setNext(next slog.Handler) {
+	h.next = next
+	h.tailNext, _ = next.(fuse.Handler)
 }
 
 // presentBits returns the presentX bits of the correlation keys among as.
@@ -315,7 +334,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 		return h
 	}
 	h2 := *h
-	h2.next = h.next.WithGroup(name)
+	h2.setNext(h.next.WithGroup(name))
 	h2.hist = h.hist.with(historyStep{group: name})
 	return &h2
 }
