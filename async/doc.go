@@ -44,8 +44,10 @@
 // text lines; when it cannot find one it leaves the time attribute out.
 //
 // Close drains what was accepted, or gives up at its context's deadline
-// and says exactly how many records were lost; the drain goroutine then
-// exits as soon as the sink returns from the call it is stuck in. Records
+// and says exactly how many records were lost and how many the sink is
+// still taking (counted written or failed when its call returns, never
+// lost); the drain goroutine then exits as soon as the sink returns from
+// the call it is stuck in. Records
 // logged after Close are written synchronously. Flush(ctx) waits, bounded
 // by ctx, until everything queued before it has been handed to the sink
 // and every drop counted before it reported in-band, without closing: the

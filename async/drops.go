@@ -141,6 +141,9 @@ func scanLine(p []byte) (band, []byte) {
 // handlers write it, reading at most lineScanLimit bytes, or bandUnknown.
 func lineBand(p []byte) band {
 	head := p[:min(len(p), lineScanLimit)]
+	if rest, ok := levelAfterTime(head); ok {
+		return bandOfName(rest)
+	}
 	if i := bytes.Index(head, jsonLevelKey); i >= 0 {
 		return bandOfName(head[i+len(jsonLevelKey):])
 	}
@@ -148,6 +151,35 @@ func lineBand(p []byte) band {
 		return bandOfName(head[i+len(textLevelKey):])
 	}
 	return bandUnknown
+}
+
+// jsonLinePrefix and jsonLevelAfterTime are how a JSON handler's line
+// starts: {"time":"…","level":"…
+var (
+	jsonLinePrefix     = []byte(`{"time":"`)
+	jsonLevelAfterTime = []byte(`","level":"`)
+)
+
+// levelAfterTime returns what follows the "level" key of a JSON line that
+// starts as slog's and the library's JSON handlers write it, its time
+// first, found without searching the line: the time value holds no
+// quote, so the first quote after it must open the level key. That
+// "level":" is then the first in the line (the prefix and the time
+// value cannot hold one), so the result is the one a search finds. It
+// reports false for any other line.
+func levelAfterTime(head []byte) ([]byte, bool) {
+	if !bytes.HasPrefix(head, jsonLinePrefix) {
+		return nil, false
+	}
+	j := bytes.IndexByte(head[len(jsonLinePrefix):], '"')
+	if j < 0 {
+		return nil, false
+	}
+	rest := head[len(jsonLinePrefix)+j:]
+	if !bytes.HasPrefix(rest, jsonLevelAfterTime) {
+		return nil, false
+	}
+	return rest[len(jsonLevelAfterTime):], true
 }
 
 func bandOfName(s []byte) band {

@@ -1,6 +1,8 @@
 package async
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,5 +66,43 @@ func FuzzScanLine(f *testing.F) {
 			t.Fatal("tally lost the line")
 		}
 		_ = tally.attrs(true)
+	})
+}
+
+// lineBandBySearch is lineBand without its fast path: the first
+// "level":" in the line, else the first level=.
+func lineBandBySearch(p []byte) band {
+	head := p[:min(len(p), lineScanLimit)]
+	if i := bytes.Index(head, jsonLevelKey); i >= 0 {
+		return bandOfName(head[i+len(jsonLevelKey):])
+	}
+	if i := bytes.Index(head, textLevelKey); i >= 0 {
+		return bandOfName(head[i+len(textLevelKey):])
+	}
+	return bandUnknown
+}
+
+// FuzzLineBand: lineBand, which reads the level of a JSON line at the
+// place a JSON handler writes it before searching, finds the band a
+// search of the whole head finds, for every line.
+func FuzzLineBand(f *testing.F) {
+	for _, line := range []string{
+		`{"time":"2026-01-02T03:04:05.123Z","level":"INFO","msg":"m"}`,
+		`{"time":"2026-01-02T03:04:05.123456789+02:00","level":"WARN","msg":"m"}`,
+		`{"time":"level","level":"ERROR"}`,
+		`{"time":"x","level":"DEBUG"`,
+		`{"time":"x" ,"level":"WARN","level":"INFO"}`,
+		`{"time":"","level":"ERROR+2"}`,
+		`{"level":"WARN","time":"x"}`,
+		`time=2026-01-02T03:04:05Z level=ERROR msg=m`,
+		`time=xlevel=WARN level=INFO`,
+		`{"time":"` + strings.Repeat("9", 300) + `","level":"WARN"}`,
+	} {
+		f.Add([]byte(line))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if got, want := lineBand(line), lineBandBySearch(line); got != want {
+			t.Fatalf("lineBand(%q) = %d, a search finds %d", line, got, want)
+		}
 	})
 }

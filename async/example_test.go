@@ -62,8 +62,9 @@ func ExampleNewWriter() {
 	// {"level":"WARN","msg":"disk almost full","free_mb":512}
 }
 
-// With a dead sink, Close gives up at its deadline and says exactly how many
-// records were lost.
+// With a stuck sink, Close gives up at its deadline and says exactly how
+// many records were lost (still queued) and how many the sink is still
+// taking (counted once its call returns).
 func ExampleHandler_Close() {
 	stuck := make(chan struct{})
 	defer close(stuck)
@@ -75,10 +76,11 @@ func ExampleHandler_Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	fmt.Println(h.Close(ctx))
-	fmt.Println("lost", h.Stats().Lost)
+	st := h.Stats()
+	fmt.Println("lost", st.Lost, "in flight", st.InFlight)
 	// Output:
-	// async: close: 3 records lost: the sink did not take them before the deadline: context deadline exceeded
-	// lost 3
+	// async: close: 2 records lost: the sink did not take them before the deadline; 1 records still being written by the sink: context deadline exceeded
+	// lost 2 in flight 1
 }
 
 // Before os.Exit, which runs no deferred Close, Flush writes what is

@@ -188,6 +188,7 @@ func (p *pipeline[T]) flush(ctx context.Context) error {
 	defer p.flushers.Add(-1)
 	rs, _ := p.state()
 	start := flushStart{target: rs.Pushed - rs.Evicted, drops: p.awaitReport()}
+	p.kickDrain() // a lingering drain takes the queued records now
 	for {
 		signal := p.flushSignal()
 		_, s := p.state()
@@ -209,6 +210,15 @@ func (p *pipeline[T]) flush(ctx context.Context) error {
 			}
 			return s.err(start, context.Cause(ctx))
 		}
+	}
+}
+
+// kickDrain wakes the drain goroutine if it is idle (lingering or asleep),
+// so that it pops at once.
+func (p *pipeline[T]) kickDrain() {
+	select {
+	case p.kick <- struct{}{}:
+	default: // a kick is pending
 	}
 }
 

@@ -151,8 +151,10 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 // accepted before it has been handed to the wrapped handler, stops the
 // drain goroutine and returns nil. If ctx is done first, Close returns at
 // once with an error saying exactly how many records were lost (the queued
-// ones and the one the wrapped handler is stuck on); the drain goroutine
-// then exits as soon as the wrapped handler returns. Close closes the
+// ones) and how many the wrapped handler is still taking (the one its
+// Handle is stuck on); that one is not lost: Stats counts it in InFlight
+// until Handle returns, then in Written or Failed, once. The drain
+// goroutine exits as soon as the wrapped handler returns. Close closes the
 // handlers derived from h too. Records handled after Close are written
 // synchronously.
 //
@@ -184,22 +186,21 @@ func (c *handlerCore) releaseEntry(e *entry) {
 	c.pool.Put(e)
 }
 
-func (c *handlerCore) deliverOne(batch []*entry) delivery {
-	e := batch[0]
+func (c *handlerCore) deliverOne(e *entry) delivery {
 	enabled, err, panicked := safeReplay(e.ctx, e.h, e.rec)
 	if !enabled {
-		return delivery{n: 1, skipped: 1}
+		return delivery{skipped: 1}
 	}
 	c.countCall(err, panicked)
 	if err != nil {
-		return delivery{n: 1, failed: 1}
+		return delivery{failed: 1}
 	}
-	return delivery{n: 1}
+	return delivery{}
 }
 
 // cutOne is what a call of deliverOne that the sink cut short consumed:
 // its record, not taken.
-func cutOne([]*entry) delivery { return delivery{n: 1, failed: 1} }
+func cutOne(*entry) delivery { return delivery{failed: 1} }
 
 // errDroppedAfterClose is what Handle and Write return for a record logged
 // after Close that they dropped because the sink was stalled.

@@ -12,9 +12,8 @@ import (
 	"github.com/slogstack/slogstack/internal/ringbuf"
 )
 
-// delivery is what one sink call consumed from the front of a batch.
+// delivery is what one sink call did with the records of one entry.
 type delivery struct {
-	n       int // entries consumed (at least 1)
 	skipped int // records refused by the sink's Enabled
 	failed  int // records the sink did not take (error, panic, unwritten bytes)
 	bytes   int
@@ -26,10 +25,12 @@ type delivery struct {
 type queue[T any] interface {
 	Pop(dst []T, maxEntries, maxBytes int, then func()) []T
 	Wake() <-chan struct{}
+	Sleep() bool
 	Close()
 	Closed() bool
 	Discard(f func(T)) int
 	Stats() ringbuf.Stats
+	StatsThen(then func()) ringbuf.Stats
 }
 
 // pipeline is the part Handler and Writer share: the queue, the drain
@@ -56,13 +57,13 @@ type pipeline[T any] struct {
 	records func(T) int
 
 	// Set by the owner before start.
-	deliver func(batch []T) delivery // writes a prefix of batch
-	release func(T)                  // recycles an entry nobody will use again
-	report  func(*dropTally)         // writes an in-band drop report
-	// cut returns what a call of deliver on batch consumed when the sink
-	// ended the drain goroutine inside it (runtime.Goexit): one entry,
-	// whose records not known to be written count as failed.
-	cut func(batch []T) delivery
+	deliver func(e T) delivery // hands the records of e to the sink
+	release func(T)            // recycles an entry nobody will use again
+	report  func(*dropTally)   // writes an in-band drop report
+	// cut returns what a call of deliver on e did when the sink ended
+	// the drain goroutine inside it (runtime.Goexit): the records of e
+	// not known to be written count as failed.
+	cut func(e T) delivery
 
 	// The drain's state, owned by the drain goroutine (and handed over
 	// to its replacement when the sink ends it; see drain).
@@ -84,7 +85,8 @@ type pipeline[T any] struct {
 
 	drainMu   sync.Mutex // orders the drain's progress against Close giving up
 	abandoned bool
-	batchLeft int // entries of the current batch not yet fully delivered
+	batchLeft int // records taken from the queue and not yet settled (inFlight included)
+	inFlight  int // records of the entry the sink call in progress is taking
 	closeErr  error
 
 	// Flush's waiters: how many wait, and the channel notifyFlush closes
@@ -93,8 +95,8 @@ type pipeline[T any] struct {
 	flushMu  sync.Mutex
 	flushCh  chan struct{}
 	// reportDue is the most drops (counted from the first) that a waiting
-	// Flush needs reported; kick wakes an idle drain goroutine to report
-	// them (see awaitReport).
+	// Flush needs reported; kick wakes an idle drain goroutine to pop the
+	// queue and report them (see awaitReport and kickDrain).
 	reportDue atomic.Uint64
 	kick      chan struct{}
 
@@ -182,6 +184,7 @@ func (p *pipeline[T]) run() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	busy := false // the previous Pop took records
 	for {
 		p.deliverBatch() // what a previous drain goroutine left, then each new batch
 		closing := p.q.Closed()
@@ -213,29 +216,76 @@ func (p *pipeline[T]) run() {
 			p.pending = dropTally{} // no in-band report: Stats counts the drops
 		}
 		if len(p.batch) > 0 {
+			busy = true
 			continue
 		}
 		if closing {
 			return
 		}
+		p.idle(wait, timer, busy)
+		busy = false
+	}
+}
+
+// lingerTime is how long the drain goroutine, having found the queue
+// empty, waits with a timer before it sleeps until a push signals it.
+// While it lingers, producers signal it only once records gather (see
+// ringbuf.Waker), so a busy queue does not pay a wake-up per record, and
+// no record waits longer than this for the drain.
+const lingerTime = time.Millisecond
+
+// idle waits, after a Pop found the queue empty, until the queue has
+// records for the drain, a drop report falls due (after reportIn, if
+// positive), or a Flush kicks. If the drain was busy (the Pop before took
+// records), it first lingers for lingerTime; when the queue is empty then,
+// or at once if it was not busy, it sleeps until the next push.
+func (p *pipeline[T]) idle(reportIn time.Duration, timer *time.Timer, busy bool) {
+	if !busy && !p.q.Sleep() {
+		return // records came since the Pop
+	}
+	start := time.Now()
+	lingering := busy
+	for {
+		d, thenSleep := time.Duration(-1), false
+		if lingering {
+			d, thenSleep = lingerTime, true
+		}
+		if reportIn > 0 && (d < 0 || reportIn <= d) {
+			d, thenSleep = reportIn, false
+		}
 		var tick <-chan time.Time
-		if wait > 0 {
-			timer.Reset(wait)
+		if d >= 0 {
+			timer.Reset(max(d-time.Since(start), 0))
 			tick = timer.C
 		}
 		select {
 		case <-p.q.Wake():
-		case <-tick:
+			timer.Stop()
+			return
 		case <-p.kick:
+			timer.Stop()
+			return
+		case <-tick:
 		}
+		if !thenSleep || !p.q.Sleep() {
+			return // a report is due, or records came while lingering
+		}
+		lingering = false
 	}
 }
 
-// deliverBatch hands p.batch[p.next:] to the sink and empties p.batch.
+// deliverBatch hands p.batch[p.next:] to the sink, entry by entry, and
+// empties p.batch. The records of the entry being handed over are in
+// flight: a Close that gives up meanwhile does not count them lost, and
+// settle counts them once the sink's call returns.
 func (p *pipeline[T]) deliverBatch() {
 	for p.next < len(p.batch) {
+		e := p.batch[p.next]
 		p.drainMu.Lock()
 		abandoned := p.abandoned // Close counted the rest as lost
+		if !abandoned {
+			p.inFlight = p.recordsOf(e)
+		}
 		p.drainMu.Unlock()
 		if abandoned {
 			for _, e := range p.batch[p.next:] {
@@ -246,7 +296,7 @@ func (p *pipeline[T]) deliverBatch() {
 		p.sinkTok <- struct{}{}
 		p.callSink()
 		p.inSink = sinkDeliver
-		d := p.deliver(p.batch[p.next:])
+		d := p.deliver(e)
 		p.inSink = sinkIdle
 		p.releaseSink()
 		p.settle(d)
@@ -256,24 +306,22 @@ func (p *pipeline[T]) deliverBatch() {
 	p.next = 0
 }
 
-// settle counts what one call of deliver consumed from p.batch[p.next:],
-// recycles those entries and moves p.next past them.
+// settle counts what the call of deliver on p.batch[p.next] did with its
+// records (in flight until now, also after a Close that gave up),
+// recycles the entry and moves p.next past it.
 func (p *pipeline[T]) settle(d delivery) {
-	done := p.batch[p.next : p.next+d.n]
-	recs := p.countRecords(done)
+	e := p.batch[p.next]
 	p.drainMu.Lock()
+	recs := p.inFlight
+	p.inFlight = 0
 	p.batchLeft -= recs
-	if !p.abandoned {
-		p.written.Add(uint64(recs - d.skipped - d.failed))
-		p.skipped.Add(uint64(d.skipped))
-		p.failed.Add(uint64(d.failed))
-		p.writtenBytes.Add(uint64(d.bytes))
-	}
+	p.written.Add(uint64(recs - d.skipped - d.failed))
+	p.skipped.Add(uint64(d.skipped))
+	p.failed.Add(uint64(d.failed))
+	p.writtenBytes.Add(uint64(d.bytes))
 	p.drainMu.Unlock()
-	for _, e := range done {
-		p.release(e)
-	}
-	p.next += d.n
+	p.release(e)
+	p.next++
 	p.notifyFlush()
 }
 
@@ -288,7 +336,7 @@ func (p *pipeline[T]) settleCut() {
 	switch call {
 	case sinkDeliver:
 		p.sinkPanics.Add(1)
-		d := p.cut(p.batch[p.next:])
+		d := p.cut(p.batch[p.next])
 		p.releaseSink()
 		p.settle(d)
 	case sinkReport:
@@ -296,6 +344,14 @@ func (p *pipeline[T]) settleCut() {
 		p.releaseSink()
 		p.countReported()
 	}
+}
+
+// recordsOf returns how many records the entry holds.
+func (p *pipeline[T]) recordsOf(e T) int {
+	if p.records == nil {
+		return 1
+	}
+	return p.records(e)
 }
 
 // countRecords returns how many records the entries hold.
@@ -458,7 +514,10 @@ var errCloseFromSink = goid.Refusal("async: Close called from the sink, on the g
 
 // drainOrAbandon stops queueing and waits for the drain goroutine to
 // deliver every queued record, or, if ctx ends first, abandons what it has
-// not delivered: counted in Lost and reported by closeResult.
+// not delivered: counted in Lost and reported by closeResult. The records
+// the sink is taking at that moment are not abandoned: they stay in
+// flight, closeResult says how many, and settle counts them (written,
+// failed or skipped) when the sink's call returns.
 func (p *pipeline[T]) drainOrAbandon(ctx context.Context) {
 	p.closed.Store(true)
 	p.q.Close()
@@ -475,12 +534,24 @@ func (p *pipeline[T]) drainOrAbandon(ctx context.Context) {
 	default:
 	}
 	p.abandoned = true
-	lost := p.batchLeft + p.q.Discard(p.release)
-	p.batchLeft = 0
+	lost := p.batchLeft - p.inFlight + p.q.Discard(p.release)
+	p.batchLeft = p.inFlight
 	p.lost.Add(uint64(lost))
-	if lost > 0 {
-		p.closeErr = fmt.Errorf("async: close: %d records lost: the sink did not take them before the deadline: %w", lost, context.Cause(ctx))
+	p.closeErr = abandonError(lost, p.inFlight, context.Cause(ctx))
+}
+
+// abandonError is Close's error when it gave up on lost records and left
+// inFlight records with the sink; nil when there are neither.
+func abandonError(lost, inFlight int, cause error) error {
+	switch {
+	case lost > 0 && inFlight > 0:
+		return fmt.Errorf("async: close: %d records lost: the sink did not take them before the deadline; %d records still being written by the sink: %w", lost, inFlight, cause)
+	case lost > 0:
+		return fmt.Errorf("async: close: %d records lost: the sink did not take them before the deadline: %w", lost, cause)
+	case inFlight > 0:
+		return fmt.Errorf("async: close: %d records still being written by the sink at the deadline: %w", inFlight, cause)
 	}
+	return nil
 }
 
 // closeResult returns the outcome of the first Close.
@@ -490,14 +561,20 @@ func (p *pipeline[T]) closeResult() error {
 	return p.closeErr
 }
 
+// stats reads every counter at one instant: the drain settles and pops
+// under drainMu, and drops are counted under the queue's lock, so the
+// conservation law of Stats holds in every result.
 func (p *pipeline[T]) stats() Stats {
-	rs := p.q.Stats()
 	var bands [numBands]uint64
 	var dropped uint64
-	for i := range bands {
-		bands[i] = p.dropped[i].Load()
-		dropped += bands[i]
-	}
+	p.drainMu.Lock()
+	defer p.drainMu.Unlock()
+	rs := p.q.StatsThen(func() {
+		for i := range bands {
+			bands[i] = p.dropped[i].Load()
+			dropped += bands[i]
+		}
+	})
 	return Stats{
 		Accepted:          rs.Pushed,
 		AcceptedBytes:     rs.PushedBytes,
@@ -515,6 +592,7 @@ func (p *pipeline[T]) stats() Stats {
 		SinkPanics:        p.sinkPanics.Load(),
 		Batches:           p.batches.Load(),
 		QueueDepth:        rs.Len,
+		InFlight:          p.batchLeft,
 		HighWater:         rs.HighWater,
 		WrittenBytes:      p.writtenBytes.Load(),
 		DroppedBytes:      p.droppedBytes.Load(),

@@ -41,14 +41,18 @@ func levelCounts(n *[numBands]uint64) LevelCounts {
 	return LevelCounts{Debug: n[bandDebug], Info: n[bandInfo], Warn: n[bandWarn], Error: n[bandError], Unknown: n[bandUnknown]}
 }
 
-// Stats is a snapshot of a Handler's or Writer's counters. Every count is
-// since the Handler or Writer was created. Once Close has returned:
+// Stats is a snapshot of a Handler's or Writer's counters, all read at
+// one instant. Every count is since the Handler or Writer was created. In
+// every snapshot:
 //
-//	Accepted == Written + Failed + Skipped + Dropped + Lost
+//	Accepted == Written + Failed + Skipped + Dropped + Lost + QueueDepth + InFlight
 //
-// exactly; before, the difference is what is still queued or being written.
-// Records logged after Close are counted in Synchronous (handed to the
-// sink) or DroppedAfterClose, never in Accepted.
+// exactly. Once Close has returned, QueueDepth is 0, and so is InFlight
+// unless Close gave up at its deadline while the sink was taking records:
+// those stay in InFlight until the sink's call returns, and then count
+// in Written, Failed or Skipped, never in Lost. Records logged after Close
+// are counted in Synchronous (handed to the sink) or DroppedAfterClose,
+// never in Accepted.
 type Stats struct {
 	// Accepted counts records (Writer: Write calls) taken into the queue.
 	Accepted uint64
@@ -78,8 +82,10 @@ type Stats struct {
 	// drained the queue, Reported == Dropped unless reports are off.
 	Reported uint64
 	Reports  uint64
-	// Lost counts records still queued or being written when Close gave up
-	// at its context's deadline.
+	// Lost counts records still queued, or taken from the queue but not
+	// yet handed to the sink, when Close gave up at its context's
+	// deadline. Records the sink was taking at that moment are not lost:
+	// see InFlight.
 	Lost uint64
 	// Synchronous counts records handed to the sink on the caller's
 	// goroutine after Close, whatever the sink returned.
@@ -104,6 +110,11 @@ type Stats struct {
 	// that have been queued at once.
 	QueueDepth int
 	HighWater  int
+	// InFlight is the number of records the drain goroutine has taken
+	// from the queue and not yet settled: the batch in hand, the records
+	// the sink's call in progress is taking included. After Close gave up
+	// at its deadline, it is the records that call is still taking.
+	InFlight int
 	// Byte counts, Writer only.
 	AcceptedBytes, WrittenBytes, DroppedBytes uint64
 	QueueBytes                                int

@@ -117,9 +117,12 @@ func (x *Writer) Write(p []byte) (int, error) {
 // Close stops accepting Writes into the queue, waits until every Write
 // accepted before it has been written to the underlying writer, stops the
 // drain goroutine and returns nil. If ctx is done first, Close returns at
-// once with an error saying exactly how many records (Writes) were lost;
-// the drain goroutine exits when the underlying Write it is stuck in
-// returns. Close does not close the underlying writer.
+// once with an error saying exactly how many records (Writes) were lost
+// (still queued) and how many the underlying Write it is stuck in is still
+// writing; those are not lost: Stats counts them in InFlight until that
+// Write returns, then in Written or Failed, once. The drain goroutine
+// exits when that Write returns. Close does not close the underlying
+// writer.
 //
 // The first call owns the drain: only its context can end it. A call made
 // while the first still drains waits for it no longer than its own ctx
@@ -145,26 +148,24 @@ func (x *Writer) onDrop(p []byte, size int) {
 	x.p.tally.addLine(b, raw, size)
 }
 
-// deliverBlock writes the first block of batch, all its records in one
-// Write call (more if the underlying writer writes only part of them), and
-// counts as failed the records whose last byte was not written.
-func (x *Writer) deliverBlock(batch []*block) delivery {
-	k := batch[0]
+// deliverBlock writes the block k, all its records in one Write call
+// (more if the underlying writer writes only part of them), and counts as
+// failed the records whose last byte was not written.
+func (x *Writer) deliverBlock(k *block) delivery {
 	p := k.compact()
 	if len(p) == 0 { // every record of the block was dropped
-		return delivery{n: 1}
+		return delivery{}
 	}
 	n, _ := x.writeAll(p)
-	return delivery{n: 1, failed: k.live() - k.recordsWithin(n), bytes: n}
+	return delivery{failed: k.live() - k.recordsWithin(n), bytes: n}
 }
 
 // cutBlock is what a call of deliverBlock that the underlying writer cut
-// short consumed: the first block of batch, whose records not wholly
-// written before the call that ended it count as failed (as after a
-// panic, that call is taken to have written nothing).
-func (x *Writer) cutBlock(batch []*block) delivery {
-	k := batch[0]
-	return delivery{n: 1, failed: k.live() - k.recordsWithin(x.progress), bytes: x.progress}
+// short consumed: the block k, whose records not wholly written before
+// the call that ended it count as failed (as after a panic, that call is
+// taken to have written nothing).
+func (x *Writer) cutBlock(k *block) delivery {
+	return delivery{failed: k.live() - k.recordsWithin(x.progress), bytes: x.progress}
 }
 
 // reportHandler returns the handler that encodes a Writer's drop report

@@ -137,10 +137,8 @@ type blockQueue struct {
 	pushedB     int64
 	evicted     uint64
 	closed      bool
-	idle        bool // the consumer found the queue empty and may be asleep
-	woken       bool // a Push signalled Wake and the consumer has not popped since
+	waker       ringbuf.Waker // when a Push must wake the consumer
 	onDrop      func(p []byte, size int)
-	wake        chan struct{}
 	gate        *ringbuf.Gate
 	// lowCursor is the oldest block that may hold a live record below
 	// WARN; nil means the first block.
@@ -151,7 +149,7 @@ func newBlockQueue(opts Options, gate *ringbuf.Gate, onDrop func(p []byte, size 
 	capacity := max(opts.Capacity, 1)
 	reserved := min(max(opts.Reserved, 0), capacity-1)
 	maxBytes := max(opts.MaxBytes, 1)
-	return &blockQueue{
+	q := &blockQueue{
 		blockCap:    max(min(maxBlockBytes, opts.BatchBytes), 1),
 		blockRecs:   max(opts.BatchSize, 1),
 		capacity:    capacity,
@@ -159,9 +157,10 @@ func newBlockQueue(opts Options, gate *ringbuf.Gate, onDrop func(p []byte, size 
 		maxBytes:    maxBytes,
 		lowMaxBytes: maxBytes - int(int64(maxBytes)*int64(reserved)/int64(capacity)),
 		onDrop:      onDrop,
-		wake:        make(chan struct{}, 1),
 		gate:        gate,
 	}
+	q.waker = ringbuf.NewWaker(capacity, maxBytes)
+	return q
 }
 
 // Push appends a copy of p, first making room as needed to respect the
@@ -221,18 +220,10 @@ func (q *blockQueue) Push(p []byte) bool {
 	if q.records > q.highWater {
 		q.highWater = q.records
 	}
-	signal := q.idle
-	q.idle = false
-	if signal {
-		q.woken = true
-	}
-	starved := q.woken && (2*q.records >= q.capacity || 2*q.bytes >= q.maxBytes)
+	signal, starved := q.waker.Pushed(q.records, q.bytes)
 	q.mu.Unlock()
 	if signal {
-		select {
-		case q.wake <- struct{}{}:
-		default:
-		}
+		q.waker.Signal()
 	}
 	if starved {
 		runtime.Gosched()
@@ -400,10 +391,8 @@ func (q *blockQueue) Pop(dst []*block, _, _ int, then func()) []*block {
 		q.low -= k.aliveLow
 		q.lowBytes -= k.aliveLowSize
 		dst = append(dst, k)
-	} else {
-		q.idle = true
 	}
-	q.woken = false
+	q.waker.Popped(took)
 	if then != nil {
 		then()
 	}
@@ -414,9 +403,17 @@ func (q *blockQueue) Pop(dst []*block, _, _ int, then func()) []*block {
 	return dst
 }
 
-// Wake returns the channel the consumer sleeps on after Pop found the
+// Wake returns the channel the consumer waits on after Pop found the
 // queue empty; see ringbuf.Ring.Wake.
-func (q *blockQueue) Wake() <-chan struct{} { return q.wake }
+func (q *blockQueue) Wake() <-chan struct{} { return q.waker.Wake() }
+
+// Sleep tells the queue that the consumer's linger timer fired; see
+// ringbuf.Ring.Sleep.
+func (q *blockQueue) Sleep() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return !q.closed && q.waker.Sleep(q.records)
+}
 
 // Close makes every later Push fail and wakes the consumer. Queued records
 // stay for Pop. Close is idempotent.
@@ -425,10 +422,7 @@ func (q *blockQueue) Close() {
 	q.closed = true
 	q.mu.Unlock()
 	q.gate.Wake()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
+	q.waker.Signal()
 }
 
 // Closed reports whether Close has been called.
@@ -463,9 +457,16 @@ func (q *blockQueue) Discard(f func(*block)) int {
 
 // Stats returns the queue's counters, in records. It is safe to call at
 // any time.
-func (q *blockQueue) Stats() ringbuf.Stats {
+func (q *blockQueue) Stats() ringbuf.Stats { return q.StatsThen(nil) }
+
+// StatsThen is Stats, calling then (if not nil) with the lock held; see
+// ringbuf.Ring.StatsThen.
+func (q *blockQueue) StatsThen(then func()) ringbuf.Stats {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if then != nil {
+		then()
+	}
 	return ringbuf.Stats{
 		Len:         q.records,
 		Bytes:       q.bytes,

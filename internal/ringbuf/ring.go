@@ -58,14 +58,12 @@ type Ring[T any] struct {
 	maxBytes  int
 	bytes     int
 	closed    bool
-	idle      bool // the consumer found the ring empty and may be asleep
-	woken     bool // a Push signalled Wake and the consumer has not popped since
+	waker     Waker // when a Push must wake the consumer
 	highWater int
 	pushed    uint64
 	pushedB   int64
 	evicted   uint64
 	onDrop    func(T)
-	wake      chan struct{}
 	gate      *Gate
 }
 
@@ -129,9 +127,9 @@ func New[T any](opts Options, onDrop func(T)) *Ring[T] {
 		reserve:  reserved > 0,
 		maxBytes: max(opts.MaxBytes, 0),
 		onDrop:   onDrop,
-		wake:     make(chan struct{}, 1),
 		gate:     opts.Gate,
 	}
+	r.waker = NewWaker(c, r.maxBytes)
 	r.queue.buf = make([]item[T], c)
 	if reserved > 0 {
 		r.kept.buf = make([]item[T], reserved)
@@ -186,18 +184,10 @@ func (r *Ring[T]) Push(v T, reserved bool, size int) bool {
 	if n := r.len(); n > r.highWater {
 		r.highWater = n
 	}
-	signal := r.idle
-	r.idle = false
-	if signal {
-		r.woken = true
-	}
-	starved := r.woken && 2*r.len() >= r.capacity
+	signal, starved := r.waker.Pushed(r.len(), r.bytes)
 	r.mu.Unlock()
 	if signal {
-		select {
-		case r.wake <- struct{}{}:
-		default:
-		}
+		r.waker.Signal()
 	}
 	if starved {
 		// The consumer was woken but has not run since, while the ring
@@ -314,10 +304,7 @@ func (r *Ring[T]) Pop(dst []T, maxEntries, maxBytes int, then func()) []T {
 		dst = append(dst, it.v)
 		taken++
 	}
-	r.woken = false
-	if taken == 0 {
-		r.idle = true
-	}
+	r.waker.Popped(taken > 0)
 	if then != nil {
 		then()
 	}
@@ -328,11 +315,23 @@ func (r *Ring[T]) Pop(dst []T, maxEntries, maxBytes int, then func()) []T {
 	return dst
 }
 
-// Wake returns the channel the consumer sleeps on after Pop found the ring
-// empty. It receives a value after a later Push or Close; a value may also be
-// left over from earlier, so the consumer must Pop again rather than assume
-// an entry is there.
-func (r *Ring[T]) Wake() <-chan struct{} { return r.wake }
+// Wake returns the channel the consumer waits on after Pop found the ring
+// empty. It receives a value after a later Push that must wake the consumer
+// (see Waker: a consumer that lingers, waiting with a timer, is signalled
+// only once entries gather; one that went to Sleep, at the next Push) or
+// after Close; a value may also be left over from earlier, so the consumer
+// must Pop again rather than assume an entry is there.
+func (r *Ring[T]) Wake() <-chan struct{} { return r.waker.Wake() }
+
+// Sleep tells the ring that the consumer's linger timer fired. It reports
+// true if the ring is empty: the consumer may then wait on Wake without a
+// timer, and the next Push signals it. Otherwise (entries, or the ring
+// closed) the consumer must Pop.
+func (r *Ring[T]) Sleep() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !r.closed && r.waker.Sleep(r.len())
+}
 
 // Close makes every later Push fail (a Push waiting for room too) and
 // wakes the consumer. Entries already in the ring stay there for Pop.
@@ -344,10 +343,7 @@ func (r *Ring[T]) Close() {
 	if r.gate != nil {
 		r.gate.Wake()
 	}
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
+	r.waker.Signal()
 }
 
 // Closed reports whether Close has been called.
@@ -384,9 +380,17 @@ type Stats struct {
 }
 
 // Stats returns the ring's counters. It is safe to call at any time.
-func (r *Ring[T]) Stats() Stats {
+func (r *Ring[T]) Stats() Stats { return r.StatsThen(nil) }
+
+// StatsThen is Stats, calling then (if not nil) with the lock held, so
+// that the caller reads counts its drop callback keeps at the same
+// instant.
+func (r *Ring[T]) StatsThen(then func()) Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if then != nil {
+		then()
+	}
 	return Stats{
 		Len:         r.len(),
 		Bytes:       r.bytes,

@@ -1,0 +1,127 @@
+package ringbuf
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestWakerSignals: which pushes signal the consumer, step by step.
+func TestWakerSignals(t *testing.T) {
+	type step struct {
+		op         string // "push" (n, bytes after it), "pop" (took), "sleep" (n)
+		n, bytes   int
+		took       bool
+		wantSignal bool
+		wantSleep  bool
+	}
+	tests := []struct {
+		name               string
+		capacity, maxBytes int
+		steps              []step
+	}{
+		{"a consumer that has not popped is running", 64, 0, []step{
+			{op: "push", n: 1}, {op: "push", n: 2},
+		}},
+		{"a lingering consumer is signalled at an eighth of capacity", 64, 0, []step{
+			{op: "pop"},
+			{op: "push", n: 1}, {op: "push", n: 7}, {op: "push", n: 8, wantSignal: true},
+			{op: "push", n: 9}, // signalled once, until it pops again
+		}},
+		{"at most 64 records gather", 1 << 20, 0, []step{
+			{op: "pop"}, {op: "push", n: 63}, {op: "push", n: 64, wantSignal: true},
+		}},
+		{"or an eighth of the byte bound", 64, 800, []step{
+			{op: "pop"}, {op: "push", n: 1, bytes: 99}, {op: "push", n: 2, bytes: 100, wantSignal: true},
+		}},
+		{"a tiny queue signals every push to an idle consumer", 4, 0, []step{
+			{op: "pop"}, {op: "push", n: 1, wantSignal: true},
+		}},
+		{"a sleeping consumer is signalled at once", 64, 0, []step{
+			{op: "pop"}, {op: "sleep", n: 0, wantSleep: true}, {op: "push", n: 1, wantSignal: true},
+		}},
+		{"a consumer with records queued may not sleep", 64, 0, []step{
+			{op: "pop"}, {op: "push", n: 1}, {op: "sleep", n: 1, wantSleep: false},
+			{op: "pop", took: true}, {op: "push", n: 1},
+		}},
+		{"a pop that took records leaves the consumer running", 64, 0, []step{
+			{op: "pop", took: true}, {op: "push", n: 1}, {op: "push", n: 8},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := NewWaker(tt.capacity, tt.maxBytes)
+			for i, s := range tt.steps {
+				switch s.op {
+				case "push":
+					if got, _ := w.Pushed(s.n, s.bytes); got != s.wantSignal {
+						t.Fatalf("step %d %+v: signal = %v", i, s, got)
+					}
+				case "pop":
+					w.Popped(s.took)
+				case "sleep":
+					if got := w.Sleep(s.n); got != s.wantSleep {
+						t.Fatalf("step %d %+v: sleep = %v", i, s, got)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestWakerNeverLosesAWakeUp drives a model of a queue, its producers and
+// its consumer through random interleavings: a consumer asleep with
+// records queued always has a signal pending, and so does a lingering one
+// with the wake-up threshold reached; so no record waits longer than the
+// linger timer.
+func TestWakerNeverLosesAWakeUp(t *testing.T) {
+	const (
+		running = iota
+		lingering
+		sleeping
+	)
+	for _, capacity := range []int{1, 4, 64, 4096} {
+		w := NewWaker(capacity, 0)
+		state, n, pending := running, 0, false
+		rng := rand.New(rand.NewPCG(1, uint64(capacity)))
+		for i := range 100000 {
+			if rng.IntN(2) == 0 {
+				if n < capacity {
+					n++
+					if signal, _ := w.Pushed(n, 0); signal {
+						pending = true
+					}
+				}
+			} else {
+				switch state {
+				case running:
+					took := n > 0
+					w.Popped(took)
+					n = 0
+					if !took {
+						state = lingering
+					}
+				case lingering:
+					if pending {
+						pending, state = false, running
+					} else if rng.IntN(8) == 0 { // the timer fires
+						if w.Sleep(n) {
+							state = sleeping
+						} else {
+							state = running
+						}
+					}
+				case sleeping:
+					if pending {
+						pending, state = false, running
+					}
+				}
+			}
+			if state == sleeping && n > 0 && !pending {
+				t.Fatalf("capacity %d, step %d: consumer asleep with %d records and no signal", capacity, i, n)
+			}
+			if state == lingering && n >= min(max(capacity/8, 1), maxWakeLen) && !pending {
+				t.Fatalf("capacity %d, step %d: lingering consumer not signalled with %d records", capacity, i, n)
+			}
+		}
+	}
+}
