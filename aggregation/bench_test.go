@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -135,4 +136,34 @@ func BenchmarkRequest(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkHandlerOwnCost measures the handler's own cost for a business
+// record (not a candidate) over a next handler that does nothing, serial
+// and parallel, given as a record and as a record with a tail.
+func BenchmarkHandlerOwnCost(b *testing.B) {
+	ctx := context.Background()
+	h := NewHandler(logtest.Nop{}, DefaultOptions())
+	defer func() { _ = h.Close(context.Background()) }()
+	log := slog.New(h).With("service", "api")
+	b.Run("business", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			log.LogAttrs(ctx, slog.LevelInfo, "request handled", businessAttrs...)
+		}
+	})
+	b.Run("business_parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				log.LogAttrs(ctx, slog.LevelInfo, "request handled", businessAttrs...)
+			}
+		})
+	})
+	b.Run("error", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			log.LogAttrs(ctx, slog.LevelError, "request failed", businessAttrs...)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/slogstack/slogstack/internal/fuse"
 	"github.com/slogstack/slogstack/internal/reqscope"
 )
 
@@ -90,11 +91,40 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 // errors writing summaries are counted in Stats.SummaryErrors and
 // Stats.FoldedFailed.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	sh := h.sh
-	if r.Level >= slog.LevelError || !h.system(ctx, &r) {
-		sh.passedUnmatched.Add(1)
-		return sh.handleNext(ctx, h.next, r)
+	if r.Level >= slog.LevelError || !h.system(ctx, &r, nil) {
+		h.sh.passedUnmatched.Add(1)
+		return h.sh.handleNext(ctx, h.next, r)
 	}
+	return h.handleCandidate(ctx, r)
+}
+
+// HandleTail is Handle for the record r followed by the attributes of t
+// (fuse.Handler): it has exactly the effect of Handle(ctx, t.Record(r)).
+// A record that is not a candidate goes on with its tail, without being
+// rebuilt; a candidate, and any record a Matcher other than
+// MatchPrefixes's must see, is rebuilt first.
+func (h *Handler) HandleTail(ctx context.Context, r slog.Record, t fuse.Tail) error {
+	if t.Len() == 0 {
+		return h.Handle(ctx, r)
+	}
+	if r.Level < slog.LevelError {
+		if !h.sh.cfg.matchMessageOnly {
+			// The Matcher may read the attributes: it sees the record
+			// with its tail, as Handle would give it.
+			return h.Handle(ctx, t.Record(r))
+		}
+		if h.system(ctx, &r, &t) {
+			return h.handleCandidate(ctx, t.Record(r))
+		}
+	}
+	h.sh.passedUnmatched.Add(1)
+	return h.sh.passNext(ctx, h.next, r, t)
+}
+
+// handleCandidate passes r, a system record below ERROR, on or folds it
+// into its group's summary.
+func (h *Handler) handleCandidate(ctx context.Context, r slog.Record) error {
+	sh := h.sh
 	scope := reqscope.FromContext(ctx)
 	cid := ""
 	if scope != nil {
@@ -135,9 +165,12 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return sh.handleNext(ctx, h.next, r)
 }
 
-// system reports whether r is a system record. r is not modified; it is
-// passed by pointer so that checking a record does not copy it.
-func (h *Handler) system(ctx context.Context, r *slog.Record) bool {
+// system reports whether r, followed by the attributes of t when t is
+// not nil, is a system record. A Matcher sees r alone: HandleTail calls
+// system with a tail only when the Matcher reads the message alone. r is
+// not modified; it is passed by pointer so that checking a record does not
+// copy it.
+func (h *Handler) system(ctx context.Context, r *slog.Record, t *fuse.Tail) bool {
 	if h.marked {
 		return true
 	}
@@ -145,19 +178,37 @@ func (h *Handler) system(ctx context.Context, r *slog.Record) bool {
 		return true
 	}
 	found := false
-	r.Attrs(func(a slog.Attr) bool {
-		// The length test is inlined here; most keys fail it.
-		found = (len(a.Key) == len(markerKey) || len(a.Key) == 0) && isMarker(a)
-		return !found
-	})
+	if r.NumAttrs() > 0 {
+		r.Attrs(func(a slog.Attr) bool {
+			// The length test is inlined here; most keys fail it.
+			found = mayBeMarker(a) && isMarker(a)
+			return !found
+		})
+	}
+	if t != nil {
+		for i := 0; !found && i < t.Len(); i++ {
+			a := t.At(i)
+			found = mayBeMarker(a) && isMarker(a)
+		}
+	}
 	return found
+}
+
+// mayBeMarker is the cheap first test of isMarker: a key of the marker's
+// length, or an empty key (an inlined group).
+func mayBeMarker(a slog.Attr) bool {
+	return len(a.Key) == len(markerKey) || len(a.Key) == 0
 }
 
 // matches reports whether m matches r. A panic of m is recovered and
 // counted in Stats.HandlePanics, and the record is then not matched; no
 // lock is held while m runs.
 func (sh *shared) matches(m Matcher, ctx context.Context, r *slog.Record) (matched bool) {
-	_ = sh.guard("Match", func() { matched = m(ctx, *r) }) // a panic: not matched
+	returned := false
+	var perr error // a panic: not matched
+	defer sh.catch("Match", &returned, &perr)
+	matched = m(ctx, *r)
+	returned = true
 	return matched
 }
 
@@ -192,4 +243,4 @@ func isMarker(a slog.Attr) bool {
 // the counters of a Handler and all handlers derived from it are shared.
 func (h *Handler) Stats() Stats { return h.sh.stats() }
 
-var _ slog.Handler = (*Handler)(nil)
+var _ fuse.Handler = (*Handler)(nil)

@@ -3,6 +3,7 @@ package aggregation
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -55,11 +56,31 @@ type Matcher func(ctx context.Context, r slog.Record) bool
 // MatchPrefixes returns a Matcher that selects records whose message starts
 // with one of prefixes. An empty prefix matches every message; no prefixes
 // match none (the System marker still selects). The prefixes are copied.
+//
+//go:noinline
 func MatchPrefixes(prefixes ...string) Matcher {
-	ps := append([]string(nil), prefixes...)
-	return func(_ context.Context, r slog.Record) bool {
-		return hasAnyPrefix(r.Message, ps)
-	}
+	ps := prefixMatcher(append([]string(nil), prefixes...))
+	return ps.match
+}
+
+// prefixMatcher is the Matcher MatchPrefixes returns: it reads the
+// message alone.
+type prefixMatcher []string
+
+func (ps prefixMatcher) match(_ context.Context, r slog.Record) bool {
+	return hasAnyPrefix(r.Message, ps)
+}
+
+// prefixMatcherCode is the code of every Matcher MatchPrefixes returns
+// (the method value ps.match, whatever ps).
+var prefixMatcherCode = reflect.ValueOf(MatchPrefixes()).Pointer()
+
+// readsMessageOnly reports whether m is known to read nothing of a record
+// but its message: a Matcher returned by MatchPrefixes. It may say false
+// for such a Matcher (the caller then treats it as any Matcher), never
+// true for another.
+func readsMessageOnly(m Matcher) bool {
+	return m != nil && reflect.ValueOf(m).Pointer() == prefixMatcherCode
 }
 
 // hasAnyPrefix reports whether msg starts with one of prefixes.
@@ -160,28 +181,32 @@ func DefaultOptions() Options {
 
 // config is Options with every zero or negative field resolved.
 type config struct {
-	match         Matcher // nil: the marker alone selects
-	burst         int
-	burstWindow   time.Duration
-	window        time.Duration
-	maxCount      int
-	maxGroups     int
-	flushInterval time.Duration
-	maxValueBytes int
-	maxAttrBytes  int
+	match Matcher // nil: the marker alone selects
+	// matchMessageOnly says that match reads the message alone, so a
+	// record need not be rebuilt with its tail for it (HandleTail).
+	matchMessageOnly bool
+	burst            int
+	burstWindow      time.Duration
+	window           time.Duration
+	maxCount         int
+	maxGroups        int
+	flushInterval    time.Duration
+	maxValueBytes    int
+	maxAttrBytes     int
 }
 
 func (o Options) config() config {
 	return config{
-		match:         o.Match,
-		burst:         max(o.Burst, 0),
-		burstWindow:   positiveOr(o.BurstWindow, defaultBurstWindow),
-		window:        positiveOr(o.Window, defaultWindow),
-		maxCount:      positiveOr(o.MaxCount, defaultMaxCount),
-		maxGroups:     positiveOr(o.MaxGroups, defaultMaxGroups),
-		flushInterval: max(positiveOr(o.FlushInterval, defaultFlushInterval), minFlushInterval),
-		maxValueBytes: positiveOr(o.MaxValueBytes, defaultMaxValueBytes),
-		maxAttrBytes:  positiveOr(o.MaxAttrBytes, defaultMaxAttrBytes),
+		match:            o.Match,
+		matchMessageOnly: readsMessageOnly(o.Match),
+		burst:            max(o.Burst, 0),
+		burstWindow:      positiveOr(o.BurstWindow, defaultBurstWindow),
+		window:           positiveOr(o.Window, defaultWindow),
+		maxCount:         positiveOr(o.MaxCount, defaultMaxCount),
+		maxGroups:        positiveOr(o.MaxGroups, defaultMaxGroups),
+		flushInterval:    max(positiveOr(o.FlushInterval, defaultFlushInterval), minFlushInterval),
+		maxValueBytes:    positiveOr(o.MaxValueBytes, defaultMaxValueBytes),
+		maxAttrBytes:     positiveOr(o.MaxAttrBytes, defaultMaxAttrBytes),
 	}
 }
 

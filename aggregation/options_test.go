@@ -32,7 +32,7 @@ func TestOptionsZero(t *testing.T) {
 		opts Options
 		want config
 	}{
-		{"DefaultOptions", DefaultOptions(), defaults},
+		{"DefaultOptions", DefaultOptions(), with(func(c *config) { c.matchMessageOnly = true })},
 		{"zero: burst 0, the rest defaults", Options{}, with(func(c *config) { c.burst = 0 })},
 		{"negatives as zero", Options{
 			Burst: -1, BurstWindow: -time.Second, Window: -time.Second, MaxCount: -1, MaxGroups: -1,
@@ -57,6 +57,30 @@ func TestOptionsZero(t *testing.T) {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestReadsMessageOnly checks which Matchers are known to read the
+// message alone (a record need not be rebuilt with its tail for them):
+// those MatchPrefixes returns, and no other.
+func TestReadsMessageOnly(t *testing.T) {
+	prefixes := MatchPrefixes("a", "b")
+	tests := []struct {
+		name string
+		m    Matcher
+		want bool
+	}{
+		{"nil", nil, false},
+		{"MatchPrefixes", prefixes, true},
+		{"MatchPrefixes without prefixes", MatchPrefixes(), true},
+		{"the default", DefaultOptions().Match, true},
+		{"a func of the caller", func(context.Context, slog.Record) bool { return true }, false},
+		{"a func calling MatchPrefixes's", func(ctx context.Context, r slog.Record) bool { return prefixes(ctx, r) }, false},
+	}
+	for _, tt := range tests {
+		if got := readsMessageOnly(tt.m); got != tt.want {
+			t.Errorf("%s: readsMessageOnly = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 

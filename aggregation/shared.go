@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/slogstack/slogstack/internal/counter"
+	"github.com/slogstack/slogstack/internal/fuse"
 	"github.com/slogstack/slogstack/internal/reqscope"
 )
 
@@ -31,7 +33,7 @@ type shared struct {
 	// newScopeGroups creates the value attached to a request scope.
 	newScopeGroups func() any
 
-	passedUnmatched atomic.Uint64
+	passedUnmatched counter.Counter // touched by every record that is not a candidate
 	summaries       [numCauses]atomic.Uint64
 	foldedWritten   atomic.Uint64
 	foldedFailed    atomic.Uint64
@@ -143,11 +145,21 @@ func (sh *shared) emitAll(out []outgoing) error {
 // HandlePanics and returned as an error, so that it never unwinds through
 // the handler's bookkeeping or the flusher. A runtime.Goexit of next is
 // counted in HandlePanics too, and goes on ending the goroutine.
-func (sh *shared) handleNext(ctx context.Context, next slog.Handler, r slog.Record) error {
-	var err error
-	if perr := sh.guard("next handler", func() { err = next.Handle(ctx, r) }); perr != nil {
-		return perr
-	}
+func (sh *shared) handleNext(ctx context.Context, next slog.Handler, r slog.Record) (err error) {
+	returned := false
+	defer sh.catch("next handler", &returned, &err)
+	err = next.Handle(ctx, r)
+	returned = true
+	return err
+}
+
+// passNext is handleNext for r followed by the attributes of t, given to
+// next beside r when next takes them (fuse.Pass).
+func (sh *shared) passNext(ctx context.Context, next slog.Handler, r slog.Record, t fuse.Tail) (err error) {
+	returned := false
+	defer sh.catch("next handler", &returned, &err)
+	err = fuse.Pass(ctx, next, r, t)
+	returned = true
 	return err
 }
 
@@ -162,21 +174,29 @@ func (sh *shared) enabledNext(ctx context.Context, next slog.Handler, level slog
 // handler, the Matcher), and returns nil when f returns. When f panics,
 // the panic is recovered, counted in HandlePanics and returned as an error
 // naming what; a runtime.Goexit in f is counted there too and goes on
-// ending the goroutine.
+// ending the goroutine. The paths every record takes defer catch
+// themselves, without the closure.
 func (sh *shared) guard(what string, f func()) (err error) {
 	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		sh.handlePanics.Add(1)
-		if p := recover(); p != nil {
-			err = fmt.Errorf("aggregation: %s panicked: %v", what, p)
-		}
-	}()
+	defer sh.catch(what, &returned, &err)
 	f()
 	returned = true
 	return nil
+}
+
+// catch, deferred by a call into code the handler does not own, does
+// nothing when the call returned (*returned set after it). Otherwise the
+// call panicked or ended the goroutine (runtime.Goexit): it counts that in
+// HandlePanics and, for a panic, recovers it and sets *err to an error
+// naming what.
+func (sh *shared) catch(what string, returned *bool, err *error) {
+	if *returned {
+		return
+	}
+	sh.handlePanics.Add(1)
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("aggregation: %s panicked: %v", what, p)
+	}
 }
 
 // collect closes every open summary and appends it to out; with drop it
