@@ -15,7 +15,11 @@ import (
 // plain errors, byte slices) in which nothing is masked is passed on as is,
 // without allocating. Otherwise the next handler gets a new record with the
 // same time, level and PC, the masked message and the attributes with
-// masked values, in their original order. A structured value (a struct,
+// masked values, in their original order. In front of the module's
+// handler.JSONHandler, no record is built: each attribute is masked and
+// written by that handler's encoder in one walk over the record, with
+// exactly the bytes and counts of the record the general path would pass
+// on. A structured value (a struct,
 // pointer, map, slice, or a value with methods such as String or
 // MarshalText) is always replaced by its masked JSON, which every sink
 // writes: JSON sinks as that JSON (byte for byte what slog.JSONHandler
@@ -88,7 +92,10 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 
 // HandleTail masks r and the attributes of tail, which follow r's own, and
 // passes them to the next handler: it has exactly the effect of Handle on
-// r with the tail's attributes added, without building that record.
+// r with the tail's attributes added, without building that record. The
+// module's own layers call it to pass the attributes they append (the
+// request scope's correlation_id, trace_id, span_id); a tail's type is
+// internal to the module, so other code calls Handle.
 func (h *Handler) HandleTail(ctx context.Context, r slog.Record, tail fuse.Tail) error {
 	tail = withoutEmptyGroups(tail)
 	if tail.Len() == 0 {
