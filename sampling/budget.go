@@ -9,12 +9,15 @@ type budget struct {
 	used  atomic.Int64
 }
 
-// reserve takes n bytes from the budget and reports whether they fit. A
-// failed reserve takes nothing. Two reserves racing for the last bytes may
-// both fail; neither ever takes the total past the limit (only charge
-// does).
+// reserve takes n bytes from the budget and reports whether they fit; a
+// negative n gives -n bytes back and succeeds. A failed reserve takes
+// nothing. Two reserves racing for the last bytes may both fail; neither
+// ever takes the total past the limit (only charge does).
 func (b *budget) reserve(n int64) bool {
 	if n <= 0 {
+		if n < 0 {
+			b.used.Add(n)
+		}
 		return true
 	}
 	if b.used.Add(n) > b.limit {

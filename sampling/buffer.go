@@ -186,9 +186,13 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, snap *held) 
 		st.noteLost(1, h, ctx, r.Time)
 		return
 	}
+	// freed is the budget of the records evicted here, given back with
+	// the new record's reserve in one update of the shared budget.
+	var freed int64
 	for st.n >= sh.cfg.maxRequestRecords || st.bytes+cost > sh.cfg.maxRequestBytes {
-		if !st.evictLocked(&c.lostRequestBound) {
+		if !st.evictLocked(&c.lostRequestBound, &freed) {
 			if !protected {
+				sh.budget.release(freed)
 				c.lostRequestBound.Add(1)
 				st.noteLost(1, h, ctx, r.Time)
 				return
@@ -202,14 +206,15 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, snap *held) 
 		newSlots = st.grownSlots()
 		need += int64((newSlots - len(st.ring)) * entrySize)
 	}
-	for !sh.budget.reserve(need) {
-		if !st.evictLocked(&c.lostGlobalBudget) {
+	for !sh.budget.reserve(need - freed) {
+		if !st.evictLocked(&c.lostGlobalBudget, &freed) {
 			if !protected {
+				sh.budget.release(freed)
 				c.lostGlobalBudget.Add(1)
 				st.noteLost(1, h, ctx, r.Time)
 				return
 			}
-			sh.budget.charge(need)
+			sh.budget.charge(need - freed)
 			break
 		}
 		if newSlots != 0 { // a slot is free now: no need to grow
@@ -255,11 +260,12 @@ func (st *scopeState) growLocked(newSlots int) {
 }
 
 // evictLocked drops the oldest buffered record below ERROR, counting it in
-// lost, and reports whether there was one. The records at ERROR or above
+// lost, and reports whether there was one. The budget its snapshot held
+// is added to freed, for the caller to give back. The records at ERROR or above
 // logged before it move up one slot, so the ring stays contiguous and in
 // order. The gap it leaves (with the one before it) moves to the next
 // record, or to the trailing gap when it was the newest.
-func (st *scopeState) evictLocked(lost *counter.Counter) bool {
+func (st *scopeState) evictLocked(lost *counter.Counter, freed *int64) bool {
 	k := st.oldestBelowErrorLocked()
 	if k < 0 {
 		return false
@@ -277,7 +283,7 @@ func (st *scopeState) evictLocked(lost *counter.Counter) bool {
 	st.n--
 	st.bytes -= entrySize + payload
 	st.charged -= int64(payload)
-	st.sh.budget.release(int64(payload))
+	*freed += int64(payload)
 	st.sh.stats.addBuffered(-1)
 	switch {
 	case k < st.n:
