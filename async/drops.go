@@ -122,6 +122,9 @@ var (
 // it cannot find them.
 func scanLine(p []byte) (band, []byte) {
 	head := p[:min(len(p), lineScanLimit)]
+	if raw, rest, ok := jsonHead(head); ok {
+		return bandOfName(rest), raw
+	}
 	b, raw := lineBand(head), []byte(nil)
 	if i := bytes.Index(head, jsonTimeKey); i >= 0 {
 		rest := head[i+len(jsonTimeKey):]
@@ -141,7 +144,7 @@ func scanLine(p []byte) (band, []byte) {
 // handlers write it, reading at most lineScanLimit bytes, or bandUnknown.
 func lineBand(p []byte) band {
 	head := p[:min(len(p), lineScanLimit)]
-	if rest, ok := levelAfterTime(head); ok {
+	if _, rest, ok := jsonHead(head); ok {
 		return bandOfName(rest)
 	}
 	if i := bytes.Index(head, jsonLevelKey); i >= 0 {
@@ -160,26 +163,27 @@ var (
 	jsonLevelAfterTime = []byte(`","level":"`)
 )
 
-// levelAfterTime returns what follows the "level" key of a JSON line that
-// starts as slog's and the library's JSON handlers write it, its time
-// first, found without searching the line: the time value holds no
-// quote, so the first quote after it must open the level key. That
-// "level":" is then the first in the line (the prefix and the time
-// value cannot hold one), so the result is the one a search finds. It
-// reports false for any other line.
-func levelAfterTime(head []byte) ([]byte, bool) {
+// jsonHead reads a JSON line that starts as slog's and the library's
+// JSON handlers write it, its time first then its level, without
+// searching the line: it returns the time's text and what follows the
+// "level" key. The time value holds no quote, so the first quote after
+// it must open the level key. That "time":" and "level":" are then the
+// first in the line (the prefix and the time value cannot hold another),
+// so the results are the ones a search finds. It reports false for any
+// other line.
+func jsonHead(head []byte) (rawTime, level []byte, ok bool) {
 	if !bytes.HasPrefix(head, jsonLinePrefix) {
-		return nil, false
+		return nil, nil, false
 	}
 	j := bytes.IndexByte(head[len(jsonLinePrefix):], '"')
 	if j < 0 {
-		return nil, false
+		return nil, nil, false
 	}
 	rest := head[len(jsonLinePrefix)+j:]
 	if !bytes.HasPrefix(rest, jsonLevelAfterTime) {
-		return nil, false
+		return nil, nil, false
 	}
-	return rest[len(jsonLevelAfterTime):], true
+	return head[len(jsonLinePrefix) : len(jsonLinePrefix)+j], rest[len(jsonLevelAfterTime):], true
 }
 
 func bandOfName(s []byte) band {

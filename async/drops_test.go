@@ -82,9 +82,28 @@ func lineBandBySearch(p []byte) band {
 	return bandUnknown
 }
 
-// FuzzLineBand: lineBand, which reads the level of a JSON line at the
-// place a JSON handler writes it before searching, finds the band a
-// search of the whole head finds, for every line.
+// scanLineBySearch is scanLine without its fast path.
+func scanLineBySearch(p []byte) (band, []byte) {
+	head := p[:min(len(p), lineScanLimit)]
+	b, raw := lineBandBySearch(head), []byte(nil)
+	if i := bytes.Index(head, jsonTimeKey); i >= 0 {
+		rest := head[i+len(jsonTimeKey):]
+		if j := bytes.IndexByte(rest, '"'); j >= 0 {
+			raw = rest[:j]
+		}
+	} else if i := bytes.Index(head, textTimeKey); i >= 0 {
+		rest := head[i+len(textTimeKey):]
+		if j := bytes.IndexByte(rest, ' '); j >= 0 {
+			raw = rest[:j]
+		}
+	}
+	return b, raw
+}
+
+// FuzzLineBand: lineBand and scanLine, which read the time and level of
+// a JSON line at the place a JSON handler writes them before searching,
+// find the band and time a search of the whole head finds, for every
+// line.
 func FuzzLineBand(f *testing.F) {
 	for _, line := range []string{
 		`{"time":"2026-01-02T03:04:05.123Z","level":"INFO","msg":"m"}`,
@@ -103,6 +122,11 @@ func FuzzLineBand(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line []byte) {
 		if got, want := lineBand(line), lineBandBySearch(line); got != want {
 			t.Fatalf("lineBand(%q) = %d, a search finds %d", line, got, want)
+		}
+		gotBand, gotTime := scanLine(line)
+		wantBand, wantTime := scanLineBySearch(line)
+		if gotBand != wantBand || !bytes.Equal(gotTime, wantTime) {
+			t.Fatalf("scanLine(%q) = %d, %q; a search finds %d, %q", line, gotBand, gotTime, wantBand, wantTime)
 		}
 	})
 }
