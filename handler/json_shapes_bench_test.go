@@ -76,10 +76,12 @@ var benchShapes = []benchShape{
 
 // BenchmarkShapes logs each payload shape through slog.Logger to
 // io.Discard over a handler that does nothing (the floor), slog.JSONHandler
-// and JSONHandler. Compare the handlers with
+// and JSONHandler, reporting the process CPU time per record (cpu-ns/op)
+// beside the wall time, which a loaded machine inflates. Compare the
+// handlers with
 //
 //	go test -run '^$' -bench Shapes -count 6 ./handler > shapes.txt
-//	benchstat -col /handler shapes.txt
+//	benchstat -col /handler -filter '.unit:cpu-ns/op' shapes.txt
 func BenchmarkShapes(b *testing.B) {
 	handlers := []struct {
 		name string
@@ -98,6 +100,7 @@ func BenchmarkShapes(b *testing.B) {
 					l = sh.setup(l)
 				}
 				b.ReportAllocs()
+				defer reportCPU(b)()
 				for b.Loop() {
 					l.LogAttrs(ctx, slog.LevelInfo, "request handled", sh.attrs...)
 				}
