@@ -145,3 +145,31 @@ func TestDisabledNotSampledAllocatesNothing(t *testing.T) {
 		t.Fatalf("Enabled allocates %v times per call", allocs)
 	}
 }
+
+// callCounter counts its LogValue calls.
+type callCounter struct{ n *int }
+
+func (c callCounter) LogValue() slog.Value { *c.n++; return slog.IntValue(*c.n) }
+
+// TestContextCacheAfterEnd checks that a context still cached after its
+// scope ended (cached by a record racing the End) is handled as an ended
+// scope: a record below ERROR is discarded and counted, without a
+// snapshot (its LogValue is not called).
+func TestContextCacheAfterEnd(t *testing.T) {
+	buf, next := newJSON(slog.LevelDebug)
+	h := NewHandler(next, DefaultOptions())
+	l := slog.New(h)
+	ctx, s := open(notSampled)
+	l.InfoContext(ctx, "buffered")
+	_, st := h.sh.stateOf(ctx)
+	s.End()
+	h.sh.ctxs.put(ctx, st) // as a record racing the End would
+	calls := 0
+	l.InfoContext(ctx, "after end", "v", callCounter{&calls})
+	if calls != 0 || buf.String() != "" {
+		t.Fatalf("LogValue called %d times, written %q", calls, buf.String())
+	}
+	if got := h.Stats(); got.RecordsDiscarded != 1 || got.RecordsDropped != 1 {
+		t.Fatalf("discarded %d, dropped %d; want 1 and 1", got.RecordsDiscarded, got.RecordsDropped)
+	}
+}

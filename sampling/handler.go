@@ -192,11 +192,14 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 
 // stateOf returns the scope in ctx (nil if there is none) and this
 // handler family's state for it, created (and the request counted) at
-// first sight; the state is nil when the scope has ended without this
-// family seeing it. A context seen before is found in the context cache
-// without walking the context chain.
+// first sight; the state is nil when the scope has ended (as Attach
+// returns nothing then). A context seen before is found in the context
+// cache without walking the context chain.
 func (sh *shared) stateOf(ctx context.Context) (*reqscope.Scope, *scopeState) {
 	if st := sh.ctxs.get(ctx); st != nil {
+		if st.scope.Ended() {
+			return st.scope, nil
+		}
 		return st.scope, st
 	}
 	s := reqscope.FromContext(ctx)
