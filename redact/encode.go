@@ -13,54 +13,42 @@ import (
 // writes through the next handler's Handle, with the same counts.
 func (h *Handler) encode(r slog.Record, tail *fuse.Tail, t *tally) error {
 	msg, _ := h.red.body(r.Message, t, 0)
-	w := encodedLine{enc: h.enc, msg: msg}
+	var line fuse.Line
+	// write hands one attribute of the record or the tail to the encoder,
+	// starting the line at the first one, so that the encoder is told
+	// whether attributes follow exactly as the rebuilt record of the
+	// unfused path would tell it.
+	write := func(a slog.Attr) {
+		vd := h.red.attrVerdict(a.Key, t)
+		if h.maskAll || vd.secret || vd.changed || !h.red.cleanValue(a.Value) {
+			a, _ = h.attrWith(a, vd, t)
+			// A record's own attributes are never empty groups, but a
+			// masked one may be (a LogValuer resolving to one): it is
+			// left out, as slog.Record.AddAttrs leaves it out.
+			if isEmptyGroup(a.Value) {
+				return
+			}
+		}
+		if line == nil {
+			line = h.enc.Begin(r, msg, true)
+		}
+		line.Attr(a)
+	}
 	r.Attrs(func(a slog.Attr) bool {
-		na, changed := h.maskedAttr(a, t)
-		w.attr(&r, na, changed)
+		write(a)
 		return true
 	})
 	if tail != nil {
 		for i := range tail.Len() {
-			na, changed := h.maskedAttr(tail.At(i), t)
-			w.attr(&r, na, changed)
+			write(tail.At(i))
 		}
 	}
 	if t.masked() {
 		h.red.c.recordsChanged.Add(1)
 	}
 	h.red.c.flush(t)
-	return w.end(&r)
-}
-
-// encodedLine starts its encoder's line at the first attribute it writes,
-// or at the end for a record without any, so that the encoder is told
-// whether attributes follow exactly as the rebuilt record of the unfused
-// path would tell it. The record is passed to each call rather than held,
-// so that it stays on the caller's stack.
-type encodedLine struct {
-	enc  fuse.Encoder
-	msg  string
-	line fuse.Line
-}
-
-// attr writes a, which masking changed when changed is set. An empty
-// group is left out, as slog.Record.AddAttrs leaves it out of a rebuilt
-// record: a record's own attributes are never empty groups, but a masked
-// one may be (a LogValuer resolving to one).
-func (w *encodedLine) attr(r *slog.Record, a slog.Attr, changed bool) {
-	if changed && isEmptyGroup(a.Value) {
-		return
+	if line == nil {
+		line = h.enc.Begin(r, msg, false)
 	}
-	if w.line == nil {
-		w.line = w.enc.Begin(*r, w.msg, true)
-	}
-	w.line.Attr(a)
-}
-
-// end closes the line and returns the encoder's error.
-func (w *encodedLine) end(r *slog.Record) error {
-	if w.line == nil {
-		w.line = w.enc.Begin(*r, w.msg, false)
-	}
-	return w.line.End()
+	return line.End()
 }
