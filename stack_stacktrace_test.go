@@ -9,11 +9,11 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/counter"
 	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/sampling"
@@ -312,7 +312,7 @@ func TestStacktraceCostsNothingWhenNotTaken(t *testing.T) {
 		{"off", stacktraceRule{}, slog.LevelError},
 		{"below its level", stacktraceRule{on: true, level: slog.LevelError}, slog.LevelWarn},
 	} {
-		h := &stackHandler{next: logtest.Nop{}, level: slog.LevelInfo, records: new(atomic.Uint64), stacktrace: tc.rule}
+		h := &stackHandler{next: logtest.Nop{}, level: slog.LevelInfo, records: new(counter.Counter), stacktrace: tc.rule}
 		r := slog.NewRecord(time.Now(), tc.level, "msg", 0)
 		r.AddAttrs(slog.Int("n", 1))
 		if allocs := testing.AllocsPerRun(100, func() { _ = h.Handle(ctx, r) }); allocs != 0 {
@@ -381,7 +381,7 @@ func BenchmarkStacktrace(b *testing.B) {
 		{"on", stacktraceRule{on: true, level: slog.LevelError}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			h := &stackHandler{next: logtest.Nop{}, level: slog.LevelInfo, records: new(atomic.Uint64), stacktrace: tc.rule}
+			h := &stackHandler{next: logtest.Nop{}, level: slog.LevelInfo, records: new(counter.Counter), stacktrace: tc.rule}
 			logger := slog.New(h)
 			b.ReportAllocs()
 			for b.Loop() {
