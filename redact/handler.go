@@ -25,8 +25,8 @@ import (
 // writes: JSON sinks as that JSON (byte for byte what slog.JSONHandler
 // writes for the original when nothing is masked), text sinks as the same
 // text, so that no sink writes a form redaction did not read. LogValuer values are resolved once here
-// (a record carrying one is always rebuilt with the resolved value), so the
-// next handler sees exactly what was checked.
+// (a record carrying one is always rebuilt, or encoded, with the resolved
+// value), so the next handler sees exactly what was checked.
 //
 // Attributes bound with WithAttrs are masked once, when bound. A group
 // opened with WithGroup whose name matches a key rule (WithGroup("auth"))
@@ -153,17 +153,24 @@ func (h *Handler) handle(ctx context.Context, r slog.Record, tail *fuse.Tail) er
 func (h *Handler) firstChange(r slog.Record, tail *fuse.Tail, t *tally) (int, slog.Attr) {
 	first, i := -1, 0
 	var firstAttr slog.Attr
-	check := func(a slog.Attr) bool {
-		if na, changed := h.maskedAttr(a, t); changed {
+	r.Attrs(func(a slog.Attr) bool {
+		vd := h.red.attrVerdict(a.Key, t)
+		if !h.maskAll && !vd.secret && !vd.changed && h.red.cleanValue(a.Value) {
+			i++ // the common case, decided without building an Attr
+			return true
+		}
+		if na, changed := h.attrWith(a, vd, t); changed {
 			first, firstAttr = i, na
 			return false
 		}
 		i++
 		return true
-	}
-	r.Attrs(check)
+	})
 	if first < 0 && tail != nil {
-		for j := 0; j < tail.Len() && check(tail.At(j)); j++ {
+		for j := range tail.Len() {
+			if na, changed := h.maskedAttr(tail.At(j), t); changed {
+				return i + j, na
+			}
 		}
 	}
 	return first, firstAttr
@@ -194,42 +201,58 @@ func (h *Handler) pass(ctx context.Context, r slog.Record, tail *fuse.Tail) erro
 // unchanged; the one at first is firstAttr, already masked (when first < 0,
 // every attribute is masked here).
 func (h *Handler) rebuild(ctx context.Context, r slog.Record, tail *fuse.Tail, msg string, first int, firstAttr slog.Attr, t *tally) error {
-	i := 0
-	next := func(a slog.Attr) slog.Attr {
-		j := i
-		i++
-		switch {
-		case j < first:
-			return a
-		case j == first:
-			return firstAttr
-		}
-		na, _ := h.maskedAttr(a, t)
-		return na
-	}
 	// The attributes are collected on the stack, then added at once: one
 	// allocation for those past the record's inline ones, instead of one
 	// per growth.
 	var stack [rebuildInline]slog.Attr
 	attrs := stack[:0]
+	i := 0
 	r.Attrs(func(a slog.Attr) bool {
-		attrs = append(attrs, next(a))
+		switch {
+		case i < first:
+			attrs = append(attrs, a)
+		case i == first:
+			attrs = append(attrs, firstAttr)
+		default:
+			na, _ := h.attr(a, t)
+			attrs = append(attrs, na)
+		}
+		i++
 		return true
 	})
+	if t.masked() && tail == nil {
+		h.red.c.recordsChanged.Add(1)
+	}
+	nr := slog.NewRecord(r.Time, r.Level, msg, r.PC)
+	nr.AddAttrs(attrs...)
+	if tail == nil {
+		h.red.c.flush(t)
+		return h.next.Handle(ctx, nr)
+	}
+	return h.rebuildTail(ctx, nr, tail, i, first, firstAttr, t)
+}
+
+// rebuildTail passes nr on with the attributes of tail masked; i is the
+// index of the tail's first attribute among the record's.
+func (h *Handler) rebuildTail(ctx context.Context, nr slog.Record, tail *fuse.Tail, i, first int, firstAttr slog.Attr, t *tally) error {
 	var masked fuse.Tail
-	if tail != nil {
-		for j := range tail.Len() {
-			masked.Add(next(tail.At(j)))
+	for j := range tail.Len() {
+		a := tail.At(j)
+		switch {
+		case i < first:
+		case i == first:
+			a = firstAttr
+		default:
+			a, _ = h.attr(a, t)
 		}
-		tail = &masked
+		masked.Add(a)
+		i++
 	}
 	if t.masked() {
 		h.red.c.recordsChanged.Add(1)
 	}
 	h.red.c.flush(t)
-	nr := slog.NewRecord(r.Time, r.Level, msg, r.PC)
-	nr.AddAttrs(attrs...)
-	return h.pass(ctx, nr, tail)
+	return fuse.Pass(ctx, h.next, nr, masked)
 }
 
 // attr masks one attribute of a record or of WithAttrs.
