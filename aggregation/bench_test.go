@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slogstack/slogstack/internal/benchcpu"
+	"github.com/slogstack/slogstack/internal/fuse"
 	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
+	"github.com/slogstack/slogstack/scope"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -160,10 +163,83 @@ func BenchmarkHandlerOwnCost(b *testing.B) {
 			}
 		})
 	})
+	// Under the correlation handler, with a scope and a span: the
+	// correlation attributes come as a tail, and go on to a next handler
+	// that takes one.
+	scoped, end := scope.Start(context.Background(), scope.Options{CorrelationID: "req-1", SpanContext: benchSpan})
+	defer end(nil)
+	under := slog.New(scope.NewHandler(NewHandler(benchTailNop{}, DefaultOptions()), scope.HandlerOptions{})).With("service", "api")
+	b.Run("business_under_scope", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			under.LogAttrs(scoped, slog.LevelInfo, "request handled", businessAttrs...)
+		}
+	})
+	b.Run("business_under_scope_parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				under.LogAttrs(scoped, slog.LevelInfo, "request handled", businessAttrs...)
+			}
+		})
+	})
 	b.Run("error", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			log.LogAttrs(ctx, slog.LevelError, "request failed", businessAttrs...)
 		}
+	})
+}
+
+var benchSpan = trace.NewSpanContext(trace.SpanContextConfig{
+	TraceID: trace.TraceID{0x0a, 0xf7, 0x65, 0x19, 0x16, 0xcd, 0x43, 0xdd, 0x84, 0x48, 0xeb, 0x21, 0x1c, 0x80, 0x31, 0x9c},
+	SpanID:  trace.SpanID{0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31},
+})
+
+// benchTailNop is a next handler that does nothing and takes a tail, as
+// the redaction handler below does.
+type benchTailNop struct{ logtest.Nop }
+
+func (benchTailNop) WithAttrs([]slog.Attr) slog.Handler { return benchTailNop{} }
+func (benchTailNop) WithGroup(string) slog.Handler      { return benchTailNop{} }
+func (benchTailNop) HandleTail(context.Context, slog.Record, fuse.Tail) error {
+	return nil
+}
+
+// BenchmarkHandleDirect measures Handle called directly (without
+// slog.Logger's own cost) on a business record with the standard 6
+// attributes, and the correlation handler over it with a scope and a span
+// (the record then comes with a tail), into a next handler that takes a
+// tail.
+func BenchmarkHandleDirect(b *testing.B) {
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request handled", 0)
+	r.AddAttrs(businessAttrs...)
+	ctx := context.Background()
+	h := NewHandler(benchTailNop{}, DefaultOptions())
+	defer func() { _ = h.Close(context.Background()) }()
+	b.Run("business", func(b *testing.B) {
+		benchcpu.Loop(b, func() { _ = h.Handle(ctx, r) })
+	})
+	b.Run("business_parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				_ = h.Handle(ctx, r)
+			}
+		})
+	})
+	scoped, end := scope.Start(context.Background(), scope.Options{CorrelationID: "req-1", SpanContext: benchSpan})
+	defer end(nil)
+	under := scope.NewHandler(h, scope.HandlerOptions{})
+	b.Run("business_under_scope", func(b *testing.B) {
+		benchcpu.Loop(b, func() { _ = under.Handle(scoped, r) })
+	})
+	b.Run("business_under_scope_parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				_ = under.Handle(scoped, r)
+			}
+		})
 	})
 }

@@ -178,26 +178,18 @@ func (h *Handler) system(ctx context.Context, r *slog.Record, t *fuse.Tail) bool
 		return true
 	}
 	found := false
-	if r.NumAttrs() > 0 {
-		r.Attrs(func(a slog.Attr) bool {
-			// The length test is inlined here; most keys fail it.
-			found = mayBeMarker(a) && isMarker(a)
-			return !found
-		})
-	}
+	r.Attrs(func(a slog.Attr) bool {
+		// The length test is inlined here; most keys fail it.
+		found = (len(a.Key) == len(markerKey) || len(a.Key) == 0) && isMarker(a)
+		return !found
+	})
 	if t != nil {
 		for i := 0; !found && i < t.Len(); i++ {
 			a := t.At(i)
-			found = mayBeMarker(a) && isMarker(a)
+			found = (len(a.Key) == len(markerKey) || len(a.Key) == 0) && isMarker(a)
 		}
 	}
 	return found
-}
-
-// mayBeMarker is the cheap first test of isMarker: a key of the marker's
-// length, or an empty key (an inlined group).
-func mayBeMarker(a slog.Attr) bool {
-	return len(a.Key) == len(markerKey) || len(a.Key) == 0
 }
 
 // matches reports whether m matches r. A panic of m is recovered and

@@ -59,20 +59,15 @@ type Matcher func(ctx context.Context, r slog.Record) bool
 //
 //go:noinline
 func MatchPrefixes(prefixes ...string) Matcher {
-	ps := prefixMatcher(append([]string(nil), prefixes...))
-	return ps.match
+	// Never inlined, so that every Matcher it returns has the same code
+	// (readsMessageOnly).
+	ps := append([]string(nil), prefixes...)
+	return func(_ context.Context, r slog.Record) bool {
+		return hasAnyPrefix(r.Message, ps)
+	}
 }
 
-// prefixMatcher is the Matcher MatchPrefixes returns: it reads the
-// message alone.
-type prefixMatcher []string
-
-func (ps prefixMatcher) match(_ context.Context, r slog.Record) bool {
-	return hasAnyPrefix(r.Message, ps)
-}
-
-// prefixMatcherCode is the code of every Matcher MatchPrefixes returns
-// (the method value ps.match, whatever ps).
+// prefixMatcherCode is the code of every Matcher MatchPrefixes returns.
 var prefixMatcherCode = reflect.ValueOf(MatchPrefixes()).Pointer()
 
 // readsMessageOnly reports whether m is known to read nothing of a record

@@ -1,0 +1,4 @@
+package aggregation
+
+// ReadsMessageOnly exposes readsMessageOnly to the external tests.
+var ReadsMessageOnly = readsMessageOnly
