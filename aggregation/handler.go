@@ -108,7 +108,7 @@ func (h *Handler) HandleTail(ctx context.Context, r slog.Record, t fuse.Tail) er
 		return h.Handle(ctx, r)
 	}
 	if r.Level < slog.LevelError {
-		if !h.sh.cfg.matchMessageOnly {
+		if h.sh.cfg.match != nil && !h.sh.cfg.matchMessageOnly {
 			// The Matcher may read the attributes: it sees the record
 			// with its tail, as Handle would give it.
 			return h.Handle(ctx, t.Record(r))

@@ -211,12 +211,9 @@ func TestHandleTailSameAsHandle(t *testing.T) {
 }
 
 // TestHandleTailBusinessNoRebuild checks that a business record with a
-// tail, under the default Matcher, reaches a next handler that takes a
-// tail without being rebuilt: no allocation.
+// tail, under the default Matcher or none, reaches a next handler that
+// takes a tail without being rebuilt: no allocation.
 func TestHandleTailBusinessNoRebuild(t *testing.T) {
-	var tails atomic.Int64
-	h := NewHandler(tailCounter{tails: &tails}, DefaultOptions())
-	defer closeOrFail(t, h)
 	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request handled", 0)
 	for i := range 5 {
 		r.AddAttrs(slog.Int(fmt.Sprintf("a%d", i), i))
@@ -226,11 +223,19 @@ func TestHandleTailBusinessNoRebuild(t *testing.T) {
 	tail.Add(slog.String("trace_id", "t"))
 	tail.Add(slog.String("span_id", "s"))
 	ctx := context.Background()
-	if n := testing.AllocsPerRun(1000, func() { _ = h.HandleTail(ctx, r, tail) }); n != 0 {
-		t.Errorf("HandleTail allocates %v times, want 0", n)
-	}
-	if tails.Load() == 0 {
-		t.Error("the next handler was given no tail")
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{{"DefaultOptions", DefaultOptions()}, {"marker only", markerOnly()}} {
+		var tails atomic.Int64
+		h := NewHandler(tailCounter{tails: &tails}, tc.opts)
+		if n := testing.AllocsPerRun(1000, func() { _ = h.HandleTail(ctx, r, tail) }); n != 0 {
+			t.Errorf("%s: HandleTail allocates %v times, want 0", tc.name, n)
+		}
+		if tails.Load() == 0 {
+			t.Errorf("%s: the next handler was given no tail", tc.name)
+		}
+		closeOrFail(t, h)
 	}
 }
 
