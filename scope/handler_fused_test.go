@@ -288,24 +288,52 @@ type mapContext struct {
 	m map[string]int
 }
 
+// anyContext is a context of a type that can be compared with == but
+// whose values panic when compared if both hold an uncomparable value.
+type anyContext struct {
+	context.Context
+	v any
+}
+
 // TestHandlerUncomparableContext checks that records logged with
-// contexts whose type cannot be compared (which the handler must not
-// remember, as comparing two of them panics) get their scope's
-// attributes.
+// contexts that cannot be compared (which the handler must not remember,
+// as comparing two of them panics) get their scope's attributes: of a
+// type that cannot be compared, and of a type that can but holding a
+// value that cannot, alone or wrapping one another.
 func TestHandlerUncomparableContext(t *testing.T) {
-	scopeCtx, end := scopedContext("u", testSpanContext)
-	defer end(nil)
-	var sink logtest.Buffer
-	l := slog.New(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}))
-	for i := range 3 {
-		l.InfoContext(mapContext{Context: scopeCtx, m: map[string]int{"i": i}}, "m")
-	}
-	var got []any
-	for _, line := range sink.Lines(t) {
-		got = append(got, line[keyCorrelationID], line[keySpanID])
-	}
-	span := testSpanContext.SpanID().String()
-	if diff := cmp.Diff([]any{"u", span, "u", span, "u", span}, got); diff != "" {
-		t.Errorf("correlation_id, span_id per record (-want +got):\n%s", diff)
+	for _, tc := range []struct {
+		name string
+		wrap func(ctx context.Context, i int) context.Context
+	}{
+		{"uncomparable type", func(ctx context.Context, i int) context.Context {
+			return mapContext{Context: ctx, m: map[string]int{"i": i}}
+		}},
+		{"slice in interface field", func(ctx context.Context, i int) context.Context {
+			return anyContext{Context: ctx, v: []int{i}}
+		}},
+		{"uncomparable context in embedded context", func(ctx context.Context, i int) context.Context {
+			return anyContext{Context: mapContext{Context: ctx, m: map[string]int{"i": i}}}
+		}},
+		{"pointer to uncomparable", func(ctx context.Context, i int) context.Context {
+			return &mapContext{Context: ctx, m: map[string]int{"i": i}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			scopeCtx, end := scopedContext("u", testSpanContext)
+			defer end(nil)
+			var sink logtest.Buffer
+			l := slog.New(NewHandler(sink.JSONHandler(slog.LevelDebug), HandlerOptions{}))
+			for i := range 3 {
+				l.InfoContext(tc.wrap(scopeCtx, i), "m")
+			}
+			var got []any
+			for _, line := range sink.Lines(t) {
+				got = append(got, line[keyCorrelationID], line[keySpanID])
+			}
+			span := testSpanContext.SpanID().String()
+			if diff := cmp.Diff([]any{"u", span, "u", span, "u", span}, got); diff != "" {
+				t.Errorf("correlation_id, span_id per record (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -100,9 +100,14 @@ func (c *scopeSpans) ids(ctx context.Context) (traceID, spanID string) {
 	return found.traceHex, found.spanHex
 }
 
-// isComparable reports whether ctx can be compared with ==: only such a
-// context is remembered, so that comparing it with another of its type
-// cannot panic.
+// isComparable reports whether ctx can be compared with == without a
+// panic: its type is comparable and so is every value held in its
+// interface fields (a struct with a context.Context or an any field is a
+// comparable type, yet comparing two of them panics when both hold a
+// slice, a map or a context of such a type). Only such a context is
+// remembered: comparing it with any other context then cannot panic, as
+// two interfaces are compared further only when their dynamic types are
+// identical, and each dynamic type in ctx is comparable.
 func isComparable(ctx context.Context) bool {
-	return reflect.TypeOf(ctx).Comparable()
+	return reflect.ValueOf(ctx).Comparable()
 }
