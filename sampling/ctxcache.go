@@ -29,7 +29,8 @@ const ctxEntriesPerScope = 4
 // found is the one the walk would find. Entries live inside their request's
 // scopeState (ctxEntriesPerScope of them, each written once, before it is
 // published), so caching allocates nothing; the state removes them when
-// its scope ends, so the cache keeps no ended request alive. A miss costs
+// its scope ends (and an entry stored while it ends takes itself back), so
+// the cache keeps no ended request alive. A miss costs
 // the walk it replaces plus one store into a slot: once per context, not
 // per record.
 type ctxCache struct {
@@ -79,6 +80,13 @@ func (c *ctxCache) put(ctx context.Context, st *scopeState) {
 	slot := slotOf(wordsOf(&ctx))
 	e.slot.Store(slot + 1)
 	c.slots[slot].Store(e)
+	// A record that found st before its scope ended may get here after
+	// the end removed st's entries: it takes its own entry back. The end
+	// marks the scope ended before it removes the entries, so either it
+	// finds this entry published or this check finds the scope ended.
+	if st.scope.Ended() {
+		c.slots[slot].CompareAndSwap(e, nil)
+	}
 }
 
 // remove unpublishes the entries of st that are still in the cache.
