@@ -63,12 +63,12 @@ func appendJSONFast(b []byte, v any) ([]byte, bool) {
 	case map[string]any:
 		start := len(b)
 		ok := true
-		b, _ = appendStringMap(b, x, func(b []byte, e any) []byte {
+		b, fits := appendStringMap(b, x, func(b []byte, e any) []byte {
 			b, ok1 := appendJSONScalar(b, e)
 			ok = ok && ok1
 			return b
 		})
-		if !ok {
+		if !fits || !ok {
 			return b[:start], false
 		}
 		return b, true
