@@ -73,7 +73,7 @@ func conserved(st Stats) bool {
 // exactly once; a sink that never returns leaves it in flight. The
 // conservation law holds at every step, for a Handler and a Writer.
 func TestCloseDeadlineCountsInFlightOnce(t *testing.T) {
-	const wantErr = "async: close: 49 records lost: the sink did not take them before the deadline; 1 records still being written by the sink: context deadline exceeded"
+	const wantErr = "async: close: 49 records lost: the sink did not take them before the deadline; 1 record still being written by the sink: context deadline exceeded"
 	sinkErr := errors.New("sink failed")
 	type closer interface {
 		Close(context.Context) error
@@ -153,6 +153,36 @@ func TestCloseDeadlineCountsInFlightOnce(t *testing.T) {
 					}
 				})
 			})
+		}
+	}
+}
+
+// TestAbandonErrorText checks Close's error for each mix of lost and
+// in-flight records, with "record" singular for one.
+func TestAbandonErrorText(t *testing.T) {
+	cause := context.DeadlineExceeded
+	for _, tc := range []struct {
+		lost, inFlight int
+		want           string
+	}{
+		{0, 0, ""},
+		{1, 0, "async: close: 1 record lost: the sink did not take it before the deadline: context deadline exceeded"},
+		{2, 0, "async: close: 2 records lost: the sink did not take them before the deadline: context deadline exceeded"},
+		{0, 1, "async: close: 1 record still being written by the sink at the deadline: context deadline exceeded"},
+		{0, 3, "async: close: 3 records still being written by the sink at the deadline: context deadline exceeded"},
+		{1, 1, "async: close: 1 record lost: the sink did not take it before the deadline; 1 record still being written by the sink: context deadline exceeded"},
+		{5, 2, "async: close: 5 records lost: the sink did not take them before the deadline; 2 records still being written by the sink: context deadline exceeded"},
+	} {
+		err := abandonError(tc.lost, tc.inFlight, cause)
+		got := ""
+		if err != nil {
+			got = err.Error()
+			if !errors.Is(err, cause) {
+				t.Errorf("abandonError(%d, %d) does not wrap its cause", tc.lost, tc.inFlight)
+			}
+		}
+		if got != tc.want {
+			t.Errorf("abandonError(%d, %d) = %q, want %q", tc.lost, tc.inFlight, got, tc.want)
 		}
 	}
 }

@@ -79,7 +79,7 @@ func ExampleHandler_Close() {
 	st := h.Stats()
 	fmt.Println("lost", st.Lost, "in flight", st.InFlight)
 	// Output:
-	// async: close: 2 records lost: the sink did not take them before the deadline; 1 records still being written by the sink: context deadline exceeded
+	// async: close: 2 records lost: the sink did not take them before the deadline; 1 record still being written by the sink: context deadline exceeded
 	// lost 2 in flight 1
 }
 

@@ -87,7 +87,7 @@ func TestWriteAfterCloseWithStuckWriterIsBounded(t *testing.T) {
 				<-sink.entered
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 				defer cancel()
-				if err := w.Close(ctx); err == nil || err.Error() != "async: close: 1 records still being written by the sink at the deadline: context deadline exceeded" {
+				if err := w.Close(ctx); err == nil || err.Error() != "async: close: 1 record still being written by the sink at the deadline: context deadline exceeded" {
 					t.Fatalf("Close = %v, want 1 record still being written", err)
 				}
 				wantWait := stall

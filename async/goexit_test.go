@@ -324,7 +324,7 @@ func TestHandlerSinkGoexitAfterCloseGaveUp(t *testing.T) {
 		l.Info("b")
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		const wantErr = "async: close: 2 records lost: the sink did not take them before the deadline; 1 records still being written by the sink: context deadline exceeded"
+		const wantErr = "async: close: 2 records lost: the sink did not take them before the deadline; 1 record still being written by the sink: context deadline exceeded"
 		if err := h.Close(ctx); err == nil || err.Error() != wantErr {
 			t.Fatalf("Close = %v, want %q", err, wantErr)
 		}

@@ -545,13 +545,29 @@ func (p *pipeline[T]) drainOrAbandon(ctx context.Context) {
 func abandonError(lost, inFlight int, cause error) error {
 	switch {
 	case lost > 0 && inFlight > 0:
-		return fmt.Errorf("async: close: %d records lost: the sink did not take them before the deadline; %d records still being written by the sink: %w", lost, inFlight, cause)
+		return fmt.Errorf("async: close: %s lost: the sink did not take %s before the deadline; %s still being written by the sink: %w", recordCount(lost), them(lost), recordCount(inFlight), cause)
 	case lost > 0:
-		return fmt.Errorf("async: close: %d records lost: the sink did not take them before the deadline: %w", lost, cause)
+		return fmt.Errorf("async: close: %s lost: the sink did not take %s before the deadline: %w", recordCount(lost), them(lost), cause)
 	case inFlight > 0:
-		return fmt.Errorf("async: close: %d records still being written by the sink at the deadline: %w", inFlight, cause)
+		return fmt.Errorf("async: close: %s still being written by the sink at the deadline: %w", recordCount(inFlight), cause)
 	}
 	return nil
+}
+
+// recordCount is n followed by "record" or "records".
+func recordCount(n int) string {
+	if n == 1 {
+		return "1 record"
+	}
+	return fmt.Sprintf("%d records", n)
+}
+
+// them is "it" for one record, else "them".
+func them(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 // closeResult returns the outcome of the first Close.

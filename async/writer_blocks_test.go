@@ -237,7 +237,7 @@ func TestWriterCloseDeadlineCountsLostRecords(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
-		const want = "async: close: 94 records lost: the sink did not take them before the deadline; 1 records still being written by the sink: context deadline exceeded"
+		const want = "async: close: 94 records lost: the sink did not take them before the deadline; 1 record still being written by the sink: context deadline exceeded"
 		if err := w.Close(ctx); err == nil || err.Error() != want {
 			t.Fatalf("Close = %v, want %q", err, want)
 		}
