@@ -246,8 +246,9 @@ func (x *Redactor) attrWith(a slog.Attr, vd *keyVerdict, t *tally) (slog.Attr, b
 	return slog.Attr{Key: key, Value: v}, ok || keyChanged
 }
 
-// maskWhole replaces every leaf of v with the replacement, keeping the keys
-// and structure of groups.
+// maskWhole replaces every leaf of v with the replacement, keeping the
+// structure of groups and their keys, each masked as any key is (a key
+// that itself contains a secret is written masked).
 func (x *Redactor) maskWhole(v slog.Value, t *tally, depth int) slog.Value {
 	v = v.Resolve()
 	if v.Kind() != slog.KindGroup || depth >= maxGroupDepth {
@@ -257,7 +258,12 @@ func (x *Redactor) maskWhole(v slog.Value, t *tally, depth int) slog.Value {
 	g := v.Group()
 	out := make([]slog.Attr, len(g))
 	for i, a := range g {
-		out[i] = slog.Attr{Key: a.Key, Value: x.maskWhole(a.Value, t, depth+1)}
+		key := a.Key
+		if vd := x.attrVerdict(key, t); vd.changed {
+			key = vd.masked
+			t.addHits(&vd.hits)
+		}
+		out[i] = slog.Attr{Key: key, Value: x.maskWhole(a.Value, t, depth+1)}
 	}
 	return slog.GroupValue(out...)
 }
