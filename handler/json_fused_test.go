@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,5 +255,67 @@ func TestEncoderLineAllocsAsHandle(t *testing.T) {
 		if opts == nil && line != 0 {
 			t.Errorf("Line path %v allocs per record, want 0", line)
 		}
+	}
+}
+
+// TestEncoderLineConcurrent drives the Line path of handlers derived from
+// one JSONHandler (shared writer and mutex) from several goroutines, each
+// holding two lines open at once and finishing them in the other order,
+// with a ReplaceAttr that reads the groups slice: every line written must
+// be one Handle writes for the same record, whole and not interleaved.
+func TestEncoderLineConcurrent(t *testing.T) {
+	var out bytes.Buffer
+	opts := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) > 0 && a.Key == "v" {
+			return slog.String("v", fmt.Sprint(groups, a.Value))
+		}
+		return a
+	}}
+	base := NewJSONHandler(&out, opts)
+	hs := []slog.Handler{base, base.WithGroup("g"), base.WithAttrs([]slog.Attr{slog.Int("w", 1)}).WithGroup("h").WithGroup("i")}
+	record := func(w, n int) slog.Record {
+		r := slog.NewRecord(baseTime, slog.LevelInfo, fmt.Sprint("m", w), 0)
+		r.AddAttrs(slog.Int("v", n), slog.Group("sub", slog.Int("v", w), slog.String("s", "x\u2028")), slog.Any("m", map[string]int{"n": n}))
+		return r
+	}
+	write := func(l fuse.Line, r slog.Record) {
+		r.Attrs(func(a slog.Attr) bool { l.Attr(a); return true })
+	}
+	const workers, perWorker = 4, 200
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for n := 0; n < perWorker; n += 2 {
+				h := hs[(w+n)%len(hs)]
+				enc, _ := fuse.EncoderOf(h)
+				r1, r2 := record(w, n), record(w, n+1)
+				l1 := enc.Begin(r1, r1.Message, true)
+				l2 := enc.Begin(r2, r2.Message, true)
+				write(l1, r1)
+				write(l2, r2)
+				_ = l2.End()
+				_ = l1.End()
+			}
+		})
+	}
+	wg.Wait()
+
+	var want bytes.Buffer
+	wantBase := NewJSONHandler(&want, opts)
+	whs := []slog.Handler{wantBase, wantBase.WithGroup("g"), wantBase.WithAttrs([]slog.Attr{slog.Int("w", 1)}).WithGroup("h").WithGroup("i")}
+	for w := range workers {
+		for n := 0; n < perWorker; n += 2 {
+			h := whs[(w+n)%len(whs)]
+			_ = h.Handle(context.Background(), record(w, n+1))
+			_ = h.Handle(context.Background(), record(w, n))
+		}
+	}
+	sortLines := func(s string) []string {
+		lines := strings.SplitAfter(s, "\n")
+		slices.Sort(lines)
+		return lines
+	}
+	if diff := cmp.Diff(sortLines(want.String()), sortLines(out.String())); diff != "" {
+		t.Errorf("lines written concurrently (-Handle +Line):\n%s", diff)
 	}
 }
