@@ -120,6 +120,9 @@ func (t *text) attr(a slog.Attr) (slog.Attr, int) {
 	v := a.Value
 	if v.Kind() == slog.KindLogValuer {
 		v = v.Resolve()
+		if v.Kind() == slog.KindGroup && len(v.Group()) == 0 {
+			return slog.Attr{Key: t.copy(a.Key), Value: slog.AnyValue(emptyGroup{})}, 0
+		}
 		if v.Kind() == slog.KindString || v.Kind() == slog.KindGroup {
 			// Its text was not counted when the block was sized.
 			s, n := (&text{}).value(v)
@@ -155,3 +158,14 @@ func allocSize(n int) int {
 	}
 	return (n+15)&^15 + n/8
 }
+
+// emptyGroup stands for a LogValuer that resolved to an empty group. Kept
+// as a LogValuer, not as the empty group, it stays in the record (a
+// slog.Record drops an empty group added to it) and counts among its
+// attributes, so a handler writes what it wrote for the original: a
+// group opened with WithGroup is written, empty, for a record whose only
+// attribute is such a LogValuer, as slog.JSONHandler does.
+type emptyGroup struct{}
+
+// LogValue returns the empty group.
+func (emptyGroup) LogValue() slog.Value { return slog.GroupValue() }
