@@ -7,6 +7,9 @@
 //
 //   - LogValuers are resolved at the call, on the caller's goroutine, the
 //     way slog.Value.Resolve does (a panic becomes an error value);
+//     one that resolves to an empty group is kept as a LogValuer of the
+//     empty group, which a slog.Record keeps (it drops an empty group),
+//     so handlers write what they wrote for the original;
 //   - groups are copied; numbers, bools, times and durations are kept;
 //   - the record's text (message, keys, string values) is copied into one
 //     block of its exact size, so no string of the caller's is kept alive;
