@@ -358,11 +358,12 @@ func (q *blockQueue) Release(k *block) {
 
 // Reject counts a record of size bytes, whose head is p, as pushed and at
 // once dropped, passing it to onDrop under the lock, without touching the
-// queue. It reports false if the queue is closed.
+// queue, and wakes an idle consumer as Ring.Reject does. It reports
+// false if the queue is closed.
 func (q *blockQueue) Reject(p []byte, size int) bool {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	if q.closed {
+		q.mu.Unlock()
 		return false
 	}
 	q.pushed++
@@ -370,6 +371,11 @@ func (q *blockQueue) Reject(p []byte, size int) bool {
 	q.evicted++
 	if q.onDrop != nil {
 		q.onDrop(p, size)
+	}
+	signal := q.waker.Rejected()
+	q.mu.Unlock()
+	if signal {
+		q.waker.Signal()
 	}
 	return true
 }

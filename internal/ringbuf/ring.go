@@ -238,10 +238,14 @@ func (r *Ring[T]) evictUnreserved() {
 // will not queue (for example, larger than the ring's byte bound) so that
 // they are accounted for with the others. It reports false, and leaves v to
 // the caller, if the ring is closed.
+//
+// Like a Push, it wakes an idle consumer (see Waker.Rejected), so that the
+// consumer's next Pop, which may take the drop callback's counts, comes
+// at once rather than at the next Push.
 func (r *Ring[T]) Reject(v T, size int) bool {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
+		r.mu.Unlock()
 		return false
 	}
 	r.pushed++
@@ -249,6 +253,11 @@ func (r *Ring[T]) Reject(v T, size int) bool {
 	r.evicted++
 	if r.onDrop != nil {
 		r.onDrop(v)
+	}
+	signal := r.waker.Rejected()
+	r.mu.Unlock()
+	if signal {
+		r.waker.Signal()
 	}
 	return true
 }

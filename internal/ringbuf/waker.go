@@ -60,6 +60,19 @@ func (w *Waker) Pushed(n, bytes int) (signal, starved bool) {
 	return signal, starved
 }
 
+// Rejected is called when a producer counted an entry as dropped without
+// queueing it. It reports whether the caller must call Signal after
+// releasing the lock: when the consumer is idle (lingering or asleep), so
+// that it pops at once and takes the drop's accounting (an idle consumer
+// would otherwise not look at the queue again before the next push).
+func (w *Waker) Rejected() (signal bool) {
+	if !w.idle {
+		return false
+	}
+	w.idle, w.deep, w.woken = false, false, true
+	return true
+}
+
 // Popped is called after a Pop; took says whether it took anything.
 func (w *Waker) Popped(took bool) {
 	w.woken = false

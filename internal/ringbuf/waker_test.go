@@ -8,7 +8,7 @@ import (
 // TestWakerSignals: which pushes signal the consumer, step by step.
 func TestWakerSignals(t *testing.T) {
 	type step struct {
-		op         string // "push" (n, bytes after it), "pop" (took), "sleep" (n)
+		op         string // "push" (n, bytes after it), "pop" (took), "sleep" (n), "reject"
 		n, bytes   int
 		took       bool
 		wantSignal bool
@@ -46,6 +46,15 @@ func TestWakerSignals(t *testing.T) {
 		{"a pop that took records leaves the consumer running", 64, 0, []step{
 			{op: "pop", took: true}, {op: "push", n: 1}, {op: "push", n: 8},
 		}},
+		{"a rejected entry signals a lingering consumer", 64, 0, []step{
+			{op: "pop"}, {op: "reject", wantSignal: true}, {op: "reject"}, {op: "push", n: 1},
+		}},
+		{"a rejected entry signals a sleeping consumer", 64, 0, []step{
+			{op: "pop"}, {op: "sleep", wantSleep: true}, {op: "reject", wantSignal: true}, {op: "push", n: 1},
+		}},
+		{"a rejected entry leaves a running consumer alone", 64, 0, []step{
+			{op: "pop", took: true}, {op: "reject"},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +63,10 @@ func TestWakerSignals(t *testing.T) {
 				switch s.op {
 				case "push":
 					if got, _ := w.Pushed(s.n, s.bytes); got != s.wantSignal {
+						t.Fatalf("step %d %+v: signal = %v", i, s, got)
+					}
+				case "reject":
+					if got := w.Rejected(); got != s.wantSignal {
 						t.Fatalf("step %d %+v: signal = %v", i, s, got)
 					}
 				case "pop":
