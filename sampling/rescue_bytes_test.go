@@ -1,13 +1,11 @@
 package sampling
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -67,14 +65,18 @@ func randomAttrs(rng *rand.Rand, n int) ([]slog.Attr, func()) {
 	}
 }
 
-// chain applies a random WithAttrs/WithGroup chain to h, the same for the
+// chain applies a random WithAttrs/WithGroup chain (attributes that
+// resolve to an empty group among them) to h, the same for the
 // same rng state.
 func chain(rng *rand.Rand, h slog.Handler) slog.Handler {
 	for i := range rng.IntN(4) {
-		if rng.IntN(2) == 0 {
+		switch rng.IntN(3) {
+		case 0:
 			h = h.WithGroup(fmt.Sprint("g", i))
-		} else {
+		case 1:
 			h = h.WithAttrs([]slog.Attr{slog.Int(fmt.Sprint("w", i), i)})
+		default:
+			h = h.WithAttrs([]slog.Attr{slog.Any(fmt.Sprint("e", i), groupOf{})})
 		}
 	}
 	return h
@@ -130,6 +132,3 @@ func TestRescuedBytesAsWrittenAtOnce(t *testing.T) {
 		}
 	}
 }
-
-var _ = time.Second
-var _ = context.Background
