@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -246,5 +247,70 @@ func TestAppendJSONFastPlansConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// sameSetValues returns n values of distinct flat struct types whose type
+// words hash to the same set of the plan cache.
+func sameSetValues(n int) []any {
+	bySet := map[uint64][]any{}
+	for i := 0; ; i++ {
+		typ := reflect.StructOf([]reflect.StructField{
+			{Name: "A", Type: reflect.TypeFor[int](), Tag: reflect.StructTag(fmt.Sprintf(`json:"set%d"`, i))},
+			{Name: "B", Type: reflect.TypeFor[string]()},
+		})
+		v := reflect.New(typ).Elem().Interface()
+		set := structPlanSet((*[2]unsafe.Pointer)(unsafe.Pointer(&v))[0])
+		if bySet[set] = append(bySet[set], v); len(bySet[set]) == n {
+			return bySet[set]
+		}
+	}
+}
+
+// TestAppendJSONFastPlansShareASet logs values of as many types as a set
+// of the plan cache holds, all hashing to that set, in turn: each keeps
+// its plan, so after the first round nothing is allocated (a plan rebuilt
+// on every call would allocate), and every output is encoding/json's.
+func TestAppendJSONFastPlansShareASet(t *testing.T) {
+	values := sameSetValues(structPlanWays)
+	buf := make([]byte, 0, 256)
+	i := 0
+	logOne := func() {
+		v := values[i%len(values)]
+		i++
+		var ok bool
+		if buf, ok = appendJSONFast(buf[:0], v); !ok || string(buf) != marshalWithEncoderNoAlloc(v) {
+			t.Fatalf("%T: got %q (ok %v), want %q", v, buf, ok, marshalWithEncoderNoAlloc(v))
+		}
+	}
+	for range 2 * len(values) {
+		logOne()
+	}
+	if n := testing.AllocsPerRun(100, logOne); n != 0 {
+		t.Errorf("%v allocs per value for %d types sharing a plan set, want 0", n, len(values))
+	}
+}
+
+// wantSameSet caches encoding/json's output of the values of
+// TestAppendJSONFastPlansShareASet, so that comparing allocates nothing.
+var wantSameSet sync.Map
+
+func marshalWithEncoderNoAlloc(v any) string {
+	if s, ok := wantSameSet.Load(v); ok {
+		return s.(string)
+	}
+	s := marshalWithEncoder(v)
+	wantSameSet.Store(v, s)
+	return s
+}
+
+// BenchmarkAppendJSONFastPlansShareASet measures values of two struct
+// types whose plans share a set of the cache, logged in turn.
+func BenchmarkAppendJSONFastPlansShareASet(b *testing.B) {
+	values := sameSetValues(2)
+	b.ReportAllocs()
+	buf := make([]byte, 0, 256)
+	for i := range b.N {
+		buf, _ = appendJSONFast(buf[:0], values[i&1])
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
@@ -32,14 +33,19 @@ type fieldPlan struct {
 	omitEmpty bool
 }
 
-// structPlanBits sizes the direct-mapped plan cache: memory stays fixed
-// however many types a program logs.
+// The plan cache is set-associative: a type's plan lives in one of the
+// structPlanWays slots of the set its type word hashes to. Memory stays
+// fixed however many types a program logs, and types whose words hash to
+// the same set (with a few dozen types logged, some do) each keep their
+// plan instead of evicting each other's on every call.
 const (
-	structPlanBits = 8
-	structPlanSize = 1 << structPlanBits
+	structPlanSetBits = 6
+	structPlanSets    = 1 << structPlanSetBits
+	structPlanWays    = 4
+	structPlanSize    = structPlanSets * structPlanWays
 )
 
-var structPlans [structPlanSize]atomic.Pointer[structPlan]
+var structPlans [structPlanSets][structPlanWays]atomic.Pointer[structPlan]
 
 var (
 	timeType          = reflect.TypeFor[time.Time]()
@@ -58,12 +64,7 @@ func appendJSONStruct(b []byte, v any) ([]byte, bool) {
 	if typ == nil {
 		return b, false
 	}
-	slot := &structPlans[structPlanSlot(typ)]
-	p := slot.Load()
-	if p == nil || p.typ != typ {
-		p = newStructPlan(typ, reflect.TypeOf(v))
-		slot.Store(p)
-	}
+	p := cachedStructPlan(typ, v)
 	if !p.ok {
 		return b, false
 	}
@@ -130,9 +131,35 @@ func appendJSONField(b []byte, kind reflect.Kind, v reflect.Value) ([]byte, bool
 	}
 }
 
-// structPlanSlot spreads type words over the plan cache.
-func structPlanSlot(typ unsafe.Pointer) uint64 {
-	return (uint64(uintptr(typ)) * 0x9E3779B97F4A7C15) >> (64 - structPlanBits)
+// cachedStructPlan returns the plan for v, whose dynamic type word is typ,
+// from the cache, or builds it and caches it: in a free slot of its set,
+// or in place of a plan picked at random when the set is full.
+func cachedStructPlan(typ unsafe.Pointer, v any) *structPlan {
+	set := &structPlans[structPlanSet(typ)]
+	free := -1
+	for i := range set {
+		p := set[i].Load()
+		if p == nil {
+			if free < 0 {
+				free = i
+			}
+			continue
+		}
+		if p.typ == typ {
+			return p
+		}
+	}
+	p := newStructPlan(typ, reflect.TypeOf(v))
+	if free < 0 {
+		free = rand.IntN(structPlanWays)
+	}
+	set[free].Store(p)
+	return p
+}
+
+// structPlanSet spreads type words over the sets of the plan cache.
+func structPlanSet(typ unsafe.Pointer) uint64 {
+	return (uint64(uintptr(typ)) * 0x9E3779B97F4A7C15) >> (64 - structPlanSetBits)
 }
 
 // newStructPlan builds the plan for values of type t, whose dynamic type
