@@ -314,3 +314,52 @@ func BenchmarkAppendJSONFastPlansShareASet(b *testing.B) {
 		buf, _ = appendJSONFast(buf[:0], values[i&1])
 	}
 }
+
+// cyclicNode points back to itself through Next.
+type cyclicNode struct {
+	Name string
+	Next *cyclicNode
+}
+
+// lockedStruct holds a locked mutex, as a logged struct may.
+type lockedStruct struct {
+	Mu sync.Mutex
+	N  int
+}
+
+// TestJSONHandlerHostileAnyValuesMatchSlog logs values next to the fast
+// path's types that are hostile to an encoder (cycles through a map, a
+// slice and a pointer, a locked mutex, maps of just over the fast path's
+// size, named byte slices and slices of named types) and requires what
+// slog.JSONHandler writes, without hanging.
+func TestJSONHandlerHostileAnyValuesMatchSlog(t *testing.T) {
+	cm := map[string]any{"a": 1}
+	cm["self"] = cm
+	cs := []any{1}
+	cs[0] = cs
+	cn := &cyclicNode{Name: "n"}
+	cn.Next = cn
+	ls := &lockedStruct{N: 1}
+	ls.Mu.Lock()
+	defer ls.Mu.Unlock()
+	big := map[string]any{}
+	bigS := map[string]string{}
+	for i := range maxFastMapLen + 1 {
+		big[fmt.Sprint("k", i)] = i
+		bigS[fmt.Sprint("k", i)] = "v\u2028"
+	}
+	type namedBytes []byte
+	values := []any{cm, cs, cn, ls, big, bigS, namedBytes("ab"), namedBytes(nil), []RandName{"a", "<"},
+		map[int]string{2: "b", 1: "a"}, map[RandName]int{"z": 1, "a": 2}, map[textValue]int{{"x"}: 1}}
+	for _, v := range values {
+		checkFastMatchesEncodingJSON(t, v)
+		want, got := compareHandlers(nil, func(h slog.Handler) {
+			r := slog.NewRecord(baseTime, slog.LevelInfo, "m", 0)
+			r.AddAttrs(slog.Any("v", v))
+			_ = h.Handle(t.Context(), r)
+		})
+		if want != got {
+			t.Errorf("%T: differs from slog (-slog +handler):\n%s", v, cmp.Diff(want, got))
+		}
+	}
+}
