@@ -186,3 +186,28 @@ func TestAbandonErrorText(t *testing.T) {
 		}
 	}
 }
+
+// TestFlushErrorText checks Flush's error for each mix of records still
+// queued and drops not yet reported, with "record" singular for one.
+func TestFlushErrorText(t *testing.T) {
+	cause := context.DeadlineExceeded
+	for _, tc := range []struct {
+		remaining int
+		drops     uint64
+		want      string
+	}{
+		{1, 0, "async: Flush: 1 record still queued or being written: context deadline exceeded"},
+		{3, 0, "async: Flush: 3 records still queued or being written: context deadline exceeded"},
+		{0, 1, "async: Flush: the in-band report of 1 dropped record not yet written: context deadline exceeded"},
+		{0, 2, "async: Flush: the in-band report of 2 dropped records not yet written: context deadline exceeded"},
+		{1, 1, "async: Flush: 1 record still queued or being written, and the in-band report of 1 dropped record: context deadline exceeded"},
+		{4, 5, "async: Flush: 4 records still queued or being written, and the in-band report of 5 dropped records: context deadline exceeded"},
+	} {
+		start := flushStart{target: uint64(tc.remaining), drops: tc.drops}
+		s := flushState{queued: tc.remaining}
+		err := s.err(start, cause)
+		if got := err.Error(); got != tc.want || !errors.Is(err, cause) {
+			t.Errorf("Flush error with %d records and %d drops = %q, want %q wrapping its cause", tc.remaining, tc.drops, got, tc.want)
+		}
+	}
+}

@@ -121,11 +121,11 @@ func (s flushState) err(start flushStart, cause error) error {
 	n, drops := s.remaining(start), s.unreported(start)
 	switch {
 	case drops == 0:
-		return fmt.Errorf("async: Flush: %d records still queued or being written: %w", n, cause)
+		return fmt.Errorf("async: Flush: %s still queued or being written: %w", recordCount(n), cause)
 	case n == 0:
-		return fmt.Errorf("async: Flush: the in-band report of %d dropped records not yet written: %w", drops, cause)
+		return fmt.Errorf("async: Flush: the in-band report of %s not yet written: %w", droppedCount(drops), cause)
 	default:
-		return fmt.Errorf("async: Flush: %d records still queued or being written, and the in-band report of %d dropped records: %w", n, drops, cause)
+		return fmt.Errorf("async: Flush: %s still queued or being written, and the in-band report of %s: %w", recordCount(n), droppedCount(drops), cause)
 	}
 }
 
@@ -244,4 +244,12 @@ func (p *pipeline[T]) notifyFlush() {
 		close(p.flushCh)
 		p.flushCh = nil
 	}
+}
+
+// droppedCount is n followed by "dropped record" or "dropped records".
+func droppedCount(n uint64) string {
+	if n == 1 {
+		return "1 dropped record"
+	}
+	return fmt.Sprintf("%d dropped records", n)
 }

@@ -266,7 +266,7 @@ func TestFlushWaitsForReportBeingWritten(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 				defer cancel()
 				err := f.Flush(ctx)
-				wantErr := "async: Flush: the in-band report of 1 dropped records not yet written: context deadline exceeded"
+				wantErr := "async: Flush: the in-band report of 1 dropped record not yet written: context deadline exceeded"
 				if err == nil || err.Error() != wantErr {
 					t.Errorf("Flush while the report is being written = %v, want %q", err, wantErr)
 				}
