@@ -104,7 +104,9 @@ type Stats struct {
 	// a request's buffer locked or half written.
 	HandlePanics uint64
 
-	// BufferedRecords is the number of records buffered now.
+	// BufferedRecords is the number of records buffered now. Read while
+	// records are being logged, it may count some that are leaving the
+	// buffers, never fewer than zero.
 	BufferedRecords int64
 	// BufferedBytes is the size of the buffers now, in bytes, as
 	// counted against Options.MaxBufferedBytes. It exceeds that budget only
@@ -167,14 +169,32 @@ type counters struct {
 	handleErrors     atomic.Uint64
 	handlePanics     atomic.Uint64
 
-	// bufferedRecords is a gauge kept in a sharded counter: a decrement
-	// adds the two's complement, and the sum of the cells, read as an
-	// int64, is the gauge.
-	bufferedRecords counter.Counter
+	// The BufferedRecords gauge is the records that entered the buffers
+	// less those that left them, each kept in a sharded counter that only
+	// grows. Reading the leaving count first makes the gauge never read
+	// below zero, even while the cells are read one by one: a record that
+	// left before the read of enteredBuffers ended is in it. (A single
+	// sharded gauge, its increments and decrements in different cells,
+	// can read far below zero.)
+	enteredBuffers counter.Counter
+	leftBuffers    counter.Counter
 }
 
 // addBuffered adds n (negative to remove) to the BufferedRecords gauge.
-func (c *counters) addBuffered(n int) { c.bufferedRecords.Add(uint64(int64(n))) }
+func (c *counters) addBuffered(n int) {
+	if n >= 0 {
+		c.enteredBuffers.Add(uint64(n))
+	} else {
+		c.leftBuffers.Add(uint64(-n))
+	}
+}
+
+// bufferedRecords reads the BufferedRecords gauge: never below zero, and
+// exact once the records being logged are handled.
+func (c *counters) bufferedRecords() int64 {
+	left := c.leftBuffers.Load()
+	return int64(c.enteredBuffers.Load() - left)
+}
 
 // Stats returns a snapshot of the counters of h and of every handler
 // derived from it. It is safe to call at any time, concurrently with
@@ -200,7 +220,7 @@ func (h *Handler) Stats() Stats {
 		UnscopedDropped:         c.unscopedDropped.Load(),
 		HandleErrors:            c.handleErrors.Load(),
 		HandlePanics:            c.handlePanics.Load(),
-		BufferedRecords:         int64(c.bufferedRecords.Load()),
+		BufferedRecords:         c.bufferedRecords(),
 		BufferedBytes:           h.sh.budget.used.Load(),
 	}
 }
