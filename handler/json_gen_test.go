@@ -243,7 +243,12 @@ func (g *gen) value(depth int) slog.Value {
 	case 21:
 		return slog.AnyValue(fmt.Errorf("wrapped: %w", &testError{g.string()}))
 	case 22:
-		return slog.AnyValue(struct{ Ch chan int }{})
+		if g.intn(2) == 0 {
+			return slog.AnyValue(struct{ Ch chan int }{})
+		}
+		// A random struct type's value, pointer or nil pointer, or a
+		// random map of up to 20 entries.
+		return slog.AnyValue(randFastValues(g)[g.intn(4)])
 	default:
 		return slog.StringValue(g.string())
 	}
