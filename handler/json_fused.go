@@ -52,21 +52,35 @@ func (e *fusedEncoder) Begin(r slog.Record, msg string, hasAttrs bool) fuse.Line
 	return l
 }
 
+// errLineEnded is the panic value of a Line used after its End: a bug in
+// the caller, reported as such rather than as a nil dereference.
+const errLineEnded = "handler: fuse.Line used after End"
+
 // Attr appends one attribute of the record, as Handle does.
 func (l *fusedLine) Attr(a slog.Attr) {
+	if l.s.h == nil {
+		panic(errLineEnded)
+	}
 	l.s.recordAttr(a)
 }
 
 // End closes the record, writes it with one Write call under the
 // handler's mutex, and returns the line to the pool (unless its buffer or
 // groups slice grew past the bounds kept in pools). It returns the
-// handler's error, as Handle does.
+// handler's error, as Handle does. The line is marked ended first, so
+// that a second End or a later Attr by the same caller panics with
+// errLineEnded (once another Begin has taken the line from the pool, such
+// a misuse can no longer be told apart).
 func (l *fusedLine) End() error {
+	h := l.s.h
+	if h == nil {
+		panic(errLineEnded)
+	}
 	l.s.endRecord()
-	err := l.s.h.write(l.s.buf)
+	l.s.h = nil
+	err := h.write(l.s.buf)
 	if cap(l.s.buf) <= maxPooledBufferSize && cap(l.s.groups) <= maxPooledGroups {
 		clear(l.s.groups)
-		l.s.h = nil
 		linePool.Put(l)
 	}
 	return err

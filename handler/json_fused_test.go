@@ -319,3 +319,36 @@ func TestEncoderLineConcurrent(t *testing.T) {
 		t.Errorf("lines written concurrently (-Handle +Line):\n%s", diff)
 	}
 }
+
+// TestEncoderLineUseAfterEndPanics checks that a second End, or an Attr
+// after End, by the same caller panics with errLineEnded and writes
+// nothing more, for a pooled line and for one too large to pool.
+func TestEncoderLineUseAfterEndPanics(t *testing.T) {
+	for _, size := range []int{1, maxPooledBufferSize + 1} {
+		for _, misuse := range []struct {
+			name string
+			do   func(fuse.Line)
+		}{
+			{"End", func(l fuse.Line) { _ = l.End() }},
+			{"Attr", func(l fuse.Line) { l.Attr(slog.Int("late", 1)) }},
+		} {
+			var buf bytes.Buffer
+			enc, _ := fuse.EncoderOf(NewJSONHandler(&buf, nil))
+			line := enc.Begin(slog.NewRecord(time.Time{}, slog.LevelInfo, "", 0), "m", true)
+			line.Attr(slog.String("s", strings.Repeat("x", size)))
+			if err := line.End(); err != nil {
+				t.Fatal(err)
+			}
+			written := buf.Len()
+			got := func() (r any) {
+				defer func() { r = recover() }()
+				misuse.do(line)
+				return nil
+			}()
+			if got != errLineEnded || buf.Len() != written {
+				t.Errorf("size %d, %s after End: panic %v, %d bytes written after End; want panic %q, none",
+					size, misuse.name, got, buf.Len()-written, errLineEnded)
+			}
+		}
+	}
+}
