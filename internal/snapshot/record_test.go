@@ -195,6 +195,15 @@ func TestSizeCoversHeap(t *testing.T) {
 		},
 		"bytes": func(i int) any { return make([]byte, 4096+i) },
 		"tree":  func(i int) any { return tree(100) },
+		// A LogValuer resolving to a group of many short texts: its text
+		// is not known when the record's block is sized.
+		"valuer-group": func(i int) any {
+			g := make(groupOf, 64)
+			for j := range g {
+				g[j] = slog.String(fmt.Sprint("k", j), fmt.Sprint(i%10))
+			}
+			return g
+		},
 		"frozen": func(i int) any {
 			return &locked{Count: i, Items: []string{strings.Repeat("x", 2000)}}
 		},
@@ -306,3 +315,8 @@ func TestFreezeBounded(t *testing.T) {
 		t.Fatalf("list frozen as %.80q", s)
 	}
 }
+
+// groupOf is a LogValuer resolving to a group of its attributes.
+type groupOf []slog.Attr
+
+func (g groupOf) LogValue() slog.Value { return slog.GroupValue(g...) }
