@@ -39,10 +39,11 @@ const cacheWays = 8
 //
 // In front of the sets sits a small direct-mapped table of the attribute
 // keys seen last (see byAddr), indexed by the address and length of the
-// key's bytes and holding the key itself: a program logs most keys from
-// string constants, whose bytes do not move, so a key seen before is found
-// there by comparing a pointer and a length, without hashing or comparing
-// its contents.
+// key's bytes: a program logs most keys from string constants, whose bytes
+// do not move, so a key seen before is found there without hashing it, by
+// one load and a comparison of its contents with the verdict's own copy of
+// the key. The table holds no pointer to the caller's bytes, so that a key
+// cut from a large buffer never keeps that buffer alive.
 type keyCache struct {
 	seed   maphash.Seed
 	sets   uint64 // number of sets, a power of two
@@ -63,41 +64,26 @@ func addrSlot(key string) uint64 {
 	return ((a ^ uint64(len(key))<<56) * 0x9E3779B97F4A7C15) >> (64 - addrBits)
 }
 
-// addrEntry is one slot of keyCache.byAddr: a key, by the pointer to its
-// bytes and its length, and the verdict for it. The pointer is held as a
-// pointer, so the key's memory stays allocated and is never reused for
-// other bytes while the entry holds it: a key with the same pointer and
-// length is the same string (Go strings are immutable), and has the same
-// verdict. The three fields are written under a sequence number (odd while
-// a writer is at work), so that a reader never pairs one key with another
-// key's verdict; a writer that finds another at work skips its store.
+// addrEntry is one slot of keyCache.byAddr: the verdict of the key that
+// was stored there last. The verdict holds its own copy of the key, which
+// a lookup compares, so that a slot shared by several keys (or by the
+// bytes of a freed key reused for another) never gives one key another's
+// verdict; one pointer is stored and loaded at once, so no read is torn.
 type addrEntry struct {
-	seq  atomic.Uint64
-	data atomic.Pointer[byte]
-	n    atomic.Uint64
-	v    atomic.Pointer[keyVerdict]
+	v atomic.Pointer[keyVerdict]
 }
 
 // load returns the verdict stored for key, or nil.
 func (e *addrEntry) load(key string) *keyVerdict {
-	seq := e.seq.Load()
-	data, n, v := e.data.Load(), e.n.Load(), e.v.Load()
-	if seq&1 != 0 || e.seq.Load() != seq || data != unsafe.StringData(key) || n != uint64(len(key)) {
-		return nil
+	if v := e.v.Load(); v != nil && v.key == key {
+		return v
 	}
-	return v
+	return nil
 }
 
-// store makes the entry hold key and its verdict v.
-func (e *addrEntry) store(key string, v *keyVerdict) {
-	seq := e.seq.Load()
-	if seq&1 != 0 || !e.seq.CompareAndSwap(seq, seq+1) {
-		return
-	}
-	e.data.Store(unsafe.StringData(key))
-	e.n.Store(uint64(len(key)))
+// store makes the entry hold v, the verdict of v.key.
+func (e *addrEntry) store(v *keyVerdict) {
 	e.v.Store(v)
-	e.seq.Store(seq + 2)
 }
 
 // newKeyCache returns a cache of about size entries, or nil (no cache)

@@ -7,28 +7,37 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 )
 
 // TestAddrEntryMatchesOnlyItsKey checks that an address-table entry gives
-// its verdict to the very string it holds, and to no other: not to an
-// equal string at another address (that one is found by contents, in the
-// sets), not to a prefix or an extension of it.
+// its verdict to its key, at any address (a copy, the bytes of a freed key
+// reused), and to no other: not to a prefix or an extension of it, not to
+// other bytes at the same address.
 func TestAddrEntryMatchesOnlyItsKey(t *testing.T) {
 	key := strings.Clone("password")
 	v := &keyVerdict{key: key, secret: true}
 	var e addrEntry
-	e.store(key, v)
+	e.store(v)
+	buf := []byte("password")
+	reused := unsafe.String(&buf[0], len(buf))
+	if got := e.load(reused); got != v {
+		t.Errorf("load(%q) = %+v, want %+v", reused, got, v)
+	}
+	copy(buf, "pathname") // the bytes of a key, reused for another
 	tests := []struct {
 		name string
 		key  string
 		want *keyVerdict
 	}{
 		{"the same string", key, v},
-		{"a copy of it", strings.Clone(key), nil},
+		{"a copy of it", strings.Clone(key), v},
 		{"a prefix of it", key[:4], nil},
 		{"a suffix of it", key[4:], nil},
+		{"an extension of it", key + "s", nil},
+		{"other bytes at an address it was seen at", reused, nil},
 		{"another key", "path", nil},
 		{"the empty key", "", nil},
 	}
@@ -53,7 +62,7 @@ func TestAddrEntryConcurrentStores(t *testing.T) {
 			k := []string{secret, safe}[g%2]
 			for range 20000 {
 				if g < 2 {
-					e.store(k, vs[k])
+					e.store(vs[k])
 				} else if v := e.load(k); v != nil && v != vs[k] {
 					t.Errorf("load(%q) returned the verdict of %q", k, v.key)
 					return

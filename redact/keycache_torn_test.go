@@ -29,7 +29,7 @@ func TestAddrEntryNoTornRead(t *testing.T) {
 			for i := range iterations {
 				k := keys[(g+i)%len(keys)]
 				if g%2 == 0 {
-					e.store(k, vs[k])
+					e.store(vs[k])
 				} else if v := e.load(k); v != nil && v != vs[k] {
 					t.Errorf("load(%q) returned the verdict of %q", k, v.key)
 					return

@@ -139,9 +139,9 @@ var (
 	ownVerdict    = &keyVerdict{own: true}
 )
 
-// attrVerdict is verdict for a key that is a Go string, as immutable as
-// the language makes it (an attribute key, a group name): such a key is
-// looked up first by the address and length of its bytes.
+// attrVerdict is verdict for an attribute key or group name: such a key,
+// most often a string constant, is looked up first by the address and
+// length of its bytes (see keyCache).
 func (x *Redactor) attrVerdict(key string, t *tally) *keyVerdict {
 	if x.cache == nil || len(key) > maxCachedKeyLen {
 		return x.verdict(key, t)
@@ -152,7 +152,7 @@ func (x *Redactor) attrVerdict(key string, t *tally) *keyVerdict {
 		return v
 	}
 	v := x.verdict(key, t)
-	e.store(key, v)
+	e.store(v)
 	return v
 }
 
