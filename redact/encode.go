@@ -43,10 +43,7 @@ func (h *Handler) encode(r slog.Record, tail *fuse.Tail, t *tally) error {
 			write(tail.At(i))
 		}
 	}
-	if t.masked() {
-		h.red.c.recordsChanged.Add(1)
-	}
-	h.red.c.flush(t)
+	h.red.c.flushRecord(t)
 	if line == nil {
 		line = h.enc.Begin(r, msg, false)
 	}

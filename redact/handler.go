@@ -220,13 +220,10 @@ func (h *Handler) rebuild(ctx context.Context, r slog.Record, tail *fuse.Tail, m
 		i++
 		return true
 	})
-	if t.masked() && tail == nil {
-		h.red.c.recordsChanged.Add(1)
-	}
 	nr := slog.NewRecord(r.Time, r.Level, msg, r.PC)
 	nr.AddAttrs(attrs...)
 	if tail == nil {
-		h.red.c.flush(t)
+		h.red.c.flushRecord(t)
 		return h.next.Handle(ctx, nr)
 	}
 	return h.rebuildTail(ctx, nr, tail, i, first, firstAttr, t)
@@ -248,10 +245,7 @@ func (h *Handler) rebuildTail(ctx context.Context, nr slog.Record, tail *fuse.Ta
 		masked.Add(a)
 		i++
 	}
-	if t.masked() {
-		h.red.c.recordsChanged.Add(1)
-	}
-	h.red.c.flush(t)
+	h.red.c.flushRecord(t)
 	return fuse.Pass(ctx, h.next, nr, masked)
 }
 

@@ -144,9 +144,22 @@ func (c *counters) flush(t *tally) {
 	}
 }
 
-// stats reads the counters. RecordsChanged is read before Records, which
-// a record adds to first, so that a Stats taken while records are handled
-// never shows more records changed than handled.
+// flushRecord adds the counts of the record tallied in t, then counts the
+// record as changed when something in it was masked: its masks are counted
+// before it is, so that with stats reading RecordsChanged first a Stats
+// never shows more records changed than masks counted.
+func (c *counters) flushRecord(t *tally) {
+	c.flush(t)
+	if t.masked() {
+		c.recordsChanged.Add(1)
+	}
+}
+
+// stats reads the counters. RecordsChanged is read before Records, which a
+// record adds to first, and before the masks, which a changed record adds
+// to before it is counted as changed (see flushRecord), so that a Stats
+// taken while records are handled never shows more records changed than
+// handled, nor more than the masks counted.
 func (c *counters) stats() Stats {
 	changed := c.recordsChanged.Load()
 	s := Stats{
