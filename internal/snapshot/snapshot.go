@@ -124,9 +124,12 @@ func (t *text) attr(a slog.Attr) (slog.Attr, int) {
 			return slog.Attr{Key: t.copy(a.Key), Value: slog.AnyValue(emptyGroup{})}, 0
 		}
 		if v.Kind() == slog.KindString || v.Kind() == slog.KindGroup {
-			// Its text was not counted when the block was sized.
-			s, n := (&text{}).value(v)
-			return slog.Attr{Key: t.copy(a.Key), Value: s}, n + allocSize(textLen(slog.Attr{Value: v}))
+			// Its text was not counted when the block was sized: it gets
+			// a block of its own, one allocation however many strings
+			// it has (so the charge is the heap it holds).
+			need := textLen(slog.Attr{Value: v})
+			s, n := newText(need).value(v)
+			return slog.Attr{Key: t.copy(a.Key), Value: s}, n + allocSize(need)
 		}
 	}
 	s, n := t.value(v)
