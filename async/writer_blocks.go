@@ -188,7 +188,11 @@ func (q *blockQueue) Push(p []byte) bool {
 		}
 		if !q.gate.Stalled() {
 			t := q.gate.Enter()
+			signal := q.waker.Urgent() // an idle consumer must pop to make room
 			q.mu.Unlock()
+			if signal {
+				q.waker.Signal()
+			}
 			q.gate.Wait(t)
 			q.mu.Lock()
 			continue
@@ -372,7 +376,7 @@ func (q *blockQueue) Reject(p []byte, size int) bool {
 	if q.onDrop != nil {
 		q.onDrop(p, size)
 	}
-	signal := q.waker.Rejected()
+	signal := q.waker.Urgent()
 	q.mu.Unlock()
 	if signal {
 		q.waker.Signal()

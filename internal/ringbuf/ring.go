@@ -142,8 +142,8 @@ func New[T any](opts Options, onDrop func(T)) *Ring[T] {
 // a reserve it is ignored. size counts against Options.MaxBytes. Push
 // reports false, and leaves v to the caller, only if the ring is closed.
 //
-// To make room, Push waits on Options.Gate while the consumer makes
-// progress, and evicts the oldest entries once the gate reports a stall
+// To make room, Push wakes an idle consumer (see Waker.Urgent) and waits
+// on Options.Gate while the consumer makes progress, and evicts the oldest entries once the gate reports a stall
 // (or at once without a gate). It never holds the ring's lock while it
 // waits. Beyond that, the most it does is yield the processor once
 // (runtime.Gosched) when the consumer has been woken but has not yet run
@@ -163,7 +163,11 @@ func (r *Ring[T]) Push(v T, reserved bool, size int) bool {
 		}
 		if r.gate != nil && !r.gate.Stalled() {
 			t := r.gate.Enter()
+			signal := r.waker.Urgent() // an idle consumer must pop to make room
 			r.mu.Unlock()
+			if signal {
+				r.waker.Signal()
+			}
 			r.gate.Wait(t)
 			r.mu.Lock()
 			continue
@@ -239,7 +243,7 @@ func (r *Ring[T]) evictUnreserved() {
 // they are accounted for with the others. It reports false, and leaves v to
 // the caller, if the ring is closed.
 //
-// Like a Push, it wakes an idle consumer (see Waker.Rejected), so that the
+// Like a Push, it wakes an idle consumer (see Waker.Urgent), so that the
 // consumer's next Pop, which may take the drop callback's counts, comes
 // at once rather than at the next Push.
 func (r *Ring[T]) Reject(v T, size int) bool {
@@ -254,7 +258,7 @@ func (r *Ring[T]) Reject(v T, size int) bool {
 	if r.onDrop != nil {
 		r.onDrop(v)
 	}
-	signal := r.waker.Rejected()
+	signal := r.waker.Urgent()
 	r.mu.Unlock()
 	if signal {
 		r.waker.Signal()

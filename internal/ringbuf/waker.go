@@ -60,12 +60,13 @@ func (w *Waker) Pushed(n, bytes int) (signal, starved bool) {
 	return signal, starved
 }
 
-// Rejected is called when a producer counted an entry as dropped without
-// queueing it. It reports whether the caller must call Signal after
-// releasing the lock: when the consumer is idle (lingering or asleep), so
-// that it pops at once and takes the drop's accounting (an idle consumer
-// would otherwise not look at the queue again before the next push).
-func (w *Waker) Rejected() (signal bool) {
+// Urgent is called when a producer needs the consumer to pop now: it
+// counted an entry as dropped without queueing it (the drop's accounting
+// is taken by a Pop), or it must wait for room. It reports whether the
+// caller must call Signal after releasing the lock: when the consumer is
+// idle (lingering or asleep), which would otherwise not look at the queue
+// before its timer or the next push that gathers enough entries.
+func (w *Waker) Urgent() (signal bool) {
 	if !w.idle {
 		return false
 	}

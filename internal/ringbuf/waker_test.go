@@ -8,7 +8,7 @@ import (
 // TestWakerSignals: which pushes signal the consumer, step by step.
 func TestWakerSignals(t *testing.T) {
 	type step struct {
-		op         string // "push" (n, bytes after it), "pop" (took), "sleep" (n), "reject"
+		op         string // "push" (n, bytes after it), "pop" (took), "sleep" (n), "urgent"
 		n, bytes   int
 		took       bool
 		wantSignal bool
@@ -46,14 +46,14 @@ func TestWakerSignals(t *testing.T) {
 		{"a pop that took records leaves the consumer running", 64, 0, []step{
 			{op: "pop", took: true}, {op: "push", n: 1}, {op: "push", n: 8},
 		}},
-		{"a rejected entry signals a lingering consumer", 64, 0, []step{
-			{op: "pop"}, {op: "reject", wantSignal: true}, {op: "reject"}, {op: "push", n: 1},
+		{"an urgent producer signals a lingering consumer", 64, 0, []step{
+			{op: "pop"}, {op: "urgent", wantSignal: true}, {op: "urgent"}, {op: "push", n: 1},
 		}},
-		{"a rejected entry signals a sleeping consumer", 64, 0, []step{
-			{op: "pop"}, {op: "sleep", wantSleep: true}, {op: "reject", wantSignal: true}, {op: "push", n: 1},
+		{"an urgent producer signals a sleeping consumer", 64, 0, []step{
+			{op: "pop"}, {op: "sleep", wantSleep: true}, {op: "urgent", wantSignal: true}, {op: "push", n: 1},
 		}},
-		{"a rejected entry leaves a running consumer alone", 64, 0, []step{
-			{op: "pop", took: true}, {op: "reject"},
+		{"an urgent producer leaves a running consumer alone", 64, 0, []step{
+			{op: "pop", took: true}, {op: "urgent"},
 		}},
 	}
 	for _, tt := range tests {
@@ -65,8 +65,8 @@ func TestWakerSignals(t *testing.T) {
 					if got, _ := w.Pushed(s.n, s.bytes); got != s.wantSignal {
 						t.Fatalf("step %d %+v: signal = %v", i, s, got)
 					}
-				case "reject":
-					if got := w.Rejected(); got != s.wantSignal {
+				case "urgent":
+					if got := w.Urgent(); got != s.wantSignal {
 						t.Fatalf("step %d %+v: signal = %v", i, s, got)
 					}
 				case "pop":
