@@ -84,8 +84,8 @@ func TestWakerSignals(t *testing.T) {
 // TestWakerNeverLosesAWakeUp drives a model of a queue, its producers and
 // its consumer through random interleavings: a consumer asleep with
 // records queued always has a signal pending, and so does a lingering one
-// with the wake-up threshold reached; so no record waits longer than the
-// linger timer.
+// with the wake-up threshold reached or a producer that needed it (Urgent);
+// so no record waits longer than the linger timer.
 func TestWakerNeverLosesAWakeUp(t *testing.T) {
 	const (
 		running = iota
@@ -95,9 +95,15 @@ func TestWakerNeverLosesAWakeUp(t *testing.T) {
 	for _, capacity := range []int{1, 4, 64, 4096} {
 		w := NewWaker(capacity, 0)
 		state, n, pending := running, 0, false
+		urgent := false // a producer needed the consumer since it last ran
 		rng := rand.New(rand.NewPCG(1, uint64(capacity)))
 		for i := range 100000 {
-			if rng.IntN(2) == 0 {
+			if rng.IntN(16) == 0 { // a rejected entry, or a producer waiting for room
+				if w.Urgent() {
+					pending = true
+				}
+				urgent = true
+			} else if rng.IntN(2) == 0 {
 				if n < capacity {
 					n++
 					if signal, _ := w.Pushed(n, 0); signal {
@@ -128,6 +134,12 @@ func TestWakerNeverLosesAWakeUp(t *testing.T) {
 						pending, state = false, running
 					}
 				}
+			}
+			if state == running {
+				urgent = false
+			}
+			if state != running && urgent && !pending {
+				t.Fatalf("capacity %d, step %d: idle consumer not signalled for an urgent producer", capacity, i)
 			}
 			if state == sleeping && n > 0 && !pending {
 				t.Fatalf("capacity %d, step %d: consumer asleep with %d records and no signal", capacity, i, n)
