@@ -60,7 +60,12 @@ func hostileSinkOptions() *slog.HandlerOptions {
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 			switch a.Key {
 			case "status":
-				return slog.Attr{}
+				// Removed only outside groups: slog.JSONHandler (and so
+				// handler.JSONHandler) writes no comma after a group whose
+				// attributes ReplaceAttr all removed.
+				if len(groups) == 0 {
+					return slog.Attr{}
+				}
 			case "path", "note":
 				a.Key = strings.Join(groups, ".") + "/" + a.Key
 			case "k":
@@ -85,6 +90,24 @@ var plantedSecrets = []string{secretBearer, secretJWT, secretCard, "s3cret", "hu
 // secret reaches either output.
 func TestFusedMatchesUnfusedHostile(t *testing.T) {
 	useFakeEncoder(t)
+	for seed := range uint64(300) {
+		checkFusedMatchesUnfusedHostile(t, seed)
+	}
+}
+
+// FuzzFusedMatchesUnfusedHostile is TestFusedMatchesUnfusedHostile over
+// fuzzed seeds.
+func FuzzFusedMatchesUnfusedHostile(f *testing.F) {
+	f.Add(uint64(16))
+	f.Fuzz(func(t *testing.T, seed uint64) {
+		useFakeEncoder(t)
+		checkFusedMatchesUnfusedHostile(t, seed)
+	})
+}
+
+// checkFusedMatchesUnfusedHostile runs the hostile case of seed through
+// fused and unfused redaction and compares them.
+func checkFusedMatchesUnfusedHostile(t *testing.T, seed uint64) {
 	var pcs [1]uintptr
 	runtime.Callers(1, pcs[:])
 	sinks := []struct {
@@ -97,7 +120,7 @@ func TestFusedMatchesUnfusedHostile(t *testing.T) {
 		{"fake encoder", func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, hostileSinkOptions()) },
 			func(h slog.Handler) slog.Handler { return encodingSink{h} }},
 	}
-	for seed := range uint64(300) {
+	{
 		rng := rand.New(rand.NewPCG(seed, 7))
 		for _, sink := range sinks {
 			var fusedOut, unfusedOut bytes.Buffer
