@@ -132,6 +132,10 @@ func checkFusedMatchesUnfusedHostile(t *testing.T, seed uint64) {
 			for range 1 + rng.IntN(3) {
 				c.record.AddAttrs(slog.Attr{Key: fuzzKeys[hv.IntN(len(fuzzKeys))], Value: hostileValue(hv)})
 			}
+			if rng.IntN(4) == 0 {
+				// More attributes than a rebuilt record gathers on the stack.
+				c.record.AddAttrs(randomAttrs(hv, rebuildInline+hv.IntN(8), 1)...)
+			}
 			if rng.IntN(2) == 0 {
 				with := []slog.Attr{{Key: fuzzKeys[hv.IntN(len(fuzzKeys))], Value: hostileValue(hv)}}
 				c.derive = append(c.derive, func(h slog.Handler) slog.Handler { return h.WithAttrs(with) })
