@@ -51,13 +51,21 @@ func TestLossGapsExactUnderContention(t *testing.T) {
 		}
 		plans[i] = p
 	}
-	var all sync.WaitGroup
+	// Every request waits halfway for all the others, so that all of them
+	// hold buffered records at once and the global budget is reached
+	// however the goroutines are scheduled.
+	var all, halfway sync.WaitGroup
+	halfway.Add(len(plans))
 	for _, p := range plans {
 		all.Go(func() {
 			s := reqscope.New(p.id, trace.SpanContext{}, notSampled)
 			ctx := reqscope.NewContext(context.Background(), s)
 			rl := l.With("req", p.id)
 			for seq := range perRequest {
+				if seq == perRequest/2 {
+					halfway.Done()
+					halfway.Wait()
+				}
 				if seq == p.keepAt {
 					s.Keep()
 				}
