@@ -14,7 +14,9 @@ import "log/slog"
 // from r's time, level and PC, the message msg and the attributes f(a)
 // followed by f of the tail's (and returns the same error). An Encoder is
 // safe for concurrent use; a Line is used by one goroutine, and End must
-// be called exactly once, after which the Line must not be used.
+// be called exactly once, after which the Line must not be used: lines are
+// pooled, so a Line used after End may be another record's by then (the
+// JSON handler's panics when it can tell).
 type Encoder interface {
 	// Begin starts a line for a record with r's time, level and PC and the
 	// message msg; hasAttrs says whether any attribute will follow (the
