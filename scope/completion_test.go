@@ -215,10 +215,10 @@ func TestCompletionOffAllocs(t *testing.T) {
 		opts Options
 		want float64
 	}{
-		// 4: the state, the scope, its attachments and the end function,
-		// as before the option existed.
-		{"off", Options{CorrelationID: "c", Logger: logger}, 4},
-		{"on, level disabled", Options{CorrelationID: "c", Logger: slog.New(slog.DiscardHandler), CompletionLog: true}, 5},
+		// 2: the state (which holds the scope and is the context that
+		// carries it) and the end function.
+		{"off", Options{CorrelationID: "c", Logger: logger}, 2},
+		{"on, level disabled", Options{CorrelationID: "c", Logger: slog.New(slog.DiscardHandler), CompletionLog: true}, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := testing.AllocsPerRun(100, func() {

@@ -53,22 +53,38 @@ type Scope struct {
 
 	flags atomic.Uint32
 
-	// attachments is copied on write under mu and read without a lock, so
-	// that Lookup (called for every record by the handlers) costs one
-	// atomic load and a short scan.
+	// attachments is a list in attachment order, appended to under mu
+	// (last is its tail) and read without a lock, so that Lookup (called
+	// for every record by the handlers) costs one atomic load per
+	// attachment passed, and Attach one allocation. End detaches the whole
+	// list at once.
 	mu          sync.Mutex
-	attachments atomic.Pointer[[]attachment]
+	attachments atomic.Pointer[attachment]
+	last        *attachment
 }
 
+// attachment is one attached value, never modified once published except
+// for next, set once when the following attachment is appended.
 type attachment struct {
 	key   any
 	value any
+	next  atomic.Pointer[attachment]
 }
 
 // New returns an open scope with the given correlation ID, span context (the
 // zero value when there is none) and initial sampling decision.
 func New(correlationID string, sc trace.SpanContext, d Decision) *Scope {
-	return &Scope{correlationID: correlationID, spanContext: sc, decision: d}
+	s := new(Scope)
+	s.Open(correlationID, sc, d)
+	return s
+}
+
+// Open makes the zero Scope s an open scope with the given correlation ID,
+// span context and initial decision, in place, as New does for a new one:
+// for a Scope held inside a larger per-request allocation. It must be
+// called once, before s is shared.
+func (s *Scope) Open(correlationID string, sc trace.SpanContext, d Decision) {
+	s.correlationID, s.spanContext, s.decision = correlationID, sc, d
 }
 
 // CorrelationID returns the scope's correlation ID.
@@ -126,8 +142,11 @@ func (s *Scope) Keep() bool {
 		}
 	}
 	// The flag is set before the attachments are listed: a value attached
-	// after this load sees Kept() == true (see the comment above).
-	for l := range listeners(s.attachments.Load()) {
+	// after this read sees Kept() == true (see the comment above).
+	s.mu.Lock()
+	first, last := s.attachments.Load(), s.last
+	s.mu.Unlock()
+	for l := range listeners(first, last) {
 		l.ScopeKept(s)
 	}
 	return true
@@ -146,24 +165,26 @@ func (s *Scope) End() bool {
 		}
 	}
 	s.mu.Lock()
-	all := s.attachments.Swap(nil)
+	first, last := s.attachments.Swap(nil), s.last
+	s.last = nil
 	s.mu.Unlock()
-	for l := range listeners(all) {
+	for l := range listeners(first, last) {
 		l.ScopeEnded(s)
 	}
 	return true
 }
 
 // listeners yields the attached values that implement Listener, in
-// attachment order. The attachment slices are never modified once stored,
-// so iterating one needs no lock and no copy.
-func listeners(all *[]attachment) iter.Seq[Listener] {
+// attachment order, from first to last (both read together under the
+// scope's lock: values attached later are not listed). Attachments are
+// only ever appended, so iterating the list needs no lock and no copy.
+func listeners(first, last *attachment) iter.Seq[Listener] {
 	return func(yield func(Listener) bool) {
-		if all == nil {
-			return
-		}
-		for _, a := range *all {
+		for a := first; a != nil; a = a.next.Load() {
 			if l, ok := a.value.(Listener); ok && !yield(l) {
+				return
+			}
+			if a == last {
 				return
 			}
 		}
@@ -192,32 +213,27 @@ func (s *Scope) Attach(key any, create func() any) (any, bool) {
 	if s.flags.Load()&flagEnded != 0 {
 		return nil, false
 	}
-	old := s.attachments.Load()
-	if v, ok := find(old, key); ok {
+	if v, ok := find(s.attachments.Load(), key); ok {
 		return v, true
 	}
-	v := create()
-	var next []attachment
-	if old != nil {
-		next = make([]attachment, len(*old), len(*old)+1)
-		copy(next, *old)
+	a := &attachment{key: key, value: create()}
+	if s.last == nil {
+		s.attachments.Store(a)
+	} else {
+		s.last.next.Store(a)
 	}
-	next = append(next, attachment{key: key, value: v})
-	s.attachments.Store(&next)
-	return v, true
+	s.last = a
+	return a.value, true
 }
 
 // Lookup returns the value attached under key, if any; after End it finds
-// nothing. It takes no lock: one atomic load and a scan of the attachments.
+// nothing. It takes no lock: one atomic load per attachment scanned.
 func (s *Scope) Lookup(key any) (any, bool) {
 	return find(s.attachments.Load(), key)
 }
 
-func find(all *[]attachment, key any) (any, bool) {
-	if all == nil {
-		return nil, false
-	}
-	for _, a := range *all {
+func find(all *attachment, key any) (any, bool) {
+	for a := all; a != nil; a = a.next.Load() {
 		if a.key == key {
 			return a.value, true
 		}
@@ -226,6 +242,14 @@ func find(all *[]attachment, key any) (any, bool) {
 }
 
 type contextKey struct{}
+
+// IsContextKey reports whether key is the key under which NewContext
+// stores a scope, so that a context type of its own that carries a scope
+// (answering Value for that key itself) can be found by FromContext.
+func IsContextKey(key any) bool {
+	_, ok := key.(contextKey)
+	return ok
+}
 
 // NewContext returns a copy of ctx that carries s.
 func NewContext(ctx context.Context, s *Scope) context.Context {

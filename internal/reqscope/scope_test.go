@@ -208,3 +208,54 @@ func BenchmarkLookup(b *testing.B) {
 		}
 	}
 }
+
+// TestAttachAllocatesOnce checks that each Attach of a new key costs one
+// allocation (its list node) however many values the scope holds, that
+// Lookup allocates nothing, and that every value stays found, in order.
+func TestAttachAllocatesOnce(t *testing.T) {
+	values := make([]*int, 6)
+	for i := range values {
+		values[i] = new(int)
+	}
+	var s *Scope
+	got := testing.AllocsPerRun(50, func() {
+		s = New("c", trace.SpanContext{}, Decision{})
+		for i, v := range values {
+			s.Attach(i, func() any { return v })
+		}
+	})
+	if want := float64(1 + len(values)); got != want {
+		t.Errorf("New and %d attachments: %v allocations, want %v", len(values), got, want)
+	}
+	if n := testing.AllocsPerRun(50, func() { s.Lookup(len(values) - 1) }); n != 0 {
+		t.Errorf("Lookup: %v allocations, want 0", n)
+	}
+	for i, v := range values {
+		if got, ok := s.Lookup(i); !ok || got != v {
+			t.Errorf("Lookup(%d) = %v, %v; want %p, true", i, got, ok, v)
+		}
+	}
+	s.End()
+	for i := range values {
+		if got, ok := s.Lookup(i); ok {
+			t.Errorf("Lookup(%d) after End = %v, true", i, got)
+		}
+	}
+}
+
+// TestKeepListsOnlyEarlierAttachments checks that Keep tells exactly the
+// listeners attached before it, and End every listener, each once.
+func TestKeepListsOnlyEarlierAttachments(t *testing.T) {
+	var events []string
+	s := New("c", trace.SpanContext{}, Decision{})
+	s.Attach("a", func() any { return &recorder{name: "a", events: &events} })
+	s.Attach("b", func() any { return &recorder{name: "b", events: &events} })
+	s.Keep()
+	s.Attach("c", func() any { return &recorder{name: "c", events: &events} })
+	s.Keep()
+	s.End()
+	want := []string{"kept a", "kept b", "ended a", "ended b", "ended c"}
+	if diff := cmp.Diff(want, events); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}

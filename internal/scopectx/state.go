@@ -14,7 +14,10 @@ import (
 // State is what the scope package keeps in a context beside the
 // reqscope.Scope. It is itself the context that carries it (answering
 // Value for its own key and delegating everything else to its parent),
-// which saves the allocation of a separate context value.
+// which saves the allocation of a separate context value. A State made by
+// Init also holds the scope it opens and answers Value for the scope's
+// key (reqscope.FromContext) itself: opening a scope allocates the State
+// and nothing else, and a lookup of the scope stops at the State.
 type State struct {
 	context.Context                             // the parent, carrying the scope
 	Scope           *reqscope.Scope             // nil for a state made by WithLogger outside a scope
@@ -29,6 +32,11 @@ type State struct {
 	// context chain for a record logged with exactly this context.
 	CtxSpan      trace.SpanContext
 	CtxSpanValid bool // CtxSpan.IsValid()
+
+	// opened is the scope Init opened, held in place (Scope points to it
+	// then); carries reports that Value answers the scope's key with it.
+	opened  reqscope.Scope
+	carries bool
 }
 
 // SpanHex is a span's IDs with their hex forms.
@@ -45,11 +53,17 @@ func (st *State) Value(key any) any {
 	if _, ok := key.(stateKey); ok {
 		return st
 	}
+	if st.carries && reqscope.IsContextKey(key) {
+		return st.Scope
+	}
 	return st.Context.Value(key)
 }
 
 // String describes the context for debugging.
 func (st *State) String() string {
+	if st.carries {
+		return fmt.Sprintf("%v.WithValue(scope %s)", st.Context, st.Scope.CorrelationID())
+	}
 	return fmt.Sprintf("%v.WithValue(scope)", st.Context)
 }
 
@@ -73,18 +87,20 @@ func Open(ctx context.Context, id string, sc trace.SpanContext, d reqscope.Decis
 	return st.Init(ctx, id, sc, d, logger), st
 }
 
-// Init opens a new scope under parent, makes st its state and returns st
-// as the context that carries both. A nil logger means the one of the
-// nearest State in parent (nil there means slog.Default()).
+// Init opens a new scope under parent, held in st, makes st its state and
+// returns st as the context that carries both. st must be the zero State.
+// A nil logger means the one of the nearest State in parent (nil there
+// means slog.Default()).
 func (st *State) Init(parent context.Context, id string, sc trace.SpanContext, d reqscope.Decision, logger *slog.Logger) context.Context {
-	s := reqscope.New(id, sc, d)
+	s := &st.opened
+	s.Open(id, sc, d)
 	if logger == nil {
 		if p := From(parent); p != nil {
 			logger = p.Logger
 		}
 	}
-	st.Context = reqscope.NewContext(parent, s)
-	st.Scope = s
+	st.Context = parent
+	st.Scope, st.carries = s, true
 	st.CtxSpan = trace.SpanContextFromContext(parent)
 	st.CtxSpanValid = st.CtxSpan.IsValid()
 	st.Logger = logger
