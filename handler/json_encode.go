@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -156,20 +157,24 @@ func appendJSONLevel(b []byte, l slog.Level) []byte {
 	}
 }
 
-// appendJSONString appends str as a quoted, escaped JSON string.
+// appendJSONString appends str as a quoted JSON string, escaped as
+// appendEscaped (shortBF off) describes.
+//
+// A string that needs no escaping is written with one capacity check.
 func appendJSONString(b []byte, str string) []byte {
+	i := safePrefixLen(str)
+	if i == len(str) {
+		n := len(b)
+		b = slices.Grow(b, len(str)+2)
+		b = b[:n+len(str)+2]
+		b[n] = '"'
+		copy(b[n+1:], str)
+		b[n+1+len(str)] = '"'
+		return b
+	}
 	b = append(b, '"')
-	b = appendEscapedJSONString(b, str)
+	b = appendEscapedFrom(b, str, i, false)
 	return append(b, '"')
-}
-
-// appendEscapedJSONString appends str escaped exactly as slog.JSONHandler
-// escapes strings (encoding/json with HTML escaping off): '"', '\\' and
-// control characters are escaped (\n, \r, \t by name, the rest as \u00XX),
-// invalid UTF-8 becomes \ufffd, and U+2028 and U+2029 are written as
-// \u2028 and \u2029. It does not add the quotation marks.
-func appendEscapedJSONString(buf []byte, str string) []byte {
-	return appendEscaped(buf, str, false)
 }
 
 // appendMarshaledString appends str as encoding/json itself (HTML escaping
@@ -181,15 +186,24 @@ func appendMarshaledString(b []byte, str string) []byte {
 	return append(b, '"')
 }
 
-// appendEscaped appends str escaped as appendEscapedJSONString describes;
-// shortBF writes backspace and form feed as \b and \f instead of \u0008
-// and \u000c.
+// appendEscaped appends str escaped exactly as slog.JSONHandler escapes
+// strings (encoding/json with HTML escaping off), without the quotation
+// marks: '"', '\\' and control characters are escaped (\n, \r, \t by
+// name, the rest as \u00XX), invalid UTF-8 becomes \ufffd, and U+2028 and
+// U+2029 are written as \u2028 and \u2029. shortBF writes backspace and
+// form feed as \b and \f instead of \u0008 and \u000c.
 func appendEscaped(buf []byte, str string, shortBF bool) []byte {
 	// Fast path: a run of bytes that need no escaping is copied at once.
 	i := safePrefixLen(str)
 	if i == len(str) {
 		return append(buf, str...)
 	}
+	return appendEscapedFrom(buf, str, i, shortBF)
+}
+
+// appendEscapedFrom is appendEscaped for a str whose first i bytes are
+// known to need no escaping (i is at most safePrefixLen(str)).
+func appendEscapedFrom(buf []byte, str string, i int, shortBF bool) []byte {
 	start := 0
 	for i < len(str) {
 		b := str[i]

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"log/slog"
+	"slices"
 	"sync"
 )
 
@@ -132,10 +133,27 @@ func (s *encodeState) beginRecord(r *slog.Record, msg string, hasAttrs bool) {
 }
 
 // recordAttr appends one of the record's own attributes.
+//
+// Without ReplaceAttr, an attribute of a scalar kind (neither Any, a group
+// nor a LogValuer) is never elided nor rewritten: it is written here
+// directly, key and value, without the general path's checks.
 func (s *encodeState) recordAttr(a slog.Attr) {
+	if kind := a.Value.Kind(); isScalarKind(kind) && s.h.opts.ReplaceAttr == nil {
+		b := appendAttrKey(s.buf, s.sep, a.Key)
+		s.buf = appendJSONValue(b, kind, a.Value, false)
+		s.sep = true
+		s.attrsEmpty = false
+		return
+	}
 	if s.appendAttr(a) {
 		s.attrsEmpty = false
 	}
+}
+
+// isScalarKind reports whether k is the kind of a value written as one
+// JSON scalar: Bool, Duration, Float64, Int64, String, Time or Uint64.
+func isScalarKind(k slog.Kind) bool {
+	return k >= slog.KindBool && k <= slog.KindUint64
 }
 
 // endRecord removes the groups opened for the record's attributes if all
@@ -269,12 +287,7 @@ func (s *encodeState) appendAttr(a slog.Attr) bool {
 		}
 	}
 	if kind != slog.KindGroup {
-		b := s.buf
-		if s.sep {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, a.Key)
-		b = append(b, ':')
+		b := appendAttrKey(s.buf, s.sep, a.Key)
 		s.buf = appendJSONValue(b, kind, a.Value, s.cacheTime)
 		s.sep = true
 		return true
@@ -303,11 +316,36 @@ func (s *encodeState) appendAttr(a slog.Attr) bool {
 
 // appendKey writes the separator if one is due, then key and a colon.
 func (s *encodeState) appendKey(key string) {
-	b := s.buf
-	if s.sep {
-		b = append(b, ',')
-	}
-	b = appendJSONString(b, key)
-	s.buf = append(b, ':')
+	s.buf = appendAttrKey(s.buf, s.sep, key)
 	s.sep = true
+}
+
+// maxPlainKey bounds the keys appendAttrKey writes in one piece; longer
+// ones take the general path (their copy dominates anyway).
+const maxPlainKey = 64
+
+// appendAttrKey appends a comma if sep is set, then key as a JSON string
+// and a colon. A short key that needs no escaping, as nearly every key is,
+// is written with one capacity check.
+func appendAttrKey(b []byte, sep bool, key string) []byte {
+	if len(key) > maxPlainKey || safePrefixLen(key) != len(key) {
+		if sep {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, key)
+		return append(b, ':')
+	}
+	n := len(b)
+	b = slices.Grow(b, len(key)+4)
+	if sep {
+		b = b[:n+1]
+		b[n] = ','
+		n++
+	}
+	b = b[:n+len(key)+3]
+	b[n] = '"'
+	copy(b[n+1:], key)
+	b[n+1+len(key)] = '"'
+	b[n+2+len(key)] = ':'
+	return b
 }
