@@ -27,6 +27,10 @@ type entry struct {
 	ctx     context.Context
 	k       snapshot.Kept
 	payload int // the heap the snapshot holds, as snapshot.Kept.Take measured it
+	// tc and ac are the chunks holding the text and the overflow
+	// attributes of a flat record (see buffer_chunk.go); nil otherwise.
+	tc *chunk[byte]
+	ac *chunk[slog.Attr]
 	// lostBefore is the number of records lost to a bound between the
 	// previous buffered record and this one.
 	lostBefore int
@@ -65,10 +69,12 @@ type scopeState struct {
 	ring       []entry  // *ringp: a ring buffer; its len (a power of two) is its capacity
 	head       int      // index of the oldest record
 	n          int      // records held
-	bytes      int      // per-request size: n*entrySize + payloads
+	bytes      int      // per-request size: n*entrySize + payloads + chunks
 	// charged is what this buffer holds of the global budget: the ring's
-	// slots plus the payloads.
+	// slots plus the payloads and the chunks.
 	charged int64
+	// chunks hold the text and overflow attributes of flat records.
+	chunks chunks
 
 	// pendingLost counts the records lost after the newest buffered one
 	// (or, with nothing buffered, since the buffer was last emptied);
@@ -95,12 +101,18 @@ const (
 	routeFlush                   // the record is the trigger: write the batch, then it
 )
 
-// held is a snapshot of a record taken before the lock, with the bytes it
-// holds.
+// held is what is kept of a record, prepared before the lock: a snapshot
+// with the bytes it holds, or a flat record to copy into the buffer's
+// chunks, with the size of its pieces.
 type held struct {
 	k     snapshot.Kept
 	bytes int
 	ok    bool
+
+	flat       bool
+	r          slog.Record
+	text, back int // text bytes and overflow attributes of r
+	limit      int // the chunk limit it was measured against
 }
 
 // handle buffers, flushes or passes a record of a scope that is not sampled
@@ -110,7 +122,7 @@ func (st *scopeState) handle(h *Handler, ctx context.Context, d reqscope.Decisio
 	// lock: taking the snapshot runs the caller's LogValue methods.
 	var snap held
 	if r.Level < slog.LevelError && !st.scope.Kept() {
-		snap.take(r)
+		snap.take(r, st.sh.chunkLimit())
 	}
 	for {
 		rt, b := st.route(h, ctx, r, &snap)
@@ -118,7 +130,7 @@ func (st *scopeState) handle(h *Handler, ctx context.Context, d reqscope.Decisio
 		case routeBuffered:
 			return nil
 		case routeSnapshot:
-			snap.take(r)
+			snap.take(r, st.sh.chunkLimit())
 		case routePass:
 			return h.pass(ctx, d, r)
 		case routeUnbuffered:
@@ -178,12 +190,12 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, snap *held) 
 	sh := st.sh
 	c := &sh.stats
 	c.buffered.Add(1)
-	r, payload := &snap.k, snap.bytes
-	protected := r.Level >= slog.LevelError
-	cost := entrySize + payload
+	level, at := snap.level(), snap.time()
+	protected := level >= slog.LevelError
+	cost := entrySize + st.pieceCost(snap)
 	if cost > sh.cfg.maxRequestBytes && !protected {
 		c.lostRequestBound.Add(1)
-		st.noteLost(1, h, ctx, r.Time)
+		st.noteLost(1, h, ctx, at)
 		return
 	}
 	// freed is the budget of the records evicted here, given back with
@@ -194,12 +206,14 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, snap *held) 
 			if !protected {
 				sh.budget.release(freed)
 				c.lostRequestBound.Add(1)
-				st.noteLost(1, h, ctx, r.Time)
+				st.noteLost(1, h, ctx, at)
 				return
 			}
 			break
 		}
+		cost = entrySize + st.pieceCost(snap) // a chunk may have room now
 	}
+	payload := cost - entrySize
 	need := int64(payload)
 	newSlots := 0
 	if st.n == len(st.ring) {
@@ -211,14 +225,18 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, snap *held) 
 			if !protected {
 				sh.budget.release(freed)
 				c.lostGlobalBudget.Add(1)
-				st.noteLost(1, h, ctx, r.Time)
+				st.noteLost(1, h, ctx, at)
 				return
 			}
 			sh.budget.charge(need - freed)
 			break
 		}
-		if newSlots != 0 { // a slot is free now: no need to grow
-			need, newSlots = int64(payload), 0
+		payload = st.pieceCost(snap)
+		need = int64(payload)
+		if newSlots != 0 && st.n == len(st.ring) { // no slot free yet
+			need += int64((newSlots - len(st.ring)) * entrySize)
+		} else {
+			newSlots = 0
 		}
 	}
 	if newSlots != 0 {
@@ -226,13 +244,41 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, snap *held) 
 	}
 	// Filled field by field: no temporary entry to copy.
 	e := &st.ring[(st.head+st.n)&(len(st.ring)-1)]
-	e.h, e.ctx, e.payload, e.lostBefore = h, ctx, payload, st.pendingLost
-	e.k = *r
+	e.h, e.ctx, e.lostBefore = h, ctx, st.pendingLost
+	if snap.flat {
+		released := st.keepFlatLocked(e, snap)
+		st.bytes -= released
+		st.charged -= int64(released)
+		sh.budget.release(int64(released))
+	} else {
+		e.k, e.payload = snap.k, payload
+	}
 	st.pendingLost = 0
 	st.n++
-	st.bytes += cost
+	st.bytes += entrySize + payload
 	st.charged += int64(payload)
 	c.addBuffered(1)
+}
+
+// pieceCost is what buffering snap adds to the buffer's charge besides
+// its slot: the heap its snapshot holds, or for a flat record the chunks
+// it needs that the buffer does not have.
+func (st *scopeState) pieceCost(snap *held) int {
+	if !snap.flat {
+		return snap.bytes
+	}
+	return st.chunks.flatCost(snap.text, snap.back, snap.limit)
+}
+
+// keepFlatLocked copies the flat record snap holds into the buffer's
+// chunks and the slot e, and returns the charge of chunks left that no
+// record holds any more.
+func (st *scopeState) keepFlatLocked(e *entry, snap *held) int {
+	text, tc, r1 := st.chunks.text.cut(snap.text, firstChunkBytes, snap.limit)
+	back, ac, r2 := st.chunks.attrs.cut(snap.back, firstChunkBytes/attrChunkDivisor, snap.limit/attrChunkDivisor)
+	e.k.TakeFlat(snap.r, text, back)
+	e.tc, e.ac, e.payload = tc, ac, 0
+	return r1 + r2
 }
 
 // grownSlots returns the capacity of the ring that replaces a full one:
@@ -274,6 +320,7 @@ func (st *scopeState) evictLocked(lost *counter.Counter, freed *int64) bool {
 	mask := len(st.ring) - 1
 	e := &st.ring[(st.head+k)&mask]
 	payload, gap := e.payload, e.lostBefore+1
+	payload += st.chunks.text.leave(e.tc) + st.chunks.attrs.leave(e.ac)
 	at := lossPoint{h: e.h, ctx: e.ctx, time: e.k.Time}
 	for i := k; i > 0; i-- {
 		st.ring[(st.head+i)&mask] = st.ring[(st.head+i-1)&mask]
@@ -324,6 +371,9 @@ func (st *scopeState) takeLocked() batch {
 		charged: st.charged, trailingLost: st.pendingLost, lastLost: st.lastLost,
 	}
 	st.ringp, st.ring, st.head, st.n, st.bytes, st.charged = nil, nil, 0, 0, 0, 0
+	// The batch's records are handed to the next handler: their chunks
+	// are never cut from again (a handler may keep their strings).
+	st.chunks = chunks{}
 	st.pendingLost, st.lastLost = 0, lossPoint{}
 	return b
 }

@@ -1,0 +1,164 @@
+package sampling
+
+import (
+	"log/slog"
+	"unsafe"
+)
+
+// A request's buffer keeps the text and the overflow attributes of flat
+// records (see snapshot.Flat: strings, numbers, bools, durations and
+// times) in chunks it owns, cut front to back, so that keeping such a
+// record allocates nothing most of the time. A chunk is charged to the
+// request and to the global budget by its capacity when it is allocated,
+// whatever is cut from it, and given back when its last record is evicted
+// or when the buffer is written or dropped. Records leave a buffer oldest
+// first, so a chunk's records leave together, but for records at ERROR or
+// above (never evicted), which keep their chunk, charged, until written.
+//
+// Chunk sizes double from a first size up to a limit that is a small part
+// of the per-request bound and of the global budget, so that the capacity
+// charged and not used is a small part of either; records whose pieces are
+// larger than a quarter of the limit are kept as before, each with memory
+// of its own charged by its size. With bounds too small for the first
+// chunk, every record is kept that way.
+const (
+	firstChunkBytes = 1 << 10
+	maxChunkBytes   = 16 << 10
+	// chunkShareOfRequest and chunkShareOfBudget bound a chunk to that
+	// fraction of MaxRequestBytes and MaxBufferedBytes.
+	chunkShareOfRequest = 32
+	chunkShareOfBudget  = 64
+)
+
+// attrsPerByte: an attribute chunk holds one attribute for every 32 bytes
+// of the corresponding text chunk size.
+const attrChunkDivisor = 32
+
+// chunk is a block records' pieces are cut from. live counts the buffered
+// records holding a piece of it; charge is what it is charged.
+type chunk[T any] struct {
+	buf    []T
+	used   int
+	live   int
+	charge int
+}
+
+// chunkOverhead is the heap a chunk holds besides its block: the chunk
+// itself.
+var chunkOverhead = allocBytes(int(unsafe.Sizeof(chunk[byte]{})))
+
+// allocBytes is the estimated heap footprint of an allocation of n bytes,
+// as snapshots estimate theirs: rounded up to 16 plus an eighth.
+func allocBytes(n int) int {
+	if n <= 0 {
+		return 0
+	}
+	return (n+15)&^15 + n/8
+}
+
+// arena is the current chunk of one kind of a request's buffer.
+type arena[T any] struct {
+	cur *chunk[T]
+}
+
+// fits reports whether n elements fit in the current chunk.
+func (a *arena[T]) fits(n int) bool {
+	return n == 0 || (a.cur != nil && a.cur.used+n <= len(a.cur.buf))
+}
+
+// nextSize is the capacity, in elements, of the chunk that follows the
+// current one for a piece of n elements, given the first and the largest
+// sizes.
+func (a *arena[T]) nextSize(n, first, limit int) int {
+	size := first
+	if a.cur != nil {
+		size = min(2*len(a.cur.buf), limit)
+	}
+	return max(size, n)
+}
+
+// cost is what cutting n elements adds to the buffer's charge: nothing
+// when they fit in the current chunk, else the next chunk's charge.
+func (a *arena[T]) cost(n, first, limit int) int {
+	if a.fits(n) {
+		return 0
+	}
+	return chunkCharge[T](a.nextSize(n, first, limit))
+}
+
+// chunkCharge is the charge of a chunk of size elements.
+func chunkCharge[T any](size int) int {
+	var zero T
+	return allocBytes(size*int(unsafe.Sizeof(zero))) + chunkOverhead
+}
+
+// cut returns n elements cut from the current chunk, starting a new one
+// (whose charge the caller has reserved: the cost reported for n) when
+// they do not fit; with the previous chunk held by no record, its charge
+// is returned in released. n == 0 cuts nothing.
+func (a *arena[T]) cut(n, first, limit int) (piece []T, c *chunk[T], released int) {
+	if n == 0 {
+		return nil, nil, 0
+	}
+	if !a.fits(n) {
+		if a.cur != nil && a.cur.live == 0 {
+			released = a.cur.charge
+		}
+		size := a.nextSize(n, first, limit)
+		a.cur = &chunk[T]{buf: make([]T, size), charge: chunkCharge[T](size)}
+	}
+	c = a.cur
+	piece = c.buf[c.used : c.used+n : c.used+n]
+	c.used += n
+	c.live++
+	return piece, c, released
+}
+
+// leave notes that a record holding a piece of c left the buffer without
+// being written (evicted), and returns the charge to give back: c's when
+// it was its last record and c is not the current chunk. The current chunk
+// left with no record is rewound instead: none of its pieces was ever
+// handed to anyone.
+func (a *arena[T]) leave(c *chunk[T]) int {
+	if c == nil {
+		return 0
+	}
+	if c.live--; c.live > 0 {
+		return 0
+	}
+	if c == a.cur {
+		clear(c.buf[:c.used])
+		c.used = 0
+		return 0
+	}
+	return c.charge
+}
+
+// chunks are a request buffer's arenas: text and overflow attributes.
+type chunks struct {
+	text  arena[byte]
+	attrs arena[slog.Attr]
+}
+
+// chunkLimit is the largest text chunk of a handler's request buffers, or
+// 0 when its bounds are too small for the first chunk.
+func chunkLimit(maxRequestBytes int, maxBufferedBytes int64) int {
+	limit := min(maxChunkBytes, maxRequestBytes/chunkShareOfRequest, int(min(maxBufferedBytes/chunkShareOfBudget, maxChunkBytes)))
+	if limit < firstChunkBytes {
+		return 0
+	}
+	return limit
+}
+
+// flatCost is what buffering a flat record of text bytes and back
+// overflow attributes adds to the charge, for the chunks it needs.
+func (cs *chunks) flatCost(text, back, limit int) int {
+	return cs.text.cost(text, firstChunkBytes, limit) +
+		cs.attrs.cost(back, firstChunkBytes/attrChunkDivisor, limit/attrChunkDivisor)
+}
+
+// chunkLimit is the largest text chunk of the handler's request buffers,
+// or 0 when its bounds keep every record in memory of its own.
+func (sh *shared) chunkLimit() int {
+	return chunkLimit(sh.cfg.maxRequestBytes, sh.budget.limit)
+}
