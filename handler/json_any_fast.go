@@ -31,7 +31,7 @@ func appendJSONFast(b []byte, v any) ([]byte, bool) {
 		}
 		return appendJSONTime(b, x, false), true
 	case time.Duration:
-		return strconv.AppendInt(b, int64(x), 10), true
+		return appendInt(b, int64(x)), true
 	case []string:
 		if x == nil {
 			return append(b, "null"...), true
@@ -53,13 +53,13 @@ func appendJSONFast(b []byte, v any) ([]byte, bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendInt(b, int64(n), 10)
+			b = appendInt(b, int64(n))
 		}
 		return append(b, ']'), true
 	case map[string]string:
 		return appendStringMap(b, x, appendMarshaledString)
 	case map[string]int:
-		return appendStringMap(b, x, func(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) })
+		return appendStringMap(b, x, func(b []byte, n int) []byte { return appendInt(b, int64(n)) })
 	case map[string]any:
 		start := len(b)
 		ok := true
@@ -99,9 +99,9 @@ func appendJSONScalar(b []byte, v any) ([]byte, bool) {
 	case bool:
 		return strconv.AppendBool(b, x), true
 	case int:
-		return strconv.AppendInt(b, int64(x), 10), true
+		return appendInt(b, int64(x)), true
 	case int64:
-		return strconv.AppendInt(b, x, 10), true
+		return appendInt(b, x), true
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return b, false

@@ -24,16 +24,16 @@ func appendJSONValue(b []byte, kind slog.Kind, v slog.Value, cacheTime bool) []b
 	case slog.KindString:
 		return appendJSONString(b, v.String())
 	case slog.KindInt64:
-		return strconv.AppendInt(b, v.Int64(), 10)
+		return appendInt(b, v.Int64())
 	case slog.KindUint64:
-		return strconv.AppendUint(b, v.Uint64(), 10)
+		return appendUint(b, v.Uint64())
 	case slog.KindFloat64:
 		return appendJSONFloat(b, v.Float64())
 	case slog.KindBool:
 		return strconv.AppendBool(b, v.Bool())
 	case slog.KindDuration:
 		// As encoding/json does: integer nanoseconds.
-		return strconv.AppendInt(b, int64(v.Duration()), 10)
+		return appendInt(b, int64(v.Duration()))
 	case slog.KindTime:
 		return appendJSONTime(b, v.Time(), cacheTime)
 	default:

@@ -3,7 +3,6 @@ package handler
 import (
 	"log/slog"
 	"runtime"
-	"strconv"
 	"sync/atomic"
 )
 
@@ -84,7 +83,7 @@ func appendSourceJSON(b []byte, src *slog.Source) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `"line":`...)
-		b = strconv.AppendInt(b, int64(src.Line), 10)
+		b = appendInt(b, int64(src.Line))
 	}
 	return append(b, '}')
 }

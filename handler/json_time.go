@@ -2,6 +2,7 @@ package handler
 
 import (
 	"errors"
+	"slices"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -96,25 +97,31 @@ func newTimePrefix(sec int64, loc *time.Location, text []byte) *timePrefix {
 
 // appendNanoFraction appends ns (0 to 999999999) as RFC3339Nano does: a
 // dot and up to 9 digits with trailing zeros trimmed, or nothing for 0.
+// The nine digits are written in place after one capacity check, as two
+// independent halves (the first five and the last four digits), and the
+// trailing zeros then cut off.
 func appendNanoFraction(b []byte, ns int) []byte {
 	if ns == 0 {
 		return b
 	}
-	var d [10]byte
-	d[0] = '.'
+	m := len(b)
+	b = slices.Grow(b, 10)
+	d := b[m : m+10]
 	n := uint32(ns)
-	for i := 8; i >= 2; i -= 2 { // digit pairs d[8:10], d[6:8], d[4:6], d[2:4]
-		q := n / 100
-		r := (n - q*100) * 2
-		d[i], d[i+1] = twoDigits[r], twoDigits[r+1]
-		n = q
-	}
-	d[1] = byte('0' + n)
+	hi, lo := n/10000, n%10000 // digits 1-5 and 6-9
+	hiHi, hiLo := hi/100, hi%100
+	loHi, loLo := lo/100, lo%100
+	d[0] = '.'
+	d[1] = byte('0' + hiHi/100)
+	d[2], d[3] = twoDigits[hiHi%100*2], twoDigits[hiHi%100*2+1]
+	d[4], d[5] = twoDigits[hiLo*2], twoDigits[hiLo*2+1]
+	d[6], d[7] = twoDigits[loHi*2], twoDigits[loHi*2+1]
+	d[8], d[9] = twoDigits[loLo*2], twoDigits[loLo*2+1]
 	end := len(d)
 	for d[end-1] == '0' {
 		end--
 	}
-	return append(b, d[:end]...)
+	return b[:m+end]
 }
 
 // twoDigits holds "00" to "99" back to back.
