@@ -93,7 +93,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level >= slog.LevelError || !h.system(ctx, &r, nil) {
 		h.sh.passedUnmatched.Add(1)
-		return h.sh.handleNext(ctx, h.next, r)
+		return h.sh.handleNext(ctx, h.next, &r)
 	}
 	return h.handleCandidate(ctx, r)
 }
@@ -118,7 +118,7 @@ func (h *Handler) HandleTail(ctx context.Context, r slog.Record, t fuse.Tail) er
 		}
 	}
 	h.sh.passedUnmatched.Add(1)
-	return h.sh.passNext(ctx, h.next, r, t)
+	return h.sh.passNext(ctx, h.next, &r, &t)
 }
 
 // handleCandidate passes r, a system record below ERROR, on or folds it
@@ -162,7 +162,7 @@ func (h *Handler) handleCandidate(ctx context.Context, r slog.Record) error {
 	if v.fold {
 		return nil
 	}
-	return sh.handleNext(ctx, h.next, r)
+	return sh.handleNext(ctx, h.next, &r)
 }
 
 // system reports whether r, followed by the attributes of t when t is
@@ -174,22 +174,37 @@ func (h *Handler) system(ctx context.Context, r *slog.Record, t *fuse.Tail) bool
 	if h.marked {
 		return true
 	}
-	if m := h.sh.cfg.match; m != nil && h.sh.matches(m, ctx, r) {
+	if m := h.sh.cfg.match; m != nil && h.matches(m, ctx, r) {
 		return true
 	}
 	found := false
 	r.Attrs(func(a slog.Attr) bool {
-		// The length test is inlined here; most keys fail it.
-		found = (len(a.Key) == len(markerKey) || len(a.Key) == 0) && isMarker(a)
+		// Only keys of the marker's length, and empty keys (an inlined
+		// group), can hold it; the test is inlined here.
+		if len(a.Key) != len(markerKey) && len(a.Key) != 0 {
+			return true
+		}
+		found = isMarker(a)
 		return !found
 	})
 	if t != nil {
 		for i := 0; !found && i < t.Len(); i++ {
-			a := t.At(i)
-			found = (len(a.Key) == len(markerKey) || len(a.Key) == 0) && isMarker(a)
+			if a := t.At(i); len(a.Key) == len(markerKey) || len(a.Key) == 0 {
+				found = isMarker(a)
+			}
 		}
 	}
 	return found
+}
+
+// matches reports whether m, the configured Matcher, matches r.
+// MatchPrefixes's Matcher, the module's own code that compares strings and
+// cannot panic, is called directly; any other through sh.matches.
+func (h *Handler) matches(m Matcher, ctx context.Context, r *slog.Record) bool {
+	if h.sh.cfg.matchMessageOnly {
+		return m(ctx, *r)
+	}
+	return h.sh.matches(m, ctx, r)
 }
 
 // matches reports whether m matches r. A panic of m is recovered and

@@ -95,7 +95,7 @@ func (sh *shared) emit(c outgoing) error {
 		sh.foldedDisabled.Add(uint64(s.count))
 	default:
 		r := s.record(time.Now(), sh.cfg.window)
-		if err = sh.handleNext(s.ctx, s.next, r); err != nil {
+		if err = sh.handleNext(s.ctx, s.next, &r); err != nil {
 			sh.countFailed(s)
 		} else {
 			sh.foldedWritten.Add(uint64(s.count))
@@ -145,20 +145,20 @@ func (sh *shared) emitAll(out []outgoing) error {
 // HandlePanics and returned as an error, so that it never unwinds through
 // the handler's bookkeeping or the flusher. A runtime.Goexit of next is
 // counted in HandlePanics too, and goes on ending the goroutine.
-func (sh *shared) handleNext(ctx context.Context, next slog.Handler, r slog.Record) (err error) {
+func (sh *shared) handleNext(ctx context.Context, next slog.Handler, r *slog.Record) (err error) {
 	returned := false
 	defer sh.catch("next handler", &returned, &err)
-	err = next.Handle(ctx, r)
+	err = next.Handle(ctx, *r)
 	returned = true
 	return err
 }
 
 // passNext is handleNext for r followed by the attributes of t, given to
 // next beside r when next takes them (fuse.Pass).
-func (sh *shared) passNext(ctx context.Context, next slog.Handler, r slog.Record, t fuse.Tail) (err error) {
+func (sh *shared) passNext(ctx context.Context, next slog.Handler, r *slog.Record, t *fuse.Tail) (err error) {
 	returned := false
 	defer sh.catch("next handler", &returned, &err)
-	err = fuse.Pass(ctx, next, r, t)
+	err = fuse.Pass(ctx, next, *r, *t)
 	returned = true
 	return err
 }
