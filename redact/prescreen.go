@@ -16,7 +16,7 @@ var triggers = func() (t [256]uint8) {
 		t[c] = trigDigit
 	}
 	t[' '], t['-'] = trigSep, trigSep
-	for _, c := range "ebBAgxkw:=<" {
+	for _, c := range "JbBAgxkw:=<" {
 		t[c] = trigByte
 	}
 	return t
@@ -62,8 +62,10 @@ func prescreen(s string) uint32 {
 		run, lastDigit = 0, false
 		rest := s[i:]
 		switch c {
-		case 'e':
-			if strings.HasPrefix(rest, "eyJ") {
+		case 'J':
+			// A JWT starts "eyJ": the rare 'J' is the trigger, not the
+			// common 'e', and the two bytes before it are compared.
+			if i >= 2 && s[i-2] == 'e' && s[i-1] == 'y' {
 				f |= 1 << patJWT
 			}
 		case 'b', 'B':

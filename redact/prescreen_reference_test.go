@@ -1,0 +1,168 @@
+package redact
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// referenceTriggers is the byte classification of prescreenReference.
+var referenceTriggers = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = trigDigit
+	}
+	t[' '], t['-'] = trigSep, trigSep
+	for _, c := range "ebBAgxkw:=<" {
+		t[c] = trigByte
+	}
+	return t
+}()
+
+// prescreenReference is the first form of prescreen, kept as the
+// reference that FuzzPrescreenMatchesReference holds prescreen to.
+func prescreenReference(s string) uint32 {
+	var f uint32
+	run := 0
+	lastDigit := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch referenceTriggers[c] {
+		case trigNone:
+			run, lastDigit = 0, false
+			continue
+		case trigDigit:
+			run++
+			lastDigit = true
+			if run >= minCardDigits {
+				f |= 1 << patCard
+			}
+			continue
+		case trigSep:
+			if !lastDigit {
+				run = 0
+			}
+			lastDigit = false
+			if c == '-' && i+1 < len(s) && s[i+1] == '-' {
+				if strings.HasPrefix(s[i:], "-----BEGIN") {
+					f |= 1 << patPrivateKey
+				}
+				f |= 1 << patKeyValue // a command-line flag: --password value
+			}
+			continue
+		}
+		run, lastDigit = 0, false
+		rest := s[i:]
+		switch c {
+		case 'e':
+			if strings.HasPrefix(rest, "eyJ") {
+				f |= 1 << patJWT
+			}
+		case 'b', 'B':
+			if hasPrefixFold(rest, "bearer") {
+				f |= 1 << patBearer
+			} else if hasPrefixFold(rest, "basic") {
+				f |= 1 << patBasic
+			}
+		case 'A':
+			if strings.HasPrefix(rest, "AKIA") || strings.HasPrefix(rest, "ASIA") {
+				f |= 1 << patAWSAccessKey
+			} else if strings.HasPrefix(rest, "AIza") {
+				f |= 1 << patGCPAPIKey
+			}
+		case 'g':
+			if len(rest) >= 4 && rest[1] == 'h' && rest[3] == '_' && strings.IndexByte("pousr", rest[2]) >= 0 ||
+				strings.HasPrefix(rest, "github_pat_") {
+				f |= 1 << patGitHubToken
+			}
+		case 'x':
+			if strings.HasPrefix(rest, "xox") {
+				f |= 1 << patSlackToken
+			}
+		case 'k':
+			if i > 0 && (s[i-1] == 's' || s[i-1] == 'r') &&
+				(strings.HasPrefix(rest, "k_live_") || strings.HasPrefix(rest, "k_test_")) {
+				f |= 1 << patStripeKey
+			}
+		case 'w':
+			if strings.HasPrefix(rest, "whsec_") {
+				f |= 1 << patStripeKey
+			}
+		case ':':
+			if strings.HasPrefix(rest, "://") {
+				if strings.IndexByte(rest, '@') >= 0 {
+					f |= 1 << patURLPassword
+				}
+				if strings.HasPrefix(rest, "://hooks.slack.com/") {
+					f |= 1 << patSlackToken
+				}
+			} else {
+				f |= 1 << patKeyValue
+			}
+		case '=', '<':
+			f |= 1 << patKeyValue
+		}
+	}
+	return f
+}
+
+// FuzzPrescreenMatchesReference checks that prescreen finds exactly the
+// patterns prescreenReference finds, for every string.
+func FuzzPrescreenMatchesReference(f *testing.F) {
+	for _, s := range prescreenSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := prescreen(s), prescreenReference(s); got != want {
+			t.Fatalf("prescreen(%q) = %b, the reference finds %b", s, got, want)
+		}
+	})
+}
+
+// prescreenSeeds are strings at the edges of each trigger.
+var prescreenSeeds = []string{
+	"", "e", "ey", "eyJ", "J", "yJ", "eJ", "xeyJ", "eeyJ", "eyeyJ", "EyJ", "eyj",
+	"request handled", "/api/v1/orders/42", "GET",
+	"Bearer " + secretBearer, "basic dXNlcjpwYXNz", "4111 1111 1111 1111", "4111-1111-1111-1111",
+	"-----BEGIN PRIVATE KEY-----", "--password x", "AKIAIOSFODNN7EXAMPLE", "AIzaSy", "ghp_x", "github_pat_",
+	"xoxb-1", "sk_live_x", "rk_test_x", "whsec_x", "https://u:p@host", "https://hooks.slack.com/services/x",
+	"a=b", "a:b", "<a>",
+}
+
+// TestPrescreenMatchesReferenceRandom compares prescreen with
+// prescreenReference on random strings over the bytes the pre-screen
+// reacts to (and a few it does not), so that every go test run covers
+// their combinations, not only the fuzz seeds.
+func TestPrescreenMatchesReferenceRandom(t *testing.T) {
+	const alphabet = "eyJjE0123456789 -bBAaGgxXkKwWsr_:/=<@hoIzSpt."
+	rng := rand.New(rand.NewPCG(13, 2))
+	var b []byte
+	for range 200000 {
+		b = b[:0]
+		for range rng.IntN(24) {
+			b = append(b, alphabet[rng.IntN(len(alphabet))])
+		}
+		s := string(b)
+		if got, want := prescreen(s), prescreenReference(s); got != want {
+			t.Fatalf("prescreen(%q) = %b, the reference finds %b", s, got, want)
+		}
+	}
+}
+
+// BenchmarkPrescreen measures prescreen, beside prescreenReference, on the
+// strings of the standard payload: the message and two clean values.
+func BenchmarkPrescreen(b *testing.B) {
+	for _, im := range []struct {
+		name string
+		f    func(string) uint32
+	}{{"reference", prescreenReference}, {"current", prescreen}} {
+		b.Run(im.name, func(b *testing.B) {
+			var f uint32
+			for b.Loop() {
+				f |= im.f("request handled") | im.f("GET") | im.f("/api/v1/orders/42")
+			}
+			if f != 0 {
+				b.Fatalf("a clean string is flagged: %b", f)
+			}
+		})
+	}
+}
