@@ -72,3 +72,31 @@ func TestDrainWakeUps(t *testing.T) {
 		})
 	}
 }
+
+// TestWriterWakesDrainAtABlock: a Writer's lingering drain goroutine is
+// woken once a block's worth of records (BatchSize here) is queued, not
+// earlier: it pops whole blocks.
+func TestWriterWakesDrainAtABlock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := NewWriter(io.Discard, Options{Capacity: 1024, BatchSize: 16})
+		log := func(n int) {
+			for range n {
+				w.Write([]byte(`{"time":"2026-12-05T04:00:00Z","level":"INFO","msg":"m"}` + "\n"))
+			}
+		}
+		var got []uint64
+		written := func() { synctest.Wait(); got = append(got, w.Stats().Written) }
+		log(1) // the drain sleeps: woken at once
+		written()
+		log(15) // it lingers: 15 records stay below a block
+		written()
+		log(1) // the 16th fills a block and wakes it
+		written()
+		if err := w.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]uint64{1, 1, 17}, got); diff != "" {
+			t.Errorf("records written at each step (-want +got):\n%s", diff)
+		}
+	})
+}

@@ -159,7 +159,9 @@ func newBlockQueue(opts Options, gate *ringbuf.Gate, onDrop func(p []byte, size 
 		onDrop:      onDrop,
 		gate:        gate,
 	}
-	q.waker = ringbuf.NewWaker(capacity, maxBytes)
+	// A lingering drain is woken once a block's worth is queued: it pops
+	// whole blocks, so an earlier wake-up would only hand it part of one.
+	q.waker = ringbuf.NewWakerAt(capacity, maxBytes, q.blockRecs, q.blockCap)
 	return q
 }
 
@@ -176,14 +178,28 @@ func (q *blockQueue) Push(p []byte) bool {
 		b := lineBand(p)
 		high = b == bandWarn || b == bandError
 	}
+	var fresh *block // a block made outside the lock, when none was free
+	var k *block
 	q.mu.Lock()
 	for {
 		if q.closed {
 			q.mu.Unlock()
+			q.keep(fresh)
 			return false
 		}
 		dropLow, dropAny := q.mustDrop(high, len(p))
 		if !dropLow && !dropAny {
+			k = q.cur
+			if k != nil && q.fits(k, len(p)) {
+				break
+			}
+			if fresh == nil && !q.hasFree(len(p)) {
+				q.mu.Unlock()
+				fresh = q.newBlock(len(p))
+				q.mu.Lock()
+				continue // the queue may have changed meanwhile
+			}
+			k, fresh = q.open(fresh), nil
 			break
 		}
 		if !q.gate.Stalled() {
@@ -202,10 +218,6 @@ func (q *blockQueue) Push(p []byte) bool {
 		} else {
 			q.dropOldest()
 		}
-	}
-	k := q.cur
-	if k == nil || len(k.recs) >= q.blockRecs || len(k.b) > 0 && len(k.b)+len(p) > q.blockCap {
-		k = q.open(len(p))
 	}
 	k.b = append(k.b, p...)
 	k.recs = append(k.recs, blockRec{n: len(p), high: high})
@@ -226,6 +238,7 @@ func (q *blockQueue) Push(p []byte) bool {
 	}
 	signal, starved := q.waker.Pushed(q.records, q.bytes)
 	q.mu.Unlock()
+	q.keep(fresh)
 	if signal {
 		q.waker.Signal()
 	}
@@ -245,21 +258,51 @@ func (q *blockQueue) mustDrop(high bool, n int) (dropLow, dropAny bool) {
 	return false, q.records >= q.capacity || q.records > 0 && q.bytes+n > q.maxBytes
 }
 
-// open starts a new current block with room for at least n bytes.
-func (q *blockQueue) open(n int) *block {
-	var k *block
-	if n <= q.blockCap {
-		if i := len(q.free) - 1; i >= 0 {
-			k = q.free[i]
-			q.free[i] = nil
-			q.free = q.free[:i]
-		} else if v := q.spare.Get(); v != nil {
-			k = v.(*block)
-		} else {
-			k = &block{b: make([]byte, 0, q.blockCap), recs: make([]blockRec, 0, min(q.blockRecs, q.blockCap))}
-		}
-	} else {
-		k = &block{b: make([]byte, 0, n), recs: make([]blockRec, 0, 1)}
+// fits reports whether the current block k takes a record of n bytes:
+// it has a record slot left and, unless empty, room for the bytes. The
+// lock must be held.
+func (q *blockQueue) fits(k *block, n int) bool {
+	return len(k.recs) < q.blockRecs && (len(k.b) == 0 || len(k.b)+n <= q.blockCap)
+}
+
+// hasFree reports whether open finds a block for a record of n bytes on
+// the free list. The lock must be held.
+func (q *blockQueue) hasFree(n int) bool { return n <= q.blockCap && len(q.free) > 0 }
+
+// newBlock returns an empty block with room for at least n bytes: from
+// the spare pool, or made. It needs no lock, so a Push calls it with the
+// lock released: making a block clears up to 64 KiB.
+func (q *blockQueue) newBlock(n int) *block {
+	if n > q.blockCap {
+		return &block{b: make([]byte, 0, n), recs: make([]blockRec, 0, 1)}
+	}
+	if v := q.spare.Get(); v != nil {
+		return v.(*block)
+	}
+	return &block{b: make([]byte, 0, q.blockCap), recs: make([]blockRec, 0, min(q.blockRecs, q.blockCap))}
+}
+
+// keep returns an unused block made by newBlock: to the free list or the
+// spare pool if it has the usual size. Nil is ignored.
+func (q *blockQueue) keep(k *block) {
+	if k == nil {
+		return
+	}
+	q.mu.Lock()
+	q.recycle(k)
+	q.mu.Unlock()
+}
+
+// open starts a new current block: fresh if not nil (made by newBlock
+// for the record to come), else one from the free list, which hasFree
+// said holds one. The lock must be held.
+func (q *blockQueue) open(fresh *block) *block {
+	k := fresh
+	if k == nil {
+		i := len(q.free) - 1
+		k = q.free[i]
+		q.free[i] = nil
+		q.free = q.free[:i]
 	}
 	if q.first > 0 && 2*q.first >= len(q.blocks) { // keep blocks from creeping through memory
 		n := copy(q.blocks, q.blocks[q.first:])

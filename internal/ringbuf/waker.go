@@ -48,6 +48,22 @@ func NewWaker(capacity, maxBytes int) Waker {
 	return w
 }
 
+// NewWakerAt is NewWaker with the thresholds at which a push signals a
+// lingering consumer given: wakeLen entries or wakeBytes bytes, each
+// raised to at least 1 and lowered to at most an eighth of the queue's
+// bound (capacity; maxBytes when positive). A queue whose consumer takes
+// entries in batches (a block of records) uses it to wake the consumer
+// once a batch is ready rather than at NewWaker's threshold.
+func NewWakerAt(capacity, maxBytes, wakeLen, wakeBytes int) Waker {
+	w := NewWaker(capacity, maxBytes)
+	w.wakeLen = min(max(wakeLen, 1), max(capacity/8, 1))
+	w.wakeBytes = max(wakeBytes, 1)
+	if maxBytes > 0 {
+		w.wakeBytes = min(w.wakeBytes, max(maxBytes/8, 1))
+	}
+	return w
+}
+
 // Pushed is called after a push, with the queue's length and bytes.
 // signal says the caller must call Signal after releasing the
 // lock; starved, that the consumer was signalled but has not run while

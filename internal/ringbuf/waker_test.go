@@ -150,3 +150,38 @@ func TestWakerNeverLosesAWakeUp(t *testing.T) {
 		}
 	}
 }
+
+// TestNewWakerAtThresholds: a lingering consumer is signalled by the
+// first push that reaches the given entries or bytes, each clamped to
+// [1, an eighth of the bound], and not by the one before.
+func TestNewWakerAtThresholds(t *testing.T) {
+	tests := []struct {
+		name                                   string
+		capacity, maxBytes, wakeLen, wakeBytes int
+		wantLen, wantBytes                     int // the push that signals
+	}{
+		{"a block of records", 32768, 8 << 20, 512, 64 << 10, 512, 64 << 10},
+		{"beyond an eighth of capacity", 64, 0, 512, 64 << 10, 8, 64 << 10},
+		{"beyond an eighth of the byte bound", 32768, 1 << 10, 512, 64 << 10, 512, 128},
+		{"zero raised to one", 32768, 8 << 20, 0, 0, 1, 1},
+		{"a tiny queue", 1, 1, 512, 64 << 10, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Pushes reaching the threshold by entries (bytes stay below
+			// theirs), then by bytes (entries stay below theirs).
+			for _, at := range [][2]int{{tt.wantLen, tt.wantBytes - 1}, {tt.wantLen - 1, tt.wantBytes}} {
+				w := NewWakerAt(tt.capacity, tt.maxBytes, tt.wakeLen, tt.wakeBytes)
+				w.Popped(false) // the consumer lingers
+				if tt.wantLen > 1 && tt.wantBytes > 1 {
+					if s, _ := w.Pushed(at[0]-1, at[1]-1); s {
+						t.Errorf("push at %d entries, %d bytes: signalled below the threshold", at[0]-1, at[1]-1)
+					}
+				}
+				if s, _ := w.Pushed(max(at[0], 1), max(at[1], 1)); !s {
+					t.Errorf("push at %d entries, %d bytes: not signalled", at[0], at[1])
+				}
+			}
+		})
+	}
+}
