@@ -27,10 +27,11 @@ type entry struct {
 	ctx     context.Context
 	k       snapshot.Kept
 	payload int // the heap the snapshot holds, as snapshot.Kept.Take measured it
-	// tc and ac are the chunks holding the text and the overflow
-	// attributes of a flat record (see buffer_chunk.go); nil otherwise.
-	tc *chunk[byte]
-	ac *chunk[slog.Attr]
+	// pieces are the chunks holding the text and the overflow attributes
+	// of a flat record (see buffer_chunk.go); nil otherwise. (One pointer:
+	// a slot of 8 fits its allocator size class exactly, so the slots'
+	// charge is the ring's heap.)
+	pieces *chunkPair
 	// lostBefore is the number of records lost to a bound between the
 	// previous buffered record and this one.
 	lostBefore int
@@ -110,8 +111,7 @@ type held struct {
 	ok    bool
 
 	flat       bool
-	r          slog.Record
-	text, back int // text bytes and overflow attributes of r
+	text, back int // text bytes and overflow attributes of the record
 	limit      int // the chunk limit it was measured against
 }
 
@@ -122,15 +122,15 @@ func (st *scopeState) handle(h *Handler, ctx context.Context, d reqscope.Decisio
 	// lock: taking the snapshot runs the caller's LogValue methods.
 	var snap held
 	if r.Level < slog.LevelError && !st.scope.Kept() {
-		snap.take(r, st.sh.chunkLimit())
+		snap.take(&r, st.sh.chunkLimit())
 	}
 	for {
-		rt, b := st.route(h, ctx, r, &snap)
+		rt, b := st.route(h, ctx, &r, &snap)
 		switch rt {
 		case routeBuffered:
 			return nil
 		case routeSnapshot:
-			snap.take(r, st.sh.chunkLimit())
+			snap.take(&r, st.sh.chunkLimit())
 		case routePass:
 			return h.pass(ctx, d, r)
 		case routeUnbuffered:
@@ -150,10 +150,10 @@ func (st *scopeState) keep(b batch, h *Handler, ctx context.Context, d reqscope.
 	return st.flush(b, &trigger{h: h, ctx: ctx, d: d, r: r})
 }
 
-// route decides under the lock what becomes of a record, and buffers its
-// snapshot when that is the answer. For routeFlush it returns the batch
+// route decides under the lock what becomes of the record r, and buffers
+// what snap holds of it when that is the answer. For routeFlush it returns the batch
 // taken out of the ring.
-func (st *scopeState) route(h *Handler, ctx context.Context, r slog.Record, snap *held) (route, batch) {
+func (st *scopeState) route(h *Handler, ctx context.Context, r *slog.Record, snap *held) (route, batch) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	switch {
@@ -171,7 +171,7 @@ func (st *scopeState) route(h *Handler, ctx context.Context, r slog.Record, snap
 		return routeSnapshot, batch{}
 	}
 	// Buffering, or flushing: the flusher writes the record in its turn.
-	st.bufferLocked(h, ctx, snap)
+	st.bufferLocked(h, ctx, r, snap)
 	return routeBuffered, batch{}
 }
 
@@ -186,11 +186,11 @@ func (st *scopeState) route(h *Handler, ctx context.Context, r slog.Record, snap
 // budget past its limit, so that BufferedBytes stays exact. This stays
 // bounded in practice: such records wait only while the flusher writes,
 // and the flusher takes them out in turn.
-func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, snap *held) {
+func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, rec *slog.Record, snap *held) {
 	sh := st.sh
 	c := &sh.stats
 	c.buffered.Add(1)
-	level, at := snap.level(), snap.time()
+	level, at := rec.Level, rec.Time
 	protected := level >= slog.LevelError
 	cost := entrySize + st.pieceCost(snap)
 	if cost > sh.cfg.maxRequestBytes && !protected {
@@ -246,7 +246,7 @@ func (st *scopeState) bufferLocked(h *Handler, ctx context.Context, snap *held) 
 	e := &st.ring[(st.head+st.n)&(len(st.ring)-1)]
 	e.h, e.ctx, e.lostBefore = h, ctx, st.pendingLost
 	if snap.flat {
-		released := st.keepFlatLocked(e, snap)
+		released := st.keepFlatLocked(e, rec, snap)
 		st.bytes -= released
 		st.charged -= int64(released)
 		sh.budget.release(int64(released))
@@ -270,14 +270,14 @@ func (st *scopeState) pieceCost(snap *held) int {
 	return st.chunks.flatCost(snap.text, snap.back, snap.limit)
 }
 
-// keepFlatLocked copies the flat record snap holds into the buffer's
-// chunks and the slot e, and returns the charge of chunks left that no
-// record holds any more.
-func (st *scopeState) keepFlatLocked(e *entry, snap *held) int {
+// keepFlatLocked copies the flat record r, measured in snap, into the
+// buffer's chunks and the slot e, and returns the charge of chunks left
+// that no record holds any more.
+func (st *scopeState) keepFlatLocked(e *entry, r *slog.Record, snap *held) int {
 	text, tc, r1 := st.chunks.text.cut(snap.text, firstChunkBytes, snap.limit)
 	back, ac, r2 := st.chunks.attrs.cut(snap.back, firstChunkBytes/attrChunkDivisor, snap.limit/attrChunkDivisor)
-	e.k.TakeFlat(snap.r, text, back)
-	e.tc, e.ac, e.payload = tc, ac, 0
+	e.k.TakeFlat(r, text, back)
+	e.pieces, e.payload = st.chunks.pair(tc, ac), 0
 	return r1 + r2
 }
 
@@ -320,7 +320,9 @@ func (st *scopeState) evictLocked(lost *counter.Counter, freed *int64) bool {
 	mask := len(st.ring) - 1
 	e := &st.ring[(st.head+k)&mask]
 	payload, gap := e.payload, e.lostBefore+1
-	payload += st.chunks.text.leave(e.tc) + st.chunks.attrs.leave(e.ac)
+	if p := e.pieces; p != nil {
+		payload += st.chunks.text.leave(p.text) + st.chunks.attrs.leave(p.attrs)
+	}
 	at := lossPoint{h: e.h, ctx: e.ctx, time: e.k.Time}
 	for i := k; i > 0; i-- {
 		st.ring[(st.head+i)&mask] = st.ring[(st.head+i-1)&mask]

@@ -3,7 +3,6 @@ package sampling
 import (
 	"log/slog"
 	"slices"
-	"time"
 	"unsafe"
 
 	"github.com/slogstack/slogstack/internal/snapshot"
@@ -14,38 +13,22 @@ import (
 // charged entrySize plus the heap its snapshot holds.
 const entrySize = int(unsafe.Sizeof(entry{}))
 
-// take makes hd what the buffer keeps of r. A flat record (see
-// snapshot.Flat) whose pieces fit the handler's chunks is kept as it is
-// until the buffer copies it into its chunks under the lock (no caller's
-// code runs then, and the record is the caller's only during the call);
-// any other record is snapshotted now (see internal/snapshot: LogValuers
+// take prepares what the buffer keeps of r. A flat record (see
+// snapshot.Flat) whose pieces fit the handler's chunks is only measured:
+// the buffer copies it into its chunks under the lock, during the call (no
+// caller's code runs then); any other record is snapshotted now (see internal/snapshot: LogValuers
 // resolved now, nothing shared with the caller that the caller can change),
 // with the heap bytes its snapshot holds.
-func (hd *held) take(r slog.Record, limit int) {
+func (hd *held) take(r *slog.Record, limit int) {
 	hd.ok = true
 	if limit > 0 {
 		text, back, ok := snapshot.Flat(r)
 		if ok && text <= limit/4 && back <= limit/attrChunkDivisor/4 {
-			hd.r, hd.text, hd.back, hd.limit, hd.flat = r, text, back, limit, true
+			hd.text, hd.back, hd.limit, hd.flat = text, back, limit, true
 			return
 		}
 	}
-	hd.bytes = hd.k.Take(r)
-}
-
-// level and time are those of the record hd holds.
-func (hd *held) level() slog.Level {
-	if hd.flat {
-		return hd.r.Level
-	}
-	return hd.k.Level
-}
-
-func (hd *held) time() time.Time {
-	if hd.flat {
-		return hd.r.Time
-	}
-	return hd.k.Time
+	hd.bytes = hd.k.Take(*r)
 }
 
 // snapshotAttrs returns a snapshot of attrs added with WithAttrs, which the

@@ -9,7 +9,7 @@ import "log/slog"
 // copies (message, keys and strings) and the number of attributes past
 // those a slog.Record stores inline. A flat record can be kept with
 // TakeFlat into memory the caller provides.
-func Flat(r slog.Record) (text, back int, ok bool) {
+func Flat(r *slog.Record) (text, back int, ok bool) {
 	text, ok = len(r.Message), true
 	r.Attrs(func(a slog.Attr) bool {
 		switch a.Value.Kind() {
@@ -34,7 +34,7 @@ func Flat(r slog.Record) (text, back int, ok bool) {
 // Flat's text bytes) and its attributes past the inline ones into back (of
 // exactly Flat's back length). The snapshot holds no memory but text and
 // back: it is valid as long as nobody writes to them.
-func (k *Kept) TakeFlat(r slog.Record, block []byte, back []slog.Attr) {
+func (k *Kept) TakeFlat(r *slog.Record, block []byte, back []slog.Attr) {
 	t := &text{b: block[:0]}
 	k.Time, k.Level, k.PC = r.Time, r.Level, r.PC
 	k.Message = t.copy(r.Message)
@@ -48,9 +48,9 @@ func (k *Kept) TakeFlat(r slog.Record, block []byte, back []slog.Attr) {
 		if k.nFront < inlineAttrs {
 			k.front[k.nFront] = a
 			k.nFront++
-		} else {
-			k.back = append(k.back, a)
+			return true
 		}
+		k.back = append(k.back, a)
 		return true
 	})
 	clear(k.front[k.nFront:])
