@@ -55,9 +55,24 @@ type Stats struct {
 // touches are sharded, so that parallel callers do not share a cache
 // line; building a chain is rare.
 type handlerCounters struct {
-	records, withID, withTrace, regrouped counter.Counter
-	chainsBuilt                           atomic.Uint64
+	// byAttrs counts the records by the correlation attributes they were
+	// given (an attrClass): a record costs one add, and Records,
+	// WithCorrelationID and WithTrace are sums over the same reads, so
+	// neither of the latter ever exceeds Records.
+	byAttrs     [attrClasses]counter.Counter
+	regrouped   counter.Counter
+	chainsBuilt atomic.Uint64
 }
+
+// attrClass says which correlation attributes a record was given: a set
+// of the bits below.
+type attrClass int
+
+const (
+	classID     attrClass = 1 << iota // correlation_id
+	classTrace                        // trace_id and span_id
+	attrClasses = 1 << iota
+)
 
 // Handler is a slog.Handler that adds the correlation attributes of the
 // record's context to every record and passes it to the next handler:
@@ -132,13 +147,21 @@ func NewHandler(next slog.Handler, opts HandlerOptions) *Handler {
 // Stats returns the handler's counters (shared with every handler derived
 // from it); it is safe to call at any time.
 func (h *Handler) Stats() Stats {
-	return Stats{
-		Records:           h.stats.records.Load(),
-		WithCorrelationID: h.stats.withID.Load(),
-		WithTrace:         h.stats.withTrace.Load(),
-		Regrouped:         h.stats.regrouped.Load(),
-		ChainsBuilt:       h.stats.chainsBuilt.Load(),
+	st := Stats{
+		Regrouped:   h.stats.regrouped.Load(),
+		ChainsBuilt: h.stats.chainsBuilt.Load(),
 	}
+	for c := range attrClass(attrClasses) {
+		n := h.stats.byAttrs[c].Load()
+		st.Records += n
+		if c&classID != 0 {
+			st.WithCorrelationID += n
+		}
+		if c&classTrace != 0 {
+			st.WithTrace += n
+		}
+	}
+	return st
 }
 
 // Enabled reports whether the next handler handles records at level l.
@@ -148,9 +171,9 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 
 // Handle adds the correlation attributes of ctx to r and passes it on.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	h.stats.records.Add(1)
 	var attrs [fuse.MaxTail]slog.Attr
-	s, n := h.correlationAttrs(ctx, &attrs)
+	s, n, class := h.correlationAttrs(ctx, &attrs)
+	h.stats.byAttrs[class].Add(1)
 	if n == 0 {
 		return h.next.Handle(ctx, r)
 	}
@@ -181,7 +204,8 @@ func (h *Handler) passWith(ctx context.Context, r slog.Record, as []slog.Attr) e
 
 // correlationAttrs fills attrs with the correlation attributes of ctx that
 // are not bound at the top level already, and returns the scope of ctx (nil
-// if none) and how many attributes it filled.
+// if none), how many attributes it filled and the class of the record for
+// Stats.
 //
 // It walks the context chain at most once for a record logged with a
 // context seen before in its scope: a record logged with exactly the
@@ -190,8 +214,9 @@ func (h *Handler) passWith(ctx context.Context, r slog.Record, as []slog.Attr) e
 // any other context is walked for its scope, and its span is remembered
 // on the scope for the next record logged with the same context
 // (scopeSpans).
-func (h *Handler) correlationAttrs(ctx context.Context, attrs *[fuse.MaxTail]slog.Attr) (*reqscope.Scope, int) {
+func (h *Handler) correlationAttrs(ctx context.Context, attrs *[fuse.MaxTail]slog.Attr) (*reqscope.Scope, int, attrClass) {
 	n := 0
+	var class attrClass
 	var s *reqscope.Scope
 	st, exact := ctx.(*scopectx.State)
 	if exact && st.Scope != nil {
@@ -203,7 +228,7 @@ func (h *Handler) correlationAttrs(ctx context.Context, attrs *[fuse.MaxTail]slo
 	if s != nil && h.present&presentID == 0 {
 		attrs[n] = slog.String(keyCorrelationID, s.CorrelationID())
 		n++
-		h.stats.withID.Add(1)
+		class |= classID
 	}
 	if !h.opts.OmitTrace && h.present&(presentTrace|presentSpan) != presentTrace|presentSpan {
 		traceID, spanID := traceIDs(ctx, s, st)
@@ -216,10 +241,10 @@ func (h *Handler) correlationAttrs(ctx context.Context, attrs *[fuse.MaxTail]slo
 				attrs[n] = slog.String(keySpanID, spanID)
 				n++
 			}
-			h.stats.withTrace.Add(1)
+			class |= classTrace
 		}
 	}
-	return s, n
+	return s, n, class
 }
 
 // traceIDs returns the hex trace and span IDs of the valid span context in
