@@ -260,6 +260,23 @@ func TestHandlerStatsExactParallel(t *testing.T) {
 	defer end2(nil)
 	spanOnly := withSpan(context.Background(), testSpanContext)
 	const goroutines, perKind = 16, 200
+	// A reader checks, while records are handled, that no Stats read shows
+	// more records given an attribute than records handled.
+	stop := make(chan struct{})
+	var reader sync.WaitGroup
+	reader.Go(func() {
+		for {
+			if st := h.Stats(); st.WithCorrelationID > st.Records || st.WithTrace > st.Records {
+				t.Errorf("Stats read while logging: %+v, an attribute count above Records", st)
+				return
+			}
+			select {
+			case <-stop:
+				return
+			default:
+			}
+		}
+	})
 	var wg sync.WaitGroup
 	for g := range goroutines {
 		wg.Go(func() {
@@ -273,6 +290,8 @@ func TestHandlerStatsExactParallel(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	close(stop)
+	reader.Wait()
 	n := uint64(goroutines * perKind)
 	want := Stats{Records: 5 * n, WithCorrelationID: 3 * n, WithTrace: 3 * n, Regrouped: n}
 	got := h.Stats()
