@@ -90,8 +90,13 @@ func (h *JSONHandler) handleRecord(r *slog.Record) error {
 }
 
 // appendRecord renders r, newline included, into s.buf.
+//
+// It does not ask r.NumAttrs whether the record has attributes (a method
+// of slog.Record's value, which copies the whole record): a record without
+// any is rendered as one whose attributes were all elided, which endRecord
+// writes the same way, without the groups opened for them.
 func (s *encodeState) appendRecord(r *slog.Record) {
-	s.beginRecord(r, r.Message, r.NumAttrs() > 0)
+	s.beginRecord(r, r.Message, true)
 	r.Attrs(func(a slog.Attr) bool {
 		s.recordAttr(a)
 		return true
