@@ -158,14 +158,15 @@ func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 	}
 	start := time.Now()
 	m.stats.requests.Add(1)
-	id, sc := m.correlationID(ctx, r.Header)
+	ctxSpan := trace.SpanContextFromContext(ctx)
+	id, sc := m.correlationID(ctxSpan, r.Header)
 	sampled, rate, reason := m.opts.Policy.Decide(r.URL.Path, id, sc)
 	d := reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}
 	m.countDecision(d)
 	// One allocation holds the scope's state (which is also the context)
 	// and the wrapped writer.
 	rs := &requestState{}
-	ctx = rs.st.Init(ctx, id, sc, d, m.opts.Logger)
+	ctx = rs.st.InitSpan(ctx, ctxSpan, id, sc, d, m.opts.Logger)
 	rw := &rs.rw
 	*rw = responseWriter{w: w, scope: rs.st.Scope}
 	r2 := r.WithContext(ctx)
@@ -190,9 +191,9 @@ type requestState struct {
 	rw responseWriter
 }
 
-// correlationID picks the request's correlation ID and span context.
-func (m *middleware) correlationID(ctx context.Context, h http.Header) (string, trace.SpanContext) {
-	sc := trace.SpanContextFromContext(ctx)
+// correlationID picks the request's correlation ID and span context, from
+// sc (the span context of the request's context, if valid) and h.
+func (m *middleware) correlationID(sc trace.SpanContext, h http.Header) (string, trace.SpanContext) {
 	fromCtx := sc.IsValid()
 	if !fromCtx {
 		if vs := h[headerTraceparent]; len(vs) > 0 {

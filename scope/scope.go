@@ -96,9 +96,10 @@ func Start(ctx context.Context, opts Options) (context.Context, func(err error))
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	ctxSpan := trace.SpanContextFromContext(ctx)
 	sc := opts.SpanContext
 	if !sc.IsValid() {
-		sc = trace.SpanContextFromContext(ctx)
+		sc = ctxSpan
 	}
 	id := opts.CorrelationID
 	if !reqscope.ValidID(id) {
@@ -110,7 +111,7 @@ func Start(ctx context.Context, opts Options) (context.Context, func(err error))
 	}
 	sampled, rate, reason := opts.Policy.Decide(opts.Name, id, sc)
 	d := reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}
-	ctx, st := scopectx.Open(ctx, id, sc, d, opts.Logger)
+	ctx, st := scopectx.Open(ctx, ctxSpan, id, sc, d, opts.Logger)
 	s := st.Scope
 	if opts.CompletionLog {
 		return ctx, endWithCompletion(ctx, st, opts.Name, opts.CompletionMessage)

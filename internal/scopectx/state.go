@@ -81,10 +81,11 @@ func WithState(ctx context.Context, st *State) context.Context {
 	return context.WithValue(ctx, stateKey{}, st)
 }
 
-// Open puts a new scope and its state into ctx.
-func Open(ctx context.Context, id string, sc trace.SpanContext, d reqscope.Decision, logger *slog.Logger) (context.Context, *State) {
+// Open puts a new scope and its state into ctx, whose span context is
+// ctxSpan (trace.SpanContextFromContext(ctx)).
+func Open(ctx context.Context, ctxSpan trace.SpanContext, id string, sc trace.SpanContext, d reqscope.Decision, logger *slog.Logger) (context.Context, *State) {
 	st := new(State)
-	return st.Init(ctx, id, sc, d, logger), st
+	return st.InitSpan(ctx, ctxSpan, id, sc, d, logger), st
 }
 
 // Init opens a new scope under parent, held in st, makes st its state and
@@ -92,6 +93,13 @@ func Open(ctx context.Context, id string, sc trace.SpanContext, d reqscope.Decis
 // A nil logger means the one of the nearest State in parent (nil there
 // means slog.Default()).
 func (st *State) Init(parent context.Context, id string, sc trace.SpanContext, d reqscope.Decision, logger *slog.Logger) context.Context {
+	return st.InitSpan(parent, trace.SpanContextFromContext(parent), id, sc, d, logger)
+}
+
+// InitSpan is Init for a caller that has looked up the span context of
+// parent already: parentSpan is trace.SpanContextFromContext(parent), so
+// that opening the scope walks parent's chain once, not twice.
+func (st *State) InitSpan(parent context.Context, parentSpan trace.SpanContext, id string, sc trace.SpanContext, d reqscope.Decision, logger *slog.Logger) context.Context {
 	s := &st.opened
 	s.Open(id, sc, d)
 	if logger == nil {
@@ -101,7 +109,7 @@ func (st *State) Init(parent context.Context, id string, sc trace.SpanContext, d
 	}
 	st.Context = parent
 	st.Scope, st.carries = s, true
-	st.CtxSpan = trace.SpanContextFromContext(parent)
+	st.CtxSpan = parentSpan
 	st.CtxSpanValid = st.CtxSpan.IsValid()
 	st.Logger = logger
 	if sc.IsValid() {
