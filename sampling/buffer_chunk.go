@@ -44,8 +44,8 @@ type chunk[T any] struct {
 }
 
 // chunkOverhead is the heap a chunk holds besides its block: the chunk
-// itself and the chunkPair made when it becomes current.
-var chunkOverhead = allocBytes(int(unsafe.Sizeof(chunk[byte]{}))) + pairSize
+// itself and the two chunkPairs that can be made when it becomes current.
+var chunkOverhead = allocBytes(int(unsafe.Sizeof(chunk[byte]{}))) + 2*pairSize
 
 // allocBytes is the estimated heap footprint of an allocation of n bytes,
 // as snapshots estimate theirs: rounded up to 16 plus an eighth.
@@ -138,15 +138,16 @@ func (a *arena[T]) leave(c *chunk[T]) int {
 type chunks struct {
 	text  arena[byte]
 	attrs arena[slog.Attr]
-	// cur is the pair of the current chunks, shared by the records cut
-	// from both.
-	cur *chunkPair
+	// pairs are the pairs of the current chunks records were last cut
+	// from: text only, attributes only, both.
+	pairs [3]*chunkPair
 }
 
 // chunkPair is the text and attribute chunks a record's pieces were cut
-// from (either may be nil): a buffer slot points at it, so that it holds
-// one pointer for both. A pair is made when either chunk changes; its
-// heap is charged with the chunk that made it (see chunkCharge).
+// from, exactly (either may be nil): a buffer slot points at it, so that
+// it holds one pointer for both. The records cut from the same chunks share
+// a pair; its heap is charged with the chunk whose arrival made it (see
+// chunkOverhead).
 type chunkPair struct {
 	text  *chunk[byte]
 	attrs *chunk[slog.Attr]
@@ -155,24 +156,24 @@ type chunkPair struct {
 // pairSize is the heap of one chunkPair.
 var pairSize = allocBytes(int(unsafe.Sizeof(chunkPair{})))
 
-// pair returns the pair of the chunks tc and ac (either may be nil).
+// pair returns the pair of the chunks tc and ac (either may be nil) a
+// record was cut from.
 func (cs *chunks) pair(tc *chunk[byte], ac *chunk[slog.Attr]) *chunkPair {
-	if tc == nil && ac == nil {
+	var slot **chunkPair
+	switch {
+	case tc == nil && ac == nil:
 		return nil
+	case ac == nil:
+		slot = &cs.pairs[0]
+	case tc == nil:
+		slot = &cs.pairs[1]
+	default:
+		slot = &cs.pairs[2]
 	}
-	if p := cs.cur; p == nil || (tc != nil && p.text != tc) || (ac != nil && p.attrs != ac) {
-		next := &chunkPair{text: tc, attrs: ac}
-		if p != nil { // the other chunk stays current
-			if tc == nil {
-				next.text = p.text
-			}
-			if ac == nil {
-				next.attrs = p.attrs
-			}
-		}
-		cs.cur = next
+	if p := *slot; p == nil || p.text != tc || p.attrs != ac {
+		*slot = &chunkPair{text: tc, attrs: ac}
 	}
-	return cs.cur
+	return *slot
 }
 
 // chunkLimit is the largest text chunk of a handler's request buffers, or

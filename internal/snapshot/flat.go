@@ -39,7 +39,7 @@ func (k *Kept) TakeFlat(r *slog.Record, block []byte, back []slog.Attr) {
 	k.Time, k.Level, k.PC = r.Time, r.Level, r.PC
 	k.Message = t.copy(r.Message)
 	k.nFront = 0
-	k.back = back[:0:len(back)]
+	nBack := 0
 	r.Attrs(func(a slog.Attr) bool {
 		a.Key = t.copy(a.Key)
 		if a.Value.Kind() == slog.KindString {
@@ -50,11 +50,10 @@ func (k *Kept) TakeFlat(r *slog.Record, block []byte, back []slog.Attr) {
 			k.nFront++
 			return true
 		}
-		k.back = append(k.back, a)
+		back[nBack] = a
+		nBack++
 		return true
 	})
 	clear(k.front[k.nFront:])
-	if len(k.back) == 0 {
-		k.back = nil
-	}
+	k.setBack(back[:nBack])
 }

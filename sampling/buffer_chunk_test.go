@@ -1,0 +1,147 @@
+package sampling
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// chargeOf recomputes what a request's buffer should be charged from what
+// it holds: its ring's slots, the heap of the records copied on their own,
+// and every chunk a buffered record or the arenas hold, each once, by its
+// capacity.
+func chargeOf(st *scopeState) int64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	n := int64(len(st.ring) * entrySize)
+	seen := map[any]bool{}
+	add := func(c any, charge int) {
+		if c != nil && !seen[c] {
+			seen[c] = true
+			n += int64(charge)
+		}
+	}
+	addPair := func(p *chunkPair) {
+		if p == nil {
+			return
+		}
+		if p.text != nil {
+			add(p.text, p.text.charge)
+		}
+		if p.attrs != nil {
+			add(p.attrs, p.attrs.charge)
+		}
+	}
+	for i := 0; i < st.n; i++ {
+		e := &st.ring[(st.head+i)&(len(st.ring)-1)]
+		n += int64(e.payload)
+		addPair(e.pieces)
+	}
+	if c := st.chunks.text.cur; c != nil {
+		add(c, c.charge)
+	}
+	if c := st.chunks.attrs.cur; c != nil {
+		add(c, c.charge)
+	}
+	return n
+}
+
+// TestChunksChargedByCapacity logs flat records of growing sizes (some
+// with attributes past the fifth, some with values copied on their own)
+// into requests whose bounds evict the oldest records, and checks after
+// every record that the buffer is charged exactly its slots, its own
+// copies and the capacity of the chunks it holds, no more (a chunk whose
+// last record left is given back) and no less; then that a kept request
+// writes exactly the records it held, with the loss report, and that every
+// byte is given back when the requests end.
+func TestChunksChargedByCapacity(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		records int
+		opts    Options
+	}{
+		{"default bounds", 2000, DefaultOptions()},
+		{"record bound", 300, withRecords(16)},
+		{"byte bound", 300, withRequestBytes(48 << 10)},
+		{"global budget", 300, withBudget(96 << 10)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, next := newJSON(slog.LevelDebug)
+			h := NewHandler(next, tc.opts)
+			l := slog.New(h)
+			ctx, s := open(notSampled)
+			defer s.End()
+			for i := range tc.records {
+				attrs := []slog.Attr{slog.Int("i", i), slog.String("pad", strings.Repeat("x", i%700))}
+				for k := range i % 9 {
+					attrs = append(attrs, slog.String(fmt.Sprint("k", k), fmt.Sprint(i)))
+				}
+				if i%50 == 7 {
+					attrs = append(attrs, slog.Any("own", []int{i})) // not flat
+				}
+				l.LogAttrs(ctx, slog.LevelInfo, fmt.Sprint("m", i), attrs...)
+				_, st := h.sh.stateOf(ctx)
+				if got, want := h.Stats().BufferedBytes, chargeOf(st); got != want {
+					t.Fatalf("after record %d: charged %d, holds %d", i, got, want)
+				}
+			}
+			st := h.Stats()
+			held := int(st.BufferedRecords)
+			l.ErrorContext(ctx, "boom")
+			lines := out.Lines(t)
+			var got []string
+			for _, m := range lines[:len(lines)-1] {
+				if m["msg"] == lostRecordsMessage {
+					got = append(got, fmt.Sprint("lost ", m[lostRecordsKey]))
+					continue
+				}
+				if m["pad"] != strings.Repeat("x", int(m["i"].(float64))%700) {
+					t.Fatalf("record %v: pad of %d bytes", m["i"], len(m["pad"].(string)))
+				}
+				got = append(got, fmt.Sprint(m["msg"]))
+			}
+			var want []string
+			if lost := tc.records - held; lost > 0 {
+				want = append(want, fmt.Sprint("lost ", lost))
+			}
+			for i := tc.records - held; i < tc.records; i++ {
+				want = append(want, fmt.Sprint("m", i))
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("written (-want +got):\n%s", diff)
+			}
+			s.End()
+			if st := h.Stats(); st.BufferedBytes != 0 || st.BufferedRecords != 0 {
+				t.Fatalf("not given back: %+v", st)
+			}
+			checkConservation(t, h.Stats())
+		})
+	}
+}
+
+// TestFlatRecordAllocatesNothing checks that buffering the standard record
+// (six attributes: one past the inline five) allocates nothing once its
+// chunks are there, and that one with a value of kind Any still does (it
+// is copied on its own).
+func TestFlatRecordAllocatesNothing(t *testing.T) {
+	_, next := newJSON(slog.LevelDebug)
+	h := NewHandler(next, Options{MaxRequestRecords: 1 << 20, MaxRequestBytes: 1 << 30, MaxBufferedBytes: 1 << 30})
+	ctx, s := open(notSampled)
+	defer s.End()
+	r := slog.NewRecord(time0, slog.LevelInfo, "request", 0)
+	r.AddAttrs(slog.String("method", "GET"), slog.String("path", "/x"), slog.Int("status", 200),
+		slog.Duration("latency", 5), slog.Int64("bytes", 9), slog.Bool("ok", true))
+	for range 100 {
+		h.Handle(ctx, r)
+	}
+	if a := testing.AllocsPerRun(200, func() { h.Handle(ctx, r) }); a != 0 {
+		t.Fatalf("%v allocations per flat record, want 0", a)
+	}
+	r.AddAttrs(slog.Any("v", []int{1}))
+	if a := testing.AllocsPerRun(200, func() { h.Handle(ctx, r) }); a == 0 {
+		t.Fatal("a record with a slice buffered without allocating: not copied")
+	}
+}
