@@ -41,6 +41,14 @@ type (
 	fastEmpty    struct{}
 	fastOneStr   struct{ S string } // pointer-shaped? no: a string is two words
 	fastOnePtr   struct{ P uintptr }
+	// Every omitempty field kind, read in place (-0.0 counts as empty).
+	fastOmitKinds struct {
+		F   float64 `json:"f,omitempty"`
+		I16 int16   `json:"i16,omitempty"`
+		U32 uint32  `json:"u32,omitempty"`
+		B   bool    `json:"b,omitempty"`
+		S   string  `json:"s,omitempty"`
+	}
 	// Left to encoding/json:
 	fastEmbedded struct {
 		fastRole
@@ -86,6 +94,7 @@ func fastValues() []any {
 		fastEmbedded{"r", 1}, fastStringOpt{1}, fastOmitZero{0}, fastSpaceTag{1, 2}, fastDupTagged{1, 2}, fastFloat32{0.1},
 		fastMarshField{marshalerError{"m"}}, fastTextField{textValue{"t"}}, fastPtrText{}, fastSliceField{[]string{"a"}},
 		fastPtrMarsh{1}, &fastPtrMarsh{2}, fastErrStruct{"e"}, plainStruct{A: 1},
+		fastOmitKinds{F: math.Copysign(0, -1)}, &fastOmitKinds{F: -1.5, I16: -3, U32: 7, B: true, S: "s"},
 		[]byte(nil), []byte{}, []byte("hello, world\x00\xff"), json.RawMessage(`{"a":1}`),
 		t, time.Time{}, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), &t, time.Duration(-5),
 		[]string(nil), []string{}, []string{"a", "b\bc\fd", "\xff", "\u2029"}, []int(nil), []int{}, []int{-1, 0, math.MaxInt},
@@ -136,6 +145,7 @@ func TestAppendJSONFastMatchesEncodingJSON(t *testing.T) {
 		"handler.fastUser", "*handler.fastUser", "*handler.fastUser", "handler.fastUser", "handler.fastUser",
 		"handler.fastTimeOnly", "*handler.fastTimeOnly", "time.Time", "handler.fastEmpty", "*handler.fastEmpty",
 		"handler.fastOneStr", "handler.fastOnePtr", "*handler.fastOnePtr", "handler.fastSpaceTag", "handler.fastErrStruct",
+		"handler.fastOmitKinds", "*handler.fastOmitKinds",
 		"[]uint8", "[]uint8", "[]uint8", "time.Time", "time.Time", "time.Duration",
 		"[]string", "[]string", "[]string", "[]int", "[]int", "[]int",
 		"map[string]string", "map[string]string", "map[string]string", "map[string]int", "map[string]interface {}",

@@ -82,6 +82,9 @@ func BenchmarkHandleKinds(b *testing.B) {
 		{"error", slog.Any("k", errStatic)},
 		{"group", slog.Group("k", slog.Int("a", 1), slog.String("b", "c"))},
 		{"any-map", slog.Any("k", map[string]int{"a": 1})},
+		{"any-struct", slog.Any("k", benchOrder{ID: 42, Customer: "Jane Doe", Email: "jane@example.com",
+			Items: 3, Total: 129.95, Currency: "EUR", Paid: true, Coupon: "", Weight: 1200, Priority: 2,
+			Region: "eu-west-1", Created: now, Retries: 0, Note: "leave at the door"})},
 	}
 	for _, k := range kinds {
 		for _, impl := range []struct {
@@ -145,4 +148,23 @@ func reportCPU(b *testing.B) func() {
 			b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
 		}
 	}
+}
+
+// benchOrder is a flat struct of 14 fields of the kinds written without
+// encoding/json, some of them omitempty.
+type benchOrder struct {
+	ID       int64     `json:"id"`
+	Customer string    `json:"customer"`
+	Email    string    `json:"email"`
+	Items    int       `json:"items"`
+	Total    float64   `json:"total"`
+	Currency string    `json:"currency"`
+	Paid     bool      `json:"paid"`
+	Coupon   string    `json:"coupon,omitempty"`
+	Weight   uint32    `json:"weight"`
+	Priority int8      `json:"priority"`
+	Region   string    `json:"region"`
+	Created  time.Time `json:"created"`
+	Retries  int       `json:"retries,omitempty"`
+	Note     string    `json:"note"`
 }

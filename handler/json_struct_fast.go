@@ -26,9 +26,8 @@ type structPlan struct {
 
 // fieldPlan is one field of a structPlan.
 type fieldPlan struct {
-	index     int
 	kind      reflect.Kind // Bool, Int*, Uint*, Float64, String, or Struct for time.Time
-	offset    uintptr      // of the field in the struct, for time.Time
+	offset    uintptr      // of the field in the struct
 	key       []byte       // the key as JSON, with a leading comma and a trailing colon
 	omitEmpty bool
 }
@@ -68,20 +67,21 @@ func appendJSONStruct(b []byte, v any) ([]byte, bool) {
 	if !p.ok {
 		return b, false
 	}
-	rv := reflect.ValueOf(v)
-	if p.ptr {
-		if rv.IsNil() {
-			return append(b, "null"...), true
-		}
-		rv = rv.Elem()
+	// The fields are read in place: a struct of the kinds a plan allows
+	// (never a single pointer) is stored in an interface through a
+	// pointer, whose data word is then the struct's address; for p.ptr,
+	// the data word is the pointer itself.
+	base := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1]
+	if p.ptr && base == nil {
+		return append(b, "null"...), true
 	}
 	start := len(b)
 	b = append(b, '{')
 	first := true
 	for i := range p.fields {
 		f := &p.fields[i]
-		fv := rv.Field(f.index)
-		if f.omitEmpty && f.kind != reflect.Struct && fv.IsZero() {
+		addr := unsafe.Add(base, f.offset)
+		if f.omitEmpty && f.kind != reflect.Struct && fieldIsZero(f.kind, addr) {
 			continue
 		}
 		key := f.key
@@ -91,43 +91,91 @@ func appendJSONStruct(b []byte, v any) ([]byte, bool) {
 		}
 		b = append(b, key...)
 		var ok bool
-		if f.kind == reflect.Struct {
-			// A time.Time, read in place: a struct holding one is stored
-			// in an interface through a pointer, whose data word is then
-			// the struct's address (for p.ptr, the pointer itself).
-			base := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1]
-			t := *(*time.Time)(unsafe.Add(base, f.offset))
-			if !marshalsAsRFC3339(t) {
-				return b[:start], false
-			}
-			b = appendJSONTime(b, t, false)
-			continue
-		}
-		if b, ok = appendJSONField(b, f.kind, fv); !ok {
+		if b, ok = appendJSONField(b, f.kind, addr); !ok {
 			return b[:start], false
 		}
 	}
 	return append(b, '}'), true
 }
 
-// appendJSONField appends one field value of a kind a fieldPlan allows,
-// other than a time.Time.
-func appendJSONField(b []byte, kind reflect.Kind, v reflect.Value) ([]byte, bool) {
+// appendJSONField appends the field value at addr, of a kind a fieldPlan
+// allows (reflect.Struct standing for time.Time), as encoding/json writes
+// it. It reports false for a value encoding/json would reject (NaN, an
+// infinity, a time whose year is outside [0, 9999]).
+func appendJSONField(b []byte, kind reflect.Kind, addr unsafe.Pointer) ([]byte, bool) {
 	switch kind {
 	case reflect.Bool:
-		return strconv.AppendBool(b, v.Bool()), true
+		return strconv.AppendBool(b, *(*bool)(addr)), true
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return appendInt(b, v.Int()), true
+		return appendInt(b, intField(kind, addr)), true
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return appendUint(b, v.Uint()), true
+		return appendUint(b, uintField(kind, addr)), true
 	case reflect.Float64:
-		f := v.Float()
+		f := *(*float64)(addr)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return b, false
 		}
 		return appendJSONFloat(b, f), true
+	case reflect.Struct:
+		t := *(*time.Time)(addr)
+		if !marshalsAsRFC3339(t) {
+			return b, false
+		}
+		return appendJSONTime(b, t, false), true
 	default:
-		return appendMarshaledString(b, v.String()), true
+		return appendMarshaledString(b, *(*string)(addr)), true
+	}
+}
+
+// fieldIsZero reports whether the field value at addr, of a kind a
+// fieldPlan allows other than time.Time, is the zero value: empty for
+// omitempty, as reflect.Value.IsZero says (so -0.0 counts as zero).
+func fieldIsZero(kind reflect.Kind, addr unsafe.Pointer) bool {
+	switch kind {
+	case reflect.Bool:
+		return !*(*bool)(addr)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return intField(kind, addr) == 0
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return uintField(kind, addr) == 0
+	case reflect.Float64:
+		return *(*float64)(addr) == 0
+	default:
+		return len(*(*string)(addr)) == 0
+	}
+}
+
+// intField reads the signed integer of the given kind at addr.
+func intField(kind reflect.Kind, addr unsafe.Pointer) int64 {
+	switch kind {
+	case reflect.Int8:
+		return int64(*(*int8)(addr))
+	case reflect.Int16:
+		return int64(*(*int16)(addr))
+	case reflect.Int32:
+		return int64(*(*int32)(addr))
+	case reflect.Int64:
+		return *(*int64)(addr)
+	default:
+		return int64(*(*int)(addr))
+	}
+}
+
+// uintField reads the unsigned integer of the given kind at addr.
+func uintField(kind reflect.Kind, addr unsafe.Pointer) uint64 {
+	switch kind {
+	case reflect.Uint8:
+		return uint64(*(*uint8)(addr))
+	case reflect.Uint16:
+		return uint64(*(*uint16)(addr))
+	case reflect.Uint32:
+		return uint64(*(*uint32)(addr))
+	case reflect.Uint64:
+		return *(*uint64)(addr)
+	case reflect.Uintptr:
+		return uint64(*(*uintptr)(addr))
+	default:
+		return uint64(*(*uint)(addr))
 	}
 }
 
@@ -209,7 +257,7 @@ func newStructPlan(typ unsafe.Pointer, t reflect.Type) *structPlan {
 		names[name] = true
 		key := appendMarshaledString([]byte{','}, name)
 		p.fields = append(p.fields, fieldPlan{
-			index: i, kind: kind, offset: sf.Offset, key: append(key, ':'), omitEmpty: omitEmpty,
+			kind: kind, offset: sf.Offset, key: append(key, ':'), omitEmpty: omitEmpty,
 		})
 	}
 	p.ok = true
