@@ -16,7 +16,7 @@ var triggers = func() (t [256]uint8) {
 		t[c] = trigDigit
 	}
 	t[' '], t['-'] = trigSep, trigSep
-	for _, c := range "JbBAgxkw:=<" {
+	for _, c := range "JbBAx_:=<" {
 		t[c] = trigByte
 	}
 	return t
@@ -80,23 +80,22 @@ func prescreen(s string) uint32 {
 			} else if strings.HasPrefix(rest, "AIza") {
 				f |= 1 << patGCPAPIKey
 			}
-		case 'g':
-			if len(rest) >= 4 && rest[1] == 'h' && rest[3] == '_' && strings.IndexByte("pousr", rest[2]) >= 0 ||
-				strings.HasPrefix(rest, "github_pat_") {
+		case '_':
+			// GitHub, Stripe and Stripe webhook keys all hold a '_': the
+			// bytes around the first one of each prefix are compared,
+			// rather than triggering on the common 'g', 'k' and 'w'.
+			if i >= 3 && s[i-3] == 'g' && s[i-2] == 'h' && strings.IndexByte("pousr", s[i-1]) >= 0 ||
+				i >= 6 && s[i-6:i] == "github" && strings.HasPrefix(rest, "_pat_") {
 				f |= 1 << patGitHubToken
+			}
+			if i >= 2 && s[i-1] == 'k' && (s[i-2] == 's' || s[i-2] == 'r') &&
+				(strings.HasPrefix(rest, "_live_") || strings.HasPrefix(rest, "_test_")) ||
+				i >= 5 && s[i-5:i] == "whsec" {
+				f |= 1 << patStripeKey
 			}
 		case 'x':
 			if strings.HasPrefix(rest, "xox") {
 				f |= 1 << patSlackToken
-			}
-		case 'k':
-			if i > 0 && (s[i-1] == 's' || s[i-1] == 'r') &&
-				(strings.HasPrefix(rest, "k_live_") || strings.HasPrefix(rest, "k_test_")) {
-				f |= 1 << patStripeKey
-			}
-		case 'w':
-			if strings.HasPrefix(rest, "whsec_") {
-				f |= 1 << patStripeKey
 			}
 		case ':':
 			if strings.HasPrefix(rest, "://") {

@@ -126,6 +126,9 @@ var prescreenSeeds = []string{
 	"-----BEGIN PRIVATE KEY-----", "--password x", "AKIAIOSFODNN7EXAMPLE", "AIzaSy", "ghp_x", "github_pat_",
 	"xoxb-1", "sk_live_x", "rk_test_x", "whsec_x", "https://u:p@host", "https://hooks.slack.com/services/x",
 	"a=b", "a:b", "<a>",
+	"gh_", "ghp", "ghx_", "xghp_", "gho_", "ghu_", "ghs_", "ghr_", "_ghp_", "github_pa_", "github_pat", "agithub_pat_x", "ithub_pat_", "Github_pat_",
+	"k_live_", "_live_", "sk_live", "s_live_", "ak_live_", "sk_test_", "rk_live_", "srk_live_", "sk__live_",
+	"whsec", "whsec_", "xwhsec_", "hsec_", "Whsec_", "w_", "_",
 }
 
 // TestPrescreenMatchesReferenceRandom compares prescreen with
@@ -146,23 +149,46 @@ func TestPrescreenMatchesReferenceRandom(t *testing.T) {
 			t.Fatalf("prescreen(%q) = %b, the reference finds %b", s, got, want)
 		}
 	}
+	// Strings made of pieces of the prefixes, so that near misses of
+	// every prefix come up often.
+	pieces := []string{"g", "h", "p", "o", "x", "_", "github", "ithub", "pat", "s", "r", "k", "live", "test", "whsec", "w",
+		"e", "y", "J", "eyJ", "1", "4111", " ", "-", "A", "AKIA", "b", "bearer", "Basic", ":", "//", "@"}
+	for range 200000 {
+		b = b[:0]
+		for range rng.IntN(8) {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		s := string(b)
+		if got, want := prescreen(s), prescreenReference(s); got != want {
+			t.Fatalf("prescreen(%q) = %b, the reference finds %b", s, got, want)
+		}
+	}
 }
 
 // BenchmarkPrescreen measures prescreen, beside prescreenReference, on the
-// strings of the standard payload: the message and two clean values.
+// strings of the standard payload (the message and two clean values) and on
+// a sentence of English text.
 func BenchmarkPrescreen(b *testing.B) {
-	for _, im := range []struct {
-		name string
-		f    func(string) uint32
-	}{{"reference", prescreenReference}, {"current", prescreen}} {
-		b.Run(im.name, func(b *testing.B) {
-			var f uint32
-			for b.Loop() {
-				f |= im.f("request handled") | im.f("GET") | im.f("/api/v1/orders/42")
-			}
-			if f != 0 {
-				b.Fatalf("a clean string is flagged: %b", f)
-			}
-		})
+	inputs := map[string][]string{
+		"payload": {"request handled", "GET", "/api/v1/orders/42"},
+		"text":    {"the replica set was re-elected after the previous leader stepped down; every client reconnected"},
+	}
+	for _, in := range []string{"payload", "text"} {
+		for _, im := range []struct {
+			name string
+			f    func(string) uint32
+		}{{"reference", prescreenReference}, {"current", prescreen}} {
+			b.Run(in+"/"+im.name, func(b *testing.B) {
+				var f uint32
+				for b.Loop() {
+					for _, s := range inputs[in] {
+						f |= im.f(s)
+					}
+				}
+				if f&^(1<<patKeyValue) != 0 {
+					b.Fatalf("a clean string is flagged: %b", f)
+				}
+			})
+		}
 	}
 }
