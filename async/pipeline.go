@@ -114,7 +114,8 @@ type pipeline[T any] struct {
 
 func (p *pipeline[T]) init(opts Options, reserved, maxBytes int, onDrop func(T)) {
 	p.gate = ringbuf.NewGate(opts.StallTimeout)
-	p.ring = ringbuf.New(ringbuf.Options{Capacity: opts.Capacity, Reserved: reserved, MaxBytes: maxBytes, Gate: p.gate}, onDrop)
+	// A lingering drain is woken once a batch (BatchSize) is queued.
+	p.ring = ringbuf.New(ringbuf.Options{Capacity: opts.Capacity, Reserved: reserved, MaxBytes: maxBytes, Gate: p.gate, WakeLen: opts.BatchSize}, onDrop)
 	p.initQueue(opts, p.ring)
 }
 

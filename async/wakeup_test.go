@@ -73,30 +73,45 @@ func TestDrainWakeUps(t *testing.T) {
 	}
 }
 
-// TestWriterWakesDrainAtABlock: a Writer's lingering drain goroutine is
-// woken once a block's worth of records (BatchSize here) is queued, not
-// earlier: it pops whole blocks.
-func TestWriterWakesDrainAtABlock(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		w := NewWriter(io.Discard, Options{Capacity: 1024, BatchSize: 16})
-		log := func(n int) {
-			for range n {
-				w.Write([]byte(`{"time":"2026-12-05T04:00:00Z","level":"INFO","msg":"m"}` + "\n"))
-			}
-		}
-		var got []uint64
-		written := func() { synctest.Wait(); got = append(got, w.Stats().Written) }
-		log(1) // the drain sleeps: woken at once
-		written()
-		log(15) // it lingers: 15 records stay below a block
-		written()
-		log(1) // the 16th fills a block and wakes it
-		written()
-		if err := w.Close(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff([]uint64{1, 1, 17}, got); diff != "" {
-			t.Errorf("records written at each step (-want +got):\n%s", diff)
-		}
-	})
+// TestDrainWokenAtABatch: a lingering drain goroutine is woken once a
+// batch is queued (BatchSize records; for a Writer a block's worth), not
+// at the default threshold of 64 records nor earlier.
+func TestDrainWokenAtABatch(t *testing.T) {
+	opts := Options{Capacity: 1024, BatchSize: 16}
+	forms := []struct {
+		name string
+		make func() (log func(), f flusher)
+	}{
+		{"handler", func() (func(), flusher) {
+			h := NewHandler(handler.NewJSONHandler(io.Discard, nil), opts)
+			return func() { slog.New(h).Info("m") }, h
+		}},
+		{"writer", func() (func(), flusher) {
+			w := NewWriter(io.Discard, opts)
+			return func() { slog.New(handler.NewJSONHandler(w, nil)).Info("m") }, w
+		}},
+	}
+	for _, fm := range forms {
+		t.Run(fm.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				log, f := fm.make()
+				var got []uint64
+				written := func() { synctest.Wait(); got = append(got, f.Stats().Written) }
+				log() // the drain sleeps: woken at once
+				written()
+				for range 15 { // it lingers: 15 records stay below a batch
+					log()
+				}
+				written()
+				log() // the 16th completes a batch and wakes it
+				written()
+				if err := f.Close(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff([]uint64{1, 1, 17}, got); diff != "" {
+					t.Errorf("records written at each step (-want +got):\n%s", diff)
+				}
+			})
+		})
+	}
 }

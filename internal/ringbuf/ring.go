@@ -30,6 +30,13 @@ type Options struct {
 	// reports progress to it; the consumer reports the rest (each call
 	// into its sink that returns). Nil: Push evicts at once.
 	Gate *Gate
+
+	// WakeLen, when positive, is how many entries must be queued before
+	// a push signals a lingering consumer (see Waker), at most an eighth
+	// of Capacity: a consumer that takes batches of WakeLen entries is
+	// then woken once a batch is ready. Zero or less: NewWaker's
+	// threshold (an eighth of Capacity, at most 64).
+	WakeLen int
 }
 
 // Ring is a bounded multi-producer single-consumer queue that evicts its
@@ -130,6 +137,9 @@ func New[T any](opts Options, onDrop func(T)) *Ring[T] {
 		gate:     opts.Gate,
 	}
 	r.waker = NewWaker(c, r.maxBytes)
+	if opts.WakeLen > 0 {
+		r.waker.wakeLen = min(opts.WakeLen, max(c/8, 1))
+	}
 	r.queue.buf = make([]item[T], c)
 	if reserved > 0 {
 		r.kept.buf = make([]item[T], reserved)

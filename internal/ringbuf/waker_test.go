@@ -185,3 +185,37 @@ func TestNewWakerAtThresholds(t *testing.T) {
 		})
 	}
 }
+
+// TestRingWakeLen: a Ring with Options.WakeLen signals its lingering
+// consumer at the push that queues WakeLen entries (at most an eighth of
+// Capacity), not before.
+func TestRingWakeLen(t *testing.T) {
+	tests := []struct {
+		name                string
+		capacity, wakeLen   int
+		wantSignalAtEntries int
+	}{
+		{"a batch", 1024, 16, 16},
+		{"beyond an eighth of capacity", 64, 512, 8},
+		{"unset: the default threshold", 4096, 0, 64},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := New[int](Options{Capacity: tt.capacity, WakeLen: tt.wakeLen}, nil)
+			r.Pop(nil, 1, 0, nil) // empty: the consumer lingers
+			for i := 1; i <= tt.wantSignalAtEntries; i++ {
+				r.Push(i, false, 0)
+				select {
+				case <-r.Wake():
+					if i != tt.wantSignalAtEntries {
+						t.Fatalf("signalled at %d entries, want %d", i, tt.wantSignalAtEntries)
+					}
+				default:
+					if i == tt.wantSignalAtEntries {
+						t.Fatalf("not signalled at %d entries", i)
+					}
+				}
+			}
+		})
+	}
+}
