@@ -73,7 +73,9 @@ type Options struct {
 	// BatchSize is the most records the drain goroutine takes from the
 	// queue at once. Zero means 512; a value above Capacity, or above
 	// 65,536 (1<<16), counts as that (a Handler allocates its batch, 8
-	// bytes a record, when it is made).
+	// bytes a record, when it is made). A drain goroutine that lingers
+	// after emptying the queue is woken once a batch is queued (at most
+	// an eighth of Capacity), or at the latest after a millisecond.
 	BatchSize int
 
 	// BatchBytes bounds the bytes a Writer hands to the underlying writer in

@@ -1,6 +1,7 @@
 package ringbuf
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -92,11 +93,16 @@ func TestWakerNeverLosesAWakeUp(t *testing.T) {
 		lingering
 		sleeping
 	)
-	for _, capacity := range []int{1, 4, 64, 4096} {
-		w := NewWaker(capacity, 0)
+	// wakeLen 0: NewWaker's threshold; else NewWakerAt's (a batch).
+	for _, tc := range [][2]int{{1, 0}, {4, 0}, {64, 0}, {4096, 0}, {4096, 512}, {64, 512}, {4096, 3}} {
+		capacity := tc[0]
+		w, threshold := NewWaker(capacity, 0), min(max(capacity/8, 1), maxWakeLen)
+		if tc[1] > 0 {
+			w, threshold = NewWakerAt(capacity, 0, tc[1], math.MaxInt), min(tc[1], max(capacity/8, 1))
+		}
 		state, n, pending := running, 0, false
 		urgent := false // a producer needed the consumer since it last ran
-		rng := rand.New(rand.NewPCG(1, uint64(capacity)))
+		rng := rand.New(rand.NewPCG(uint64(tc[1]), uint64(capacity)))
 		for i := range 100000 {
 			if rng.IntN(16) == 0 { // a rejected entry, or a producer waiting for room
 				if w.Urgent() {
@@ -144,7 +150,7 @@ func TestWakerNeverLosesAWakeUp(t *testing.T) {
 			if state == sleeping && n > 0 && !pending {
 				t.Fatalf("capacity %d, step %d: consumer asleep with %d records and no signal", capacity, i, n)
 			}
-			if state == lingering && n >= min(max(capacity/8, 1), maxWakeLen) && !pending {
+			if state == lingering && n >= threshold && !pending {
 				t.Fatalf("capacity %d, step %d: lingering consumer not signalled with %d records", capacity, i, n)
 			}
 		}
