@@ -383,8 +383,12 @@ func (st *scopeState) takeLocked() batch {
 // dropLocked drops everything the buffer holds, counting the records in
 // lost, and gives its memory back.
 func (st *scopeState) dropLocked(lost *counter.Counter) {
+	cs := st.chunks
 	b := st.takeLocked()
 	lost.Add(uint64(b.n))
 	st.sh.stats.addBuffered(-b.n)
 	b.release(st.sh)
+	// None of the dropped records was handed to anyone: their chunks can
+	// serve another request.
+	cs.recycle()
 }

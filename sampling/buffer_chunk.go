@@ -2,6 +2,7 @@ package sampling
 
 import (
 	"log/slog"
+	"sync"
 	"unsafe"
 )
 
@@ -104,8 +105,7 @@ func (a *arena[T]) cut(n, first, limit int) (piece []T, c *chunk[T], released in
 		if a.cur != nil && a.cur.live == 0 {
 			released = a.cur.charge
 		}
-		size := a.nextSize(n, first, limit)
-		a.cur = &chunk[T]{buf: make([]T, size), charge: chunkCharge[T](size)}
+		a.cur = newChunk[T](a.nextSize(n, first, limit), first)
 	}
 	c = a.cur
 	piece = c.buf[c.used : c.used+n : c.used+n]
@@ -132,6 +132,62 @@ func (a *arena[T]) leave(c *chunk[T]) int {
 		return 0
 	}
 	return c.charge
+}
+
+// firstChunks recycle the chunks of the first size (text and attributes)
+// of buffers dropped with all their records, none of which was handed to
+// anyone: most requests are not kept and hold a few records, in a first
+// chunk.
+var firstChunks struct {
+	text, attrs sync.Pool
+}
+
+// poolOf returns the pool of chunks of size elements of T, or nil.
+func poolOf[T any](size, first int) *sync.Pool {
+	if size != first {
+		return nil
+	}
+	switch any((*T)(nil)).(type) {
+	case *byte:
+		return &firstChunks.text
+	case *slog.Attr:
+		return &firstChunks.attrs
+	}
+	return nil
+}
+
+// newChunk returns an empty chunk of size elements, recycled when size
+// is the first size.
+func newChunk[T any](size, first int) *chunk[T] {
+	if p := poolOf[T](size, first); p != nil {
+		if c, ok := p.Get().(*chunk[T]); ok {
+			return c
+		}
+	}
+	return &chunk[T]{buf: make([]T, size), charge: chunkCharge[T](size)}
+}
+
+// recycle puts the arena's current chunk, of the first size, in its pool.
+// The caller guarantees no piece of it was handed to anyone and no record
+// holds one any more.
+func (a *arena[T]) recycle(first int) {
+	c := a.cur
+	a.cur = nil
+	if c == nil {
+		return
+	}
+	if p := poolOf[T](len(c.buf), first); p != nil {
+		clear(c.buf[:c.used])
+		c.used, c.live = 0, 0
+		p.Put(c)
+	}
+}
+
+// recycle recycles the current chunks of a buffer whose records were all
+// dropped, none handed to anyone.
+func (cs *chunks) recycle() {
+	cs.text.recycle(firstChunkBytes)
+	cs.attrs.recycle(firstChunkBytes / attrChunkDivisor)
 }
 
 // chunks are a request buffer's arenas: text and overflow attributes.

@@ -145,3 +145,66 @@ func TestFlatRecordAllocatesNothing(t *testing.T) {
 		t.Fatal("a record with a slice buffered without allocating: not copied")
 	}
 }
+
+// TestDroppedChunksRecycled opens requests one after the other, each
+// logging a few flat records, most dropped at their end and every third
+// kept: a kept request writes exactly what it logged (its chunks, recycled
+// from dropped requests, hold nothing of theirs), and once the pools are
+// warm a dropped request allocates no chunk, only the pair naming them
+// (outside the race detector,
+// whose pools drop what they are given at random).
+func TestDroppedChunksRecycled(t *testing.T) {
+	out, next := newJSON(slog.LevelDebug)
+	h := NewHandler(next, DefaultOptions())
+	l := slog.New(h)
+	request := func(id int, keep bool) {
+		ctx, s := open(notSampled)
+		for i := range 7 {
+			l.LogAttrs(ctx, slog.LevelInfo, fmt.Sprint("r", id, "-", i), slog.String("s", strings.Repeat("v", id%50)),
+				slog.Int("a", 1), slog.Int("b", 2), slog.Int("c", 3), slog.Int("d", 4), slog.Int("e", 5), slog.String("last", fmt.Sprint(id)))
+		}
+		if keep {
+			s.Keep()
+		}
+		s.End()
+	}
+	for id := range 300 {
+		request(id, id%3 == 0)
+		if id%3 != 0 {
+			continue
+		}
+		lines := out.Lines(t)
+		out.Reset()
+		var got, want []string
+		for i, m := range lines {
+			got = append(got, fmt.Sprint(m["msg"], " ", m["s"], " ", m["last"]))
+			want = append(want, fmt.Sprint("r", id, "-", i, " ", strings.Repeat("v", id%50), " ", id))
+		}
+		if len(lines) != 7 {
+			t.Fatalf("request %d wrote %d records, want 7", id, len(lines))
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("request %d (-want +got):\n%s", id, diff)
+		}
+	}
+	if raceEnabled {
+		return
+	}
+	withChunks := testing.AllocsPerRun(100, func() { request(1, false) })
+	// The same request with its records copied on their own: the
+	// difference is what its chunks cost it.
+	ownCopies := 0.0
+	{
+		sh := h.sh
+		saved := sh.cfg.maxRequestBytes
+		sh.cfg.maxRequestBytes = 1 << 14 // too small for chunks: copies of their own
+		ownCopies = testing.AllocsPerRun(100, func() { request(1, false) })
+		sh.cfg.maxRequestBytes = saved
+	}
+	// Copies of their own take two allocations per record (text and
+	// overflow attributes); chunks from the pools take one per request
+	// (the pair naming them).
+	if withChunks+7*2-1 > ownCopies {
+		t.Fatalf("a dropped request of 7 flat records: %v allocations with chunks, %v with copies of their own; want 13 fewer", withChunks, ownCopies)
+	}
+}
