@@ -30,4 +30,10 @@
 //
 // Each function also returns the heap bytes the snapshot holds, so that a
 // buffer charges a record by what it really keeps.
+//
+// A flat record (strings, numbers, bools, durations and times only: see
+// Flat) can instead be kept with Kept.TakeFlat into memory the caller
+// owns and charges, such as a chunk of a request's buffer: its text and
+// its attributes past the inline ones are copied there, nothing else is
+// allocated.
 package snapshot
