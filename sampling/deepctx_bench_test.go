@@ -23,7 +23,7 @@ type layerKey int
 // httpctx.Middleware do, and layers middlewareLayers values on its
 // context.
 func deepContext(d reqscope.Decision) (context.Context, *reqscope.Scope) {
-	ctx, st := scopectx.Open(context.Background(), "0af7651916cd43dd8448eb211c80319c", trace.SpanContext{}, d, nil)
+	ctx, st := scopectx.Open(context.Background(), trace.SpanContext{}, "0af7651916cd43dd8448eb211c80319c", trace.SpanContext{}, d, nil)
 	for i := range middlewareLayers {
 		ctx = context.WithValue(ctx, layerKey(i), i)
 	}
