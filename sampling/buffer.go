@@ -276,6 +276,9 @@ func (st *scopeState) pieceCost(snap *held) int {
 func (st *scopeState) keepFlatLocked(e *entry, r *slog.Record, snap *held) int {
 	text, tc, r1 := st.chunks.text.cut(snap.text, firstChunkBytes, snap.limit)
 	back, ac, r2 := st.chunks.attrs.cut(snap.back, firstChunkBytes/attrChunkDivisor, snap.limit/attrChunkDivisor)
+	if r1+r2 > 0 {
+		st.chunks.forgetReleased()
+	}
 	e.k.TakeFlat(r, text, back)
 	e.pieces, e.payload = st.chunks.pair(tc, ac), 0
 	return r1 + r2
@@ -320,9 +323,7 @@ func (st *scopeState) evictLocked(lost *counter.Counter, freed *int64) bool {
 	mask := len(st.ring) - 1
 	e := &st.ring[(st.head+k)&mask]
 	payload, gap := e.payload, e.lostBefore+1
-	if p := e.pieces; p != nil {
-		payload += st.chunks.text.leave(p.text) + st.chunks.attrs.leave(p.attrs)
-	}
+	payload += st.chunks.leave(e.pieces)
 	at := lossPoint{h: e.h, ctx: e.ctx, time: e.k.Time}
 	for i := k; i > 0; i-- {
 		st.ring[(st.head+i)&mask] = st.ring[(st.head+i-1)&mask]

@@ -232,6 +232,36 @@ func (cs *chunks) pair(tc *chunk[byte], ac *chunk[slog.Attr]) *chunkPair {
 	return *slot
 }
 
+// leave notes that a record holding pieces of the chunks of p left the
+// buffer without being written (evicted), and returns the charge to give
+// back (see arena.leave).
+func (cs *chunks) leave(p *chunkPair) int {
+	if p == nil {
+		return 0
+	}
+	released := cs.text.leave(p.text) + cs.attrs.leave(p.attrs)
+	if released > 0 {
+		cs.forgetReleased()
+	}
+	return released
+}
+
+// forgetReleased drops the remembered pairs that name a chunk given back:
+// a chunk no longer charged must not stay on the heap through them.
+func (cs *chunks) forgetReleased() {
+	for i, p := range cs.pairs {
+		if p != nil && (released(p.text, cs.text.cur) || released(p.attrs, cs.attrs.cur)) {
+			cs.pairs[i] = nil
+		}
+	}
+}
+
+// released reports whether c, of an arena whose current chunk is cur, was
+// given back: a chunk other than the current one that no record holds.
+func released[T any](c, cur *chunk[T]) bool {
+	return c != nil && c != cur && c.live == 0
+}
+
 // chunkLimit is the largest text chunk of a handler's request buffers, or
 // 0 when its bounds are too small for the first chunk.
 func chunkLimit(maxRequestBytes int, maxBufferedBytes int64) int {

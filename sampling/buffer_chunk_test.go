@@ -3,6 +3,7 @@ package sampling
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -11,8 +12,8 @@ import (
 
 // chargeOf recomputes what a request's buffer should be charged from what
 // it holds: its ring's slots, the heap of the records copied on their own,
-// and every chunk a buffered record or the arenas hold, each once, by its
-// capacity.
+// and every chunk a buffered record, the arenas or the pairs they remember
+// hold, each once, by its capacity.
 func chargeOf(st *scopeState) int64 {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -45,6 +46,10 @@ func chargeOf(st *scopeState) int64 {
 	}
 	if c := st.chunks.attrs.cur; c != nil {
 		add(c, c.charge)
+	}
+	// The pairs the arenas remember keep their chunks on the heap too.
+	for _, p := range st.chunks.pairs {
+		addPair(p)
 	}
 	return n
 }
@@ -206,5 +211,95 @@ func TestDroppedChunksRecycled(t *testing.T) {
 	// (the pair naming them).
 	if withChunks+7*2-1 > ownCopies {
 		t.Fatalf("a dropped request of 7 flat records: %v allocations with chunks, %v with copies of their own; want 13 fewer", withChunks, ownCopies)
+	}
+}
+
+// TestChunkChargeRandomMix logs random mixes of flat records (with and
+// without attributes past the inline ones, of random text sizes) into
+// requests with small bounds (and some with many attributes, past what the
+// first chunks hold), so that chunks follow one another and leave in every
+// order, and checks after every record that the buffer is
+// charged exactly the chunks the heap holds for it: a chunk given back
+// must be held by nothing the buffer keeps, not even the pairs it
+// remembers.
+func TestChunkChargeRandomMix(t *testing.T) {
+	for seed := range 20 {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rnd := rand.New(rand.NewPCG(uint64(seed), 1))
+			opts := []Options{
+				withRecords(1 + rnd.IntN(12)),
+				withRequestBytes(32<<10 + rnd.IntN(32<<10)),
+				withBudget(64<<10 + int64(rnd.IntN(64<<10))),
+				// Chunks of the largest size: records of up to 128
+				// attributes past the inline ones keep theirs in them.
+				{MaxRequestRecords: 1 + rnd.IntN(6), MaxRequestBytes: 1 << 20, MaxBufferedBytes: 1 << 30},
+			}[seed%4]
+			_, next := newJSON(slog.LevelDebug)
+			h := NewHandler(next, opts)
+			l := slog.New(h)
+			ctx, s := open(notSampled)
+			for i := range 400 {
+				var attrs []slog.Attr
+				n, size := rnd.IntN(11), 300
+				if rnd.IntN(8) == 0 {
+					n, size = rnd.IntN(140), 8
+				}
+				for k := range n {
+					attrs = append(attrs, slog.String(fmt.Sprint("k", k), strings.Repeat("v", rnd.IntN(size))))
+				}
+				l.LogAttrs(ctx, slog.LevelInfo, "m", attrs...)
+				_, st := h.sh.stateOf(ctx)
+				if got, want := h.Stats().BufferedBytes, chargeOf(st); got != want {
+					t.Fatalf("after record %d: charged %d, holds %d", i, got, want)
+				}
+			}
+			s.End()
+			if st := h.Stats(); st.BufferedBytes != 0 || st.BufferedRecords != 0 {
+				t.Fatalf("not given back: %+v", st)
+			}
+			checkConservation(t, h.Stats())
+		})
+	}
+}
+
+// TestReleasedChunkForgotten follows the two ways a chunk is given back
+// while a pair the buffer remembers names it, with one or two records
+// buffered at a time: evicted with its last record while not current, and replaced,
+// empty, as the current chunk by a larger one for a record that does not
+// fit it. Either way the buffer must hold no more than it is charged.
+func TestReleasedChunkForgotten(t *testing.T) {
+	attrs := func(n, size int) []slog.Attr {
+		var as []slog.Attr
+		for k := range n {
+			as = append(as, slog.String(fmt.Sprint("k", k), strings.Repeat("v", size)))
+		}
+		return as
+	}
+	for _, tc := range []struct {
+		name    string
+		bound   int
+		records [][]slog.Attr
+	}{
+		// Text and attributes, then text only past the first text chunk:
+		// the first chunk leaves with its last record.
+		{"evicted", 2, [][]slog.Attr{attrs(6, 10), attrs(1, 900), attrs(1, 900), attrs(1, 10)}},
+		// Text and attributes, text only, then text larger than the
+		// first chunk, which is empty when the record arrives.
+		{"replaced", 1, [][]slog.Attr{attrs(6, 10), attrs(1, 10), attrs(1, 2000)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, next := newJSON(slog.LevelDebug)
+			h := NewHandler(next, Options{MaxRequestRecords: tc.bound, MaxRequestBytes: 1 << 20, MaxBufferedBytes: 1 << 30})
+			l := slog.New(h)
+			ctx, s := open(notSampled)
+			defer s.End()
+			for i, as := range tc.records {
+				l.LogAttrs(ctx, slog.LevelInfo, "m", as...)
+				_, st := h.sh.stateOf(ctx)
+				if got, want := h.Stats().BufferedBytes, chargeOf(st); got != want {
+					t.Fatalf("after record %d: charged %d, holds %d", i, got, want)
+				}
+			}
+		})
 	}
 }
