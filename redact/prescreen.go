@@ -16,11 +16,18 @@ var triggers = func() (t [256]uint8) {
 		t[c] = trigDigit
 	}
 	t[' '], t['-'] = trigSep, trigSep
-	for _, c := range "JbBAx_:=<" {
+	for _, c := range "JbBAx_v:=<" {
 		t[c] = trigByte
 	}
 	return t
 }()
+
+// slackHook is the literal every Slack webhook URL holds; slackHookHead,
+// the part of it before its first 'v'.
+const (
+	slackHook     = "hooks.slack.com/services/"
+	slackHookHead = "hooks.slack.com/ser"
+)
 
 // minCardDigits is the shortest card number.
 const minCardDigits = 13
@@ -97,13 +104,17 @@ func prescreen(s string) uint32 {
 			if strings.HasPrefix(rest, "xox") {
 				f |= 1 << patSlackToken
 			}
+		case 'v':
+			// A Slack webhook, with or without its scheme: the rule's
+			// literal is "hooks.slack.com/services/", whose rare 'v' is
+			// the trigger.
+			if i >= len(slackHookHead) && strings.HasPrefix(s[i-len(slackHookHead):], slackHook) {
+				f |= 1 << patSlackToken
+			}
 		case ':':
 			if strings.HasPrefix(rest, "://") {
 				if strings.IndexByte(rest, '@') >= 0 {
 					f |= 1 << patURLPassword
-				}
-				if strings.HasPrefix(rest, "://hooks.slack.com/") {
-					f |= 1 << patSlackToken
 				}
 			} else {
 				f |= 1 << patKeyValue

@@ -12,14 +12,16 @@ var referenceTriggers = func() (t [256]uint8) {
 		t[c] = trigDigit
 	}
 	t[' '], t['-'] = trigSep, trigSep
-	for _, c := range "ebBAgxkw:=<" {
+	for _, c := range "ebBAgxkwv:=<" {
 		t[c] = trigByte
 	}
 	return t
 }()
 
 // prescreenReference is the first form of prescreen, kept as the
-// reference that FuzzPrescreenMatchesReference holds prescreen to.
+// reference that FuzzPrescreenMatchesReference holds prescreen to, with
+// the Slack webhook trigger of the current form (the first form flagged a
+// webhook only after "://", and let one without its scheme through).
 func prescreenReference(s string) uint32 {
 	var f uint32
 	run := 0
@@ -87,13 +89,14 @@ func prescreenReference(s string) uint32 {
 			if strings.HasPrefix(rest, "whsec_") {
 				f |= 1 << patStripeKey
 			}
+		case 'v':
+			if i >= len(slackHookHead) && strings.HasPrefix(s[i-len(slackHookHead):], slackHook) {
+				f |= 1 << patSlackToken
+			}
 		case ':':
 			if strings.HasPrefix(rest, "://") {
 				if strings.IndexByte(rest, '@') >= 0 {
 					f |= 1 << patURLPassword
-				}
-				if strings.HasPrefix(rest, "://hooks.slack.com/") {
-					f |= 1 << patSlackToken
 				}
 			} else {
 				f |= 1 << patKeyValue
@@ -129,6 +132,7 @@ var prescreenSeeds = []string{
 	"gh_", "ghp", "ghx_", "xghp_", "gho_", "ghu_", "ghs_", "ghr_", "_ghp_", "github_pa_", "github_pat", "agithub_pat_x", "ithub_pat_", "Github_pat_",
 	"k_live_", "_live_", "sk_live", "s_live_", "ak_live_", "sk_test_", "rk_live_", "srk_live_", "sk__live_",
 	"whsec", "whsec_", "xwhsec_", "hsec_", "Whsec_", "w_", "_",
+	"hooks.slack.com/services/", "hooks.slack.com/services", "ooks.slack.com/services/", "://hooks.slack.com/", "v", "/services/",
 }
 
 // TestPrescreenMatchesReferenceRandom compares prescreen with
