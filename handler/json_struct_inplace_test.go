@@ -175,3 +175,46 @@ func TestJSONStructInPlaceMatchesSlog(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONScalarExtremesMatchSlog compares the handler with
+// slog.JSONHandler for record attributes of every scalar kind at their
+// extremes, with and without ReplaceAttr (which turns the direct path
+// for scalars off), at the top level and under a group.
+func TestJSONScalarExtremesMatchSlog(t *testing.T) {
+	attrs := []slog.Attr{
+		slog.Int64("min", math.MinInt64), slog.Int64("max", math.MaxInt64), slog.Int("zero", 0),
+		slog.Int("neg1", -1), slog.Int64("neg10", -10), slog.Uint64("umax", math.MaxUint64),
+		slog.Uint64("u1e19", 1e19), slog.Uint64("u1e19m1", 1e19-1), slog.Uint64("u0", 0),
+		slog.Duration("dmin", math.MinInt64), slog.Duration("dmax", math.MaxInt64),
+		slog.Float64("fmax", math.MaxFloat64), slog.Float64("fsmall", math.SmallestNonzeroFloat64),
+		slog.Float64("negzero", math.Copysign(0, -1)), slog.Float64("nan", math.NaN()),
+		slog.Float64("inf", math.Inf(-1)), slog.Bool("b", false), slog.String("", ""),
+		slog.String(string(make([]byte, 70)), "k\x00"), slog.String("é\u2028", "\xff"),
+		slog.Time("t", time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)),
+		slog.Time("t1", time.Date(1, 1, 1, 0, 0, 0, 1, time.FixedZone("", -60))),
+		slog.Time("tneg", time.Date(-1, 1, 1, 0, 0, 0, 100, time.UTC)),
+		slog.Time("tzero", time.Time{}),
+	}
+	identity := func(_ []string, a slog.Attr) slog.Attr { return a }
+	for _, opts := range []*slog.HandlerOptions{nil, {ReplaceAttr: identity}} {
+		for _, group := range []string{"", "g"} {
+			want, got := compareHandlers(opts, func(h slog.Handler) {
+				if group != "" {
+					h = h.WithGroup(group)
+				}
+				for _, a := range attrs {
+					r := slog.NewRecord(baseTime, slog.LevelInfo, "m", 0)
+					r.AddAttrs(a)
+					_ = h.Handle(context.Background(), r)
+				}
+				r := slog.NewRecord(baseTime, slog.LevelInfo, "all", 0)
+				r.AddAttrs(attrs...)
+				_ = h.Handle(context.Background(), r)
+				_ = h.Handle(context.Background(), slog.NewRecord(baseTime, slog.LevelInfo, "none", 0))
+			})
+			if want != got {
+				t.Errorf("ReplaceAttr %v, group %q: differs from slog (-slog +handler):\n%s", opts != nil, group, cmp.Diff(want, got))
+			}
+		}
+	}
+}
