@@ -221,7 +221,9 @@ func TestDroppedChunksRecycled(t *testing.T) {
 // order, and checks after every record that the buffer is
 // charged exactly the chunks the heap holds for it: a chunk given back
 // must be held by nothing the buffer keeps, not even the pairs it
-// remembers.
+// remembers. Half the requests are then kept: they write the records they
+// hold, each as logged (no piece overwritten by a chunk's reuse), after
+// the exact number of records lost.
 func TestChunkChargeRandomMix(t *testing.T) {
 	for seed := range 20 {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
@@ -234,23 +236,44 @@ func TestChunkChargeRandomMix(t *testing.T) {
 				// attributes past the inline ones keep theirs in them.
 				{MaxRequestRecords: 1 + rnd.IntN(6), MaxRequestBytes: 1 << 20, MaxBufferedBytes: 1 << 30},
 			}[seed%4]
-			_, next := newJSON(slog.LevelDebug)
+			out, next := newJSON(slog.LevelDebug)
 			h := NewHandler(next, opts)
 			l := slog.New(h)
 			ctx, s := open(notSampled)
-			for i := range 400 {
+			const records = 400
+			logged := make([]map[string]any, records) // what each record writes
+			for i := range records {
 				var attrs []slog.Attr
 				n, size := rnd.IntN(11), 300
 				if rnd.IntN(8) == 0 {
 					n, size = rnd.IntN(140), 8
 				}
+				logged[i] = rec("INFO", fmt.Sprint("m", i))
 				for k := range n {
-					attrs = append(attrs, slog.String(fmt.Sprint("k", k), strings.Repeat("v", rnd.IntN(size))))
+					a := slog.String(fmt.Sprint("k", k), strings.Repeat(string(rune('a'+i%26)), rnd.IntN(size)))
+					attrs = append(attrs, a)
+					logged[i][a.Key] = a.Value.String()
 				}
-				l.LogAttrs(ctx, slog.LevelInfo, "m", attrs...)
+				l.LogAttrs(ctx, slog.LevelInfo, fmt.Sprint("m", i), attrs...)
 				_, st := h.sh.stateOf(ctx)
 				if got, want := h.Stats().BufferedBytes, chargeOf(st); got != want {
 					t.Fatalf("after record %d: charged %d, holds %d", i, got, want)
+				}
+			}
+			if seed%2 == 0 {
+				// Kept: it writes the newest records, each as logged,
+				// after the exact number of those lost.
+				held := int(h.Stats().BufferedRecords)
+				s.Keep()
+				var want []map[string]any
+				if held < records {
+					want = append(want, kept(rec("WARN", lostRecordsMessage, lostRecordsKey, float64(records-held)), 0.1))
+				}
+				for _, m := range logged[records-held:] {
+					want = append(want, kept(m, 0.1))
+				}
+				if diff := cmp.Diff(want, out.Lines(t)); diff != "" {
+					t.Fatalf("written (-want +got):\n%s", diff)
 				}
 			}
 			s.End()
