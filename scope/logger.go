@@ -6,6 +6,7 @@ import (
 
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/internal/scopectx"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Logger returns a logger bound to the request or job whose context ctx is:
@@ -59,6 +60,11 @@ func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
 		ctx = context.Background()
 	}
 	st := &scopectx.State{Context: ctx, Logger: l}
+	// The span in ctx, which Handler reads from the state for a record
+	// logged with exactly this context (or through the logger Logger
+	// binds to it) instead of walking the chain.
+	st.CtxSpan = trace.SpanContextFromContext(ctx)
+	st.CtxSpanValid = st.CtxSpan.IsValid()
 	if parent := scopectx.From(ctx); parent != nil && parent.Scope == reqscope.FromContext(ctx) {
 		st.Scope, st.TraceID, st.SpanID = parent.Scope, parent.TraceID, parent.SpanID
 	} else {

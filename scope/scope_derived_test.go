@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack/internal/reqscope"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type derivedTestKey struct{}
@@ -217,5 +218,64 @@ func TestAttachWhileKeepAndEndRun(t *testing.T) {
 		if diff := cmp.Diff([]bool{true, true}, []bool{s.Kept(), s.Ended()}); diff != "" {
 			t.Fatalf("round %d: kept, ended (-want +got):\n%s", round, diff)
 		}
+	}
+}
+
+// TestWithLoggerKeepsContextSpan checks that a record logged with exactly
+// a context made by WithLogger (which Handler reads without walking the
+// context chain) carries the trace IDs of the span in that context, as
+// one logged with a context derived from it does, also when the scope has
+// no span of its own or another one, and through the logger Logger binds.
+func TestWithLoggerKeepsContextSpan(t *testing.T) {
+	scopeSpan := testSpanContext
+	child := trace.NewSpanContext(trace.SpanContextConfig{TraceID: testTraceID, SpanID: trace.SpanID{7, 7, 7, 7, 7, 7, 7, 7}})
+	for _, tc := range []struct {
+		name        string
+		scopeSpan   trace.SpanContext
+		ctxSpan     trace.SpanContext // put into the scope's context before WithLogger
+		wantSpan    trace.SpanContext
+		wantTraceID bool
+	}{
+		{"no spans", noSpan, noSpan, noSpan, false},
+		{"scope span only", scopeSpan, noSpan, scopeSpan, true},
+		{"context span only", noSpan, child, child, true},
+		{"child of the scope span", scopeSpan, child, child, true},
+		{"scope span again", scopeSpan, scopeSpan, scopeSpan, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, end := Start(context.Background(), Options{CorrelationID: "c", SpanContext: tc.scopeSpan})
+			defer end(nil)
+			if tc.ctxSpan.IsValid() {
+				ctx = withSpan(ctx, tc.ctxSpan)
+			}
+			var buf bytes.Buffer
+			logger := slog.New(NewHandler(slog.NewJSONHandler(&buf, nil), HandlerOptions{}))
+			wl := WithLogger(ctx, logger)
+			logger.InfoContext(wl, "exact")
+			logger.InfoContext(context.WithValue(wl, derivedTestKey{}, 1), "derived")
+			Logger(wl).Info("bound")
+			want := map[string]string{"correlation_id": "c"}
+			if tc.wantTraceID {
+				want["trace_id"], want["span_id"] = tc.wantSpan.TraceID().String(), tc.wantSpan.SpanID().String()
+			}
+			for _, line := range bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), []byte("\n")) {
+				var rec struct {
+					Msg     string `json:"msg"`
+					ID      string `json:"correlation_id"`
+					TraceID string `json:"trace_id"`
+					SpanID  string `json:"span_id"`
+				}
+				if err := json.Unmarshal(line, &rec); err != nil {
+					t.Fatalf("%v in %q", err, line)
+				}
+				got := map[string]string{"correlation_id": rec.ID}
+				if rec.TraceID != "" || rec.SpanID != "" {
+					got["trace_id"], got["span_id"] = rec.TraceID, rec.SpanID
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("record %q (-want +got):\n%s", rec.Msg, diff)
+				}
+			}
+		})
 	}
 }

@@ -28,8 +28,9 @@ type State struct {
 	ChildSpan       atomic.Pointer[SpanHex]     // the last span other than the scope's seen by the handler
 	// CtxSpan is the span context that trace.SpanContextFromContext
 	// returns for this context (the parent's: the state adds no span),
-	// looked up once by Init so that the handler need not walk the
-	// context chain for a record logged with exactly this context.
+	// looked up once by Init (and by the scope package's WithLogger) so
+	// that the handler need not walk the context chain for a record
+	// logged with exactly this context.
 	CtxSpan      trace.SpanContext
 	CtxSpanValid bool // CtxSpan.IsValid()
 
