@@ -16,7 +16,7 @@ import (
 // TestNoRecordWaitsPastLinger drives, on synctest's clock, random rounds
 // of producers that log bursts of records at once or spread over time,
 // with queues whose wake-up threshold is one record, a few or 64 records,
-// or a byte count: whenever the producers have stopped for lingerTime,
+// a byte count, or a batch (BatchSize records, BatchBytes bytes): whenever the producers have stopped for lingerTime,
 // every record accepted is written (none waits in the queue for a drain
 // that missed its wake-up), for a Handler and a Writer.
 func TestNoRecordWaitsPastLinger(t *testing.T) {
@@ -39,6 +39,10 @@ func TestNoRecordWaitsPastLinger(t *testing.T) {
 		{Capacity: 64},
 		{Capacity: 4096},
 		{Capacity: 4096, MaxBytes: 4096},
+		// A batch wakes a lingering drain: a few records, a few blocks
+		// of a Writer's.
+		{Capacity: 4096, BatchSize: 16},
+		{Capacity: 4096, BatchSize: 3, BatchBytes: 200},
 	}
 	for _, fm := range forms {
 		for _, q := range queues {
