@@ -6,7 +6,7 @@ import "strings"
 const (
 	trigNone  = iota
 	trigDigit // a digit: counts towards a card-number run
-	trigSep   // ' ' or '-': may separate digit groups
+	trigSep   // ' ', '-' or '.': may separate digit groups
 	trigByte  // may start a pattern's literal prefix
 )
 
@@ -15,7 +15,7 @@ var triggers = func() (t [256]uint8) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = trigDigit
 	}
-	t[' '], t['-'] = trigSep, trigSep
+	t[' '], t['-'], t['.'] = trigSep, trigSep, trigSep
 	for _, c := range "JbBAx_v:=<" {
 		t[c] = trigByte
 	}
@@ -49,7 +49,10 @@ func prescreen(s string) uint32 {
 		case trigDigit:
 			run++
 			lastDigit = true
-			if run >= minCardDigits {
+			// A card number may be spelled as a JSON number: its digits
+			// split by the fraction's '.', or fewer digits and an exponent
+			// (4111111.111111111e9, 411111111111e4).
+			if run >= minCardDigits || i+1 < len(s) && (s[i+1] == 'e' || s[i+1] == 'E') {
 				f |= 1 << patCard
 			}
 			continue

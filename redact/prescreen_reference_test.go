@@ -11,7 +11,7 @@ var referenceTriggers = func() (t [256]uint8) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = trigDigit
 	}
-	t[' '], t['-'] = trigSep, trigSep
+	t[' '], t['-'], t['.'] = trigSep, trigSep, trigSep
 	for _, c := range "ebBAgxkwv:=<" {
 		t[c] = trigByte
 	}
@@ -21,7 +21,9 @@ var referenceTriggers = func() (t [256]uint8) {
 // prescreenReference is the first form of prescreen, kept as the
 // reference that FuzzPrescreenMatchesReference holds prescreen to, with
 // the Slack webhook trigger of the current form (the first form flagged a
-// webhook only after "://", and let one without its scheme through).
+// webhook only after "://", and let one without its scheme through), and
+// its reading of card numbers spelled as JSON numbers (a '.' between
+// digits, an exponent after them), which the first form let through.
 func prescreenReference(s string) uint32 {
 	var f uint32
 	run := 0
@@ -35,7 +37,7 @@ func prescreenReference(s string) uint32 {
 		case trigDigit:
 			run++
 			lastDigit = true
-			if run >= minCardDigits {
+			if run >= minCardDigits || i+1 < len(s) && (s[i+1] == 'e' || s[i+1] == 'E') {
 				f |= 1 << patCard
 			}
 			continue
@@ -132,6 +134,7 @@ var prescreenSeeds = []string{
 	"gh_", "ghp", "ghx_", "xghp_", "gho_", "ghu_", "ghs_", "ghr_", "_ghp_", "github_pa_", "github_pat", "agithub_pat_x", "ithub_pat_", "Github_pat_",
 	"k_live_", "_live_", "sk_live", "s_live_", "ak_live_", "sk_test_", "rk_live_", "srk_live_", "sk__live_",
 	"whsec", "whsec_", "xwhsec_", "hsec_", "Whsec_", "w_", "_",
+	"4111111.111111111e9", "411111111111e4", "41111111111.1E5", "1.2.3", "7e", "1e",
 	"hooks.slack.com/services/", "hooks.slack.com/services", "ooks.slack.com/services/", "://hooks.slack.com/", "v", "/services/",
 }
 

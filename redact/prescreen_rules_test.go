@@ -54,13 +54,14 @@ func TestPrescreenMasksWhatEveryRuleMasks(t *testing.T) {
 		"https://user:pa55w0rd@db.example.com/x", "https://hooks.slack.com/services/T000/B000/XXXX",
 		"xoxp-" + strings.Repeat("1a2b", 4), "password=hunter2", "token: abc123", "--secret s3cr3t",
 		"gho_" + strings.Repeat("Zz9", 12), "ghu_" + strings.Repeat("Q1", 18), "ghs_" + strings.Repeat("w2", 18),
+		"4111111.111111111e9", "411111111111e4", "4111111111.111111E+6", "41111111111.1e5",
 		"ghr_" + strings.Repeat("e3", 18), "sk_test_" + strings.Repeat("k9", 6), "rk_live_" + strings.Repeat("r8", 6),
 	}
 	others := []string{
 		"", " ", "-", "_", ".", "=", ":", "/", "@", "\n", "\"", "é", "€", "ー", "\xff", "\xc3", "\u00a0",
 		"e", "y", "J", "ey", "eyJ", "g", "h", "gh", "github", "k", "s", "r", "sk", "rk", "w", "whsec",
 		"x", "xox", "A", "AKIA", "AIza", "b", "Bearer", "basic", "live", "test", "pat", "-----BEGIN",
-		"a", "Z", "0", "1234",
+		"a", "Z", "0", "1234", "4111111", "111111111", "e", "E", "e9", ".",
 	}
 	x := NewRedactor(DefaultOptions())
 	rng := rand.New(rand.NewPCG(13, 3))
