@@ -62,6 +62,7 @@ func TestPrescreenMasksWhatEveryRuleMasks(t *testing.T) {
 		"e", "y", "J", "ey", "eyJ", "g", "h", "gh", "github", "k", "s", "r", "sk", "rk", "w", "whsec",
 		"x", "xox", "A", "AKIA", "AIza", "b", "Bearer", "basic", "live", "test", "pat", "-----BEGIN",
 		"a", "Z", "0", "1234", "4111111", "111111111", "e", "E", "e9", ".",
+		"password", "Secret", "api_key", " = ", "'", "\t", "Authorization: Bearer ", "user[password]", "pass\\u0077ord", "%5B",
 	}
 	x := NewRedactor(DefaultOptions())
 	rng := rand.New(rand.NewPCG(13, 3))
