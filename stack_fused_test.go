@@ -41,22 +41,54 @@ func (h plainHandler) WithGroup(name string) slog.Handler {
 	return plainHandler{h.next.WithGroup(name)}
 }
 
+// levelHandler refuses records below level, as the top of a stack built
+// by NewStackWithSink does before any layer (the sink's own level may be
+// lower).
+type levelHandler struct {
+	next  slog.Handler
+	level slog.Leveler
+}
+
+func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level.Level() && h.next.Enabled(ctx, l)
+}
+func (h levelHandler) Handle(ctx context.Context, r slog.Record) error { return h.next.Handle(ctx, r) }
+func (h levelHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return levelHandler{h.next.WithAttrs(as), h.level}
+}
+func (h levelHandler) WithGroup(name string) slog.Handler {
+	return levelHandler{h.next.WithGroup(name), h.level}
+}
+
 // unfusedStack is the stack cfg describes, built by hand in the builder's
 // order with a plainHandler under every layer.
 type unfusedStack struct {
-	top   slog.Handler
-	agg   *aggregation.Handler
-	queue *async.Writer
+	top     slog.Handler
+	agg     *aggregation.Handler
+	queue   *async.Writer
+	records *async.Handler
 }
 
-func newUnfusedStack(w io.Writer, cfg Config) *unfusedStack {
+// newUnfusedStack builds, by hand, the stack NewStack(w, cfg) builds or,
+// with sink, the one NewStackWithSink builds over a JSON handler on w.
+func newUnfusedStack(w io.Writer, cfg Config, sink bool) *unfusedStack {
 	u := &unfusedStack{}
-	if cfg.Async {
-		u.queue = async.NewWriter(w, cfg.AsyncOptions)
-		w = u.queue
+	var h slog.Handler
+	if sink {
+		h = plainHandler{handler.NewJSONHandler(w, nil)}
+		if cfg.Async {
+			u.records = async.NewHandler(h, cfg.AsyncOptions)
+			h = plainHandler{u.records}
+		}
+		h = plainHandler{levelHandler{h, cfg.level()}}
+	} else {
+		if cfg.Async {
+			u.queue = async.NewWriter(w, cfg.AsyncOptions)
+			w = u.queue
+		}
+		h = plainHandler{handler.NewJSONHandler(w, &slog.HandlerOptions{
+			Level: cfg.level(), AddSource: cfg.AddSource, ReplaceAttr: cfg.ReplaceAttr})}
 	}
-	var h slog.Handler = plainHandler{handler.NewJSONHandler(w, &slog.HandlerOptions{
-		Level: cfg.level(), AddSource: cfg.AddSource, ReplaceAttr: cfg.ReplaceAttr})}
 	if cfg.Redact {
 		h = plainHandler{redact.NewHandler(h, cfg.RedactOptions)}
 	}
@@ -82,6 +114,9 @@ func (u *unfusedStack) close(ctx context.Context) error {
 	if u.queue != nil {
 		errs = append(errs, u.queue.Close(ctx))
 	}
+	if u.records != nil {
+		errs = append(errs, u.records.Close(ctx))
+	}
 	return errors.Join(errs...)
 }
 
@@ -98,11 +133,19 @@ func TestFusedStackWritesUnfusedBytes(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 0x5eed))
 			cfg := randomFusedConfig(rng)
 			var fusedOut, unfusedOut bytes.Buffer
-			stack, err := NewStack(&fusedOut, cfg)
+			sink := seed%3 == 0 // NewStackWithSink, whose layers sit over async.Handler
+			var stack *Stack
+			var err error
+			if sink {
+				cfg.ReplaceAttr, cfg.AddSource = nil, false
+				stack, err = NewStackWithSink(handler.NewJSONHandler(&fusedOut, nil), cfg)
+			} else {
+				stack, err = NewStack(&fusedOut, cfg)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			unfused := newUnfusedStack(&unfusedOut, cfg)
+			unfused := newUnfusedStack(&unfusedOut, cfg, sink)
 			script := randomScript(rng, cfg)
 			script.run(t, stack.Handler(), stack.ScopeOptions("/orders"))
 			script.run(t, unfused.top, scope.Options{Name: "/orders", Policy: stack.policyCopy()})

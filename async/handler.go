@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slogstack/slogstack/internal/fuse"
 	"github.com/slogstack/slogstack/internal/snapshot"
 )
 
@@ -94,13 +95,33 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 // calls it, which cannot wait for itself) is dropped at once, counted in
 // Stats.DroppedAfterClose, and an error returned.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	return h.handle(ctx, r, nil)
+}
+
+// HandleTail is Handle for r followed by the attributes of t (the
+// correlation attributes a scope.Handler above passes beside the record):
+// the queued snapshot is taken of both at once, without the record being
+// rebuilt first.
+func (h *Handler) HandleTail(ctx context.Context, r slog.Record, t fuse.Tail) error {
+	var extra [fuse.MaxTail]slog.Attr
+	n := t.Len()
+	for i := range n {
+		extra[i] = t.At(i)
+	}
+	return h.handle(ctx, r, extra[:n])
+}
+
+// handle queues a snapshot of r followed by extra, or hands the record so
+// built to the next handler itself after Close or when the queue refuses
+// it.
+func (h *Handler) handle(ctx context.Context, r slog.Record, extra []slog.Attr) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	c := h.c
 	if !c.closed.Load() {
 		e := c.pool.Get().(*entry)
-		rec, size := snapshot.Record(r)
+		rec, size := snapshot.RecordWith(r, extra)
 		e.rec = rec
 		e.ctx = detach(ctx)
 		e.h = h.next
@@ -112,6 +133,10 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			return nil
 		}
 		c.releaseEntry(e)
+	}
+	if len(extra) > 0 {
+		r = r.Clone()
+		r.AddAttrs(extra...)
 	}
 	return c.handleSync(ctx, h.next, r)
 }

@@ -17,28 +17,55 @@ const inlineAttrs = 5
 // string cut from a large one does not keep the large one alive), the
 // attributes stored outside the record, groups, and copied or frozen
 // values.
-func Record(r slog.Record) (slog.Record, int) {
+func Record(r slog.Record) (slog.Record, int) { return RecordWith(r, nil) }
+
+// RecordWith returns the snapshot Record returns for r with extra added
+// after its own attributes (as slog.Record.AddAttrs adds them to a clone of
+// r: an empty group among them is left out), without that record being
+// built first.
+func RecordWith(r slog.Record, extra []slog.Attr) (slog.Record, int) {
 	need := len(r.Message)
 	r.Attrs(func(a slog.Attr) bool {
 		need += textLen(a)
 		return true
 	})
+	kept := 0
+	for _, a := range extra {
+		if !isEmptyGroup(a.Value) {
+			need += textLen(a)
+			kept++
+		}
+	}
 	t := newText(need)
 	out := slog.NewRecord(r.Time, r.Level, t.copy(r.Message), r.PC)
 	n := allocSize(need)
-	if extra := r.NumAttrs() - inlineAttrs; extra > 0 {
-		n += allocSize(extra * attrSize)
+	if over := r.NumAttrs() + kept - inlineAttrs; over > 0 {
+		n += allocSize(over * attrSize)
 	}
 	var inline [8]slog.Attr
 	attrs := inline[:0]
-	r.Attrs(func(a slog.Attr) bool {
+	add := func(a slog.Attr) {
 		sa, size := t.attr(a)
 		attrs = append(attrs, sa)
 		n += size
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		add(a)
 		return true
 	})
+	for _, a := range extra {
+		if !isEmptyGroup(a.Value) {
+			add(a)
+		}
+	}
 	out.AddAttrs(attrs...)
 	return out, n
+}
+
+// isEmptyGroup reports whether v is a group of no attributes, which
+// slog.Record.AddAttrs leaves out.
+func isEmptyGroup(v slog.Value) bool {
+	return v.Kind() == slog.KindGroup && len(v.Group()) == 0
 }
 
 // Attrs returns snapshots of attrs and the heap bytes they hold, the slice

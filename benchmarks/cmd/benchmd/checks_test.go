@@ -135,7 +135,7 @@ func TestParseProfileTop(t *testing.T) {
 	want := []profileEntry{
 		{"0.50s", "20.83%", "0.80s", "33.33%", "redact.(*Handler).Handle"},
 		{"0.30s", "12.50%", "0.30s", "12.50%", "runtime.mallocgc"},
-		{"0.20s", "8.33%", "0.20s", "8.33%", "fuse.Tail.Record (inline)"},
+		{"0.20s", "8.33%", "0.20s", "8.33%", "(internal) Tail.Record (inline)"},
 	}
 	if d := cmp.Diff(want, got, cmp.AllowUnexported(profileEntry{})); d != "" {
 		t.Errorf("parseProfileTop (-want +got):\n%s", d)

@@ -37,16 +37,30 @@ func parseProfileTop(out string, n int) (summary string, entries []profileEntry)
 
 // trimFunc returns a pprof function name without its package path:
 // github.com/slogstack/slogstack/async.(*Writer).Write -> async.(*Writer).Write.
+// A function of the module's internal packages, which users cannot call,
+// is shown as "(internal)" and its name within its package:
+// github.com/slogstack/slogstack/internal/snapshot.Record.func2 ->
+// (internal) Record.func2.
 func trimFunc(name string) string {
 	head, tail, _ := strings.Cut(name, " ")
+	internal := strings.HasPrefix(head, internalPrefix)
 	if i := strings.LastIndexByte(head, '/'); i >= 0 {
 		head = head[i+1:]
+	}
+	if internal {
+		if _, fn, ok := strings.Cut(head, "."); ok {
+			head = "(internal) " + fn
+		}
 	}
 	if tail != "" {
 		return head + " " + tail
 	}
 	return head
 }
+
+// internalPrefix is the package path prefix of the module's internal
+// packages.
+const internalPrefix = "github.com/slogstack/slogstack/internal/"
 
 // profileSection renders the CPU profiles of the stack rows found in dir
 // (<row>.txt, the `go tool pprof -top` output of one serial run of the
