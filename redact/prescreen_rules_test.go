@@ -17,22 +17,7 @@ func (x *Redactor) textAllRules(s string, t *tally) (string, bool) {
 		if x.enabled&(1<<p) == 0 {
 			continue
 		}
-		switch p {
-		case patCard:
-			spans = findCards(s, spans)
-		case patKeyValue:
-			spans = x.findKeyValues(s, t, spans)
-		case patBearer:
-			spans = findSchemeCredentials(s, "bearer", isBearerByte, looksLikeCredential, patBearer, spans)
-		case patBasic:
-			spans = findSchemeCredentials(s, "basic", isBase64Byte, isBasicCredential, patBasic, spans)
-		case patURLPassword:
-			spans = findURLPasswords(s, spans)
-		default:
-			for _, r := range builtinRegexps[p] {
-				spans = findRegexp(r.re, s, r.group, r.wordStart, r.valid, p, spans)
-			}
-		}
+		spans = x.findBuiltin(p, s, t, spans)
 	}
 	if len(spans) == 0 {
 		return s, false

@@ -363,22 +363,7 @@ func (x *Redactor) text(s string, t *tally) (string, bool) {
 			continue
 		}
 		f &^= 1 << p
-		switch p {
-		case patCard:
-			spans = findCards(s, spans)
-		case patKeyValue:
-			spans = x.findKeyValues(s, t, spans)
-		case patBearer:
-			spans = findSchemeCredentials(s, "bearer", isBearerByte, looksLikeCredential, patBearer, spans)
-		case patBasic:
-			spans = findSchemeCredentials(s, "basic", isBase64Byte, isBasicCredential, patBasic, spans)
-		case patURLPassword:
-			spans = findURLPasswords(s, spans)
-		default:
-			for _, r := range builtinRegexps[p] {
-				spans = findRegexp(r.re, s, r.group, r.wordStart, r.valid, p, spans)
-			}
-		}
+		spans = x.findBuiltin(p, s, t, spans)
 	}
 	for i := range x.custom {
 		cp := &x.custom[i]
@@ -390,6 +375,27 @@ func (x *Redactor) text(s string, t *tally) (string, bool) {
 		return s, false
 	}
 	return x.apply(s, spans, t), true
+}
+
+// findBuiltin appends to spans the spans of s that the built-in rule p
+// masks.
+func (x *Redactor) findBuiltin(p pattern, s string, t *tally, spans []span) []span {
+	switch p {
+	case patCard:
+		return findCards(s, spans)
+	case patKeyValue:
+		return x.findKeyValues(s, t, spans)
+	case patBearer:
+		return findSchemeCredentials(s, "bearer", isBearerByte, looksLikeCredential, patBearer, spans)
+	case patBasic:
+		return findSchemeCredentials(s, "basic", isBase64Byte, isBasicCredential, patBasic, spans)
+	case patURLPassword:
+		return findURLPasswords(s, spans)
+	}
+	for _, r := range builtinRegexps[p] {
+		spans = findRegexp(r.re, s, r.group, r.wordStart, r.valid, p, spans)
+	}
+	return spans
 }
 
 // findRegexp appends the spans of re's matches in s. group selects the
