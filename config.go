@@ -167,7 +167,7 @@ type Config struct {
 // traces are off, with StacktraceLevel at ERROR for when they are turned on.
 func DefaultConfig() Config {
 	httpOpts := httpctx.DefaultOptions()
-	httpOpts.Logger, httpOpts.Policy = nil, sampling.Policy{} // the stack sets them
+	httpOpts.Logger, httpOpts.Policy = nil, nil // the stack sets them
 	return Config{
 		Level:              slog.LevelInfo,
 		StacktraceLevel:    slog.LevelError, // Stacktrace off; turned on, errors only

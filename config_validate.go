@@ -98,8 +98,8 @@ func (c Config) Validate() error {
 	if c.HTTP.Logger != nil {
 		errs = append(errs, errors.New("slogstack: HTTP.Logger is set; leave it nil: Stack.Middleware logs through the stack's logger"))
 	}
-	if policySet(c.HTTP.Policy) {
-		errs = append(errs, errors.New("slogstack: HTTP.Policy is set; leave it zero: Stack.Middleware decides with the stack's SamplingPolicy"))
+	if c.HTTP.Policy != nil {
+		errs = append(errs, errors.New("slogstack: HTTP.Policy is set; leave it nil: Stack.Middleware decides with the stack's SamplingPolicy"))
 	}
 	return errors.Join(errs...)
 }
@@ -131,12 +131,6 @@ func appendRateError(errs []error, field string, r float64) []error {
 		return append(errs, fmt.Errorf("slogstack: %s %v is not a number from 0 to 1", field, r))
 	}
 	return errs
-}
-
-// policySet reports whether p differs from the zero Policy (an empty path
-// list counts as none).
-func policySet(p sampling.Policy) bool {
-	return p.Rate != 0 || len(p.AlwaysSamplePaths) > 0 || len(p.ExcludedPaths) > 0 || p.FollowTrace
 }
 
 // appendBufferErrors appends the errors of the sampling buffer's sizes

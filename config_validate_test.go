@@ -273,10 +273,9 @@ func TestValidateRejects(t *testing.T) {
 		{"http logger set", edit(func(c *Config) { c.HTTP.Logger = slog.Default() }), []string{
 			"slogstack: HTTP.Logger is set; leave it nil: Stack.Middleware logs through the stack's logger"}},
 		{"http policy set", edit(func(c *Config) { c.HTTP.Policy = sampling.DefaultPolicy() }), []string{
-			"slogstack: HTTP.Policy is set; leave it zero: Stack.Middleware decides with the stack's SamplingPolicy"}},
-		{"http policy with empty lists is unset", edit(func(c *Config) {
-			c.HTTP.Policy = sampling.Policy{ExcludedPaths: []string{}, AlwaysSamplePaths: []string{}}
-		}), nil},
+			"slogstack: HTTP.Policy is set; leave it nil: Stack.Middleware decides with the stack's SamplingPolicy"}},
+		{"http policy zero but set", edit(func(c *Config) { c.HTTP.Policy = sampling.Policy{} }), []string{
+			"slogstack: HTTP.Policy is set; leave it nil: Stack.Middleware decides with the stack's SamplingPolicy"}},
 		{"zero config", Config{}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -28,7 +28,7 @@ import (
 // before the process exits. Its methods are safe for concurrent use.
 type Stack struct {
 	cfg    Config
-	policy sampling.Policy // the stack's own copy (Config.policy)
+	policy *sampling.PolicyVar // the policy in force, from Config.policy at first
 	top    *stackHandler
 	logger *slog.Logger
 
@@ -128,7 +128,8 @@ func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Stack{cfg: cfg, policy: cfg.policy(), shutdownDone: make(chan struct{})}
+	s := &Stack{cfg: cfg, policy: new(sampling.PolicyVar), shutdownDone: make(chan struct{})}
+	s.policy.Store(cfg.policy())
 	h := base(s)
 	if cfg.Redact {
 		s.redact = redact.NewHandler(h, cfg.RedactOptions)

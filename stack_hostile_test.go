@@ -32,7 +32,7 @@ import (
 // scopes are opened with.
 type composed struct {
 	top         slog.Handler
-	policy      sampling.Policy
+	policy      sampling.Decider
 	redacts     bool
 	stack       *Stack
 	sampling    *sampling.Handler

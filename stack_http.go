@@ -2,10 +2,8 @@ package slogstack
 
 import (
 	"net/http"
-	"slices"
 
 	"github.com/slogstack/slogstack/httpctx"
-	"github.com/slogstack/slogstack/sampling"
 	"github.com/slogstack/slogstack/scope"
 )
 
@@ -48,7 +46,7 @@ func (s *Stack) ScopeOptions(name string) scope.Options {
 	return scope.Options{
 		Name:              name,
 		Logger:            s.logger,
-		Policy:            s.policyCopy(),
+		Policy:            s.policy,
 		CompletionLog:     true,
 		CompletionMessage: defaultCompletionMessage,
 	}
@@ -58,21 +56,12 @@ func (s *Stack) ScopeOptions(name string) scope.Options {
 // scopes opened with ScopeOptions.
 const defaultCompletionMessage = "scope completed"
 
-// policyCopy returns the stack's sampling policy with path lists of its
-// own, so that a caller changing them does not change the stack.
-func (s *Stack) policyCopy() sampling.Policy {
-	p := s.policy
-	p.AlwaysSamplePaths = slices.Clone(p.AlwaysSamplePaths)
-	p.ExcludedPaths = slices.Clone(p.ExcludedPaths)
-	return p
-}
-
 // httpOptions returns the options of the stack's HTTP middleware:
 // Config.HTTP with the stack's logger and policy, and the stack's
 // redaction as the body hook unless the caller set one.
 func (s *Stack) httpOptions() httpctx.Options {
 	opts := s.cfg.HTTP
-	opts.Logger, opts.Policy = s.logger, s.policyCopy()
+	opts.Logger, opts.Policy = s.logger, s.policy
 	if opts.Body.Redact == nil && s.redact != nil {
 		opts.Body.Redact = s.redact.Redactor().RedactBody
 	}

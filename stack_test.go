@@ -608,19 +608,20 @@ func TestMiddlewareOptions(t *testing.T) {
 	paths[0] = "/changed"
 	want := sampling.Policy{Rate: 0.25, AlwaysSamplePaths: []string{"/api/v1/payments"}}
 	opts := s.httpOptions()
-	if diff := cmp.Diff(want, opts.Policy); diff != "" {
+	if diff := cmp.Diff(want, opts.Policy.(*sampling.PolicyVar).Load()); diff != "" {
 		t.Errorf("middleware policy (-want +got):\n%s", diff)
 	}
 	if opts.Logger != s.Logger() || opts.AccessMessage != "served" || !opts.Recover || !opts.AccessLog || opts.Body.Redact == nil {
 		t.Errorf("middleware options %+v: want the stack's logger, Config.HTTP and the stack's body redaction", opts)
 	}
 	so := s.ScopeOptions("job/report")
-	if so.Name != "job/report" || so.Logger != s.Logger() || !cmp.Equal(so.Policy, want) {
-		t.Errorf("ScopeOptions = %+v", so)
+	if so.Name != "job/report" || so.Logger != s.Logger() || so.Policy != opts.Policy {
+		t.Errorf("ScopeOptions = %+v: want the stack's logger and the middleware's policy", so)
 	}
-	so.Policy.AlwaysSamplePaths[0] = "/changed"
-	if got := s.ScopeOptions("x").Policy; !cmp.Equal(got, want) {
-		t.Errorf("changing the returned policy changed the stack's: %+v", got)
+	got := so.Policy.(*sampling.PolicyVar).Load()
+	got.AlwaysSamplePaths[0] = "/changed"
+	if got := s.ScopeOptions("x").Policy.(*sampling.PolicyVar).Load(); !cmp.Equal(got, want) {
+		t.Errorf("changing the loaded policy changed the stack's: %+v", got)
 	}
 	if err := s.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)

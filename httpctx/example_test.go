@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/slogstack/slogstack/httpctx"
+	"github.com/slogstack/slogstack/sampling"
 	"github.com/slogstack/slogstack/scope"
 )
 
@@ -42,7 +43,9 @@ func Example() {
 	})
 	opts := httpctx.DefaultOptions()
 	opts.Logger = logger
-	opts.Policy.AlwaysSamplePaths = []string{"/orders"}
+	policy := sampling.DefaultPolicy()
+	policy.AlwaysSamplePaths = []string{"/orders"}
+	opts.Policy = policy
 	handler := httpctx.Middleware(opts)(mux)
 
 	req := httptest.NewRequest("GET", "/orders/42", nil)
@@ -92,11 +95,11 @@ func ExampleBodyOptions() {
 func ExampleDefaultOptions() {
 	opts := httpctx.DefaultOptions()
 	fmt.Println(opts.AccessLog, opts.AccessMessage, opts.Body.MaxBytes)
-	fmt.Println(opts.Policy.Rate, opts.Policy.ExcludedPaths)
+	fmt.Printf("%+v\n", opts.Policy)
 	var zero httpctx.Options
-	fmt.Println(zero.AccessLog, zero.Policy.Rate, zero.Body.MaxBytes)
+	fmt.Println(zero.AccessLog, zero.Policy, zero.Body.MaxBytes)
 	// Output:
 	// true request completed 4096
-	// 0.1 [/health /healthz /livez /readyz]
-	// false 0 0
+	// {Rate:0.1 AlwaysSamplePaths:[] ExcludedPaths:[/health /healthz /livez /readyz] FollowTrace:false}
+	// false <nil> 0
 }

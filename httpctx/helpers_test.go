@@ -11,7 +11,6 @@ import (
 
 	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/internal/reqscope"
-	"github.com/slogstack/slogstack/sampling"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -55,7 +54,7 @@ func scopeOf(ctx context.Context) *reqscope.Scope { return reqscope.FromContext(
 func withDefaults(o Options) Options {
 	d := DefaultOptions()
 	d.Logger = o.Logger
-	if !policyIsZero(o.Policy) {
+	if o.Policy != nil {
 		d.Policy = o.Policy
 	}
 	if o.AccessMessage != "" {
@@ -68,8 +67,4 @@ func withDefaults(o Options) Options {
 	}
 	d.Recover = o.Recover
 	return d
-}
-
-func policyIsZero(p sampling.Policy) bool {
-	return p.Rate == 0 && p.AlwaysSamplePaths == nil && p.ExcludedPaths == nil && !p.FollowTrace
 }

@@ -5,11 +5,13 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/internal/scopectx"
 	"github.com/slogstack/slogstack/internal/traceparent"
+	"github.com/slogstack/slogstack/sampling"
 	"github.com/slogstack/slogstack/scope"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -33,13 +35,28 @@ const (
 // middleware opens a scope for each HTTP request and writes its access
 // record; see Middleware. Its methods are safe for concurrent use.
 type middleware struct {
-	opts  Options
-	stats counters
+	opts   Options
+	policy sampling.Decider // opts.Policy, never nil, path lists of its own
+	stats  counters
 }
 
-// newMiddleware returns a middleware with opts.
+// newMiddleware returns a middleware with opts. A nil *sampling.PolicyVar
+// as opts.Policy panics here, rather than on every request.
 func newMiddleware(opts Options) *middleware {
-	return &middleware{opts: opts}
+	m := &middleware{opts: opts, policy: opts.Policy}
+	switch p := opts.Policy.(type) {
+	case nil:
+		m.policy = sampling.Policy{}
+	case sampling.Policy:
+		p.AlwaysSamplePaths = slices.Clone(p.AlwaysSamplePaths)
+		p.ExcludedPaths = slices.Clone(p.ExcludedPaths)
+		m.policy = p
+	case *sampling.PolicyVar:
+		if p == nil {
+			panic("httpctx: Options.Policy is a nil *sampling.PolicyVar")
+		}
+	}
+	return m
 }
 
 // Middleware returns net/http middleware that opens a request scope (see
@@ -160,7 +177,7 @@ func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 	m.stats.requests.Add(1)
 	ctxSpan := trace.SpanContextFromContext(ctx)
 	id, sc := m.correlationID(ctxSpan, r.Header)
-	sampled, rate, reason := m.opts.Policy.Decide(r.URL.Path, id, sc)
+	sampled, rate, reason := m.policy.Decide(r.URL.Path, id, sc)
 	d := reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}
 	m.countDecision(d)
 	// One allocation holds the scope's state (which is also the context)

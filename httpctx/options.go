@@ -18,9 +18,12 @@ type Options struct {
 	// builder arranges.
 	Logger *slog.Logger
 	// Policy makes each request's sampling decision, from r.URL.Path, the
-	// correlation ID and the span context. The zero Policy samples no
-	// request; DefaultOptions sets sampling.DefaultPolicy().
-	Policy sampling.Policy
+	// correlation ID and the span context: a sampling.Policy, or a
+	// *sampling.PolicyVar whose rules change while the server runs (a
+	// request keeps the decision made when it arrived). Nil decides as the
+	// zero Policy, which samples no request; DefaultOptions sets
+	// sampling.DefaultPolicy().
+	Policy sampling.Decider
 	// AccessLog logs one access record per request at its end.
 	// DefaultOptions sets true.
 	AccessLog bool

@@ -32,9 +32,11 @@ type Options struct {
 	// example extracted from a message's headers. When it is not valid, the
 	// span context in the context passed to Start (if any) is used.
 	SpanContext trace.SpanContext
-	// Policy makes the sampling decision, once, when the scope opens. The
-	// zero Policy samples nothing.
-	Policy sampling.Policy
+	// Policy makes the sampling decision, once, when the scope opens: a
+	// sampling.Policy, or a *sampling.PolicyVar whose rules change while
+	// the program runs. Nil decides as the zero Policy, which samples
+	// nothing.
+	Policy sampling.Decider
 	// Logger is the logger that Logger(ctx) binds to the scope. Nil means
 	// the logger set on the parent context with WithLogger, else
 	// slog.Default().
@@ -109,7 +111,7 @@ func Start(ctx context.Context, opts Options) (context.Context, func(err error))
 			id = NewCorrelationID()
 		}
 	}
-	sampled, rate, reason := opts.Policy.Decide(opts.Name, id, sc)
+	sampled, rate, reason := decide(opts.Policy, opts.Name, id, sc)
 	d := reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}
 	ctx, st := scopectx.Open(ctx, ctxSpan, id, sc, d, opts.Logger)
 	s := st.Scope
@@ -147,4 +149,18 @@ func DecisionOf(ctx context.Context) (Decision, bool) {
 	}
 	d := s.Decision()
 	return Decision{Sampled: d.Sampled, Rate: d.Rate, Reason: d.Reason}, true
+}
+
+// decide asks p for the decision, deciding as the zero sampling.Policy when
+// p is nil. A nil *sampling.PolicyVar panics with a message saying so.
+func decide(p sampling.Decider, name, id string, sc trace.SpanContext) (bool, float64, string) {
+	switch v := p.(type) {
+	case nil:
+		return sampling.Policy{}.Decide(name, id, sc)
+	case *sampling.PolicyVar:
+		if v == nil {
+			panic("scope: Options.Policy is a nil *sampling.PolicyVar")
+		}
+	}
+	return p.Decide(name, id, sc)
 }
