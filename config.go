@@ -2,7 +2,6 @@ package slogstack
 
 import (
 	"log/slog"
-	"slices"
 
 	"github.com/slogstack/slogstack/aggregation"
 	"github.com/slogstack/slogstack/async"
@@ -193,16 +192,12 @@ func (c Config) level() slog.Leveler {
 	return c.Level
 }
 
-// policy returns the sampling policy request scopes are opened with: a
-// copy of the configured one (a caller changing its slices later does not
-// change a running stack), or, with sampling off, one that samples every
+// decider returns what request scopes are opened with: v, which holds the
+// configured policy, or, with sampling off, a policy that samples every
 // request.
-func (c Config) policy() sampling.Policy {
+func (c Config) decider(v *sampling.PolicyVar) sampling.Decider {
 	if !c.Sampling {
 		return sampling.Policy{Rate: 1}
 	}
-	p := c.SamplingPolicy
-	p.AlwaysSamplePaths = slices.Clone(p.AlwaysSamplePaths)
-	p.ExcludedPaths = slices.Clone(p.ExcludedPaths)
-	return p
+	return v
 }

@@ -27,10 +27,11 @@ import (
 // A Stack owns goroutines when aggregation or async is on: call Shutdown
 // before the process exits. Its methods are safe for concurrent use.
 type Stack struct {
-	cfg    Config
-	policy *sampling.PolicyVar // the policy in force, from Config.policy at first
-	top    *stackHandler
-	logger *slog.Logger
+	cfg     Config
+	policy  *sampling.PolicyVar // the sampling policy in force, Config.SamplingPolicy at first
+	decider sampling.Decider    // what scopes are opened with (Config.decider)
+	top     *stackHandler
+	logger  *slog.Logger
 
 	correlation *scope.Handler
 	sampling    *sampling.Handler
@@ -129,7 +130,8 @@ func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
 		return nil, err
 	}
 	s := &Stack{cfg: cfg, policy: new(sampling.PolicyVar), shutdownDone: make(chan struct{})}
-	s.policy.Store(cfg.policy())
+	s.policy.Store(cfg.SamplingPolicy)
+	s.decider = cfg.decider(s.policy)
 	h := base(s)
 	if cfg.Redact {
 		s.redact = redact.NewHandler(h, cfg.RedactOptions)

@@ -148,7 +148,7 @@ func TestFusedStackWritesUnfusedBytes(t *testing.T) {
 			unfused := newUnfusedStack(&unfusedOut, cfg, sink)
 			script := randomScript(rng, cfg)
 			script.run(t, stack.Handler(), stack.ScopeOptions("/orders"))
-			script.run(t, unfused.top, scope.Options{Name: "/orders", Policy: stack.policy.Load()})
+			script.run(t, unfused.top, scope.Options{Name: "/orders", Policy: stack.decider})
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := stack.Shutdown(ctx); err != nil {

@@ -46,7 +46,7 @@ func (s *Stack) ScopeOptions(name string) scope.Options {
 	return scope.Options{
 		Name:              name,
 		Logger:            s.logger,
-		Policy:            s.policy,
+		Policy:            s.decider,
 		CompletionLog:     true,
 		CompletionMessage: defaultCompletionMessage,
 	}
@@ -61,7 +61,7 @@ const defaultCompletionMessage = "scope completed"
 // redaction as the body hook unless the caller set one.
 func (s *Stack) httpOptions() httpctx.Options {
 	opts := s.cfg.HTTP
-	opts.Logger, opts.Policy = s.logger, s.policy
+	opts.Logger, opts.Policy = s.logger, s.decider
 	if opts.Body.Redact == nil && s.redact != nil {
 		opts.Body.Redact = s.redact.Redactor().RedactBody
 	}
