@@ -30,6 +30,7 @@ type Stack struct {
 	cfg     Config
 	policy  *sampling.PolicyVar // the sampling policy in force, Config.SamplingPolicy at first
 	decider sampling.Decider    // what scopes are opened with (Config.decider)
+	level   *slog.LevelVar      // the level the stack filters with (Level)
 	top     *stackHandler
 	logger  *slog.Logger
 
@@ -82,7 +83,7 @@ func NewStack(w io.Writer, cfg Config) (*Stack, error) {
 			s.layers = append(s.layers, "async.Writer")
 		}
 		opts := &slog.HandlerOptions{
-			Level:       cfg.level(),
+			Level:       s.level,
 			AddSource:   cfg.AddSource,
 			ReplaceAttr: cfg.ReplaceAttr,
 		}
@@ -132,6 +133,7 @@ func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
 	s := &Stack{cfg: cfg, policy: new(sampling.PolicyVar), shutdownDone: make(chan struct{})}
 	s.policy.Store(cfg.SamplingPolicy)
 	s.decider = cfg.decider(s.policy)
+	s.level = levelVarOf(cfg.level())
 	h := base(s)
 	if cfg.Redact {
 		s.redact = redact.NewHandler(h, cfg.RedactOptions)
@@ -157,7 +159,7 @@ func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
 		h = s.sampling
 		s.layers = append(s.layers, "sampling.Handler")
 	}
-	s.top = &stackHandler{next: h, level: cfg.level(), records: new(counter.Counter),
+	s.top = &stackHandler{next: h, level: s.level, records: new(counter.Counter),
 		stacktrace: stacktraceRule{on: cfg.Stacktrace, level: cfg.StacktraceLevel}}
 	s.logger = slog.New(s.top)
 	s.httpMiddleware, s.httpStats = buildMiddleware(s.httpOptions())

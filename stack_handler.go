@@ -13,7 +13,7 @@ import (
 // Config.Stacktrace asks for, on the caller's goroutine.
 type stackHandler struct {
 	next       slog.Handler
-	level      slog.Leveler
+	level      slog.Leveler     // Stack.Level (a *slog.LevelVar): one atomic load per call
 	records    *counter.Counter // sharded: parallel callers do not share its cache line
 	stacktrace stacktraceRule
 }
