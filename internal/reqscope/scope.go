@@ -16,6 +16,7 @@ const (
 	ReasonTrace    = "trace"    // the span context's sampled flag decided
 	ReasonRate     = "rate"     // the correlation ID's hash against the rate decided
 	ReasonError    = "error"    // an error, a panic or a 5xx rescued the scope
+	ReasonForced   = "forced"   // a verified forced-sampling token asked for the scope whole
 )
 
 // Decision is the sampling decision of a scope.
@@ -50,6 +51,7 @@ type Scope struct {
 	correlationID string
 	spanContext   trace.SpanContext
 	decision      Decision
+	forceToken    string // the verified forced-sampling token, "" if none
 
 	flags atomic.Uint32
 
@@ -86,6 +88,15 @@ func New(correlationID string, sc trace.SpanContext, d Decision) *Scope {
 func (s *Scope) Open(correlationID string, sc trace.SpanContext, d Decision) {
 	s.correlationID, s.spanContext, s.decision = correlationID, sc, d
 }
+
+// SetForceToken records the verified forced-sampling token that decided
+// the scope (its decision has reason ReasonForced), so that it can be
+// passed on to the services the work calls. Like Open, it must be called
+// before s is shared.
+func (s *Scope) SetForceToken(token string) { s.forceToken = token }
+
+// ForceToken returns the token recorded with SetForceToken, or "".
+func (s *Scope) ForceToken() string { return s.forceToken }
 
 // CorrelationID returns the scope's correlation ID.
 func (s *Scope) CorrelationID() string { return s.correlationID }
