@@ -25,6 +25,12 @@ const (
 	// a typical record with its buffer slot. A record larger than the
 	// buffer is not buffered at all.
 	minRequestBufferBytes = 1 << 10
+
+	// minForceKeyBytes is the shortest forced-sampling key
+	// (HTTP.ForceKey, LOG_FORCE_KEY): 16 bytes, 128 bits. A shorter one
+	// could be guessed, and whoever holds it can have any request logged
+	// whole.
+	minForceKeyBytes = 16
 )
 
 // Validate reports whether c describes a stack that can log: each problem
@@ -47,6 +53,8 @@ const (
 //     logger and sampling policy;
 //   - HTTP.Body.Request or HTTP.Body.Response on with HTTP.Body.MaxBytes
 //     0, which would capture nothing;
+//   - an HTTP.ForceKey of 1 to 15 bytes, too short to be a secret (the
+//     error gives its length, never the key);
 //   - sizes too small to hold a record, since such a stack would drop
 //     every record it is given: SamplingOptions.MaxRequestBytes must be 0
 //     (no buffering) or at least 1 KiB; SamplingOptions.MaxBufferedBytes
@@ -100,6 +108,9 @@ func (c Config) Validate() error {
 	}
 	if c.HTTP.Policy != nil {
 		errs = append(errs, errors.New("slogstack: HTTP.Policy is set; leave it nil: Stack.Middleware decides with the stack's SamplingPolicy"))
+	}
+	if n := len(c.HTTP.ForceKey); n > 0 && n < minForceKeyBytes {
+		errs = append(errs, fmt.Errorf("slogstack: HTTP.ForceKey has %d bytes; a forced-sampling key must have at least %d (32 random bytes are best), or be empty to turn forced sampling off", n, minForceKeyBytes))
 	}
 	return errors.Join(errs...)
 }

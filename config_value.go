@@ -44,7 +44,9 @@ import (
 //     batch_size, batch_bytes, report_interval, stall_timeout, and
 //     report_handler ("set") when one is set;
 //   - http: access_log and access_message, body ("off" or request,
-//     response, max_bytes, is_text, redact), recover.
+//     response, max_bytes, is_text, redact), recover, and force_key
+//     ("set") when a forced-sampling key is set: the key itself is never
+//     shown.
 //
 // Sizes are written as LOG_* variables take them (8MiB), durations as
 // text (1s, 500ms), in JSON as in text. Nothing in it is a secret: hooks and matchers are only
@@ -208,9 +210,13 @@ func httpValue(o httpctx.Options, stackRedacts bool) slog.Value {
 	if o.AccessLog {
 		attrs = append(attrs, slog.String("access_message", o.AccessMessage))
 	}
-	return slog.GroupValue(append(attrs,
+	attrs = append(attrs,
 		slog.Any("body", bodyValue(o.Body, stackRedacts)),
-		slog.Bool("recover", o.Recover))...)
+		slog.Bool("recover", o.Recover))
+	if len(o.ForceKey) > 0 {
+		attrs = append(attrs, slog.String("force_key", "set"))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 func bodyValue(b httpctx.BodyOptions, stackRedacts bool) slog.Value {

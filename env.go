@@ -63,6 +63,10 @@ const maxQueueSize = 1 << 24
 //	LOG_ASYNC                   true/false: the async queue
 //	LOG_QUEUE_SIZE              positive integer: records the queue holds
 //	LOG_QUEUE_BYTES             size, at least 64KiB: bytes the queue holds
+//	LOG_FORCE_KEY               secret, at least 16 bytes: the key that
+//	                            forced-sampling tokens (X-Log-Force) are
+//	                            verified with (HTTP.ForceKey); the value's
+//	                            bytes as set; empty or unset: forcing off
 //
 // Booleans are those of strconv.ParseBool (true, false, 1, 0, t, f in any
 // case). A size is a positive integer of bytes, optionally followed by KiB,
@@ -229,6 +233,27 @@ func (p *envParser) apply(cfg *Config) {
 	p.aggregation(cfg)
 	p.boolean("LOG_REDACT", &cfg.Redact)
 	p.async(cfg)
+	p.forceKey(cfg)
+}
+
+// forceKey applies LOG_FORCE_KEY: the bytes of its value, as set (not
+// trimmed), become HTTP.ForceKey; set empty, it turns forced sampling off.
+// A value of 1 to 15 bytes is an error that gives its length, never the
+// value: the key is a secret.
+func (p *envParser) forceKey(cfg *Config) {
+	v, ok := p.raw("LOG_FORCE_KEY")
+	if !ok {
+		return
+	}
+	if len(v) > 0 && len(v) < minForceKeyBytes {
+		p.errs = append(p.errs, fmt.Errorf("LOG_FORCE_KEY: the key has %d bytes; it must have at least %d (32 random bytes are best, for example the output of openssl rand -base64 32)", len(v), minForceKeyBytes))
+		return
+	}
+	if v == "" {
+		cfg.HTTP.ForceKey = nil
+		return
+	}
+	cfg.HTTP.ForceKey = []byte(v)
 }
 
 // preset applies LOG_PRESET, before every other variable: development

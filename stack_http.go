@@ -47,6 +47,7 @@ func (s *Stack) ScopeOptions(name string) scope.Options {
 		Name:              name,
 		Logger:            s.logger,
 		Policy:            s.decider,
+		ForceKey:          s.cfg.HTTP.ForceKey,
 		CompletionLog:     true,
 		CompletionMessage: defaultCompletionMessage,
 	}

@@ -30,6 +30,9 @@ const (
 	headerRequestID = "X-Request-Id"
 	// headerTraceparent (W3C traceparent) is read from requests.
 	headerTraceparent = "Traceparent"
+	// headerForce (X-Log-Force: a forced-sampling token) is read from
+	// requests.
+	headerForce = "X-Log-Force"
 )
 
 // middleware opens a scope for each HTTP request and writes its access
@@ -44,6 +47,7 @@ type middleware struct {
 // as opts.Policy panics here, rather than on every request.
 func newMiddleware(opts Options) *middleware {
 	m := &middleware{opts: opts, policy: opts.Policy}
+	m.opts.ForceKey = checkForceKey(opts.ForceKey)
 	switch p := opts.Policy.(type) {
 	case nil:
 		m.policy = sampling.Policy{}
@@ -177,13 +181,20 @@ func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 	m.stats.requests.Add(1)
 	ctxSpan := trace.SpanContextFromContext(ctx)
 	id, sc := m.correlationID(ctxSpan, r.Header)
-	sampled, rate, reason := m.policy.Decide(r.URL.Path, id, sc)
-	d := reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}
+	forceToken := m.forceToken(r.Header, id, start)
+	var d reqscope.Decision
+	if forceToken != "" {
+		d = forcedDecision
+	} else {
+		sampled, rate, reason := m.policy.Decide(r.URL.Path, id, sc)
+		d = reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}
+	}
 	m.countDecision(d)
 	// One allocation holds the scope's state (which is also the context)
 	// and the wrapped writer.
 	rs := &requestState{}
 	ctx = rs.st.InitSpan(ctx, ctxSpan, id, sc, d, m.opts.Logger)
+	rs.st.Scope.SetForceToken(forceToken)
 	rw := &rs.rw
 	*rw = responseWriter{w: w, scope: rs.st.Scope}
 	r2 := r.WithContext(ctx)
@@ -262,6 +273,8 @@ func (m *middleware) countDecision(d reqscope.Decision) {
 		m.stats.trace.Add(1)
 	case reqscope.ReasonRate:
 		m.stats.rate.Add(1)
+	case reqscope.ReasonForced:
+		m.stats.forced.Add(1)
 	default:
 		m.stats.otherReason.Add(1)
 	}

@@ -45,6 +45,17 @@ type Options struct {
 	// DefaultOptions leaves it false (panics are re-raised, as net/http
 	// expects).
 	Recover bool
+	// ForceKey is the secret key that forced-sampling tokens are verified
+	// with: a request with a valid X-Log-Force token (made with
+	// sampling.ForceToken and this key for the request's correlation ID,
+	// not expired) is sampled with reason "forced", before every rule of
+	// Policy, and the token is passed on by Transport. A missing, malformed,
+	// oversized (over 128 bytes), forged, expired or too long-lived token
+	// changes nothing (Policy decides) and is counted in Stats().Force. Nil
+	// or empty turns forced sampling off: the header is ignored (counted as
+	// NoKey). A key of 1 to 15 bytes is too weak: Middleware panics. Use 32
+	// random bytes; Middleware keeps a copy.
+	ForceKey []byte
 }
 
 // DefaultOptions returns the options a service usually wants: the

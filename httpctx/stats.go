@@ -38,6 +38,8 @@ type Stats struct {
 	LogPanics uint64
 	// IDs says where correlation IDs came from.
 	IDs IDCounts
+	// Force counts the X-Log-Force tokens of requests, by outcome.
+	Force ForceCounts
 	// RequestBodyBytes and ResponseBodyBytes are the body bytes captured
 	// for access records.
 	RequestBodyBytes, ResponseBodyBytes uint64
@@ -61,13 +63,33 @@ type IDCounts struct {
 	RejectedCorrelationHeader, RejectedRequestIDHeader, RejectedTraceparent uint64
 }
 
+// ForceCounts counts the forced-sampling tokens (X-Log-Force headers) of
+// requests by outcome; a request without the header is not counted. Only
+// Accepted requests are forced; the others are decided by the policy.
+type ForceCounts struct {
+	// Accepted tokens: made with Options.ForceKey for the request's
+	// correlation ID, not expired.
+	Accepted uint64
+	// Invalid tokens: over 128 bytes, not of a token's form, or living
+	// more than 24 hours from now.
+	Invalid uint64
+	// Forged tokens: of a token's form, but made with another key or for
+	// another correlation ID (or altered).
+	Forged uint64
+	// Expired tokens: genuine, but past their expiry.
+	Expired uint64
+	// NoKey counts headers ignored because Options.ForceKey is not set.
+	NoKey uint64
+}
+
 type counters struct {
 	requests, nested, sampled, notSampled                     atomic.Uint64
-	excluded, path, trace, rate, otherReason                  atomic.Uint64
+	excluded, path, trace, rate, forced, otherReason          atomic.Uint64
 	kept, serverErrorKeeps, panics, aborted, logPanics        atomic.Uint64
 	fromCorr, fromReqID, fromSpan, fromTraceparent, generated atomic.Uint64
 	rejCorr, rejReqID, rejTraceparent                         atomic.Uint64
 	reqBody, respBody, truncated, skipped                     atomic.Uint64
+	force                                                     forceCounters
 }
 
 // snapshot reads the counters one by one. A request is counted in
@@ -82,6 +104,7 @@ func (c *counters) snapshot() Stats {
 			Path:     c.path.Load(),
 			Trace:    c.trace.Load(),
 			Rate:     c.rate.Load(),
+			Forced:   c.forced.Load(),
 			Other:    c.otherReason.Load(),
 		},
 		Kept:             c.kept.Load(),
@@ -99,6 +122,7 @@ func (c *counters) snapshot() Stats {
 			RejectedRequestIDHeader:   c.rejReqID.Load(),
 			RejectedTraceparent:       c.rejTraceparent.Load(),
 		},
+		Force:             c.force.load(),
 		RequestBodyBytes:  c.reqBody.Load(),
 		ResponseBodyBytes: c.respBody.Load(),
 		BodiesTruncated:   c.truncated.Load(),

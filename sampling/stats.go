@@ -13,12 +13,13 @@ type ReasonCounts struct {
 	Path     uint64 // reason "path"
 	Trace    uint64 // reason "trace"
 	Rate     uint64 // reason "rate"
+	Forced   uint64 // reason "forced": a verified forced-sampling token (see ForceToken)
 	Other    uint64 // any other reason
 }
 
 // Total returns the sum of the counts.
 func (c ReasonCounts) Total() uint64 {
-	return c.Excluded + c.Path + c.Trace + c.Rate + c.Other
+	return c.Excluded + c.Path + c.Trace + c.Rate + c.Forced + c.Other
 }
 
 // Stats is a snapshot of a Handler's counters, shared by the handlers
@@ -117,7 +118,7 @@ type Stats struct {
 
 // reasonCounters is the live form of ReasonCounts.
 type reasonCounters struct {
-	excluded, path, trace, rate, other atomic.Uint64
+	excluded, path, trace, rate, forced, other atomic.Uint64
 }
 
 func (c *reasonCounters) add(reason string) {
@@ -130,6 +131,8 @@ func (c *reasonCounters) add(reason string) {
 		c.trace.Add(1)
 	case reqscope.ReasonRate:
 		c.rate.Add(1)
+	case reqscope.ReasonForced:
+		c.forced.Add(1)
 	default:
 		c.other.Add(1)
 	}
@@ -141,6 +144,7 @@ func (c *reasonCounters) load() ReasonCounts {
 		Path:     c.path.Load(),
 		Trace:    c.trace.Load(),
 		Rate:     c.rate.Load(),
+		Forced:   c.forced.Load(),
 		Other:    c.other.Load(),
 	}
 }

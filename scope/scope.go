@@ -49,6 +49,31 @@ type Options struct {
 	// (an empty one is logged empty). Stack.ScopeOptions sets
 	// "scope completed".
 	CompletionMessage string
+	// Carrier holds the headers of the message the work comes from, as
+	// Inject wrote them: a propagation.TextMapCarrier of OpenTelemetry
+	// (propagation.MapCarrier, propagation.HeaderCarrier, or a carrier of
+	// the message system), read with the exact keys Inject writes. Start
+	// takes from it the correlation ID (X-Correlation-ID) when
+	// CorrelationID is empty, the span context (traceparent and
+	// tracestate) when neither SpanContext nor the context passed to Start
+	// has a valid one, and a forced-sampling token (X-Log-Force), verified
+	// with ForceKey. A value that is not valid is ignored, as the HTTP
+	// middleware ignores a bad header: the next source is used. Nil reads
+	// nothing. It is written as the method set of TextMapCarrier so that
+	// this package does not depend on net/http.
+	Carrier interface {
+		Get(key string) string
+		Set(key, value string)
+		Keys() []string
+	}
+	// ForceKey is the key forced-sampling tokens are verified with, as
+	// httpctx.Options.ForceKey (Stack.ScopeOptions sets the stack's): a
+	// token in Carrier's X-Log-Force, made with sampling.ForceToken and
+	// this key for the scope's correlation ID and not expired, makes the
+	// scope sampled with reason "forced", before every rule of Policy, and
+	// Inject passes it on. Nil or empty ignores the token. A key of 1 to
+	// 15 bytes is too weak: Start panics.
+	ForceKey []byte
 }
 
 // Decision is the sampling decision of a scope, as it stands.
@@ -58,10 +83,12 @@ type Decision struct {
 	// Rate is the sampling rate in force when the scope opened, in [0, 1].
 	Rate float64
 	// Reason says which rule decided, as written in _sample_reason:
-	// "excluded" (the name or path is excluded), "path" (it is always
-	// sampled), "trace" (the span context's sampled flag), "rate" (the
-	// correlation ID's hash against the rate), or "error" (the scope was
-	// not sampled and an error, a panic, a 5xx or Keep kept it since).
+	// "forced" (a valid forced-sampling token, before every other rule;
+	// Rate is 1 then), "excluded" (the name or path is excluded), "path"
+	// (it is always sampled), "trace" (the span context's sampled flag),
+	// "rate" (the correlation ID's hash against the rate), or "error" (the
+	// scope was not sampled and an error, a panic, a 5xx or Keep kept it
+	// since).
 	// A record logged without a scope is written with reason "record";
 	// that is never a scope's decision.
 	Reason string
@@ -74,7 +101,8 @@ type Decision struct {
 // The scope is the same kind the HTTP middleware of httpctx opens: records
 // logged with the returned context (or through Logger(ctx)) carry its
 // correlation ID and follow its one sampling decision, made here by
-// opts.Policy from opts.Name, the correlation ID and the span context.
+// opts.Policy from opts.Name, the correlation ID and the span context
+// (or forced by a valid token in opts.Carrier: see Options.ForceKey).
 // Call end exactly when the work is done: a non-nil error keeps the scope
 // (its buffered records are written, as for an HTTP 5xx) before it ends.
 // end may be called more than once; only the first call counts. Records
@@ -98,12 +126,19 @@ func Start(ctx context.Context, opts Options) (context.Context, func(err error))
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	forceKey := checkForceKey(opts.ForceKey)
 	ctxSpan := trace.SpanContextFromContext(ctx)
 	sc := opts.SpanContext
 	if !sc.IsValid() {
 		sc = ctxSpan
 	}
+	if !sc.IsValid() && opts.Carrier != nil {
+		sc = carriedSpan(opts.Carrier)
+	}
 	id := opts.CorrelationID
+	if id == "" && opts.Carrier != nil {
+		id = opts.Carrier.Get(carrierCorrelationID)
+	}
 	if !reqscope.ValidID(id) {
 		if sc.IsValid() {
 			id = sc.TraceID().String()
@@ -111,10 +146,15 @@ func Start(ctx context.Context, opts Options) (context.Context, func(err error))
 			id = NewCorrelationID()
 		}
 	}
-	sampled, rate, reason := decide(opts.Policy, opts.Name, id, sc)
-	d := reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}
+	token := carriedForceToken(opts.Carrier, forceKey, id)
+	d := forcedDecision
+	if token == "" {
+		sampled, rate, reason := decide(opts.Policy, opts.Name, id, sc)
+		d = reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}
+	}
 	ctx, st := scopectx.Open(ctx, ctxSpan, id, sc, d, opts.Logger)
 	s := st.Scope
+	s.SetForceToken(token)
 	if opts.CompletionLog {
 		return ctx, endWithCompletion(ctx, st, opts.Name, opts.CompletionMessage)
 	}
