@@ -11,7 +11,7 @@
 // quantities present now (queue depth, buffered records, groups) are
 // up-down counters, and the queue's high-water mark is a gauge. Names are
 // stable, prefixed "slogstack.", with UCUM units: {record}, {request},
-// {id}, {panic}, {summary}, {group}, {mask}, By for bytes. A layer the
+// {id}, {token}, {panic}, {summary}, {group}, {mask}, By for bytes. A layer the
 // stack's Config switches off reports no data points, nor does the HTTP
 // layer before Stack.Middleware is first called.
 //
@@ -22,7 +22,8 @@
 //	slogstack.http.requests                    requests
 //	slogstack.http.nested_requests             requests an outer middleware opened
 //	slogstack.http.decisions                   decision = sampled | not_sampled
-//	slogstack.http.decision_reasons            reason = excluded | path | trace | rate | other
+//	slogstack.http.decision_reasons            reason = excluded | path | trace | rate | forced | other
+//	slogstack.http.force_tokens                outcome = accepted | invalid | forged | expired | no_key
 //	slogstack.http.kept_requests               requests kept after a decision not to sample
 //	slogstack.http.server_error_keeps          of those, kept by a 5xx
 //	slogstack.http.panics                      source = handler | logging
@@ -31,7 +32,7 @@
 //	slogstack.http.rejected_correlation_ids    source = correlation_header | request_id_header | traceparent
 //	slogstack.http.captured_body.size          direction = request | response
 //	slogstack.http.bodies                      outcome = truncated | skipped
-//	slogstack.sampling.requests                decision = sampled | not_sampled, reason = excluded | path | trace | rate | other
+//	slogstack.sampling.requests                decision = sampled | not_sampled, reason = excluded | path | trace | rate | forced | other
 //	slogstack.sampling.ended_requests          outcome = kept | dropped
 //	slogstack.sampling.records                 outcome = passed | buffered | discarded
 //	slogstack.sampling.buffered_records        outcome = rescued | filtered | dropped

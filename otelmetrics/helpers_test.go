@@ -28,6 +28,17 @@ type collected struct {
 	units  map[string]string
 }
 
+// sum is the sum of the data points of the instrument name.
+func (c collected) sum(name string) int64 {
+	var total int64
+	for s, v := range c.values {
+		if s.name == name {
+			total += v
+		}
+	}
+	return total
+}
+
 // collect reads reader once, failing t on an error.
 func collect(t *testing.T, reader *sdkmetric.ManualReader) collected {
 	t.Helper()

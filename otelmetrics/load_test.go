@@ -9,10 +9,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack"
 	"github.com/slogstack/slogstack/aggregation"
+	"github.com/slogstack/slogstack/internal/forcetoken"
 	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/internal/logtest"
 	"github.com/slogstack/slogstack/scope"
@@ -64,26 +66,48 @@ func loadMux() http.Handler {
 	return mux
 }
 
-// serve sends n requests through h, cycling over the routes and the
-// headers a correlation ID can come from, recovering what the middleware
-// passes on.
-func serve(h http.Handler, n int) {
+// forceKey is the forced-sampling key of the load's stack.
+var forceKey = []byte("0123456789abcdef0123")
+
+// serve sends n requests through h, cycling over the routes, the headers
+// a correlation ID can come from and forced-sampling tokens (valid,
+// forged, expired, malformed), recovering what the middleware passes on.
+func serve(h http.Handler, worker, n int) {
 	paths := []string{"/work", "/work", "/work", "/fail", "/status500", "/panic", "/health"}
 	for i := range n {
 		req := httptest.NewRequest(http.MethodPost, paths[i%len(paths)], strings.NewReader(`{"q":1}`))
 		req.Header.Set("Content-Type", "application/json")
-		switch i % 4 {
+		id := fmt.Sprintf("load-%d-%d", worker, i)
+		switch i % 5 {
 		case 1:
-			req.Header.Set("X-Correlation-ID", fmt.Sprintf("load-%d", i))
+			req.Header.Set("X-Correlation-ID", id)
 		case 2:
 			req.Header.Set("X-Correlation-ID", "bad id\n")
 		case 3:
 			req.Header.Set("traceparent", fmt.Sprintf("00-%032x-%016x-01", i+1, i+1))
+		case 4:
+			req.Header.Set("X-Correlation-ID", id)
+			req.Header.Set("X-Log-Force", forceHeader(id, i/5))
 		}
 		func() {
 			defer func() { _ = recover() }()
 			h.ServeHTTP(httptest.NewRecorder(), req)
 		}()
+	}
+}
+
+// forceHeader is the i-th of a cycle of X-Log-Force values for id: valid,
+// forged (another key), expired, malformed.
+func forceHeader(id string, i int) string {
+	switch i % 4 {
+	case 0:
+		return forcetoken.Mint(forceKey, id, time.Now().Add(time.Hour))
+	case 1:
+		return forcetoken.Mint([]byte("another key, 16+ bytes"), id, time.Now().Add(time.Hour))
+	case 2:
+		return forcetoken.Mint(forceKey, id, time.Now().Add(-time.Hour))
+	default:
+		return "v1.not-a-token"
 	}
 }
 
@@ -93,7 +117,8 @@ var mustBeNonZero = []string{
 	"Records", "HTTP.Requests", "HTTP.Sampled", "HTTP.NotSampled", "HTTP.Reasons.Rate",
 	"HTTP.Reasons.Excluded", "HTTP.Kept", "HTTP.ServerErrorKeeps", "HTTP.Panics",
 	"HTTP.IDs.Generated", "HTTP.IDs.FromCorrelationHeader", "HTTP.IDs.RejectedCorrelationHeader",
-	"HTTP.IDs.FromTraceparent", "HTTP.RequestBodyBytes", "HTTP.ResponseBodyBytes",
+	"HTTP.IDs.FromTraceparent", "HTTP.Reasons.Forced", "HTTP.Force.Accepted", "HTTP.Force.Invalid",
+	"HTTP.Force.Forged", "HTTP.Force.Expired", "Sampling.RequestsSampled.Forced", "HTTP.RequestBodyBytes", "HTTP.ResponseBodyBytes",
 	"Sampling.RequestsSampled.Rate", "Sampling.RequestsNotSampled.Rate", "Sampling.RequestsKept",
 	"Sampling.RequestsDropped", "Sampling.RecordsPassed", "Sampling.RecordsBuffered",
 	"Sampling.RecordsRescued", "Sampling.RecordsDropped", "Sampling.UnscopedPassed",
@@ -109,6 +134,7 @@ func TestMetricsEqualStatsAfterLoad(t *testing.T) {
 	var out logtest.Buffer
 	cfg := slogstack.DefaultConfig()
 	cfg.HTTP.Body.Request, cfg.HTTP.Body.Response = true, true
+	cfg.HTTP.ForceKey = forceKey
 	stack, err := slogstack.NewStack(&out, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -125,8 +151,8 @@ func TestMetricsEqualStatsAfterLoad(t *testing.T) {
 
 	h := stack.Middleware(loadMux())
 	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() { serve(h, 350) })
+	for worker := range 4 {
+		wg.Go(func() { serve(h, worker, 350) })
 	}
 	wg.Go(func() {
 		for range 200 {
@@ -143,14 +169,8 @@ func TestMetricsEqualStatsAfterLoad(t *testing.T) {
 		t.Errorf("data points (-want Stats +got metrics):\n%s", diff)
 	}
 	for field, name := range summed {
-		var sum int64
-		for s, v := range got.values {
-			if s.name == name {
-				sum += v
-			}
-		}
-		if want, _ := fieldValue(&st, field); sum != want {
-			t.Errorf("the points of %s sum to %d, Stats.%s = %d", name, sum, field, want)
+		if want, _ := fieldValue(&st, field); got.sum(name) != want {
+			t.Errorf("the points of %s sum to %d, Stats.%s = %d", name, got.sum(name), field, want)
 		}
 	}
 	for _, field := range mustBeNonZero {
@@ -164,7 +184,8 @@ func TestMetricsEqualStatsAfterLoad(t *testing.T) {
 }
 
 // collectMonotonic collects n times while the load runs: no counter
-// point may decrease from one collection to the next.
+// point may decrease from one collection to the next, and each collection,
+// read from one Stats snapshot, keeps the async queue's conservation law.
 func collectMonotonic(t *testing.T, reader *sdkmetric.ManualReader, n int) {
 	last := map[series]int64{}
 	for range n {
@@ -172,6 +193,12 @@ func collectMonotonic(t *testing.T, reader *sdkmetric.ManualReader, n int) {
 		if err != nil {
 			t.Error(err)
 			return
+		}
+		if accepted, ok := c.values[series{"slogstack.async.accepted_records", ""}]; ok {
+			settled := c.sum("slogstack.async.records") + c.sum("slogstack.async.queue.depth") + c.sum("slogstack.async.in_flight")
+			if accepted != settled {
+				t.Errorf("async: %d records accepted, %d written, failed, skipped, dropped, lost, queued or in flight", accepted, settled)
+			}
 		}
 		for s, v := range c.values {
 			if c.kinds[s.name] == "counter" && v < last[s] {

@@ -19,6 +19,7 @@ var reasonFields = []struct {
 	{"path", func(c *reasonCounts) uint64 { return c.Path }},
 	{"trace", func(c *reasonCounts) uint64 { return c.Trace }},
 	{"rate", func(c *reasonCounts) uint64 { return c.Rate }},
+	{"forced", func(c *reasonCounts) uint64 { return c.Forced }},
 	{"other", func(c *reasonCounts) uint64 { return c.Other }},
 }
 
