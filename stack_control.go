@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -44,14 +43,12 @@ const maxControlBody = 64 << 10
 // applies to the records logged and the requests that start after the
 // PUT returns: a request already in flight keeps its sampling decision.
 //
-// PUTs are serialised by a mutex of the handler, which the log path never
-// takes. Each PUT that changes something logs one record through the
+// PUTs are serialised by a mutex of the stack, shared by every handler
+// ControlHandler returns, which the log path never takes. Each PUT that changes something logs one record through the
 // stack's logger, at INFO whatever the level in force (an audit trail):
 // message "logging settings changed" with the settings before and after
 // ("old", "new", shaped as the JSON above) and the request's remote
 // address. Other methods answer 405 with an Allow header.
-//
-// Every call returns a handler of its own mutex; mount one.
 func (s *Stack) ControlHandler() http.Handler {
 	return &controlHandler{stack: s}
 }
@@ -59,7 +56,6 @@ func (s *Stack) ControlHandler() http.Handler {
 // controlHandler serves ControlHandler.
 type controlHandler struct {
 	stack *Stack
-	mu    sync.Mutex // serialises PUTs: read, validate, apply, log
 }
 
 func (h *controlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -86,8 +82,8 @@ func (h *controlHandler) put(w http.ResponseWriter, r *http.Request) {
 		controlError(w, http.StatusBadRequest, errors.New("body: "+err.Error()))
 		return
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.stack.controlMu.Lock() // read, validate, apply and log as one step
+	defer h.stack.controlMu.Unlock()
 	old := h.stack.controlState()
 	next, err := parseControlUpdate(body, old)
 	if err != nil {

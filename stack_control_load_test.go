@@ -105,16 +105,17 @@ func TestPolicyAndLevelChangeUnderLoad(t *testing.T) {
 	}
 }
 
-// TestControlHandlerConcurrentPuts sends PUTs from many goroutines: each
+// TestControlHandlerConcurrentPuts sends PUTs from many goroutines, each
+// through a ControlHandler of its own: each
 // is applied whole, one after another, so the audit records form one
 // chain (each one's "old" is the previous one's "new") that ends at the
 // settings in force.
 func TestControlHandlerConcurrentPuts(t *testing.T) {
 	var buf logtest.Buffer
 	s := syncStack(t, &buf, nil)
-	h := s.ControlHandler()
 	var wg sync.WaitGroup
 	for g := range 8 {
+		h := s.ControlHandler() // one each: the handlers share the stack's mutex
 		wg.Go(func() {
 			for i := range 10 {
 				rate := float64(g*10+i+1) / 100 // every PUT a rate of its own: every PUT changes something
