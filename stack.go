@@ -32,10 +32,10 @@ type Stack struct {
 	policy  *sampling.PolicyVar // the sampling policy in force, Config.SamplingPolicy at first
 	decider sampling.Decider    // what scopes are opened with (Config.decider)
 	level   *slog.LevelVar      // the level the stack filters with (Level)
+	top     *stackHandler
+	logger  *slog.Logger
 
 	controlMu sync.Mutex // serialises ControlHandler's PUTs; never taken on the log path
-	top       *stackHandler
-	logger    *slog.Logger
 
 	correlation *scope.Handler
 	sampling    *sampling.Handler
