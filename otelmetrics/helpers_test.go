@@ -94,7 +94,7 @@ func attrString(set attribute.Set) string {
 
 // newReader returns a manual reader and a meter of a provider reading
 // through it, shut down at the end of the test.
-func newReader(t *testing.T) (*sdkmetric.ManualReader, *sdkmetric.MeterProvider) {
+func newReader(t testing.TB) (*sdkmetric.ManualReader, *sdkmetric.MeterProvider) {
 	reader := sdkmetric.NewManualReader()
 	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() {
