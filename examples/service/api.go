@@ -5,6 +5,7 @@ import (
 	"errors"
 	"expvar"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -24,6 +25,7 @@ const (
 type API struct {
 	store *Store
 	log   *slog.Logger
+	next  *downstream // the next instance of a chain; nil calls none
 }
 
 // Routes returns the service's routes:
@@ -32,9 +34,12 @@ type API struct {
 //	GET  /api/v1/users/{id}   one read; "user fetched", or 404 with a WARN
 //	GET  /api/v1/users?ids=   one read per ID (a batch lookup)
 //	POST /api/v1/payments     inserts a payment; "payment created"; 400 on a bad body
-//	GET  /api/v1/work?n=K     K INFO "work step" records, then 200
+//	GET  /api/v1/work?n=K     K INFO "work step" records, then 200 (hold=1: see work)
 //	GET  /api/v1/fail?n=K     K INFO "work step" records, an ERROR "work failed", then 500
 //	GET  /debug/vars          expvar, with the logging stack's Stats as "slogstack"
+//
+// With a downstream (-downstream), work and fail call the same path and
+// query on it after their steps; see work and fail.
 func (a *API) Routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /debug/vars", expvar.Handler())
@@ -223,17 +228,80 @@ func (a *API) doSteps(w http.ResponseWriter, r *http.Request) (int, bool) {
 	return n, true
 }
 
-func (a *API) work(w http.ResponseWriter, r *http.Request) {
-	if n, ok := a.doSteps(w, r); ok {
-		writeJSON(w, http.StatusOK, map[string]int{"steps": n})
+// callNext calls the same path and query on the next instance, when there
+// is one, and reports whether it answered 2xx (true without a next
+// instance). A failure is logged at ERROR: the request's records are kept.
+func (a *API) callNext(r *http.Request) bool {
+	if a.next == nil {
+		return true
 	}
+	status, err := a.next.call(r.Context(), r.URL.Path, r.URL.RawQuery)
+	switch {
+	case err != nil:
+		a.log.LogAttrs(r.Context(), slog.LevelError, "downstream call failed", slog.String("error", err.Error()))
+		return false
+	case status < 200 || status > 299:
+		a.log.LogAttrs(r.Context(), slog.LevelError, "downstream call failed", slog.Int("status", status))
+		return false
+	}
+	return true
 }
 
+// work logs its steps, calls the next instance, and answers 200, or 502
+// when the next instance failed. With hold=1 the request stays open until
+// its client ends the request body: it answers 200 at once, logs its first
+// step, reads the body to its end, then logs the other steps and calls the
+// next instance (a failure there is logged; the status is already sent).
+// It shows that a request in flight keeps its sampling decision when the
+// policy changes under it (PUT /logging on the admin listener).
+func (a *API) work(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("hold") == "1" {
+		a.heldWork(w, r)
+		return
+	}
+	n, ok := a.doSteps(w, r)
+	if !ok {
+		return
+	}
+	if !a.callNext(r) {
+		writeError(w, http.StatusBadGateway, "downstream failed")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"steps": n})
+}
+
+// heldWork is work with hold=1.
+func (a *API) heldWork(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	n, err := steps(r)
+	if err != nil {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "bad step count", slog.String("n", r.URL.Query().Get("n")))
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	// HTTP/1 reads the body after the answer has begun only in full duplex.
+	_ = http.NewResponseController(w).EnableFullDuplex()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_ = http.NewResponseController(w).Flush()
+	for i := range n {
+		a.log.LogAttrs(ctx, slog.LevelInfo, "work step", slog.Int("step", i))
+		if i == 0 {
+			_, _ = io.Copy(io.Discard, http.MaxBytesReader(nil, r.Body, maxBodyBytes))
+		}
+	}
+	a.callNext(r)
+	_ = json.NewEncoder(w).Encode(map[string]int{"steps": n})
+}
+
+// fail logs its steps, calls the next instance (which fails too), then
+// logs an ERROR "work failed" and answers 500.
 func (a *API) fail(w http.ResponseWriter, r *http.Request) {
 	n, ok := a.doSteps(w, r)
 	if !ok {
 		return
 	}
+	a.callNext(r)
 	a.log.LogAttrs(r.Context(), slog.LevelError, "work failed", slog.Int("steps", n),
 		slog.String("error", "simulated failure after the last step"))
 	writeError(w, http.StatusInternalServerError, "work failed")

@@ -32,6 +32,9 @@ func TestFailedStartLeavesNoFile(t *testing.T) {
 		{name: "misspelled variable", env: [2]string{"LOG_LEVL", "debug"}, wantErr: "did you mean LOG_LEVEL?"},
 		{name: "bad variable", env: [2]string{"LOG_FORMAT", "yaml"}, wantErr: "LOG_FORMAT"},
 		{name: "port in use", args: []string{"-addr", busy.Addr().String()}, wantErr: "address already in use"},
+		{name: "admin port in use", args: []string{"-admin-addr", busy.Addr().String()}, wantErr: "address already in use"},
+		{name: "admin address not loopback", args: []string{"-admin-addr", "0.0.0.0:0"}, wantErr: "add -admin-public"},
+		{name: "bad downstream", args: []string{"-downstream", "127.0.0.1:8081"}, wantErr: "-downstream"},
 	}
 	for _, tc := range tests {
 		for _, load := range []string{"0", "1s"} {

@@ -64,6 +64,11 @@ type options struct {
 	logPath         string
 	dbConns         int
 	shutdownTimeout time.Duration
+	downstream      string // base URL of the next instance; "" calls none
+	adminAddr       string // address of the admin listener; "" serves none
+	adminPublic     bool   // allow an admin address other than loopback
+	forceToken      string // correlation ID to mint a forced-sampling token for, then exit
+	forceTTL        time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -77,6 +82,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.logPath, "log", "", "log output `file`, \"-\" for standard output (default: standard output; with -load, a temporary file, removed at exit, so the report stays readable)")
 	fs.IntVar(&o.dbConns, "db-conns", 4, "maximum open database `connections`")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
+	fs.StringVar(&o.downstream, "downstream", "", "base `URL` of another instance: /api/v1/work and /api/v1/fail call the same path there, passing the correlation ID, trace and sampling decision on")
+	fs.StringVar(&o.adminAddr, "admin-addr", "", "`address` of the admin listener (/logging, /metrics, /debug/vars); default: none. Loopback only unless -admin-public")
+	fs.BoolVar(&o.adminPublic, "admin-public", false, "allow an -admin-addr that is not a loopback address (the admin endpoints change logging and do not authenticate)")
+	fs.StringVar(&o.forceToken, "force-token", "", "print a token for the X-Log-Force header that forces the request of this correlation `ID` to be logged whole (signed with LOG_FORCE_KEY), then exit")
+	fs.DurationVar(&o.forceTTL, "force-ttl", 10*time.Minute, "how long a -force-token token is valid (at most 24h)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -85,6 +95,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.load < 0 || o.clients < 1 || o.dbConns < 1 || o.shutdownTimeout <= 0 {
 		return o, errors.New("-load must not be negative; -clients, -db-conns and -shutdown-timeout must be positive")
+	}
+	if o.forceTTL <= 0 || o.forceTTL > maxForceTTL {
+		return o, fmt.Errorf("-force-ttl %v: must be more than 0 and at most %v", o.forceTTL, maxForceTTL)
+	}
+	if err := checkDownstream(o.downstream); err != nil {
+		return o, err
+	}
+	if err := checkAdminAddr(o.adminAddr, o.adminPublic); err != nil {
+		return o, err
 	}
 	return o, nil
 }
@@ -114,11 +133,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
+	if o.forceToken != "" {
+		return printForceToken(cfg, o.forceToken, o.forceTTL, stdout)
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close() // after a start that failed; srv.Shutdown closes it otherwise
+	var adminLn net.Listener
+	if o.adminAddr != "" {
+		if adminLn, err = net.Listen("tcp", o.adminAddr); err != nil {
+			return fmt.Errorf("admin listen: %w", err)
+		}
+		defer adminLn.Close()
+	}
 
 	tmpDir, err := os.MkdirTemp("", "slogstack-service-")
 	if err != nil {
@@ -152,16 +181,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return errors.Join(err, logs.shutdown(context.Background()))
 	}
 
-	api := &API{store: store, log: log}
+	next := newDownstream(o.downstream)
+	defer next.close()
+	api := &API{store: store, log: log, next: next}
 	srv := &http.Server{
 		Handler:           traceRequests(tracer, logs.stack.Middleware(api.Routes())),
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelError),
 	}
+	admin, err := startAdmin(adminLn, logs.stack, log)
+	if err != nil {
+		return errors.Join(err, store.Close(), logs.shutdown(context.Background()))
+	}
 	addr := ln.Addr().String()
 	// The effective configuration, whatever the sampling keeps.
-	log.Info("service started", "addr", addr, "db", dbPath, "config", cfg)
+	log.Info("service started", "addr", addr, "db", dbPath, "config", cfg, "downstream", o.downstream, "admin", admin.addr())
 	started = true
+	if adminLn != nil {
+		fmt.Fprintf(stderr, "admin on http://%s\n", admin.addr())
+	}
 	fmt.Fprintf(stderr, "listening on http://%s\n", addr)
 
 	serveErr := make(chan error, 1)
@@ -192,6 +230,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("serve: %w", err))
+	}
+	if err := admin.shutdown(shutdownCtx); err != nil {
+		errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
 	}
 	log.Info("service stopped", "addr", addr)
 	if err := shutdownTracing(shutdownCtx, tp); err != nil {
