@@ -12,6 +12,15 @@
 // keeps http.Flusher, http.Hijacker, io.ReaderFrom and
 // http.ResponseController working.
 //
+// Transport is the client side: an http.RoundTripper that passes the
+// scope of a request's context on to the service it calls
+// (X-Correlation-ID, W3C traceparent, and the token of a forced request),
+// so that every service a request passes through logs it with one
+// correlation ID and makes the same sampling decision. With
+// Options.ForceKey set, an operator can have one request logged whole with
+// an X-Log-Force token (sampling.ForceToken); a token that is not valid is
+// ignored and counted, never trusted.
+//
 // Everything about the scope itself (the request-bound logger, the
 // correlation ID, the decision, keeping a request's records, the slog
 // handler that adds correlation_id, trace_id and span_id) is in package

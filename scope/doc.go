@@ -45,7 +45,11 @@
 //
 // # Pieces
 //
-//   - Start, Options: open and end a scope.
+//   - Start, Options: open and end a scope (Options.Carrier: from the
+//     headers of a queued message).
+//   - Inject: write the scope's correlation ID, span context and forced
+//     token into a message's or an outgoing request's headers, for the
+//     next service.
 //   - CorrelationID, DecisionOf, Keep: read the scope in a context, or keep
 //     its records as an error would.
 //   - Logger, WithLogger: the logger bound to the scope.
