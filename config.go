@@ -148,9 +148,11 @@ type Config struct {
 	AsyncOptions async.Options
 
 	// HTTP configures Stack.Middleware: the access record, body capture,
-	// panic recovery. Its Logger and Policy must be left unset (Validate
-	// rejects them): the middleware logs through the stack's logger and
-	// decides with the stack's policy. When Redact is on and Body.Redact
+	// panic recovery, and forced sampling (ForceKey, LOG_FORCE_KEY: the key
+	// X-Log-Force tokens are verified with, also used by ScopeOptions; at
+	// least 16 bytes, or empty for off). Its Logger and Policy must be left
+	// unset (Validate rejects them): the middleware logs through the
+	// stack's logger and decides with the stack's policy. When Redact is on and Body.Redact
 	// is nil, bodies are masked by the stack's redaction rules.
 	// DefaultConfig sets httpctx.DefaultOptions() without Logger and
 	// Policy; the zero value writes no access record.

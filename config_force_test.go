@@ -165,6 +165,9 @@ func TestStackForcedSampling(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("records (-want +got):\n%s", diff)
 	}
+	if got := stack.Stats().Sampling.RequestsSampled; got.Forced != 2 || got.Total() != 2 {
+		t.Errorf("sampling handler's RequestsSampled = %+v; want the 2 forced scopes", got)
+	}
 	st := stack.Stats().HTTP
 	if st.Force.Accepted != 1 || st.Force.Forged != 1 || st.Reasons.Forced != 1 || st.Reasons.Rate != 1 {
 		t.Errorf("HTTP stats: Force %+v, Reasons %+v", st.Force, st.Reasons)

@@ -28,8 +28,10 @@ func (s *Stack) Middleware(next http.Handler) http.Handler {
 
 // ScopeOptions returns the scope.Options that open a scope for work that
 // is not an HTTP request (a job, a queue consumer) with the stack's logger
-// and sampling policy; name is matched against the policy's paths. The
-// caller may set CorrelationID and SpanContext before scope.Start:
+// and sampling policy, and its forced-sampling key (Config.HTTP.ForceKey);
+// name is matched against the policy's paths. The caller may set
+// CorrelationID, SpanContext or Carrier (a queued message's headers, as
+// scope.Inject wrote them) before scope.Start:
 //
 //	opts := stack.ScopeOptions("job/nightly-report")
 //	opts.CorrelationID = msg.ID
