@@ -177,9 +177,13 @@ func TestForcedSamplingThroughChain(t *testing.T) {
 			continue
 		}
 		// The token is the operator's secret for one request: it is in no
-		// record.
+		// record; the key is in no output (the startup record and the
+		// report say force_key=set).
 		if strings.Contains(p.stdout.String(), valid) {
 			t.Errorf("%s: the token appears in the log", p.name)
+		}
+		if out := p.stdout.String() + p.stderr.String(); strings.Contains(out, testForceKey) || !strings.Contains(out, `"force_key":"set"`) {
+			t.Errorf("%s: the output shows the key, or not that it is set", p.name)
 		}
 	}
 }

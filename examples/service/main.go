@@ -16,6 +16,15 @@
 // gives its size); -log FILE keeps it. The first record is the startup
 // record, with the effective configuration.
 //
+// -downstream URL chains instances: /api/v1/work and /api/v1/fail call the
+// next one through httpctx.Transport, which passes the correlation ID, the
+// trace and a forced-sampling token on, so the chain keeps or drops each
+// request together. -admin-addr serves the operator's endpoints on a
+// listener of their own (loopback only unless -admin-public): /logging
+// (the level and sampling policy, changed at run time), /metrics
+// (Prometheus) and /debug/vars. With LOG_FORCE_KEY set, a request carrying
+// an X-Log-Force token that -force-token ID minted is logged whole.
+//
 // SIGINT and SIGTERM shut it down gracefully: in-flight requests finish and
 // every log record the stack accepted is written before the process exits.
 // A second signal ends it at once.
