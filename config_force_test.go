@@ -3,9 +3,11 @@ package slogstack
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -194,4 +196,30 @@ func mustToken(t *testing.T, key []byte, id string) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// TestScopeOptionsForceKeyIsACopy checks that a caller who changes the
+// key of the ScopeOptions it got (or the slice it configured the stack
+// with) does not change the key the stack's scopes and requests verify
+// with.
+func TestScopeOptionsForceKeyIsACopy(t *testing.T) {
+	key := []byte("stack-force-key-0123456789abcdef")
+	cfg := DefaultConfig()
+	cfg.Async = false
+	cfg.SamplingPolicy.Rate = 0
+	cfg.HTTP.ForceKey = slices.Clone(key)
+	stack, err := NewStackWithSink(slog.NewJSONHandler(io.Discard, nil), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Shutdown(context.Background())
+	first := stack.ScopeOptions("job")
+	copy(first.ForceKey, "XXXXXXXXXXXXXXXX")
+	opts := stack.ScopeOptions("job")
+	opts.Carrier = scopeCarrier{"X-Correlation-ID": "job-1", "X-Log-Force": mustToken(t, key, "job-1")}
+	ctx, end := scope.Start(context.Background(), opts)
+	defer end(nil)
+	if d, _ := scope.DecisionOf(ctx); d.Reason != "forced" {
+		t.Errorf("decision %+v after the caller changed a key it was given; want forced", d)
+	}
 }

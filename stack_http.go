@@ -2,6 +2,7 @@ package slogstack
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/slogstack/slogstack/httpctx"
 	"github.com/slogstack/slogstack/scope"
@@ -49,7 +50,7 @@ func (s *Stack) ScopeOptions(name string) scope.Options {
 		Name:              name,
 		Logger:            s.logger,
 		Policy:            s.decider,
-		ForceKey:          s.cfg.HTTP.ForceKey,
+		ForceKey:          slices.Clone(s.cfg.HTTP.ForceKey), // the caller's to change
 		CompletionLog:     true,
 		CompletionMessage: defaultCompletionMessage,
 	}
