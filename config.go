@@ -35,7 +35,9 @@ type Config struct {
 	// Level is the minimum level of the records written; records below it
 	// are refused before any wrapper sees them. Nil means slog.LevelInfo,
 	// as in slog.HandlerOptions. A *slog.LevelVar changes the level of a
-	// running stack.
+	// running stack, and Stack.Level returns that same var; a Leveler of
+	// another kind is read once, when the stack is built (change that
+	// stack's level with Stack.Level().Set).
 	Level slog.Leveler
 
 	// Format is the encoding NewStack writes: FormatJSON (the zero value)

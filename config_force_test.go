@@ -213,6 +213,7 @@ func TestScopeOptionsForceKeyIsACopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stack.Shutdown(context.Background())
+	copy(cfg.HTTP.ForceKey, "YYYYYYYYYYYYYYYY") // the configured slice, after NewStack
 	first := stack.ScopeOptions("job")
 	copy(first.ForceKey, "XXXXXXXXXXXXXXXX")
 	opts := stack.ScopeOptions("job")
@@ -220,6 +221,6 @@ func TestScopeOptionsForceKeyIsACopy(t *testing.T) {
 	ctx, end := scope.Start(context.Background(), opts)
 	defer end(nil)
 	if d, _ := scope.DecisionOf(ctx); d.Reason != "forced" {
-		t.Errorf("decision %+v after the caller changed a key it was given; want forced", d)
+		t.Errorf("decision %+v after the caller changed the key it configured and one it was given; want forced", d)
 	}
 }

@@ -74,6 +74,7 @@ var docImports = map[string]string{
 	"json":        "encoding/json",
 	"log":         "log",
 	"os":          "os",
+	"propagation": "go.opentelemetry.io/otel/propagation",
 	"regexp":      "regexp",
 	"slices":      "slices",
 	"signal":      "os/signal",

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,6 +134,7 @@ func build(cfg Config, base func(*Stack) slog.Handler) (*Stack, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.HTTP.ForceKey = slices.Clone(cfg.HTTP.ForceKey) // the caller's slice stays the caller's
 	s := &Stack{cfg: cfg, policy: new(sampling.PolicyVar), shutdownDone: make(chan struct{})}
 	s.policy.Store(cfg.SamplingPolicy)
 	s.decider = cfg.decider(s.policy)
