@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/internal/leakcheck"
 	"github.com/slogstack/slogstack/scope"
 )
 
@@ -15,6 +16,7 @@ import (
 // correlation ID; a next instance that fails (5xx, 4xx, no answer) makes
 // work answer 502 after an ERROR "downstream call failed".
 func TestDownstreamCall(t *testing.T) {
+	leakcheck.Check(t)
 	down := httptest.NewServer(http.NotFoundHandler())
 	downURL := down.URL
 	down.Close() // a port nothing listens on
