@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,37 +19,45 @@ const maxControlBody = 64 << 10
 // changes the logging of the running stack: its level (Stack.Level) and,
 // when Config.Sampling is on, its sampling policy (Stack.Policy). Mount it
 // on an admin listener that only operators can reach; it does not
-// authenticate.
+// authenticate, and it ignores the request's path.
 //
 // GET (and HEAD) answers 200 with the settings in force as JSON:
 //
 //	{"level":"INFO","sampling":{"rate":0.1,"always_sample_paths":[],
 //	 "excluded_paths":["/health","/healthz","/livez","/readyz"],"follow_trace":false}}
 //
-// The level is written as slog writes it ("DEBUG", "INFO+2"); the lists
-// are never null; sampling is null when Config.Sampling is off.
+// The level is written as slog writes it ("DEBUG", "INFO+2"); the rate is
+// the one the policy decides with (a rate the program stored below 0, or
+// NaN, shows as 0, one above 1 as 1); the lists are never null; sampling
+// is null when Config.Sampling is off.
 //
 // PUT takes a JSON object with any subset of those fields: a field present
 // replaces the value in force (a list replaces the whole list), a field
 // absent keeps it, so {"sampling":{"rate":0.5}} changes the rate only. A
 // level is any text slog.Level.UnmarshalText accepts, in any case ("debug",
-// "WARN-2"); a rate is a number in [0, 1]. The body is refused, and
-// nothing changes, with 400 and a one-line plain-text error naming the
-// field when it is not one JSON object, has data after it, names a field
-// that does not exist, gives a value of the wrong kind or null, a level
-// slog cannot parse, a rate outside [0, 1], or sampling settings while
-// Config.Sampling is off (a null sampling, as GET shows it then, is
-// accepted and changes nothing); with 413 when it is over 64 KiB. A valid
-// PUT answers 200 with the new settings, as GET would. Every change
-// applies to the records logged and the requests that start after the
-// PUT returns: a request already in flight keeps its sampling decision.
+// "WARN-2"), except an offset that overflows; a rate is a number in
+// [0, 1]. The body is refused, and nothing changes, with 400 and a
+// one-line plain-text error naming the field when it is not one JSON
+// object, has data after it, names a field that does not exist or one
+// twice, gives a value of the wrong kind or null, a level slog cannot
+// parse, a rate outside [0, 1], or sampling settings while Config.Sampling
+// is off (a null sampling, as GET shows it then, is accepted and changes
+// nothing); with 413 when it is over 64 KiB. A valid PUT answers 200 with
+// the new settings, as GET would. Every change applies to the records
+// logged and the requests that start after the PUT returns: a request
+// already in flight keeps its sampling decision.
 //
 // PUTs are serialised by a mutex of the stack, shared by every handler
-// ControlHandler returns, which the log path never takes. Each PUT that changes something logs one record through the
-// stack's logger, at INFO whatever the level in force (an audit trail):
-// message "logging settings changed" with the settings before and after
-// ("old", "new", shaped as the JSON above) and the request's remote
-// address. Other methods answer 405 with an Allow header.
+// ControlHandler returns, which the log path never takes. A PUT computes
+// the new policy from the one it reads, so a Store the program makes
+// between the two is overwritten: change the policy through one of them.
+// Each PUT that changes something first logs one record through the
+// stack's top handler, at INFO whatever the level in force (an audit
+// trail): message "logging settings changed" with the settings before and
+// after ("old", "new", shaped as the JSON above) and the request's remote
+// address (behind a proxy, the proxy's). If the sink panics on that record
+// and no layer of the stack recovers it, the PUT answers 500 and changes
+// nothing. Other methods answer 405 with an Allow header.
 func (s *Stack) ControlHandler() http.Handler {
 	return &controlHandler{stack: s}
 }
@@ -90,9 +99,13 @@ func (h *controlHandler) put(w http.ResponseWriter, r *http.Request) {
 		controlError(w, http.StatusBadRequest, err)
 		return
 	}
-	h.stack.applyControlState(old, next)
 	if !next.equal(old) {
-		h.stack.logControlChange(r, old, next)
+		// The audit record first: a change it cannot record is not made.
+		if err := h.stack.logControlChange(r, old, next); err != nil {
+			controlError(w, http.StatusInternalServerError, err)
+			return
+		}
+		h.stack.applyControlState(old, next)
 	}
 	writeControlState(w, r, h.stack.controlState())
 }
@@ -110,19 +123,28 @@ func (s *Stack) applyControlState(old, next controlState) {
 }
 
 // logControlChange writes the audit record of a change. It is handed to the
-// stack's top handler directly, so a level above INFO (maybe the one just
-// set) does not hide it, and with a context of its own, so the sampling
-// decision of the admin request does not drop it.
-func (s *Stack) logControlChange(r *http.Request, old, next controlState) {
+// stack's top handler directly, so a level above INFO (maybe the one about
+// to be set) does not hide it, and with a context of its own, so the
+// sampling decision of the admin request does not drop it. A panic of the
+// sink (one no layer recovers) is recovered and returned as an error; an
+// error the handler returns is ignored, as slog.Logger ignores it (the
+// layers count it).
+func (s *Stack) logControlChange(r *http.Request, old, next controlState) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = errors.New("audit record not written, nothing changed: the sink panicked: " + truncate(fmt.Sprint(p)))
+		}
+	}()
 	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "logging settings changed", 0)
 	rec.AddAttrs(old.attr("old"), next.attr("new"), slog.String("remote_addr", r.RemoteAddr))
-	_ = s.top.Handle(context.Background(), rec) // a failing sink is counted below
+	_ = s.top.Handle(context.Background(), rec)
+	return nil
 }
 
 // writeControlState answers 200 with st as JSON, the headers only to HEAD.
 func writeControlState(w http.ResponseWriter, r *http.Request, st controlState) {
 	b, err := json.Marshal(st)
-	if err != nil { // not reached: the state holds strings, bools and finite numbers
+	if err != nil { // not reached: the state holds strings, bools and rates in [0, 1]
 		controlError(w, http.StatusInternalServerError, err)
 		return
 	}

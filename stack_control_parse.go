@@ -15,7 +15,7 @@ import (
 // error naming the first field that is wrong. It checks the whole body
 // before it returns anything, so a refused body changes nothing.
 func parseControlUpdate(body []byte, cur controlState) (controlState, error) {
-	fields, err := decodeObject(body, "body")
+	fields, err := decodeObject(body, "body", "")
 	if err != nil {
 		return cur, err
 	}
@@ -37,12 +37,33 @@ func parseControlUpdate(body []byte, cur controlState) (controlState, error) {
 }
 
 // decodeObject decodes data, which must be one JSON object and nothing
-// after it, into its fields; name is what an error calls data.
-func decodeObject(data []byte, name string) (map[string]json.RawMessage, error) {
+// after it, into its fields; name is what an error calls data, prefix the
+// path an error gives its fields. A field given twice is refused: which of
+// the two would count is a guess a proxy or a script may make otherwise.
+func decodeObject(data []byte, name, prefix string) (map[string]json.RawMessage, error) {
+	notObject := fmt.Errorf("%s: not a JSON object", name)
 	dec := json.NewDecoder(bytes.NewReader(data))
-	var fields map[string]json.RawMessage
-	if err := dec.Decode(&fields); err != nil || fields == nil {
-		return nil, fmt.Errorf("%s: not a JSON object", name)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, notObject
+	}
+	fields := make(map[string]json.RawMessage)
+	for dec.More() {
+		tok, err := dec.Token()
+		key, isKey := tok.(string)
+		if err != nil || !isKey {
+			return nil, notObject
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, notObject
+		}
+		if _, dup := fields[key]; dup {
+			return nil, fmt.Errorf("%s%q: duplicate field", prefix, key)
+		}
+		fields[key] = value
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, notObject
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: data after the JSON object", name)
@@ -66,7 +87,9 @@ func checkFieldNames(fields map[string]json.RawMessage, prefix string, known ...
 	return nil
 }
 
-// parseLevel parses a level as slog.Level.UnmarshalText does, any case.
+// parseLevel parses a level as slog.Level.UnmarshalText does, any case,
+// and refuses an offset that wraps around (slog's "ERROR+9223372036854775807"
+// is a level below DEBUG: it would turn logging all the way up).
 func parseLevel(raw json.RawMessage) (slog.Level, error) {
 	var text *string
 	if err := json.Unmarshal(raw, &text); err != nil || text == nil {
@@ -76,7 +99,25 @@ func parseLevel(raw json.RawMessage) (slog.Level, error) {
 	if err := l.UnmarshalText([]byte(*text)); err != nil {
 		return 0, fmt.Errorf(`level: %q is not a level; want DEBUG, INFO, WARN or ERROR, optionally +N or -N`, truncate(*text))
 	}
+	if levelWraps(*text, l) {
+		return 0, fmt.Errorf(`level: %q is out of range; the offset overflows`, truncate(*text))
+	}
 	return l, nil
+}
+
+// levelWraps reports whether l, parsed from text by slog, is its name's
+// level plus an offset that overflowed: above the name's level for a
+// negative offset, below it for a positive one.
+func levelWraps(text string, l slog.Level) bool {
+	i := strings.IndexAny(text, "+-")
+	if i < 0 {
+		return false
+	}
+	var base slog.Level
+	if base.UnmarshalText([]byte(text[:i])) != nil {
+		return false // not reached: slog parsed text
+	}
+	return (text[i] == '+' && l < base) || (text[i] == '-' && l > base)
 }
 
 // parseSampling returns cur with the fields raw sets replaced. cur is nil
@@ -89,7 +130,7 @@ func parseSampling(raw json.RawMessage, cur *controlSampling) (*controlSampling,
 		}
 		return nil, errors.New("sampling: the stack does not sample (Config.Sampling is off)")
 	}
-	fields, err := decodeObject(raw, "sampling")
+	fields, err := decodeObject(raw, "sampling", "sampling.")
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +172,7 @@ func parseRate(raw json.RawMessage) (float64, error) {
 	if !(*r >= 0 && *r <= 1) {
 		return 0, fmt.Errorf("sampling.rate: %v is outside [0, 1]; want a fraction, 0.1 for 10%%", *r)
 	}
-	return *r, nil
+	return rateInForce(*r), nil // -0 becomes 0
 }
 
 // parsePaths parses a list of strings; null is refused (use [] for none).

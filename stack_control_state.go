@@ -31,10 +31,11 @@ func (s *Stack) controlState() controlState {
 	return st
 }
 
-// samplingState returns p as ControlHandler shows it, lists never nil.
+// samplingState returns p as ControlHandler shows it: the rate it decides
+// with, lists never nil.
 func samplingState(p sampling.Policy) *controlSampling {
 	return &controlSampling{
-		Rate:              p.Rate,
+		Rate:              rateInForce(p.Rate),
 		AlwaysSamplePaths: nonNil(p.AlwaysSamplePaths),
 		ExcludedPaths:     nonNil(p.ExcludedPaths),
 		FollowTrace:       p.FollowTrace,
@@ -89,6 +90,20 @@ func (st controlState) attr(key string) slog.Attr {
 			slog.Bool("follow_trace", c.FollowTrace)))
 	}
 	return slog.Attr{Key: key, Value: slog.GroupValue(attrs...)}
+}
+
+// rateInForce returns the rate a Policy with rate r decides with
+// (Policy.Decide): 0 for a negative r, -0 or NaN, 1 above 1 (+Inf
+// included), r otherwise. Shown so, a rate the program stored outside
+// [0, 1] still encodes as JSON and reads back through PUT.
+func rateInForce(r float64) float64 {
+	switch {
+	case !(r > 0):
+		return 0
+	case r > 1:
+		return 1
+	}
+	return r
 }
 
 func nonNil(s []string) []string {

@@ -3,8 +3,10 @@ package slogstack
 import (
 	"context"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -135,6 +137,18 @@ func TestControlHandlerRefuses(t *testing.T) {
 			plainError(400, "sampling.rate: 2 is outside [0, 1]; want a fraction, 0.1 for 10%")},
 		{"sampling while off", "PUT", `{"level":"DEBUG","sampling":{"rate":0.5}}`, true,
 			plainError(400, "sampling: the stack does not sample (Config.Sampling is off)")},
+		{"duplicate level", "PUT", `{"level":"DEBUG","level":"ERROR"}`, false,
+			plainError(400, `"level": duplicate field`)},
+		{"duplicate level escaped", "PUT", `{"level":"DEBUG","\u006cevel":"ERROR"}`, false,
+			plainError(400, `"level": duplicate field`)},
+		{"duplicate sampling hides a bad one", "PUT", `{"sampling":{"rate":5},"sampling":{"rate":0.5}}`, false,
+			plainError(400, `"sampling": duplicate field`)},
+		{"duplicate rate", "PUT", `{"sampling":{"rate":0.5,"rate":0.2}}`, false,
+			plainError(400, `sampling."rate": duplicate field`)},
+		{"level offset wraps up", "PUT", `{"level":"ERROR+` + strconv.Itoa(math.MaxInt) + `"}`, false,
+			plainError(400, `level: "ERROR+`+strconv.Itoa(math.MaxInt)+`" is out of range; the offset overflows`)},
+		{"level offset wraps down", "PUT", `{"level":"debug-` + strconv.Itoa(math.MaxInt) + `"}`, false,
+			plainError(400, `level: "debug-`+strconv.Itoa(math.MaxInt)+`" is out of range; the offset overflows`)},
 		{"too big", "PUT", big, false, plainError(413, "body: over 65536 bytes")},
 		{"POST", "POST", `{"level":"DEBUG"}`, false, withAllow(plainError(405, "method POST not allowed; use GET, HEAD or PUT"))},
 		{"DELETE", "DELETE", "", false, withAllow(plainError(405, "method DELETE not allowed; use GET, HEAD or PUT"))},
