@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/slogstack/slogstack"
@@ -70,9 +71,29 @@ type adminServer struct {
 	serveErr chan error
 }
 
+// loopbackHostsOnly refuses, with 421 Misdirected Request, a request whose
+// Host is not a loopback IP address or localhost: a loopback listener is
+// still reachable from a browser on the machine through a name the attacker
+// makes resolve to 127.0.0.1 (DNS rebinding), and such a request names the
+// attacker's host.
+func loopbackHostsOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host = r.Host // no port
+		}
+		if !isLoopback(strings.Trim(host, "[]")) {
+			http.Error(w, "the admin endpoints answer only requests to a loopback address or localhost (see -admin-public)", http.StatusMisdirectedRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // startAdmin serves adminRoutes on ln; a nil ln starts nothing and
-// returns nil.
-func startAdmin(ln net.Listener, stack *slogstack.Stack, log *slog.Logger) (*adminServer, error) {
+// returns nil. Unless public, it answers only requests addressed to a
+// loopback host (loopbackHostsOnly).
+func startAdmin(ln net.Listener, stack *slogstack.Stack, log *slog.Logger, public bool) (*adminServer, error) {
 	if ln == nil {
 		return nil, nil
 	}
@@ -80,9 +101,13 @@ func startAdmin(ln net.Listener, stack *slogstack.Stack, log *slog.Logger) (*adm
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
+	var routes http.Handler = adminRoutes(stack, m.handler)
+	if !public {
+		routes = loopbackHostsOnly(routes)
+	}
 	a := &adminServer{
 		ln:       ln,
-		srv:      newAdminServer(adminRoutes(stack, m.handler), log),
+		srv:      newAdminServer(routes, log),
 		metrics:  m,
 		serveErr: make(chan error, 1),
 	}

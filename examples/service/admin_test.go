@@ -136,3 +136,37 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Errorf("the admin routes went through the logging middleware: %+v", st.HTTP)
 	}
 }
+
+// TestAdminRefusesForeignHosts checks that the admin endpoints, unless
+// public, answer only requests addressed to loopback: a browser led to
+// 127.0.0.1 by a name that resolves there (DNS rebinding) sends that name
+// as Host, and must not reach /logging.
+func TestAdminRefusesForeignHosts(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	h := loopbackHostsOnly(ok)
+	for _, tc := range []struct {
+		host string
+		want int
+	}{
+		{"127.0.0.1:9090", http.StatusOK},
+		{"127.0.0.1", http.StatusOK},
+		{"127.1.2.3:9090", http.StatusOK},
+		{"[::1]:9090", http.StatusOK},
+		{"[::1]", http.StatusOK},
+		{"localhost:9090", http.StatusOK},
+		{"localhost", http.StatusOK},
+		{"attacker.example:9090", http.StatusMisdirectedRequest},
+		{"attacker.example", http.StatusMisdirectedRequest},
+		{"localhost.attacker.example:9090", http.StatusMisdirectedRequest},
+		{"10.0.0.1:9090", http.StatusMisdirectedRequest},
+		{"", http.StatusMisdirectedRequest},
+	} {
+		req := httptest.NewRequest(http.MethodPut, "/logging", strings.NewReader(`{"level":"debug"}`))
+		req.Host = tc.host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("Host %q: status %d, want %d", tc.host, rec.Code, tc.want)
+		}
+	}
+}

@@ -198,7 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelError),
 	}
-	admin, err := startAdmin(adminLn, logs.stack, log)
+	admin, err := startAdmin(adminLn, logs.stack, log, o.adminPublic)
 	if err != nil {
 		return errors.Join(err, store.Close(), logs.shutdown(context.Background()))
 	}
