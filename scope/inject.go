@@ -3,6 +3,7 @@ package scope
 import (
 	"context"
 	"encoding/hex"
+	"reflect"
 
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"go.opentelemetry.io/otel/trace"
@@ -39,7 +40,9 @@ const (
 // never overwritten: what the caller, or OpenTelemetry instrumentation that
 // ran first, set wins. When traceparent is present, neither traceparent nor
 // tracestate is set. Without a scope only the span context is written; a
-// nil ctx or carrier sets nothing. The receiving side reads these keys
+// nil ctx or carrier sets nothing, and so does a carrier that is a nil map
+// (propagation.HeaderCarrier of a request's nil Header, a nil
+// propagation.MapCarrier), which cannot be written. The receiving side reads these keys
 // back with the HTTP middleware of httpctx, or with Start and
 // Options.Carrier.
 //
@@ -51,7 +54,7 @@ func Inject(ctx context.Context, carrier interface {
 	Set(key, value string)
 	Keys() []string
 }) {
-	if ctx == nil || carrier == nil {
+	if ctx == nil || carrier == nil || isNilMap(carrier) {
 		return
 	}
 	s := reqscope.FromContext(ctx)
@@ -71,6 +74,13 @@ func Inject(ctx context.Context, carrier interface {
 	if s != nil && s.ForceToken() != "" {
 		setAbsent(carrier, carrierForce, s.ForceToken())
 	}
+}
+
+// isNilMap reports whether the carrier is a nil map, into which Set would
+// panic.
+func isNilMap(carrier any) bool {
+	v := reflect.ValueOf(carrier)
+	return v.Kind() == reflect.Map && v.IsNil()
 }
 
 // getSetter is the part of a carrier that Inject and Start use.

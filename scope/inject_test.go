@@ -140,8 +140,31 @@ func TestInject(t *testing.T) {
 	}
 }
 
+// TestInjectNilCarrier checks that a nil carrier, or one that is a nil
+// map (the header of a request made without one, a message without
+// headers), sets nothing and does not panic, whatever ctx holds.
 func TestInjectNilCarrier(t *testing.T) {
-	Inject(scopeContext("order-1", trace.SpanContext{}, ""), nil) // must not panic
+	ctx := scopeContext("order-1", injectSpanContext(t, 1, 2), "v1.9.mac")
+	tests := []struct {
+		name    string
+		carrier interface {
+			Get(string) string
+			Set(string, string)
+			Keys() []string
+		}
+	}{
+		{"nil", nil},
+		{"nil HeaderCarrier", propagation.HeaderCarrier(nil)},
+		{"nil MapCarrier", propagation.MapCarrier(nil)},
+		{"nil http.Header as HeaderCarrier", propagation.HeaderCarrier((&http.Request{}).Header)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			Inject(ctx, tt.carrier)
+			var nilCtx context.Context
+			Inject(nilCtx, tt.carrier) // a nil ctx sets nothing
+		})
+	}
 }
 
 // TestInjectMatchesTraceContext checks that Inject writes traceparent and
