@@ -62,6 +62,8 @@ func TestForceHeader(t *testing.T) {
 	}{
 		{"valid", forceKey, []string{valid}, true, ForceCounts{Accepted: 1}, sampling.ReasonCounts{Forced: 1}},
 		{"valid, second value ignored", forceKey, []string{valid, "junk"}, true, ForceCounts{Accepted: 1}, sampling.ReasonCounts{Forced: 1}},
+		{"valid as second value: only the first is read", forceKey, []string{"junk", valid}, false, ForceCounts{Invalid: 1}, sampling.ReasonCounts{Rate: 1}},
+		{"valid twice", forceKey, []string{valid, valid}, true, ForceCounts{Accepted: 1}, sampling.ReasonCounts{Forced: 1}},
 		{"no header", forceKey, nil, false, ForceCounts{}, sampling.ReasonCounts{Rate: 1}},
 		{"forged with another key", forceKey, []string{mint(t, otherForceKey, "req-1", time.Minute)}, false, ForceCounts{Forged: 1}, sampling.ReasonCounts{Rate: 1}},
 		{"made for another ID", forceKey, []string{mint(t, forceKey, "req-2", time.Minute)}, false, ForceCounts{Forged: 1}, sampling.ReasonCounts{Rate: 1}},

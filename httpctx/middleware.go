@@ -82,8 +82,11 @@ func newMiddleware(opts Options) *middleware {
 //     ASCII letter, digit, '.', '_', ':' or '-'; any other is never used,
 //     echoed or logged: it is counted as rejected and the next source is
 //     tried.
-//   - opts.Policy decides, once, whether the request's records are
-//     sampled, from r.URL.Path, the correlation ID and the span context.
+//   - A valid forced-sampling token in X-Log-Force, made for that
+//     correlation ID (see Options.ForceKey), decides first: sampled, rate
+//     1, reason "forced". Otherwise opts.Policy decides, once, whether the
+//     request's records are sampled, from r.URL.Path, the correlation ID
+//     and the span context.
 //     The zero Policy samples nothing; DefaultOptions sets
 //     sampling.DefaultPolicy().
 //   - The handler runs with a context that carries the scope: records

@@ -49,11 +49,12 @@ type Options struct {
 	// with: a request with a valid X-Log-Force token (made with
 	// sampling.ForceToken and this key for the request's correlation ID,
 	// not expired) is sampled with reason "forced", before every rule of
-	// Policy, and the token is passed on by Transport. A missing, malformed,
-	// oversized (over 128 bytes), forged, expired or too long-lived token
-	// changes nothing (Policy decides) and is counted in Stats().Force. Nil
-	// or empty turns forced sampling off: the header is ignored (counted as
-	// NoKey). A key of 1 to 15 bytes is too weak: Middleware panics. Use 32
+	// Policy, and the token is passed on by Transport. Only the first
+	// X-Log-Force value is read. A malformed, oversized (over 128 bytes),
+	// forged, expired or too long-lived token changes nothing (Policy
+	// decides) and is counted in Stats().Force; a request without the
+	// header is not counted. Nil or empty turns forced sampling off: the
+	// header is ignored (counted as NoKey). A key of 1 to 15 bytes is too weak: Middleware panics. Use 32
 	// random bytes; Middleware keeps a copy.
 	ForceKey []byte
 }
