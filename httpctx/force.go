@@ -1,32 +1,12 @@
 package httpctx
 
 import (
-	"fmt"
 	"net/http"
-	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/slogstack/slogstack/internal/forcetoken"
-	"github.com/slogstack/slogstack/internal/reqscope"
 )
-
-// forcedDecision is the decision of a request with a valid forced-sampling
-// token.
-var forcedDecision = reqscope.Decision{Sampled: true, Rate: 1, Reason: reqscope.ReasonForced}
-
-// checkForceKey returns a copy of key (nil when it is empty) and panics
-// when it is too short to be a key.
-func checkForceKey(key []byte) []byte {
-	if len(key) == 0 {
-		return nil
-	}
-	if len(key) < forcetoken.MinKeyLen {
-		panic(fmt.Sprintf("httpctx: Options.ForceKey has %d bytes; a key must have at least %d (32 random bytes are best), or be nil to turn forced sampling off",
-			len(key), forcetoken.MinKeyLen))
-	}
-	return slices.Clone(key)
-}
 
 // forceToken returns the X-Log-Force token of h when it is valid for the
 // correlation ID id at now, else "", counting the header's outcome.

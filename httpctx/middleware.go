@@ -2,6 +2,7 @@ package httpctx
 
 import (
 	"context"
+	"github.com/slogstack/slogstack/internal/forcetoken"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -47,7 +48,7 @@ type middleware struct {
 // as opts.Policy panics here, rather than on every request.
 func newMiddleware(opts Options) *middleware {
 	m := &middleware{opts: opts, policy: opts.Policy}
-	m.opts.ForceKey = checkForceKey(opts.ForceKey)
+	m.opts.ForceKey = slices.Clone(forcetoken.CheckKey("httpctx: Options.ForceKey", opts.ForceKey)) // the caller's to change
 	switch p := opts.Policy.(type) {
 	case nil:
 		m.policy = sampling.Policy{}
@@ -187,7 +188,7 @@ func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 	forceToken := m.forceToken(r.Header, id, start)
 	var d reqscope.Decision
 	if forceToken != "" {
-		d = forcedDecision
+		d = reqscope.Forced
 	} else {
 		sampled, rate, reason := m.policy.Decide(r.URL.Path, id, sc)
 		d = reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}

@@ -54,8 +54,9 @@ type Options struct {
 	// forged, expired or too long-lived token changes nothing (Policy
 	// decides) and is counted in Stats().Force; a request without the
 	// header is not counted. Nil or empty turns forced sampling off: the
-	// header is ignored (counted as NoKey). A key of 1 to 15 bytes is too weak: Middleware panics. Use 32
-	// random bytes; Middleware keeps a copy.
+	// header is ignored (counted as NoKey). A key of 1 to 15 bytes is
+	// too weak: Middleware panics. Use 32 random bytes; Middleware keeps a
+	// copy. It is a secret: do not print or log an Options that holds it.
 	ForceKey []byte
 }
 

@@ -1,31 +1,12 @@
 package scope
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/slogstack/slogstack/internal/forcetoken"
-	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/internal/traceparent"
 	"go.opentelemetry.io/otel/trace"
 )
-
-// forcedDecision is the decision of a scope with a valid forced-sampling
-// token.
-var forcedDecision = reqscope.Decision{Sampled: true, Rate: 1, Reason: reqscope.ReasonForced}
-
-// checkForceKey returns key, nil when it is empty, and panics when it is
-// too short to be a key.
-func checkForceKey(key []byte) []byte {
-	if len(key) == 0 {
-		return nil
-	}
-	if len(key) < forcetoken.MinKeyLen {
-		panic(fmt.Sprintf("scope: Options.ForceKey has %d bytes; a key must have at least %d (32 random bytes are best), or be nil to turn forced sampling off",
-			len(key), forcetoken.MinKeyLen))
-	}
-	return key
-}
 
 // carriedForceToken returns the X-Log-Force token of c when key is set and
 // the token is valid for the correlation ID id now, else "".

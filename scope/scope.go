@@ -2,6 +2,7 @@ package scope
 
 import (
 	"context"
+	"github.com/slogstack/slogstack/internal/forcetoken"
 	"log/slog"
 
 	"github.com/slogstack/slogstack/internal/reqscope"
@@ -126,7 +127,7 @@ func Start(ctx context.Context, opts Options) (context.Context, func(err error))
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	forceKey := checkForceKey(opts.ForceKey)
+	forceKey := forcetoken.CheckKey("scope: Options.ForceKey", opts.ForceKey)
 	ctxSpan := trace.SpanContextFromContext(ctx)
 	sc := opts.SpanContext
 	if !sc.IsValid() {
@@ -147,7 +148,7 @@ func Start(ctx context.Context, opts Options) (context.Context, func(err error))
 		}
 	}
 	token := carriedForceToken(opts.Carrier, forceKey, id)
-	d := forcedDecision
+	d := reqscope.Forced
 	if token == "" {
 		sampled, rate, reason := decide(opts.Policy, opts.Name, id, sc)
 		d = reqscope.Decision{Sampled: sampled, Rate: rate, Reason: reason}

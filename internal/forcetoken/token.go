@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,21 @@ const (
 	domain   = "slogstack-force-v1\n"
 	macBytes = sha256.Size
 )
+
+// CheckKey returns key, nil when it is empty, for a field (such as
+// "httpctx: Options.ForceKey") where an empty key turns forcing off; it
+// panics with a message naming field when key is shorter than MinKeyLen,
+// giving its length, never its bytes.
+func CheckKey(field string, key []byte) []byte {
+	if len(key) == 0 {
+		return nil
+	}
+	if len(key) < MinKeyLen {
+		panic(fmt.Sprintf("%s has %d bytes; a key must have at least %d (32 random bytes are best), or be nil to turn forced sampling off",
+			field, len(key), MinKeyLen))
+	}
+	return key
+}
 
 // Result is the outcome of Verify.
 type Result uint8

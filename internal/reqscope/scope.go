@@ -19,6 +19,9 @@ const (
 	ReasonForced   = "forced"   // a verified forced-sampling token asked for the scope whole
 )
 
+// Forced is the decision of a scope with a valid forced-sampling token.
+var Forced = Decision{Sampled: true, Rate: 1, Reason: ReasonForced}
+
 // Decision is the sampling decision of a scope.
 type Decision struct {
 	// Sampled reports whether the scope's records are written.
