@@ -235,7 +235,8 @@ func (a *API) callNext(r *http.Request) bool {
 	if a.next == nil {
 		return true
 	}
-	status, err := a.next.call(r.Context(), r.URL.Path, r.URL.RawQuery)
+	depth, _ := chainDepth(r) // checked by tooDeep
+	status, err := a.next.call(r.Context(), r.URL.Path, r.URL.RawQuery, depth+1)
 	switch {
 	case err != nil:
 		a.log.LogAttrs(r.Context(), slog.LevelError, "downstream call failed", slog.String("error", err.Error()))
@@ -247,6 +248,23 @@ func (a *API) callNext(r *http.Request) bool {
 	return true
 }
 
+// tooDeep answers 508 Loop Detected, after a WARN "downstream loop
+// refused", and reports true when this instance has a next one and r
+// arrived at maxChainDepth calls (or with a depth header that is not a
+// number): -downstream leads back into the chain.
+func (a *API) tooDeep(w http.ResponseWriter, r *http.Request) bool {
+	if a.next == nil {
+		return false
+	}
+	if _, ok := chainDepth(r); ok {
+		return false
+	}
+	a.log.LogAttrs(r.Context(), slog.LevelWarn, "downstream loop refused",
+		slog.String("depth", r.Header.Get(chainDepthHeader)), slog.Int("max", maxChainDepth))
+	writeError(w, http.StatusLoopDetected, fmt.Sprintf("%s: more than %d calls in a chain: does -downstream lead back to an instance of the chain?", chainDepthHeader, maxChainDepth))
+	return true
+}
+
 // work logs its steps, calls the next instance, and answers 200, or 502
 // when the next instance failed. With hold=1 the request stays open until
 // its client ends the request body: it answers 200 at once, logs its first
@@ -255,6 +273,9 @@ func (a *API) callNext(r *http.Request) bool {
 // It shows that a request in flight keeps its sampling decision when the
 // policy changes under it (PUT /logging on the admin listener).
 func (a *API) work(w http.ResponseWriter, r *http.Request) {
+	if a.tooDeep(w, r) {
+		return
+	}
 	if r.URL.Query().Get("hold") == "1" {
 		a.heldWork(w, r)
 		return
@@ -297,6 +318,9 @@ func (a *API) heldWork(w http.ResponseWriter, r *http.Request) {
 // fail logs its steps, calls the next instance (which fails too), then
 // logs an ERROR "work failed" and answers 500.
 func (a *API) fail(w http.ResponseWriter, r *http.Request) {
+	if a.tooDeep(w, r) {
+		return
+	}
 	n, ok := a.doSteps(w, r)
 	if !ok {
 		return

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,29 @@ type downstream struct {
 
 // downstreamTimeout bounds one call to the next instance.
 const downstreamTimeout = 30 * time.Second
+
+// chainDepthHeader carries, on each call to the next instance, how many
+// calls of the chain came before it (1 on the first instance's call). An
+// instance with a downstream refuses a request at maxChainDepth with 508
+// Loop Detected instead of calling on, so -downstream pointing back into
+// the chain (at the instance itself, or at an earlier one) costs
+// maxChainDepth+1 requests rather than calls without end, each holding a
+// connection and a goroutine until the first times out.
+const (
+	chainDepthHeader = "X-Chain-Depth"
+	maxChainDepth    = 16
+)
+
+// chainDepth returns the depth r arrived with (0 without the header), and
+// false when the header is not a decimal number in [0, maxChainDepth).
+func chainDepth(r *http.Request) (int, bool) {
+	v := r.Header.Get(chainDepthHeader)
+	if v == "" {
+		return 0, true
+	}
+	depth, err := strconv.Atoi(v)
+	return depth, err == nil && depth >= 0 && depth < maxChainDepth
+}
 
 // checkDownstream accepts "" (no downstream) or an absolute http or https
 // URL with a host and neither query nor fragment.
@@ -53,9 +77,10 @@ func newDownstream(base string) *downstream {
 }
 
 // call sends GET path?query to the next instance with ctx (the request's
-// context, whose scope the transport passes on) and returns its status.
-// An error means no response came back.
-func (d *downstream) call(ctx context.Context, path, rawQuery string) (int, error) {
+// context, whose scope the transport passes on) and the depth of this
+// call in the chain, and returns its status. An error means no response
+// came back.
+func (d *downstream) call(ctx context.Context, path, rawQuery string, depth int) (int, error) {
 	target := d.base + path
 	if rawQuery != "" {
 		target += "?" + rawQuery
@@ -64,6 +89,7 @@ func (d *downstream) call(ctx context.Context, path, rawQuery string) (int, erro
 	if err != nil {
 		return 0, err
 	}
+	req.Header.Set(chainDepthHeader, strconv.Itoa(depth))
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return 0, err

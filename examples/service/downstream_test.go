@@ -3,7 +3,9 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -76,4 +78,76 @@ func TestDownstreamCall(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDownstreamLoopEnds points an instance's -downstream at itself (the
+// same holds for a longer cycle of instances): each call carries the
+// chain's depth, and the instance that would call beyond maxChainDepth
+// refuses with 508 Loop Detected instead, so one client request makes
+// exactly maxChainDepth+1 requests, each answered (502 back up the
+// chain), rather than calls without end that each hold a connection.
+// A request that arrives with a depth it cannot parse, or at the limit,
+// is refused the same way without a call.
+func TestDownstreamLoopEnds(t *testing.T) {
+	leakcheck.Check(t)
+	var logs syncBuffer
+	a := newTestAPI(t, &logs)
+	var handled atomic.Int64
+	const runaway = 200 // the test's own stop, far above the limit
+	srv := httptest.NewServer(scopedHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if handled.Add(1) > runaway {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		a.Routes().ServeHTTP(w, r)
+	})))
+	defer srv.Close()
+	a.next = newDownstream(srv.URL) // itself
+	defer a.next.close()
+
+	for _, tc := range []struct {
+		name, path, depth string
+		status            int
+		handled           int64
+	}{
+		{name: "work loops", path: "/api/v1/work?n=1", status: http.StatusBadGateway, handled: maxChainDepth + 1},
+		{name: "fail loops", path: "/api/v1/fail?n=1", status: http.StatusInternalServerError, handled: maxChainDepth + 1},
+		{name: "arrives at the limit", path: "/api/v1/work?n=1", depth: strconv.Itoa(maxChainDepth), status: http.StatusLoopDetected, handled: 1},
+		{name: "arrives beyond it", path: "/api/v1/work?n=1", depth: "99999999999999999999", status: http.StatusLoopDetected, handled: 1},
+		{name: "depth not a number", path: "/api/v1/work?n=1", depth: "-1", status: http.StatusLoopDetected, handled: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			handled.Store(0)
+			req, err := http.NewRequest(http.MethodGet, srv.URL+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Correlation-ID", "loop-1")
+			if tc.depth != "" {
+				req.Header.Set(chainDepthHeader, tc.depth)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if got := handled.Load(); got != tc.handled {
+				t.Errorf("%d requests handled, want %d", got, tc.handled)
+			}
+		})
+	}
+	srv.Client().CloseIdleConnections()
+}
+
+// scopedHandler opens the scope a Stack's middleware would, with the
+// request's correlation ID, so the transport passes it on.
+func scopedHandler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, end := scope.Start(r.Context(), scope.Options{CorrelationID: r.Header.Get("X-Correlation-ID")})
+		defer end(nil)
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
