@@ -23,8 +23,17 @@ import (
 // reporting (the instruments stay, without data points); reporting after
 // Stack.Shutdown is safe and shows the final counts.
 //
+// One meter reports one stack: the SDK adds the observations of two
+// callbacks for one data point, so a second Register on a meter that
+// reports a stack (the same stack or another) is refused until the first
+// Registration's Unregister. For several stacks in one process, give each
+// its own meter: another instrumentation scope name, or the same name
+// with metric.WithInstrumentationAttributes (for example
+// attribute.String("stack", "api")), which the exporters show as labels.
+//
 // It returns an error, and no Registration, when meter or stack is nil,
-// or when meter refuses an instrument or the callback.
+// when meter already reports a stack, or when meter refuses an instrument
+// or the callback.
 func Register(meter metric.Meter, stack *slogstack.Stack) (metric.Registration, error) {
 	if meter == nil {
 		return nil, errors.New("otelmetrics: Register: nil metric.Meter")
@@ -36,7 +45,15 @@ func Register(meter metric.Meter, stack *slogstack.Stack) (metric.Registration, 
 }
 
 // register is Register with the Stats read by stats.
-func register(meter metric.Meter, stats func() slogstack.Stats) (metric.Registration, error) {
+func register(meter metric.Meter, stats func() slogstack.Stats) (reg metric.Registration, err error) {
+	if err := claim(meter); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			release(meter)
+		}
+	}()
 	specs := instruments()
 	observables := make([]metric.Int64Observable, len(specs))
 	registered := make([]metric.Observable, len(specs))
@@ -47,11 +64,11 @@ func register(meter metric.Meter, stats func() slogstack.Stats) (metric.Registra
 		}
 		observables[i], registered[i] = obs, obs
 	}
-	reg, err := meter.RegisterCallback(callback(stats, specs, observables), registered...)
+	cb, err := meter.RegisterCallback(callback(stats, specs, observables), registered...)
 	if err != nil {
 		return nil, fmt.Errorf("otelmetrics: Register: callback: %w", err)
 	}
-	return reg, nil
+	return &registration{Registration: cb, meter: meter}, nil
 }
 
 // instruments are all the instruments of a stack, layer by layer in the

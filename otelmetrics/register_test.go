@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slogstack/slogstack"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
 )
@@ -163,5 +164,51 @@ func TestRegisterErrors(t *testing.T) {
 				t.Errorf("Register returned a Registration with its error")
 			}
 		})
+	}
+}
+
+// TestOneStackPerMeter: a second Register on a meter that reports a stack
+// (the same stack again, or another) is refused, since the SDK adds the
+// observations of two callbacks for one data point: every counter would
+// report twice its Stats field. After Unregister the meter takes a stack
+// again; a meter of another scope (or the same name with other
+// instrumentation attributes) is another meter and reports its own stack.
+func TestOneStackPerMeter(t *testing.T) {
+	stats := func(n uint64) func() slogstack.Stats {
+		return func() slogstack.Stats { return slogstack.Stats{Records: n} }
+	}
+	reader, provider := newReader(t)
+	meter := provider.Meter("test")
+	first, err := register(meter, stats(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, again := range []metric.Meter{meter, provider.Meter("test")} {
+		reg, err := register(again, stats(3))
+		const want = "otelmetrics: Register: the meter already reports a stack (use one meter per stack: another instrumentation scope name or attributes)"
+		if err == nil || err.Error() != want || reg != nil {
+			t.Fatalf("second Register on one meter: %v, %v; want no registration and %q", reg, err, want)
+		}
+	}
+	want := map[series]int64{{"slogstack.records", ""}: 3}
+	if diff := cmp.Diff(want, collect(t, reader).values); diff != "" {
+		t.Errorf("data points after the refused Registers (-want +got):\n%s", diff)
+	}
+	other, err := register(provider.Meter("test", metric.WithInstrumentationAttributes(attribute.String("stack", "b"))), stats(5))
+	if err != nil {
+		t.Fatalf("Register on a meter with other scope attributes: %v", err)
+	}
+	if err := first.Unregister(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := register(meter, stats(7))
+	if err != nil {
+		t.Fatalf("Register after Unregister: %v", err)
+	}
+	if err := again.Unregister(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Unregister(); err != nil {
+		t.Fatal(err)
 	}
 }
