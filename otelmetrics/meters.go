@@ -20,11 +20,17 @@ var reporting = struct {
 	meters map[metric.Meter]bool
 }{meters: map[metric.Meter]bool{}}
 
-// claim marks meter as reporting a stack, or returns errMeterTaken. A
-// meter of a type that cannot be a map key is not tracked (the SDK's and
-// the global provider's meters are pointers).
+// tracked reports whether claim tracks meter: only pointers are (the
+// SDK's and the global provider's meters are), since another value may
+// hold parts that cannot be compared, and two equal values need not be
+// one meter.
+func tracked(meter metric.Meter) bool {
+	return reflect.ValueOf(meter).Kind() == reflect.Pointer
+}
+
+// claim marks meter as reporting a stack, or returns errMeterTaken.
 func claim(meter metric.Meter) error {
-	if !reflect.TypeOf(meter).Comparable() {
+	if !tracked(meter) {
 		return nil
 	}
 	reporting.Lock()
@@ -38,7 +44,7 @@ func claim(meter metric.Meter) error {
 
 // release undoes claim.
 func release(meter metric.Meter) {
-	if !reflect.TypeOf(meter).Comparable() {
+	if !tracked(meter) {
 		return
 	}
 	reporting.Lock()

@@ -26,7 +26,8 @@ import (
 // One meter reports one stack: the SDK adds the observations of two
 // callbacks for one data point, so a second Register on a meter that
 // reports a stack (the same stack or another) is refused until the first
-// Registration's Unregister. For several stacks in one process, give each
+// Registration's Unregister (a meter that is not a pointer, such as
+// noop.Meter, is not checked). For several stacks in one process, give each
 // its own meter: another instrumentation scope name, or the same name
 // with metric.WithInstrumentationAttributes (for example
 // attribute.String("stack", "api")), which the exporters show as labels.

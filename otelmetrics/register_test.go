@@ -212,3 +212,24 @@ func TestOneStackPerMeter(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// valueMeter is a meter whose dynamic value cannot be a map key.
+type valueMeter struct {
+	noop.Meter
+	tags any
+}
+
+// TestRegisterValueMeter: a meter that is not a pointer is not tracked
+// (it may hold values that cannot be compared): Register does not panic.
+func TestRegisterValueMeter(t *testing.T) {
+	meter := valueMeter{tags: []string{"a"}}
+	for range 2 {
+		reg, err := register(meter, func() slogstack.Stats { return slogstack.Stats{} })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := reg.Unregister(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
