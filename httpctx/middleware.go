@@ -2,13 +2,13 @@ package httpctx
 
 import (
 	"context"
-	"github.com/slogstack/slogstack/internal/forcetoken"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"slices"
 	"time"
 
+	"github.com/slogstack/slogstack/internal/forcetoken"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/internal/scopectx"
 	"github.com/slogstack/slogstack/internal/traceparent"

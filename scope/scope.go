@@ -2,9 +2,9 @@ package scope
 
 import (
 	"context"
-	"github.com/slogstack/slogstack/internal/forcetoken"
 	"log/slog"
 
+	"github.com/slogstack/slogstack/internal/forcetoken"
 	"github.com/slogstack/slogstack/internal/reqscope"
 	"github.com/slogstack/slogstack/internal/scopectx"
 	"github.com/slogstack/slogstack/sampling"
