@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -35,21 +37,23 @@ func TestPolicyAndLevelChangeUnderLoad(t *testing.T) {
 	log, admin := s.Logger(), s.ControlHandler()
 	done := make(chan struct{})
 	var changer sync.WaitGroup
-	changes := 0
+	var changes atomic.Int64 // rounds of changes made; the workers wait for them
 	changer.Go(func() {
 		for i := 0; ; i++ {
-			changes = i
 			select {
 			case <-done:
 				return
 			default:
 			}
-			s.Policy().Store(sampling.Policy{Rate: float64(i%5) / 4})
+			// Rates between 0.25 and 0.75 only: whichever the jobs meet,
+			// some are sampled and some not, however they are scheduled.
+			s.Policy().Store(sampling.Policy{Rate: 0.25 + float64(i%3)/4})
 			s.Level().Set([]slog.Level{slog.LevelDebug, slog.LevelInfo}[i%2])
-			body := fmt.Sprintf(`{"level":"%v","sampling":{"rate":%v}}`, []string{"info", "debug"}[i%2], float64(i%3)/2)
+			body := fmt.Sprintf(`{"level":"%v","sampling":{"rate":%v}}`, []string{"info", "debug"}[i%2], 0.25+float64((i+1)%3)/4)
 			if got := control(admin, http.MethodPut, body); got.Status != http.StatusOK {
 				t.Errorf("PUT %s: %+v", body, got)
 			}
+			changes.Add(1)
 		}
 	})
 	sampled := make([][]bool, workers)
@@ -58,6 +62,11 @@ func TestPolicyAndLevelChangeUnderLoad(t *testing.T) {
 		sampled[w] = make([]bool, jobs)
 		wg.Go(func() {
 			for i := range jobs {
+				// A round of changes at least every 4 jobs, however the
+				// goroutines are scheduled: decisions and changes mix.
+				for changes.Load() < int64(i/4+1) {
+					runtime.Gosched()
+				}
 				opts := s.ScopeOptions("/work")
 				opts.CorrelationID = fmt.Sprintf("w%d-j%d", w, i)
 				opts.CompletionLog = false
@@ -96,8 +105,8 @@ func TestPolicyAndLevelChangeUnderLoad(t *testing.T) {
 			}
 		}
 	}
-	if n, all := sm.RequestsSampled.Total(), uint64(workers*jobs); n == 0 || n == all || changes == 0 {
-		t.Errorf("the load did not mix decisions and changes: %d of %d jobs sampled, %d changes", n, all, changes)
+	if n, all := sm.RequestsSampled.Total(), uint64(workers*jobs); n == 0 || n == all {
+		t.Errorf("the load did not mix decisions and changes: %d of %d jobs sampled, %d rounds of changes", n, all, changes.Load())
 	}
 	kept := st.Records - (sm.RecordsDropped + sm.RecordsDiscarded + sm.RecordsFiltered + sm.RecordsLostRequestBound + sm.RecordsLostGlobalBudget)
 	if want := kept - as.Dropped + as.Reports; uint64(len(lines)) != want {
