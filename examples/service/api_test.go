@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -129,6 +130,37 @@ func TestFlags(t *testing.T) {
 	for _, args := range [][]string{{"-load", "-1s"}, {"-clients", "0"}, {"-db-conns", "0"}, {"extra"}, {"-nope"}} {
 		if _, err := parseFlags(args, io.Discard); err == nil {
 			t.Errorf("parseFlags(%q) accepted", args)
+		}
+	}
+	dir := t.TempDir()
+	refused := []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"-otlp-endpoint", "http://127.0.0.1:4318", "-log", "-"}, "-otlp-endpoint and -log"},
+		{[]string{"-log", "x.log", "-otlp-endpoint", "http://127.0.0.1:4318"}, "-otlp-endpoint and -log"},
+		{[]string{"-otlp-endpoint", "127.0.0.1:4318"}, `-otlp-endpoint "127.0.0.1:4318": want the collector's OTLP/HTTP base URL`},
+		{[]string{"-otlp-endpoint", "localhost:4318"}, `-otlp-endpoint "localhost:4318"`},
+		{[]string{"-otlp-endpoint", "grpc://127.0.0.1:4317"}, `-otlp-endpoint "grpc://127.0.0.1:4317"`},
+		{[]string{"-otlp-endpoint", "http://"}, `-otlp-endpoint "http://"`},
+		{[]string{"-otlp-endpoint", "http://host:4318/?q=1"}, `-otlp-endpoint "http://host:4318/?q=1"`},
+		{[]string{"-otlp-endpoint", "http://a b"}, `-otlp-endpoint "http://a b"`},
+		{[]string{"-report-json", filepath.Join(dir, "missing", "r.json")}, "the directory " + filepath.Join(dir, "missing") + " does not exist"},
+		{[]string{"-report-json", dir}, "is a directory"},
+	}
+	for _, tc := range refused {
+		_, err := parseFlags(tc.args, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("parseFlags(%q) = %v, want an error with %q", tc.args, err, tc.wantErr)
+		}
+	}
+	for _, ok := range [][]string{
+		{"-otlp-endpoint", "http://127.0.0.1:4318"},
+		{"-otlp-endpoint", "https://collector.example:4318/prefix"},
+		{"-report-json", filepath.Join(dir, "r.json")},
+	} {
+		if _, err := parseFlags(ok, io.Discard); err != nil {
+			t.Errorf("parseFlags(%q) = %v", ok, err)
 		}
 	}
 	o, err := parseFlags([]string{"-load", "2s", "-clients", "3"}, io.Discard)

@@ -36,6 +36,12 @@ type logging struct {
 	stack   *slogstack.Stack
 	logger  *slog.Logger // the stack's logger behind the timer
 	callers *histogram
+
+	// Where the records go: a log output whose lines are counted, or the
+	// OTLP pipeline (-otlp-endpoint).
+	output *logOutput
+	lines  *lineCounter
+	otlp   *otlpPipeline // nil without -otlp-endpoint
 }
 
 // baseConfig is the service's configuration before the environment:
@@ -49,6 +55,18 @@ func baseConfig() slogstack.Config {
 	cfg.SamplingPolicy.AlwaysSamplePaths = []string{"/api/v1/payments"}
 	cfg.HTTP.Recover = true
 	return cfg
+}
+
+// loggingConfigFor is loggingConfig for the service's flags: with
+// -otlp-endpoint the stack leaves the trace_id and span_id attributes out
+// (Scope.OmitTrace), since an OTLP log record carries the trace and span
+// IDs of its context in fields of its own.
+func loggingConfigFor(o options) (slogstack.Config, error) {
+	base := baseConfig()
+	if o.otlpEndpoint != "" {
+		base.Scope.OmitTrace = true
+	}
+	return slogstack.ConfigFromEnv(base)
 }
 
 // loggingConfig is the environment applied over baseConfig
@@ -107,8 +125,45 @@ func publishStats(stack *slogstack.Stack) {
 }
 
 // shutdown writes the aggregation's open summaries, then drains the async
-// queue.
-func (l *logging) shutdown(ctx context.Context) error { return l.stack.Shutdown(ctx) }
+// queue and, with -otlp-endpoint, the batch processor and the exporter.
+func (l *logging) shutdown(ctx context.Context) error {
+	if l.otlp != nil {
+		return l.otlp.shutdown(ctx)
+	}
+	return l.stack.Shutdown(ctx)
+}
+
+// written is the number of records that reached the sink: lines of the
+// log output, or records handed to the OTLP pipeline.
+func (l *logging) written() uint64 {
+	if l.otlp != nil {
+		return l.otlp.stats().Handed
+	}
+	if l.lines == nil {
+		return 0
+	}
+	return l.lines.lines.Load()
+}
+
+// exportStats are the OTLP pipeline's counters; nil without -otlp-endpoint.
+func (l *logging) exportStats() *exportStats {
+	if l.otlp == nil {
+		return nil
+	}
+	st := l.otlp.stats()
+	return &st
+}
+
+// describeOutput names where the records went, for the report.
+func (l *logging) describeOutput() string {
+	if l.otlp != nil {
+		return l.otlp.describe()
+	}
+	if l.output == nil {
+		return "none"
+	}
+	return l.output.describe()
+}
 
 func (l *logging) stats() stackStats {
 	st := l.stack.Stats()

@@ -78,6 +78,8 @@ type options struct {
 	adminPublic     bool   // allow an admin address other than loopback
 	forceToken      string // correlation ID to mint a forced-sampling token for, then exit
 	forceTTL        time.Duration
+	otlpEndpoint    string // the Collector's OTLP/HTTP base URL; "" writes the log to -log
+	reportJSON      string // file the JSON report is written to at exit; "" writes none
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -96,6 +98,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.adminPublic, "admin-public", false, "allow an -admin-addr that is not a loopback address (the admin endpoints change logging and do not authenticate)")
 	fs.StringVar(&o.forceToken, "force-token", "", "print a token for the X-Log-Force header that forces the request of this correlation `ID` to be logged whole (signed with LOG_FORCE_KEY), then exit")
 	fs.DurationVar(&o.forceTTL, "force-ttl", 10*time.Minute, "how long a -force-token token is valid (at most 24h)")
+	fs.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "ship the log over OTLP/HTTP to the collector at this base `URL` (http://host:4318 or https://…; records are posted to URL/v1/logs) instead of writing it; not with -log")
+	fs.StringVar(&o.reportJSON, "report-json", "", "at exit, after the shutdown, write the report as JSON to this `file` (replaced atomically)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -112,6 +116,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, err
 	}
 	if err := checkAdminAddr(o.adminAddr, o.adminPublic); err != nil {
+		return o, err
+	}
+	if err := checkOTLPEndpoint(o.otlpEndpoint); err != nil {
+		return o, err
+	}
+	if o.otlpEndpoint != "" && o.logPath != "" {
+		return o, errors.New("-otlp-endpoint and -log: the log goes to one of them; give one")
+	}
+	if err := checkReportPath(o.reportJSON); err != nil {
 		return o, err
 	}
 	return o, nil
@@ -138,7 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	cfg, err := loggingConfig()
+	cfg, err := loggingConfigFor(o)
 	if err != nil {
 		return err
 	}
@@ -164,17 +177,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	defer os.RemoveAll(tmpDir)
 
-	out, err := openLogOutput(o, stdout)
-	if err != nil {
-		return err
-	}
 	started := false
-	defer func() { err = errors.Join(err, out.close(started)) }()
-	lines := &lineCounter{w: out.w}
-
-	logs, err := newLoggingWith(lines, cfg)
-	if err != nil {
-		return err
+	var logs *logging
+	if o.otlpEndpoint != "" {
+		if logs, err = newOTLPLogging(ctx, cfg, o.otlpEndpoint); err != nil {
+			return err
+		}
+	} else {
+		var out *logOutput
+		if out, err = openLogOutput(o, stdout); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, out.close(started)) }()
+		lines := &lineCounter{w: out.w}
+		if logs, err = newLoggingWith(lines, cfg); err != nil {
+			return err
+		}
+		logs.output, logs.lines = out, lines
 	}
 	log := logs.logger
 
@@ -193,8 +212,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	next := newDownstream(o.downstream)
 	defer next.close()
 	api := &API{store: store, log: log, next: next}
+	served := &servedCounter{next: traceRequests(tracer, logs.stack.Middleware(api.Routes()))}
 	srv := &http.Server{
-		Handler:           traceRequests(tracer, logs.stack.Middleware(api.Routes())),
+		Handler:           served,
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelError),
 	}
@@ -230,7 +250,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 
 	// Shutdown order: stop taking requests and let in-flight ones finish,
 	// end tracing, then close the logging stack (aggregation summaries
-	// first, then the async queue), so every accepted record is written.
+	// first, then the async queue, then, with -otlp-endpoint, the batch
+	// processor and the exporter), so every accepted record is written.
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
 	var errs []error
@@ -258,10 +279,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		load:     load,
 		loadTime: loadTime,
 		clients:  o.clients,
+		served:   served.served.Load(),
 		stats:    logs.stats(),
-		written:  lines.lines.Load(),
+		written:  logs.written(),
+		export:   logs.exportStats(),
 		callers:  logs.callers,
-		output:   out.describe(),
+		output:   logs.describeOutput(),
 		stack:    logs.describe(),
 		config:   cfg.String(),
 	}
@@ -270,5 +293,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		reportOut = stderr
 	}
 	rep.print(reportOut)
+	if o.reportJSON != "" {
+		if err := rep.writeJSON(o.reportJSON); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
