@@ -1,0 +1,67 @@
+package otlpsink
+
+import (
+	"context"
+	"log/slog"
+)
+
+// bridgeName is the instrumentation scope of the records.
+const bridgeName = "github.com/slogstack/slogstack/otlpsink"
+
+// countingBridge is the stack's sink: the otelslog bridge, with the
+// records it does not offer to the processor counted. The LoggerProvider
+// stops offering records once it has shut down; such a record is counted
+// handed and abandoned. A record marks its context when it reaches the
+// processor, on the same goroutine, within the bridge's Handle.
+type countingBridge struct {
+	next   slog.Handler
+	ledger *ledger
+}
+
+// Enabled reports true: the stack applies the level, and a record after
+// Shutdown must reach Handle to be counted.
+func (b *countingBridge) Enabled(context.Context, slog.Level) bool { return true }
+
+// Handle passes r to the bridge and counts it abandoned if it never
+// reached the processor. A panic in the bridge propagates: the stack
+// counts the record as failed, and it is not counted here.
+func (b *countingBridge) Handle(ctx context.Context, r slog.Record) error {
+	mark := &reachedCtx{Context: ctx}
+	err := b.next.Handle(mark, r)
+	if !mark.reached {
+		b.ledger.lostInBridge()
+	}
+	return err
+}
+
+func (b *countingBridge) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &countingBridge{next: b.next.WithAttrs(attrs), ledger: b.ledger}
+}
+
+func (b *countingBridge) WithGroup(name string) slog.Handler {
+	return &countingBridge{next: b.next.WithGroup(name), ledger: b.ledger}
+}
+
+// reachedCtx is a record's context on its way through the bridge; the
+// processor sets reached when the record arrives. It is used by one
+// goroutine only.
+type reachedCtx struct {
+	context.Context
+	reached bool
+}
+
+type reachedKey struct{}
+
+func (c *reachedCtx) Value(key any) any {
+	if key == (reachedKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// markReached marks the record of ctx as arrived at the processor.
+func markReached(ctx context.Context) {
+	if c, ok := ctx.Value(reachedKey{}).(*reachedCtx); ok {
+		c.reached = true
+	}
+}
