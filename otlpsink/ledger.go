@@ -16,6 +16,9 @@ type ledger struct {
 	waiting int           // records waiting for room
 	room    chan struct{} // closed when room frees while records wait; nil if none wait
 
+	emitting int           // OnEmit calls in progress
+	idle     chan struct{} // closed when emitting drops to 0 while Shutdown waits for it
+
 	closed       bool               // the pipeline is shutting down: records are abandoned
 	sealed       bool               // Shutdown has returned: export results no longer count
 	cancelExport context.CancelFunc // the export in progress, if any
@@ -136,6 +139,40 @@ func (l *ledger) settle(n, rejected uint64, err error) {
 		close(l.room)
 		l.room = nil
 	}
+}
+
+// enterEmit and exitEmit bracket an OnEmit call.
+func (l *ledger) enterEmit() {
+	l.mu.Lock()
+	l.emitting++
+	l.mu.Unlock()
+}
+
+func (l *ledger) exitEmit() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.emitting--
+	if l.emitting == 0 && l.idle != nil {
+		close(l.idle)
+		l.idle = nil
+	}
+}
+
+// waitIdle returns once no OnEmit call is in progress. Called after the
+// waits for room are released, it returns at once or as soon as the calls
+// in progress have counted their records: none of them blocks any more.
+func (l *ledger) waitIdle() {
+	l.mu.Lock()
+	if l.emitting == 0 {
+		l.mu.Unlock()
+		return
+	}
+	if l.idle == nil {
+		l.idle = make(chan struct{})
+	}
+	idle := l.idle
+	l.mu.Unlock()
+	<-idle
 }
 
 // close marks the pipeline as shutting down: records offered from now on

@@ -33,6 +33,8 @@ func (p *countingProcessor) Enabled(context.Context, sdklog.EnabledParameters) b
 // dropped or abandoned.
 func (p *countingProcessor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	markReached(ctx)
+	p.ledger.enterEmit()
+	defer p.ledger.exitEmit()
 	if !p.admit() {
 		return nil
 	}

@@ -33,6 +33,10 @@ type received struct {
 	Attrs   map[string]string
 	TraceID []byte
 	SpanID  []byte
+	// Severity, Time and Raw are what testing/slogtest needs.
+	Severity string
+	Time     uint64
+	Raw      []*commonpb.KeyValue
 }
 
 // collector is an OTLP/HTTP logs endpoint decoding ExportLogsServiceRequest.
@@ -160,12 +164,15 @@ func decode(req *collogspb.ExportLogsServiceRequest) []received {
 				attrs := map[string]string{}
 				flatten(attrs, "", lr.GetAttributes())
 				out = append(out, received{
-					Service: service,
-					Scope:   sl.GetScope().GetName(),
-					Body:    lr.GetBody().GetStringValue(),
-					Attrs:   attrs,
-					TraceID: lr.GetTraceId(),
-					SpanID:  lr.GetSpanId(),
+					Service:  service,
+					Scope:    sl.GetScope().GetName(),
+					Body:     lr.GetBody().GetStringValue(),
+					Attrs:    attrs,
+					TraceID:  lr.GetTraceId(),
+					SpanID:   lr.GetSpanId(),
+					Severity: lr.GetSeverityText(),
+					Time:     lr.GetTimeUnixNano(),
+					Raw:      lr.GetAttributes(),
 				})
 			}
 		}
@@ -207,4 +214,11 @@ func prototextValue(v *commonpb.AnyValue) string {
 	default:
 		return v.String()
 	}
+}
+
+// requestCount returns the number of export requests the server has seen.
+func (c *collector) requestCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.requests
 }

@@ -121,6 +121,9 @@ func (s *Stack) shutdown(ctx context.Context) error {
 	// and records handed from now on are abandoned.
 	s.processor.release()
 	s.ledger.close()
+	// A record that was waiting for room (the async queue's last, when its
+	// Close gave up) is counted before the pipeline shuts.
+	s.ledger.waitIdle()
 	// The provider waits for records inside the processor, then shuts the
 	// batch processor down: it exports what it holds and shuts the
 	// exporter down. If ctx ends while it waits, it returns without
