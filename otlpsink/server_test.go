@@ -222,3 +222,12 @@ func (c *collector) requestCount() int {
 	defer c.mu.Unlock()
 	return c.requests
 }
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("not a number: %q", s)
+	}
+	return n
+}
