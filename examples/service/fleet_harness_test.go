@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +58,11 @@ func childBaseEnv() []string {
 // is stopped, if still running, when the test ends.
 func startProc(t *testing.T, name string, env []string, args ...string) *proc {
 	t.Helper()
-	args = append([]string{"-addr", "127.0.0.1:0", "-log", "-", "-db", filepath.Join(t.TempDir(), name+".db")}, args...)
+	own := []string{"-addr", "127.0.0.1:0", "-log", "-", "-db", filepath.Join(t.TempDir(), name+".db")}
+	if slices.Contains(args, "-otlp-endpoint") {
+		own = slices.Delete(own, 2, 4) // the records go to the collector, not to -log
+	}
+	args = append(own, args...)
 	for _, a := range args {
 		if strings.ContainsAny(a, " \t\n") {
 			t.Fatalf("argument %q: the child's arguments are passed space-separated", a)
@@ -111,6 +116,18 @@ func (p *proc) stop(t *testing.T) {
 	if p.done {
 		return
 	}
+	if err := p.terminate(t); err != nil {
+		t.Errorf("%s exited with %v:\n%s", p.name, err, p.stderr.String())
+	}
+}
+
+// terminate sends SIGTERM, waits for the instance to exit and returns
+// what it exited with (an *exec.ExitError for a non-zero status).
+func (p *proc) terminate(t *testing.T) error {
+	t.Helper()
+	if p.done {
+		return p.err
+	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("%s: %v", p.name, err)
 	}
@@ -121,9 +138,7 @@ func (p *proc) stop(t *testing.T) {
 		p.kill()
 		t.Fatalf("%s did not exit within 60s of SIGTERM:\n%s", p.name, p.stderr.String())
 	}
-	if p.err != nil {
-		t.Errorf("%s exited with %v:\n%s", p.name, p.err, p.stderr.String())
-	}
+	return p.err
 }
 
 // kill ends the instance at once if it still runs (a test that failed

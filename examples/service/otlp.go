@@ -2,38 +2,86 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
+	"time"
 
 	"github.com/slogstack/slogstack"
+	"github.com/slogstack/slogstack/otlpsink"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 )
 
-// exportStats are the OTLP pipeline's counters (otlpsink.ExportStats).
-type exportStats struct {
-	Handed, Exported, Failed, Dropped, Abandoned, Pending uint64
-	Exports, FailedExports                                uint64
-	LastError                                             string
+// exportStats are the OTLP pipeline's counters.
+type exportStats = otlpsink.ExportStats
+
+// exportRetry is how the exporter retries an export the collector refused
+// for a while (503, 429, a connection refused): from 250ms, doubling up to
+// 2s between attempts, for at most 30s in all (ExportTimeout also bounds
+// each export). Long enough to ride out a collector restart; the batch
+// processor's queue, and the stack's async queue in front of it, hold the
+// records meanwhile.
+var exportRetry = otlploghttp.RetryConfig{
+	Enabled:         true,
+	InitialInterval: 250 * time.Millisecond,
+	MaxInterval:     2 * time.Second,
+	MaxElapsedTime:  30 * time.Second,
 }
 
-type otlpPipeline struct{ endpoint string }
+// otlpPipeline is the stack with the OTLP pipeline behind it
+// (-otlp-endpoint): the OpenTelemetry log bridge, the batch processor and
+// the OTLP/HTTP exporter, built by otlpsink.NewStack.
+type otlpPipeline struct {
+	stack    *otlpsink.Stack
+	endpoint string
+}
 
-func (p *otlpPipeline) shutdown(ctx context.Context) error { return nil }
-func (p *otlpPipeline) stats() exportStats                 { return exportStats{} }
-func (p *otlpPipeline) describe() string                   { return "OTLP/HTTP to " + p.endpoint + "/v1/logs" }
-
+// newOTLPLogging builds cfg's stack in front of the OTLP pipeline to
+// endpoint. The resource is resource.Default(): OTEL_SERVICE_NAME names
+// the instance and OTEL_RESOURCE_ATTRIBUTES adds to it.
 func newOTLPLogging(ctx context.Context, cfg slogstack.Config, endpoint string) (*logging, error) {
-	return nil, errors.New("-otlp-endpoint: the OTLP pipeline is not wired in yet")
+	stack, err := otlpsink.NewStack(ctx, cfg, otlpsink.Options{
+		Endpoint:        endpoint,
+		ExporterOptions: []otlploghttp.Option{otlploghttp.WithRetry(exportRetry)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	publishStats(stack.Stack)
+	callers := &histogram{}
+	return &logging{
+		cfg:     cfg,
+		stack:   stack.Stack,
+		logger:  slog.New(&timedHandler{next: stack.Handler(), hist: callers}),
+		callers: callers,
+		otlp:    &otlpPipeline{stack: stack, endpoint: endpoint},
+	}, nil
+}
+
+// shutdown drains the stack, then the batch processor, then the exporter,
+// within ctx.
+func (p *otlpPipeline) shutdown(ctx context.Context) error { return p.stack.Shutdown(ctx) }
+
+func (p *otlpPipeline) stats() exportStats { return p.stack.ExportStats() }
+
+// describe names where the records go, for the report.
+func (p *otlpPipeline) describe() string {
+	u, err := url.Parse(p.endpoint)
+	if err != nil {
+		return "OTLP/HTTP to " + p.endpoint
+	}
+	return "OTLP/HTTP to " + u.JoinPath("v1", "logs").Redacted()
 }
 
 // checkOTLPEndpoint refuses an -otlp-endpoint that is not an http or https
-// base URL with a host: the exporter posts to it + "/v1/logs".
+// base URL with a host (otlpsink.NewStack checks it again): checked with
+// the other flags, before the service listens.
 func checkOTLPEndpoint(endpoint string) error {
 	if endpoint == "" {
 		return nil
 	}
 	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return fmt.Errorf("-otlp-endpoint %q: want the collector's OTLP/HTTP base URL, http://host:4318 or https://host:4318", endpoint)
 	}
 	return nil
