@@ -41,7 +41,7 @@ type received struct {
 
 // collector is an OTLP/HTTP logs endpoint decoding ExportLogsServiceRequest.
 type collector struct {
-	t      *testing.T
+	t      testing.TB
 	server *httptest.Server
 
 	mu       sync.Mutex
@@ -52,7 +52,7 @@ type collector struct {
 	arrived  chan struct{} // gets a token on each request (never blocks)
 }
 
-func newCollector(t *testing.T) *collector {
+func newCollector(t testing.TB) *collector {
 	t.Helper()
 	c := &collector{t: t, stalled: make(chan struct{}), arrived: make(chan struct{}, 1024)}
 	c.server = httptest.NewServer(http.HandlerFunc(c.serve))
