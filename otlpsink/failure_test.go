@@ -202,3 +202,36 @@ func TestAfterShutdownAbandoned(t *testing.T) {
 		}
 	}
 }
+
+// TestFullQueueWaitsOnTheAsyncGoroutine: with an async queue, a record
+// that finds the batch processor full waits for room on the queue's
+// goroutine (the callers return at once) and is exported once the server
+// answers again: nothing dropped.
+func TestFullQueueWaitsOnTheAsyncGoroutine(t *testing.T) {
+	c := newCollector(t)
+	c.setAnswer(answerStall)
+	opts := testOptions(c)
+	opts.QueueSize, opts.BatchSize = 10, 5
+	s := newTestStack(t, plainConfig(true), opts)
+	const n = 100
+	for i := range n {
+		s.Logger().Info("record", "i", i)
+	}
+	<-c.arrived // an export is stalled; the rest waits
+	c.unstall()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	st := s.ExportStats()
+	if diff := cmp.Diff(ExportStats{Handed: n, Exported: n, Exports: st.Exports}, st); diff != "" {
+		t.Errorf("ExportStats (-want +got):\n%s", diff)
+	}
+	if got := len(c.received()); got != n {
+		t.Errorf("server received %d, want %d", got, n)
+	}
+	if as := s.Stats().Async; as.Dropped != 0 || as.Written != n {
+		t.Errorf("async queue: %+v, want %d written and none dropped", as, n)
+	}
+}
