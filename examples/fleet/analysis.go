@@ -1,0 +1,284 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/slogstack/slogstack/sampling"
+)
+
+// maxSlowdown is how much slower the callers' p99 may be during the
+// Collector's outage than before it.
+const maxSlowdown = 1.5
+
+// serviceResult is one service's counters and what the Collector received
+// from it.
+type serviceResult struct {
+	serviceReport
+	exit     string // its exit status: "0", or the error and its last words
+	received uint64 // records the Collector received with its service.name
+}
+
+// lostAtExporter is what the service handed to its exporter and the
+// Collector did not receive: handed - received (negative: the Collector
+// received more, duplicates).
+func (s serviceResult) lostAtExporter() int64 {
+	return int64(s.Export.Handed) - int64(s.received)
+}
+
+// accountedExactly reports whether every record the service handed to
+// its exporter was received by the Collector or counted lost by the
+// exporter (failed, dropped or abandoned), with nothing pending, and the
+// service's own report accounted for every record.
+func (s serviceResult) accountedExactly() bool {
+	e := s.Export
+	return s.Accounted && e.Pending == 0 && s.Written == e.Handed && s.lostAtExporter() == int64(e.lost())
+}
+
+// roundLatency rounds d for the report.
+func roundLatency(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
+
+// latencies are the callers' latency percentiles over a set of requests.
+type latencies struct {
+	n        int
+	p50, p99 time.Duration
+}
+
+// percentiles returns the latencies of the requests that got an answer.
+func percentiles(reqs []*request) latencies {
+	var ds []time.Duration
+	for _, r := range reqs {
+		if r.err == nil {
+			ds = append(ds, r.latency)
+		}
+	}
+	if len(ds) == 0 {
+		return latencies{}
+	}
+	slices.Sort(ds)
+	at := func(q float64) time.Duration { return ds[min(len(ds)-1, int(q*float64(len(ds))))] }
+	return latencies{n: len(ds), p50: at(0.50), p99: at(0.99)}
+}
+
+// fleetReport is the analysis of a run.
+type fleetReport struct {
+	run      *fleetRun
+	services []serviceResult
+
+	requests, answered, unexpected int            // sent; answered; answered with a status other than the path's
+	statuses                       map[string]int // answers by status class ("2xx", …), "error" for none
+	logged, written, received      uint64         // records the services logged, handed to their exporters, the Collector received
+	unknownService                 uint64         // records received from a service the fleet did not start
+	sampledOut, folded, summaries  uint64
+
+	allOrNone, partial int      // requests whose records are in every service or none; in some only
+	partialIDs         []string // the first few partial ones
+	keptWork, wantWork int      // work requests kept; those sampling.Decide keeps
+	keptAgainst        int      // work requests with records though Decide drops them
+	missingWork        int      // work requests Decide keeps without records in every service
+	failsKept, fails   int      // fail requests kept in every service; fail requests
+
+	overall          latencies
+	before, during   latencies // with an outage: the same length of time before it, and during it
+	servedMismatches []string  // services whose request count is not the fleet's
+}
+
+// analyze checks what the Collector received against the requests and
+// the services' counters.
+func analyze(run *fleetRun) *fleetReport {
+	r := &fleetReport{run: run, statuses: map[string]int{}}
+	index := map[string]int{}
+	for i, s := range run.services {
+		index[s.Service] = i
+		r.services = append(r.services, serviceResult{serviceReport: s, exit: run.exits[i]})
+	}
+	// byID[id][i]: records of request id the Collector received from service i.
+	byID := map[string][]int{}
+	for _, rec := range run.received {
+		i, ok := index[rec.Service]
+		if !ok {
+			r.unknownService++
+			continue
+		}
+		r.services[i].received++
+		r.received++
+		if rec.CorrelationID == "" {
+			continue
+		}
+		counts := byID[rec.CorrelationID]
+		if counts == nil {
+			counts = make([]int, len(run.services))
+			byID[rec.CorrelationID] = counts
+		}
+		counts[i]++
+	}
+	for _, s := range r.services {
+		r.logged += s.Stack.Logged
+		r.written += s.Written
+		r.sampledOut += s.Stack.SampledOut
+		r.folded += s.Stack.Folded
+		r.summaries += s.Stack.Summaries
+	}
+	r.checkRequests(byID)
+	r.checkLatency()
+	return r
+}
+
+// checkRequests counts the requests' outcomes, and checks each one's
+// records across the services and its sampling decision.
+func (r *fleetReport) checkRequests(byID map[string][]int) {
+	run := r.run
+	r.requests = len(run.requests)
+	for _, q := range run.requests {
+		if q.err != nil {
+			r.statuses["error"]++
+		} else {
+			r.answered++
+			r.statuses[fmt.Sprintf("%dxx", q.status/100)]++
+			if q.status != q.wantStatus() {
+				r.unexpected++
+			}
+		}
+		in := 0
+		for _, n := range byID[q.id] {
+			if n > 0 {
+				in++
+			}
+		}
+		kept := in == len(run.services)
+		if in == 0 || kept {
+			r.allOrNone++
+		} else {
+			r.partial++
+			if len(r.partialIDs) < 5 {
+				r.partialIDs = append(r.partialIDs, fmt.Sprintf("%s %v", q.id, byID[q.id]))
+			}
+		}
+		switch q.path {
+		case failPath:
+			r.fails++
+			if kept {
+				r.failsKept++
+			}
+		case workPath:
+			want := sampling.Decide(q.id, run.rate)
+			if want {
+				r.wantWork++
+			}
+			if kept {
+				r.keptWork++
+			}
+			if !want && in > 0 {
+				r.keptAgainst++
+			}
+			if want && !kept {
+				r.missingWork++
+			}
+		}
+	}
+	for _, s := range r.services {
+		if s.Requests != uint64(r.answered) {
+			r.servedMismatches = append(r.servedMismatches, fmt.Sprintf("%s answered %d requests, the fleet's callers %d", s.Service, s.Requests, r.answered))
+		}
+	}
+}
+
+// checkLatency measures the callers' latencies: overall and, with an
+// outage, during it and during the same length of time just before it.
+func (r *fleetReport) checkLatency() {
+	r.overall = percentiles(r.run.requests)
+	o := r.run.outage
+	if o == nil {
+		return
+	}
+	before := window{start: o.start.Add(-o.length()), end: o.start}
+	var b, d []*request
+	for _, q := range r.run.requests {
+		switch {
+		case before.contains(q.sent):
+			b = append(b, q)
+		case o.contains(q.sent):
+			d = append(d, q)
+		}
+	}
+	r.before, r.during = percentiles(b), percentiles(d)
+}
+
+// slowdown is the callers' p99 during the outage over before it.
+func (r *fleetReport) slowdown() float64 {
+	if r.before.p99 <= 0 {
+		return 0
+	}
+	return float64(r.during.p99) / float64(r.before.p99)
+}
+
+// failures lists what the run got wrong; none is the verdict "ok".
+func (r *fleetReport) failures() []string {
+	var f []string
+	add := func(format string, args ...any) { f = append(f, fmt.Sprintf(format, args...)) }
+	if r.requests == 0 {
+		add("no request was sent")
+	}
+	if n := r.statuses["error"]; n > 0 {
+		add("%d requests got no answer", n)
+	}
+	if r.unexpected > 0 {
+		add("%d requests answered another status than their path's", r.unexpected)
+	}
+	if r.keptAgainst > 0 {
+		add("%d work requests have records though the sampling decision drops them", r.keptAgainst)
+	}
+	// Records counted lost are missing from their requests: incomplete
+	// requests are then reported, not a fault of the sampling.
+	if r.countedLost() == 0 {
+		if r.partial > 0 {
+			add("%d requests have records in some services only", r.partial)
+		}
+		if r.missingWork > 0 {
+			add("%d work requests the sampling decision keeps are not in every service", r.missingWork)
+		}
+		if r.failsKept != r.fails {
+			add("%d of %d failed requests not kept in every service", r.fails-r.failsKept, r.fails)
+		}
+	}
+	f = append(f, r.servedMismatches...)
+	if r.unknownService > 0 {
+		add("%d records from services the fleet did not start", r.unknownService)
+	}
+	for _, s := range r.services {
+		if !s.accountedExactly() {
+			add("%s: records not accounted for: handed %d, received %d, counted lost %d, pending %d, written %d, report accounted %v",
+				s.Service, s.Export.Handed, s.received, s.Export.lost(), s.Export.Pending, s.Written, s.Accounted)
+		}
+		if s.exit != "0" && s.Export.lost() == 0 {
+			// A service exits 1 when its exporter could not send records;
+			// that loss is counted and checked above, any other is a fault.
+			add("%s exited with %s", s.Service, s.exit)
+		}
+		if r.run.outage == nil && (s.lostAtExporter() != 0 || s.Stack.AsyncDropped != 0) {
+			add("%s lost records with a healthy Collector: %d at the exporter, %d in the async queue", s.Service, s.lostAtExporter(), s.Stack.AsyncDropped)
+		}
+	}
+	if r.run.outage != nil {
+		if r.before.n == 0 || r.during.n == 0 {
+			add("no requests before or during the outage to compare")
+		} else if r.slowdown() > maxSlowdown {
+			add("callers slowed by the outage: p99 %v during it, %v before (%.2fx, at most %.1fx)", roundLatency(r.during.p99), roundLatency(r.before.p99), r.slowdown(), maxSlowdown)
+		}
+	}
+	return f
+}
+
+// countedLost is the records the services counted lost: by their
+// exporters (failed, dropped, abandoned) and their async queues.
+func (r *fleetReport) countedLost() uint64 {
+	var n uint64
+	for _, s := range r.services {
+		n += s.Export.lost() + s.Stack.AsyncDropped
+	}
+	return n
+}
+
+// ok is the verdict.
+func (r *fleetReport) ok() bool { return len(r.failures()) == 0 }

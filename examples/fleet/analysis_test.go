@@ -1,0 +1,177 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack/sampling"
+)
+
+// syntheticRun is a healthy run of two services without processes: the
+// requests ids (work unless listed in fails), each kept in both services
+// as sampling.Decide at rate 0.5 says (fails always), every record handed
+// received.
+func syntheticRun(ids, fails []string) *fleetRun {
+	run := &fleetRun{cfg: config{steps: 1}, rate: 0.5}
+	failed := map[string]bool{}
+	for _, id := range fails {
+		failed[id] = true
+	}
+	base := time.Unix(1000, 0)
+	for i, id := range ids {
+		q := &request{id: id, path: workPath, status: 200, sent: base.Add(time.Duration(i) * time.Millisecond), latency: time.Duration(i+1) * time.Millisecond}
+		if failed[id] {
+			q.path, q.status = failPath, 500
+		}
+		run.requests = append(run.requests, q)
+	}
+	for _, name := range []string{"service-0", "service-1"} {
+		var n uint64
+		for _, q := range run.requests {
+			if q.path == failPath || sampling.Decide(q.id, run.rate) {
+				run.received = append(run.received, receivedRecord{Service: name, CorrelationID: q.id, Body: "work step"})
+				n++
+			}
+		}
+		run.received = append(run.received, receivedRecord{Service: name, Body: "service started"})
+		n++
+		run.exits = append(run.exits, "0")
+		run.services = append(run.services, serviceReport{
+			Service: name, Requests: uint64(len(ids)), Written: n, Accounted: true,
+			Stack:  stackCounters{Logged: n + 10, SampledOut: 10},
+			Export: &exportStats{Handed: n, Exported: n, Exports: 1},
+		})
+	}
+	return run
+}
+
+// TestAnalyze checks the report's checks on synthetic runs: a healthy run
+// is ok, and each kind of fault is named, exactly.
+func TestAnalyze(t *testing.T) {
+	var ids []string
+	for i := range 40 {
+		ids = append(ids, fmt.Sprintf("req-%02d", i))
+	}
+	keptID, droppedID := "", ""
+	for _, id := range ids[1:] {
+		if sampling.Decide(id, 0.5) && keptID == "" {
+			keptID = id
+		}
+		if !sampling.Decide(id, 0.5) && droppedID == "" {
+			droppedID = id
+		}
+	}
+	removeRecord := func(run *fleetRun, service, id string) {
+		for i, r := range run.received {
+			if r.Service == service && r.CorrelationID == id {
+				run.received = append(run.received[:i], run.received[i+1:]...)
+				return
+			}
+		}
+		panic("no record of " + id)
+	}
+	tests := []struct {
+		name  string
+		fault func(run *fleetRun)
+		want  []string
+	}{
+		{"healthy", func(*fleetRun) {}, nil},
+		{"a record lost on the way", func(run *fleetRun) { removeRecord(run, "service-1", keptID) }, []string{
+			"1 requests have records in some services only",
+			"1 work requests the sampling decision keeps are not in every service",
+			"service-1: records not accounted for: handed 25, received 24, counted lost 0, pending 0, written 25, report accounted true",
+			"service-1 lost records with a healthy Collector: 1 at the exporter, 0 in the async queue",
+		}},
+		{"a record lost and counted", func(run *fleetRun) {
+			removeRecord(run, "service-0", keptID)
+			removeRecord(run, "service-1", keptID)
+			run.services[0].Export.Failed, run.services[0].Export.Exported = 1, run.services[0].Export.Exported-1
+			run.services[1].Export.Abandoned, run.services[1].Export.Exported = 1, run.services[1].Export.Exported-1
+		}, []string{
+			"service-0 lost records with a healthy Collector: 1 at the exporter, 0 in the async queue",
+			"service-1 lost records with a healthy Collector: 1 at the exporter, 0 in the async queue",
+		}},
+		{"a dropped request kept", func(run *fleetRun) {
+			for _, s := range []string{"service-0", "service-1"} {
+				run.received = append(run.received, receivedRecord{Service: s, CorrelationID: droppedID})
+			}
+			for i := range run.services {
+				run.services[i].Written++
+				run.services[i].Export.Handed++
+				run.services[i].Export.Exported++
+			}
+		}, []string{"1 work requests have records though the sampling decision drops them"}},
+		{"a failed request not kept", func(run *fleetRun) {
+			removeRecord(run, "service-0", ids[0])
+			removeRecord(run, "service-1", ids[0])
+			for i := range run.services {
+				run.services[i].Written--
+				run.services[i].Export.Handed--
+				run.services[i].Export.Exported--
+			}
+		}, []string{"1 of 1 failed requests not kept in every service"}},
+		{"requests unanswered or answered wrong", func(run *fleetRun) {
+			run.requests[1].status, run.requests[1].err = 0, errors.New("refused")
+			run.requests[2].status = 502
+		}, []string{
+			"1 requests got no answer",
+			"1 requests answered another status than their path's",
+			"service-0 answered 40 requests, the fleet's callers 39",
+			"service-1 answered 40 requests, the fleet's callers 39",
+		}},
+		{"pending at the end", func(run *fleetRun) {
+			run.services[0].Export.Pending = 1
+			run.services[0].Accounted = false
+		}, []string{"service-0: records not accounted for: handed 25, received 25, counted lost 0, pending 1, written 25, report accounted false"}},
+		{"async drops", func(run *fleetRun) { run.services[1].Stack.AsyncDropped = 3 }, []string{
+			"service-1 lost records with a healthy Collector: 0 at the exporter, 3 in the async queue",
+		}},
+		{"an exit status 1 without a counted loss", func(run *fleetRun) {
+			run.exits[1] = "exit status 1: service: close database: disk full"
+		}, []string{"service-1 exited with exit status 1: service: close database: disk full"}},
+		{"an exit status 1 for a counted loss, with an outage", func(run *fleetRun) {
+			removeRecord(run, "service-0", "")
+			run.services[0].Export.Failed, run.services[0].Export.Exported = 1, run.services[0].Export.Exported-1
+			run.exits[0] = "exit status 1: otlpsink: 1 of 25 records not exported"
+			run.outage = &window{start: run.requests[0].sent.Add(20 * time.Millisecond), end: run.requests[0].sent.Add(30 * time.Millisecond)}
+		}, nil},
+		{"an unknown service", func(run *fleetRun) {
+			run.received = append(run.received, receivedRecord{Service: "stranger"})
+		}, []string{"1 records from services the fleet did not start"}},
+		{"an outage with losses counted, p99 at 1.5x", func(run *fleetRun) {
+			removeRecord(run, "service-0", keptID)
+			removeRecord(run, "service-1", keptID)
+			for i := range run.services {
+				run.services[i].Export.Failed, run.services[i].Export.Exported = 1, run.services[i].Export.Exported-1
+			}
+			// Before: requests 10-19 (11 to 20ms); during: 20-29 (21 to 30ms).
+			base := run.requests[0].sent
+			run.outage = &window{start: base.Add(20 * time.Millisecond), end: base.Add(30 * time.Millisecond)}
+		}, nil},
+		{"an outage that slows the callers", func(run *fleetRun) {
+			for _, q := range run.requests[20:30] {
+				q.latency *= 2
+			}
+			base := run.requests[0].sent
+			run.outage = &window{start: base.Add(20 * time.Millisecond), end: base.Add(30 * time.Millisecond)}
+		}, []string{"callers slowed by the outage: p99 60ms during it, 20ms before (3.00x, at most 1.5x)"}},
+		{"an outage without requests before it", func(run *fleetRun) {
+			base := run.requests[0].sent
+			run.outage = &window{start: base.Add(100 * time.Millisecond), end: base.Add(110 * time.Millisecond)}
+		}, []string{"no requests before or during the outage to compare"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := syntheticRun(ids, ids[:1])
+			tt.fault(run)
+			rep := analyze(run)
+			got := rep.failures()
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("failures (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slogstack/slogstack"
+	"github.com/slogstack/slogstack/sampling"
+)
+
+// builtService is the service's binary, built once per test binary.
+var builtService struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtService.dir != "" {
+		os.RemoveAll(builtService.dir)
+	}
+	os.Exit(code)
+}
+
+// serviceBinary builds the service the first time a test needs it.
+func serviceBinary(t *testing.T) string {
+	t.Helper()
+	builtService.once.Do(func() {
+		if builtService.dir, builtService.err = os.MkdirTemp("", "fleet-test-"); builtService.err != nil {
+			return
+		}
+		builtService.path, builtService.err = buildService(context.Background(), builtService.dir)
+	})
+	if builtService.err != nil {
+		t.Fatal(builtService.err)
+	}
+	return builtService.path
+}
+
+// runTestFleet runs the fleet of c with the service's binary and returns
+// the run, its analysis and its printed report.
+func runTestFleet(t *testing.T, c config) (*fleetRun, *fleetReport, string) {
+	t.Helper()
+	c.serviceBin = serviceBinary(t)
+	c.outDir = t.TempDir()
+	var progress bytes.Buffer
+	run, err := runFleet(t.Context(), c, &progress)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	rep := analyze(run)
+	var out strings.Builder
+	rep.print(&out)
+	t.Logf("report:\n%s", out.String())
+	return run, rep, out.String()
+}
+
+// testConfig is a short fleet: 3 services, load for load at rate.
+func testConfig(load, outage time.Duration, rate float64) config {
+	return config{services: 3, load: load, outage: outage, clients: 16, rate: rate, steps: 2, failEvery: 10}
+}
+
+// accessMessage is the message of the access record the services'
+// middleware writes at the end of each request.
+var accessMessage = slogstack.DefaultConfig().HTTP.AccessMessage
+
+// wantSequence is the messages service i of n writes for a kept request
+// of path with steps steps, in order.
+func wantSequence(path string, steps, i, n int) []string {
+	var seq []string
+	for range steps {
+		seq = append(seq, "work step")
+	}
+	if path == failPath {
+		if i < n-1 {
+			seq = append(seq, "downstream call failed")
+		}
+		seq = append(seq, "work failed")
+	}
+	return append(seq, accessMessage)
+}
+
+// receivedSequences returns the messages the Collector received for each
+// correlation ID from each service, in order: [id][service].
+func receivedSequences(run *fleetRun) map[string]map[string][]string {
+	seqs := map[string]map[string][]string{}
+	for _, r := range run.received {
+		if r.CorrelationID == "" {
+			continue
+		}
+		if seqs[r.CorrelationID] == nil {
+			seqs[r.CorrelationID] = map[string][]string{}
+		}
+		seqs[r.CorrelationID][r.Service] = append(seqs[r.CorrelationID][r.Service], r.Body)
+	}
+	return seqs
+}
+
+// checkRequests checks every request's records in what the Collector
+// received: in every service, whole and in order, or in none; the work
+// requests kept exactly those sampling.Decide keeps; the failed ones kept
+// everywhere.
+func checkRequests(t *testing.T, run *fleetRun) {
+	t.Helper()
+	seqs := receivedSequences(run)
+	var keptWork, wantWork []string
+	for _, q := range run.requests {
+		if q.err != nil || q.status != q.wantStatus() {
+			t.Errorf("%s %s: status %d, error %v; want %d", q.path, q.id, q.status, q.err, q.wantStatus())
+			continue
+		}
+		kept := q.path == failPath || sampling.Decide(q.id, run.rate)
+		if q.path == workPath {
+			if kept {
+				wantWork = append(wantWork, q.id)
+			}
+			if len(seqs[q.id]) > 0 {
+				keptWork = append(keptWork, q.id)
+			}
+		}
+		want := map[string][]string{}
+		if kept {
+			for i, s := range run.services {
+				want[s.Service] = wantSequence(q.path, run.cfg.steps, i, len(run.services))
+			}
+		}
+		got := seqs[q.id]
+		if got == nil {
+			got = map[string][]string{}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s %s (kept %v): records per service (-want +got):\n%s", q.path, q.id, kept, diff)
+		}
+	}
+	if diff := cmp.Diff(wantWork, keptWork); diff != "" {
+		t.Errorf("work requests kept (-sampling.Decide +Collector):\n%s", diff)
+	}
+	if len(wantWork) == 0 || len(wantWork) == len(run.requests) {
+		t.Errorf("%d of %d requests kept by the sampling: the IDs do not exercise both outcomes", len(wantWork), len(run.requests))
+	}
+}
+
+// receivedPerService counts the records the Collector received from each
+// service.
+func receivedPerService(run *fleetRun) map[string]uint64 {
+	n := map[string]uint64{}
+	for _, r := range run.received {
+		n[r.Service]++
+	}
+	return n
+}
+
+// TestFleet runs 3 services through the in-process Collector for a few
+// seconds with a healthy Collector and checks what it received: each
+// request's records whole in every service or in none, the kept work
+// requests those sampling.Decide keeps, and no record lost: per service,
+// the Collector's count == exported == handed == written, nothing failed,
+// dropped, abandoned or dropped by the async queue. The report's verdict
+// is ok and its rows say so.
+func TestFleet(t *testing.T) {
+	run, rep, out := runTestFleet(t, testConfig(3*time.Second, 0, 60))
+	checkRequests(t, run)
+	received := receivedPerService(run)
+	type counts struct{ Received, Exported, Handed, Written, Lost, AsyncDropped, Pending uint64 }
+	for _, s := range run.services {
+		e := s.Export
+		want := counts{Received: e.Handed, Exported: e.Handed, Handed: e.Handed, Written: e.Handed}
+		got := counts{received[s.Service], e.Exported, e.Handed, s.Written, e.lost(), s.Stack.AsyncDropped, e.Pending}
+		if diff := cmp.Diff(want, got); diff != "" || e.Handed == 0 || !s.Accounted {
+			t.Errorf("%s: counts (-want +got):\n%s(handed %d, report accounted %v)", s.Service, diff, e.Handed, s.Accounted)
+		}
+		if s.Requests != uint64(len(run.requests)) {
+			t.Errorf("%s answered %d requests, the fleet sent %d", s.Service, s.Requests, len(run.requests))
+		}
+	}
+	if len(run.received) != int(rep.received) || rep.unknownService != 0 {
+		t.Errorf("received %d records, %d from unknown services; the report counts %d", len(run.received), rep.unknownService, rep.received)
+	}
+	if f := rep.failures(); len(f) != 0 || !strings.HasSuffix(out, "\nfleet: ok\n") {
+		t.Errorf("verdict: failures %q", f)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("all-or-none across services          %d of %d requests\n", len(run.requests), len(run.requests)),
+		"lost between services and Collector  0 (at the exporters: 0 failed, 0 dropped, 0 abandoned; in the stacks' async queues: 0 more, never handed)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report has no line %q", want)
+		}
+	}
+}
+
+// TestCollectorOutage stops the Collector for 2s at the middle of the
+// load and starts a new one on the same address, and checks that the
+// callers were not slowed (their p99 during the outage within 1.5x of the
+// same length of time before it, over paced load that does not saturate
+// the machine) and that every record a service handed on was received by
+// one of the two Collectors or counted lost by its exporter, exactly, and
+// the report names the losses.
+func TestCollectorOutage(t *testing.T) {
+	const outage = 2 * time.Second
+	run, rep, out := runTestFleet(t, testConfig(5*time.Second, outage, 100))
+	if run.outage == nil || run.outage.length() <= 0 || run.outage.length() > outage || len(run.files) != 2 {
+		t.Fatalf("outage %+v, Collector files %q: want one outage of up to %v and two files", run.outage, run.files, outage)
+	}
+	if rep.before.n < 100 || rep.during.n < 100 {
+		t.Fatalf("%d requests before the outage and %d during it: too few to compare", rep.before.n, rep.during.n)
+	}
+	if rep.slowdown() > maxSlowdown {
+		t.Errorf("callers' p99 %v during the outage, %v before: %.2fx, want at most %.1fx", rep.during.p99, rep.before.p99, rep.slowdown(), maxSlowdown)
+	}
+	afterOutage, err := readReceived(run.files[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(afterOutage) == 0 {
+		t.Errorf("the second Collector received nothing")
+	}
+	received := receivedPerService(run)
+	var lost, failed, dropped, abandoned, async uint64
+	for _, s := range run.services {
+		e := s.Export
+		if e.Pending != 0 || s.Written != e.Handed || !s.Accounted || received[s.Service]+e.lost() != e.Handed {
+			t.Errorf("%s: received %d + failed %d + dropped %d + abandoned %d != handed %d (written %d, pending %d, report accounted %v)",
+				s.Service, received[s.Service], e.Failed, e.Dropped, e.Abandoned, e.Handed, s.Written, e.Pending, s.Accounted)
+		}
+		lost += e.Handed - received[s.Service]
+		failed, dropped, abandoned, async = failed+e.Failed, dropped+e.Dropped, abandoned+e.Abandoned, async+s.Stack.AsyncDropped
+	}
+	want := fmt.Sprintf("lost between services and Collector  %d (at the exporters: %d failed, %d dropped, %d abandoned; in the stacks' async queues: %d more, never handed)\n",
+		lost, failed, dropped, abandoned, async)
+	if !strings.Contains(out, want) {
+		t.Errorf("the report has no line %q", want)
+	}
+	if lost == 0 && async == 0 {
+		// Nothing lost: every request's records must then be whole.
+		checkRequests(t, run)
+	}
+	if f := rep.failures(); len(f) != 0 {
+		t.Errorf("verdict: failures %q", f)
+	}
+	if want := fmt.Sprintf("Collector outage: down %v into the load for %v (a new one started in %v)\n",
+		run.outage.start.Sub(firstSent(run.requests)).Round(time.Millisecond), run.outage.length().Round(time.Millisecond), run.restart.Round(time.Millisecond)); !strings.Contains(out, want) {
+		t.Errorf("the report has no line %q", want)
+	}
+}

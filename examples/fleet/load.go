@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// The paths the load calls: both are chained through every service.
+const (
+	workPath = "/api/v1/work"
+	failPath = "/api/v1/fail"
+)
+
+// request is one request of the load and what came back.
+type request struct {
+	id      string        // its X-Correlation-ID
+	path    string        // workPath or failPath
+	sent    time.Time     // when it was sent
+	latency time.Duration // until its answer was read to the end
+	status  int           // the answer's status; 0 without an answer
+	err     error         // no answer
+}
+
+// wantStatus is the status the request's path answers in a healthy fleet.
+func (r *request) wantStatus() int {
+	if r.path == failPath {
+		return http.StatusInternalServerError
+	}
+	return http.StatusOK
+}
+
+// loadPlan is the load: rate requests a second for duration, at most
+// clients at once, each with n steps; every failEvery-th is failPath.
+type loadPlan struct {
+	base      string // the head service's base URL
+	rate      float64
+	duration  time.Duration
+	clients   int
+	steps     int
+	failEvery int
+}
+
+// newRunID returns a random prefix for the correlation IDs of one run, so
+// that runs never share an ID.
+func newRunID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// runLoad sends the plan's requests, paced: request i is due at start +
+// i/rate, and is sent then, or as soon as one of the clients is free. It
+// returns once every request sent has its answer (or error), in the
+// order they were due. ctx ends the load early.
+func runLoad(ctx context.Context, client *http.Client, plan loadPlan, runID string) []*request {
+	total := int(plan.rate * plan.duration.Seconds())
+	interval := time.Duration(float64(time.Second) / plan.rate)
+	due := make(chan *request, plan.clients)
+	var wg sync.WaitGroup
+	for range plan.clients {
+		wg.Go(func() {
+			for r := range due {
+				r.send(ctx, client, plan.base, plan.steps)
+			}
+		})
+	}
+	requests := make([]*request, 0, total)
+	start := time.Now()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+pacing:
+	for i := range total {
+		timer.Reset(time.Until(start.Add(time.Duration(i) * interval)))
+		select {
+		case <-ctx.Done():
+			break pacing
+		case <-timer.C:
+		}
+		r := &request{id: fmt.Sprintf("fleet-%s-%06d", runID, i), path: workPath}
+		if i%plan.failEvery == plan.failEvery-1 {
+			r.path = failPath
+		}
+		requests = append(requests, r)
+		due <- r
+	}
+	close(due)
+	wg.Wait()
+	return requests
+}
+
+// send sends the request and records its outcome.
+func (r *request) send(ctx context.Context, client *http.Client, base string, steps int) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s%s?n=%d", base, r.path, steps), nil)
+	if err != nil {
+		r.err = err
+		return
+	}
+	req.Header.Set("X-Correlation-ID", r.id)
+	r.sent = time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		r.latency, r.err = time.Since(r.sent), err
+		return
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	r.latency, r.status, r.err = time.Since(r.sent), resp.StatusCode, err
+}
