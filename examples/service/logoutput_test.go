@@ -35,6 +35,8 @@ func TestFailedStartLeavesNoFile(t *testing.T) {
 		{name: "admin port in use", args: []string{"-admin-addr", busy.Addr().String()}, wantErr: "address already in use"},
 		{name: "admin address not loopback", args: []string{"-admin-addr", "0.0.0.0:0"}, wantErr: "add -admin-public"},
 		{name: "bad downstream", args: []string{"-downstream", "127.0.0.1:8081"}, wantErr: "-downstream"},
+		{name: "bad OTLP endpoint", args: []string{"-otlp-endpoint", "127.0.0.1:4318"}, wantErr: "-otlp-endpoint"},
+		{name: "report in a missing directory", args: []string{"-report-json", "/nonexistent-dir/r.json"}, wantErr: "-report-json"},
 	}
 	for _, tc := range tests {
 		for _, load := range []string{"0", "1s"} {

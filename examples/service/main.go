@@ -25,6 +25,11 @@
 // (Prometheus) and /debug/vars. With LOG_FORCE_KEY set, a request carrying
 // an X-Log-Force token that -force-token ID minted is logged whole.
 //
+// -otlp-endpoint URL ships the log over OTLP/HTTP to an OpenTelemetry
+// Collector instead (otlpsink.NewStack: the stack in front of the log
+// bridge, a batch processor and the OTLP exporter), the instance named by
+// OTEL_SERVICE_NAME. -report-json FILE writes the report as JSON at exit.
+//
 // SIGINT and SIGTERM shut it down gracefully: in-flight requests finish and
 // every log record the stack accepted is written before the process exits.
 // A second signal ends it at once.
