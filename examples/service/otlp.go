@@ -16,11 +16,12 @@ import (
 type exportStats = otlpsink.ExportStats
 
 // exportRetry is how the exporter retries an export the collector refused
-// for a while (503, 429, a connection refused): from 250ms, doubling up to
+// for a while (429, 502, 503, 504, a timeout): from 250ms, doubling up to
 // 2s between attempts, for at most 30s in all (ExportTimeout also bounds
-// each export). Long enough to ride out a collector restart; the batch
-// processor's queue, and the stack's async queue in front of it, hold the
-// records meanwhile.
+// each export); the batch processor's queue, and the stack's async queue
+// in front of it, hold the records meanwhile. The exporter retries neither
+// a permanent refusal (400) nor a refused connection: those records are
+// counted as failed.
 var exportRetry = otlploghttp.RetryConfig{
 	Enabled:         true,
 	InitialInterval: 250 * time.Millisecond,
