@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -45,6 +46,18 @@ func newOTLPServer(t *testing.T, status int) *otlpServer {
 	t.Helper()
 	s := &otlpServer{status: status}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// newOTLPServerOn is newOTLPServer listening on ln.
+func newOTLPServerOn(t *testing.T, status int, ln net.Listener) *otlpServer {
+	t.Helper()
+	s := &otlpServer{status: status}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.Server.Listener.Close()
+	s.Server.Listener = ln
+	s.Server.Start()
 	t.Cleanup(s.Close)
 	return s
 }
