@@ -40,57 +40,51 @@ type admission int
 
 const (
 	admitted  admission = iota // room taken: pass the record on
-	full                       // no room: wait for it, or drop the record
+	waiting                    // no room: wait on the channel admit returned, then offer again
+	refused                    // no room and no waiting: counted dropped, or abandoned if released
 	abandoned                  // the pipeline is shutting down: counted abandoned
 )
 
-// admit takes room for one record when there is some. It counts the record
-// handed when it is admitted or abandoned; a full answer counts nothing.
-func (l *ledger) admit() admission {
+// admit takes room for one record when there is some. Otherwise, when
+// canWait, it registers the record as waiting and returns the channel that
+// is closed when room frees, in the same critical section, so that no
+// release of room is missed (the caller calls doneWaiting after); when not,
+// it counts the record refused: abandoned if released (Shutdown gave up
+// waiting), dropped otherwise. A record is counted handed when it is
+// admitted, refused or abandoned.
+func (l *ledger) admit(canWait, released bool) (admission, <-chan struct{}) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
 	case l.closed:
 		l.stats.Handed++
 		l.stats.Abandoned++
-		return abandoned
+		return abandoned, nil
 	case l.stats.Pending < l.capacity:
 		l.stats.Handed++
 		l.stats.Pending++
-		return admitted
+		return admitted, nil
+	case !canWait:
+		l.stats.Handed++
+		if released {
+			l.stats.Abandoned++
+		} else {
+			l.stats.Dropped++
+		}
+		return refused, nil
 	}
-	return full
-}
-
-// waitRoom returns a channel closed when room frees. The caller must call
-// doneWaiting after.
-func (l *ledger) waitRoom() <-chan struct{} {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	l.waiting++
 	if l.room == nil {
 		l.room = make(chan struct{})
 	}
-	return l.room
+	return waiting, l.room
 }
 
+// doneWaiting ends a wait that admit registered.
 func (l *ledger) doneWaiting() {
 	l.mu.Lock()
 	l.waiting--
 	l.mu.Unlock()
-}
-
-// refuse counts a record that found no room and could not wait: dropped,
-// or abandoned when Shutdown gave up on waiting.
-func (l *ledger) refuse(atShutdown bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.stats.Handed++
-	if atShutdown {
-		l.stats.Abandoned++
-	} else {
-		l.stats.Dropped++
-	}
 }
 
 // lostInBridge counts a record the bridge took but never offered to the
@@ -141,11 +135,19 @@ func (l *ledger) settle(n, rejected uint64, err error) {
 	}
 }
 
-// enterEmit and exitEmit bracket an OnEmit call.
-func (l *ledger) enterEmit() {
+// enterEmit and exitEmit bracket an OnEmit call. Only the calls that
+// begin before close are tracked (enterEmit reports whether it tracked
+// this one): the later ones abandon their record without touching the
+// batch processor, and not tracking them lets waitIdle end however many
+// goroutines keep logging.
+func (l *ledger) enterEmit() bool {
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
 	l.emitting++
-	l.mu.Unlock()
+	return true
 }
 
 func (l *ledger) exitEmit() {
@@ -158,9 +160,10 @@ func (l *ledger) exitEmit() {
 	}
 }
 
-// waitIdle returns once no OnEmit call is in progress. Called after the
-// waits for room are released, it returns at once or as soon as the calls
-// in progress have counted their records: none of them blocks any more.
+// waitIdle returns once no OnEmit call that began before close is in
+// progress. Called after close, with the waits for room released, it
+// returns at once or as soon as those calls have counted their records:
+// none of them blocks any more, and no new one is tracked.
 func (l *ledger) waitIdle() {
 	l.mu.Lock()
 	if l.emitting == 0 {

@@ -33,8 +33,9 @@ func (p *countingProcessor) Enabled(context.Context, sdklog.EnabledParameters) b
 // dropped or abandoned.
 func (p *countingProcessor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	markReached(ctx)
-	p.ledger.enterEmit()
-	defer p.ledger.exitEmit()
+	if p.ledger.enterEmit() {
+		defer p.ledger.exitEmit()
+	}
 	if !p.admit() {
 		return nil
 	}
@@ -45,17 +46,14 @@ func (p *countingProcessor) OnEmit(ctx context.Context, r *sdklog.Record) error 
 // reports whether the record may be passed on.
 func (p *countingProcessor) admit() bool {
 	for {
-		switch p.ledger.admit() {
+		released := p.isReleased()
+		a, room := p.ledger.admit(p.mayWait && !released, released)
+		switch a {
 		case admitted:
 			return true
-		case abandoned:
+		case refused, abandoned:
 			return false
 		}
-		if !p.mayWait || p.isReleased() {
-			p.ledger.refuse(p.isReleased())
-			return false
-		}
-		room := p.ledger.waitRoom()
 		select {
 		case <-room:
 		case <-p.released:
