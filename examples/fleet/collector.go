@@ -150,9 +150,26 @@ func (c *collector) stop(ctx context.Context) error {
 		}
 		return nil
 	case <-ctx.Done():
-		c.cancelRun()
+		go c.interruptShutdown()
 		return fmt.Errorf("collector on %s: stop: %w", c.addr, ctx.Err())
 	}
+}
+
+// interruptShutdown ends the context the components are shutting down with.
+// It first waits until the Collector has taken the shutdown request (its
+// state is Closing): ending that context earlier would make it shut down
+// with no deadline at all instead.
+func (c *collector) interruptShutdown() {
+	tick := time.NewTicker(readyPoll)
+	defer tick.Stop()
+	for c.col.GetState() < otelcol.StateClosing {
+		select {
+		case <-c.done:
+			return
+		case <-tick.C:
+		}
+	}
+	c.cancelRun()
 }
 
 // collectorFactories lists the components of this distribution.

@@ -297,3 +297,32 @@ func TestCollectorStopIdempotent(t *testing.T) {
 	stopForTest(t, c)
 	stopForTest(t, c)
 }
+
+// TestCollectorStopBoundedByContext: a client stalled in the middle of a
+// request keeps the receiver's graceful shutdown waiting; stop returns its
+// context's error when that ends, the Collector still shuts down, and a
+// later stop returns once it has.
+func TestCollectorStopBoundedByContext(t *testing.T) {
+	leakcheck.Check(t)
+	c := startForTest(t, collectorSettings{addr: freeAddr(t), path: filepath.Join(t.TempDir(), "logs.json"), batchTimeout: defaultBatchTimeout})
+	stalled, err := net.Dial("tcp", c.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	if _, err := io.WriteString(stalled, "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100\r\n\r\npartial"); err != nil {
+		t.Fatal(err)
+	}
+	postLogs(t, c.addr, logsOf(t, collectorCases[0])) // the stalled request is being served once this one is answered
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.stop(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stop with a done context: %v, want %v", err, context.Canceled)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- c.stop(context.Background()) }()
+	if err := <-stopped; err == nil || !strings.Contains(err.Error(), "collector on "+c.addr) {
+		t.Errorf("second stop: %v, want the interrupted shutdown's error", err)
+	}
+}
