@@ -326,3 +326,30 @@ func TestCollectorStopBoundedByContext(t *testing.T) {
 		t.Errorf("second stop: %v, want the interrupted shutdown's error", err)
 	}
 }
+
+// TestCollectorsSideBySide: two Collectors running at the same time in one
+// process each write exactly what was sent to them.
+func TestCollectorsSideBySide(t *testing.T) {
+	leakcheck.Check(t)
+	dir := t.TempDir()
+	sends := [][]sentRecord{collectorCases[:3], collectorCases[3:]}
+	collectors := make([]*collector, len(sends))
+	paths := make([]string, len(sends))
+	for i := range sends {
+		paths[i] = filepath.Join(dir, "logs-"+string(rune('a'+i))+".json")
+		collectors[i] = startForTest(t, collectorSettings{addr: freeAddr(t), path: paths[i], batchTimeout: defaultBatchTimeout})
+	}
+	for i, records := range sends {
+		for _, r := range records {
+			postLogs(t, collectors[i].addr, logsOf(t, r))
+		}
+	}
+	for i := range sends {
+		stopForTest(t, collectors[i])
+	}
+	for i, records := range sends {
+		if diff := cmp.Diff(wantOf(records...), readForTest(t, paths[i])); diff != "" {
+			t.Errorf("collector %d (-sent +read):\n%s", i, diff)
+		}
+	}
+}
