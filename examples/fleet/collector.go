@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,7 +61,9 @@ type collectorSettings struct {
 // once the receiver accepts connections. The Collector's own logs (warnings
 // and errors only) go to logs, or nowhere when logs is nil; it serves no
 // metrics of its own and does not react to SIGINT or SIGTERM, so several can
-// run in one process, one after another or at the same time. ctx bounds the
+// run in one process, one after another or at the same time. (On SIGHUP it
+// restarts its pipeline, as every Collector does; the file keeps what was
+// written before.) ctx bounds the
 // start only: when it is done before the Collector is ready, the Collector is
 // shut down and the error says so. A busy addr is an error naming it.
 func startCollector(ctx context.Context, addr, path string, logs io.Writer) (*collector, error) {
@@ -70,6 +73,9 @@ func startCollector(ctx context.Context, addr, path string, logs io.Writer) (*co
 func startCollectorWith(ctx context.Context, set collectorSettings) (*collector, error) {
 	if set.addr == "" || set.path == "" {
 		return nil, fmt.Errorf("collector: need an address and a file path (got %q and %q)", set.addr, set.path)
+	}
+	if err := truncate(set.path); err != nil {
+		return nil, fmt.Errorf("collector on %s: %w", set.addr, err)
 	}
 	col, err := otelcol.NewCollector(otelcol.CollectorSettings{
 		Factories: collectorFactories,
@@ -196,8 +202,10 @@ func collectorFactories() (otelcol.Factories, error) {
 
 // collectorConfig is the Collector's configuration in YAML: one logs
 // pipeline, OTLP/HTTP in, batched, OTLP JSON lines out (no rotation: one
-// file per run); its own telemetry logs warnings only, unsampled, and has no
-// metrics (so no listener of its own).
+// file per run), appended to the file startCollector truncated, so that
+// when the Collector restarts its pipeline (it does on SIGHUP, which it
+// always listens to) what it wrote before stays; its own telemetry logs
+// warnings only, unsampled, and has no metrics (so no listener of its own).
 func collectorConfig(set collectorSettings) string {
 	return strings.Join([]string{
 		"receivers:",
@@ -212,6 +220,7 @@ func collectorConfig(set collectorSettings) string {
 		"  file:",
 		"    path: " + yamlString(set.path),
 		"    format: json",
+		"    append: true",
 		"service:",
 		"  telemetry:",
 		"    logs:",
@@ -227,6 +236,16 @@ func collectorConfig(set collectorSettings) string {
 		"      exporters: [file]",
 		"",
 	}, "\n")
+}
+
+// truncate creates the file at path, or empties it, with the permissions
+// the file exporter gives its files.
+func truncate(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // yamlString quotes s as a YAML scalar taken literally: double-quoted (Go's

@@ -8,8 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -351,5 +354,79 @@ func TestCollectorsSideBySide(t *testing.T) {
 		if diff := cmp.Diff(wantOf(records...), readForTest(t, paths[i])); diff != "" {
 			t.Errorf("collector %d (-sent +read):\n%s", i, diff)
 		}
+	}
+}
+
+// watchWriter is a Collector log writer that closes seen when a write holds
+// want.
+type watchWriter struct {
+	logtest.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return w.Buffer.Write(p)
+}
+
+// TestCollectorReloadKeepsFile: on SIGHUP the Collector restarts its
+// pipeline; what it wrote before stays in the file, and what is sent after
+// follows it.
+func TestCollectorReloadKeepsFile(t *testing.T) {
+	leakcheck.Check(t)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP) // the test process survives a SIGHUP sent before the Collector listens
+	defer signal.Stop(hup)
+	logs := &watchWriter{want: "Config updated, restart service", seen: make(chan struct{})}
+	path := filepath.Join(t.TempDir(), "logs.json")
+	c, err := startCollector(t.Context(), freeAddr(t), path, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	postLogs(t, c.addr, logsOf(t, collectorCases[:2]...))
+
+	resend := time.NewTicker(100 * time.Millisecond) // until the Collector listens for SIGHUP
+	defer resend.Stop()
+	for reloaded := false; !reloaded; {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-logs.seen:
+			reloaded = true
+		case <-resend.C:
+		}
+	}
+	// The receiver may be between its old and its new start: a refused
+	// connection, or one the old receiver closed without an answer (its
+	// graceful shutdown answers every request it handles), was not handled,
+	// so sending again cannot duplicate.
+	body, err := plogotlp.NewExportRequestFromLogs(logsOf(t, collectorCases[2:]...)).MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for {
+		resp, err := client.Post("http://"+c.addr+"/v1/logs", "application/x-protobuf", bytes.NewReader(body))
+		if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) {
+			<-resend.C
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST /v1/logs: %s", resp.Status)
+		}
+		break
+	}
+	stopForTest(t, c)
+	if diff := cmp.Diff(wantOf(collectorCases...), readForTest(t, path)); diff != "" {
+		t.Errorf("records (-sent +read):\n%s", diff)
 	}
 }
