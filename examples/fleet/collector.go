@@ -63,9 +63,9 @@ type collectorSettings struct {
 // metrics of its own and does not react to SIGINT or SIGTERM, so several can
 // run in one process, one after another or at the same time. (On SIGHUP it
 // restarts its pipeline, as every Collector does; the file keeps what was
-// written before.) ctx bounds the
-// start only: when it is done before the Collector is ready, the Collector is
-// shut down and the error says so. A busy addr is an error naming it.
+// written before.) ctx bounds the start only: when it is done before the
+// Collector is ready, the Collector is shut down and the error says so. A
+// busy addr is an error naming it.
 func startCollector(ctx context.Context, addr, path string, logs io.Writer) (*collector, error) {
 	return startCollectorWith(ctx, collectorSettings{addr: addr, path: path, logs: logs, batchTimeout: defaultBatchTimeout})
 }
@@ -101,6 +101,7 @@ func startCollectorWith(ctx context.Context, set collectorSettings) (*collector,
 	c := &collector{addr: set.addr, path: set.path, col: col, cancelRun: cancelRun, done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
+		defer cancelRun()
 		c.runErr = col.Run(runCtx)
 	}()
 	if err := c.waitReady(ctx); err != nil {
