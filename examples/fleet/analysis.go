@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -57,7 +58,8 @@ func percentiles(reqs []*request) latencies {
 		return latencies{}
 	}
 	slices.Sort(ds)
-	at := func(q float64) time.Duration { return ds[min(len(ds)-1, int(q*float64(len(ds))))] }
+	// The nearest rank: the smallest latency that q of the requests do not exceed.
+	at := func(q float64) time.Duration { return ds[max(0, int(math.Ceil(q*float64(len(ds))))-1)] }
 	return latencies{n: len(ds), p50: at(0.50), p99: at(0.99)}
 }
 
@@ -185,14 +187,15 @@ func (r *fleetReport) checkRequests(byID map[string][]int) {
 }
 
 // checkLatency measures the callers' latencies: overall and, with an
-// outage, during it and during the same length of time just before it.
+// outage, during it and during the same length of time just before the
+// Collector's stop began.
 func (r *fleetReport) checkLatency() {
 	r.overall = percentiles(r.run.requests)
 	o := r.run.outage
 	if o == nil {
 		return
 	}
-	before := window{start: o.start.Add(-o.length()), end: o.start}
+	before := window{start: r.run.stopBegan.Add(-o.length()), end: r.run.stopBegan}
 	var b, d []*request
 	for _, q := range r.run.requests {
 		switch {

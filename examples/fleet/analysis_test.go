@@ -136,7 +136,7 @@ func TestAnalyze(t *testing.T) {
 			removeRecord(run, "service-0", "")
 			run.services[0].Export.Failed, run.services[0].Export.Exported = 1, run.services[0].Export.Exported-1
 			run.exits[0] = "exit status 1: otlpsink: 1 of 25 records not exported"
-			run.outage = &window{start: run.requests[0].sent.Add(20 * time.Millisecond), end: run.requests[0].sent.Add(30 * time.Millisecond)}
+			run.outage, run.stopBegan = &window{start: run.requests[0].sent.Add(20 * time.Millisecond), end: run.requests[0].sent.Add(30 * time.Millisecond)}, run.requests[0].sent.Add(20*time.Millisecond)
 		}, nil},
 		{"an unknown service", func(run *fleetRun) {
 			run.received = append(run.received, receivedRecord{Service: "stranger"})
@@ -149,18 +149,18 @@ func TestAnalyze(t *testing.T) {
 			}
 			// Before: requests 10-19 (11 to 20ms); during: 20-29 (21 to 30ms).
 			base := run.requests[0].sent
-			run.outage = &window{start: base.Add(20 * time.Millisecond), end: base.Add(30 * time.Millisecond)}
+			run.outage, run.stopBegan = &window{start: base.Add(20 * time.Millisecond), end: base.Add(30 * time.Millisecond)}, base.Add(20*time.Millisecond)
 		}, nil},
 		{"an outage that slows the callers", func(run *fleetRun) {
 			for _, q := range run.requests[20:30] {
 				q.latency *= 2
 			}
 			base := run.requests[0].sent
-			run.outage = &window{start: base.Add(20 * time.Millisecond), end: base.Add(30 * time.Millisecond)}
+			run.outage, run.stopBegan = &window{start: base.Add(20 * time.Millisecond), end: base.Add(30 * time.Millisecond)}, base.Add(20*time.Millisecond)
 		}, []string{"callers slowed by the outage: p99 60ms during it, 20ms before (3.00x, at most 1.5x)"}},
 		{"an outage without requests before it", func(run *fleetRun) {
 			base := run.requests[0].sent
-			run.outage = &window{start: base.Add(100 * time.Millisecond), end: base.Add(110 * time.Millisecond)}
+			run.outage, run.stopBegan = &window{start: base.Add(100 * time.Millisecond), end: base.Add(110 * time.Millisecond)}, base.Add(100*time.Millisecond)
 		}, []string{"no requests before or during the outage to compare"}},
 	}
 	for _, tt := range tests {

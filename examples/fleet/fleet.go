@@ -36,6 +36,7 @@ type fleetRun struct {
 	received     []receivedRecord
 	outage       *window       // when the Collector was down; nil without -outage
 	restart      time.Duration // how long the new Collector took to start
+	stopBegan    time.Time     // when the Collector's stop before the outage began
 	files        []string      // the Collector's output files
 	outDir       string        // "" when removed
 	loadDuration time.Duration
@@ -234,7 +235,7 @@ func (f *fleet) outage(ctx context.Context, run *fleetRun) error {
 	case <-time.After(f.cfg.outage - time.Since(stopping)):
 	case <-ctx.Done():
 	}
-	run.outage = &window{start: down, end: time.Now()}
+	run.outage, run.stopBegan = &window{start: down, end: time.Now()}, stopping
 	// The new Collector starts even when the load has ended, so that the
 	// services' exporters can deliver what they hold.
 	if err := f.startCollector(context.WithoutCancel(ctx)); err != nil {
