@@ -220,6 +220,9 @@ func (r *fleetReport) slowdown() float64 {
 func (r *fleetReport) failures() []string {
 	var f []string
 	add := func(format string, args ...any) { f = append(f, fmt.Sprintf(format, args...)) }
+	if r.run.interrupted {
+		add("interrupted before the end of the load")
+	}
 	if r.requests == 0 {
 		add("no request was sent")
 	}

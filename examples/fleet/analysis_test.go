@@ -138,6 +138,7 @@ func TestAnalyze(t *testing.T) {
 			run.exits[0] = "exit status 1: otlpsink: 1 of 25 records not exported"
 			run.outage, run.stopBegan = &window{start: run.requests[0].sent.Add(20 * time.Millisecond), end: run.requests[0].sent.Add(30 * time.Millisecond)}, run.requests[0].sent.Add(20*time.Millisecond)
 		}, nil},
+		{"interrupted", func(run *fleetRun) { run.interrupted = true }, []string{"interrupted before the end of the load"}},
 		{"an unknown service", func(run *fleetRun) {
 			run.received = append(run.received, receivedRecord{Service: "stranger"})
 		}, []string{"1 records from services the fleet did not start"}},

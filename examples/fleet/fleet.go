@@ -37,6 +37,7 @@ type fleetRun struct {
 	outage       *window       // when the Collector was down; nil without -outage
 	restart      time.Duration // how long the new Collector took to start
 	stopBegan    time.Time     // when the Collector's stop before the outage began
+	interrupted  bool          // a signal ended the load early
 	files        []string      // the Collector's output files
 	outDir       string        // "" when removed
 	loadDuration time.Duration
@@ -209,10 +210,8 @@ func (f *fleet) drive(ctx context.Context, run *fleetRun) error {
 	run.requests = runLoad(loadCtx, client, plan, newRunID())
 	run.loadDuration = time.Since(start)
 	cancel()
-	if err := <-outageErr; err != nil {
-		return err
-	}
-	return ctx.Err()
+	run.interrupted = ctx.Err() != nil
+	return <-outageErr
 }
 
 // outage stops the Collector at the middle of the load, waits the

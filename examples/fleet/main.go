@@ -28,7 +28,9 @@
 // service or in none, that the requests kept are those the sampling rate
 // decides, and that every record a service handed to its exporter reached
 // the Collector or is counted lost. Its last line is the verdict: "fleet:
-// ok", or what failed, and the exit status is 1 on failure.
+// ok", or what failed, and the exit status is 1 on failure. SIGINT or
+// SIGTERM ends the load early; the fleet then shuts down in order and
+// reports as usual (the verdict says it was interrupted).
 package main
 
 import (
@@ -45,6 +47,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal ends the load early and shuts the fleet down in
+		// order; from then on a second one ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	ok, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
