@@ -3,7 +3,10 @@ package otlpsink
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"syscall"
+	"time"
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 )
@@ -24,7 +27,7 @@ func (e *countingExporter) Export(ctx context.Context, records []sdklog.Record) 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	e.ledger.startExport(cancel)
-	err := e.next.Export(ctx, records)
+	err := exportRetryingRefused(ctx, e.next, records)
 	n := uint64(len(records))
 	e.ledger.settle(n, min(rejectedRecords(err), n), err)
 	return err
@@ -74,4 +77,33 @@ func walkErrors(err error, visit func(error)) {
 	default:
 		walkErrors(errors.Unwrap(err), visit)
 	}
+}
+
+// Backoff between the attempts of an export whose connection was refused.
+const (
+	refusedFirstWait = 100 * time.Millisecond
+	refusedMaxWait   = 2 * time.Second
+)
+
+// exportRetryingRefused exports records with next, and exports them again,
+// with a doubling wait, while the connection is refused and ctx (the
+// export's deadline, Options.ExportTimeout, or Shutdown's) allows. The
+// OTLP/HTTP exporter retries temporary network errors and the retryable
+// status codes, but not a refused connection, which is what a Collector
+// being restarted answers.
+func exportRetryingRefused(ctx context.Context, next sdklog.Exporter, records []sdklog.Record) error {
+	err := next.Export(ctx, records)
+	wait := refusedFirstWait
+	for err != nil && errors.Is(err, syscall.ECONNREFUSED) {
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return fmt.Errorf("%w: %w", context.Cause(ctx), err)
+		case <-timer.C:
+		}
+		wait = min(2*wait, refusedMaxWait)
+		err = next.Export(ctx, records)
+	}
+	return err
 }

@@ -61,7 +61,9 @@ func TestPartialSuccessCountsTheRejected(t *testing.T) {
 func TestClosedServerCountsFailed(t *testing.T) {
 	c := newCollector(t)
 	c.close()
-	s := newTestStack(t, plainConfig(true), testOptions(c))
+	opts := testOptions(c)
+	opts.ExportTimeout = 100 * time.Millisecond // a refused connection is retried until then
+	s := newTestStack(t, plainConfig(true), opts)
 	const n = 100
 	for i := range n {
 		s.Logger().Info("record", "i", i)

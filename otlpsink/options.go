@@ -48,7 +48,9 @@ type Options struct {
 	// ExportInterval is the longest a record waits in the batch processor
 	// before an export starts; 0 means 1s. Negative is an error.
 	ExportInterval time.Duration
-	// ExportTimeout bounds each export, the exporter's retries included; 0
+	// ExportTimeout bounds each export, the exporter's retries included,
+	// and the sink's own retries of a refused connection (the exporter
+	// does not retry those: a Collector being restarted refuses them); 0
 	// means 30s. Negative is an error.
 	ExportTimeout time.Duration
 	// ExporterOptions are passed to otlploghttp.New after the ones

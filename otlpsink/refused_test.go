@@ -1,0 +1,79 @@
+package otlpsink
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
+)
+
+// refusingDialer refuses connections, reporting each attempt, until up is
+// closed.
+type refusingDialer struct {
+	attempts chan struct{}
+	up       chan struct{}
+}
+
+func (d *refusingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	select {
+	case <-d.up:
+		var dialer net.Dialer
+		return dialer.DialContext(ctx, network, addr)
+	default:
+	}
+	select {
+	case d.attempts <- struct{}{}:
+	default:
+	}
+	return nil, &net.OpError{Op: "dial", Net: network, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+}
+
+// TestRefusedConnectionIsRetried: while the Collector is not listening
+// (being restarted), exports are attempted again until it listens, within
+// the export's deadline: nothing lost.
+func TestRefusedConnectionIsRetried(t *testing.T) {
+	c := newCollector(t)
+	dialer := &refusingDialer{attempts: make(chan struct{}, 64), up: make(chan struct{})}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.DialContext = dialer.DialContext
+	t.Cleanup(transport.CloseIdleConnections)
+	opts := testOptions(c)
+	opts.ExporterOptions = append(opts.ExporterOptions, otlploghttp.WithHTTPClient(&http.Client{Transport: transport}))
+	s := newTestStack(t, plainConfig(true), opts)
+	const n = 100
+	for i := range n {
+		s.Logger().Info("record", "i", i)
+	}
+	<-dialer.attempts // refused once
+	close(dialer.up)
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if st := s.ExportStats(); st.Exported != n || st.Handed != n || len(c.received()) != n {
+		t.Errorf("ExportStats %+v, server received %d: want all %d exported", st, len(c.received()), n)
+	}
+}
+
+// TestRefusedUntilTheDeadline: a Collector that never listens fails the
+// export at its deadline, with the refusal in the error.
+func TestRefusedUntilTheDeadline(t *testing.T) {
+	c := newCollector(t)
+	c.close()
+	opts := testOptions(c)
+	opts.ExportTimeout = 300 * time.Millisecond
+	s := newTestStack(t, plainConfig(true), opts)
+	s.Logger().Info("record")
+	err := s.Shutdown(context.Background())
+	st := s.ExportStats()
+	if err == nil || st.Failed != 1 || st.Handed != 1 {
+		t.Errorf("Shutdown: %v; ExportStats %+v: want the record failed", err, st)
+	}
+	if !containsAll(st.LastError, "export timeout", "connection refused") {
+		t.Errorf("LastError %q: want the refusal and the deadline", st.LastError)
+	}
+}
