@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"syscall"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 
 // countingExporter counts what the exporter it wraps did with each batch,
 // from the exporter's own return value: records exported, failed, and the
-// records an OTLP partial success rejected. The batch processor never
+// records an OTLP partial success rejected (failedRecords). The batch processor never
 // calls it concurrently.
 type countingExporter struct {
 	next   sdklog.Exporter
@@ -29,7 +28,7 @@ func (e *countingExporter) Export(ctx context.Context, records []sdklog.Record) 
 	e.ledger.startExport(cancel)
 	err := exportRetryingRefused(ctx, e.next, records)
 	n := uint64(len(records))
-	e.ledger.settle(n, min(rejectedRecords(err), n), err)
+	e.ledger.settle(n, failedRecords(n, err), err)
 	return err
 }
 
@@ -38,46 +37,6 @@ func (e *countingExporter) Shutdown(ctx context.Context) error { return e.next.S
 
 // ForceFlush flushes next.
 func (e *countingExporter) ForceFlush(ctx context.Context) error { return e.next.ForceFlush(ctx) }
-
-// rejectedRecords returns the number of records an OTLP partial success
-// in err rejected, 0 if err holds none. The exporter returns the partial
-// success as an error of its internal type PartialSuccess, joined with
-// the other errors of the export; its RejectedItems field is read by
-// reflection, since the type is not exported.
-func rejectedRecords(err error) uint64 {
-	if err == nil {
-		return 0
-	}
-	var rejected uint64
-	walkErrors(err, func(e error) {
-		v := reflect.ValueOf(e)
-		t := v.Type()
-		if t.Kind() != reflect.Struct || t.Name() != "PartialSuccess" ||
-			t.PkgPath() != "go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp/internal" {
-			return
-		}
-		if f := v.FieldByName("RejectedItems"); f.IsValid() && f.CanInt() && f.Int() > 0 {
-			rejected += uint64(f.Int())
-		}
-	})
-	return rejected
-}
-
-// walkErrors calls visit on err and every error it wraps, depth first.
-func walkErrors(err error, visit func(error)) {
-	if err == nil {
-		return
-	}
-	visit(err)
-	switch w := err.(type) {
-	case interface{ Unwrap() []error }:
-		for _, e := range w.Unwrap() {
-			walkErrors(e, visit)
-		}
-	default:
-		walkErrors(errors.Unwrap(err), visit)
-	}
-}
 
 // Backoff between the attempts of an export whose connection was refused.
 const (

@@ -106,10 +106,10 @@ func (l *ledger) startExport(cancel context.CancelFunc) {
 	}
 }
 
-// settle counts the end of an export of n records, rejected of which the
-// Collector refused (partial success), err its result. After seal the
-// records are already counted as abandoned: only the call is counted.
-func (l *ledger) settle(n, rejected uint64, err error) {
+// settle counts the end of an export of n records, failed of which were
+// not exported (failedRecords), err its result. After seal the records are
+// already counted as abandoned: only the call is counted.
+func (l *ledger) settle(n, failed uint64, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.cancelExport = nil
@@ -120,10 +120,6 @@ func (l *ledger) settle(n, rejected uint64, err error) {
 	}
 	if l.sealed || n == 0 {
 		return
-	}
-	failed := rejected
-	if err != nil && rejected == 0 {
-		failed = n
 	}
 	failed = min(failed, n)
 	l.stats.Exported += n - failed

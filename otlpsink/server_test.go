@@ -24,6 +24,7 @@ const (
 	answerBad                     // 400: permanent, nothing kept
 	answerStall                   // no answer until the request is cancelled or the server unstalls
 	answerRejectOne               // 200 with a partial success rejecting one record of each request
+	answerWarn                    // 200 with a partial success rejecting none: a warning
 )
 
 // received is one log record the test Collector accepted.
@@ -141,6 +142,9 @@ func (c *collector) serve(w http.ResponseWriter, r *http.Request) {
 	if a == answerRejectOne && len(records) > 0 {
 		records = records[1:]
 		resp.PartialSuccess = &collogspb.ExportLogsPartialSuccess{RejectedLogRecords: 1, ErrorMessage: "one too many"}
+	}
+	if a == answerWarn {
+		resp.PartialSuccess = &collogspb.ExportLogsPartialSuccess{ErrorMessage: "attribute truncated"}
 	}
 	c.mu.Lock()
 	c.records = append(c.records, records...)

@@ -14,7 +14,8 @@ type ExportStats struct {
 	Handed uint64
 	// Exported counts the records in exports the exporter reported as
 	// sent: the Collector accepted them (an OTLP partial success counts
-	// the records it rejected in Failed).
+	// the records it rejected in Failed, and the rest here; one that
+	// rejects none, a warning, counts them all here).
 	Exported uint64
 	// Failed counts the records in exports that returned an error after
 	// the exporter's retries, and the records a partial success rejected.
