@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/slogstack/slogstack"
+	"github.com/slogstack/slogstack/otlpsink"
 )
 
 // stackStats are the logging stack's counters the report shows.
@@ -93,7 +94,7 @@ func newLoggingWith(w io.Writer, cfg slogstack.Config) (*logging, error) {
 	if err != nil {
 		return nil, err
 	}
-	publishStats(stack)
+	publishStats(stack, nil)
 	callers := &histogram{}
 	return &logging{
 		cfg:     cfg,
@@ -103,10 +104,13 @@ func newLoggingWith(w io.Writer, cfg slogstack.Config) (*logging, error) {
 	}, nil
 }
 
-// published is the stack whose counters the expvar "slogstack" shows.
+// published is the stack whose counters the expvar "slogstack" shows,
+// and the OTLP pipeline whose counters "otlp_export" shows (nil without
+// -otlp-endpoint).
 var published struct {
-	once  sync.Once
-	stack atomic.Pointer[slogstack.Stack]
+	once   sync.Once
+	stack  atomic.Pointer[slogstack.Stack]
+	export atomic.Pointer[otlpsink.Stack]
 }
 
 // publishStats shows the stack's counters at /debug/vars. A service
@@ -116,11 +120,22 @@ var published struct {
 //
 // expvar panics on a name published twice, and the tests run the service
 // several times in one process, so the name is published once and shows
-// the stack built last.
-func publishStats(stack *slogstack.Stack) {
+// the stack built last. With -otlp-endpoint, export is the pipeline
+// behind it, and "otlp_export" shows its otlpsink.ExportStats (null
+// without one): an operator sees a Collector outage there as it happens
+// (Pending growing, FailedExports and LastError), not only in the report
+// at exit.
+func publishStats(stack *slogstack.Stack, export *otlpsink.Stack) {
 	published.stack.Store(stack)
+	published.export.Store(export)
 	published.once.Do(func() {
 		expvar.Publish("slogstack", expvar.Func(func() any { return published.stack.Load().Stats() }))
+		expvar.Publish("otlp_export", expvar.Func(func() any {
+			if p := published.export.Load(); p != nil {
+				return p.ExportStats()
+			}
+			return nil
+		}))
 	})
 }
 

@@ -19,10 +19,10 @@ type exportStats = otlpsink.ExportStats
 // for a while (429, 502, 503, 504, a timeout): from 250ms, doubling up to
 // 2s between attempts, for at most 30s in all (ExportTimeout also bounds
 // each export); the batch processor's queue, and the stack's async queue
-// in front of it, hold the records meanwhile. The exporter's HTTP client
-// (newExportHTTPClient) makes a refused connection one of these too, so a
-// collector restart is ridden out. A permanent refusal (400) is not
-// retried: its records are counted as failed.
+// in front of it, hold the records meanwhile. A refused connection (a
+// collector being restarted) is retried by otlpsink itself, within
+// ExportTimeout. A permanent refusal (400) is not retried: its records are
+// counted as failed.
 var exportRetry = otlploghttp.RetryConfig{
 	Enabled:         true,
 	InitialInterval: 250 * time.Millisecond,
@@ -46,13 +46,12 @@ func newOTLPLogging(ctx context.Context, cfg slogstack.Config, endpoint string) 
 		Endpoint: endpoint,
 		ExporterOptions: []otlploghttp.Option{
 			otlploghttp.WithRetry(exportRetry),
-			otlploghttp.WithHTTPClient(newExportHTTPClient(nil)),
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	publishStats(stack.Stack)
+	publishStats(stack.Stack, stack)
 	callers := &histogram{}
 	return &logging{
 		cfg:     cfg,

@@ -260,3 +260,65 @@ func TestOTLPExportRefused(t *testing.T) {
 		t.Errorf("export (-want +got):\n%s\nreport %+v", diff, got)
 	}
 }
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestOTLPExportRidesOutCollectorRestart runs the service as a process
+// with -otlp-endpoint at an address where no collector listens (one being
+// restarted) and serves requests until more records are pending (the
+// admin listener's "otlp_export") than the batch processor exports at
+// once, so that an export has been started while nothing listens and its
+// connection refused; then it starts the collector there and stops the
+// service. The refused export was attempted again until the collector
+// listened (otlpsink does it): every record written arrived exactly once,
+// none failed, and the service exits cleanly.
+func TestOTLPExportRidesOutCollectorRestart(t *testing.T) {
+	const batchSize = 512 // otlpsink's default BatchSize
+	addr := freeAddr(t)
+	path := filepath.Join(t.TempDir(), "restart.json")
+	p := startProc(t, "restart", []string{"OTEL_SERVICE_NAME=service-r", "LOG_SAMPLING_RATE=1"},
+		"-otlp-endpoint", "http://"+addr, "-report-json", path, "-admin-addr", "127.0.0.1:0")
+	client := fleetClient(t)
+	for i := 0; ; i++ {
+		var vars struct {
+			Export otlpsinkStats `json:"otlp_export"`
+		}
+		getJSON(t, client, p.admin+"/debug/vars", &vars)
+		if e := vars.Export; e.FailedExports != 0 {
+			t.Fatalf("an export failed while the collector was down: %+v", e)
+		} else if e.Pending > batchSize {
+			break
+		}
+		sendAll(t, client, 2, []*call{{id: fmt.Sprintf("restart-%03d", i), url: p.url + "/api/v1/work?n=10", want: http.StatusOK}})
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	collector := newOTLPServerOn(t, http.StatusOK, ln)
+	p.stop(t)
+
+	got := readReportJSON(t, path, true)
+	want := exportStatsJSON{Handed: got.Written, Exported: got.Written, Exports: got.Export.Exports}
+	if diff := cmp.Diff(want, *got.Export); diff != "" || !got.Accounted || got.Written <= batchSize {
+		t.Errorf("export (-want +got):\n%s\nreport:\n%s", diff, p.stderr.String())
+	}
+	if n := len(collector.received()); uint64(n) != got.Written {
+		t.Errorf("the collector received %d records, the service wrote %d", n, got.Written)
+	}
+}
+
+// otlpsinkStats is the JSON of otlpsink.ExportStats at /debug/vars.
+type otlpsinkStats struct {
+	FailedExports, Pending uint64
+}
