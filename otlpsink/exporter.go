@@ -21,15 +21,28 @@ type countingExporter struct {
 
 // Export exports records with next and counts the result. Its ctx is
 // cancelled when Shutdown returns while the export is still in progress
-// (the records are counted as abandoned then).
+// (the records are counted as abandoned then). A panic in next (its HTTP
+// client's transport, say) fails the export, counted, instead of ending
+// the process from the batch processor's goroutine.
 func (e *countingExporter) Export(ctx context.Context, records []sdklog.Record) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	e.ledger.startExport(cancel)
-	err := exportRetryingRefused(ctx, e.next, records)
+	err := exportRecovering(ctx, e.next, records)
 	n := uint64(len(records))
 	e.ledger.settle(n, failedRecords(n, err), err)
 	return err
+}
+
+// exportRecovering is exportRetryingRefused with a panic turned into its
+// error.
+func exportRecovering(ctx context.Context, next sdklog.Exporter, records []sdklog.Record) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("otlpsink: the exporter panicked: %v", v)
+		}
+	}()
+	return exportRetryingRefused(ctx, next, records)
 }
 
 // Shutdown shuts next down.

@@ -18,7 +18,8 @@ type ExportStats struct {
 	// rejects none, a warning, counts them all here).
 	Exported uint64
 	// Failed counts the records in exports that returned an error after
-	// the exporter's retries, and the records a partial success rejected.
+	// the exporter's retries or panicked, and the records a partial
+	// success rejected.
 	Failed uint64
 	// Dropped counts the records refused because the batch processor was
 	// full and the record could not wait: the stack has no async queue, so
