@@ -18,6 +18,7 @@ const maxSlowdown = 1.5
 type serviceResult struct {
 	serviceReport
 	exit     string // its exit status: "0", or the error and its last words
+	noReport string // why it has no report (it died before the shutdown); "": its counters are its report's
 	received uint64 // records the Collector received with its service.name
 }
 
@@ -93,7 +94,11 @@ func analyze(run *fleetRun) *fleetReport {
 	index := map[string]int{}
 	for i, s := range run.services {
 		index[s.Service] = i
-		r.services = append(r.services, serviceResult{serviceReport: s, exit: run.exits[i]})
+		res := serviceResult{serviceReport: s, exit: run.exits[i]}
+		if i < len(run.noReports) {
+			res.noReport = run.noReports[i]
+		}
+		r.services = append(r.services, res)
 	}
 	// byID[id][i]: records of request id the Collector received from service i.
 	byID := map[string][]int{}
@@ -180,7 +185,7 @@ func (r *fleetReport) checkRequests(byID map[string][]int) {
 		}
 	}
 	for _, s := range r.services {
-		if s.Requests != uint64(r.answered) {
+		if s.noReport == "" && s.Requests != uint64(r.answered) {
 			r.servedMismatches = append(r.servedMismatches, fmt.Sprintf("%s answered %d requests, the fleet's callers %d", s.Service, s.Requests, r.answered))
 		}
 	}
@@ -253,6 +258,11 @@ func (r *fleetReport) failures() []string {
 		add("%d records from services the fleet did not start", r.unknownService)
 	}
 	for _, s := range r.services {
+		if s.noReport != "" {
+			// Its counters died with it: nothing of it can be checked.
+			add("%s died before the shutdown and %s (exit: %s): its records cannot be accounted for", s.Service, s.noReport, s.exit)
+			continue
+		}
 		if !s.accountedExactly() {
 			add("%s: records not accounted for: handed %d, received %d, counted lost %d, pending %d, written %d, report accounted %v",
 				s.Service, s.Export.Handed, s.received, s.Export.lost(), s.Export.Pending, s.Written, s.Accounted)
@@ -280,10 +290,22 @@ func (r *fleetReport) failures() []string {
 // exporters (failed, dropped, abandoned) and their async queues.
 func (r *fleetReport) countedLost() uint64 {
 	var n uint64
-	for _, s := range r.services {
+	for _, s := range r.reported() {
 		n += s.Export.lost() + s.Stack.AsyncDropped
 	}
 	return n
+}
+
+// reported is the services that wrote a report: those whose counters are
+// known.
+func (r *fleetReport) reported() []serviceResult {
+	var rs []serviceResult
+	for _, s := range r.services {
+		if s.noReport == "" {
+			rs = append(rs, s)
+		}
+	}
+	return rs
 }
 
 // ok is the verdict.

@@ -138,6 +138,11 @@ func TestAnalyze(t *testing.T) {
 			run.exits[0] = "exit status 1: otlpsink: 1 of 25 records not exported"
 			run.outage, run.stopBegan = &window{start: run.requests[0].sent.Add(20 * time.Millisecond), end: run.requests[0].sent.Add(30 * time.Millisecond)}, run.requests[0].sent.Add(20*time.Millisecond)
 		}, nil},
+		{"a service that died before the shutdown", func(run *fleetRun) {
+			run.services[1] = serviceReport{Service: "service-1", Export: &exportStats{}}
+			run.exits[1] = "signal: killed: "
+			run.noReports = []string{"", "wrote no report"}
+		}, []string{"service-1 died before the shutdown and wrote no report (exit: signal: killed: ): its records cannot be accounted for"}},
 		{"interrupted", func(run *fleetRun) { run.interrupted = true }, []string{"interrupted before the end of the load"}},
 		{"an unknown service", func(run *fleetRun) {
 			run.received = append(run.received, receivedRecord{Service: "stranger"})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -32,6 +33,7 @@ type fleetRun struct {
 	rate         float64 // the services' sampling rate: the fraction of requests kept
 	services     []serviceReport
 	exits        []string // each service's exit status: "0" or why not
+	noReports    []string // why each service has no report ("" when it wrote one)
 	requests     []*request
 	received     []receivedRecord
 	outage       *window       // when the Collector was down; nil without -outage
@@ -258,12 +260,20 @@ func (f *fleet) shutdown(run *fleetRun) error {
 		return err
 	}
 	for _, p := range f.procs {
+		// A service that died before the shutdown (killed, crashed) wrote
+		// no report: the analysis says so instead of the run failing with
+		// no report at all.
 		r, err := readServiceReport(p.reportPath)
+		why := ""
 		if err != nil {
-			return err
+			r, why = serviceReport{Service: p.name, Export: &exportStats{}}, err.Error()
+			if errors.Is(err, fs.ErrNotExist) {
+				why = "wrote no report"
+			}
 		}
 		run.services = append(run.services, r)
 		run.exits = append(run.exits, p.exitStatus())
+		run.noReports = append(run.noReports, why)
 	}
 	run.files = f.files
 	return nil

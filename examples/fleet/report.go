@@ -55,8 +55,17 @@ func (r *fleetReport) printServices(w io.Writer) {
 		}
 		fmt.Fprintln(tw)
 	}
+	// A counter of a service that wrote no report is unknown: "-".
+	known := func(f func(s serviceResult) string) func(serviceResult) string {
+		return func(s serviceResult) string {
+			if s.noReport != "" {
+				return "-"
+			}
+			return f(s)
+		}
+	}
 	num := func(f func(s serviceResult) uint64) func(serviceResult) string {
-		return func(s serviceResult) string { return fmt.Sprint(f(s)) }
+		return known(func(s serviceResult) string { return fmt.Sprint(f(s)) })
 	}
 	row("", func(s serviceResult) string { return s.Service })
 	row("requests answered", num(func(s serviceResult) uint64 { return s.Requests }))
@@ -71,13 +80,13 @@ func (r *fleetReport) printServices(w io.Writer) {
 	row("export failed", num(func(s serviceResult) uint64 { return s.Export.Failed }))
 	row("dropped (batch queue full)", num(func(s serviceResult) uint64 { return s.Export.Dropped }))
 	row("abandoned at shutdown", num(func(s serviceResult) uint64 { return s.Export.Abandoned }))
-	row("exports (failed)", func(s serviceResult) string {
+	row("exports (failed)", known(func(s serviceResult) string {
 		return fmt.Sprintf("%d (%d)", s.Export.Exports, s.Export.FailedExports)
-	})
-	row("received by the Collector", num(func(s serviceResult) uint64 { return s.received }))
-	row("lost on the way", func(s serviceResult) string { return fmt.Sprint(s.lostAtExporter()) })
+	}))
+	row("received by the Collector", func(s serviceResult) string { return fmt.Sprint(s.received) })
+	row("lost on the way", known(func(s serviceResult) string { return fmt.Sprint(s.lostAtExporter()) }))
 	row("accounted for", func(s serviceResult) string {
-		if s.accountedExactly() {
+		if s.noReport == "" && s.accountedExactly() {
 			return "ok"
 		}
 		return "NO"
@@ -90,6 +99,9 @@ func (r *fleetReport) printServices(w io.Writer) {
 		}
 		if s.exit != "0" {
 			fmt.Fprintf(w, "%s: %s\n", s.Service, s.exit)
+		}
+		if s.noReport != "" {
+			fmt.Fprintf(w, "%s: %s\n", s.Service, s.noReport)
 		}
 	}
 }
@@ -147,7 +159,7 @@ func (r *fleetReport) partialExamples() string {
 func (r *fleetReport) lossSummary() string {
 	var lost int64
 	var failed, dropped, abandoned, async uint64
-	for _, s := range r.services {
+	for _, s := range r.reported() {
 		lost += s.lostAtExporter()
 		failed += s.Export.Failed
 		dropped += s.Export.Dropped

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -123,7 +124,9 @@ func (p *serviceProc) terminate() error {
 	select {
 	case <-p.exited:
 	default:
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		// A process that has just died (its Wait not returned yet) is
+		// waited for like one that exits on the signal.
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 		select {
