@@ -2,6 +2,7 @@ package otlpsink
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -20,6 +21,7 @@ type ledger struct {
 	idle     chan struct{} // closed when emitting drops to 0 while Shutdown waits for it
 
 	closed       bool               // the pipeline is shutting down: records are abandoned
+	shutdownCtx  context.Context    // Shutdown's ctx, from close on
 	sealed       bool               // Shutdown has returned: export results no longer count
 	cancelExport context.CancelFunc // the export in progress, if any
 }
@@ -123,7 +125,11 @@ func (l *ledger) settle(n, failed uint64, err error) {
 	}
 	failed = min(failed, n)
 	l.stats.Exported += n - failed
-	l.stats.Failed += failed
+	if l.cutByShutdown(err) {
+		l.stats.Abandoned += failed
+	} else {
+		l.stats.Failed += failed
+	}
 	l.stats.Pending -= n
 	if l.waiting > 0 && l.room != nil {
 		close(l.room)
@@ -174,12 +180,27 @@ func (l *ledger) waitIdle() {
 	<-idle
 }
 
-// close marks the pipeline as shutting down: records offered from now on
-// are abandoned.
-func (l *ledger) close() {
+// close marks the pipeline as shutting down, within ctx: records offered
+// from now on are abandoned, and so are those of an export that ctx's end
+// cuts short.
+func (l *ledger) close(ctx context.Context) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.closed = true
+	l.shutdownCtx = ctx
+}
+
+// cutByShutdown reports whether an export that returned err ended because
+// Shutdown's ctx did: its records were given up at Shutdown (abandoned),
+// as those of an export still running when Shutdown returns are, not
+// failed. An export that fails for its own reason, or at its own
+// ExportTimeout, while Shutdown still has time, has failed.
+func (l *ledger) cutByShutdown(err error) bool {
+	if l.shutdownCtx == nil || l.shutdownCtx.Err() == nil {
+		return false
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, context.Cause(l.shutdownCtx))
 }
 
 // seal ends the accounting of the batch processor at Shutdown's return:

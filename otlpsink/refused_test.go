@@ -2,6 +2,7 @@ package otlpsink
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -75,5 +76,43 @@ func TestRefusedUntilTheDeadline(t *testing.T) {
 	}
 	if !containsAll(st.LastError, "export timeout", "connection refused") {
 		t.Errorf("LastError %q: want the refusal and the deadline", st.LastError)
+	}
+}
+
+var errDeployEnds = errors.New("the deploy ends")
+
+// TestRefusedEndsAtShutdownDeadline: with the default 30 s ExportTimeout,
+// a Collector that never listens keeps an export retrying; Shutdown's
+// shorter deadline ends it: Shutdown returns, the records are abandoned
+// (given up at Shutdown, not failed: whether they were in a periodic export
+// or in Shutdown's own) and no goroutine is left retrying.
+func TestRefusedEndsAtShutdownDeadline(t *testing.T) {
+	checkNoLeak(t)
+	c := newCollector(t)
+	c.close()
+	opts := testOptions(c)
+	opts.ExportTimeout = 0 // 30 s
+	for _, async := range []bool{true, false} {
+		s := newTestStack(t, plainConfig(async), opts)
+		const n = 50
+		for i := range n {
+			s.Logger().Info("record", "i", i)
+		}
+		// Without an async queue, the deadline has a cause of its own.
+		ctx, cancel := context.WithTimeoutCause(context.Background(), 200*time.Millisecond, errDeployEnds)
+		if async {
+			ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+		}
+		start := time.Now()
+		err := s.Shutdown(ctx)
+		elapsed := time.Since(start)
+		cancel()
+		if elapsed > 5*time.Second { // a hang guard, not a performance assertion
+			t.Errorf("async=%v: Shutdown took %v with a 200ms deadline", async, elapsed)
+		}
+		st := s.ExportStats()
+		if err == nil || st.Handed != n || st.Abandoned != n || st.Pending != 0 {
+			t.Errorf("async=%v: Shutdown: %v; ExportStats %+v: want all %d abandoned", async, err, st, n)
+		}
 	}
 }

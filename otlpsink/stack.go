@@ -120,7 +120,7 @@ func (s *Stack) shutdown(ctx context.Context) error {
 	// The stack is drained (or gave up): nothing waits for room any more,
 	// and records handed from now on are abandoned.
 	s.processor.release()
-	s.ledger.close()
+	s.ledger.close(ctx)
 	// A record that was waiting for room (the async queue's last, when its
 	// Close gave up) is counted before the pipeline shuts.
 	s.ledger.waitIdle()

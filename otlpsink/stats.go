@@ -27,7 +27,8 @@ type ExportStats struct {
 	Dropped uint64
 	// Abandoned counts the records given up at Shutdown: waiting for room
 	// when Shutdown's stack phase ended or its ctx was done, still in the
-	// batch processor or in an export when Shutdown returned, or handed
+	// batch processor or in an export when Shutdown returned, in an export
+	// that Shutdown's ctx cut short (not counted in Failed), or handed
 	// after the pipeline had shut down.
 	Abandoned uint64
 	// Pending is the number of records in the batch processor or in an
