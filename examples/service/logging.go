@@ -24,6 +24,7 @@ type stackStats struct {
 	Summaries    uint64 // summary records the aggregation wrote
 	AsyncDropped uint64 // records the async queue dropped
 	DropReports  uint64 // in-band records reporting the queue's drops
+	InFlight     uint64 // records the sink is still taking (a shutdown that gave up at its deadline left the call running)
 }
 
 // logging is the service's logging stack: the one slogstack.NewStack
@@ -141,11 +142,37 @@ func publishStats(stack *slogstack.Stack, export *otlpsink.Stack) {
 
 // shutdown writes the aggregation's open summaries, then drains the async
 // queue and, with -otlp-endpoint, the batch processor and the exporter.
+//
+// A shutdown that gives up at ctx's deadline can leave the async queue's
+// call into the sink running (the record it was handing on when the
+// deadline came: with -otlp-endpoint, one waiting for room in the batch
+// processor, which the pipeline's shutdown then lets go). That record is
+// neither written nor lost until the call returns, so shutdown waits for
+// it, at most sinkGrace beyond ctx, for the report to count it once
+// where it went; a call still running then is the report's "still being
+// written" row.
 func (l *logging) shutdown(ctx context.Context) error {
+	var err error
 	if l.otlp != nil {
-		return l.otlp.shutdown(ctx)
+		err = l.otlp.shutdown(ctx)
+	} else {
+		err = l.stack.Shutdown(ctx)
 	}
-	return l.stack.Shutdown(ctx)
+	l.awaitSink(sinkGrace)
+	return err
+}
+
+// sinkGrace is how long shutdown waits, after the stack's shutdown
+// returned, for a call into the sink it left running.
+const sinkGrace = time.Second
+
+// awaitSink waits until the async queue has no record in a call into the
+// sink, or grace has passed.
+func (l *logging) awaitSink(grace time.Duration) {
+	deadline := time.Now().Add(grace)
+	for l.stats().InFlight > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // written is the number of records that reached the sink: lines of the
@@ -194,6 +221,7 @@ func (l *logging) stats() stackStats {
 	if a := st.Async; a != nil {
 		out.AsyncDropped = a.Dropped + a.Lost
 		out.DropReports = a.Reports
+		out.InFlight = uint64(a.InFlight)
 	}
 	return out
 }

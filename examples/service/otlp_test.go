@@ -322,3 +322,39 @@ func TestOTLPExportRidesOutCollectorRestart(t *testing.T) {
 type otlpsinkStats struct {
 	FailedExports, Pending uint64
 }
+
+// TestOTLPCollectorDown runs the service against an address where no
+// collector ever listens, logs more than the pipeline holds (the async
+// queue's goroutine ends up waiting for room in the batch processor) and
+// stops it with a short -shutdown-timeout: the shutdown gives up at its
+// deadline with a record still in the sink, which the pipeline then lets
+// go as abandoned; the report, taken once that call returned, counts
+// every record once (exit status 1, nothing exported, every record
+// written abandoned, the rest dropped by the async queue, accounted for),
+// and the JSON report equals the text report.
+func TestOTLPCollectorDown(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "down.json")
+	p := startProc(t, "down", []string{"OTEL_SERVICE_NAME=service-d", "LOG_SAMPLING_RATE=1"},
+		"-otlp-endpoint", "http://"+freeAddr(t), "-report-json", path, "-shutdown-timeout", "500ms")
+	client := fleetClient(t)
+	var calls []*call
+	for i := range 600 {
+		calls = append(calls, &call{id: fmt.Sprintf("down-%03d", i), url: p.url + "/api/v1/work?n=30", want: http.StatusOK})
+	}
+	sendAll(t, client, 4, calls)
+	err := p.terminate(t)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Errorf("exit %v, want status 1:\n%s", err, p.stderr.String())
+	}
+	got := readReportJSON(t, path, true)
+	want := reportJSONFromText(t, p.stderr.String(), "service-d", uint64(len(calls)), got.Export.LastError)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("JSON report (-text report +JSON):\n%s\ntext report:\n%s", diff, p.stderr.String())
+	}
+	e := got.Export
+	wantExport := exportStatsJSON{Handed: got.Written, Abandoned: got.Written, Exports: e.Exports, FailedExports: e.FailedExports, LastError: e.LastError}
+	if diff := cmp.Diff(wantExport, *e); diff != "" || !got.Accounted || got.Stack.AsyncDropped == 0 || got.Stack.InFlight != 0 {
+		t.Errorf("export (-want +got):\n%s\nreport:\n%s", diff, p.stderr.String())
+	}
+}

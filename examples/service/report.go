@@ -24,10 +24,11 @@ type report struct {
 
 // expectedWritten is what the stack's counters say reached the sink:
 // every record logged, less those sampled out, folded or dropped, plus the
-// summaries and drop reports the stack wrote itself.
+// summaries and drop reports the stack wrote itself, less the records the
+// sink is still taking.
 func (r report) expectedWritten() int64 {
 	s := r.stats
-	return int64(s.Logged) - int64(s.SampledOut) - int64(s.Folded) + int64(s.Summaries) - int64(s.AsyncDropped) + int64(s.DropReports)
+	return int64(s.Logged) - int64(s.SampledOut) - int64(s.Folded) + int64(s.Summaries) - int64(s.AsyncDropped) + int64(s.DropReports) - int64(s.InFlight)
 }
 
 // exportAccounted reports whether every record handed to the OTLP pipeline
@@ -68,6 +69,9 @@ func (r report) print(w io.Writer) {
 	fmt.Fprintf(tw, "rescued by errors\t%d\t(records of requests not sampled, kept for an error)\n", s.Rescued)
 	fmt.Fprintf(tw, "folded by aggregation\t%d\t(into %d summary records)\n", s.Folded, s.Summaries)
 	fmt.Fprintf(tw, "dropped by async queue\t%d\t(%d in-band drop reports)\n", s.AsyncDropped, s.DropReports)
+	if s.InFlight != 0 {
+		fmt.Fprintf(tw, "still being written\t%d\t(in a call into the sink that had not returned)\n", s.InFlight)
+	}
 	if e := r.export; e != nil {
 		r.printExport(tw, e)
 	}
@@ -78,11 +82,15 @@ func (r report) print(w io.Writer) {
 	} else if !r.exportAccounted() {
 		check = "MISMATCH: export rows"
 	}
-	if r.export == nil {
-		fmt.Fprintf(tw, "accounted for\t%s\t(logged - sampled out - folded + summaries - dropped + reports = written)\n", check)
-	} else {
-		fmt.Fprintf(tw, "accounted for\t%s\t(logged - sampled out - folded + summaries - dropped + reports = written = exported + export failed + dropped at export + abandoned at shutdown)\n", check)
+	identity := "logged - sampled out - folded + summaries - dropped + reports"
+	if s.InFlight != 0 {
+		identity += " - still being written"
 	}
+	identity += " = written"
+	if r.export != nil {
+		identity += " = exported + export failed + dropped at export + abandoned at shutdown"
+	}
+	fmt.Fprintf(tw, "accounted for\t%s\t(%s)\n", check, identity)
 	fmt.Fprintf(tw, "caller latency per log call\tp50 %s\tp99 %s\n", fmtDur(r.callers.Quantile(0.50)), fmtDur(r.callers.Quantile(0.99)))
 	if r.load != nil {
 		fmt.Fprintf(tw, "HTTP latency\tp50 %s\tp99 %s\n", fmtDur(r.load.Latency.Quantile(0.50)), fmtDur(r.load.Latency.Quantile(0.99)))

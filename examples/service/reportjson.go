@@ -32,6 +32,7 @@ type stackStatsJSON struct {
 	Summaries    uint64 `json:"summaries"`
 	AsyncDropped uint64 `json:"async_dropped"`
 	DropReports  uint64 `json:"drop_reports"`
+	InFlight     uint64 `json:"in_flight,omitempty"` // only when a call into the sink had not returned
 }
 
 type exportStatsJSON struct {
