@@ -30,10 +30,13 @@ func TestNewStackRefuses(t *testing.T) {
 		cfg  func() (Options, any)
 		want string
 	}{
-		{"negative QueueSize", func() (Options, any) { return Options{QueueSize: -1}, nil }, "otlpsink: negative Options: QueueSize -1"},
-		{"negative BatchSize", func() (Options, any) { return Options{BatchSize: -1}, nil }, "BatchSize -1"},
-		{"negative ExportInterval", func() (Options, any) { return Options{ExportInterval: -time.Second}, nil }, "ExportInterval -1s"},
-		{"negative ExportTimeout", func() (Options, any) { return Options{ExportTimeout: -time.Second}, nil }, "ExportTimeout -1s"},
+		{"negative QueueSize", func() (Options, any) { return Options{QueueSize: -1}, nil }, "otlpsink: Options.QueueSize -1 is negative (0 means the default)"},
+		{"negative BatchSize", func() (Options, any) { return Options{BatchSize: -1}, nil }, "otlpsink: Options.BatchSize -1 is negative"},
+		{"negative ExportInterval", func() (Options, any) { return Options{ExportInterval: -time.Second}, nil }, "otlpsink: Options.ExportInterval -1s is negative"},
+		{"negative ExportTimeout", func() (Options, any) { return Options{ExportTimeout: -time.Second}, nil }, "otlpsink: Options.ExportTimeout -1s is negative"},
+		{"two negative", func() (Options, any) { return Options{QueueSize: 10, BatchSize: -2, ExportTimeout: -1}, nil },
+			"otlpsink: Options.BatchSize -2 is negative (0 means the default)\notlpsink: Options.ExportTimeout -1ns is negative (0 means the default)"},
+		{"QueueSize too large", func() (Options, any) { return Options{QueueSize: 1<<20 + 1}, nil }, "otlpsink: Options.QueueSize 1048577 is more than 1048576: the batch processor allocates"},
 		{"BatchSize over QueueSize", func() (Options, any) { return Options{QueueSize: 10, BatchSize: 11}, nil }, "otlpsink: Options.BatchSize 11 is more than QueueSize 10"},
 		{"BatchSize over the default QueueSize", func() (Options, any) { return Options{BatchSize: 4096}, nil }, "BatchSize 4096 is more than QueueSize 2048"},
 		{"unparsable endpoint", func() (Options, any) { return Options{Endpoint: "http://[::1"}, nil }, "otlpsink: Options.Endpoint: parse"},
@@ -43,6 +46,8 @@ func TestNewStackRefuses(t *testing.T) {
 		{"user information", func() (Options, any) { return Options{Endpoint: "https://u:secret@host"}, nil }, `"https://u:xxxxx@host": user information is not allowed`},
 		{"query", func() (Options, any) { return Options{Endpoint: "http://host?x=1"}, nil }, "a query is not allowed"},
 		{"fragment", func() (Options, any) { return Options{Endpoint: "http://host#f"}, nil }, "a fragment is not allowed"},
+		{"logs path", func() (Options, any) { return Options{Endpoint: "http://host:4318/v1/logs"}, nil }, `Options.Endpoint "http://host:4318/v1/logs": give the Collector's base URL, without /v1/logs`},
+		{"logs path and slash", func() (Options, any) { return Options{Endpoint: "https://host/otlp/v1/logs/"}, nil }, "without /v1/logs"},
 		{"ReplaceAttr", func() (Options, any) { return Options{}, withReplaceAttr }, "otlpsink: slogstack:"},
 		{"invalid Config", func() (Options, any) { return Options{}, invalid }, "otlpsink: slogstack:"},
 	}

@@ -32,14 +32,16 @@ type Options struct {
 	// (a path in Endpoint is kept in front of it), and the scheme picks
 	// TLS. "" leaves it to the exporter's OTEL_EXPORTER_OTLP_* variables
 	// and its default. A URL that does not parse, has another scheme, no
-	// host, a query, a fragment or user information is an error from
-	// NewStack.
+	// host, a query, a fragment, user information or a path already ending
+	// in /v1/logs is an error from NewStack.
 	Endpoint string
 	// Resource describes the process; nil means resource.Default() (which
 	// reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES).
 	Resource *resource.Resource
 	// QueueSize is the most records the batch processor holds, queued or
-	// being exported; 0 means 2048. Negative is an error.
+	// being exported; 0 means 2048. Negative, or more than 1,048,576 (the
+	// batch processor allocates about 600 bytes per record it can hold
+	// when NewStack is called), is an error.
 	QueueSize int
 	// BatchSize is the most records in one export; 0 means 512, or
 	// QueueSize when that is smaller. Negative, or more than QueueSize, is
@@ -71,9 +73,8 @@ type pipelineConfig struct {
 // not read: the batch processor is given every value explicitly, so the
 // bound on in-flight records is the one the counting processor enforces.
 func (o Options) resolve() (pipelineConfig, error) {
-	if o.QueueSize < 0 || o.BatchSize < 0 || o.ExportInterval < 0 || o.ExportTimeout < 0 {
-		return pipelineConfig{}, fmt.Errorf("otlpsink: negative Options: QueueSize %d, BatchSize %d, ExportInterval %v, ExportTimeout %v",
-			o.QueueSize, o.BatchSize, o.ExportInterval, o.ExportTimeout)
+	if err := o.checkSizes(); err != nil {
+		return pipelineConfig{}, err
 	}
 	queue := cmpOr(o.QueueSize, defaultQueueSize)
 	batch := cmpOr(o.BatchSize, min(defaultBatchSize, queue))
@@ -106,6 +107,37 @@ func (o Options) resolve() (pipelineConfig, error) {
 	}, nil
 }
 
+// maxQueueSize is the largest Options.QueueSize: the batch processor
+// allocates a slot of about 600 bytes for every record it can hold when
+// it is made, so this one costs some 600 MB up front.
+const maxQueueSize = 1 << 20
+
+// checkSizes names every size and duration of o that is negative, and a
+// QueueSize above maxQueueSize.
+func (o Options) checkSizes() error {
+	fields := []struct {
+		name     string
+		negative bool
+		value    any
+	}{
+		{"QueueSize", o.QueueSize < 0, o.QueueSize},
+		{"BatchSize", o.BatchSize < 0, o.BatchSize},
+		{"ExportInterval", o.ExportInterval < 0, o.ExportInterval},
+		{"ExportTimeout", o.ExportTimeout < 0, o.ExportTimeout},
+	}
+	var errs []error
+	for _, f := range fields {
+		if f.negative {
+			errs = append(errs, fmt.Errorf("otlpsink: Options.%s %v is negative (0 means the default)", f.name, f.value))
+		}
+	}
+	if o.QueueSize > maxQueueSize {
+		errs = append(errs, fmt.Errorf("otlpsink: Options.QueueSize %d is more than %d: the batch processor allocates about 600 bytes for each record it can hold when NewStack is called",
+			o.QueueSize, maxQueueSize))
+	}
+	return errors.Join(errs...)
+}
+
 // cmpOr returns v, or def when v is 0.
 func cmpOr[T int | time.Duration](v, def T) T {
 	if v == 0 {
@@ -133,6 +165,8 @@ func logsURL(endpoint string) (string, error) {
 		problem = "a query is not allowed"
 	case u.Fragment != "":
 		problem = "a fragment is not allowed"
+	case strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/v1/logs"):
+		problem = "give the Collector's base URL, without /v1/logs: records are posted to Endpoint + \"/v1/logs\""
 	}
 	if problem != "" {
 		return "", fmt.Errorf("otlpsink: Options.Endpoint %q: %w", u.Redacted(), errors.New(problem))
