@@ -18,7 +18,7 @@ const maxSlowdown = 1.5
 type serviceResult struct {
 	serviceReport
 	exit     string // its exit status: "0", or the error and its last words
-	noReport string // why it has no report (it died before the shutdown); "": its counters are its report's
+	noReport string // why it has no report (it died, or was killed at the shutdown); "": its counters are its report's
 	received uint64 // records the Collector received with its service.name
 }
 
@@ -231,6 +231,9 @@ func (r *fleetReport) failures() []string {
 	if r.requests == 0 {
 		add("no request was sent")
 	}
+	if n := r.run.unsent; n > 0 {
+		add("%d requests not sent: every client was waiting for an answer at the load's end", n)
+	}
 	if n := r.statuses["error"]; n > 0 {
 		add("%d requests got no answer", n)
 	}
@@ -260,7 +263,7 @@ func (r *fleetReport) failures() []string {
 	for _, s := range r.services {
 		if s.noReport != "" {
 			// Its counters died with it: nothing of it can be checked.
-			add("%s died before the shutdown and %s (exit: %s): its records cannot be accounted for", s.Service, s.noReport, s.exit)
+			add("%s: %s (exit: %s): its records cannot be accounted for", s.Service, s.noReport, s.exit)
 			continue
 		}
 		if !s.accountedExactly() {

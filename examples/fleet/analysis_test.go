@@ -142,7 +142,8 @@ func TestAnalyze(t *testing.T) {
 			run.services[1] = serviceReport{Service: "service-1", Export: &exportStats{}}
 			run.exits[1] = "signal: killed: "
 			run.noReports = []string{"", "wrote no report"}
-		}, []string{"service-1 died before the shutdown and wrote no report (exit: signal: killed: ): its records cannot be accounted for"}},
+		}, []string{"service-1: wrote no report (exit: signal: killed: ): its records cannot be accounted for"}},
+		{"requests not sent", func(run *fleetRun) { run.unsent = 3 }, []string{"3 requests not sent: every client was waiting for an answer at the load's end"}},
 		{"interrupted", func(run *fleetRun) { run.interrupted = true }, []string{"interrupted before the end of the load"}},
 		{"an unknown service", func(run *fleetRun) {
 			run.received = append(run.received, receivedRecord{Service: "stranger"})

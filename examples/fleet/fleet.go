@@ -20,6 +20,10 @@ import (
 // processor's flush and the file's).
 const collectorStopTimeout = 30 * time.Second
 
+// requestTimeout bounds each request of the load: a stalled service holds
+// a client no longer (a healthy fleet answers in milliseconds).
+var requestTimeout = 10 * time.Second
+
 // window is a span of time: [start, end).
 type window struct{ start, end time.Time }
 
@@ -35,6 +39,7 @@ type fleetRun struct {
 	exits        []string // each service's exit status: "0" or why not
 	noReports    []string // why each service has no report ("" when it wrote one)
 	requests     []*request
+	unsent       int // requests not sent: no client was free by the load's end
 	received     []receivedRecord
 	outage       *window       // when the Collector was down; nil without -outage
 	restart      time.Duration // how long the new Collector took to start
@@ -197,7 +202,7 @@ func (f *fleet) startServices(ctx context.Context, bin string) error {
 func (f *fleet) drive(ctx context.Context, run *fleetRun) error {
 	tr := &http.Transport{MaxIdleConnsPerHost: f.cfg.clients}
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	client := &http.Client{Transport: tr, Timeout: requestTimeout}
 	plan := loadPlan{base: f.procs[0].url, rate: f.cfg.rate, duration: f.cfg.load, clients: f.cfg.clients, steps: f.cfg.steps, failEvery: f.cfg.failEvery}
 
 	outageErr := make(chan error, 1)
@@ -209,7 +214,7 @@ func (f *fleet) drive(ctx context.Context, run *fleetRun) error {
 		outageErr <- nil
 	}
 	start := time.Now()
-	run.requests = runLoad(loadCtx, client, plan, newRunID())
+	run.requests, run.unsent = runLoad(loadCtx, client, plan, newRunID())
 	run.loadDuration = time.Since(start)
 	cancel()
 	run.interrupted = ctx.Err() != nil

@@ -55,10 +55,15 @@ func newRunID() string {
 }
 
 // runLoad sends the plan's requests, paced: request i is due at start +
-// i/rate, and is sent then, or as soon as one of the clients is free. It
-// returns once every request sent has its answer (or error), in the
-// order they were due. ctx ends the load early.
-func runLoad(ctx context.Context, client *http.Client, plan loadPlan, runID string) []*request {
+// i/rate, and is sent then, or as soon as one of the clients is free. A
+// request that finds no client free by the load's end is not sent: the
+// load never outlasts its duration by more than the answers it waits for
+// (each bounded by the client's timeout), even when the fleet stalls. It
+// returns once every request sent has its answer (or error), in the order
+// they were due, and how many were not sent for want of a free client.
+// ctx ends the load early (the requests not yet due are then not
+// counted).
+func runLoad(ctx context.Context, client *http.Client, plan loadPlan, runID string) (requests []*request, unsent int) {
 	total := int(plan.rate * plan.duration.Seconds())
 	interval := time.Duration(float64(time.Second) / plan.rate)
 	due := make(chan *request, plan.clients)
@@ -70,8 +75,10 @@ func runLoad(ctx context.Context, client *http.Client, plan loadPlan, runID stri
 			}
 		})
 	}
-	requests := make([]*request, 0, total)
+	requests = make([]*request, 0, total)
 	start := time.Now()
+	end := time.NewTimer(plan.duration)
+	defer end.Stop()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 pacing:
@@ -86,12 +93,26 @@ pacing:
 		if i%plan.failEvery == plan.failEvery-1 {
 			r.path = failPath
 		}
-		requests = append(requests, r)
-		due <- r
+		select {
+		case due <- r: // a client is free: never lost to the load's end
+			requests = append(requests, r)
+			continue
+		default:
+		}
+		select {
+		case due <- r:
+			requests = append(requests, r)
+		case <-ctx.Done():
+			break pacing
+		case <-end.C:
+			// Every client still waits for an answer at the load's end.
+			unsent = total - i
+			break pacing
+		}
 	}
 	close(due)
 	wg.Wait()
-	return requests
+	return requests, unsent
 }
 
 // send sends the request and records its outcome.

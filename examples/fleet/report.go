@@ -113,6 +113,9 @@ func (r *fleetReport) printFleet(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{name}, args...)...)
 	}
 	row("requests", "%d (%s)", r.requests, r.statusSummary())
+	if r.run.unsent > 0 {
+		row("  not sent", "%d (every client was waiting for an answer at the load's end)", r.run.unsent)
+	}
 	row("records logged", "%d", r.logged)
 	row("records handed to exporters", "%d", r.written)
 	row("records received by the Collector", "%d", r.received)

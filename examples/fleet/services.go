@@ -16,7 +16,7 @@ import (
 )
 
 // Bounds on the services' start and stop.
-const (
+var (
 	serviceStartTimeout = 60 * time.Second
 	serviceStopTimeout  = 60 * time.Second // the service's own shutdown timeout is 10s
 )
@@ -31,6 +31,7 @@ type serviceProc struct {
 	stderr     *os.File
 	exited     chan struct{} // closed once cmd.Wait has returned
 	waitErr    error         // cmd.Wait's result, set before exited is closed
+	killed     bool          // terminate killed it: it did not exit within serviceStopTimeout of SIGTERM
 }
 
 // listeningRE matches the line the service prints once it listens.
@@ -118,8 +119,10 @@ func (p *serviceProc) readStderr() []byte {
 
 // terminate shuts the instance down gracefully with SIGTERM, as an
 // orchestrator does, and waits for it: it has then written every record
-// it accepted and its report. Its exit status is in exitStatus; an error
-// is an instance that could not be stopped.
+// it accepted and its report. One that does not exit within
+// serviceStopTimeout (stalled) is killed, as an orchestrator does, and its
+// exit status says so. Its exit status is in exitStatus; an error is an
+// instance that could not be signalled.
 func (p *serviceProc) terminate() error {
 	select {
 	case <-p.exited:
@@ -127,16 +130,16 @@ func (p *serviceProc) terminate() error {
 		// A process that has just died (its Wait not returned yet) is
 		// waited for like one that exits on the signal.
 		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			p.kill()
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 		select {
 		case <-p.exited:
 		case <-time.After(serviceStopTimeout):
-			p.kill()
-			return fmt.Errorf("%s did not exit within %v of SIGTERM:\n%s", p.name, serviceStopTimeout, lastLines(p.readStderr(), 20))
+			p.killed = true
 		}
 	}
-	p.stderr.Close()
+	p.kill()
 	return nil
 }
 
@@ -144,10 +147,14 @@ func (p *serviceProc) terminate() error {
 // and the last line of its standard error (the service says there why,
 // for example the records its exporter could not send).
 func (p *serviceProc) exitStatus() string {
-	if p.waitErr == nil {
+	last := lastLines(p.readStderr(), 1)
+	switch {
+	case p.killed:
+		return fmt.Sprintf("killed: no exit within %v of SIGTERM: %s", serviceStopTimeout, last)
+	case p.waitErr == nil:
 		return "0"
 	}
-	return fmt.Sprintf("%v: %s", p.waitErr, lastLines(p.readStderr(), 1))
+	return fmt.Sprintf("%v: %s", p.waitErr, last)
 }
 
 // kill ends the instance at once if it still runs (a fleet that failed
