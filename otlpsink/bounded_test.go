@@ -65,3 +65,40 @@ func TestShutdownTwiceReturnsTheFirstResult(t *testing.T) {
 		t.Errorf("Shutdown: %v, want it to wrap the deadline", first)
 	}
 }
+
+// TestStalledPipelineHoldsQueueSizeLargeRecords: the batch processor's
+// bound is in records, the async queue's in bytes: with the server stalled
+// and records of 1 MB each, the pipeline holds at most QueueSize records
+// plus the export in progress (its request body a copy of BatchSize
+// records) plus the async queue's MaxBytes; the rest is dropped, counted.
+func TestStalledPipelineHoldsQueueSizeLargeRecords(t *testing.T) {
+	c := newCollector(t)
+	c.setAnswer(answerStall)
+	opts := testOptions(c)
+	opts.QueueSize, opts.BatchSize = 8, 4
+	cfg := plainConfig(true)
+	cfg.AsyncOptions.StallTimeout = 0 // drop at once rather than wait
+	s := newTestStack(t, cfg, opts)
+	big := []byte(strings.Repeat("x", 1<<20))
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	const n = 24
+	for i := range n {
+		big[0] = byte('a' + i%26)
+		s.Logger().Info("record", "i", i, "big", string(big)) // a string of its own each time
+	}
+	<-c.arrived // an export of BatchSize records is stalled
+	grown := int64(heap()) - int64(before)
+	st := s.ExportStats()
+	as := s.Stats().Async
+	limit := int64(opts.QueueSize+opts.BatchSize)<<20 + int64(cfg.AsyncOptions.MaxBytes) + 4<<20
+	if st.Pending > uint64(opts.QueueSize) || grown > limit || as.Dropped == 0 || st.Handed+as.Dropped+uint64(as.QueueDepth)+uint64(as.InFlight) != n {
+		t.Errorf("heap grew by %d MB (limit %d MB) holding %d records of 1 MB in the batch processor, async %+v", grown>>20, limit>>20, st.Pending, as)
+	}
+	c.unstall()
+}
