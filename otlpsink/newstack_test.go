@@ -2,12 +2,14 @@ package otlpsink
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/slogstack/slogstack"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 	"go.uber.org/goleak"
 )
 
@@ -48,6 +50,9 @@ func TestNewStackRefuses(t *testing.T) {
 		{"fragment", func() (Options, any) { return Options{Endpoint: "http://host#f"}, nil }, "a fragment is not allowed"},
 		{"logs path", func() (Options, any) { return Options{Endpoint: "http://host:4318/v1/logs"}, nil }, `Options.Endpoint "http://host:4318/v1/logs": give the Collector's base URL, without /v1/logs`},
 		{"logs path and slash", func() (Options, any) { return Options{Endpoint: "https://host/otlp/v1/logs/"}, nil }, "without /v1/logs"},
+		{"exporter refuses its options", func() (Options, any) {
+			return Options{ExporterOptions: []otlploghttp.Option{otlploghttp.WithInsecure(), otlploghttp.WithTLSClientConfig(&tls.Config{})}}, nil
+		}, "otlpsink: the OTLP/HTTP exporter:"},
 		{"ReplaceAttr", func() (Options, any) { return Options{}, withReplaceAttr }, "otlpsink: slogstack:"},
 		{"invalid Config", func() (Options, any) { return Options{}, invalid }, "otlpsink: slogstack:"},
 	}
