@@ -51,6 +51,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"go.opentelemetry.io/otel"
 )
 
 func main() {
@@ -63,7 +65,13 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	// OpenTelemetry's errors (each failed export, among others) are
+	// written once each, and counted: see otelErrors.
+	otelErrs := newOTelErrors(os.Stderr)
+	otel.SetErrorHandler(otelErrs)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	otelErrs.summary(os.Stderr)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "service:", err)
 		os.Exit(1)
 	}

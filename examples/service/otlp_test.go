@@ -235,10 +235,10 @@ func TestOTLPExportRefused(t *testing.T) {
 		"-otlp-endpoint", collector.URL, "-report-json", path)
 	client := fleetClient(t)
 	var calls []*call
-	for i := range 20 {
-		calls = append(calls, &call{id: fmt.Sprintf("refused-%02d", i), url: p.url + "/api/v1/work?n=2", want: http.StatusOK})
+	for i := range 300 {
+		calls = append(calls, &call{id: fmt.Sprintf("refused-%03d", i), url: p.url + "/api/v1/work?n=2", want: http.StatusOK})
 	}
-	sendAll(t, client, 2, calls)
+	sendAll(t, client, 4, calls)
 	err := p.terminate(t)
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(p.stderr.String(), "logging shutdown") {
@@ -253,11 +253,25 @@ func TestOTLPExportRefused(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("JSON report (-text report +JSON):\n%s\ntext report:\n%s", diff, p.stderr.String())
 	}
-	// 20 requests of 2 steps and an access record each, and the startup
+	// 300 requests of 2 steps and an access record each, and the startup
 	// and stop records: all failed.
 	wantExport := exportStatsJSON{Handed: got.Written, Failed: got.Written, Exports: e.Exports, FailedExports: e.Exports, LastError: e.LastError}
-	if diff := cmp.Diff(wantExport, *e); diff != "" || got.Written < 20*3+2 || !got.Accounted || len(collector.received()) != 0 {
+	if diff := cmp.Diff(wantExport, *e); diff != "" || got.Written < 300*3+2 || !got.Accounted || len(collector.received()) != 0 {
 		t.Errorf("export (-want +got):\n%s\nreport %+v", diff, got)
+	}
+	// More records than one export takes: the exports before the last
+	// one report their error to OpenTelemetry's error handler, which
+	// writes it once, prefixed, however many exports failed; the last
+	// one's error is Shutdown's.
+	var handled []string
+	for line := range strings.Lines(p.stderr.String()) {
+		if strings.Contains(line, "400 Bad Request") && !strings.HasPrefix(line, "service: ") &&
+			!strings.HasPrefix(line, "otlpsink: ") && !strings.HasPrefix(line, "export failed ") {
+			handled = append(handled, line)
+		}
+	}
+	if len(handled) != 1 || !strings.HasPrefix(handled[0], "otel: "+e.LastError) || e.FailedExports < 2 {
+		t.Errorf("%d failed exports, lines of the OpenTelemetry error handler: %q, want the refusal once", e.FailedExports, handled)
 	}
 }
 
