@@ -237,3 +237,27 @@ func TestFullQueueWaitsOnTheAsyncGoroutine(t *testing.T) {
 		t.Errorf("async queue: %+v, want %d written and none dropped", as, n)
 	}
 }
+
+// TestTooLargeRequestCountsFailed: an export whose request body exceeds
+// the exporter's limit (otlploghttp.WithMaxRequestSize, 64 MiB by default)
+// is not sent, nor split: all its records fail, counted, with the reason.
+func TestTooLargeRequestCountsFailed(t *testing.T) {
+	c := newCollector(t)
+	opts := testOptions(c)
+	opts.QueueSize, opts.BatchSize = 10, 10
+	opts.ExportInterval = time.Hour // one export, of the 10 records
+	opts.ExporterOptions = append(opts.ExporterOptions, otlploghttp.WithMaxRequestSize(4<<10))
+	s := newTestStack(t, plainConfig(false), opts)
+	for i := range 10 {
+		s.Logger().Info("record", "i", i, "big", strings.Repeat("x", 1<<10))
+	}
+	err := s.Shutdown(context.Background())
+	st := s.ExportStats()
+	want := ExportStats{Handed: 10, Failed: 10, Exports: 1, FailedExports: 1, LastError: "request body too large: exceeded 4096 bytes"}
+	if diff := cmp.Diff(want, st); diff != "" {
+		t.Errorf("ExportStats (-want +got):\n%s", diff)
+	}
+	if err == nil || c.requestCount() != 0 {
+		t.Errorf("Shutdown: %v, server saw %d requests: want the 10 failed and none sent", err, c.requestCount())
+	}
+}

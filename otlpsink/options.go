@@ -24,8 +24,8 @@ const (
 // Options configure the pipeline behind the stack: where records go, the
 // resource that describes the process, the batch processor's sizes and the
 // exporter's own options. The zero value ships to the endpoint the
-// OTEL_EXPORTER_OTLP_* variables name (or http://localhost:4318) with the
-// default sizes.
+// OTEL_EXPORTER_OTLP_* variables name (or https://localhost:4318, the
+// exporter's default) with the default sizes.
 type Options struct {
 	// Endpoint is the Collector's OTLP/HTTP base URL, "http://host:4318"
 	// or "https://host:4318"; records are posted to Endpoint + "/v1/logs"
