@@ -25,11 +25,14 @@ func (b *countingBridge) Enabled(context.Context, slog.Level) bool { return true
 // Handle passes r to the bridge and counts it abandoned if it never
 // reached the processor. A panic in the bridge propagates: the stack
 // counts the record as failed, and it is not counted here.
+//
+// The record is numbered on entry (enterBridge), so that Shutdown can
+// count it, however far through the bridge it is, without waiting for it.
 func (b *countingBridge) Handle(ctx context.Context, r slog.Record) error {
-	mark := &reachedCtx{Context: ctx}
+	mark := &reachedCtx{Context: ctx, call: b.ledger.enterBridge()}
 	err := b.next.Handle(mark, r)
 	if !mark.reached {
-		b.ledger.lostInBridge()
+		b.ledger.lostInBridge(mark.call)
 	}
 	return err
 }
@@ -47,6 +50,7 @@ func (b *countingBridge) WithGroup(name string) slog.Handler {
 // goroutine only.
 type reachedCtx struct {
 	context.Context
+	call    uint64 // the record's number (ledger.enterBridge)
 	reached bool
 }
 
@@ -59,9 +63,12 @@ func (c *reachedCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// markReached marks the record of ctx as arrived at the processor.
-func markReached(ctx context.Context) {
+// markReached marks the record of ctx as arrived at the processor and
+// returns its number (untracked if it did not come through the bridge).
+func markReached(ctx context.Context) uint64 {
 	if c, ok := ctx.Value(reachedKey{}).(*reachedCtx); ok {
 		c.reached = true
+		return c.call
 	}
+	return untracked
 }

@@ -17,8 +17,9 @@ type ledger struct {
 	waiting int           // records waiting for room
 	room    chan struct{} // closed when room frees while records wait; nil if none wait
 
-	emitting int           // OnEmit calls in progress
-	idle     chan struct{} // closed when emitting drops to 0 while Shutdown waits for it
+	calls      uint64 // bridge calls begun: the next call's number
+	converting uint64 // bridge calls whose record is not counted yet
+	claimed    uint64 // calls numbered below it were counted by claim
 
 	closed       bool               // the pipeline is shutting down: records are abandoned
 	shutdownCtx  context.Context    // Shutdown's ctx, from close on
@@ -54,20 +55,22 @@ const (
 // it counts the record refused: abandoned if released (Shutdown gave up
 // waiting), dropped otherwise. A record is counted handed when it is
 // admitted, refused or abandoned.
-func (l *ledger) admit(canWait, released bool) (admission, <-chan struct{}) {
+func (l *ledger) admit(call uint64, canWait, released bool) (admission, <-chan struct{}) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
+	case call < l.claimed:
+		return abandoned, nil // counted by claim
 	case l.closed:
-		l.stats.Handed++
+		l.counted(call)
 		l.stats.Abandoned++
 		return abandoned, nil
 	case l.stats.Pending < l.capacity:
-		l.stats.Handed++
+		l.counted(call)
 		l.stats.Pending++
 		return admitted, nil
 	case !canWait:
-		l.stats.Handed++
+		l.counted(call)
 		if released {
 			l.stats.Abandoned++
 		} else {
@@ -91,11 +94,52 @@ func (l *ledger) doneWaiting() {
 
 // lostInBridge counts a record the bridge took but never offered to the
 // batch processor: the LoggerProvider had shut down.
-func (l *ledger) lostInBridge() {
+func (l *ledger) lostInBridge(call uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.stats.Handed++
+	if call < l.claimed {
+		return
+	}
+	l.counted(call)
 	l.stats.Abandoned++
+}
+
+// counted counts call's record as handed (the caller counts what became
+// of it). l.mu is held.
+func (l *ledger) counted(call uint64) {
+	l.stats.Handed++
+	if call != untracked {
+		l.converting--
+	}
+}
+
+// untracked is the number of a record that did not come through
+// enterBridge.
+const untracked = ^uint64(0)
+
+// enterBridge numbers a record entering the bridge, not counted until it
+// is admitted, refused or abandoned (or claimed).
+func (l *ledger) enterBridge() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.converting++
+	l.calls++
+	return l.calls - 1
+}
+
+// claim counts as handed and abandoned every record in the bridge not
+// counted yet, however far it is (converting, or waiting for room): at
+// Shutdown, after close, so that nothing of the pipeline is left to count
+// once Shutdown returns, without waiting for any call to end. Such a
+// record is not counted again, nor passed on, when it reaches the
+// processor.
+func (l *ledger) claim() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stats.Handed += l.converting
+	l.stats.Abandoned += l.converting
+	l.converting = 0
+	l.claimed = l.calls
 }
 
 // startExport records the export in progress so that seal can cancel it.
@@ -109,18 +153,21 @@ func (l *ledger) startExport(cancel context.CancelFunc) {
 }
 
 // settle counts the end of an export of n records, failed of which were
-// not exported (failedRecords), err its result. After seal the records are
-// already counted as abandoned: only the call is counted.
+// not exported (failedRecords), err its result. After seal nothing is
+// counted: the export and its records were counted when Shutdown returned.
 func (l *ledger) settle(n, failed uint64, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.cancelExport = nil
+	if l.sealed {
+		return
+	}
 	l.stats.Exports++
 	if err != nil {
 		l.stats.FailedExports++
 		l.stats.LastError = err.Error()
 	}
-	if l.sealed || n == 0 {
+	if n == 0 {
 		return
 	}
 	failed = min(failed, n)
@@ -135,49 +182,6 @@ func (l *ledger) settle(n, failed uint64, err error) {
 		close(l.room)
 		l.room = nil
 	}
-}
-
-// enterEmit and exitEmit bracket an OnEmit call. Only the calls that
-// begin before close are tracked (enterEmit reports whether it tracked
-// this one): the later ones abandon their record without touching the
-// batch processor, and not tracking them lets waitIdle end however many
-// goroutines keep logging.
-func (l *ledger) enterEmit() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return false
-	}
-	l.emitting++
-	return true
-}
-
-func (l *ledger) exitEmit() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.emitting--
-	if l.emitting == 0 && l.idle != nil {
-		close(l.idle)
-		l.idle = nil
-	}
-}
-
-// waitIdle returns once no OnEmit call that began before close is in
-// progress. Called after close, with the waits for room released, it
-// returns at once or as soon as those calls have counted their records:
-// none of them blocks any more, and no new one is tracked.
-func (l *ledger) waitIdle() {
-	l.mu.Lock()
-	if l.emitting == 0 {
-		l.mu.Unlock()
-		return
-	}
-	if l.idle == nil {
-		l.idle = make(chan struct{})
-	}
-	idle := l.idle
-	l.mu.Unlock()
-	<-idle
 }
 
 // close marks the pipeline as shutting down, within ctx: records offered
@@ -203,9 +207,10 @@ func (l *ledger) cutByShutdown(err error) bool {
 		errors.Is(err, context.Cause(l.shutdownCtx))
 }
 
-// seal ends the accounting of the batch processor at Shutdown's return:
-// what is still pending is abandoned and the export in progress, if any,
-// is cancelled.
+// seal ends the accounting at Shutdown's return, so that no snapshot
+// taken after it differs: what is still pending is abandoned, and the
+// export in progress, if any, is cancelled and counted now as a failed
+// call; its result, when it comes, is not counted.
 func (l *ledger) seal() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -215,5 +220,13 @@ func (l *ledger) seal() {
 	l.stats.Pending = 0
 	if l.cancelExport != nil {
 		l.cancelExport()
+		l.cancelExport = nil
+		l.stats.Exports++
+		l.stats.FailedExports++
+		l.stats.LastError = errExportCancelled.Error()
 	}
 }
+
+// errExportCancelled is the error of an export still in progress when
+// Shutdown returned.
+var errExportCancelled = errors.New("otlpsink: export cancelled: Shutdown's deadline passed while it was in progress")

@@ -32,11 +32,7 @@ func (p *countingProcessor) Enabled(context.Context, sdklog.EnabledParameters) b
 // OnEmit passes r to the batch processor once it has room, or counts it
 // dropped or abandoned.
 func (p *countingProcessor) OnEmit(ctx context.Context, r *sdklog.Record) error {
-	markReached(ctx)
-	if p.ledger.enterEmit() {
-		defer p.ledger.exitEmit()
-	}
-	if !p.admit() {
+	if !p.admit(markReached(ctx)) {
 		return nil
 	}
 	return p.next.OnEmit(ctx, r)
@@ -44,10 +40,10 @@ func (p *countingProcessor) OnEmit(ctx context.Context, r *sdklog.Record) error 
 
 // admit takes room for one record, waiting for it when allowed. It
 // reports whether the record may be passed on.
-func (p *countingProcessor) admit() bool {
+func (p *countingProcessor) admit(call uint64) bool {
 	for {
 		released := p.isReleased()
-		a, room := p.ledger.admit(p.mayWait && !released, released)
+		a, room := p.ledger.admit(call, p.mayWait && !released, released)
 		switch a {
 		case admitted:
 			return true

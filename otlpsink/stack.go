@@ -121,9 +121,10 @@ func (s *Stack) shutdown(ctx context.Context) error {
 	// and records handed from now on are abandoned.
 	s.processor.release()
 	s.ledger.close(ctx)
-	// A record that was waiting for room (the async queue's last, when its
-	// Close gave up) is counted before the pipeline shuts.
-	s.ledger.waitIdle()
+	// Records still in the bridge (converting, or waiting for room: the
+	// async queue's last, when its Close gave up) are counted now, as
+	// abandoned: nothing is left to count once Shutdown returns.
+	s.ledger.claim()
 	// The provider waits for records inside the processor, then shuts the
 	// batch processor down: it exports what it holds and shuts the
 	// exporter down. If ctx ends while it waits, it returns without

@@ -5,7 +5,8 @@ package otlpsink
 //
 //	Handed == Exported + Failed + Dropped + Abandoned + Pending
 //
-// exactly, and after Shutdown has returned, Pending == 0. With an async
+// exactly, and after Shutdown has returned, Pending == 0 and the counters
+// change only for records logged after it (handed and abandoned). With an async
 // queue, Handed is the stack's async Written + Synchronous + Reports (the
 // queue's drop reports are records too); without one, it is every record
 // the stack passed down.
