@@ -75,7 +75,13 @@ func exportRetryingRefused(ctx context.Context, next sdklog.Exporter, records []
 		case <-timer.C:
 		}
 		wait = min(2*wait, refusedMaxWait)
+		refused := err
 		err = next.Export(ctx, records)
+		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// The deadline cut this attempt short: say what the ones
+			// before it met.
+			return fmt.Errorf("%w: %w", context.Cause(ctx), refused)
+		}
 	}
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 )
 
 // refusingDialer refuses connections, reporting each attempt, until up is
@@ -114,5 +115,35 @@ func TestRefusedEndsAtShutdownDeadline(t *testing.T) {
 		if err == nil || st.Handed != n || st.Abandoned != n || st.Pending != 0 {
 			t.Errorf("async=%v: Shutdown: %v; ExportStats %+v: want all %d abandoned", async, err, st, n)
 		}
+	}
+}
+
+// cutExporter refuses its first export; its second one is cut short by
+// the export's deadline.
+type cutExporter struct {
+	sdklog.Exporter
+	attempts int
+	cancel   context.CancelCauseFunc
+}
+
+func (e *cutExporter) Export(ctx context.Context, _ []sdklog.Record) error {
+	e.attempts++
+	if e.attempts == 1 {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	}
+	e.cancel(errors.New("processor export timeout"))
+	return ctx.Err()
+}
+
+// TestRefusedCutByTheDeadlineKeepsTheRefusal: an attempt again after a
+// refusal that the deadline cuts short reports the deadline and the
+// refusal, not only "context canceled".
+func TestRefusedCutByTheDeadlineKeepsTheRefusal(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	e := &cutExporter{cancel: cancel}
+	err := exportRetryingRefused(ctx, e, nil)
+	if err == nil || !containsAll(err.Error(), "processor export timeout", "connection refused") || e.attempts != 2 {
+		t.Errorf("after %d attempts: %v, want the deadline's cause and the refusal", e.attempts, err)
 	}
 }
