@@ -70,7 +70,8 @@ func TestShutdownTwiceReturnsTheFirstResult(t *testing.T) {
 // bound is in records, the async queue's in bytes: with the server stalled
 // and records of 1 MB each, the pipeline holds at most QueueSize records
 // plus the export in progress (its request body a copy of BatchSize
-// records) plus the async queue's MaxBytes; the rest is dropped, counted.
+// records) plus the async queue's MaxBytes and the records it is handing
+// over; the rest is dropped, counted.
 func TestStalledPipelineHoldsQueueSizeLargeRecords(t *testing.T) {
 	c := newCollector(t)
 	c.setAnswer(answerStall)
@@ -96,7 +97,7 @@ func TestStalledPipelineHoldsQueueSizeLargeRecords(t *testing.T) {
 	grown := int64(heap()) - int64(before)
 	st := s.ExportStats()
 	as := s.Stats().Async
-	limit := int64(opts.QueueSize+opts.BatchSize)<<20 + int64(cfg.AsyncOptions.MaxBytes) + 4<<20
+	limit := int64(opts.QueueSize+opts.BatchSize+as.InFlight)<<20 + int64(cfg.AsyncOptions.MaxBytes) + 4<<20
 	if st.Pending > uint64(opts.QueueSize) || grown > limit || as.Dropped == 0 || st.Handed+as.Dropped+uint64(as.QueueDepth)+uint64(as.InFlight) != n {
 		t.Errorf("heap grew by %d MB (limit %d MB) holding %d records of 1 MB in the batch processor, async %+v", grown>>20, limit>>20, st.Pending, as)
 	}
