@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -83,8 +84,9 @@ type fleetReport struct {
 	failsKept, fails   int      // fail requests kept in every service; fail requests
 
 	overall          latencies
-	before, during   latencies // with an outage: the same length of time before it, and during it
-	servedMismatches []string  // services whose request count is not the fleet's
+	before, during   latencies   // with an outage: the baseline window before it (see checkLatency), and during it
+	beforeWindows    []latencies // the windows of the outage's length before it, the latest first
+	servedMismatches []string    // services whose request count is not the fleet's
 }
 
 // analyze checks what the Collector received against the requests and
@@ -191,26 +193,58 @@ func (r *fleetReport) checkRequests(byID map[string][]int) {
 	}
 }
 
+// baselineWindows is how many windows of the outage's length before it
+// the callers' p99 during the outage is compared with, when that many fit
+// in the load before the Collector's stop (else the one just before it).
+const baselineWindows = 3
+
 // checkLatency measures the callers' latencies: overall and, with an
-// outage, during it and during the same length of time just before the
-// Collector's stop began.
+// outage, during it and before it, over the requests sent and answered in
+// each window. Before it is the window of the same
+// length just before the Collector's stop began or, when the load before
+// the stop holds baselineWindows such windows, the one of them whose p99
+// is the median: one 2-second window's p99 is the few slowest requests in
+// it, and a burst of the machine's other work in the one window before the
+// outage would otherwise decide the comparison, either way.
 func (r *fleetReport) checkLatency() {
 	r.overall = percentiles(r.run.requests)
 	o := r.run.outage
 	if o == nil {
 		return
 	}
-	before := window{start: r.run.stopBegan.Add(-o.length()), end: r.run.stopBegan}
-	var b, d []*request
+	first := firstSent(r.run.requests)
+	k := 1
+	if !r.run.stopBegan.Add(-baselineWindows * o.length()).Before(first) {
+		k = baselineWindows
+	}
+	windows := make([]window, k)
+	reqs := make([][]*request, k)
+	for j := range windows {
+		end := r.run.stopBegan.Add(-time.Duration(j) * o.length())
+		windows[j] = window{start: end.Add(-o.length()), end: end}
+	}
+	// A request counts in a window when it was sent and answered in it:
+	// one still in flight when the Collector's stop or restart began
+	// would measure this process's work on the Collector (it runs here),
+	// which is not the services' cost to their callers.
+	within := func(w window, q *request) bool { return w.contains(q.sent) && w.contains(q.sent.Add(q.latency)) }
+	var d []*request
 	for _, q := range r.run.requests {
-		switch {
-		case before.contains(q.sent):
-			b = append(b, q)
-		case o.contains(q.sent):
+		if within(*o, q) {
 			d = append(d, q)
 		}
+		for j, w := range windows {
+			if within(w, q) {
+				reqs[j] = append(reqs[j], q)
+			}
+		}
 	}
-	r.before, r.during = percentiles(b), percentiles(d)
+	r.beforeWindows = nil
+	for _, b := range reqs {
+		r.beforeWindows = append(r.beforeWindows, percentiles(b))
+	}
+	sorted := slices.SortedFunc(slices.Values(r.beforeWindows), func(a, b latencies) int { return cmp.Compare(a.p99, b.p99) })
+	r.before, r.during = sorted[(k-1)/2], percentiles(d)
 }
 
 // slowdown is the callers' p99 during the outage over before it.

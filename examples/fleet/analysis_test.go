@@ -10,6 +10,10 @@ import (
 	"github.com/slogstack/slogstack/sampling"
 )
 
+// tick is the time between two requests of a synthetic run: longer than
+// any of their latencies, so that each is answered before the next is sent.
+const tick = 100 * time.Millisecond
+
 // syntheticRun is a healthy run of two services without processes: the
 // requests ids (work unless listed in fails), each kept in both services
 // as sampling.Decide at rate 0.5 says (fails always), every record handed
@@ -22,7 +26,7 @@ func syntheticRun(ids, fails []string) *fleetRun {
 	}
 	base := time.Unix(1000, 0)
 	for i, id := range ids {
-		q := &request{id: id, path: workPath, status: 200, sent: base.Add(time.Duration(i) * time.Millisecond), latency: time.Duration(i+1) * time.Millisecond}
+		q := &request{id: id, path: workPath, status: 200, sent: base.Add(time.Duration(i) * tick), latency: time.Duration(i+1) * time.Millisecond}
 		if failed[id] {
 			q.path, q.status = failPath, 500
 		}
@@ -136,7 +140,7 @@ func TestAnalyze(t *testing.T) {
 			removeRecord(run, "service-0", "")
 			run.services[0].Export.Failed, run.services[0].Export.Exported = 1, run.services[0].Export.Exported-1
 			run.exits[0] = "exit status 1: otlpsink: 1 of 25 records not exported"
-			run.outage, run.stopBegan = &window{start: run.requests[0].sent.Add(20 * time.Millisecond), end: run.requests[0].sent.Add(30 * time.Millisecond)}, run.requests[0].sent.Add(20*time.Millisecond)
+			run.outage, run.stopBegan = &window{start: run.requests[0].sent.Add(20 * tick), end: run.requests[0].sent.Add(30 * tick)}, run.requests[0].sent.Add(20*tick)
 		}, nil},
 		{"a service that died before the shutdown", func(run *fleetRun) {
 			run.services[1] = serviceReport{Service: "service-1", Export: &exportStats{}}
@@ -156,18 +160,39 @@ func TestAnalyze(t *testing.T) {
 			}
 			// Before: requests 10-19 (11 to 20ms); during: 20-29 (21 to 30ms).
 			base := run.requests[0].sent
-			run.outage, run.stopBegan = &window{start: base.Add(20 * time.Millisecond), end: base.Add(30 * time.Millisecond)}, base.Add(20*time.Millisecond)
+			run.outage, run.stopBegan = &window{start: base.Add(20 * tick), end: base.Add(30 * tick)}, base.Add(20*tick)
 		}, nil},
 		{"an outage that slows the callers", func(run *fleetRun) {
 			for _, q := range run.requests[20:30] {
 				q.latency *= 2
 			}
 			base := run.requests[0].sent
-			run.outage, run.stopBegan = &window{start: base.Add(20 * time.Millisecond), end: base.Add(30 * time.Millisecond)}, base.Add(20*time.Millisecond)
+			run.outage, run.stopBegan = &window{start: base.Add(20 * tick), end: base.Add(30 * tick)}, base.Add(20*tick)
 		}, []string{"callers slowed by the outage: p99 60ms during it, 20ms before (3.00x, at most 1.5x)"}},
+		{"an outage against the median of 3 windows before it", func(run *fleetRun) {
+			// During: requests 30-39 (31 to 40ms). Before, the latest window
+			// first: 20-29 calm (5ms), 10-19 and 0-9 at 30ms: the median p99
+			// is 30ms (1.33x), not the calm window's 5ms (8x).
+			for i, q := range run.requests[:30] {
+				q.latency = 30 * time.Millisecond
+				if i >= 20 {
+					q.latency = 5 * time.Millisecond
+				}
+			}
+			base := run.requests[0].sent
+			run.outage, run.stopBegan = &window{start: base.Add(30 * tick), end: base.Add(40 * tick)}, base.Add(30*tick)
+		}, nil},
+		{"an outage: a request answered after the window ended does not count", func(run *fleetRun) {
+			// Request 29, the last one sent during the outage, is answered
+			// after the restart began: the Collector's start in this
+			// process, not the services, made it slow.
+			run.requests[29].latency = 150 * time.Millisecond
+			base := run.requests[0].sent
+			run.outage, run.stopBegan = &window{start: base.Add(20 * tick), end: base.Add(30 * tick)}, base.Add(20 * tick)
+		}, nil},
 		{"an outage without requests before it", func(run *fleetRun) {
 			base := run.requests[0].sent
-			run.outage, run.stopBegan = &window{start: base.Add(100 * time.Millisecond), end: base.Add(110 * time.Millisecond)}, base.Add(100*time.Millisecond)
+			run.outage, run.stopBegan = &window{start: base.Add(100 * tick), end: base.Add(110 * tick)}, base.Add(100*tick)
 		}, []string{"no requests before or during the outage to compare"}},
 	}
 	for _, tt := range tests {

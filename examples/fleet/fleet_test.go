@@ -208,13 +208,14 @@ func TestFleet(t *testing.T) {
 func TestCollectorOutage(t *testing.T) {
 	const outage = 2 * time.Second
 	// 200 requests a second: some 400 in each window, a fraction of the
-	// machine's capacity.
-	run, rep, out := runTestFleet(t, testConfig(6*time.Second, outage, 200))
-	if run.outage == nil || run.outage.length() <= 0 || run.outage.length() > outage || len(run.files) != 2 {
-		t.Fatalf("outage %+v, Collector files %q: want one outage of up to %v and two files", run.outage, run.files, outage)
+	// machine's capacity; the Collector stops 6.5s into the load, after
+	// the 3 windows of the outage's length that its p99 is compared with.
+	run, rep, out := runTestFleet(t, testConfig(13*time.Second, outage, 200))
+	if run.outage == nil || run.outage.length() <= 0 || run.outage.start.Before(run.stopBegan) || len(run.files) != 2 {
+		t.Fatalf("outage %+v (stop began %v), Collector files %q: want one outage after the stop began and two files", run.outage, run.stopBegan, run.files)
 	}
-	if rep.before.n < 300 || rep.during.n < 300 {
-		t.Fatalf("%d requests before the outage and %d during it: too few to compare", rep.before.n, rep.during.n)
+	if len(rep.beforeWindows) != baselineWindows || rep.before.n < 300 || rep.during.n < 300 {
+		t.Fatalf("%d windows before the outage, %d requests in the baseline one and %d during it: too few to compare", len(rep.beforeWindows), rep.before.n, rep.during.n)
 	}
 	if rep.slowdown() > maxSlowdown {
 		t.Errorf("callers' p99 %v during the outage, %v before: %.2fx, want at most %.1fx", rep.during.p99, rep.before.p99, rep.slowdown(), maxSlowdown)

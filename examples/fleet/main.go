@@ -21,8 +21,10 @@
 //
 // With -outage D the Collector is stopped at the middle of the load and a
 // new one started on the same address D later: the report compares the
-// callers' latency during the outage with the same length of time before
-// it, and says which records were lost where.
+// callers' p99 latency during the outage with windows of the same length
+// before it (the median of three when the load before the stop holds
+// three, else the one just before it), and says which records were lost
+// where.
 //
 // The report checks that every request's records are all in every
 // service or in none, that the requests kept are those the sampling rate

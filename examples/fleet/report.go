@@ -132,13 +132,26 @@ func (r *fleetReport) printFleet(w io.Writer) {
 	row("saved by aggregation", "%d records (%d folded into %d summaries; %s of those logged)", saved, r.folded, r.summaries, percent(uint64(max(saved, 0)), r.logged))
 	row("callers' latency", "p50 %v, p99 %v (%d requests)", roundLatency(r.overall.p50), roundLatency(r.overall.p99), r.overall.n)
 	if r.run.outage != nil {
-		row("  before the outage", "p50 %v, p99 %v (%d requests)", roundLatency(r.before.p50), roundLatency(r.before.p99), r.before.n)
+		row("  before the outage", "p50 %v, p99 %v (%d requests)%s", roundLatency(r.before.p50), roundLatency(r.before.p99), r.before.n, r.baselineNote())
 		row("  during the outage", "p50 %v, p99 %v (%d requests): p99 %.2fx before (at most %.1fx)", roundLatency(r.during.p50), roundLatency(r.during.p99), r.during.n, r.slowdown(), maxSlowdown)
 	}
 	if r.run.outDir != "" {
 		row("files", "%s", r.run.outDir)
 	}
 	tw.Flush()
+}
+
+// baselineNote says, when the baseline before the outage is the median
+// of several windows, each one's p99.
+func (r *fleetReport) baselineNote() string {
+	if len(r.beforeWindows) < 2 {
+		return ""
+	}
+	var p99s []string
+	for _, w := range r.beforeWindows {
+		p99s = append(p99s, roundLatency(w.p99).String())
+	}
+	return fmt.Sprintf(": the median p99 of the %d windows of the outage's length before it (%s, the latest first)", len(p99s), strings.Join(p99s, ", "))
 }
 
 // statusSummary is the answers by status class.
