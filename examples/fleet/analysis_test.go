@@ -188,7 +188,7 @@ func TestAnalyze(t *testing.T) {
 			// process, not the services, made it slow.
 			run.requests[29].latency = 150 * time.Millisecond
 			base := run.requests[0].sent
-			run.outage, run.stopBegan = &window{start: base.Add(20 * tick), end: base.Add(30 * tick)}, base.Add(20 * tick)
+			run.outage, run.stopBegan = &window{start: base.Add(20 * tick), end: base.Add(30 * tick)}, base.Add(20*tick)
 		}, nil},
 		{"an outage without requests before it", func(run *fleetRun) {
 			base := run.requests[0].sent
