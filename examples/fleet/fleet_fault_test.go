@@ -48,7 +48,7 @@ func runFaultyFleet(t *testing.T, signal string) (*fleetReport, string) {
 	c.services = 2
 	c.serviceBin = faultyService(t, serviceBinary(t), "service-1", signal)
 	c.outDir = t.TempDir()
-	run, err := runFleet(t.Context(), c, io.Discard)
+	run, err := runFleet(fleetContext(t), c, io.Discard)
 	if err != nil {
 		t.Fatalf("the fleet did not report: %v", err)
 	}

@@ -46,6 +46,21 @@ func serviceBinary(t *testing.T) string {
 	return builtService.path
 }
 
+// fleetContext is the context a test runs a fleet with: it ends a while
+// before the test binary's deadline (go test -timeout), so that the fleet
+// ends its load and shuts its services down in order instead of the
+// binary's panic leaving them running.
+func fleetContext(t *testing.T) context.Context {
+	t.Helper()
+	deadline, ok := t.Deadline()
+	if !ok {
+		return t.Context()
+	}
+	ctx, cancel := context.WithDeadline(t.Context(), deadline.Add(-serviceStopTimeout-collectorStopTimeout))
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // runTestFleet runs the fleet of c with the service's binary and returns
 // the run, its analysis and its printed report.
 func runTestFleet(t *testing.T, c config) (*fleetRun, *fleetReport, string) {
@@ -53,7 +68,7 @@ func runTestFleet(t *testing.T, c config) (*fleetRun, *fleetReport, string) {
 	c.serviceBin = serviceBinary(t)
 	c.outDir = t.TempDir()
 	var progress bytes.Buffer
-	run, err := runFleet(t.Context(), c, &progress)
+	run, err := runFleet(fleetContext(t), c, &progress)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
