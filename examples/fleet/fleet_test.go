@@ -216,8 +216,9 @@ func TestFleet(t *testing.T) {
 // TestCollectorOutage stops the Collector for 2s at the middle of the
 // load and starts a new one on the same address, and checks that the
 // callers were not slowed (their p99 during the outage within 1.5x of the
-// same length of time before it, over paced load that does not saturate
-// the machine) and that every record a service handed on was received by
+// median p99 of the 3 windows of the same length before it, each over the
+// requests sent and answered in it, under paced load that does not
+// saturate the machine) and that every record a service handed on was received by
 // one of the two Collectors or counted lost by its exporter, exactly, and
 // the report names the losses.
 func TestCollectorOutage(t *testing.T) {
