@@ -309,8 +309,8 @@ func (r *fleetReport) failures() []string {
 			// that loss is counted and checked above, any other is a fault.
 			add("%s exited with %s", s.Service, s.exit)
 		}
-		if r.run.outage == nil && (s.lostAtExporter() != 0 || s.Stack.AsyncDropped != 0) {
-			add("%s lost records with a healthy Collector: %d at the exporter, %d in the async queue", s.Service, s.lostAtExporter(), s.Stack.AsyncDropped)
+		if r.run.outage == nil && (s.lostAtExporter() != 0 || s.Stack.AsyncDropped != 0 || s.Stack.InFlight != 0) {
+			add("%s lost records with a healthy Collector: %d at the exporter, %d in the async queue, %d still being written at exit", s.Service, s.lostAtExporter(), s.Stack.AsyncDropped, s.Stack.InFlight)
 		}
 	}
 	if r.run.outage != nil {
@@ -324,11 +324,12 @@ func (r *fleetReport) failures() []string {
 }
 
 // countedLost is the records the services counted lost: by their
-// exporters (failed, dropped, abandoned) and their async queues.
+// exporters (failed, dropped, abandoned), their async queues, and the
+// records still being written when they exited.
 func (r *fleetReport) countedLost() uint64 {
 	var n uint64
 	for _, s := range r.reported() {
-		n += s.Export.lost() + s.Stack.AsyncDropped
+		n += s.Export.lost() + s.Stack.AsyncDropped + s.Stack.InFlight
 	}
 	return n
 }

@@ -87,7 +87,7 @@ func TestAnalyze(t *testing.T) {
 			"1 requests have records in some services only",
 			"1 work requests the sampling decision keeps are not in every service",
 			"service-1: records not accounted for: handed 25, received 24, counted lost 0, pending 0, written 25, report accounted true",
-			"service-1 lost records with a healthy Collector: 1 at the exporter, 0 in the async queue",
+			"service-1 lost records with a healthy Collector: 1 at the exporter, 0 in the async queue, 0 still being written at exit",
 		}},
 		{"a record lost and counted", func(run *fleetRun) {
 			removeRecord(run, "service-0", keptID)
@@ -95,8 +95,8 @@ func TestAnalyze(t *testing.T) {
 			run.services[0].Export.Failed, run.services[0].Export.Exported = 1, run.services[0].Export.Exported-1
 			run.services[1].Export.Abandoned, run.services[1].Export.Exported = 1, run.services[1].Export.Exported-1
 		}, []string{
-			"service-0 lost records with a healthy Collector: 1 at the exporter, 0 in the async queue",
-			"service-1 lost records with a healthy Collector: 1 at the exporter, 0 in the async queue",
+			"service-0 lost records with a healthy Collector: 1 at the exporter, 0 in the async queue, 0 still being written at exit",
+			"service-1 lost records with a healthy Collector: 1 at the exporter, 0 in the async queue, 0 still being written at exit",
 		}},
 		{"a dropped request kept", func(run *fleetRun) {
 			for _, s := range []string{"service-0", "service-1"} {
@@ -131,7 +131,10 @@ func TestAnalyze(t *testing.T) {
 			run.services[0].Accounted = false
 		}, []string{"service-0: records not accounted for: handed 25, received 25, counted lost 0, pending 1, written 25, report accounted false"}},
 		{"async drops", func(run *fleetRun) { run.services[1].Stack.AsyncDropped = 3 }, []string{
-			"service-1 lost records with a healthy Collector: 0 at the exporter, 3 in the async queue",
+			"service-1 lost records with a healthy Collector: 0 at the exporter, 3 in the async queue, 0 still being written at exit",
+		}},
+		{"records still being written at exit", func(run *fleetRun) { run.services[1].Stack.InFlight = 2 }, []string{
+			"service-1 lost records with a healthy Collector: 0 at the exporter, 0 in the async queue, 2 still being written at exit",
 		}},
 		{"an exit status 1 without a counted loss", func(run *fleetRun) {
 			run.exits[1] = "exit status 1: service: close database: disk full"

@@ -195,6 +195,10 @@ type stackCounters struct {
 	Summaries    uint64 `json:"summaries"`
 	AsyncDropped uint64 `json:"async_dropped"`
 	DropReports  uint64 `json:"drop_reports"`
+	// InFlight is present only when the service's shutdown left a call
+	// into its sink running: those records are neither handed on nor
+	// counted lost by the stack, so the fleet counts them lost.
+	InFlight uint64 `json:"in_flight,omitempty"`
 }
 
 // exportStats are the exporter's counters in a service's report.
