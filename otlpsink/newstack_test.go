@@ -41,7 +41,7 @@ func TestNewStackRefuses(t *testing.T) {
 		{"QueueSize too large", func() (Options, any) { return Options{QueueSize: 1<<20 + 1}, nil }, "otlpsink: Options.QueueSize 1048577 is more than 1048576: the batch processor allocates"},
 		{"BatchSize over QueueSize", func() (Options, any) { return Options{QueueSize: 10, BatchSize: 11}, nil }, "otlpsink: Options.BatchSize 11 is more than QueueSize 10"},
 		{"BatchSize over the default QueueSize", func() (Options, any) { return Options{BatchSize: 4096}, nil }, "BatchSize 4096 is more than QueueSize 2048"},
-		{"unparsable endpoint", func() (Options, any) { return Options{Endpoint: "http://[::1"}, nil }, "otlpsink: Options.Endpoint: parse"},
+		{"unparsable endpoint", func() (Options, any) { return Options{Endpoint: "http://[::1"}, nil }, "otlpsink: Options.Endpoint does not parse as a URL: missing"},
 		{"endpoint without scheme", func() (Options, any) { return Options{Endpoint: "localhost:4318"}, nil }, "the scheme must be http or https"},
 		{"grpc scheme", func() (Options, any) { return Options{Endpoint: "grpc://host:4317"}, nil }, "the scheme must be http or https"},
 		{"no host", func() (Options, any) { return Options{Endpoint: "http:///v1"}, nil }, "no host"},

@@ -151,7 +151,13 @@ func cmpOr[T int | time.Duration](v, def T) T {
 func logsURL(endpoint string) (string, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		return "", fmt.Errorf("otlpsink: Options.Endpoint: %w", err)
+		// Not err itself: a url.Error quotes the whole URL, and with it
+		// any password the URL holds.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return "", fmt.Errorf("otlpsink: Options.Endpoint does not parse as a URL: %w", err)
 	}
 	var problem string
 	switch {

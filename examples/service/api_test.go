@@ -139,19 +139,22 @@ func TestFlags(t *testing.T) {
 	}{
 		{[]string{"-otlp-endpoint", "http://127.0.0.1:4318", "-log", "-"}, "-otlp-endpoint and -log"},
 		{[]string{"-log", "x.log", "-otlp-endpoint", "http://127.0.0.1:4318"}, "-otlp-endpoint and -log"},
-		{[]string{"-otlp-endpoint", "127.0.0.1:4318"}, `-otlp-endpoint "127.0.0.1:4318": want the collector's OTLP/HTTP base URL`},
+		{[]string{"-otlp-endpoint", "127.0.0.1:4318"}, `-otlp-endpoint: not a URL: want the collector's OTLP/HTTP base URL`},
 		{[]string{"-otlp-endpoint", "localhost:4318"}, `-otlp-endpoint "localhost:4318"`},
 		{[]string{"-otlp-endpoint", "grpc://127.0.0.1:4317"}, `-otlp-endpoint "grpc://127.0.0.1:4317"`},
 		{[]string{"-otlp-endpoint", "http://"}, `-otlp-endpoint "http://"`},
 		{[]string{"-otlp-endpoint", "http://host:4318/?q=1"}, `-otlp-endpoint "http://host:4318/?q=1"`},
-		{[]string{"-otlp-endpoint", "http://a b"}, `-otlp-endpoint "http://a b"`},
+		{[]string{"-otlp-endpoint", "http://a b"}, `-otlp-endpoint: not a URL`},
+		// A password in the value is never shown.
+		{[]string{"-otlp-endpoint", "http://user:hunter2secret@a b"}, `-otlp-endpoint: not a URL`},
+		{[]string{"-otlp-endpoint", "ftp://user:hunter2secret@host"}, `-otlp-endpoint "ftp://user:xxxxx@host"`},
 		{[]string{"-report-json", filepath.Join(dir, "missing", "r.json")}, "the directory " + filepath.Join(dir, "missing") + " does not exist"},
 		{[]string{"-report-json", dir}, "is a directory"},
 	}
 	for _, tc := range refused {
 		_, err := parseFlags(tc.args, io.Discard)
-		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-			t.Errorf("parseFlags(%q) = %v, want an error with %q", tc.args, err, tc.wantErr)
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "hunter2secret") {
+			t.Errorf("parseFlags(%q) = %v, want an error with %q (and no password)", tc.args, err, tc.wantErr)
 		}
 	}
 	for _, ok := range [][]string{

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -84,9 +85,19 @@ func checkOTLPEndpoint(endpoint string) error {
 	if endpoint == "" {
 		return nil
 	}
+	const want = "want the collector's OTLP/HTTP base URL, http://host:4318 or https://host:4318"
 	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return fmt.Errorf("-otlp-endpoint %q: want the collector's OTLP/HTTP base URL, http://host:4318 or https://host:4318", endpoint)
+	if err != nil {
+		// The value is not shown: it may hold a password, which only a
+		// URL that parses can hide (url.URL.Redacted).
+		return errors.New("-otlp-endpoint: not a URL: " + want)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		shown := endpoint
+		if u.User != nil {
+			shown = u.Redacted()
+		}
+		return fmt.Errorf("-otlp-endpoint %q: %s", shown, want)
 	}
 	return nil
 }
