@@ -75,13 +75,19 @@ type fleetReport struct {
 	logged, written, received      uint64         // records the services logged, handed to their exporters, the Collector received
 	unknownService                 uint64         // records received from a service the fleet did not start
 	sampledOut, folded, summaries  uint64
+	summariesReceived              uint64 // aggregation summaries the Collector received
+	foldedReceived                 uint64 // the records they say were folded: the sum of their _count
 
-	allOrNone, partial int      // requests whose records are in every service or none; in some only
+	allOrNone, partial int      // requests whose records are in every service they reach or in none; the others
 	partialIDs         []string // the first few partial ones
 	keptWork, wantWork int      // work requests kept; those sampling.Decide keeps
 	keptAgainst        int      // work requests with records though Decide drops them
 	missingWork        int      // work requests Decide keeps without records in every service
 	failsKept, fails   int      // fail requests kept in every service; fail requests
+	keptLookups        int      // lookups kept (in the first service only)
+	wantLookups        int      // those sampling.Decide keeps
+	lookupsAgainst     int      // lookups with records though Decide drops them
+	missingLookups     int      // lookups Decide keeps without records in the first service alone
 
 	overall          latencies
 	before, during   latencies   // with an outage: the baseline window before it (see checkLatency), and during it
@@ -112,6 +118,10 @@ func analyze(run *fleetRun) *fleetReport {
 		}
 		r.services[i].received++
 		r.received++
+		if folded, ok := summaryCount(rec); ok {
+			r.summariesReceived++
+			r.foldedReceived += folded
+		}
 		if rec.CorrelationID == "" {
 			continue
 		}
@@ -149,14 +159,20 @@ func (r *fleetReport) checkRequests(byID map[string][]int) {
 				r.unexpected++
 			}
 		}
-		in := 0
-		for _, n := range byID[q.id] {
-			if n > 0 {
+		// in counts the services the request reaches that have its
+		// records, beyond those it does not reach that have some.
+		reach := q.reach(len(run.services))
+		in, beyond := 0, 0
+		for i, n := range byID[q.id] {
+			switch {
+			case n > 0 && i < reach:
 				in++
+			case n > 0:
+				beyond++
 			}
 		}
-		kept := in == len(run.services)
-		if in == 0 || kept {
+		kept := in == reach && beyond == 0
+		if (in == 0 && beyond == 0) || kept {
 			r.allOrNone++
 		} else {
 			r.partial++
@@ -184,13 +200,54 @@ func (r *fleetReport) checkRequests(byID map[string][]int) {
 			if want && !kept {
 				r.missingWork++
 			}
+		case lookupPath:
+			want := sampling.Decide(q.id, run.rate)
+			if want {
+				r.wantLookups++
+			}
+			if kept {
+				r.keptLookups++
+			}
+			if !want && in+beyond > 0 {
+				r.lookupsAgainst++
+			}
+			if want && !kept {
+				r.missingLookups++
+			}
 		}
 	}
-	for _, s := range r.services {
-		if s.noReport == "" && s.Requests != uint64(r.answered) {
-			r.servedMismatches = append(r.servedMismatches, fmt.Sprintf("%s answered %d requests, the fleet's callers %d", s.Service, s.Requests, r.answered))
+	r.checkServed()
+}
+
+// checkServed checks that each service answered the requests of the
+// fleet's callers that reach it.
+func (r *fleetReport) checkServed() {
+	for i, s := range r.services {
+		answered := 0
+		for _, q := range r.run.requests {
+			if q.err == nil && i < q.reach(len(r.services)) {
+				answered++
+			}
+		}
+		if s.noReport == "" && s.Requests != uint64(answered) {
+			r.servedMismatches = append(r.servedMismatches, fmt.Sprintf("%s answered %d requests, the fleet's callers %d", s.Service, s.Requests, answered))
 		}
 	}
+}
+
+// summaryCount reports whether rec is an aggregation summary, and how
+// many records it says were folded into it (its _count).
+func summaryCount(rec receivedRecord) (uint64, bool) {
+	if rec.Attrs["_aggregated"] != true {
+		return 0, false
+	}
+	switch n := rec.Attrs["_count"].(type) {
+	case int64:
+		return uint64(max(n, 0)), true
+	case float64:
+		return uint64(max(n, 0)), true
+	}
+	return 0, true
 }
 
 // baselineWindows is how many windows of the outage's length before it
@@ -277,6 +334,9 @@ func (r *fleetReport) failures() []string {
 	if r.keptAgainst > 0 {
 		add("%d work requests have records though the sampling decision drops them", r.keptAgainst)
 	}
+	if r.lookupsAgainst > 0 {
+		add("%d lookups have records though the sampling decision drops them", r.lookupsAgainst)
+	}
 	// Records counted lost are missing from their requests: incomplete
 	// requests are then reported, not a fault of the sampling.
 	if r.countedLost() == 0 {
@@ -288,6 +348,12 @@ func (r *fleetReport) failures() []string {
 		}
 		if r.failsKept != r.fails {
 			add("%d of %d failed requests not kept in every service", r.fails-r.failsKept, r.fails)
+		}
+		if r.missingLookups > 0 {
+			add("%d lookups the sampling decision keeps are not in the first service alone", r.missingLookups)
+		}
+		if r.summariesReceived != r.summaries || r.foldedReceived != r.folded {
+			add("the Collector received %d aggregation summaries of %d records, the services wrote %d of %d", r.summariesReceived, r.foldedReceived, r.summaries, r.folded)
 		}
 	}
 	f = append(f, r.servedMismatches...)

@@ -203,7 +203,7 @@ func (f *fleet) drive(ctx context.Context, run *fleetRun) error {
 	tr := &http.Transport{MaxIdleConnsPerHost: f.cfg.clients}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: requestTimeout}
-	plan := loadPlan{base: f.procs[0].url, rate: f.cfg.rate, duration: f.cfg.load, clients: f.cfg.clients, steps: f.cfg.steps, failEvery: f.cfg.failEvery}
+	plan := loadPlan{base: f.procs[0].url, rate: f.cfg.rate, duration: f.cfg.load, clients: f.cfg.clients, steps: f.cfg.steps, failEvery: f.cfg.failEvery, headEvery: f.cfg.headEvery}
 
 	outageErr := make(chan error, 1)
 	loadCtx, cancel := context.WithCancel(ctx)

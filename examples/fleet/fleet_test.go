@@ -81,7 +81,7 @@ func runTestFleet(t *testing.T, c config) (*fleetRun, *fleetReport, string) {
 
 // testConfig is a short fleet: 3 services, load for load at rate.
 func testConfig(load, outage time.Duration, rate float64) config {
-	return config{services: 3, load: load, outage: outage, clients: 16, rate: rate, steps: 2, failEvery: 10}
+	return config{services: 3, load: load, outage: outage, clients: 16, rate: rate, steps: 2, failEvery: 10, headEvery: 4}
 }
 
 // accessMessage is the message of the access record the services'
@@ -104,30 +104,75 @@ func wantSequence(path string, steps, i, n int) []string {
 	return append(seq, accessMessage)
 }
 
-// receivedSequences returns the messages the Collector received for each
+// receivedRecords returns the records the Collector received for each
 // correlation ID from each service, in order: [id][service].
-func receivedSequences(run *fleetRun) map[string]map[string][]string {
-	seqs := map[string]map[string][]string{}
+func receivedRecords(run *fleetRun) map[string]map[string][]receivedRecord {
+	recs := map[string]map[string][]receivedRecord{}
 	for _, r := range run.received {
 		if r.CorrelationID == "" {
 			continue
 		}
-		if seqs[r.CorrelationID] == nil {
-			seqs[r.CorrelationID] = map[string][]string{}
+		if recs[r.CorrelationID] == nil {
+			recs[r.CorrelationID] = map[string][]receivedRecord{}
 		}
-		seqs[r.CorrelationID][r.Service] = append(seqs[r.CorrelationID][r.Service], r.Body)
+		recs[r.CorrelationID][r.Service] = append(recs[r.CorrelationID][r.Service], r)
 	}
-	return seqs
+	return recs
+}
+
+// poolMessage is the message of the record the service's data layer logs
+// at DEBUG for each query, the one the aggregation folds.
+const poolMessage = "Connection pool size"
+
+// messages returns the messages of recs, in order, each aggregation
+// summary replaced by the records it says were folded into it (its _count
+// copies of its message), after the others (a summary is written when its
+// window ends, after the request's own records), and how many those are.
+func messages(t *testing.T, recs []receivedRecord) ([]string, int) {
+	t.Helper()
+	var msgs, folded []string
+	for _, r := range recs {
+		n, ok := summaryCount(r)
+		if !ok {
+			msgs = append(msgs, r.Body)
+			continue
+		}
+		if n == 0 || r.Body != poolMessage {
+			t.Errorf("a summary of %d %q records: want a count and %q", n, r.Body, poolMessage)
+		}
+		for range n {
+			folded = append(folded, r.Body)
+		}
+	}
+	return append(msgs, folded...), len(folded)
+}
+
+// wantLookup is the messages the first service writes for a kept lookup,
+// as messages gives them: one pool record per user read, the first of them
+// individually, then "users fetched" and the access record, then the
+// folded ones, folded of them.
+func wantLookup(folded int) []string {
+	var seq []string
+	for range lookupSize - folded {
+		seq = append(seq, poolMessage)
+	}
+	seq = append(seq, "users fetched", accessMessage)
+	for range folded {
+		seq = append(seq, poolMessage)
+	}
+	return seq
 }
 
 // checkRequests checks every request's records in what the Collector
-// received: in every service, whole and in order, or in none; the work
-// requests kept exactly those sampling.Decide keeps; the failed ones kept
-// everywhere.
+// received: in every service it reaches, whole and in order, or in none
+// (a lookup's in the first service only, its pool records individually or
+// folded into a summary); the work requests kept exactly those
+// sampling.Decide keeps; the failed ones kept everywhere.
 func checkRequests(t *testing.T, run *fleetRun) {
 	t.Helper()
-	seqs := receivedSequences(run)
+	recs := receivedRecords(run)
 	var keptWork, wantWork []string
+	works := 0
 	for _, q := range run.requests {
 		if q.err != nil || q.status != q.wantStatus() {
 			t.Errorf("%s %s: status %d, error %v; want %d", q.path, q.id, q.status, q.err, q.wantStatus())
@@ -135,22 +180,28 @@ func checkRequests(t *testing.T, run *fleetRun) {
 		}
 		kept := q.path == failPath || sampling.Decide(q.id, run.rate)
 		if q.path == workPath {
+			works++
 			if kept {
 				wantWork = append(wantWork, q.id)
 			}
-			if len(seqs[q.id]) > 0 {
+			if len(recs[q.id]) > 0 {
 				keptWork = append(keptWork, q.id)
 			}
 		}
+		got := map[string][]string{}
+		folded := map[string]int{}
+		for service, rs := range recs[q.id] {
+			got[service], folded[service] = messages(t, rs)
+		}
 		want := map[string][]string{}
 		if kept {
-			for i, s := range run.services {
-				want[s.Service] = wantSequence(q.path, run.cfg.steps, i, len(run.services))
+			for i, s := range run.services[:q.reach(len(run.services))] {
+				if q.path == lookupPath {
+					want[s.Service] = wantLookup(folded[s.Service])
+				} else {
+					want[s.Service] = wantSequence(q.path, run.cfg.steps, i, len(run.services))
+				}
 			}
-		}
-		got := seqs[q.id]
-		if got == nil {
-			got = map[string][]string{}
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s %s (kept %v): records per service (-want +got):\n%s", q.path, q.id, kept, diff)
@@ -159,8 +210,8 @@ func checkRequests(t *testing.T, run *fleetRun) {
 	if diff := cmp.Diff(wantWork, keptWork); diff != "" {
 		t.Errorf("work requests kept (-sampling.Decide +Collector):\n%s", diff)
 	}
-	if len(wantWork) == 0 || len(wantWork) == len(run.requests) {
-		t.Errorf("%d of %d requests kept by the sampling: the IDs do not exercise both outcomes", len(wantWork), len(run.requests))
+	if len(wantWork) == 0 || len(wantWork) == works {
+		t.Errorf("%d of %d work requests kept by the sampling: the IDs do not exercise both outcomes", len(wantWork), works)
 	}
 }
 
@@ -174,27 +225,55 @@ func receivedPerService(run *fleetRun) map[string]uint64 {
 	return n
 }
 
+// summariesPerService counts the aggregation summaries the Collector
+// received from each service, and the records they say were folded.
+func summariesPerService(run *fleetRun) (summaries, folded map[string]uint64) {
+	summaries, folded = map[string]uint64{}, map[string]uint64{}
+	for _, r := range run.received {
+		if n, ok := summaryCount(r); ok {
+			summaries[r.Service]++
+			folded[r.Service] += n
+		}
+	}
+	return summaries, folded
+}
+
 // TestFleet runs 3 services through the in-process Collector for a few
 // seconds with a healthy Collector and checks what it received: each
 // request's records whole in every service or in none, the kept work
 // requests those sampling.Decide keeps, and no record lost: per service,
 // the Collector's count == exported == handed == written, nothing failed,
 // dropped, abandoned or dropped by the async queue. The report's verdict
-// is ok and its rows say so.
+// is ok and its rows say so. The lookups make the first service's
+// aggregation fold records (the others' have none to fold), and the
+// Collector receives its summaries, each with the count the service
+// folded. The sampling rate is 0.5, so that some of the few lookups of a
+// short run are kept, whatever their random IDs.
 func TestFleet(t *testing.T) {
+	t.Setenv("LOG_SAMPLING_RATE", "0.5")
 	run, rep, out := runTestFleet(t, testConfig(3*time.Second, 0, 60))
 	checkRequests(t, run)
 	received := receivedPerService(run)
-	type counts struct{ Received, Exported, Handed, Written, Lost, AsyncDropped, Pending uint64 }
-	for _, s := range run.services {
+	summaries, folded := summariesPerService(run)
+	type counts struct{ Received, Exported, Handed, Written, Lost, AsyncDropped, Pending, SummariesReceived, FoldedReceived uint64 }
+	for i, s := range run.services {
 		e := s.Export
-		want := counts{Received: e.Handed, Exported: e.Handed, Handed: e.Handed, Written: e.Handed}
-		got := counts{received[s.Service], e.Exported, e.Handed, s.Written, e.lost(), s.Stack.AsyncDropped, e.Pending}
+		want := counts{Received: e.Handed, Exported: e.Handed, Handed: e.Handed, Written: e.Handed, SummariesReceived: s.Stack.Summaries, FoldedReceived: s.Stack.Folded}
+		got := counts{received[s.Service], e.Exported, e.Handed, s.Written, e.lost(), s.Stack.AsyncDropped, e.Pending, summaries[s.Service], folded[s.Service]}
 		if diff := cmp.Diff(want, got); diff != "" || e.Handed == 0 || !s.Accounted {
 			t.Errorf("%s: counts (-want +got):\n%s(handed %d, report accounted %v)", s.Service, diff, e.Handed, s.Accounted)
 		}
-		if s.Requests != uint64(len(run.requests)) {
-			t.Errorf("%s answered %d requests, the fleet sent %d", s.Service, s.Requests, len(run.requests))
+		if folds := s.Stack.Folded > 0 && s.Stack.Summaries > 0; folds != (i == 0) {
+			t.Errorf("%s folded %d records into %d summaries: want some in the first service only, which serves the lookups", s.Service, s.Stack.Folded, s.Stack.Summaries)
+		}
+		reached := 0
+		for _, q := range run.requests {
+			if i < q.reach(len(run.services)) {
+				reached++
+			}
+		}
+		if s.Requests != uint64(reached) {
+			t.Errorf("%s answered %d requests, the fleet sent it %d", s.Service, s.Requests, reached)
 		}
 	}
 	if len(run.received) != int(rep.received) || rep.unknownService != 0 {

@@ -7,20 +7,35 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
 
-// The paths the load calls: both are chained through every service.
+// The paths the load calls. Work and fail are chained through every
+// service; a lookup is served by the first one alone.
 const (
-	workPath = "/api/v1/work"
-	failPath = "/api/v1/fail"
+	workPath   = "/api/v1/work"
+	failPath   = "/api/v1/fail"
+	lookupPath = "/api/v1/users"
+)
+
+// Each lookup reads lookupSize users, from 1 to lookupUsers: the service
+// seeds 100, so a few of them are absent (the lookup still answers 200).
+// Each read logs the connection pool at DEBUG with the request's
+// correlation ID: the aggregation passes the first few of a request and
+// folds the rest.
+const (
+	lookupSize  = 20
+	lookupUsers = 110
 )
 
 // request is one request of the load and what came back.
 type request struct {
 	id      string        // its X-Correlation-ID
-	path    string        // workPath or failPath
+	path    string        // workPath, failPath or lookupPath
+	query   string        // the URL's query, without "?"
 	sent    time.Time     // when it was sent
 	latency time.Duration // until its answer was read to the end
 	status  int           // the answer's status; 0 without an answer
@@ -35,8 +50,19 @@ func (r *request) wantStatus() int {
 	return http.StatusOK
 }
 
+// reach is how many of the fleet's n services the request reaches: a
+// lookup the first one only, the chained paths every one.
+func (r *request) reach(n int) int {
+	if r.path == lookupPath {
+		return min(n, 1)
+	}
+	return n
+}
+
 // loadPlan is the load: rate requests a second for duration, at most
-// clients at once, each with n steps; every failEvery-th is failPath.
+// clients at once, each work or fail request with n steps; every
+// failEvery-th is failPath, and of the others every headEvery-th is
+// lookupPath (none when headEvery is 0).
 type loadPlan struct {
 	base      string // the head service's base URL
 	rate      float64
@@ -44,6 +70,22 @@ type loadPlan struct {
 	clients   int
 	steps     int
 	failEvery int
+	headEvery int
+}
+
+// request returns the plan's i-th request, with the correlation ID id.
+func (p loadPlan) request(i int, id string) *request {
+	switch {
+	case i%p.failEvery == p.failEvery-1:
+		return &request{id: id, path: failPath, query: fmt.Sprintf("n=%d", p.steps)}
+	case p.headEvery > 0 && i%p.headEvery == p.headEvery-1:
+		ids := make([]string, lookupSize)
+		for j := range ids {
+			ids[j] = strconv.Itoa(1 + (i*lookupSize+j)%lookupUsers)
+		}
+		return &request{id: id, path: lookupPath, query: "ids=" + strings.Join(ids, ",")}
+	}
+	return &request{id: id, path: workPath, query: fmt.Sprintf("n=%d", p.steps)}
 }
 
 // newRunID returns a random prefix for the correlation IDs of one run, so
@@ -71,7 +113,7 @@ func runLoad(ctx context.Context, client *http.Client, plan loadPlan, runID stri
 	for range plan.clients {
 		wg.Go(func() {
 			for r := range due {
-				r.send(ctx, client, plan.base, plan.steps)
+				r.send(ctx, client, plan.base)
 			}
 		})
 	}
@@ -89,10 +131,7 @@ pacing:
 			break pacing
 		case <-timer.C:
 		}
-		r := &request{id: fmt.Sprintf("fleet-%s-%06d", runID, i), path: workPath}
-		if i%plan.failEvery == plan.failEvery-1 {
-			r.path = failPath
-		}
+		r := plan.request(i, fmt.Sprintf("fleet-%s-%06d", runID, i))
 		select {
 		case due <- r: // a client is free: never lost to the load's end
 			requests = append(requests, r)
@@ -116,8 +155,8 @@ pacing:
 }
 
 // send sends the request and records its outcome.
-func (r *request) send(ctx context.Context, client *http.Client, base string, steps int) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s%s?n=%d", base, r.path, steps), nil)
+func (r *request) send(ctx context.Context, client *http.Client, base string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+r.path+"?"+r.query, nil)
 	if err != nil {
 		r.err = err
 		return

@@ -13,8 +13,15 @@
 // starts -services instances of the service as processes chained with
 // -downstream (each exporting over OTLP/HTTP to the Collector, named
 // service-0, service-1, … through OTEL_SERVICE_NAME), sends -rate
-// requests a second to the first one for -load (/api/v1/work, and every
-// -fail-every-th /api/v1/fail), each with a fresh X-Correlation-ID, then
+// requests a second to the first one for -load, each with a fresh
+// X-Correlation-ID: every -fail-every-th (default 20th) is /api/v1/fail,
+// and of the others every -head-every-th (default 4th; 0 for none) a batch
+// lookup of 20 users, GET /api/v1/users?ids=…, that the first service
+// serves alone; the rest are /api/v1/work. Work and fail call the whole
+// chain and log business records, which the sampling keeps or drops by
+// request and the aggregation never folds; a lookup's data layer logs the
+// connection pool at DEBUG for every user it reads, records the
+// aggregation folds, as a real service's traffic gives it. It then
 // shuts everything down in order: the load, the services from the head
 // (each writes its report as JSON), the Collector (which flushes its
 // file). The LOG_* variables of its environment pass to the services.
@@ -27,8 +34,8 @@
 // where.
 //
 // The report checks that every request's records are all in every
-// service or in none, that the requests kept are those the sampling rate
-// decides, and that every record a service handed to its exporter reached
+// service it reaches or in none (a lookup's in the first service only),
+// that the requests kept are those the sampling rate decides, and that every record a service handed to its exporter reached
 // the Collector or is counted lost. Its last line is the verdict: "fleet:
 // ok", or what failed, and the exit status is 1 on failure. SIGINT or
 // SIGTERM ends the load early; the fleet then shuts down in order and
@@ -75,6 +82,7 @@ type config struct {
 	rate       float64       // requests a second
 	steps      int           // n of each request: "work step" records per service
 	failEvery  int           // every failEvery-th request is /api/v1/fail
+	headEvery  int           // of the others, every headEvery-th is a lookup the head serves alone; 0: none
 	serviceBin string        // the service's binary; "": build it
 	outDir     string        // where the Collector's files, the services' reports and diagnostics go; "": a temporary directory
 }
@@ -89,7 +97,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.clients, "clients", 16, "`number` of concurrent requests at most")
 	fs.Float64Var(&c.rate, "rate", 100, "requests a `second`, paced")
 	fs.IntVar(&c.steps, "steps", 3, "\"work step\" records each request logs in each service")
-	fs.IntVar(&c.failEvery, "fail-every", 20, "every `k`-th request is /api/v1/fail (it fails in every service); the others are /api/v1/work")
+	fs.IntVar(&c.failEvery, "fail-every", 20, "every `k`-th request is /api/v1/fail (it fails in every service); the others are /api/v1/work or, with -head-every, lookups")
+	fs.IntVar(&c.headEvery, "head-every", 4, "of the requests that are not /api/v1/fail, every `k`-th is a batch lookup of 20 users (/api/v1/users?ids=…) that only the first service serves, and whose connection pool records the aggregation folds (0: none)")
 	fs.StringVar(&c.serviceBin, "service-bin", "", "the service's binary (default: built from examples/service, found above the working directory)")
 	fs.StringVar(&c.outDir, "out", "", "`directory` to keep the Collector's output, the services' JSON reports and their standard error in (default: a temporary directory, removed at exit)")
 	if err := fs.Parse(args); err != nil {
@@ -119,6 +128,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.failEvery < 1 {
 		errs = append(errs, fmt.Errorf("-fail-every %d: must be at least 1", c.failEvery))
+	}
+	if c.headEvery < 0 {
+		errs = append(errs, fmt.Errorf("-head-every %d: must be 0 (no lookups) or more", c.headEvery))
 	}
 	return c, errors.Join(errs...)
 }

@@ -15,7 +15,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config{services: 3, load: 10 * time.Second, clients: 16, rate: 100, steps: 3, failEvery: 20}
+	want := config{services: 3, load: 10 * time.Second, clients: 16, rate: 100, steps: 3, failEvery: 20, headEvery: 4}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(config{})); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
@@ -32,6 +32,7 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-rate", "NaN"}, "-rate NaN: must be more than 0 and at most 100000"},
 		{[]string{"-steps", "1001"}, "-steps 1001: must be from 0 to 1000"},
 		{[]string{"-fail-every", "0"}, "-fail-every 0: must be at least 1"},
+		{[]string{"-head-every", "-1"}, "-head-every -1: must be 0 (no lookups) or more"},
 		{[]string{"extra"}, `unexpected arguments: ["extra"]`},
 		{[]string{"-services", "0", "-clients", "0"}, "-services 0: must be at least 1\n-clients 0: must be at least 1"},
 	} {

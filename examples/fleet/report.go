@@ -122,14 +122,16 @@ func (r *fleetReport) printFleet(w io.Writer) {
 	row("all-or-none across services", "%d of %d requests%s", r.allOrNone, r.requests, r.partialExamples())
 	row("work requests kept", "%d (sampling.Decide keeps %d; %d kept against it, %d missing)", r.keptWork, r.wantWork, r.keptAgainst, r.missingWork)
 	row("failed requests kept everywhere", "%d of %d", r.failsKept, r.fails)
+	row("lookups kept (first service only)", "%d (sampling.Decide keeps %d; %d kept against it, %d missing)", r.keptLookups, r.wantLookups, r.lookupsAgainst, r.missingLookups)
 	row("lost between services and Collector", "%s", r.lossSummary())
-	if lost := r.countedLost(); lost > 0 && (r.partial > 0 || r.missingWork > 0 || r.failsKept != r.fails) {
-		row("  requests short of records", "%d partial, %d kept work and %d failed requests missing: their records are among the %d counted lost",
-			r.partial, r.missingWork, r.fails-r.failsKept, lost)
+	if lost := r.countedLost(); lost > 0 && (r.partial > 0 || r.missingWork > 0 || r.failsKept != r.fails || r.missingLookups > 0) {
+		row("  requests short of records", "%d partial, %d kept work, %d failed and %d kept lookups missing: their records are among the %d counted lost",
+			r.partial, r.missingWork, r.fails-r.failsKept, r.missingLookups, lost)
 	}
 	row("saved by sampling", "%d records (%s of those logged)", r.sampledOut, percent(r.sampledOut, r.logged))
 	saved := int64(r.folded) - int64(r.summaries)
 	row("saved by aggregation", "%d records (%d folded into %d summaries; %s of those logged)", saved, r.folded, r.summaries, percent(uint64(max(saved, 0)), r.logged))
+	row("  summaries received", "%d, of %d folded records", r.summariesReceived, r.foldedReceived)
 	row("callers' latency", "p50 %v, p99 %v (%d requests)", roundLatency(r.overall.p50), roundLatency(r.overall.p99), r.overall.n)
 	if r.run.outage != nil {
 		row("  before the outage", "p50 %v, p99 %v (%d requests)%s", roundLatency(r.before.p50), roundLatency(r.before.p99), r.before.n, r.baselineNote())
