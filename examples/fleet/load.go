@@ -61,7 +61,7 @@ func (r *request) reach(n int) int {
 
 // loadPlan is the load: rate requests a second for duration, at most
 // clients at once, each work or fail request with n steps; every
-// failEvery-th is failPath, and of the others every headEvery-th is
+// failEvery-th is failPath, and every headEvery-th that is not is
 // lookupPath (none when headEvery is 0).
 type loadPlan struct {
 	base      string // the head service's base URL

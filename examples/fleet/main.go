@@ -14,15 +14,15 @@
 // -downstream (each exporting over OTLP/HTTP to the Collector, named
 // service-0, service-1, … through OTEL_SERVICE_NAME), sends -rate
 // requests a second to the first one for -load, each with a fresh
-// X-Correlation-ID: every -fail-every-th (default 20th) is /api/v1/fail,
-// and of the others every -head-every-th (default 4th; 0 for none) a batch
-// lookup of 20 users, GET /api/v1/users?ids=…, that the first service
-// serves alone; the rest are /api/v1/work. Work and fail call the whole
-// chain and log business records, which the sampling keeps or drops by
-// request and the aggregation never folds; a lookup's data layer logs the
-// connection pool at DEBUG for every user it reads, records the
-// aggregation folds, as a real service's traffic gives it. It then
-// shuts everything down in order: the load, the services from the head
+// X-Correlation-ID: every -fail-every-th (default 20th) is /api/v1/fail;
+// every -head-every-th (default 4th; 0 for none) that is not one of those
+// is a batch lookup of 20 users, GET /api/v1/users?ids=…, that the first
+// service serves alone (by default 20% of the requests, 5% fail); the
+// rest are /api/v1/work. Work and fail call the whole chain and log
+// business records, which the sampling keeps or drops by request and the
+// aggregation never folds; a lookup's data layer logs the connection pool
+// at DEBUG for every user it reads, records the aggregation folds, as a
+// real service's traffic gives it. It then shuts everything down in order: the load, the services from the head
 // (each writes its report as JSON), the Collector (which flushes its
 // file). The LOG_* variables of its environment pass to the services.
 //
@@ -98,7 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.rate, "rate", 100, "requests a `second`, paced")
 	fs.IntVar(&c.steps, "steps", 3, "\"work step\" records each request logs in each service")
 	fs.IntVar(&c.failEvery, "fail-every", 20, "every `k`-th request is /api/v1/fail (it fails in every service); the others are /api/v1/work or, with -head-every, lookups")
-	fs.IntVar(&c.headEvery, "head-every", 4, "of the requests that are not /api/v1/fail, every `k`-th is a batch lookup of 20 users (/api/v1/users?ids=…) that only the first service serves, and whose connection pool records the aggregation folds (0: none)")
+	fs.IntVar(&c.headEvery, "head-every", 4, "every `k`-th request, unless it is a /api/v1/fail one, is a batch lookup of 20 users (/api/v1/users?ids=…) that only the first service serves, and whose connection pool records the aggregation folds (0: none)")
 	fs.StringVar(&c.serviceBin, "service-bin", "", "the service's binary (default: built from examples/service, found above the working directory)")
 	fs.StringVar(&c.outDir, "out", "", "`directory` to keep the Collector's output, the services' JSON reports and their standard error in (default: a temporary directory, removed at exit)")
 	if err := fs.Parse(args); err != nil {
