@@ -24,7 +24,8 @@
 // at DEBUG for every user it reads, records the aggregation folds, as a
 // real service's traffic gives it. It then shuts everything down in
 // order: the load, the services from the head (each writes its report as
-// JSON), the Collector (which flushes its file). The LOG_* variables of its environment pass to the services.
+// JSON), the Collector (which flushes its file). The LOG_* variables of
+// its environment pass to the services.
 //
 // With -outage D the Collector is stopped at the middle of the load and a
 // new one started on the same address D later: the report compares the
