@@ -19,19 +19,13 @@ func TestStalledPipelineHoldsBoundedMemory(t *testing.T) {
 	opts.QueueSize, opts.BatchSize = 100, 50
 	s := newTestStack(t, plainConfig(false), opts)
 	big := []byte(strings.Repeat("x", 10<<10))
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
-	before := heap()
+	before := heapAlloc()
 	const n = 3000
 	for i := range n {
 		big[0] = byte('a' + i%26)
 		s.Logger().Info("record", "i", i, "big", string(big)) // a string of its own each time
 	}
-	grown := int64(heap()) - int64(before)
+	grown := int64(heapAlloc()) - int64(before)
 	st := s.ExportStats()
 	if st.Handed != n || st.Pending != 100 || st.Dropped != n-100 {
 		t.Errorf("ExportStats %+v: want 100 pending and %d dropped", st, n-100)
@@ -81,20 +75,14 @@ func TestStalledPipelineHoldsQueueSizeLargeRecords(t *testing.T) {
 	cfg.AsyncOptions.StallTimeout = 0 // drop at once rather than wait
 	s := newTestStack(t, cfg, opts)
 	big := []byte(strings.Repeat("x", 1<<20))
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
-	before := heap()
+	before := heapAlloc()
 	const n = 24
 	for i := range n {
 		big[0] = byte('a' + i%26)
 		s.Logger().Info("record", "i", i, "big", string(big)) // a string of its own each time
 	}
 	<-c.arrived // an export of BatchSize records is stalled
-	grown := int64(heap()) - int64(before)
+	grown := int64(heapAlloc()) - int64(before)
 	st := s.ExportStats()
 	as := s.Stats().Async
 	limit := int64(opts.QueueSize+opts.BatchSize+as.InFlight)<<20 + int64(cfg.AsyncOptions.MaxBytes) + 4<<20
@@ -102,4 +90,12 @@ func TestStalledPipelineHoldsQueueSizeLargeRecords(t *testing.T) {
 		t.Errorf("heap grew by %d MB (limit %d MB) holding %d records of 1 MB in the batch processor, async %+v", grown>>20, limit>>20, st.Pending, as)
 	}
 	c.unstall()
+}
+
+// heapAlloc is the heap in use after a garbage collection.
+func heapAlloc() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
